@@ -1,0 +1,128 @@
+"""Configuration classes, chosen by ``PIGLIST_CONFIG`` (development / testing / production).
+
+Everything that differs between machines comes from the environment; see the
+README's "Configuration" table.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = BASE_DIR / "instance"
+
+
+def database_url(value: str | None, default: str) -> str:
+    """Heroku-style platforms still hand out ``postgres://``, which SQLAlchemy no longer accepts."""
+    url = value or default
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+def development_secret_key() -> str:
+    """A key generated once per checkout, so sessions survive restarts without anyone setting one."""
+    INSTANCE_DIR.mkdir(exist_ok=True)
+    path = INSTANCE_DIR / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def allow_hosts(value: str | None) -> frozenset[str]:
+    return frozenset(part.strip().lower() for part in (value or "").split(",") if part.strip())
+
+
+class Config:
+    ENV_NAME = "base"
+    TESTING = False
+    SECRET_KEY: str | None = os.environ.get("SECRET_KEY")
+    SQLALCHEMY_DATABASE_URI = database_url(
+        os.environ.get("DATABASE_URL"), f"sqlite:///{INSTANCE_DIR / 'piglist.sqlite3'}"
+    )
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    REDIS_URL: str | None = os.environ.get("REDIS_URL") or None
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    PERMANENT_SESSION_LIFETIME = 60 * 60 * 24 * 30
+
+    # JSON bodies and forms are small; gift images are links, never uploads.
+    MAX_CONTENT_LENGTH = 1024 * 1024
+
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session; a family tab stays open for days
+
+    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True  # Redis down must not take the login page with it
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_KEY_PREFIX = "piglist:rl"
+
+    PASSWORD_HASH_METHOD = "scrypt"
+    HSTS = False
+    TRUST_PROXY_HOPS = 0
+    LOG_JSON = True
+
+    SCRAPER_ALLOW_HOSTS = allow_hosts(os.environ.get("SCRAPER_ALLOW_HOSTS"))
+
+    @classmethod
+    def init_app(cls, app) -> None:
+        """Last checks and settings that need the app; refuses a configuration that cannot be right."""
+
+
+class DevelopmentConfig(Config):
+    ENV_NAME = "development"
+    LOG_JSON = os.environ.get("LOG_JSON", "0") == "1"
+
+    @classmethod
+    def init_app(cls, app) -> None:
+        if not app.config.get("SECRET_KEY"):
+            app.config["SECRET_KEY"] = development_secret_key()
+
+
+class TestingConfig(Config):
+    ENV_NAME = "testing"
+    TESTING = True
+    SECRET_KEY = "testing-secret-key"
+    SQLALCHEMY_DATABASE_URI = database_url(
+        os.environ.get("TEST_DATABASE_URL"), "postgresql://root@127.0.0.1:5432/test"
+    )
+    REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/1")
+    # Hashing with scrypt costs ~50 ms; hundreds of test users would spend minutes on it.
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
+    LOG_JSON = False
+
+
+class ProductionConfig(Config):
+    ENV_NAME = "production"
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    HSTS = True
+    TRUST_PROXY_HOPS = 1
+
+    @classmethod
+    def init_app(cls, app) -> None:
+        if not app.config.get("SECRET_KEY"):
+            raise RuntimeError("SECRET_KEY must be set in production (PIGLIST_CONFIG=production).")
+
+
+CONFIGS: dict[str, type[Config]] = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def config_from_env() -> type[Config]:
+    name = os.environ.get("PIGLIST_CONFIG", "development")
+    try:
+        return CONFIGS[name]
+    except KeyError:
+        raise RuntimeError(f"PIGLIST_CONFIG must be one of {', '.join(CONFIGS)}, not {name!r}.") from None

@@ -1,0 +1,301 @@
+"""The database: every table of the SPEC, with the domain methods that belong to a single row.
+
+Rules that span rows (the spending limit, who may see a purchase, the lock as the
+doors apply it) live in their area's ``service`` module, never in routes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from flask import current_app
+from flask_login import UserMixin
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .extensions import db
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def today() -> date:
+    return utcnow().date()
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC datetimes on every backend (SQLite hands back naive values)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime stored; use piglist.models.utcnow()")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value
+
+
+Money = Numeric(12, 2, asdecimal=True)
+JSONDocument = JSON().with_variant(JSONB(), "postgresql")
+
+ROLES = ("admin", "member")
+SCRAPE_STATUSES = ("pending", "success", "failed", "manual")
+GIFT_STATUSES = ("available", "purchased")
+
+
+def hash_token(token: str) -> str:
+    """API tokens carry 256 bits of randomness, so a plain SHA-256 is as good as a slow hash here."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))
+    display_name: Mapped[str] = mapped_column(String(100))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    # Part of the login cookie's user id: changing it signs out every other session (Flask-Login's
+    # "alternative token" pattern).
+    session_token: Mapped[str] = mapped_column(String(64), default=lambda: secrets.token_hex(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    memberships: Mapped[list[GroupMember]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", passive_deletes=True
+    )
+    tokens: Mapped[list[ApiToken]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(
+            password, method=current_app.config["PASSWORD_HASH_METHOD"]
+        )
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    def rotate_session_token(self) -> None:
+        self.session_token = secrets.token_hex(16)
+
+    def get_id(self) -> str:
+        return f"{self.id}.{self.session_token}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "email": self.email, "display_name": self.display_name}
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.email}>"
+
+
+# E-mail addresses are unique whatever their case; lookups use the same lower() expression.
+Index("uq_users_email_lower", func.lower(User.email), unique=True)
+
+
+class ApiToken(db.Model):
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The first characters, so a person can tell their tokens apart without the secret being kept.
+    prefix: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship(back_populates="tokens")
+
+    @classmethod
+    def issue(cls, user: User, name: str) -> tuple[ApiToken, str]:
+        """A new token row and the secret, which is shown once and never stored."""
+        secret = "pgl_" + secrets.token_urlsafe(32)
+        token = cls(user=user, name=name, token_hash=hash_token(secret), prefix=secret[:10])
+        return token, secret
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "prefix": self.prefix,
+            "created_at": self.created_at,
+            "last_used_at": self.last_used_at,
+        }
+
+
+class Group(db.Model):
+    __tablename__ = "groups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    invite_code: Mapped[str] = mapped_column(String(64), unique=True, default=lambda: Group.new_invite_code())
+    lock_date: Mapped[date | None] = mapped_column(Date)
+    is_locked: Mapped[bool] = mapped_column(default=False)
+    currency: Mapped[str] = mapped_column(String(3), default="USD")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    members: Mapped[list[GroupMember]] = relationship(
+        back_populates="group", cascade="all, delete-orphan", passive_deletes=True
+    )
+    categories: Mapped[list[Category]] = relationship(
+        back_populates="group",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="(Category.display_order, Category.id)",
+    )
+    piglists: Mapped[list[Piglist]] = relationship(
+        back_populates="group", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    @staticmethod
+    def new_invite_code() -> str:
+        return secrets.token_urlsafe(24)  # 192 bits
+
+    @property
+    def frozen(self) -> bool:
+        """Locked by hand, or the lock date has passed (the lock date itself is the last day to edit)."""
+        return self.is_locked or (self.lock_date is not None and today() > self.lock_date)
+
+    def __repr__(self) -> str:
+        return f"<Group {self.id} {self.name!r}>"
+
+
+class GroupMember(db.Model):
+    __tablename__ = "group_members"
+    __table_args__ = (CheckConstraint("role IN ('admin', 'member')", name="role"),)
+
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    role: Mapped[str] = mapped_column(String(10), default="member")
+    joined_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    group: Mapped[Group] = relationship(back_populates="members")
+    user: Mapped[User] = relationship(back_populates="memberships")
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+class Category(db.Model):
+    __tablename__ = "categories"
+    __table_args__ = (
+        UniqueConstraint("group_id", "name"),
+        CheckConstraint("spending_limit >= 0", name="spending_limit_not_negative"),
+        CheckConstraint("max_item_price >= 0", name="max_item_price_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    spending_limit: Mapped[Decimal | None] = mapped_column(Money)
+    max_item_price: Mapped[Decimal | None] = mapped_column(Money)
+    display_order: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    group: Mapped[Group] = relationship(back_populates="categories")
+
+
+class Piglist(db.Model):
+    __tablename__ = "piglists"
+    __table_args__ = (UniqueConstraint("group_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    group: Mapped[Group] = relationship(back_populates="piglists")
+    owner: Mapped[User] = relationship()
+    gifts: Mapped[list[Gift]] = relationship(
+        back_populates="piglist", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class Gift(db.Model):
+    __tablename__ = "gifts"
+    __table_args__ = (
+        CheckConstraint("price >= 0", name="price_not_negative"),
+        CheckConstraint("status IN ('available', 'purchased')", name="status"),
+        CheckConstraint("scrape_status IN ('pending', 'success', 'failed', 'manual')", name="scrape_status"),
+        # The same URL twice on one list is a duplicate, unless the first was deleted.
+        Index(
+            "uq_gifts_piglist_id_url_live",
+            "piglist_id",
+            "url",
+            unique=True,
+            postgresql_where=text("deleted_at IS NULL AND url IS NOT NULL"),
+            sqlite_where=text("deleted_at IS NULL AND url IS NOT NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    piglist_id: Mapped[int] = mapped_column(ForeignKey("piglists.id", ondelete="CASCADE"), index=True)
+    category_id: Mapped[int | None] = mapped_column(
+        ForeignKey("categories.id", ondelete="SET NULL"), index=True
+    )
+    url: Mapped[str | None] = mapped_column(String(2048))
+    title: Mapped[str | None] = mapped_column(String(255))
+    description: Mapped[str | None] = mapped_column(Text)
+    price: Mapped[Decimal | None] = mapped_column(Money)
+    currency: Mapped[str | None] = mapped_column(String(3))
+    image_url: Mapped[str | None] = mapped_column(String(2048))
+    options: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
+    scrape_status: Mapped[str] = mapped_column(String(10), default="manual")
+    scrape_error: Mapped[str | None] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(10), default="available")
+    purchased_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    purchased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set by hand on the owner's edits and on scrapes only: a purchase must never move it, or the
+    # owner could read a purchase off the timestamp.
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    piglist: Mapped[Piglist] = relationship(back_populates="gifts")
+    category: Mapped[Category | None] = relationship()
+    purchased_by: Mapped[User | None] = relationship(foreign_keys=[purchased_by_id])
+
+    @property
+    def is_purchased(self) -> bool:
+        return self.status == "purchased"
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+    def __repr__(self) -> str:
+        return f"<Gift {self.id} {self.title!r}>"

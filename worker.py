@@ -1,0 +1,30 @@
+"""The background worker: ``python worker.py`` runs an RQ worker on Piglist's queues.
+
+Jobs receive ids, never ORM objects, and push their own app context (piglist.tasks).
+Without REDIS_URL there is nothing to run: the web process runs jobs in a thread.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from redis import Redis
+from rq import Worker
+
+from piglist import create_app
+from piglist.jobs import QUEUE_NAMES
+
+
+def main() -> int:
+    app = create_app()
+    url = app.config["REDIS_URL"]
+    if not url:
+        print("REDIS_URL is not set: jobs run inside the web process, no worker is needed.", file=sys.stderr)
+        return 2
+    worker = Worker(QUEUE_NAMES, connection=Redis.from_url(url))
+    worker.work(with_scheduler=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
