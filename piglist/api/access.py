@@ -1,0 +1,65 @@
+"""Who is calling the API: a Bearer token, or the session cookie plus an X-CSRFToken header."""
+
+from __future__ import annotations
+
+from functools import wraps
+from typing import Any
+
+from flask import g, request
+from flask_login import current_user
+
+from ..auth import service as accounts
+from ..errors import BadRequest, Unauthenticated
+from ..extensions import csrf
+from ..models import User
+from . import bp
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def bearer_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return value.strip() or ""
+
+
+@bp.before_request
+def authenticate() -> None:
+    g.api_user = None
+    g.api_token = None
+    token = bearer_token()
+    if token is not None:
+        found = accounts.user_for_token(token) if token else None
+        if found is None:
+            raise Unauthenticated("That API token is not valid (it may have been revoked).")
+        g.api_user, g.api_token = found
+    elif current_user.is_authenticated:
+        if request.method not in SAFE_METHODS:
+            csrf.protect()
+        g.api_user = current_user._get_current_object()
+
+
+def api_user() -> User:
+    user = g.get("api_user")
+    if user is None:
+        raise Unauthenticated("Log in first: send 'Authorization: Bearer <token>'.")
+    return user
+
+
+def login_required(view):
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any):
+        api_user()
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def json_body() -> dict[str, Any]:
+    """The request's JSON object; unknown fields are the caller's business and are ignored."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise BadRequest("Send a JSON object in the body, with 'Content-Type: application/json'.")
+    return body

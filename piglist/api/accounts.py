@@ -1,0 +1,45 @@
+"""Accounts in the API: register, tokens, and ``/me``."""
+
+from __future__ import annotations
+
+from flask import g
+
+from ..auth import service
+from ..auth.limits import login_limit, register_limit
+from ..errors import Unauthenticated
+from . import bp
+from .access import api_user, json_body, login_required
+
+
+@bp.post("/auth/register")
+@register_limit()
+def register():
+    body = json_body()
+    user = service.register(body.get("email"), body.get("password"), body.get("display_name"))
+    _, secret = service.issue_token(user, "Created at registration")
+    return {"user": user.to_dict(), "token": secret}, 201
+
+
+@bp.post("/auth/token")
+@login_limit()
+def create_token():
+    body = json_body()
+    user = service.authenticate(body.get("email"), body.get("password"))
+    if user is None:
+        raise Unauthenticated("That email and password don't match an account.")
+    _, secret = service.issue_token(user, body.get("name") or "API token")
+    return {"token": secret}
+
+
+@bp.delete("/auth/token")
+def revoke_token():
+    if g.get("api_token") is None:
+        raise Unauthenticated("Send the token to revoke as 'Authorization: Bearer <token>'.")
+    service.revoke_token(g.api_user, g.api_token.id)
+    return "", 204
+
+
+@bp.get("/me")
+@login_required
+def me():
+    return api_user().to_dict()

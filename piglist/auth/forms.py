@@ -1,0 +1,51 @@
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField, StringField, SubmitField
+from wtforms.validators import InputRequired, Length
+
+from ..forms import domain_check
+from ..validation import check_password, clean_email
+from .service import clean_display_name
+
+
+class RegisterForm(FlaskForm):
+    display_name = StringField(
+        "Your name",
+        validators=[domain_check(clean_display_name)],
+        description="How your family will see you, e.g. “Mum” or “Uncle Joe”.",
+    )
+    email = EmailField("Email", validators=[domain_check(clean_email)])
+    password = PasswordField(
+        "Password",
+        validators=[domain_check(check_password)],
+        description="At least 8 characters, with an upper-case letter, a lower-case letter and a digit.",
+    )
+    submit = SubmitField("Create my account")
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("Email", validators=[InputRequired("Please fill in your email."), Length(max=254)])
+    password = PasswordField("Password", validators=[InputRequired("Please fill in your password.")])
+    remember = BooleanField("Keep me logged in on this device")
+    submit = SubmitField("Log in")
+
+
+class ProfileForm(FlaskForm):
+    display_name = StringField("Your name", validators=[domain_check(clean_display_name)])
+    submit = SubmitField("Save name")
+
+
+class PasswordForm(FlaskForm):
+    current_password = PasswordField(
+        "Current password", validators=[InputRequired("Please fill in your current password.")]
+    )
+    new_password = PasswordField(
+        "New password",
+        validators=[domain_check(lambda value: check_password(value, "new_password"))],
+        description="At least 8 characters, with an upper-case letter, a lower-case letter and a digit.",
+    )
+    submit = SubmitField("Change password")
+
+
+class TokenForm(FlaskForm):
+    name = StringField("Token name", validators=[Length(max=100)], description="e.g. “Home Assistant”")
+    submit = SubmitField("Create token")

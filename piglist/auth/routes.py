@@ -1,0 +1,143 @@
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from ..errors import PiglistError
+from ..forms import apply_error
+from ..security import is_safe_next
+from . import bp, service
+from .forms import LoginForm, PasswordForm, ProfileForm, RegisterForm, TokenForm
+from .limits import login_limit, register_limit, seconds_until_reset
+
+
+def next_page(default: str = "main.dashboard") -> str:
+    target = request.args.get("next") or request.form.get("next")
+    return target if is_safe_next(target) else url_for(default)
+
+
+def start_session(user, remember: bool = False) -> None:
+    """A fresh session at every login: nothing from before (including the CSRF secret) survives,
+    so a planted cookie can't ride into the account."""
+    session.clear()
+    login_user(user, remember=remember)
+
+
+def rate_limited_form(template: str, form_class):
+    def on_breach(request_limit):
+        form = form_class()
+        wait = seconds_until_reset(request_limit)
+        form.form_errors.append(f"Too many attempts. Please wait {wait} seconds and try again.")
+        return render_template(template, form=form), 429
+
+    return on_breach
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@register_limit(on_breach=rate_limited_form("auth/register.html", RegisterForm))
+def register():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.dashboard"))
+    form = RegisterForm()
+    if form.validate_on_submit():
+        try:
+            user = service.register(form.email.data, form.password.data, form.display_name.data)
+        except PiglistError as exc:
+            apply_error(form, exc)
+        else:
+            start_session(user)
+            flash(f"Welcome to Piglist, {user.display_name}!", "success")
+            return redirect(next_page())
+    return render_template("auth/register.html", form=form), 422 if form.errors or form.form_errors else 200
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@login_limit(on_breach=rate_limited_form("auth/login.html", LoginForm))
+def login():
+    if current_user.is_authenticated:
+        return redirect(next_page())
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = service.authenticate(form.email.data, form.password.data)
+        if user is not None:
+            start_session(user, remember=form.remember.data)
+            return redirect(next_page())
+        form.form_errors.append("That email and password don't match an account.")
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    logout_user()
+    session.clear()
+    flash("You're logged out. See you soon!", "info")
+    return redirect(url_for("main.index"))
+
+
+@bp.route("/profile", methods=["GET"])
+@login_required
+def profile():
+    return render_profile()
+
+
+def render_profile(status: int = 200, **forms):
+    forms.setdefault("profile_form", ProfileForm(formdata=None, display_name=current_user.display_name))
+    forms.setdefault("password_form", PasswordForm(formdata=None))
+    forms.setdefault("token_form", TokenForm(formdata=None))
+    return (
+        render_template(
+            "auth/profile.html",
+            tokens=service.list_tokens(current_user),
+            new_token=session.pop("new_token", None),
+            **forms,
+        ),
+        status,
+    )
+
+
+@bp.route("/profile/name", methods=["POST"])
+@login_required
+def update_name():
+    form = ProfileForm()
+    if form.validate_on_submit():
+        service.update_display_name(current_user, form.display_name.data)
+        flash("Your name is saved.", "success")
+        return redirect(url_for("auth.profile"))
+    return render_profile(422, profile_form=form)
+
+
+@bp.route("/profile/password", methods=["POST"])
+@login_required
+def change_password():
+    form = PasswordForm()
+    if form.validate_on_submit():
+        try:
+            service.change_password(current_user, form.current_password.data, form.new_password.data)
+        except PiglistError as exc:
+            apply_error(form, exc)
+        else:
+            start_session(current_user._get_current_object())
+            flash("Your password is changed. Other devices have been logged out.", "success")
+            return redirect(url_for("auth.profile"))
+    return render_profile(422, password_form=form)
+
+
+@bp.route("/profile/tokens", methods=["POST"])
+@login_required
+def create_token():
+    form = TokenForm()
+    if form.validate_on_submit():
+        _, secret = service.issue_token(current_user, form.name.data or "API token")
+        # Shown once, on the next page only; the database keeps just its hash.
+        session["new_token"] = secret
+        return redirect(url_for("auth.profile"))
+    return render_profile(422, token_form=form)
+
+
+@bp.route("/profile/tokens/<int:token_id>/revoke", methods=["POST"])
+@login_required
+def revoke_token(token_id: int):
+    service.revoke_token(current_user, token_id)
+    flash("The token is revoked; programs using it are locked out.", "info")
+    return redirect(url_for("auth.profile"))

@@ -1,0 +1,112 @@
+"""Accounts: registration, credentials, profile changes and personal API tokens.
+
+Pages, the API and the CLI all create and check accounts through these functions.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..errors import Duplicate, NotFound, ValidationFailed
+from ..extensions import db
+from ..models import ApiToken, User, hash_token, utcnow
+from ..validation import check_password, clean_email, clean_text
+
+# Checked when no account matches, so a wrong e-mail costs as long as a wrong password
+# and the answer's timing doesn't tell which addresses have accounts.
+_DUMMY_HASH = generate_password_hash("not-a-real-password", method="pbkdf2:sha256:1000")
+# Writing last_used_at on every API call would turn each read into a write.
+LAST_USED_PRECISION = timedelta(minutes=5)
+
+
+def clean_display_name(value: object) -> str:
+    name = clean_text(value, "display_name", max_length=100)
+    assert name is not None
+    return name
+
+
+def find_user_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+
+
+def register(email: object, password: object, display_name: object) -> User:
+    """Create an account; raises ValidationFailed for bad input and Duplicate for a taken e-mail."""
+    clean = clean_email(email)
+    name = clean_display_name(display_name)
+    secret = check_password(password)
+    if find_user_by_email(clean) is not None:
+        raise Duplicate("An account with that email address already exists. Try logging in.", "email")
+    user = User(email=clean, display_name=name)
+    user.set_password(secret)
+    db.session.add(user)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # Two registrations with the same address raced; the unique index decided.
+        db.session.rollback()
+        raise Duplicate(
+            "An account with that email address already exists. Try logging in.", "email"
+        ) from None
+    return user
+
+
+def authenticate(email: object, password: object) -> User | None:
+    if not isinstance(email, str) or not isinstance(password, str):
+        return None
+    user = find_user_by_email(email)
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    return user if user.check_password(password) else None
+
+
+def update_display_name(user: User, display_name: object) -> None:
+    user.display_name = clean_display_name(display_name)
+    db.session.commit()
+
+
+def change_password(user: User, current: object, new: object) -> None:
+    """Also signs out the account's other sessions (the caller logs the current one in again)."""
+    if not isinstance(current, str) or not user.check_password(current):
+        raise ValidationFailed("That isn't your current password.", "current_password")
+    user.set_password(check_password(new, "new_password"))
+    user.rotate_session_token()
+    db.session.commit()
+
+
+def issue_token(user: User, name: object = "API token") -> tuple[ApiToken, str]:
+    token, secret = ApiToken.issue(user, clean_text(name, "name", max_length=100) or "API token")
+    db.session.add(token)
+    db.session.commit()
+    return token, secret
+
+
+def user_for_token(secret: str) -> tuple[User, ApiToken] | None:
+    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(secret)))
+    if token is None:
+        return None
+    now = utcnow()
+    if token.last_used_at is None or now - token.last_used_at > LAST_USED_PRECISION:
+        token.last_used_at = now
+        db.session.commit()
+    return token.user, token
+
+
+def revoke_token(user: User, token_id: int) -> None:
+    token = db.session.get(ApiToken, token_id)
+    if token is None or token.user_id != user.id:
+        raise NotFound("No such token.")
+    db.session.delete(token)
+    db.session.commit()
+
+
+def list_tokens(user: User) -> list[ApiToken]:
+    return list(
+        db.session.scalars(
+            select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.created_at.desc())
+        )
+    )

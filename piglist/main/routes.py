@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+import logging
+
+from flask import redirect, render_template, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from ..extensions import db, limiter
+from ..redis_store import redis_status
+from . import bp
+
+log = logging.getLogger(__name__)
+
+
+@bp.route("/")
+def index():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.dashboard"))
+    return render_template("main/index.html")
+
+
+@bp.route("/dashboard")
+@login_required
+def dashboard():
+    return render_template("main/dashboard.html")
+
+
+@bp.route("/health")
+@limiter.exempt
+def health():
+    try:
+        db.session.execute(text("SELECT 1"))
+        database = "ok"
+    except SQLAlchemyError as exc:
+        log.warning("database unreachable: %s", exc.__class__.__name__)
+        db.session.rollback()
+        database = "down"
+    body = {"database": database, "redis": redis_status()}
+    return body, 200 if database == "ok" else 503

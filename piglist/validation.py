@@ -1,0 +1,183 @@
+"""Input rules shared by every door: each parser returns a clean value or raises
+:class:`ValidationFailed` naming the field, with the sentence a person will read.
+
+Pages reach these through WTForms (``forms.domain_check``), the API directly, so a rule
+and its message exist once.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+from urllib.parse import urlsplit
+
+from babel.numbers import list_currencies
+from email_validator import EmailNotValidError, validate_email
+
+from .errors import ValidationFailed
+
+MAX_MONEY = Decimal("999999.99")
+CENTS = Decimal("0.01")
+MIN_PASSWORD = 8
+MAX_PASSWORD = 200  # hashing is slow on purpose; an unbounded password would be a cheap attack
+ISO_CURRENCIES = frozenset(list_currencies())
+
+
+def require_str(value: Any, field: str, *, required: bool = True) -> str | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise ValidationFailed(f"Please fill in the {label(field)}.", field)
+        return None
+    if not isinstance(value, str):
+        raise ValidationFailed(f"The {label(field)} must be text.", field)
+    return value
+
+
+def label(field: str) -> str:
+    return field.replace("_", " ")
+
+
+def clean_text(
+    value: Any, field: str, *, max_length: int, required: bool = True, min_length: int = 1
+) -> str | None:
+    """Trimmed single-line text, without control characters."""
+    text = require_str(value, field, required=required)
+    if text is None:
+        return None
+    text = " ".join(text.split())
+    if any(unicodedata.category(ch) == "Cc" for ch in text):
+        raise ValidationFailed(f"The {label(field)} contains characters that can't be shown.", field)
+    if len(text) < min_length:
+        raise ValidationFailed(f"Please fill in the {label(field)}.", field)
+    if len(text) > max_length:
+        raise ValidationFailed(f"The {label(field)} can be at most {max_length} characters long.", field)
+    return text
+
+
+def clean_email(value: Any, field: str = "email") -> str:
+    text = require_str(value, field)
+    assert text is not None
+    if len(text) > 254:
+        raise ValidationFailed("That email address is too long.", field)
+    try:
+        result = validate_email(text.strip(), check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise ValidationFailed(f"That doesn't look like an email address: {exc}", field) from None
+    return result.normalized
+
+
+def check_password(value: Any, field: str = "password") -> str:
+    if not isinstance(value, str) or not value:
+        raise ValidationFailed("Please choose a password.", field)
+    problems = []
+    if len(value) < MIN_PASSWORD:
+        problems.append(f"at least {MIN_PASSWORD} characters")
+    if not re.search(r"[A-Z]", value):
+        problems.append("an upper-case letter")
+    if not re.search(r"[a-z]", value):
+        problems.append("a lower-case letter")
+    if not re.search(r"[0-9]", value):
+        problems.append("a digit")
+    if problems:
+        raise ValidationFailed("The password needs " + join_words(problems) + ".", field)
+    if len(value) > MAX_PASSWORD:
+        raise ValidationFailed(f"The password can be at most {MAX_PASSWORD} characters long.", field)
+    return value
+
+
+def join_words(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def parse_money(value: Any, field: str, *, required: bool = False) -> Decimal | None:
+    """A non-negative amount with at most two decimals: 12, 12.5, "12.50". A JSON number is read
+    through its shortest text form, so 45.99 stays 45.99 and never becomes 45.98999…"""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise ValidationFailed(f"Please fill in the {label(field)}.", field)
+        return None
+    if isinstance(value, bool) or not isinstance(value, (str, int, float, Decimal)):
+        raise ValidationFailed(f'The {label(field)} must be an amount such as "12.50".', field)
+    try:
+        amount = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise ValidationFailed(f"The {label(field)} must be an amount such as 12.50.", field) from None
+    if not amount.is_finite():
+        raise ValidationFailed(f"The {label(field)} must be an amount such as 12.50.", field)
+    if amount < 0:
+        raise ValidationFailed(f"The {label(field)} can't be negative.", field)
+    if amount != amount.quantize(CENTS, rounding=ROUND_HALF_UP):
+        raise ValidationFailed(f"The {label(field)} can have at most two decimals.", field)
+    if amount > MAX_MONEY:
+        raise ValidationFailed(f"The {label(field)} can be at most {MAX_MONEY:,}.", field)
+    return amount.quantize(CENTS)
+
+
+def parse_currency(value: Any, field: str = "currency", *, required: bool = False) -> str | None:
+    text = require_str(value, field, required=required)
+    if text is None:
+        return None
+    code = text.strip().upper()
+    if code not in ISO_CURRENCIES:
+        raise ValidationFailed(
+            f"{text.strip()[:10]!r} is not an ISO 4217 currency code such as USD or EUR.", field
+        )
+    return code
+
+
+def parse_date(value: Any, field: str, *, required: bool = False) -> date | None:
+    if isinstance(value, date):
+        return value
+    text = require_str(value, field, required=required)
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise ValidationFailed(f"The {label(field)} must be a date like 2026-12-20.", field) from None
+
+
+def parse_web_url(
+    value: Any, field: str = "url", *, required: bool = False, max_length: int = 2048
+) -> str | None:
+    """An absolute http(s) URL with a host; anything else (javascript:, file:, data:) is refused."""
+    text = require_str(value, field, required=required)
+    if text is None:
+        return None
+    url = text.strip()
+    if len(url) > max_length:
+        raise ValidationFailed(f"The {label(field)} can be at most {max_length} characters long.", field)
+    if any(ch.isspace() or ord(ch) < 32 for ch in url):
+        raise ValidationFailed(f"The {label(field)} can't contain spaces.", field)
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise ValidationFailed(
+            f"The {label(field)} must be a web address starting with http:// or https://.", field
+        )
+    return url
+
+
+def parse_bool(value: Any, field: str) -> bool:
+    if not isinstance(value, bool):
+        raise ValidationFailed(f"The {label(field)} must be true or false.", field)
+    return value
+
+
+def parse_int(value: Any, field: str, *, required: bool = False, minimum: int | None = None) -> int | None:
+    if value is None:
+        if required:
+            raise ValidationFailed(f"Please fill in the {label(field)}.", field)
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+            value = int(value.strip())
+        else:
+            raise ValidationFailed(f"The {label(field)} must be a whole number.", field)
+    if minimum is not None and value < minimum:
+        raise ValidationFailed(f"The {label(field)} must be at least {minimum}.", field)
+    if abs(value) > 2**31 - 1:
+        raise ValidationFailed(f"The {label(field)} is too large.", field)
+    return value
