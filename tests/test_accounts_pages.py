@@ -1,0 +1,178 @@
+"""Accounts through the website: registration rules, login, logout, sessions, redirects."""
+
+import pytest
+from sqlalchemy import func, select
+
+from piglist.extensions import db
+from piglist.models import User
+
+from . import factories
+from .conftest import PASSWORD, both_backends, csrf_token
+
+
+def register(client, **fields):
+    data = {"display_name": "Carol", "email": "carol@example.org", "password": PASSWORD}
+    data.update(fields)
+    return client.post("/register", data={**data, "csrf_token": csrf_token(client)})
+
+
+def user_count() -> int:
+    return db.session.scalar(select(func.count(User.id)))
+
+
+@both_backends
+def test_register_logs_in_and_lands_on_dashboard(client):
+    response = register(client)
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/dashboard"
+    page = client.get("/dashboard").get_data(as_text=True)
+    assert "Hello, Carol" in page
+    assert user_count() == 1
+
+
+def test_register_stores_a_hash_never_the_password(client):
+    register(client)
+    user = db.session.scalar(select(User))
+    assert PASSWORD not in user.password_hash
+    assert user.check_password(PASSWORD)
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"email": "not-an-email"}, "doesn&#39;t look like an email address"),
+        ({"email": ""}, "Please fill in the email."),
+        ({"display_name": ""}, "Please fill in the display name."),
+        ({"display_name": "x" * 101}, "at most 100 characters"),
+        ({"password": "Short1"}, "at least 8 characters"),
+        ({"password": "alllowercase1"}, "an upper-case letter"),
+        ({"password": "ALLUPPERCASE1"}, "a lower-case letter"),
+        ({"password": "NoDigitsHere"}, "a digit"),
+        ({"password": ""}, "Please choose a password."),
+    ],
+)
+def test_register_rejects_bad_input_with_a_message_and_creates_nothing(client, fields, message):
+    response = register(client, **fields)
+    assert response.status_code == 422
+    assert message in response.get_data(as_text=True)
+    assert user_count() == 0
+
+
+def test_register_refuses_the_same_email_in_another_case(client):
+    factories.make_user(email="carol@example.org")
+    response = register(client, email="Carol@Example.ORG")
+    assert response.status_code == 422
+    assert "already exists" in response.get_data(as_text=True)
+    assert user_count() == 1
+
+
+@both_backends
+def test_login_with_right_password(client, auth, user):
+    response = auth.login("ALICE@example.org")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/dashboard"
+    assert "Hello, Alice" in client.get("/dashboard").get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("email", "password"), [("alice@example.org", "Wrong-Pass-1"), ("bob@example.org", PASSWORD)]
+)
+def test_login_failure_says_so_without_telling_which_part(client, auth, user, email, password):
+    response = auth.login(email, password)
+    assert response.status_code == 422
+    assert "don&#39;t match an account" in response.get_data(as_text=True)
+    assert client.get("/dashboard").status_code == 302
+
+
+def test_login_starts_a_fresh_session(client, auth, user):
+    before = csrf_token(client)
+    with client.session_transaction() as session:
+        session["planted"] = "by someone else"
+    auth.login_as(user)
+    with client.session_transaction() as session:
+        assert "planted" not in session
+    assert csrf_token(client) != before
+
+
+def test_logout_ends_the_session(client, auth, user):
+    auth.login_as(user)
+    response = auth.logout()
+    assert response.status_code == 302
+    assert client.get("/dashboard").status_code == 302
+
+
+def test_logout_needs_a_post_with_csrf(client, auth, user):
+    auth.login_as(user)
+    assert client.get("/logout").status_code == 405
+    assert client.post("/logout").status_code == 400
+    assert client.get("/dashboard").status_code == 200
+
+
+def test_pages_behind_login_redirect_with_next(client):
+    response = client.get("/profile")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login?next=")
+
+
+def test_login_follows_a_local_next(client, auth, user):
+    response = client.post(
+        "/login?next=/profile",
+        data={"email": user.email, "password": PASSWORD, "csrf_token": csrf_token(client)},
+    )
+    assert response.headers["Location"] == "/profile"
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "https://evil.example/",
+        "//evil.example/",
+        "/\\evil.example",
+        "javascript:alert(1)",
+        "http:/evil",
+        "\t//evil.example",
+    ],
+)
+def test_login_never_redirects_off_site(client, user, target):
+    response = client.post(
+        "/login",
+        query_string={"next": target},
+        data={"email": user.email, "password": PASSWORD, "csrf_token": csrf_token(client)},
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/dashboard"
+
+
+def test_form_without_csrf_token_gets_a_clear_message_and_changes_nothing(client):
+    response = client.post(
+        "/register", data={"display_name": "Eve", "email": "eve@example.org", "password": PASSWORD}
+    )
+    assert response.status_code == 400
+    assert "Please reload the page and try again" in response.get_data(as_text=True)
+    assert user_count() == 0
+
+
+def test_login_is_rate_limited_per_address_and_email(client, auth, user):
+    for _ in range(5):
+        assert auth.login(user.email, "Wrong-Pass-1").status_code == 422
+    response = auth.login(user.email)
+    assert response.status_code == 429
+    assert int(response.headers["Retry-After"]) > 0
+    assert "Too many attempts" in response.get_data(as_text=True)
+    # Another e-mail from the same address has its own allowance.
+    assert auth.login("someone@example.org", "Wrong-Pass-1").status_code == 422
+
+
+def test_registration_is_rate_limited_per_address(client):
+    for n in range(20):
+        assert register(client, email=f"bad{n}@", display_name="X").status_code == 422
+    response = register(client)
+    assert response.status_code == 429
+    assert user_count() == 0
+
+
+def test_session_cookie_flags(client, auth, user):
+    response = auth.login(user.email)
+    cookie = next(value for value in response.headers.getlist("Set-Cookie") if value.startswith("session="))
+    assert "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie

@@ -1,0 +1,156 @@
+"""The app shell: configuration, health, security headers, error pages, logs."""
+
+import json
+
+import pytest
+
+from config import DevelopmentConfig, ProductionConfig, TestingConfig, database_url
+from piglist import create_app
+
+from .conftest import REDIS_URL, both_backends
+
+
+def test_postgres_scheme_is_rewritten():
+    assert database_url("postgres://u:p@h/db", "x") == "postgresql+psycopg://u:p@h/db"
+    assert database_url(None, "sqlite:///x") == "sqlite:///x"
+
+
+def test_production_refuses_to_start_without_secret_key(monkeypatch):
+    monkeypatch.setattr(ProductionConfig, "SECRET_KEY", None)
+    with pytest.raises(RuntimeError, match="SECRET_KEY must be set"):
+        create_app(ProductionConfig)
+
+
+def test_development_generates_a_secret_key_once(tmp_path, monkeypatch):
+    import config
+
+    monkeypatch.setattr(config, "INSTANCE_DIR", tmp_path)
+    monkeypatch.setattr(DevelopmentConfig, "SECRET_KEY", None)
+    first = create_app(DevelopmentConfig, REDIS_URL=None).config["SECRET_KEY"]
+    second = create_app(DevelopmentConfig, REDIS_URL=None).config["SECRET_KEY"]
+    assert first == second and len(first) >= 32
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+
+
+@both_backends
+def test_health_reports_database_and_redis(app, client):
+    response = client.get("/health")
+    assert response.status_code == 200
+    expected_redis = "ok" if app.config["REDIS_URL"] else "absent"
+    assert response.get_json() == {"database": "ok", "redis": expected_redis}
+
+
+def test_health_is_503_when_the_database_is_down():
+    app = create_app(
+        TestingConfig,
+        SQLALCHEMY_DATABASE_URI="postgresql+psycopg://root@127.0.0.1:1/none",
+        SQLALCHEMY_ENGINE_OPTIONS={"connect_args": {"connect_timeout": 1}},
+        REDIS_URL=REDIS_URL,
+    )
+    response = app.test_client().get("/health")
+    assert response.status_code == 503
+    assert response.get_json() == {"database": "down", "redis": "ok"}
+
+
+def test_health_says_redis_is_down_and_still_answers(app):
+    down = create_app(TestingConfig, REDIS_URL="redis://127.0.0.1:1/0")
+    response = down.test_client().get("/health")
+    assert response.status_code == 200
+    assert response.get_json()["redis"] == "down"
+
+
+def test_pages_keep_working_when_redis_is_down(app):
+    down = create_app(TestingConfig, REDIS_URL="redis://127.0.0.1:1/0")
+    client = down.test_client()
+    assert client.get("/login").status_code == 200
+    assert client.post("/login", data={}).status_code == 400  # CSRF, not a 500 from the rate limiter
+
+
+def test_security_headers_on_every_page(client):
+    response = client.get("/")
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp
+    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    assert "frame-ancestors 'none'" in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "same-origin"
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert "Strict-Transport-Security" not in response.headers
+
+
+def test_pages_have_no_inline_script(client):
+    page = client.get("/register").get_data(as_text=True)
+    for chunk in page.split("<script")[1:]:
+        assert chunk.split(">")[0].strip().endswith('src="/static/js/app.js"'), chunk[:80]
+
+
+def test_production_sends_hsts_and_secure_cookies_without_redirecting():
+    app = create_app(
+        ProductionConfig, SECRET_KEY="x" * 32, SQLALCHEMY_DATABASE_URI="sqlite://", REDIS_URL=None
+    )
+    client = app.test_client()
+    response = client.get("/login")
+    assert response.status_code == 200  # plain HTTP on loopback is served; the router redirects
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+    cookie = next(value for value in response.headers.getlist("Set-Cookie") if value.startswith("session="))
+    assert "Secure" in cookie
+
+
+def test_production_trusts_one_proxy_hop():
+    app = create_app(
+        ProductionConfig, SECRET_KEY="x" * 32, SQLALCHEMY_DATABASE_URI="sqlite://", REDIS_URL=None
+    )
+
+    @app.get("/_scheme")
+    def scheme():
+        from flask import request
+
+        return {"scheme": request.scheme, "remote": request.remote_addr}
+
+    response = app.test_client().get(
+        "/_scheme", headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"}
+    )
+    assert response.get_json() == {"scheme": "https", "remote": "203.0.113.9"}
+
+
+def test_friendly_html_404(client):
+    response = client.get("/no/such/page")
+    assert response.status_code == 404
+    assert response.mimetype == "text/html"
+    assert "couldn&#39;t find that page" in response.get_data(as_text=True)
+
+
+def test_friendly_html_500_without_traceback(app, client):
+    @app.get("/_boom")
+    def boom():
+        raise RuntimeError("secret internals")
+
+    response = client.get("/_boom")
+    assert response.status_code == 500
+    body = response.get_data(as_text=True)
+    assert "Something went wrong on our side" in body
+    assert "secret internals" not in body
+
+
+def test_every_response_carries_a_request_id(client):
+    first = client.get("/health").headers["X-Request-ID"]
+    second = client.get("/health").headers["X-Request-ID"]
+    assert first != second
+    assert (
+        client.get("/health", headers={"X-Request-ID": "router-abc-123"}).headers["X-Request-ID"]
+        == "router-abc-123"
+    )
+    assert (
+        client.get("/health", headers={"X-Request-ID": "bad id <script>"}).headers["X-Request-ID"]
+        != "bad id <script>"
+    )
+
+
+def test_logs_are_json_lines_with_the_request_id(capsys):
+    app = create_app(TestingConfig, LOG_JSON=True, REDIS_URL=None, SQLALCHEMY_DATABASE_URI="sqlite://")
+    app.test_client().get("/health", headers={"X-Request-ID": "req-12345678"})
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("{")]
+    record = json.loads(lines[-1])
+    assert record["request_id"] == "req-12345678"
+    assert record["message"] == "request"
+    assert record["status"] == 200
