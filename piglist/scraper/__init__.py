@@ -1,0 +1,1 @@
+"""Product-page scraping: a hardened fetcher and a product extractor."""

@@ -1,0 +1,63 @@
+"""Extraction speed over the scrape corpus: parse + extract per page, no network.
+
+    python bench/bench_extract.py [--corpus DIR] [--repeat N]
+
+Each page is extracted N times; a page's time is its median run, and the report gives the
+median and 95th percentile of those per-page times, plus the slowest pages.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from piglist.scraper.evaluate import DEFAULT_CORPUS
+from piglist.scraper.extract import extract
+
+
+def load(corpus: Path) -> list[tuple[str, str, str]]:
+    pages = []
+    for html_path in sorted(corpus.glob("*/*.html")):
+        expected_path = html_path.with_name(html_path.name.removesuffix(".html") + ".expected.json")
+        url = json.loads(expected_path.read_text(encoding="utf-8"))["url"] if expected_path.exists() else ""
+        pages.append((html_path.name, html_path.read_text(encoding="utf-8", errors="replace"), url))
+    return pages
+
+
+def time_page(html: str, url: str, repeat: int) -> float:
+    runs = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        extract(html, url)
+        runs.append(time.perf_counter() - started)
+    return statistics.median(runs)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    if not args.corpus.is_dir():
+        print(f"Corpus directory not found: {args.corpus}", file=sys.stderr)
+        return 2
+    pages = load(args.corpus)
+    times = {name: time_page(html, url, args.repeat) * 1000 for name, html, url in pages}
+    ordered = sorted(times.values())
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    size = sum(len(html) for _, html, _ in pages) / len(pages) / 1024
+    print(f"{len(pages)} pages (mean {size:.0f} KiB), {args.repeat} runs each")
+    print(f"median {statistics.median(ordered):.1f} ms/page, p95 {p95:.1f} ms/page, max {ordered[-1]:.1f} ms")
+    for name, ms in sorted(times.items(), key=lambda item: item[1], reverse=True)[:3]:
+        print(f"  slowest: {name} {ms:.1f} ms")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

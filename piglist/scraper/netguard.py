@@ -1,0 +1,180 @@
+"""Connecting only to public addresses: resolve once, vet every address, connect to a vetted one.
+
+The check sits where urllib3 opens its socket, so no request can reach a connection that skipped
+it, and the socket goes to the very address that was checked: a second DNS answer (rebinding)
+never gets a say. TLS (SNI, certificate) and the Host header still use the hostname, because
+only the socket's destination changes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import socket
+import threading
+import time
+from functools import partial
+from typing import Any
+
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.util.connection import create_connection
+
+from .errors import BlockedAddress, ConnectionFailed, FetchError, FetchTimeout, HostNotFound
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+_SHARED_ADDRESS_SPACE = ipaddress.ip_network("100.64.0.0/10")  # carrier-grade NAT
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+def is_public(address: IPAddress) -> bool:
+    """Whether an address is reachable on the public internet and nothing else.
+
+    Loopback, private, link-local (cloud metadata at 169.254.169.254), CGNAT, multicast,
+    reserved and unspecified addresses are refused, as are IPv6 forms that carry a refused
+    IPv4 address inside them (IPv4-mapped, 6to4, Teredo, NAT64).
+    """
+    if isinstance(address, ipaddress.IPv6Address):
+        embedded = _embedded_ipv4(address)
+        if embedded is not None and not is_public(embedded):
+            return False
+        if address.ipv4_mapped is not None:
+            return True
+    return address.is_global and not (
+        address.is_multicast
+        or address.is_reserved
+        or address.is_loopback
+        or address.is_link_local
+        or address.is_unspecified
+        or address.is_private
+        or address in _SHARED_ADDRESS_SPACE
+    )
+
+
+def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if address.teredo is not None:
+        return address.teredo[1]
+    if address in _NAT64:
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
+
+
+def host_key(host: str, port: int) -> str:
+    """The "host:port" form SCRAPER_ALLOW_HOSTS uses, with IPv6 literals in brackets."""
+    host = host.lower().rstrip(".")
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+class Guard:
+    """One fetch's connection policy: public addresses only (bar ``allow_hosts``), and a deadline
+    after which every socket it opened is shut down, however slowly the server is dripping."""
+
+    def __init__(self, allow_hosts: frozenset[str], deadline: float) -> None:
+        self.allow_hosts = allow_hosts
+        self.deadline = deadline
+        self.expired = False
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(max(0.0, deadline - time.monotonic()), self._expire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def stop(self) -> None:
+        self._timer.cancel()
+
+    def open_socket(self, host: str, port: int, timeout: Any, options: Any) -> socket.socket:
+        addresses = self._vetted_addresses(host, port)
+        failure: OSError | None = None
+        for address in addresses:
+            try:
+                sock = create_connection((str(address), port), timeout, socket_options=options)
+            except TimeoutError as error:
+                raise FetchTimeout() from error
+            except OSError as error:
+                failure = error
+                continue
+            self._watch(sock)
+            return sock
+        raise ConnectionFailed() from failure
+
+    def _vetted_addresses(self, host: str, port: int) -> list[IPAddress]:
+        try:
+            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except socket.gaierror as error:
+            transient = error.errno in (socket.EAI_AGAIN, getattr(socket, "EAI_SYSTEM", None))
+            raise HostNotFound(transient=transient) from error
+        addresses = list(dict.fromkeys(ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos))
+        if host_key(host, port) in self.allow_hosts:
+            return addresses
+        # Refuse if any answer is private: connecting to "the public one" would let a hostile
+        # DNS server steer retries to the internal address.
+        if not addresses or not all(is_public(address) for address in addresses):
+            raise BlockedAddress()
+        return addresses
+
+    def _watch(self, sock: socket.socket) -> None:
+        with self._lock:
+            if self.expired:
+                sock.close()
+                raise FetchTimeout()
+            self._sockets.append(sock)
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            for sock in self._sockets:
+                # shutdown, unlike close, wakes a thread blocked reading the socket.
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+
+
+class _GuardedConnectionMixin:
+    def __init__(self, *args: Any, guard: Guard, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._guard = guard
+
+    def _new_conn(self) -> socket.socket:
+        # _dns_host is the bare hostname urllib3 would otherwise resolve itself.
+        return self._guard.open_socket(self._dns_host, self.port, self.timeout, self.socket_options)
+
+
+class _GuardedHTTPConnection(_GuardedConnectionMixin, HTTPConnection):
+    pass
+
+
+class _GuardedHTTPSConnection(_GuardedConnectionMixin, HTTPSConnection):
+    pass
+
+
+class _GuardedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _GuardedHTTPConnection
+
+
+class _GuardedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _GuardedHTTPSConnection
+
+
+class GuardedAdapter(HTTPAdapter):
+    """A requests adapter whose every connection goes through ``guard``."""
+
+    def __init__(self, guard: Guard) -> None:
+        self._guard = guard
+        super().__init__(max_retries=0)
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        # Pools pass unknown keyword arguments on to their connections: that carries the guard.
+        self.poolmanager.pool_classes_by_scheme = {
+            "http": partial(_GuardedHTTPPool, guard=self._guard),
+            "https": partial(_GuardedHTTPSPool, guard=self._guard),
+        }
+
+    def proxy_manager_for(self, *args: Any, **kwargs: Any) -> Any:
+        # A proxy (set on a caller's session) would connect on our behalf, past the guard.
+        raise FetchError()

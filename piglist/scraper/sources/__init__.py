@@ -1,0 +1,1 @@
+"""Extraction sources, one module per kind of evidence a page carries."""

@@ -1,0 +1,153 @@
+"""Where things sit on the page: the product heading, page chrome, and distances between elements."""
+
+from __future__ import annotations
+
+import re
+from functools import cached_property
+
+from lxml.html import HtmlElement
+
+from ..page import Page
+from ..text import clean_text
+
+# Page chrome and side content, by tag or by the role/class/id names templates give them.
+_CHROME_TAGS = frozenset({"header", "nav", "footer", "aside"})
+_CHROME_ROLES = frozenset({"navigation", "banner", "contentinfo", "complementary", "search"})
+_CHROME_NAMES = re.compile(
+    r"related|recommend|similar|upsell|up-sell|cross-?sell|also-?(?:bought|viewed|like)|recent|"
+    r"carousel|slider|swiper|slick|accessor|bundle|sponsor|advert|footer|masthead|site-header|"
+    r"page-header|global-header|top-?bar|nav-?bar|navigation|mega-?menu|breadcrumb|mini-?cart|"
+    r"cart-drawer|wishlist|reviews?\b|newsletter|cookie|modal|popup|teaser|tile|product-?list|"
+    r"listing|grid-item|sidebar|history",
+    re.IGNORECASE,
+)
+_TITLE_NAMES = re.compile(r"product[-_]?(?:title|name)|pdp[-_]?title|item[-_]?title", re.IGNORECASE)
+
+
+def attribute_text(element: HtmlElement) -> str:
+    """The names a template gives an element: class, id, itemprop and test hooks."""
+    return " ".join(
+        element.get(name, "")
+        for name in ("class", "id", "itemprop", "data-testid", "data-test", "data-qa", "data-price-type")
+    )
+
+
+def is_chrome(element: HtmlElement, *, by_name: bool = True) -> bool:
+    if element.tag in _CHROME_TAGS or element.get("role") in _CHROME_ROLES:
+        return True
+    return by_name and bool(_CHROME_NAMES.search(element.get("class", "") + " " + element.get("id", "")))
+
+
+class Layout:
+    """Document order and ancestry of one page, computed once for all heuristics."""
+
+    def __init__(self, page: Page, known_title: str | None) -> None:
+        self.page = page
+        self.body = _body(page)
+        self.order = {element: index for index, element in enumerate(self.body.iter("*"))}
+        self._chrome_names: dict[HtmlElement, bool] = {}
+        self.anchor = self._product_heading(known_title)
+
+    def ancestors(self, element: HtmlElement) -> list[HtmlElement]:
+        """Ancestors up to, not including, <body>."""
+        found = []
+        parent = element.getparent()
+        while parent is not None and parent is not self.body and parent.tag != "html":
+            found.append(parent)
+            parent = parent.getparent()
+        return found
+
+    def in_chrome(self, element: HtmlElement) -> bool:
+        return any(is_chrome(ancestor) for ancestor in [element, *self.ancestors(element)])
+
+    def chrome_depth(self, element: HtmlElement) -> int:
+        """How many enclosing elements are page chrome or side content.
+
+        Containers that also hold the product heading don't count, nor do the names of the
+        element's parent: "slider-price" names the price, "related-products" a section.
+        """
+        depth = 0
+        for height, ancestor in enumerate(self.ancestors(element)):
+            if ancestor in self.anchor_ancestors:
+                break
+            if is_chrome(ancestor, by_name=False) or (height >= 1 and self._named_chrome(ancestor)):
+                depth += 1
+        return depth
+
+    def _named_chrome(self, element: HtmlElement) -> bool:
+        # Every price on a page asks about the same few containers: remember the answers.
+        if element not in self._chrome_names:
+            self._chrome_names[element] = is_chrome(element)
+        return self._chrome_names[element]
+
+    @cached_property
+    def anchor_ancestors(self) -> dict[HtmlElement, int]:
+        """The heading's ancestors with their height above it."""
+        if self.anchor is None:
+            return {}
+        return {ancestor: height for height, ancestor in enumerate(self.ancestors(self.anchor), start=1)}
+
+    def levels_to_anchor(self, element: HtmlElement) -> int | None:
+        """How many levels above the heading its closest common ancestor with ``element`` is."""
+        if self.anchor is None:
+            return None
+        for ancestor in [element, *self.ancestors(element)]:
+            if ancestor in self.anchor_ancestors:
+                return self.anchor_ancestors[ancestor]
+        return len(self.anchor_ancestors) + 1
+
+    def distance_from_anchor(self, element: HtmlElement) -> int | None:
+        """Elements between the heading and ``element`` in document order (negative: before it)."""
+        if self.anchor is None or element not in self.order:
+            return None
+        return self.order[element] - self.order[self.anchor]
+
+    def _product_heading(self, known_title: str | None) -> HtmlElement | None:
+        """The product's heading: the element showing the known title (an <h1> preferred), else
+        the first <h1> outside page chrome, else an element templates name as the product title."""
+        headings = [h for h in self.body.iter("h1") if clean_text(h.text_content())]
+        if known_title:
+            titled = self._showing_title(known_title, headings)
+            if titled is not None:
+                return titled
+        outside = [h for h in headings if not self.in_chrome(h)]
+        if outside or headings:
+            return (outside or headings)[0]
+        for element in self.body.iter("*"):
+            if _TITLE_NAMES.search(attribute_text(element)) and clean_text(element.text_content()):
+                return element
+        return None
+
+    def _showing_title(self, title: str, headings: list[HtmlElement]) -> HtmlElement | None:
+        for heading in headings:
+            if _shows_title(title, clean_text(heading.text_content()) or ""):
+                return heading
+        # Not every shop uses <h1>: look for any element whose own text is the title.
+        for element in self.body.iter("*"):
+            own = clean_text(element.text)
+            if own and _shows_title(title, own) and not self.in_chrome(element):
+                return element
+        return None
+
+
+_WORD = re.compile(r"\w+")
+
+
+def _overlap(expected: str, candidate: str) -> float:
+    """Share of the expected text's words found in the candidate."""
+    wanted = set(_WORD.findall(expected.casefold()))
+    if not wanted:
+        return 0.0
+    return len(wanted & set(_WORD.findall(candidate.casefold()))) / len(wanted)
+
+
+def _shows_title(title: str, text: str) -> bool:
+    """Whether ``text`` is the title, allowing for a shop prefix or suffix on either side."""
+    if not text or len(text) > 2 * len(title) + 10 or 2 * len(text) < len(title):
+        return False
+    return _overlap(title, text) >= 0.8 or _overlap(text, title) >= 0.9
+
+
+def _body(page: Page) -> HtmlElement:
+    body = page.root.find("body")
+    return body if body is not None else page.root

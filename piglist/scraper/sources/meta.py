@@ -1,0 +1,51 @@
+"""Open Graph (with product:price / og:price tags) and Twitter card meta tags."""
+
+from __future__ import annotations
+
+import re
+
+from ..money import currency_code, parse_amount, parse_money
+from ..page import Page
+from ..product import Product
+from ..text import clean_text, strip_site_name
+
+# Twitter card labels that introduce a price, in the languages shops commonly use.
+_PRICE_LABEL = re.compile(
+    r"price|preis|prix|precio|prezzo|preço|prijs|pris|cena|cijena|hinta|цена|价格|価格", re.I
+)
+
+
+def _title(page: Page, *keys: str) -> str | None:
+    title = page.meta_value(*keys)
+    return strip_site_name(title, page.site_names) if title else None
+
+
+def opengraph(page: Page) -> Product:
+    # A sale price tag, where present, is what the shopper pays now.
+    amount = parse_amount(
+        page.meta_value("product:sale_price:amount", "product:price:amount", "og:price:amount")
+    )
+    currency = page.meta_value("product:sale_price:currency", "product:price:currency", "og:price:currency")
+    return Product(
+        title=_title(page, "og:title"),
+        price=amount,
+        currency=currency_code(currency, page.country),
+        image_url=page.url_for(page.meta_value("og:image:secure_url", "og:image", "og:image:url")),
+        description=clean_text(page.meta_value("og:description")),
+    )
+
+
+def twitter(page: Page) -> Product:
+    product = Product(
+        title=_title(page, "twitter:title"),
+        image_url=page.url_for(page.meta_value("twitter:image", "twitter:image:src")),
+        description=clean_text(page.meta_value("twitter:description")),
+    )
+    for number in ("1", "2"):
+        label = page.meta_value(f"twitter:label{number}") or ""
+        data = page.meta_value(f"twitter:data{number}") or ""
+        money = parse_money(data, country=page.country) if _PRICE_LABEL.search(label) else None
+        if money:
+            product.price, product.currency = money.amount, money.currency
+            break
+    return product

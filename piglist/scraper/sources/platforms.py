@@ -1,0 +1,169 @@
+"""Page templates of widely used shop platforms: Amazon, Shopify, Magento and WooCommerce.
+
+Each reader recognises its platform by the template's own markers, never by the domain, so the
+same rules work on every shop built on that platform.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from lxml.html import HtmlElement
+
+from ..money import parse_money
+from ..page import Page
+from ..product import Product, option_kind
+from ..text import clean_text
+
+
+def has_class(name: str) -> str:
+    """XPath predicate matching a whole class name (the plain contains() first, as it is cheap)."""
+    return f"(contains(@class, '{name}') and contains(concat(' ', normalize-space(@class), ' '), ' {name} '))"
+
+
+def _first_text(page: Page, xpaths: tuple[str, ...]) -> str | None:
+    for xpath in xpaths:
+        for element in page.root.xpath(xpath):
+            text = clean_text(element.get("content") or element.text_content())
+            if text:
+                return text
+    return None
+
+
+# Amazon shows the price to pay in several template generations; strikethrough "list prices"
+# carry a-text-price and are excluded.
+_AMAZON_PRICES = (
+    f"//*[@id='corePrice_feature_div' or @id='corePriceDisplay_desktop_feature_div' or @id='apex_desktop']"
+    f"//*[{has_class('a-price')} and not({has_class('a-text-price')})]//*[{has_class('a-offscreen')}]",
+    "//*[@id='priceblock_dealprice' or @id='priceblock_saleprice' or @id='priceblock_ourprice']",
+    "//*[@id='price_inside_buybox' or @id='newBuyBoxPrice' or @id='kindle-price']",
+    f"//*[@id='tp_price_block_total_price_ww']//*[{has_class('a-offscreen')}]",
+)
+_AMAZON_TITLES = ("//*[@id='productTitle']", "//*[@id='ebooksProductTitle']")
+_AMAZON_IMAGES = (
+    "//img[@id='landingImage' or @id='imgBlkFront' or @id='ebooksImgBlkFront' or @id='main-image']"
+)
+_HIRES = re.compile(r'"hiRes"\s*:\s*"(https?://[^"]+)"')
+
+
+def amazon(page: Page) -> Product:
+    if not page.root.xpath("//*[@id='productTitle' or @id='ebooksProductTitle' or @id='dp-container']"):
+        return Product()
+    product = Product(title=_first_text(page, _AMAZON_TITLES), image_url=_amazon_image(page))
+    price_text = _first_text(page, _AMAZON_PRICES)
+    money = parse_money(price_text, country=page.country) if price_text else None
+    if money:
+        product.price, product.currency = money.amount, money.currency
+    return product
+
+
+def _amazon_image(page: Page) -> str | None:
+    """The zoom-size image: data-old-hires, the script's hiRes, else the largest dynamic size."""
+    images = page.root.xpath(_AMAZON_IMAGES)
+    for image in images:
+        if image.get("data-old-hires"):
+            return page.url_for(image.get("data-old-hires"))
+    for script in page.scripts:
+        if "colorImages" in script.text:
+            match = _HIRES.search(script.text)
+            if match:
+                return page.url_for(match.group(1))
+    for image in images:
+        url = largest_dynamic_image(image) or image.get("src")
+        if url:
+            return page.url_for(url)
+    return None
+
+
+def largest_dynamic_image(image: HtmlElement) -> str | None:
+    """Amazon lists an image's sizes as JSON: {"url": [width, height], ...}."""
+    try:
+        sizes = json.loads(image.get("data-a-dynamic-image") or "{}")
+    except ValueError:
+        return None
+    if not isinstance(sizes, dict) or not sizes:
+        return None
+
+    def area(url: str) -> int:
+        size = sizes[url]
+        return int(size[0]) * int(size[1]) if isinstance(size, list) and len(size) == 2 else 0
+
+    return max(sizes, key=area)
+
+
+def shopify(page: Page) -> Product:
+    """Shopify themes embed the product as JSON (``{{ product | json }}``), prices in cents."""
+    for script in page.scripts:
+        if script.type == "application/json" and script.id.lower().startswith("productjson"):
+            try:
+                data = json.loads(script.text)
+            except ValueError:
+                continue
+            if isinstance(data, dict) and data.get("title"):
+                return _shopify_product(data, page)
+    return Product()
+
+
+def _shopify_product(data: dict, page: Page) -> Product:
+    price = data.get("price")
+    money = None
+    if isinstance(price, int) and not isinstance(price, bool):
+        money = parse_money(f"{price / 100:.2f}")
+    elif isinstance(price, str):
+        money = parse_money(price)
+    image = data.get("featured_image") or next(iter(data.get("images") or []), None)
+    return Product(
+        title=clean_text(data.get("title")),
+        price=money.amount if money else None,
+        image_url=page.url_for(image),
+        description=clean_text(data.get("description")),
+        options=_shopify_options(data),
+    )
+
+
+def _shopify_options(data: dict) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for position, option in enumerate(data.get("options") or [], start=1):
+        name = option.get("name") if isinstance(option, dict) else option
+        if not isinstance(name, str) or name.lower() == "title":
+            continue
+        values = option.get("values") if isinstance(option, dict) else None
+        if not values:
+            values = [variant.get(f"option{position}") for variant in data.get("variants") or []]
+        cleaned = [text for text in (clean_text(value) for value in values) if text]
+        if cleaned:
+            found[option_kind(name) or name.strip().lower()] = list(dict.fromkeys(cleaned))
+    return found
+
+
+# Magento marks the final price with data attributes; WooCommerce wraps a sale price in <ins>.
+_MAGENTO_PRICE = "//*[@data-price-type='finalPrice'][@data-price-amount]"
+_WOO_SUMMARY = f"//*[{has_class('summary')} or {has_class('entry-summary')}]//*[{has_class('price')}]"
+
+
+def magento(page: Page) -> Product:
+    for element in page.root.xpath(_MAGENTO_PRICE)[:1]:
+        money = parse_money(element.get("data-price-amount") or "")
+        if money:
+            return Product(price=money.amount)
+    return Product()
+
+
+def woocommerce(page: Page) -> Product:
+    for block in page.root.xpath(_WOO_SUMMARY)[:1]:
+        amounts = block.xpath(f".//ins//*[{has_class('woocommerce-Price-amount')}]") or block.xpath(
+            f".//*[{has_class('woocommerce-Price-amount')}]"
+        )
+        for amount in amounts[:1]:
+            money = parse_money(clean_text(amount.text_content()) or "", country=page.country)
+            if money:
+                return Product(price=money.amount, currency=money.currency)
+    return Product()
+
+
+def extract(page: Page) -> Product:
+    product = Product()
+    for reader in (amazon, shopify, magento, woocommerce):
+        product.fill_from(reader(page), reader.__name__)
+    return product
