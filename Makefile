@@ -22,6 +22,7 @@ install: $(VENV)/.installed
 
 run: install
 	$(BIN)/flask db upgrade
+	$(BIN)/flask piglist demo --if-empty
 	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
 test: install

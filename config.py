@@ -71,6 +71,8 @@ class Config:
     LOG_JSON = True
 
     SCRAPER_ALLOW_HOSTS = allow_hosts(os.environ.get("SCRAPER_ALLOW_HOSTS"))
+    JOB_RETRY_DELAYS = (2, 4, 8)  # seconds; exponential backoff between a job's attempts
+    SCRAPER_TIMEOUT = 10.0  # seconds to connect, and between bytes read
 
     @classmethod
     def init_app(cls, app) -> None:
@@ -98,6 +100,7 @@ class TestingConfig(Config):
     # Hashing with scrypt costs ~50 ms; hundreds of test users would spend minutes on it.
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
     LOG_JSON = False
+    JOB_RETRY_DELAYS = (0, 0, 0)
 
 
 class ProductionConfig(Config):

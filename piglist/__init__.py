@@ -35,9 +35,11 @@ def create_app(config: type[Config] | None = None, **overrides: Any) -> Flask:
     register_extensions(app)
     register_blueprints(app)
 
-    from . import cli, errors, security
+    from . import cli, errors, formatting, housekeeping, security
 
     errors.init_app(app)
+    formatting.init_app(app)
+    housekeeping.init_app(app)
     security.init_app(app)
     cli.init_app(app)
 
@@ -48,13 +50,16 @@ def create_app(config: type[Config] | None = None, **overrides: Any) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from . import redis_store
+    from . import events, jobs, presence, redis_store
     from .extensions import csrf, db, limiter, login_manager, migrate, sock
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     redis_store.init_app(app)
+    events.init_app(app)
+    presence.init_app(app)
+    jobs.init_app(app)
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://")
     limiter.init_app(app)
     sock.init_app(app)

@@ -30,5 +30,21 @@ def create_user(email: str, name: str, password: str) -> None:
     click.echo(f"Created user {user.id}: {user.display_name} <{user.email}>")
 
 
+@piglist_cli.command("demo")
+@click.option("--if-empty", is_flag=True, help="Only when the database has no users yet (make run uses this).")
+def demo(if_empty: bool) -> None:
+    """Create the demo family (4 people, 3 categories, a dozen gifts) and print the logins."""
+    from .demo import has_users, seed_demo
+
+    if if_empty and has_users():
+        click.echo("The database already has users; no demo family added.")
+        return
+    result = seed_demo()
+    verb = "Created" if result.created else "Found"
+    click.echo(f"{verb} the demo family {result.group.name!r} (group {result.group.id}). Log in as:")
+    for email, password in result.logins:
+        click.echo(f"  {email}  {password}")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(piglist_cli)

@@ -75,6 +75,10 @@ class MaxItemPriceExceeded(PiglistError):
     code, status = "max_item_price_exceeded", 422
 
 
+class Unavailable(PiglistError):
+    code, status = "unavailable", 503
+
+
 class RateLimited(PiglistError):
     code, status = "rate_limited", 429
 
@@ -95,6 +99,7 @@ HTTP_CODES = {
     415: "unsupported_media_type",
     422: "validation_failed",
     429: "rate_limited",
+    503: "unavailable",
 }
 
 FRIENDLY_MESSAGES = {

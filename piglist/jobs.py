@@ -1,3 +1,173 @@
-"""Background jobs: an RQ queue when REDIS_URL is set (run by ``python worker.py``)."""
+"""Background jobs: an RQ queue when ``REDIS_URL`` is set (run by ``python worker.py``), a
+thread pool inside the web process otherwise.
 
-QUEUE_NAMES = ["piglist"]
+Jobs are plain functions taking ids, never ORM objects; :func:`job` gives each run an
+app context of its own. Retries with exponential backoff are the same in both modes:
+a job raises :class:`Retry` for a transient failure, and :func:`retries_left` tells it
+whether this is its last chance.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from flask import Flask, current_app, has_app_context
+from redis import Redis
+from rq import Queue
+from rq import Retry as RQRetry
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
+
+log = logging.getLogger(__name__)
+
+QUEUE = "piglist"
+QUEUE_NAMES = [QUEUE]
+RESULT_TTL = 60 * 60
+
+
+class Retry(Exception):
+    """Raised by a job for a transient failure it wants retried."""
+
+
+_local = threading.local()
+_jobs_app: Flask | None = None
+
+
+def retries_left() -> int:
+    from rq import get_current_job
+
+    current = get_current_job()
+    if current is not None:
+        return current.retries_left if current.retries_left is not None else 0
+    return getattr(_local, "retries_left", 0)
+
+
+def job(func: Callable) -> Callable:
+    """Run the job inside an app context: the web app's in thread mode, the worker's own in RQ."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if has_app_context():
+            return func(*args, **kwargs)
+        with _app_for_jobs().app_context():
+            return func(*args, **kwargs)
+
+    return wrapper
+
+
+def _app_for_jobs() -> Flask:
+    global _jobs_app
+    if _jobs_app is None:
+        from . import create_app
+
+        _jobs_app = create_app()
+    return _jobs_app
+
+
+def rq_connection(app: Flask | None = None) -> Redis:
+    # RQ stores pickled bytes, so its connection must not decode responses.
+    return Redis.from_url((app or current_app).config["REDIS_URL"])
+
+
+class ThreadRunner:
+    """The embedded mode's queue: same retries, statuses kept in memory for an hour."""
+
+    def __init__(self, app: Flask, workers: int = 4) -> None:
+        self.app = app
+        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="piglist-job")
+        self.jobs: dict[str, dict[str, Any]] = {}
+        self.lock = threading.Lock()
+
+    def submit(self, func: Callable, args: tuple, job_id: str, retries: int) -> str:
+        with self.lock:
+            self._forget_old()
+            self.jobs[job_id] = {"status": "queued", "result": None, "at": time.time()}
+        self.pool.submit(self._run, func, args, job_id, retries)
+        return job_id
+
+    def _run(self, func: Callable, args: tuple, job_id: str, retries: int) -> None:
+        self._set(job_id, status="started")
+        for attempt in range(retries + 1):
+            _local.retries_left = retries - attempt
+            try:
+                with self.app.app_context():
+                    result = func(*args)
+            except Retry:
+                if attempt < retries:
+                    delays = self.app.config["JOB_RETRY_DELAYS"]
+                    time.sleep(delays[min(attempt, len(delays) - 1)])
+                    continue
+                self._set(job_id, status="failed")
+                return
+            except Exception:
+                log.exception("job %s failed", job_id)
+                self._set(job_id, status="failed")
+                return
+            self._set(job_id, status="finished", result=result)
+            return
+
+    def _set(self, job_id: str, **values: Any) -> None:
+        with self.lock:
+            self.jobs.setdefault(job_id, {"at": time.time()}).update(values)
+
+    def _forget_old(self) -> None:
+        cutoff = time.time() - RESULT_TTL
+        for job_id in [j for j, info in self.jobs.items() if info["at"] < cutoff]:
+            del self.jobs[job_id]
+
+    def status(self, job_id: str) -> dict[str, Any] | None:
+        with self.lock:
+            info = self.jobs.get(job_id)
+            return None if info is None else {"status": info["status"], "result": info.get("result")}
+
+
+def init_app(app: Flask) -> None:
+    if not app.config["REDIS_URL"]:
+        app.extensions["piglist_jobs"] = ThreadRunner(app)
+
+
+def enqueue(func: Callable, *args: Any, retries: int = 0, job_id: str | None = None) -> str:
+    """Queue ``func(*args)``; a job raising Retry runs again up to ``retries`` times, after the
+    delays of ``JOB_RETRY_DELAYS`` (exponential: 2, 4, 8 s)."""
+    job_id = job_id or uuid.uuid4().hex
+    runner = current_app.extensions.get("piglist_jobs")
+    if runner is not None:
+        return runner.submit(func, args, job_id, retries)
+    delays = list(current_app.config["JOB_RETRY_DELAYS"])
+    retry = RQRetry(max=retries, interval=delays[:retries]) if retries else None
+    Queue(QUEUE, connection=rq_connection()).enqueue(
+        func, *args, job_id=job_id, retry=retry, result_ttl=RESULT_TTL, failure_ttl=RESULT_TTL
+    )
+    return job_id
+
+
+STATUS_NAMES = {
+    JobStatus.QUEUED: "queued",
+    JobStatus.DEFERRED: "queued",
+    JobStatus.SCHEDULED: "queued",
+    JobStatus.STARTED: "started",
+    JobStatus.FINISHED: "finished",
+    JobStatus.FAILED: "failed",
+    JobStatus.STOPPED: "failed",
+    JobStatus.CANCELED: "failed",
+}
+
+
+def status(job_id: str) -> dict[str, Any] | None:
+    """``{"status": queued|started|finished|failed, "result": …}`` or None for an unknown id."""
+    runner = current_app.extensions.get("piglist_jobs")
+    if runner is not None:
+        return runner.status(job_id)
+    try:
+        found = Job.fetch(job_id, connection=rq_connection())
+    except NoSuchJobError:
+        return None
+    state = STATUS_NAMES.get(found.get_status(refresh=False), "queued")
+    return {"status": state, "result": found.return_value() if state == "finished" else None}

@@ -185,6 +185,18 @@ class Group(db.Model):
         """Locked by hand, or the lock date has passed (the lock date itself is the last day to edit)."""
         return self.is_locked or (self.lock_date is not None and today() > self.lock_date)
 
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "invite_code": self.invite_code,
+            "lock_date": self.lock_date,
+            "is_locked": self.is_locked,
+            "locked": self.frozen,
+            "currency": self.currency,
+            "created_at": self.created_at,
+        }
+
     def __repr__(self) -> str:
         return f"<Group {self.id} {self.name!r}>"
 
@@ -207,6 +219,14 @@ class GroupMember(db.Model):
     def is_admin(self) -> bool:
         return self.role == "admin"
 
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.user_id,
+            "display_name": self.user.display_name,
+            "role": self.role,
+            "joined_at": self.joined_at,
+        }
+
 
 class Category(db.Model):
     __tablename__ = "categories"
@@ -225,6 +245,16 @@ class Category(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     group: Mapped[Group] = relationship(back_populates="categories")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "group_id": self.group_id,
+            "name": self.name,
+            "spending_limit": self.spending_limit,
+            "max_item_price": self.max_item_price,
+            "display_order": self.display_order,
+        }
 
 
 class Piglist(db.Model):

@@ -207,3 +207,8 @@ def api(app):
 @pytest.fixture
 def user(app):
     return factories.make_user(email="alice@example.org", display_name="Alice")
+
+
+@pytest.fixture
+def family(app):
+    return factories.make_family()

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import select
 
 from piglist.extensions import db
-from piglist.models import ApiToken, User
+from piglist.models import ApiToken, Category, Gift, Group, GroupMember, Piglist, User
 
 PASSWORD = "Correct-Horse-9"
 _sequence = itertools.count(1)
@@ -25,3 +29,63 @@ def token_for(user: User, name: str = "tests") -> str:
     db.session.add(token)
     db.session.commit()
     return secret
+
+
+def make_group(admin: User, *members: User, name: str = "Smith Family", currency: str = "USD", **fields) -> Group:
+    group = Group(name=name, currency=currency, **fields)
+    db.session.add(group)
+    db.session.add(GroupMember(group=group, user=admin, role="admin"))
+    db.session.add(Piglist(group=group, owner=admin))
+    for member in members:
+        db.session.add(GroupMember(group=group, user=member, role="member"))
+        db.session.add(Piglist(group=group, owner=member))
+    db.session.commit()
+    return group
+
+
+def add_member(group: Group, user: User, role: str = "member") -> GroupMember:
+    member = GroupMember(group=group, user=user, role=role)
+    db.session.add(member)
+    db.session.add(Piglist(group=group, owner=user))
+    db.session.commit()
+    return member
+
+
+def make_category(group: Group, name: str = "From Parents", **fields) -> Category:
+    category = Category(group=group, name=name, **fields)
+    db.session.add(category)
+    db.session.commit()
+    return category
+
+
+def make_gift(owner: User, group: Group, **fields) -> Gift:
+    piglist = db.session.scalar(select(Piglist).where(Piglist.group_id == group.id, Piglist.user_id == owner.id))
+    n = next(_sequence)
+    fields.setdefault("title", f"Gift {n}")
+    fields.setdefault("url", f"https://shop.example/item/{n}")
+    if "price" in fields and fields["price"] is not None:
+        fields["price"] = Decimal(str(fields["price"]))
+        fields.setdefault("currency", group.currency)
+    gift = Gift(piglist=piglist, **fields)
+    db.session.add(gift)
+    db.session.commit()
+    return gift
+
+
+@dataclass
+class Family:
+    """Four people in one group: an admin, the list owner, and two givers."""
+
+    admin: User
+    owner: User
+    giver: User
+    other: User
+    group: Group
+
+
+def make_family() -> Family:
+    admin = make_user(display_name="Mum")
+    owner = make_user(display_name="Tom")
+    giver = make_user(display_name="Dad")
+    other = make_user(display_name="Gran")
+    return Family(admin, owner, giver, other, make_group(admin, owner, giver, other))

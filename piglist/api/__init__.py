@@ -9,4 +9,4 @@ bp = Blueprint("api", __name__)
 # there and lets Bearer-token requests (no ambient credentials) through.
 csrf.exempt(bp)
 
-from . import access, accounts  # noqa: E402,F401  (views attach themselves to bp)
+from . import access, accounts, gifts, groups  # noqa: E402,F401  (views attach themselves to bp)

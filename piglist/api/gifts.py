@@ -1,0 +1,111 @@
+"""Piglists, gifts, buying, the change feed and stats in the API. Every gift goes out through
+the surprise rule (piglist.gifts.visibility)."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import request
+
+from ..gifts import live, service
+from ..gifts.service import PiglistView
+from ..scraper import jobs as scraping
+from ..validation import parse_int, parse_web_url
+from . import bp
+from .access import api_user, json_body, login_required
+
+
+def piglist_dict(view: PiglistView) -> dict:
+    return {
+        "user": {"id": view.user.id, "display_name": view.user.display_name},
+        "gifts": view.gifts,
+        "totals": view.totals,
+    }
+
+
+@bp.get("/groups/<int:group_id>/piglists")
+@login_required
+def list_piglists(group_id: int):
+    filters = service.parse_list_filters(request.args)
+    return [piglist_dict(view) for view in service.group_piglists(group_id, api_user(), filters)]
+
+
+@bp.get("/groups/<int:group_id>/piglists/<int:user_id>")
+@login_required
+def get_piglist(group_id: int, user_id: int):
+    filters = service.parse_list_filters(request.args)
+    return piglist_dict(service.one_piglist(group_id, user_id, api_user(), filters))
+
+
+@bp.post("/groups/<int:group_id>/gifts")
+@login_required
+def add_gift(group_id: int):
+    gift = service.add_gift(group_id, api_user(), json_body())
+    return service.gift_view(gift.id, api_user()), 201
+
+
+@bp.get("/gifts/<int:gift_id>")
+@login_required
+def get_gift(gift_id: int):
+    return service.gift_view(gift_id, api_user())
+
+
+@bp.patch("/gifts/<int:gift_id>")
+@login_required
+def update_gift(gift_id: int):
+    service.update_gift(gift_id, api_user(), json_body())
+    return service.gift_view(gift_id, api_user())
+
+
+@bp.delete("/gifts/<int:gift_id>")
+@login_required
+def delete_gift(gift_id: int):
+    service.delete_gift(gift_id, api_user())
+    return "", 204
+
+
+@bp.post("/gifts/<int:gift_id>/purchase")
+@login_required
+def purchase(gift_id: int):
+    service.purchase(gift_id, api_user())
+    return service.gift_view(gift_id, api_user())
+
+
+@bp.delete("/gifts/<int:gift_id>/purchase")
+@login_required
+def unpurchase(gift_id: int):
+    service.unpurchase(gift_id, api_user())
+    return service.gift_view(gift_id, api_user())
+
+
+@bp.get("/groups/<int:group_id>/changes")
+@login_required
+def changes(group_id: int):
+    user = api_user()
+    since = live.parse_since(request.args.get("since"))
+    wait = live.parse_wait(request.args.get("wait"))
+    viewing = request.args.get("viewing")
+    if viewing:
+        # The pages' fallback: a long poll from a gift's page doubles as its presence heartbeat.
+        connection = request.args.get("connection") or uuid.uuid4().hex
+        live.view_gift(parse_int(viewing, "viewing"), user, connection[:64])
+    return live.wait_for_changes(group_id, user, since, wait)
+
+
+@bp.get("/groups/<int:group_id>/stats")
+@login_required
+def stats(group_id: int):
+    return service.group_stats(group_id, api_user())
+
+
+@bp.post("/scrape")
+@login_required
+def scrape():
+    url = parse_web_url(json_body().get("url"), "url", required=True)
+    return {"job_id": scraping.start_preview(api_user(), url)}, 202
+
+
+@bp.get("/scrape/<job_id>")
+@login_required
+def scrape_status(job_id: str):
+    return scraping.preview_status(api_user(), job_id, live.parse_wait(request.args.get("wait")))

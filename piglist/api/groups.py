@@ -1,0 +1,96 @@
+"""Groups, membership and categories in the API."""
+
+from __future__ import annotations
+
+from ..groups import service
+from ..models import Group
+from . import bp
+from .access import api_user, json_body, login_required
+
+
+def group_details(group: Group) -> dict:
+    return {
+        **group.to_dict(),
+        "members": [m.to_dict() for m in service.group_members(group)],
+        "categories": [c.to_dict() for c in group.categories],
+    }
+
+
+@bp.get("/groups")
+@login_required
+def list_groups():
+    return [
+        {**group.to_dict(), "role": member.role, "member_count": count}
+        for group, member, count in service.user_groups(api_user())
+    ]
+
+
+@bp.post("/groups")
+@login_required
+def create_group():
+    group = service.create_group(api_user(), json_body())
+    return group_details(group), 201
+
+
+@bp.post("/groups/join")
+@login_required
+def join_group():
+    group, _ = service.join_group(api_user(), json_body().get("invite_code"))
+    return group_details(group)
+
+
+@bp.get("/groups/<int:group_id>")
+@login_required
+def get_group(group_id: int):
+    return group_details(service.member_group(group_id, api_user()))
+
+
+@bp.patch("/groups/<int:group_id>")
+@login_required
+def update_group(group_id: int):
+    group = service.admin_group(group_id, api_user())
+    return group_details(service.update_group(group, json_body()))
+
+
+@bp.post("/groups/<int:group_id>/invite")
+@login_required
+def regenerate_invite(group_id: int):
+    group = service.admin_group(group_id, api_user())
+    return {"invite_code": service.regenerate_invite(group)}
+
+
+@bp.patch("/groups/<int:group_id>/members/<int:user_id>")
+@login_required
+def set_member_role(group_id: int, user_id: int):
+    group = service.admin_group(group_id, api_user())
+    return service.set_role(group, user_id, json_body().get("role")).to_dict()
+
+
+@bp.delete("/groups/<int:group_id>/members/<int:user_id>")
+@login_required
+def remove_member(group_id: int, user_id: int):
+    user = api_user()
+    service.remove_member(service.member_group(group_id, user), user, user_id)
+    return "", 204
+
+
+@bp.post("/groups/<int:group_id>/categories")
+@login_required
+def create_category(group_id: int):
+    group = service.admin_group(group_id, api_user())
+    return service.create_category(group, json_body()).to_dict(), 201
+
+
+@bp.patch("/groups/<int:group_id>/categories/<int:category_id>")
+@login_required
+def update_category(group_id: int, category_id: int):
+    group = service.admin_group(group_id, api_user())
+    return service.update_category(group, category_id, json_body()).to_dict()
+
+
+@bp.delete("/groups/<int:group_id>/categories/<int:category_id>")
+@login_required
+def delete_category(group_id: int, category_id: int):
+    group = service.admin_group(group_id, api_user())
+    service.delete_category(group, category_id)
+    return "", 204

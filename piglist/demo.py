@@ -1,0 +1,95 @@
+"""The demo family: a living example for newcomers (``flask piglist demo``, and ``make run`` on an
+empty database). Built through the same services as the pages, so it obeys every rule."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from .auth import service as accounts
+from .extensions import db
+from .gifts import service as gifts
+from .groups import service as groups
+from .models import Group, User
+
+PASSWORD = "Piglist-Demo-1"  # noqa: S105 - the demo logins are printed for anyone to use
+DOMAIN = "demo.piglist.example"
+GROUP_NAME = "The Demo Family"
+PEOPLE = [("mum", "Mum"), ("dad", "Dad"), ("tom", "Tom"), ("lily", "Lily")]
+CATEGORIES = [
+    {"name": "From Mum & Dad", "spending_limit": "200", "max_item_price": "120"},
+    {"name": "From Grandparents", "spending_limit": "100"},
+    {"name": "Stocking fillers", "max_item_price": "20"},
+]
+# (owner, category index or None, title, price, options, bought by)
+WISHES = [
+    ("tom", 0, "LEGO Technic Race Car", "89.99", {"colour": "red"}, "dad"),
+    ("tom", 0, "Football boots", "64.50", {"size": "UK 5"}, None),
+    ("tom", 1, "Book: The Hobbit (illustrated)", "24.99", {}, "mum"),
+    ("tom", 2, "Glow-in-the-dark yo-yo", "6.50", {}, None),
+    ("lily", 0, "Watercolour paint set", "34.00", {}, "mum"),
+    ("lily", 0, "Roller skates", "59.00", {"size": "EU 34", "colour": "mint"}, None),
+    ("lily", 1, "Stuffed pig, very large", "42.00", {}, None),
+    ("lily", 2, "Hair clips (sparkly)", "8.00", {}, "tom"),
+    ("mum", None, "Linen apron", "38.00", {"colour": "sage"}, "lily"),
+    ("mum", 2, "Fancy hand cream", "15.00", {}, None),
+    ("dad", None, "Cast-iron pan", "49.95", {"size": "28 cm"}, None),
+    ("dad", 2, "Hot sauce sampler", "19.00", {}, "tom"),
+]
+
+
+@dataclass
+class DemoResult:
+    created: bool
+    group: Group
+    logins: list[tuple[str, str]]
+
+
+def demo_email(handle: str) -> str:
+    return f"{handle}@{DOMAIN}"
+
+
+def has_users() -> bool:
+    return db.session.scalar(select(User.id).limit(1)) is not None
+
+
+def seed_demo() -> DemoResult:
+    """Create the demo family once; a second call finds it and changes nothing."""
+    logins = [(demo_email(handle), PASSWORD) for handle, _ in PEOPLE]
+    existing = db.session.scalar(select(Group).where(Group.name == GROUP_NAME))
+    if existing is not None:
+        return DemoResult(False, existing, logins)
+
+    people = {handle: accounts.register(demo_email(handle), PASSWORD, name) for handle, name in PEOPLE}
+    group = groups.create_group(people["mum"], {"name": GROUP_NAME, "currency": "USD", "lock_date": _lock_date()})
+    for handle in ("dad", "tom", "lily"):
+        groups.join_group(people[handle], group.invite_code)
+    groups.set_role(group, people["dad"].id, "admin")
+    categories = [groups.create_category(group, fields) for fields in CATEGORIES]
+
+    for owner, category, title, price, options, bought_by in WISHES:
+        gift = gifts.add_gift(
+            group.id,
+            people[owner],
+            {
+                "title": title,
+                "price": price,
+                "options": options,
+                "category_id": categories[category].id if category is not None else None,
+                "url": f"https://shop.example/{title.lower().replace(' ', '-').replace(':', '')}",
+                "description": f"{people[owner].display_name} would love this.",
+            },
+        )
+        if bought_by:
+            gifts.purchase(gift.id, people[bought_by])
+    return DemoResult(True, group, logins)
+
+
+def _lock_date() -> str:
+    """Christmas Eve of this year, or of next year once it has passed."""
+    from .models import today
+
+    now = today()
+    year = now.year if now <= now.replace(month=12, day=24) else now.year + 1
+    return f"{year}-12-24"

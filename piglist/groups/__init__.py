@@ -1,0 +1,1 @@
+"""Family groups: membership, roles, categories and the lock (service.py)."""

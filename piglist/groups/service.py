@@ -1,0 +1,348 @@
+"""Groups: creating and joining them, membership and roles, categories, and the lock.
+
+Who may do what inside a group is decided here, once, for pages, API and CLI:
+a non-member gets ``NotFound`` for anything in a group (its existence is not
+confirmed), a member without the admin role gets ``Forbidden`` for admin actions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from ..errors import BadRequest, Forbidden, GroupLocked, NotFound, ValidationFailed
+from ..extensions import db
+from ..locking import lock_row
+from ..models import Category, Gift, Group, GroupMember, Piglist, User, today
+from ..validation import clean_text, parse_bool, parse_currency, parse_date, parse_int, parse_money
+
+NO_GROUP = "No such group (or you're not a member of it)."
+
+
+# --- access ---------------------------------------------------------------------------
+
+
+def membership(group_id: int, user: User) -> GroupMember:
+    member = db.session.get(GroupMember, (group_id, user.id))
+    if member is None:
+        raise NotFound(NO_GROUP)
+    return member
+
+
+def member_group(group_id: int, user: User) -> Group:
+    """The group, if ``user`` belongs to it."""
+    return membership(group_id, user).group
+
+
+def admin_group(group_id: int, user: User) -> Group:
+    member = membership(group_id, user)
+    if not member.is_admin:
+        raise Forbidden("Only the group's admins can do that.")
+    return member.group
+
+
+def ensure_unlocked(group: Group, what: str = "The lists") -> None:
+    """The lock in one place: by hand (``is_locked``) or because the lock date has passed."""
+    if group.frozen:
+        raise GroupLocked(f"{what} of {group.name} are locked; an admin can unlock them.")
+
+
+def user_groups(user: User) -> list[tuple[Group, GroupMember, int]]:
+    """The user's groups with their membership and member count, for the dashboard."""
+    counts = (
+        select(GroupMember.group_id, func.count().label("members")).group_by(GroupMember.group_id).subquery()
+    )
+    rows = db.session.execute(
+        select(Group, GroupMember, counts.c.members)
+        .join(GroupMember, GroupMember.group_id == Group.id)
+        .join(counts, counts.c.group_id == Group.id)
+        .where(GroupMember.user_id == user.id)
+        .order_by(Group.name, Group.id)
+    ).all()
+    return [(group, member, count) for group, member, count in rows]
+
+
+def group_members(group: Group) -> list[GroupMember]:
+    return list(
+        db.session.scalars(
+            select(GroupMember)
+            .where(GroupMember.group_id == group.id)
+            .options(selectinload(GroupMember.user))
+            .join(User)
+            .order_by(func.lower(User.display_name), User.id)
+        )
+    )
+
+
+# --- groups ---------------------------------------------------------------------------
+
+
+@dataclass
+class GroupSettings:
+    name: str | None = None
+    lock_date: Any = None
+    is_locked: bool | None = None
+    currency: str | None = None
+    given: frozenset[str] = frozenset()
+
+
+def parse_group_settings(data: Mapping[str, Any], *, creating: bool) -> GroupSettings:
+    given = frozenset(key for key in ("name", "lock_date", "is_locked", "currency") if key in data)
+    settings = GroupSettings(given=given)
+    if creating or "name" in given:
+        settings.name = clean_text(data.get("name"), "name", max_length=100)
+    if "lock_date" in given:
+        settings.lock_date = parse_date(data.get("lock_date"), "lock_date")
+    if "is_locked" in given:
+        settings.is_locked = parse_bool(data.get("is_locked"), "is_locked")
+    if "currency" in given:
+        settings.currency = parse_currency(data.get("currency"), required=True)
+    return settings
+
+
+def create_group(user: User, data: Mapping[str, Any]) -> Group:
+    settings = parse_group_settings(data, creating=True)
+    group = Group(name=settings.name, lock_date=settings.lock_date, currency=settings.currency or "USD")
+    db.session.add(group)
+    db.session.add(GroupMember(group=group, user=user, role="admin"))
+    db.session.add(Piglist(group=group, owner=user))
+    db.session.commit()
+    return group
+
+
+def update_group(group: Group, data: Mapping[str, Any]) -> Group:
+    settings = parse_group_settings(data, creating=False)
+    if "name" in settings.given:
+        group.name = settings.name
+    if "lock_date" in settings.given:
+        group.lock_date = settings.lock_date
+    if "is_locked" in settings.given:
+        group.is_locked = settings.is_locked
+    if "currency" in settings.given:
+        group.currency = settings.currency
+    db.session.commit()
+    return group
+
+
+def unlock_now(group: Group) -> date | None:
+    """"Unlock now" means now: a lock date that has already passed would keep the lists frozen, so
+    it is cleared too. Returns the cleared date, if any."""
+    cleared = group.lock_date if group.lock_date is not None and today() > group.lock_date else None
+    group.is_locked = False
+    if cleared is not None:
+        group.lock_date = None
+    db.session.commit()
+    return cleared
+
+
+def regenerate_invite(group: Group) -> str:
+    group.invite_code = Group.new_invite_code()
+    db.session.commit()
+    return group.invite_code
+
+
+def group_by_invite(code: object) -> Group:
+    if not isinstance(code, str) or not code.strip() or len(code) > 64:
+        raise NotFound("That invite code doesn't match any group. Ask for a fresh link.")
+    group = db.session.scalar(select(Group).where(Group.invite_code == code.strip()))
+    if group is None:
+        raise NotFound("That invite code doesn't match any group. Ask for a fresh link.")
+    return group
+
+
+def join_group(user: User, code: object) -> tuple[Group, bool]:
+    """Join by invite code; joining twice is harmless. Returns the group and whether it was new."""
+    group = group_by_invite(code)
+    if db.session.get(GroupMember, (group.id, user.id)) is not None:
+        return group, False
+    db.session.add(GroupMember(group=group, user=user, role="member"))
+    db.session.add(Piglist(group=group, owner=user))
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # The same person joined in two tabs at once; the first one counts.
+        db.session.rollback()
+        return group, False
+    return group, True
+
+
+# --- members ----------------------------------------------------------------------------
+
+
+def _admin_count(group: Group) -> int:
+    return db.session.scalar(
+        select(func.count()).where(GroupMember.group_id == group.id, GroupMember.role == "admin")
+    )
+
+
+def set_role(group: Group, user_id: int, role: object) -> GroupMember:
+    if role not in ("admin", "member"):
+        raise ValidationFailed("The role must be 'admin' or 'member'.", "role")
+    lock_row(Group, group.id)  # two admins demoting each other at once must not leave none
+    target = db.session.get(GroupMember, (group.id, user_id))
+    if target is None:
+        raise NotFound("That person is not a member of this group.")
+    if target.role == "admin" and role == "member" and _admin_count(group) == 1:
+        raise BadRequest("A group needs at least one admin: make someone else an admin first.", "role")
+    target.role = role
+    db.session.commit()
+    return target
+
+
+def remove_member(group: Group, actor: User, user_id: int) -> User:
+    """An admin removes someone, or a member leaves; returns who. Their piglist (and its gifts)
+    goes with them; gifts they bought on other lists stay bought."""
+    actor_membership = membership(group.id, actor)
+    if actor.id != user_id and not actor_membership.is_admin:
+        raise Forbidden("Only the group's admins can remove other members.")
+    lock_row(Group, group.id)
+    target = db.session.get(GroupMember, (group.id, user_id))
+    if target is None:
+        raise NotFound("That person is not a member of this group.")
+    if target.is_admin and _admin_count(group) == 1:
+        raise BadRequest("The last admin can't leave: make someone else an admin first.", "user_id")
+    piglist = db.session.scalar(
+        select(Piglist).where(Piglist.group_id == group.id, Piglist.user_id == user_id)
+    )
+    if piglist is not None:
+        db.session.delete(piglist)
+    removed = target.user
+    db.session.delete(target)
+    db.session.commit()
+    return removed
+
+
+# --- categories ----------------------------------------------------------------------------
+
+
+def parse_category(data: Mapping[str, Any], *, creating: bool) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    if creating or "name" in data:
+        fields["name"] = clean_text(data.get("name"), "name", max_length=100)
+    if "spending_limit" in data:
+        fields["spending_limit"] = parse_money(data.get("spending_limit"), "spending_limit")
+    if "max_item_price" in data:
+        fields["max_item_price"] = parse_money(data.get("max_item_price"), "max_item_price")
+    if "display_order" in data:
+        fields["display_order"] = parse_int(data.get("display_order"), "display_order", minimum=0) or 0
+    return fields
+
+
+def group_category(group: Group, category_id: int) -> Category:
+    category = db.session.get(Category, category_id)
+    if category is None or category.group_id != group.id:
+        raise NotFound("No such category in this group.")
+    return category
+
+
+def _check_name_free(group: Group, name: str, category_id: int | None = None) -> None:
+    clash = db.session.scalar(
+        select(Category.id).where(
+            Category.group_id == group.id,
+            func.lower(Category.name) == name.lower(),
+            Category.id != category_id,
+        )
+    )
+    if clash is not None:
+        raise ValidationFailed(f"There is already a category called {name!r}.", "name")
+
+
+def _check_limits_hold(group: Group, category: Category, spending_limit, max_item_price) -> None:
+    """Lowering a limit below what lists already hold would break the rule for them; say whose."""
+    counted = (
+        select(Piglist.user_id, func.coalesce(func.sum(Gift.price), 0), func.max(Gift.price))
+        .join(Gift, Gift.piglist_id == Piglist.id)
+        .where(
+            Gift.category_id == category.id,
+            Gift.deleted_at.is_(None),
+            Gift.currency == group.currency,
+            Gift.price.is_not(None),
+        )
+        .group_by(Piglist.user_id)
+    )
+    for user_id, total, highest in db.session.execute(counted):
+        name = db.session.get(User, user_id).display_name
+        if spending_limit is not None and Decimal(total) > spending_limit:
+            raise ValidationFailed(
+                f"{name}'s list already holds {Decimal(total):.2f} in {category.name}; "
+                f"the spending limit can't go below that.",
+                "spending_limit",
+            )
+        if max_item_price is not None and highest is not None and Decimal(highest) > max_item_price:
+            raise ValidationFailed(
+                f"{name} already wishes for a {Decimal(highest):.2f} gift in {category.name}; "
+                f"the maximum item price can't go below that.",
+                "max_item_price",
+            )
+
+
+def next_display_order(group: Group) -> int:
+    current = db.session.scalar(select(func.max(Category.display_order)).where(Category.group_id == group.id))
+    return 0 if current is None else current + 1
+
+
+def create_category(group: Group, data: Mapping[str, Any]) -> Category:
+    fields = parse_category(data, creating=True)
+    ensure_unlocked(group, "The categories")
+    _check_name_free(group, fields["name"])
+    fields.setdefault("display_order", next_display_order(group))
+    category = Category(group=group, **fields)
+    db.session.add(category)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise ValidationFailed(f"There is already a category called {fields['name']!r}.", "name") from None
+    return category
+
+
+def update_category(group: Group, category_id: int, data: Mapping[str, Any]) -> Category:
+    fields = parse_category(data, creating=False)
+    ensure_unlocked(group, "The categories")
+    group_category(group, category_id)
+    # Gift writes lock the category row too, so no gift slips in between this check and the commit.
+    category = lock_row(Category, category_id)
+    if "name" in fields:
+        _check_name_free(group, fields["name"], category.id)
+    _check_limits_hold(
+        group,
+        category,
+        fields.get("spending_limit", category.spending_limit),
+        fields.get("max_item_price", category.max_item_price),
+    )
+    for key, value in fields.items():
+        setattr(category, key, value)
+    db.session.commit()
+    return category
+
+
+def move_category(group: Group, category_id: int, direction: str) -> None:
+    """Swap a category with its neighbour above or below (the admin page's arrows)."""
+    if direction not in ("up", "down"):
+        raise ValidationFailed("Move a category 'up' or 'down'.", "direction")
+    ensure_unlocked(group, "The categories")
+    ordered = list(group.categories)
+    index = next((i for i, c in enumerate(ordered) if c.id == category_id), None)
+    if index is None:
+        raise NotFound("No such category in this group.")
+    other = index - 1 if direction == "up" else index + 1
+    if 0 <= other < len(ordered):
+        ordered[index], ordered[other] = ordered[other], ordered[index]
+        for position, category in enumerate(ordered):
+            category.display_order = position
+        db.session.commit()
+
+
+def delete_category(group: Group, category_id: int) -> None:
+    """Its gifts stay, uncategorised (the foreign key sets them to NULL)."""
+    ensure_unlocked(group, "The categories")
+    category = group_category(group, category_id)
+    db.session.delete(category)
+    db.session.commit()

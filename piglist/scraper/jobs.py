@@ -1,0 +1,234 @@
+"""Scraping as the product uses it: the per-user budget, the 24-hour cache, and the jobs
+that fill a gift in (or answer a "Fetch details" preview) in the background."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+import threading
+import time
+from datetime import timedelta
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from flask import current_app
+from limits import RateLimitItemPerMinute
+from redis.exceptions import RedisError
+from sqlalchemy import select
+
+from .. import jobs
+from ..errors import NotFound, RateLimited
+from ..extensions import db, limiter
+from ..models import Gift, User, utcnow
+from ..redis_store import get_redis
+from .extract import extract
+from .fetch import FetchError, fetch
+
+log = logging.getLogger(__name__)
+
+SCRAPES_PER_MINUTE = RateLimitItemPerMinute(10)
+SCRAPE_RETRIES = 3  # transient failures (timeouts, 5xx, resets) are tried three more times
+CACHE_SECONDS = 24 * 60 * 60
+PENDING_TOO_LONG = timedelta(minutes=10)
+# Query parameters that only say where a visitor came from; the page is the same without them.
+TRACKING = re.compile(
+    r"^(utm_\w+|fbclid|gclid|dclid|msclkid|yclid|mc_cid|mc_eid|_ga|ref|ref_|tag|igshid|spm)$", re.I
+)
+_JOB_ID = re.compile(r"^[0-9a-f]{32}$")
+
+
+def normalise_url(url: str) -> str:
+    """The cache key's URL: lower-case scheme and host, no fragment, no tracking parameters."""
+    parts = urlsplit(url.strip())
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not TRACKING.match(k)]
+    return urlunsplit(
+        (parts.scheme.lower(), parts.netloc.lower(), parts.path or "/", urlencode(sorted(query)), "")
+    )
+
+
+# --- the budget ------------------------------------------------------------------------------
+
+
+def spend_scrape_budget(user: User) -> None:
+    """At most 10 scrapes a minute per person; raises RateLimited (429) past that."""
+    strategy = limiter.limiter
+    try:
+        allowed = strategy.hit(SCRAPES_PER_MINUTE, "scrape", str(user.id))
+        if allowed:
+            return
+        reset = strategy.get_window_stats(SCRAPES_PER_MINUTE, "scrape", str(user.id)).reset_time
+    except RedisError as exc:
+        log.warning("scrape budget unavailable, allowing: %s", exc)
+        return
+    wait = max(1, int(reset - time.time()))
+    raise RateLimited(
+        f"You've fetched {SCRAPES_PER_MINUTE.amount} links in the last minute. Wait {wait} seconds, "
+        "or fill in the details by hand.",
+        retry_after=wait,
+    )
+
+
+# --- the cache -------------------------------------------------------------------------------
+
+
+class MemoryCache:
+    def __init__(self) -> None:
+        self.items: dict[str, tuple[float, str]] = {}
+        self.lock = threading.Lock()
+
+    def get(self, key: str) -> str | None:
+        with self.lock:
+            found = self.items.get(key)
+            return found[1] if found and found[0] > time.time() else None
+
+    def set(self, key: str, value: str, ttl: int) -> None:
+        with self.lock:
+            self.items[key] = (time.time() + ttl, value)
+
+
+def _cache_key(url: str) -> str:
+    return "piglist:scrape:" + hashlib.sha256(normalise_url(url).encode()).hexdigest()
+
+
+def _cache():
+    return get_redis() or current_app.extensions.setdefault("piglist_scrape_cache", MemoryCache())
+
+
+def cached_product(url: str) -> dict[str, Any] | None:
+    try:
+        raw = _cache().get(_cache_key(url))
+    except RedisError:
+        return None
+    return json.loads(raw) if raw else None
+
+
+def scrape_url(url: str) -> dict[str, Any]:
+    """Title, price, currency, image, description and options of the page at ``url`` — from the
+    cache when it was fetched in the last 24 hours. Raises FetchError."""
+    hit = cached_product(url)
+    if hit is not None:
+        return hit
+    page = fetch(
+        url,
+        allow_hosts=current_app.config["SCRAPER_ALLOW_HOSTS"],
+        timeout=current_app.config["SCRAPER_TIMEOUT"],
+    )
+    product = extract(page.text, page.url)
+    found = {
+        "title": product.title,
+        "price": f"{product.price:.2f}" if product.price is not None else None,
+        "currency": product.currency,
+        "image_url": product.image_url,
+        "description": product.description,
+        "options": product.options or {},
+    }
+    try:
+        _cache().set(_cache_key(url), json.dumps(found), CACHE_SECONDS)
+    except RedisError as exc:
+        log.warning("scrape cache unavailable: %s", exc)
+    return found
+
+
+# --- filling a gift ----------------------------------------------------------------------------
+
+
+def enqueue_gift_scrape(gift_id: int) -> str:
+    return jobs.enqueue(scrape_gift, gift_id, retries=SCRAPE_RETRIES)
+
+
+@jobs.job
+def scrape_gift(gift_id: int) -> str:
+    """Fill a pending gift from its page. Only fields still empty are filled: whatever the owner
+    typed in meanwhile wins. A transient failure is retried; a permanent one (or the last retry)
+    leaves ``failed`` with the reason, for the owner to fill in by hand."""
+    gift = db.session.get(Gift, gift_id)
+    if gift is None or gift.scrape_status != "pending" or gift.deleted_at is not None or not gift.url:
+        return "skipped"
+    try:
+        found = scrape_url(gift.url)
+    except FetchError as exc:
+        if exc.transient and jobs.retries_left() > 0:
+            log.info("scrape of gift %s will be retried: %s", gift_id, exc.reason)
+            raise jobs.Retry(exc.reason) from exc
+        return _finish(gift_id, None, exc.reason)
+    return _finish(gift_id, found, None)
+
+
+def _finish(gift_id: int, found: dict[str, Any] | None, error: str | None) -> str:
+    from ..gifts.service import apply_scrape
+
+    return apply_scrape(gift_id, found, error)
+
+
+def requeue_stale_scrapes() -> int:
+    """Gifts left ``pending`` too long (a worker died mid-job) are queued again."""
+    cutoff = utcnow() - PENDING_TOO_LONG
+    stale = db.session.scalars(
+        select(Gift.id).where(
+            Gift.scrape_status == "pending", Gift.updated_at < cutoff, Gift.deleted_at.is_(None)
+        )
+    ).all()
+    for gift_id in stale:
+        enqueue_gift_scrape(gift_id)
+    return len(stale)
+
+
+# --- "Fetch details" previews ------------------------------------------------------------------
+
+
+def _owner_key(job_id: str) -> str:
+    return f"piglist:scrape-job:{job_id}"
+
+
+def start_preview(user: User, url: str) -> str:
+    spend_scrape_budget(user)
+    job_id = jobs.enqueue(preview_scrape, url, retries=SCRAPE_RETRIES)
+    # Only the person who asked may read the answer.
+    store = get_redis()
+    if store is not None:
+        store.set(_owner_key(job_id), user.id, ex=jobs.RESULT_TTL)
+    else:
+        current_app.extensions.setdefault("piglist_preview_owners", {})[job_id] = user.id
+    return job_id
+
+
+@jobs.job
+def preview_scrape(url: str) -> dict[str, Any]:
+    try:
+        return {"ok": True, "product": scrape_url(url)}
+    except FetchError as exc:
+        if exc.transient and jobs.retries_left() > 0:
+            raise jobs.Retry(exc.reason) from exc
+        return {"ok": False, "error": exc.reason}
+
+
+def preview_status(user: User, job_id: str, wait: int) -> dict[str, Any]:
+    """``{status, result?}``; waits up to ``wait`` seconds for the job to end (long poll)."""
+    if not _JOB_ID.match(job_id or ""):
+        raise NotFound("No such scrape job.")
+    store = get_redis()
+    owner = (
+        store.get(_owner_key(job_id))
+        if store is not None
+        else (current_app.extensions.get("piglist_preview_owners", {}).get(job_id))
+    )
+    if owner is None or int(owner) != user.id:
+        raise NotFound("No such scrape job.")
+    db.session.close()  # nothing more to read; don't hold a connection while waiting
+    deadline = time.monotonic() + wait
+    while True:
+        state = jobs.status(job_id) or {"status": "failed", "result": None}
+        if state["status"] in ("finished", "failed") or time.monotonic() >= deadline:
+            break
+        time.sleep(0.25)
+    answer: dict[str, Any] = {"status": state["status"]}
+    if state["status"] == "finished":
+        answer["result"] = state["result"]
+    elif state["status"] == "failed":
+        answer["result"] = {
+            "ok": False,
+            "error": "We couldn't read that page. Please fill in the details by hand.",
+        }
+    return answer

@@ -1,0 +1,296 @@
+"""Adding a gift from its URL, end to end: the API queues a job, the worker fetches a page from
+a local shop through the real (hardened) fetcher, and the gift is filled in — or fails clearly."""
+
+from __future__ import annotations
+
+import contextvars
+import http.server
+import threading
+import time
+from collections import Counter
+from decimal import Decimal
+
+import pytest
+from rq import Queue, SimpleWorker
+from sqlalchemy import select
+
+from piglist import jobs
+from piglist.extensions import db
+from piglist.models import Gift
+from piglist.scraper.jobs import normalise_url, requeue_stale_scrapes
+
+from . import factories
+from .conftest import both_backends
+
+PRODUCT_PAGE = """<!doctype html><html lang="en"><head><title>Kite – Toy Shop</title>
+<meta property="og:title" content="Rainbow Kite">
+<meta property="og:image" content="/img/kite.jpg">
+<script type="application/ld+json">
+{"@context": "https://schema.org", "@type": "Product", "name": "Rainbow Kite",
+ "description": "A kite in every colour.", "offers": {"@type": "Offer", "price": "19.99", "priceCurrency": "USD"}}
+</script></head><body><h1>Rainbow Kite</h1></body></html>"""
+
+
+class Shop:
+    """A local web shop whose answers each test decides, counting the requests it gets."""
+
+    def __init__(self) -> None:
+        self.routes: dict[str, list[tuple[int, str, str]]] = {}
+        self.delays: dict[str, float] = {}
+        self.hits: Counter[str] = Counter()
+        shop = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                path = self.path.split("?")[0]
+                shop.hits[path] += 1
+                time.sleep(shop.delays.get(path, 0))
+                answers = shop.routes.get(path) or [(404, "text/html", "<h1>Not found</h1>")]
+                status, content_type, body = answers.pop(0) if len(answers) > 1 else answers[0]
+                data = body.encode()
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.host = f"127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def page(self, path: str, *answers: tuple[int, str, str]) -> str:
+        self.routes[path] = list(answers)
+        return f"http://{self.host}{path}"
+
+    def close(self) -> None:
+        self.server.shutdown()
+
+
+@pytest.fixture
+def shop(app):
+    shop = Shop()
+    app.config["SCRAPER_ALLOW_HOSTS"] = frozenset({shop.host})
+    yield shop
+    shop.close()
+
+
+def run_jobs(app) -> None:
+    """Work the queue until it is empty: RQ's SimpleWorker with Redis, the thread pool without."""
+    if app.config["REDIS_URL"]:
+
+        def work() -> None:
+            with app.app_context():
+                connection = jobs.rq_connection(app)
+                SimpleWorker([Queue(jobs.QUEUE, connection=connection)], connection=connection).work(burst=True)
+
+        contextvars.Context().run(work)
+        return
+    runner = app.extensions["piglist_jobs"]
+    deadline = time.monotonic() + 15
+    while any(info["status"] in ("queued", "started") for info in runner.jobs.values()):
+        assert time.monotonic() < deadline, "jobs did not finish"
+        time.sleep(0.05)
+
+
+def add(api, family, url, **fields):
+    response = api(family.owner).post(f"/groups/{family.group.id}/gifts", json={"url": url, **fields})
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def fresh(gift_id: int) -> Gift:
+    db.session.expire_all()
+    return db.session.get(Gift, gift_id)
+
+
+@both_backends
+def test_a_link_alone_is_filled_in_by_the_worker(app, api, family, shop):
+    url = shop.page("/kite", (200, "text/html; charset=utf-8", PRODUCT_PAGE))
+    created = add(api, family, url)
+    assert created["scrape_status"] == "pending" and created["title"] is None
+    cursor = api(family.giver).get(f"/groups/{family.group.id}/changes").get_json()["cursor"]
+    run_jobs(app)
+    gift = fresh(created["id"])
+    assert gift.scrape_status == "success"
+    assert (gift.title, gift.price, gift.currency) == ("Rainbow Kite", Decimal("19.99"), "USD")
+    assert gift.image_url == f"http://{shop.host}/img/kite.jpg"
+    assert gift.description == "A kite in every colour."
+    feed = api(family.giver).get(f"/groups/{family.group.id}/changes", query_string={"since": cursor}).get_json()
+    assert [(e["type"], e["gift_id"]) for e in feed["events"]] == [("gift_updated", created["id"])]
+
+
+def test_what_the_owner_typed_meanwhile_wins(app, api, family, shop):
+    url = shop.page("/kite", (200, "text/html", PRODUCT_PAGE))
+    created = add(api, family, url)
+    api(family.owner).patch(f"/gifts/{created['id']}", json={"title": "The kite Tom saw", "price": "15"})
+    run_jobs(app)
+    gift = fresh(created["id"])
+    assert (gift.title, gift.price, gift.description) == ("The kite Tom saw", Decimal("15.00"), "A kite in every colour.")
+
+
+@pytest.mark.parametrize(
+    ("answer", "reason"),
+    [
+        ((404, "text/html", "gone"), "doesn't exist"),
+        ((200, "application/pdf", "%PDF-1.4"), "isn't a web page"),
+    ],
+)
+def test_a_permanent_failure_fails_at_once_with_a_reason(app, api, family, shop, answer, reason):
+    url = shop.page("/broken", answer)
+    created = add(api, family, url)
+    run_jobs(app)
+    gift = fresh(created["id"])
+    assert gift.scrape_status == "failed"
+    assert reason in gift.scrape_error
+    assert shop.hits["/broken"] == 1  # not retried
+
+
+@both_backends
+def test_a_page_too_large_fails_at_once(app, api, family, shop):
+    url = shop.page("/huge", (200, "text/html", "<p>" + "x" * (12 * 1024 * 1024)))
+    created = add(api, family, url)
+    started = time.monotonic()
+    run_jobs(app)
+    gift = fresh(created["id"])
+    assert gift.scrape_status == "failed" and "too large" in gift.scrape_error.lower()
+    assert shop.hits["/huge"] == 1 and time.monotonic() - started < 10
+
+
+def test_a_slow_page_times_out_and_ends_failed(app, api, family, shop):
+    app.config["SCRAPER_TIMEOUT"] = 0.3
+    url = shop.page("/slow", (200, "text/html", PRODUCT_PAGE))
+    shop.delays["/slow"] = 2
+    created = add(api, family, url)
+    started = time.monotonic()
+    run_jobs(app)
+    gift = fresh(created["id"])
+    assert gift.scrape_status == "failed" and "too long" in gift.scrape_error
+    assert shop.hits["/slow"] == 4  # a timeout is worth retrying, three times
+    assert time.monotonic() - started < 10
+
+
+def test_a_transient_failure_is_retried_and_then_succeeds(app, api, family, shop):
+    url = shop.page("/flaky", (503, "text/html", "busy"), (200, "text/html", PRODUCT_PAGE))
+    created = add(api, family, url)
+    run_jobs(app)
+    assert fresh(created["id"]).scrape_status == "success"
+    assert shop.hits["/flaky"] == 2
+
+
+def test_a_failure_that_stays_transient_ends_failed_after_three_retries(app, api, family, shop):
+    url = shop.page("/down", (503, "text/html", "busy"))
+    created = add(api, family, url)
+    run_jobs(app)
+    gift = fresh(created["id"])
+    assert gift.scrape_status == "failed" and gift.scrape_error
+    assert shop.hits["/down"] == 4
+
+
+def test_the_cache_saves_a_second_request_for_the_same_page(app, api, family, shop):
+    url = shop.page("/kite", (200, "text/html", PRODUCT_PAGE))
+    add(api, family, url)
+    run_jobs(app)
+    other = api(family.giver).post(f"/groups/{family.group.id}/gifts", json={"url": url + "?utm_source=mail&fbclid=x"})
+    run_jobs(app)
+    assert fresh(other.get_json()["id"]).title == "Rainbow Kite"
+    assert shop.hits["/kite"] == 1
+
+
+def test_normalised_urls_drop_tracking_and_fragments():
+    assert normalise_url("HTTPS://Shop.Example/a?b=2&utm_medium=x&a=1&gclid=9#top") == "https://shop.example/a?a=1&b=2"
+    assert normalise_url("https://shop.example/p?ref=home&id=5") == "https://shop.example/p?id=5"
+
+
+def test_a_local_address_is_refused_and_the_server_there_gets_nothing(app, api, family, shop):
+    canary = Shop()
+    try:
+        url = canary.page("/secret", (200, "text/html", PRODUCT_PAGE))
+        created = add(api, family, url)
+        run_jobs(app)
+        gift = fresh(created["id"])
+        assert gift.scrape_status == "failed"
+        assert "private or local network" in gift.scrape_error
+        assert canary.hits["/secret"] == 0
+    finally:
+        canary.close()
+
+
+def test_a_shop_price_over_the_category_limit_is_left_for_the_owner(app, api, family, shop):
+    category = factories.make_category(family.group, max_item_price=Decimal("10"))
+    url = shop.page("/kite", (200, "text/html", PRODUCT_PAGE))
+    created = add(api, family, url, category_id=category.id)
+    run_jobs(app)
+    gift = fresh(created["id"])
+    assert gift.scrape_status == "success" and gift.title == "Rainbow Kite"
+    assert gift.price is None
+    assert "wasn't filled in" in gift.scrape_error
+
+
+def test_ten_scrapes_a_minute_per_person(app, api, family, shop):
+    owner = api(family.owner)
+    for n in range(10):
+        url = shop.page(f"/p{n}", (200, "text/html", PRODUCT_PAGE))
+        assert owner.post(f"/groups/{family.group.id}/gifts", json={"url": url}).status_code == 201
+    response = owner.post(f"/groups/{family.group.id}/gifts", json={"url": shop.page("/p11", (200, "text/html", ""))})
+    assert response.status_code == 429
+    assert response.get_json()["error"]["code"] == "rate_limited"
+    assert int(response.headers["Retry-After"]) > 0
+    assert len(db.session.scalars(select(Gift)).all()) == 10
+    # Typing the details by hand is never limited.
+    assert owner.post(f"/groups/{family.group.id}/gifts", json={"title": "By hand"}).status_code == 201
+
+
+def test_a_gift_left_pending_is_queued_again(app, api, family, shop):
+    from datetime import timedelta
+
+    from piglist.models import utcnow
+
+    url = shop.page("/kite", (200, "text/html", PRODUCT_PAGE))
+    gift = factories.make_gift(family.owner, family.group, url=url, title=None, scrape_status="pending")
+    gift.updated_at = utcnow() - timedelta(hours=1)
+    db.session.commit()
+    assert requeue_stale_scrapes() == 1
+    run_jobs(app)
+    assert fresh(gift.id).scrape_status == "success"
+
+
+# --- the preview behind "Fetch details" ---------------------------------------------------------
+
+
+def test_scrape_preview_answers_the_product(app, api, family, shop):
+    url = shop.page("/kite", (200, "text/html", PRODUCT_PAGE))
+    caller = api(family.owner)
+    started = caller.post("/scrape", json={"url": url})
+    assert started.status_code == 202
+    job_id = started.get_json()["job_id"]
+    run_jobs(app)
+    answer = caller.get(f"/scrape/{job_id}", query_string={"wait": 5}).get_json()
+    assert answer["status"] == "finished"
+    assert answer["result"]["ok"] is True
+    assert answer["result"]["product"]["title"] == "Rainbow Kite"
+    assert answer["result"]["product"]["price"] == "19.99"
+
+
+def test_scrape_preview_failure_says_why(app, api, family, shop):
+    caller = api(family.owner)
+    job_id = caller.post("/scrape", json={"url": shop.page("/gone", (404, "text/html", ""))}).get_json()["job_id"]
+    run_jobs(app)
+    answer = caller.get(f"/scrape/{job_id}").get_json()
+    assert answer["status"] == "finished"
+    assert answer["result"]["ok"] is False and "doesn't exist" in answer["result"]["error"]
+
+
+def test_a_scrape_job_is_only_readable_by_who_started_it(app, api, family, shop):
+    job_id = api(family.owner).post("/scrape", json={"url": shop.page("/kite", (200, "text/html", PRODUCT_PAGE))}).get_json()["job_id"]
+    assert api(family.giver).get(f"/scrape/{job_id}").status_code == 404
+    assert api(family.owner).get("/scrape/not-a-job").status_code == 404
+
+
+@pytest.mark.parametrize("url", ["javascript:alert(1)", "file:///etc/passwd", "", None, 42])
+def test_scrape_preview_refuses_bad_urls(api, family, url):
+    response = api(family.owner).post("/scrape", json={"url": url})
+    assert response.status_code == 422
+    assert response.get_json()["error"]["field"] == "url"

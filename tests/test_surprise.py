@@ -1,0 +1,83 @@
+"""The surprise rule, tested as the owner: nothing they receive changes when their gift is bought,
+un-bought, looked at, or deleted after being bought."""
+
+import pytest
+
+from piglist.gifts import live
+from piglist.gifts.visibility import visible_event
+
+from . import factories
+
+
+def owner_answers(api, family, gift_id):
+    """Everything the owner can ask the API about their list, as raw bytes."""
+    owner = api(family.owner)
+    gid = family.group.id
+    paths = [
+        f"/gifts/{gift_id}",
+        f"/groups/{gid}/piglists",
+        f"/groups/{gid}/piglists/{family.owner.id}",
+        f"/groups/{gid}/piglists?sort=price",
+        f"/groups/{gid}/stats",
+        f"/groups/{gid}/changes",
+        f"/groups/{gid}",
+        "/groups",
+    ]
+    return {path: (owner.get(path).status_code, owner.get(path).get_data()) for path in paths}
+
+
+@pytest.mark.parametrize("action", ["buy", "buy_and_undo", "view"])
+def test_owner_api_answers_are_identical_byte_for_byte(app, api, family, action):
+    category = factories.make_category(family.group, spending_limit="100")
+    gift = factories.make_gift(family.owner, family.group, price="40", category_id=category.id)
+    factories.make_gift(family.giver, family.group, price="15")
+    before = owner_answers(api, family, gift.id)
+    giver = api(family.giver)
+    if action in ("buy", "buy_and_undo"):
+        assert giver.post(f"/gifts/{gift.id}/purchase").status_code == 200
+    if action == "buy_and_undo":
+        assert giver.delete(f"/gifts/{gift.id}/purchase").status_code == 200
+    if action == "view":
+        with app.test_request_context():
+            live.view_gift(gift.id, family.giver, "tab-1")
+    assert owner_answers(api, family, gift.id) == before
+
+
+def test_delete_after_buying_looks_to_the_owner_like_any_delete(api, family):
+    bought = factories.make_gift(family.owner, family.group, title="Bought")
+    plain = factories.make_gift(family.owner, family.group, title="Plain")
+    api(family.giver).post(f"/gifts/{bought.id}/purchase")
+    owner = api(family.owner)
+    first = owner.delete(f"/gifts/{bought.id}")
+    second = owner.delete(f"/gifts/{plain.id}")
+    assert (first.status_code, first.get_data()) == (second.status_code, second.get_data())
+    assert owner.get(f"/gifts/{bought.id}").get_data() == owner.get(f"/gifts/{plain.id}").get_data().replace(
+        str(plain.id).encode(), str(bought.id).encode()
+    )
+
+
+def test_errors_to_the_owner_do_not_reveal_a_purchase(api, family):
+    gift = factories.make_gift(family.owner, family.group)
+    owner = api(family.owner)
+    before = owner.post(f"/gifts/{gift.id}/purchase")
+    api(family.giver).post(f"/gifts/{gift.id}/purchase")
+    after = owner.post(f"/gifts/{gift.id}/purchase")
+    assert (before.status_code, before.get_data()) == (after.status_code, after.get_data())
+    undo = owner.delete(f"/gifts/{gift.id}/purchase")
+    assert undo.status_code == 403
+    assert b"bought" in undo.get_data()  # the general rule, the same whether bought or not
+    api(family.giver).delete(f"/gifts/{gift.id}/purchase")
+    assert owner.delete(f"/gifts/{gift.id}/purchase").get_data() == undo.get_data()
+
+
+@pytest.mark.parametrize("kind", ["gift_purchased", "gift_unpurchased", "presence"])
+def test_owner_never_receives_purchase_or_presence_events(kind):
+    event = {"type": kind, "gift_id": 1, "owner_id": 7, "viewers": [{"id": 8, "display_name": "Dad"}]}
+    assert visible_event(event, 7) is None
+    assert visible_event(event, 8) is not None
+
+
+def test_presence_events_never_name_the_reader():
+    event = {"type": "presence", "gift_id": 1, "owner_id": 7, "viewers": [{"id": 8, "display_name": "Dad"}]}
+    assert visible_event(event, 8)["viewers"] == []
+    assert visible_event(event, 9)["viewers"] == [{"id": 8, "display_name": "Dad"}]
