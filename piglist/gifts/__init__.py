@@ -1,1 +1,7 @@
-"""Piglists and gifts: the rules (service.py), the surprise rule (visibility.py), live updates (live.py)."""
+"""Piglists and gifts on the website: the lists, adding and editing gifts, buying them."""
+
+from flask import Blueprint
+
+bp = Blueprint("gifts", __name__)
+
+from . import routes  # noqa: E402,F401  (routes attach themselves to bp)

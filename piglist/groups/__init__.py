@@ -1,1 +1,7 @@
-"""Family groups: membership, roles, categories and the lock (service.py)."""
+"""Family groups on the website: create, join by invite link, the group overview, leave."""
+
+from flask import Blueprint
+
+bp = Blueprint("groups", __name__)
+
+from . import routes  # noqa: E402,F401  (routes attach themselves to bp)

@@ -8,6 +8,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..extensions import db, limiter
+from ..groups import service as groups_service
+from ..groups.forms import JoinForm
 from ..redis_store import redis_status
 from . import bp
 
@@ -24,7 +26,9 @@ def index():
 @bp.route("/dashboard")
 @login_required
 def dashboard():
-    return render_template("main/dashboard.html")
+    return render_template(
+        "main/dashboard.html", groups=groups_service.user_groups(current_user), join_form=JoinForm()
+    )
 
 
 @bp.route("/health")

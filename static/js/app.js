@@ -1,3 +1,13 @@
 // Piglist's browser code. Pages work without it; with it, Turbo makes forms and
-// links update in place. No inline scripts anywhere: the CSP forbids them.
+// links update in place, and the modules below add live updates and small helpers.
+// No inline scripts anywhere: the CSP forbids them.
 import "../vendor/turbo/turbo.es2017-esm.js";
+import "./groups.js";
+import "./live.js";
+
+// A frame whose answer no longer holds it (an error page, a gift that was removed, an admin who
+// just left the group): show that answer as the whole page, never Turbo's "Content missing".
+document.addEventListener("turbo:frame-missing", (event) => {
+  event.preventDefault();
+  event.detail.visit(event.detail.response);
+});

@@ -1,0 +1,47 @@
+"""Forms of the group admin pages; every field runs the service's own rule for it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import StringField, SubmitField
+
+from ..forms import domain_check
+from ..groups import service
+from ..groups.forms import GroupForm
+
+MONEY_INPUT = {"inputmode": "decimal", "autocomplete": "off", "placeholder": "No limit"}
+
+
+class SettingsForm(GroupForm):
+    submit = SubmitField("Save settings")
+
+
+def category_rule(key: str):
+    """A validator running the service's rule for one category field."""
+    return domain_check(lambda value: service.parse_category({key: value}, creating=False)[key])
+
+
+class CategoryForm(FlaskForm):
+    name = StringField("Name", validators=[category_rule("name")], render_kw={"autocomplete": "off"})
+    spending_limit = StringField(
+        "Spending limit per list",
+        validators=[category_rule("spending_limit")],
+        description="What one person's gifts in this category may add up to.",
+        render_kw=MONEY_INPUT,
+    )
+    max_item_price = StringField(
+        "Highest price per gift",
+        validators=[category_rule("max_item_price")],
+        description="No single gift in this category may cost more.",
+        render_kw=MONEY_INPUT,
+    )
+    submit = SubmitField("Add category")
+
+    def fields(self) -> dict[str, Any]:
+        return {
+            "name": self.name.data,
+            "spending_limit": self.spending_limit.data,
+            "max_item_price": self.max_item_price.data,
+        }

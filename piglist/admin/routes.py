@@ -1,0 +1,195 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from ..errors import PiglistError
+from ..forms import apply_error
+from ..groups import service
+from ..models import Category, Group
+from . import bp
+from .forms import CategoryForm, SettingsForm
+
+
+def admin_required(view: Callable) -> Callable:
+    """The one check in front of every admin page: logged in, then the service's admin rule
+    (non-members get 404, members 403). The view receives the group instead of its id."""
+
+    @wraps(view)
+    @login_required
+    def checked(group_id: int, **kwargs):
+        return view(service.admin_group(group_id, current_user), **kwargs)
+
+    return checked
+
+
+# --- settings, lock and invite link ---------------------------------------------------------
+
+
+@bp.route("/groups/<int:group_id>/", methods=["GET", "POST"])
+@admin_required
+def settings(group: Group):
+    form = SettingsForm(obj=group)
+    if form.validate_on_submit():
+        try:
+            service.update_group(group, form.settings())
+        except PiglistError as exc:
+            apply_error(form, exc)
+        else:
+            flash("Settings saved.", "success")
+            return redirect(url_for("admin.settings", group_id=group.id))
+    return render_template("admin/settings.html", group=group, form=form), 422 if form.errors else 200
+
+
+@bp.post("/groups/<int:group_id>/lock")
+@admin_required
+def set_lock(group: Group):
+    action = request.form.get("action")
+    if action == "lock":
+        service.update_group(group, {"is_locked": True})
+        flash("Locked. Lists and categories stay as they are until you unlock them.", "success")
+    elif action == "unlock":
+        passed = service.unlock_now(group)
+        if passed is not None:
+            flash(
+                f"Unlocked. The lock date ({passed.day} {passed:%b %Y}) had passed, so it is cleared; "
+                "set a new one below if you like.",
+                "success",
+            )
+        else:
+            flash("Unlocked. Everyone can change their lists again.", "success")
+    else:
+        abort(400)
+    return redirect(url_for("admin.settings", group_id=group.id, _anchor="lock"))
+
+
+@bp.post("/groups/<int:group_id>/invite")
+@admin_required
+def regenerate_invite(group: Group):
+    service.regenerate_invite(group)
+    flash("Here is a new invite link. The old one no longer works.", "success")
+    return redirect(url_for("admin.settings", group_id=group.id, _anchor="invite"))
+
+
+# --- members ------------------------------------------------------------------------------------
+
+
+@bp.get("/groups/<int:group_id>/members")
+@admin_required
+def members(group: Group):
+    return render_template("admin/members.html", group=group, members=service.group_members(group))
+
+
+@bp.post("/groups/<int:group_id>/members/<int:user_id>/role")
+@admin_required
+def set_role(group: Group, user_id: int):
+    try:
+        member = service.set_role(group, user_id, request.form.get("role"))
+    except PiglistError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("admin.members", group_id=group.id))
+    if member.user_id == current_user.id and not member.is_admin:
+        flash(f"You're no longer an admin of {group.name}.", "info")
+        return redirect(url_for("groups.overview", group_id=group.id))
+    name = member.user.display_name
+    flash(f"{name} is now {'an admin' if member.is_admin else 'a member'}.", "success")
+    return redirect(url_for("admin.members", group_id=group.id))
+
+
+@bp.post("/groups/<int:group_id>/members/<int:user_id>/remove")
+@admin_required
+def remove_member(group: Group, user_id: int):
+    try:
+        removed = service.remove_member(group, current_user, user_id)
+    except PiglistError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("admin.members", group_id=group.id))
+    if user_id == current_user.id:
+        flash(f"You've left {group.name}; your piglist there is deleted.", "info")
+        return redirect(url_for("main.dashboard"))
+    flash(f"{removed.display_name} is no longer in {group.name}; their piglist there is deleted.", "success")
+    return redirect(url_for("admin.members", group_id=group.id))
+
+
+# --- categories --------------------------------------------------------------------------------
+
+
+def render_categories(
+    group: Group,
+    form: CategoryForm | None = None,
+    editing: Category | None = None,
+    edit_form: CategoryForm | None = None,
+    status: int = 200,
+):
+    """The categories page; while a row is being edited it shows that row's form in the table."""
+    return render_template(
+        "admin/categories.html",
+        group=group,
+        categories=group.categories,
+        form=form or CategoryForm(formdata=None),
+        editing=editing,
+        edit_form=edit_form,
+    ), status
+
+
+@bp.get("/groups/<int:group_id>/categories")
+@admin_required
+def categories(group: Group):
+    return render_categories(group)
+
+
+@bp.post("/groups/<int:group_id>/categories")
+@admin_required
+def create_category(group: Group):
+    form = CategoryForm()
+    if form.validate_on_submit():
+        try:
+            category = service.create_category(group, form.fields())
+        except PiglistError as exc:
+            apply_error(form, exc)
+        else:
+            flash(f"Added {category.name}.", "success")
+            return redirect(url_for("admin.categories", group_id=group.id))
+    return render_categories(group, form=form, status=422)
+
+
+@bp.route("/groups/<int:group_id>/categories/<int:category_id>/edit", methods=["GET", "POST"])
+@admin_required
+def edit_category(group: Group, category_id: int):
+    category = service.group_category(group, category_id)
+    form = CategoryForm(obj=category)
+    if form.validate_on_submit():
+        try:
+            service.update_category(group, category.id, form.fields())
+        except PiglistError as exc:
+            apply_error(form, exc)
+        else:
+            flash(f"Saved {category.name}.", "success")
+            return redirect(url_for("admin.categories", group_id=group.id))
+    return render_categories(group, editing=category, edit_form=form, status=422 if form.errors else 200)
+
+
+@bp.post("/groups/<int:group_id>/categories/<int:category_id>/move")
+@admin_required
+def move_category(group: Group, category_id: int):
+    try:
+        service.move_category(group, category_id, request.form.get("direction"))
+    except PiglistError as exc:
+        flash(exc.message, "error")
+    return redirect(url_for("admin.categories", group_id=group.id))
+
+
+@bp.post("/groups/<int:group_id>/categories/<int:category_id>/delete")
+@admin_required
+def delete_category(group: Group, category_id: int):
+    try:
+        name = service.group_category(group, category_id).name
+        service.delete_category(group, category_id)
+    except PiglistError as exc:
+        flash(exc.message, "error")
+    else:
+        flash(f"Deleted {name}. Its gifts stay on the lists, without a category.", "success")
+    return redirect(url_for("admin.categories", group_id=group.id))

@@ -1,0 +1,115 @@
+"""The add/edit gift form. Every field is checked by the same parser the API uses
+(piglist.gifts.service.PARSERS), so a page shows the API's sentence under the field; the
+service checks everything again, with the rules that need the database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import SelectField, StringField, SubmitField, TextAreaField, URLField
+from wtforms.validators import ValidationError
+
+from ..errors import PiglistError
+from ..forms import domain_check
+from ..models import Category
+from ..validation import clean_text, parse_int
+from .service import PARSERS, clean_options
+
+# The options with a field of their own; any other option is a "name: value" line.
+NAMED_OPTIONS = ("size", "colour")
+
+
+def parse_option_lines(text: str | None) -> dict[str, str]:
+    options: dict[str, str] = {}
+    for line in (text or "").replace("\r\n", "\n").split("\n"):
+        if not line.strip():
+            continue
+        name, colon, value = line.partition(":")
+        if not colon or not name.strip() or not value.strip():
+            raise ValidationError(
+                f"Write each detail as “name: value”, one per line (not “{line.strip()[:40]}”)."
+            )
+        options[name.strip()] = value.strip()
+    return options
+
+
+def option_lines(options: Mapping[str, Any]) -> str:
+    return "\n".join(f"{name}: {value}" for name, value in options.items() if name not in NAMED_OPTIONS)
+
+
+def option_check(name: str):
+    # The service's limit on one option's text, said with the field's own name.
+    return domain_check(lambda value: clean_text(value, name, max_length=100, required=False))
+
+
+class GiftForm(FlaskForm):
+    url = URLField(
+        "Link",
+        validators=[domain_check(PARSERS["url"])],
+        description="Paste the shop's page: we fetch the title, price and picture for you.",
+    )
+    title = StringField("Title", validators=[domain_check(PARSERS["title"])])
+    price = StringField("Price", validators=[domain_check(PARSERS["price"])])
+    currency = StringField("Currency", validators=[domain_check(PARSERS["currency"])])
+    category_id = SelectField("Category", choices=[], validate_choice=False)
+    size = StringField("Size", validators=[option_check("size")])
+    colour = StringField("Colour", validators=[option_check("colour")])
+    options = TextAreaField(
+        "Other details", description="One per line, such as “Material: wool” or “Edition: paperback”."
+    )
+    image_url = URLField("Picture link", validators=[domain_check(PARSERS["image_url"])])
+    description = TextAreaField("Description", validators=[domain_check(PARSERS["description"])])
+    submit = SubmitField("Save gift")
+
+    def offer_categories(self, categories: Iterable[Category]) -> None:
+        self.category_id.choices = [("", "No category")] + [(str(c.id), c.name) for c in categories]
+
+    def validate_category_id(self, field: SelectField) -> None:
+        # Only the id's shape here: whether it is one of this group's is the service's check.
+        try:
+            parse_int(field.data or None, "category_id")
+        except PiglistError as exc:
+            raise ValidationError(exc.message) from None
+
+    def validate_options(self, field: TextAreaField) -> None:
+        try:
+            clean_options(parse_option_lines(field.data))
+        except PiglistError as exc:
+            raise ValidationError(exc.message) from None
+
+    def options_data(self) -> dict[str, str]:
+        named = {name: getattr(self, name).data for name in NAMED_OPTIONS if getattr(self, name).data}
+        return {**parse_option_lines(self.options.data), **named}
+
+    def gift_data(self) -> dict[str, Any]:
+        """The whole gift as the service takes it: a saved form replaces every field."""
+        return {
+            "url": self.url.data,
+            "title": self.title.data,
+            "price": self.price.data,
+            "currency": self.currency.data,
+            "category_id": parse_int(self.category_id.data or None, "category_id"),
+            "description": self.description.data,
+            "image_url": self.image_url.data,
+            "options": self.options_data(),
+        }
+
+    @classmethod
+    def for_gift(cls, view: Mapping[str, Any]) -> GiftForm:
+        """The form filled in from the owner's view of a gift."""
+        options = view["options"] or {}
+        return cls(
+            formdata=None,
+            url=view["url"],
+            title=view["title"],
+            price=view["price"],
+            currency=view["currency"],
+            category_id=str(view["category_id"] or ""),
+            description=view["description"],
+            image_url=view["image_url"],
+            size=options.get("size"),
+            colour=options.get("colour"),
+            options=option_lines(options),
+        )

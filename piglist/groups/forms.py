@@ -1,0 +1,78 @@
+"""Forms of the group pages. Each field checks its input with the service's own parser, so a page
+shows the sentence the API returns for the same mistake."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from babel.numbers import get_currency_name
+from flask_wtf import FlaskForm
+from wtforms import StringField, SubmitField
+from wtforms.validators import InputRequired
+from wtforms.widgets import DateInput
+
+from ..forms import domain_check
+from . import service
+
+# Offered as suggestions; the field takes any ISO 4217 code.
+COMMON_CURRENCIES = (
+    "USD", "EUR", "GBP", "CAD", "AUD", "NZD", "CHF", "SEK", "NOK", "DKK",
+    "PLN", "CZK", "HUF", "JPY", "CNY", "INR", "ZAR", "MXN", "BRL",
+)  # fmt: skip
+
+
+def group_setting(key: str):
+    """A validator running the service's rule for one group setting."""
+    return domain_check(
+        lambda value: getattr(service.parse_group_settings({key: value}, creating=False), key)
+    )
+
+
+class GroupForm(FlaskForm):
+    """Name, currency and lock date: creating a group and the admin's settings page."""
+
+    name = StringField("Group name", validators=[group_setting("name")], description="e.g. “Smith Family”")
+    currency = StringField(
+        "Currency",
+        default="USD",
+        validators=[group_setting("currency")],
+        description="A three-letter code such as USD, EUR or GBP.",
+        render_kw={
+            "list": "currency-codes",
+            "maxlength": 3,
+            "autocomplete": "off",
+            "autocapitalize": "characters",
+            "spellcheck": "false",
+        },
+    )
+    lock_date = StringField(
+        "Lock date (optional)",
+        widget=DateInput(),
+        validators=[group_setting("lock_date")],
+        description="The last day lists can be changed. Leave it empty to keep them open.",
+    )
+    submit = SubmitField("Create the group")
+
+    currency_suggestions = [(code, get_currency_name(code, locale="en_US")) for code in COMMON_CURRENCIES]
+
+    def settings(self) -> dict[str, Any]:
+        return {"name": self.name.data, "currency": self.currency.data, "lock_date": self.lock_date.data}
+
+
+def invite_code_of(value: str | None) -> str | None:
+    """People paste the whole link they were sent; the code is its last path segment."""
+    if not value or not value.strip():
+        return value
+    path = urlsplit(value.strip()).path.rstrip("/")
+    return path.rsplit("/", 1)[-1]
+
+
+class JoinForm(FlaskForm):
+    code = StringField(
+        "Invite link or code",
+        filters=[invite_code_of],
+        validators=[InputRequired("Paste the invite link or code a relative sent you.")],
+        render_kw={"autocomplete": "off", "spellcheck": "false"},
+    )
+    submit = SubmitField("Join")

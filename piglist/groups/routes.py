@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from ..errors import NotFound, PiglistError
+from ..forms import apply_error
+from ..models import Group
+from . import bp, service
+from .forms import GroupForm, JoinForm
+
+
+@bp.route("/groups/new", methods=["GET", "POST"])
+@login_required
+def create():
+    form = GroupForm()
+    if form.validate_on_submit():
+        try:
+            group = service.create_group(current_user, form.settings())
+        except PiglistError as exc:
+            apply_error(form, exc)
+        else:
+            flash(f"{group.name} is ready. Send your family the invite link below.", "success")
+            return redirect(url_for("groups.overview", group_id=group.id))
+    return render_template("groups/create.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/groups/<int:group_id>")
+@login_required
+def overview(group_id: int):
+    me = service.membership(group_id, current_user)
+    return render_template(
+        "groups/overview.html", group=me.group, me=me, members=service.group_members(me.group)
+    )
+
+
+@bp.route("/join/<code>", methods=["GET", "POST"])
+def join(code: str):
+    """The invite link. Opening it asks first: joining changes something, so it takes a POST."""
+    if not current_user.is_authenticated:
+        flash("Log in, or create an account, and you'll join the group right after.", "info")
+        return redirect(url_for("auth.login", next=url_for("groups.join", code=code)))
+    if request.method == "POST":
+        return joined(*service.join_group(current_user, code))
+    group = service.group_by_invite(code)
+    try:
+        service.membership(group.id, current_user)
+    except NotFound:
+        count = len(service.group_members(group))
+        return render_template("groups/join.html", group=group, code=code, member_count=count)
+    return joined(group, False)
+
+
+@bp.route("/join", methods=["POST"])
+@login_required
+def join_by_code():
+    form = JoinForm()
+    if form.validate_on_submit():
+        try:
+            return joined(*service.join_group(current_user, form.code.data))
+        except PiglistError as exc:
+            apply_error(form, exc)
+    groups = service.user_groups(current_user)
+    return render_template("main/dashboard.html", groups=groups, join_form=form), 422
+
+
+@bp.route("/groups/<int:group_id>/leave", methods=["POST"])
+@login_required
+def leave(group_id: int):
+    group = service.member_group(group_id, current_user)
+    try:
+        service.remove_member(group, current_user, current_user.id)
+    except PiglistError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("groups.overview", group_id=group_id))
+    flash(f"You've left {group.name}; your piglist there is deleted.", "info")
+    return redirect(url_for("main.dashboard"))
+
+
+def joined(group: Group, new: bool):
+    if new:
+        flash(f"Welcome to {group.name}! Your piglist here is ready for your first wish.", "success")
+    else:
+        flash(f"You're already in {group.name}.", "info")
+    return redirect(url_for("groups.overview", group_id=group.id))

@@ -1,0 +1,176 @@
+"""The surprise rule on the website, tested as the owner: every page they can open is the same,
+byte for byte (apart from the CSRF token and the CSP nonce), before and after someone else buys
+their gift, undoes it, looks at it, or buys it before the owner deletes it."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from . import factories
+from .conftest import both_backends
+from .test_gifts_pages import member_client, post_form
+
+VOLATILE = [
+    (re.compile(r'(name="csrf_token" type="hidden" value=")[^"]*'), r"\1…"),
+    (re.compile(r'(name="csrf_token" value=")[^"]*'), r"\1…"),
+    (re.compile(r'(<meta name="csrf-token" content=")[^"]*'), r"\1…"),
+    (re.compile(r'(<meta name="csp-nonce" content=")[^"]*'), r"\1…"),
+]
+FLASHES = re.compile(r'<div class="flashes".*?</div>', re.S)
+
+
+def normalised(response) -> tuple[int, str, str]:
+    body = response.get_data(as_text=True)
+    for pattern, blank in VOLATILE:
+        body = pattern.sub(blank, body)
+    return response.status_code, response.headers.get("Content-Type", ""), body
+
+
+def owner_pages(app, family, gift, category) -> list[str]:
+    gid, uid = family.group.id, family.owner.id
+    paths = [
+        f"/groups/{gid}/piglists",
+        f"/groups/{gid}/piglists?member={uid}",
+        f"/groups/{gid}/piglists?category={category.id}",
+        f"/groups/{gid}/piglists?sort=price",
+        f"/groups/{gid}/piglists?sort=-created",
+        f"/groups/{gid}/piglists/{uid}",
+        f"/groups/{gid}/piglists/{uid}?sort=-price",
+        f"/groups/{gid}/my-piglist",
+        f"/groups/{gid}/gifts/add",
+        f"/groups/{gid}/gifts/{gift.id}",
+        f"/groups/{gid}/gifts/{gift.id}/tile",
+        f"/groups/{gid}/gifts/{gift.id}/tile?next=/groups/{gid}/my-piglist",
+        f"/groups/{gid}/gifts/{gift.id}/edit",
+        "/dashboard",
+    ]
+    if "groups.overview" in app.view_functions:
+        paths.append(f"/groups/{gid}")
+    return paths
+
+
+def snapshot(client, paths) -> dict[str, tuple[int, str, str]]:
+    return {path: normalised(client.get(path)) for path in paths}
+
+
+@pytest.fixture
+def world(app, family):
+    """Tom's list with a gift in a limited category, and other lists around it."""
+    category = factories.make_category(family.group, name="Books", spending_limit="200")
+    gift = factories.make_gift(
+        family.owner,
+        family.group,
+        title="Kite",
+        price="40",
+        category_id=category.id,
+        options={"colour": "red"},
+    )
+    factories.make_gift(family.owner, family.group, title="Socks", price="5")
+    factories.make_gift(family.giver, family.group, title="Drill", price="80", category_id=category.id)
+    return gift, category
+
+
+@both_backends
+@pytest.mark.parametrize(
+    "actions",
+    [
+        ["buy"],
+        ["buy", "undo"],
+        ["view"],
+        ["view", "buy", "view_again"],
+        ["buy", "another_tries"],
+    ],
+)
+def test_owner_pages_are_identical_byte_for_byte(app, family, world, actions):
+    gift, category = world
+    gid = family.group.id
+    owner = member_client(app, family.owner)
+    dad, gran = member_client(app, family.giver), member_client(app, family.other)
+    paths = owner_pages(app, family, gift, category)
+    before = snapshot(owner, paths)
+    assert all(status == 200 for status, _, _ in before.values()), before
+
+    for action in actions:
+        if action == "buy":
+            assert post_form(dad, f"/groups/{gid}/gifts/{gift.id}/purchase").status_code == 303
+        elif action == "undo":
+            assert post_form(dad, f"/groups/{gid}/gifts/{gift.id}/unpurchase").status_code == 303
+        elif action in ("view", "view_again"):
+            assert dad.get(f"/groups/{gid}/gifts/{gift.id}").status_code == 200
+            gran.get(f"/groups/{gid}/gifts/{gift.id}")
+        elif action == "another_tries":
+            headers = {"Turbo-Frame": f"gift_{gift.id}"}
+            assert (
+                post_form(gran, f"/groups/{gid}/gifts/{gift.id}/purchase", headers=headers).status_code == 409
+            )
+
+    after = snapshot(owner, paths)
+    for path in paths:
+        assert after[path] == before[path], path
+
+
+def test_owner_pages_are_identical_while_a_gift_is_viewed_from_a_tile_refresh(app, family, world):
+    """The other members' pages do change (that is the point); the owner's don't."""
+    gift, category = world
+    gid = family.group.id
+    owner, gran = member_client(app, family.owner), member_client(app, family.other)
+    paths = owner_pages(app, family, gift, category)
+    before = snapshot(owner, paths)
+    grans_tile = gran.get(f"/groups/{gid}/gifts/{gift.id}/tile").get_data(as_text=True)
+    member_client(app, family.giver).get(f"/groups/{gid}/gifts/{gift.id}")
+    assert gran.get(f"/groups/{gid}/gifts/{gift.id}/tile").get_data(as_text=True) != grans_tile
+    assert snapshot(owner, paths) == before
+
+
+@both_backends
+def test_deleting_a_bought_gift_looks_to_the_owner_like_deleting_any_gift(app, family, world):
+    """Afterwards the owner's pages are exactly as if the gift had never been there."""
+    kept, category = world
+    gid = family.group.id
+    owner, dad = member_client(app, family.owner), member_client(app, family.giver)
+    paths = owner_pages(app, family, kept, category)
+    before = snapshot(owner, paths)
+
+    bought = factories.make_gift(
+        family.owner, family.group, title="Train", price="30", url="https://shop.example/t1"
+    )
+    plain = factories.make_gift(
+        family.owner, family.group, title="Train", price="30", url="https://shop.example/t2"
+    )
+    assert post_form(dad, f"/groups/{gid}/gifts/{bought.id}/purchase").status_code == 303
+
+    answers = []
+    for gift in (bought, plain):
+        response = post_form(owner, f"/groups/{gid}/gifts/{gift.id}/delete")
+        flashed = FLASHES.search(owner.get(response.headers["Location"]).get_data(as_text=True)).group(0)
+        gone = owner.get(f"/groups/{gid}/gifts/{gift.id}")
+        answers.append((response.status_code, response.headers["Location"], flashed, normalised(gone)))
+    assert answers[0] == answers[1]
+    assert "“Train” is removed from your piglist." in answers[0][2]
+    assert answers[0][3][0] == 404
+
+    assert snapshot(owner, paths) == before
+    # Dad undoing his purchase of the removed gift changes nothing for Tom either.
+    assert post_form(dad, f"/groups/{gid}/gifts/{bought.id}/unpurchase").status_code == 303
+    assert snapshot(owner, paths) == before
+
+
+def test_owner_answers_to_buying_their_own_gift_do_not_depend_on_a_purchase(app, family, world):
+    gift, _ = world
+    gid = family.group.id
+    owner, dad = member_client(app, family.owner), member_client(app, family.giver)
+
+    def tries():
+        answers = []
+        for action in ("purchase", "unpurchase"):
+            for headers in ({}, {"Turbo-Frame": f"gift_{gift.id}"}):
+                response = post_form(owner, f"/groups/{gid}/gifts/{gift.id}/{action}", headers=headers)
+                landing = owner.get(response.headers["Location"]) if response.status_code == 303 else response
+                answers.append((response.status_code, response.headers.get("Location"), normalised(landing)))
+        return answers
+
+    before = tries()
+    post_form(dad, f"/groups/{gid}/gifts/{gift.id}/purchase")
+    assert tries() == before
