@@ -42,6 +42,12 @@ def is_safe_next(target: str | None) -> bool:
     return not parts.scheme and not parts.netloc and not any(ord(c) < 32 for c in target)
 
 
+def safe_next(default: str) -> str:
+    """Where to go after a form: the request's ``next`` when it stays on this site, else ``default``."""
+    target = request.values.get("next")
+    return target if is_safe_next(target) else default
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.globals["csp_nonce"] = csp_nonce
 

@@ -1,19 +1,18 @@
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import flash, redirect, render_template, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..errors import PiglistError
 from ..forms import apply_error
-from ..security import is_safe_next
+from ..security import safe_next
 from . import bp, service
 from .forms import LoginForm, PasswordForm, ProfileForm, RegisterForm, TokenForm
 from .limits import login_limit, register_limit, seconds_until_reset
 
 
 def next_page(default: str = "main.dashboard") -> str:
-    target = request.args.get("next") or request.form.get("next")
-    return target if is_safe_next(target) else url_for(default)
+    return safe_next(url_for(default))
 
 
 def start_session(user, remember: bool = False) -> None:
