@@ -1,6 +1,6 @@
 """The background worker: ``python worker.py`` runs an RQ worker on Piglist's queues.
 
-Jobs receive ids, never ORM objects, and push their own app context (piglist.tasks).
+Jobs receive ids, never ORM objects, and push their own app context (piglist.jobs.job).
 Without REDIS_URL there is nothing to run: the web process runs jobs in a thread.
 """
 

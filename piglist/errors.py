@@ -22,11 +22,10 @@ class PiglistError(Exception):
     code = "bad_request"
     status = 400
 
-    def __init__(self, message: str, field: str | None = None, **details: Any) -> None:
+    def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
-        self.details = details
 
     def to_dict(self) -> dict[str, Any]:
         error: dict[str, Any] = {"code": self.code, "message": self.message}
@@ -61,6 +60,12 @@ class GroupLocked(PiglistError):
 
 class Duplicate(PiglistError):
     code, status = "duplicate", 409
+
+
+class EditConflict(PiglistError):
+    """The thing changed since the form was opened; only a caller that says what it saw gets it."""
+
+    code, status = "edit_conflict", 409
 
 
 class ValidationFailed(PiglistError):

@@ -2,7 +2,7 @@
 
 Services call :func:`emit` inside their transaction; the event is published when the
 transaction commits (never for a rolled-back change). With Redis, a group's events
-go to a Redis Stream, so long polls and WebSockets on any web process read them with
+go to a Redis Stream, so long polls (and the WebSocket to come) on any web process read them with
 cursors that work everywhere; without Redis, an in-process feed does the same job.
 
 Readers get raw events and must pass each through the surprise rule
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 import time
 from collections import deque
@@ -34,6 +35,7 @@ EVENT_TYPES = frozenset(
 )
 STREAM_LENGTH = 1000  # per group; a long poll returns at least every 25 s, so this is hours of slack
 START = "0-0"
+CURSOR = re.compile(r"([0-9]{1,20})-([0-9]{1,20})")
 _PENDING = "piglist_pending_events"
 
 
@@ -87,10 +89,10 @@ class Entry:
 
 def parse_cursor(cursor: str) -> tuple[int, int]:
     """Cursors look like Redis stream ids: ``<milliseconds>-<sequence>``."""
-    ms, _, seq = cursor.partition("-")
-    if not (ms.isdigit() and seq.isdigit()) or len(cursor) > 40:
+    match = CURSOR.fullmatch(cursor)
+    if match is None or int(match[1]) >= 2**64 or int(match[2]) >= 2**64:
         raise ValueError(cursor)
-    return int(ms), int(seq)
+    return int(match[1]), int(match[2])
 
 
 class RedisFeed:

@@ -2,8 +2,7 @@
 re-queue scrapes that were left pending (a worker died, Redis was down when the gift was added).
 
 They run every few seconds in the worker process when Redis is used (``python worker.py``), or
-in a thread of the single web process otherwise. ``flask piglist sweep-presence`` does the
-presence part by hand.
+in a thread of the single web process otherwise.
 """
 
 from __future__ import annotations

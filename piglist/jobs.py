@@ -2,9 +2,10 @@
 thread pool inside the web process otherwise.
 
 Jobs are plain functions taking ids, never ORM objects; :func:`job` gives each run an
-app context of its own. Retries with exponential backoff are the same in both modes:
-a job raises :class:`Retry` for a transient failure, and :func:`retries_left` tells it
-whether this is its last chance.
+app context of its own. Retries with exponential backoff are the same in both modes: a
+job that raises runs again, up to its retries. Jobs raise :class:`Retry` for a transient
+failure, settle permanent ones themselves, and ask :func:`retries_left` whether this is
+their last chance.
 """
 
 from __future__ import annotations
@@ -99,15 +100,13 @@ class ThreadRunner:
             try:
                 with self.app.app_context():
                     result = func(*args)
-            except Retry:
+            except Exception as exc:
+                if not isinstance(exc, Retry):
+                    log.exception("job %s failed", job_id)
                 if attempt < retries:
                     delays = self.app.config["JOB_RETRY_DELAYS"]
                     time.sleep(delays[min(attempt, len(delays) - 1)])
                     continue
-                self._set(job_id, status="failed")
-                return
-            except Exception:
-                log.exception("job %s failed", job_id)
                 self._set(job_id, status="failed")
                 return
             self._set(job_id, status="finished", result=result)

@@ -323,9 +323,5 @@ class Gift(db.Model):
     def is_purchased(self) -> bool:
         return self.status == "purchased"
 
-    @property
-    def is_deleted(self) -> bool:
-        return self.deleted_at is not None
-
     def __repr__(self) -> str:
         return f"<Gift {self.id} {self.title!r}>"

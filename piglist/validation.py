@@ -24,6 +24,7 @@ CENTS = Decimal("0.01")
 MIN_PASSWORD = 8
 MAX_PASSWORD = 200  # hashing is slow on purpose; an unbounded password would be a cheap attack
 ISO_CURRENCIES = frozenset(list_currencies())
+WHOLE_NUMBER = re.compile(r"-?[0-9]{1,10}")
 
 
 def require_str(value: Any, field: str, *, required: bool = True) -> str | None:
@@ -109,10 +110,11 @@ def parse_money(value: Any, field: str, *, required: bool = False) -> Decimal | 
         raise ValidationFailed(f"The {label(field)} must be an amount such as 12.50.", field)
     if amount < 0:
         raise ValidationFailed(f"The {label(field)} can't be negative.", field)
-    if amount != amount.quantize(CENTS, rounding=ROUND_HALF_UP):
-        raise ValidationFailed(f"The {label(field)} can have at most two decimals.", field)
+    # Compared before quantizing: quantize() itself fails on amounts past 28 digits.
     if amount > MAX_MONEY:
         raise ValidationFailed(f"The {label(field)} can be at most {MAX_MONEY:,}.", field)
+    if amount != amount.quantize(CENTS, rounding=ROUND_HALF_UP):
+        raise ValidationFailed(f"The {label(field)} can have at most two decimals.", field)
     return amount.quantize(CENTS)
 
 
@@ -152,8 +154,12 @@ def parse_web_url(
         raise ValidationFailed(f"The {label(field)} can be at most {max_length} characters long.", field)
     if any(ch.isspace() or ord(ch) < 32 for ch in url):
         raise ValidationFailed(f"The {label(field)} can't contain spaces.", field)
-    parts = urlsplit(url)
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:  # e.g. an unclosed IPv6 bracket: "http://[x"
+        host = None
+    if host is None or parts.scheme.lower() not in ("http", "https"):
         raise ValidationFailed(
             f"The {label(field)} must be a web address starting with http:// or https://.", field
         )
@@ -172,7 +178,8 @@ def parse_int(value: Any, field: str, *, required: bool = False, minimum: int | 
             raise ValidationFailed(f"Please fill in the {label(field)}.", field)
         return None
     if isinstance(value, bool) or not isinstance(value, int):
-        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        # ASCII digits only: str.isdigit() also accepts "²", which int() then refuses.
+        if isinstance(value, str) and WHOLE_NUMBER.fullmatch(value.strip()):
             value = int(value.strip())
         else:
             raise ValidationFailed(f"The {label(field)} must be a whole number.", field)

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from config import DevelopmentConfig, ProductionConfig, TestingConfig, database_url
+from config import DevelopmentConfig, ProductionConfig, TestingConfig, allow_hosts, database_url
 from piglist import create_app
 
 from .conftest import REDIS_URL, both_backends
@@ -13,6 +13,11 @@ from .conftest import REDIS_URL, both_backends
 def test_postgres_scheme_is_rewritten():
     assert database_url("postgres://u:p@h/db", "x") == "postgresql+psycopg://u:p@h/db"
     assert database_url(None, "sqlite:///x") == "sqlite:///x"
+
+
+def test_scraper_allow_hosts_is_a_set_of_exact_host_ports():
+    assert allow_hosts(" LocalHost:5001, 127.0.0.1:8000 ,") == frozenset({"localhost:5001", "127.0.0.1:8000"})
+    assert allow_hosts("") == allow_hosts(None) == frozenset()
 
 
 def test_production_refuses_to_start_without_secret_key(monkeypatch):

@@ -79,8 +79,26 @@ def test_changes_are_published_only_when_the_transaction_commits(api, family):
     assert changes(giver, family.group.id, since=cursor, wait=0)["events"] == []
 
 
-@pytest.mark.parametrize(("query", "field"), [({"since": "yesterday"}, "since"), ({"since": "0-0", "wait": "long"}, "wait")])
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ({"since": "yesterday"}, "since"),
+        ({"since": "99999999999999999999-0"}, "since"),
+        ({"since": "0-0", "wait": "long"}, "wait"),
+        ({"since": "0-0", "wait": "²"}, "wait"),
+        ({"viewing": "x"}, "viewing"),
+    ],
+)
 def test_bad_cursor_or_wait_is_validation_failed(api, family, query, field):
     response = api(family.giver).get(f"/groups/{family.group.id}/changes", query_string=query)
     assert response.status_code == 422
     assert response.get_json()["error"]["field"] == field
+
+
+def test_a_member_leaving_takes_their_gifts_off_everyones_pages(api, family):
+    gift_id = factories.make_gift(family.owner, family.group).id
+    giver = api(family.giver)
+    cursor = changes(giver, family.group.id)["cursor"]
+    api(family.owner).delete(f"/groups/{family.group.id}/members/{family.owner.id}")
+    events = changes(giver, family.group.id, since=cursor)["events"]
+    assert [(e["type"], e["gift_id"]) for e in events] == [("gift_deleted", gift_id)]

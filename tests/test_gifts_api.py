@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy import update as sa_update
 
 from piglist.extensions import db
 from piglist.models import Gift
@@ -12,8 +13,21 @@ from . import factories
 from .conftest import both_backends
 
 OWNER_KEYS = {
-    "id", "group_id", "owner", "category_id", "url", "title", "description", "price", "currency",
-    "image_url", "options", "scrape_status", "scrape_error", "created_at", "updated_at",
+    "id",
+    "group_id",
+    "owner",
+    "category_id",
+    "url",
+    "title",
+    "description",
+    "price",
+    "currency",
+    "image_url",
+    "options",
+    "scrape_status",
+    "scrape_error",
+    "created_at",
+    "updated_at",
 }
 GIVER_KEYS = OWNER_KEYS | {"status", "purchased_by", "purchased_at", "viewers", "removed"}
 
@@ -30,7 +44,12 @@ def gift_count() -> int:
 def test_add_a_gift_by_hand_has_the_specified_shape(api, family):
     response = api(family.owner).post(
         f"/groups/{family.group.id}/gifts",
-        json={"title": "Headphones", "price": "45", "url": "https://shop.example/h", "options": {"colour": "blue"}},
+        json={
+            "title": "Headphones",
+            "price": "45",
+            "url": "https://shop.example/h",
+            "options": {"colour": "blue"},
+        },
     )
     assert response.status_code == 201
     gift = response.get_json()
@@ -47,7 +66,12 @@ def test_others_see_status_purchaser_and_viewers(api, family):
     gift = factories.make_gift(family.owner, family.group)
     seen = api(family.giver).get(f"/gifts/{gift.id}").get_json()
     assert set(seen) == GIVER_KEYS
-    assert (seen["status"], seen["purchased_by"], seen["viewers"], seen["removed"]) == ("available", None, [], False)
+    assert (seen["status"], seen["purchased_by"], seen["viewers"], seen["removed"]) == (
+        "available",
+        None,
+        [],
+        False,
+    )
 
 
 @pytest.mark.parametrize(
@@ -59,6 +83,11 @@ def test_others_see_status_purchaser_and_viewers(api, family):
         ({"title": "x", "price": "1000000000"}, "price"),
         ({"title": "x", "price": [1]}, "price"),
         ({"title": "x", "price": "NaN"}, "price"),
+        ({"title": "x", "price": "1e30"}, "price"),
+        ({"title": "x", "price": 1e300}, "price"),
+        ({"title": "x", "url": "http://[x"}, "url"),
+        ({"title": "x", "image_url": "https://[::1"}, "image_url"),
+        ({"title": "x", "category_id": "²"}, "category_id"),
         ({"title": "x", "url": "javascript:alert(1)"}, "url"),
         ({"title": "x", "url": "file:///etc/passwd"}, "url"),
         ({"title": "x", "url": "https://shop.example/" + "a" * 3000}, "url"),
@@ -87,7 +116,9 @@ def test_bad_gift_input_is_validation_failed_and_changes_nothing(api, family, bo
 def test_a_category_of_another_group_is_refused(api, family):
     elsewhere = factories.make_group(family.owner, name="Work")
     foreign = factories.make_category(elsewhere, name="Secret Santa")
-    response = api(family.owner).post(f"/groups/{family.group.id}/gifts", json={"title": "x", "category_id": foreign.id})
+    response = api(family.owner).post(
+        f"/groups/{family.group.id}/gifts", json={"title": "x", "category_id": foreign.id}
+    )
     assert response.status_code == 422
     assert error(response)["field"] == "category_id"
 
@@ -95,11 +126,16 @@ def test_a_category_of_another_group_is_refused(api, family):
 def test_max_item_price(api, family):
     category = factories.make_category(family.group, max_item_price=Decimal("50"))
     owner = api(family.owner)
-    over = owner.post(f"/groups/{family.group.id}/gifts", json={"title": "Dear", "price": "50.01", "category_id": category.id})
+    over = owner.post(
+        f"/groups/{family.group.id}/gifts",
+        json={"title": "Dear", "price": "50.01", "category_id": category.id},
+    )
     assert over.status_code == 422
     assert error(over)["code"] == "max_item_price_exceeded"
     assert error(over)["field"] == "price"
-    ok = owner.post(f"/groups/{family.group.id}/gifts", json={"title": "Fine", "price": "50", "category_id": category.id})
+    ok = owner.post(
+        f"/groups/{family.group.id}/gifts", json={"title": "Fine", "price": "50", "category_id": category.id}
+    )
     assert ok.status_code == 201
 
 
@@ -107,10 +143,19 @@ def test_spending_limit_on_add_and_edit(api, family):
     category = factories.make_category(family.group, spending_limit=Decimal("100"))
     owner = api(family.owner)
     gid = family.group.id
-    first = owner.post(f"/groups/{gid}/gifts", json={"title": "A", "price": "60", "category_id": category.id}).get_json()
-    over = owner.post(f"/groups/{gid}/gifts", json={"title": "B", "price": "40.01", "category_id": category.id})
+    first = owner.post(
+        f"/groups/{gid}/gifts", json={"title": "A", "price": "60", "category_id": category.id}
+    ).get_json()
+    over = owner.post(
+        f"/groups/{gid}/gifts", json={"title": "B", "price": "40.01", "category_id": category.id}
+    )
     assert over.status_code == 422 and error(over)["code"] == "spending_limit_exceeded"
-    assert owner.post(f"/groups/{gid}/gifts", json={"title": "B", "price": "40", "category_id": category.id}).status_code == 201
+    assert (
+        owner.post(
+            f"/groups/{gid}/gifts", json={"title": "B", "price": "40", "category_id": category.id}
+        ).status_code
+        == 201
+    )
     # Editing counts the gift once, not twice.
     assert owner.patch(f"/gifts/{first['id']}", json={"price": "60"}).status_code == 200
     raised = owner.patch(f"/gifts/{first['id']}", json={"price": "61"})
@@ -121,7 +166,9 @@ def test_spending_limit_on_add_and_edit(api, family):
 def test_spending_limit_is_per_list(api, family):
     category = factories.make_category(family.group, spending_limit=Decimal("50"))
     for person in (family.owner, family.giver):
-        response = api(person).post(f"/groups/{family.group.id}/gifts", json={"title": "x", "price": "50", "category_id": category.id})
+        response = api(person).post(
+            f"/groups/{family.group.id}/gifts", json={"title": "x", "price": "50", "category_id": category.id}
+        )
         assert response.status_code == 201
 
 
@@ -129,14 +176,19 @@ def test_deleted_gifts_stop_counting(api, family):
     category = factories.make_category(family.group, spending_limit=Decimal("50"))
     gift = factories.make_gift(family.owner, family.group, price="50", category_id=category.id)
     api(family.owner).delete(f"/gifts/{gift.id}")
-    response = api(family.owner).post(f"/groups/{family.group.id}/gifts", json={"title": "x", "price": "50", "category_id": category.id})
+    response = api(family.owner).post(
+        f"/groups/{family.group.id}/gifts", json={"title": "x", "price": "50", "category_id": category.id}
+    )
     assert response.status_code == 201
 
 
 def test_gifts_in_another_currency_are_accepted_and_not_counted(api, family):
-    category = factories.make_category(family.group, spending_limit=Decimal("50"), max_item_price=Decimal("20"))
+    category = factories.make_category(
+        family.group, spending_limit=Decimal("50"), max_item_price=Decimal("20")
+    )
     response = api(family.owner).post(
-        f"/groups/{family.group.id}/gifts", json={"title": "Swiss watch", "price": "500", "currency": "CHF", "category_id": category.id}
+        f"/groups/{family.group.id}/gifts",
+        json={"title": "Swiss watch", "price": "500", "currency": "CHF", "category_id": category.id},
     )
     assert response.status_code == 201
     lists = api(family.owner).get(f"/groups/{family.group.id}/piglists/{family.owner.id}").get_json()
@@ -152,7 +204,12 @@ def test_duplicate_url_on_the_same_list(api, family):
     assert error(response)["code"] == "duplicate"
     assert gift_count() == 1
     # Someone else may wish for the same thing.
-    assert api(family.giver).post(f"/groups/{gid}/gifts", json={"title": "x", "url": "https://shop.example/a"}).status_code == 201
+    assert (
+        api(family.giver)
+        .post(f"/groups/{gid}/gifts", json={"title": "x", "url": "https://shop.example/a"})
+        .status_code
+        == 201
+    )
 
 
 def test_only_the_owner_edits_or_deletes(api, family):
@@ -217,7 +274,10 @@ def test_a_bought_gift_deleted_by_the_owner_stays_for_the_purchaser_only(api, fa
     assert [g["title"] for g in listed["gifts"]] == ["Kite"]
     assert api(family.other).get(f"/gifts/{gift.id}").status_code == 404
     assert api(family.owner).get(f"/gifts/{gift.id}").status_code == 404
-    assert api(family.owner).get(f"/groups/{family.group.id}/piglists/{family.owner.id}").get_json()["gifts"] == []
+    assert (
+        api(family.owner).get(f"/groups/{family.group.id}/piglists/{family.owner.id}").get_json()["gifts"]
+        == []
+    )
 
 
 # --- reading lists ------------------------------------------------------------------------------
@@ -234,15 +294,21 @@ def test_piglists_filter_and_sort(api, family):
     gid = family.group.id
     everyone = viewer.get(f"/groups/{gid}/piglists").get_json()
     assert len(everyone) == 4
-    tom = viewer.get(f"/groups/{gid}/piglists", query_string={"member": family.owner.id, "sort": "-price"}).get_json()
+    tom = viewer.get(
+        f"/groups/{gid}/piglists", query_string={"member": family.owner.id, "sort": "-price"}
+    ).get_json()
     assert [g["title"] for g in tom[0]["gifts"]] == ["Dear", "Cheap", "Unpriced"]
-    cheap_first = viewer.get(f"/groups/{gid}/piglists/{family.owner.id}", query_string={"sort": "price"}).get_json()
+    cheap_first = viewer.get(
+        f"/groups/{gid}/piglists/{family.owner.id}", query_string={"sort": "price"}
+    ).get_json()
     assert [g["title"] for g in cheap_first["gifts"]] == ["Cheap", "Dear", "Unpriced"]
     only_toys = viewer.get(f"/groups/{gid}/piglists", query_string={"category": toys.id}).get_json()
     assert [g["title"] for p in only_toys for g in p["gifts"]] == ["Cheap"]
 
 
-@pytest.mark.parametrize("query", [{"sort": "random"}, {"member": "tom"}, {"category": "x"}])
+@pytest.mark.parametrize(
+    "query", [{"sort": "random"}, {"member": "tom"}, {"category": "x"}, {"member": "²"}, {"category": "--1"}]
+)
 def test_bad_list_filters_are_validation_failed(api, family, query):
     response = api(family.other).get(f"/groups/{family.group.id}/piglists", query_string=query)
     assert response.status_code == 422
@@ -265,3 +331,59 @@ def test_stats_count_purchases_only_on_other_lists(api, family):
     stats = api(family.owner).get(f"/groups/{family.group.id}/stats").get_json()
     assert stats["gifts"] == 2 and stats["total_value"] == "30.00"
     assert (stats["my_gifts"], stats["others_purchased"], stats["bought_by_me"]) == (1, 1, 1)
+
+
+def test_undoing_a_purchase_of_a_removed_gift_answers_the_gift(api, family):
+    gift = factories.make_gift(family.owner, family.group)
+    api(family.giver).post(f"/gifts/{gift.id}/purchase")
+    api(family.owner).delete(f"/gifts/{gift.id}")
+    response = api(family.giver).delete(f"/gifts/{gift.id}/purchase")
+    assert response.status_code == 200
+    assert (response.get_json()["status"], response.get_json()["removed"]) == ("available", True)
+    assert api(family.giver).get(f"/gifts/{gift.id}").status_code == 404
+
+
+def test_undoing_twice_is_harmless_but_others_may_not_undo(api, family):
+    gift = factories.make_gift(family.owner, family.group)
+    giver = api(family.giver)
+    giver.post(f"/gifts/{gift.id}/purchase")
+    assert giver.delete(f"/gifts/{gift.id}/purchase").status_code == 200
+    assert giver.delete(f"/gifts/{gift.id}/purchase").status_code == 200
+    giver.post(f"/gifts/{gift.id}/purchase")
+    assert api(family.other).delete(f"/gifts/{gift.id}/purchase").status_code == 403
+
+
+def test_buying_a_gift_removed_a_moment_ago_says_so(app, api, family, monkeypatch):
+    from piglist.gifts import service
+    from piglist.models import utcnow
+
+    gift = factories.make_gift(family.owner, family.group)
+    real_get_gift = service.get_gift
+
+    def removed_right_after_loading(gift_id, viewer):
+        found = real_get_gift(gift_id, viewer)
+        db.session.execute(sa_update(Gift).where(Gift.id == gift_id).values(deleted_at=utcnow()))
+        db.session.commit()  # as if the owner's delete landed between our read and our update
+        return found
+
+    monkeypatch.setattr(service, "get_gift", removed_right_after_loading)
+    response = api(family.giver).post(f"/gifts/{gift.id}/purchase")
+    assert response.status_code == 404
+    assert "removed" in error(response)["message"]
+
+
+def test_an_edit_based_on_an_old_copy_is_refused(app, family):
+    from datetime import timedelta
+
+    from piglist.errors import EditConflict
+    from piglist.gifts import service
+
+    gift = factories.make_gift(family.owner, family.group, title="Kite")
+    seen = gift.updated_at
+    with pytest.raises(EditConflict):
+        service.update_gift(
+            gift.id, family.owner, {"title": "Kite!"}, expected_updated_at=seen - timedelta(seconds=1)
+        )
+    db.session.rollback()
+    updated = service.update_gift(gift.id, family.owner, {"title": "Kite!"}, expected_updated_at=seen)
+    assert updated.title == "Kite!"

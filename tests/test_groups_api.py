@@ -63,12 +63,14 @@ def test_join_by_invite_code_creates_an_empty_list_and_is_harmless_twice(api, us
     assert db.session.scalar(select(func.count(Piglist.id)).where(Piglist.user_id == user.id)) == 1
 
 
-@pytest.mark.parametrize("code", ["nope", "", None, 42, "x" * 500])
-def test_join_with_an_unknown_code_is_404(api, user, code):
+@pytest.mark.parametrize(
+    ("code", "status"), [("nope", 404), ("x" * 500, 404), ("", 422), (None, 422), (42, 422), (["a"], 422)]
+)
+def test_join_with_an_unknown_code_is_404_and_a_missing_one_invalid(api, user, code, status):
     factories.make_group(factories.make_user())
     response = api(user).post("/groups/join", json={"invite_code": code})
-    assert response.status_code == 404
-    assert error(response)["code"] == "not_found"
+    assert response.status_code == status
+    assert error(response)["code"] == {404: "not_found", 422: "validation_failed"}[status]
     assert db.session.scalar(select(func.count(GroupMember.user_id)).where(GroupMember.user_id == user.id)) == 0
 
 
@@ -208,6 +210,17 @@ def test_category_bad_input_is_refused_and_changes_nothing(api, family, body, fi
     assert response.status_code == 422
     assert error(response)["field"] == field
     assert db.session.scalar(select(func.count(Category.id))) == 0
+
+
+def test_changing_the_currency_must_keep_the_limits(api, family):
+    category = factories.make_category(family.group, spending_limit="50")
+    factories.make_gift(family.owner, family.group, price="40", currency="EUR", category_id=category.id)
+    factories.make_gift(family.owner, family.group, price="30", currency="EUR", category_id=category.id)
+    response = api(family.admin).patch(f"/groups/{family.group.id}", json={"currency": "EUR"})
+    assert response.status_code == 422
+    assert error(response)["field"] == "currency" and "Tom" in error(response)["message"]
+    db.session.refresh(family.group)
+    assert family.group.currency == "USD"
 
 
 def test_category_names_are_unique_per_group(api, family):

@@ -88,3 +88,11 @@ def test_with_redis_down_lists_still_load_and_the_long_poll_says_unavailable(fam
     assert response.status_code == 503
     assert response.get_json()["error"]["code"] == "unavailable"
     assert caller.post(f"/gifts/{gift.id}/purchase").status_code == 200  # nothing is lost
+
+
+def test_a_heartbeat_for_a_gift_of_another_group_is_not_found(api, family):
+    elsewhere = factories.make_group(family.owner, family.giver, name="Work")
+    gift = factories.make_gift(family.owner, elsewhere)
+    response = api(family.giver).get(f"/groups/{family.group.id}/changes", query_string={"viewing": gift.id})
+    assert response.status_code == 404
+    assert api(family.other).get(f"/gifts/{gift.id}").status_code == 404

@@ -62,12 +62,16 @@ def test_change_password_signs_out_other_sessions_but_not_this_one(app, client, 
 
 def test_create_use_and_revoke_a_token_from_the_profile(app, client, auth, user):
     auth.login_as(user)
-    client.post("/profile/tokens", data={"name": "Home Assistant", "csrf_token": csrf_token(client)})
-    page = client.get("/profile").get_data(as_text=True)
+    response = client.post(
+        "/profile/tokens", data={"name": "Home Assistant", "csrf_token": csrf_token(client)}
+    )
+    page = response.get_data(as_text=True)
     assert "Copy it now" in page
     secret = page.split('<code class="token-secret">')[1].split("</code>")[0]
-    # Shown once only.
+    # Shown once only, and never kept in the session cookie.
     assert secret not in client.get("/profile").get_data(as_text=True)
+    with client.session_transaction() as session:
+        assert secret not in str(dict(session))
     program = app.test_client()
     assert (
         program.get("/api/v1/me", headers={"Authorization": f"Bearer {secret}"}).json["email"] == user.email

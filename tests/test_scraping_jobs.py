@@ -84,7 +84,9 @@ def run_jobs(app) -> None:
         def work() -> None:
             with app.app_context():
                 connection = jobs.rq_connection(app)
-                SimpleWorker([Queue(jobs.QUEUE, connection=connection)], connection=connection).work(burst=True)
+                SimpleWorker([Queue(jobs.QUEUE, connection=connection)], connection=connection).work(
+                    burst=True
+                )
 
         contextvars.Context().run(work)
         return
@@ -118,7 +120,9 @@ def test_a_link_alone_is_filled_in_by_the_worker(app, api, family, shop):
     assert (gift.title, gift.price, gift.currency) == ("Rainbow Kite", Decimal("19.99"), "USD")
     assert gift.image_url == f"http://{shop.host}/img/kite.jpg"
     assert gift.description == "A kite in every colour."
-    feed = api(family.giver).get(f"/groups/{family.group.id}/changes", query_string={"since": cursor}).get_json()
+    feed = (
+        api(family.giver).get(f"/groups/{family.group.id}/changes", query_string={"since": cursor}).get_json()
+    )
     assert [(e["type"], e["gift_id"]) for e in feed["events"]] == [("gift_updated", created["id"])]
 
 
@@ -128,7 +132,11 @@ def test_what_the_owner_typed_meanwhile_wins(app, api, family, shop):
     api(family.owner).patch(f"/gifts/{created['id']}", json={"title": "The kite Tom saw", "price": "15"})
     run_jobs(app)
     gift = fresh(created["id"])
-    assert (gift.title, gift.price, gift.description) == ("The kite Tom saw", Decimal("15.00"), "A kite in every colour.")
+    assert (gift.title, gift.price, gift.description) == (
+        "The kite Tom saw",
+        Decimal("15.00"),
+        "A kite in every colour.",
+    )
 
 
 @pytest.mark.parametrize(
@@ -193,14 +201,19 @@ def test_the_cache_saves_a_second_request_for_the_same_page(app, api, family, sh
     url = shop.page("/kite", (200, "text/html", PRODUCT_PAGE))
     add(api, family, url)
     run_jobs(app)
-    other = api(family.giver).post(f"/groups/{family.group.id}/gifts", json={"url": url + "?utm_source=mail&fbclid=x"})
+    other = api(family.giver).post(
+        f"/groups/{family.group.id}/gifts", json={"url": url + "?utm_source=mail&fbclid=x"}
+    )
     run_jobs(app)
     assert fresh(other.get_json()["id"]).title == "Rainbow Kite"
     assert shop.hits["/kite"] == 1
 
 
 def test_normalised_urls_drop_tracking_and_fragments():
-    assert normalise_url("HTTPS://Shop.Example/a?b=2&utm_medium=x&a=1&gclid=9#top") == "https://shop.example/a?a=1&b=2"
+    assert (
+        normalise_url("HTTPS://Shop.Example/a?b=2&utm_medium=x&a=1&gclid=9#top")
+        == "https://shop.example/a?a=1&b=2"
+    )
     assert normalise_url("https://shop.example/p?ref=home&id=5") == "https://shop.example/p?id=5"
 
 
@@ -234,7 +247,9 @@ def test_ten_scrapes_a_minute_per_person(app, api, family, shop):
     for n in range(10):
         url = shop.page(f"/p{n}", (200, "text/html", PRODUCT_PAGE))
         assert owner.post(f"/groups/{family.group.id}/gifts", json={"url": url}).status_code == 201
-    response = owner.post(f"/groups/{family.group.id}/gifts", json={"url": shop.page("/p11", (200, "text/html", ""))})
+    response = owner.post(
+        f"/groups/{family.group.id}/gifts", json={"url": shop.page("/p11", (200, "text/html", ""))}
+    )
     assert response.status_code == 429
     assert response.get_json()["error"]["code"] == "rate_limited"
     assert int(response.headers["Retry-After"]) > 0
@@ -276,7 +291,9 @@ def test_scrape_preview_answers_the_product(app, api, family, shop):
 
 def test_scrape_preview_failure_says_why(app, api, family, shop):
     caller = api(family.owner)
-    job_id = caller.post("/scrape", json={"url": shop.page("/gone", (404, "text/html", ""))}).get_json()["job_id"]
+    job_id = caller.post("/scrape", json={"url": shop.page("/gone", (404, "text/html", ""))}).get_json()[
+        "job_id"
+    ]
     run_jobs(app)
     answer = caller.get(f"/scrape/{job_id}").get_json()
     assert answer["status"] == "finished"
@@ -284,7 +301,11 @@ def test_scrape_preview_failure_says_why(app, api, family, shop):
 
 
 def test_a_scrape_job_is_only_readable_by_who_started_it(app, api, family, shop):
-    job_id = api(family.owner).post("/scrape", json={"url": shop.page("/kite", (200, "text/html", PRODUCT_PAGE))}).get_json()["job_id"]
+    job_id = (
+        api(family.owner)
+        .post("/scrape", json={"url": shop.page("/kite", (200, "text/html", PRODUCT_PAGE))})
+        .get_json()["job_id"]
+    )
     assert api(family.giver).get(f"/scrape/{job_id}").status_code == 404
     assert api(family.owner).get("/scrape/not-a-job").status_code == 404
 
@@ -294,3 +315,38 @@ def test_scrape_preview_refuses_bad_urls(api, family, url):
     response = api(family.owner).post("/scrape", json={"url": url})
     assert response.status_code == 422
     assert response.get_json()["error"]["field"] == "url"
+
+
+def test_a_page_that_breaks_the_extractor_ends_failed_and_is_not_requeued(
+    app, api, family, shop, monkeypatch
+):
+    from piglist.scraper import jobs as scraping
+
+    def explode(html, url):
+        raise ValueError("unexpected markup")
+
+    monkeypatch.setattr(scraping, "extract", explode)
+    url = shop.page("/odd", (200, "text/html", PRODUCT_PAGE))
+    created = add(api, family, url)
+    run_jobs(app)
+    gift = fresh(created["id"])
+    assert gift.scrape_status == "failed" and "couldn't read that page" in gift.scrape_error
+    assert requeue_stale_scrapes() == 0
+
+
+def test_a_stale_gift_is_requeued_once_per_window(app, family, shop):
+    from datetime import timedelta
+
+    from piglist.models import utcnow
+
+    gift = factories.make_gift(
+        family.owner,
+        family.group,
+        url=shop.page("/x", (503, "text/html", "")),
+        title=None,
+        scrape_status="pending",
+    )
+    gift.updated_at = utcnow() - timedelta(hours=1)
+    db.session.commit()
+    assert requeue_stale_scrapes() == 1
+    assert requeue_stale_scrapes() == 0

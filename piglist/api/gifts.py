@@ -67,15 +67,14 @@ def delete_gift(gift_id: int):
 @bp.post("/gifts/<int:gift_id>/purchase")
 @login_required
 def purchase(gift_id: int):
-    service.purchase(gift_id, api_user())
-    return service.gift_view(gift_id, api_user())
+    return service.view_of(service.purchase(gift_id, api_user()), api_user())
 
 
 @bp.delete("/gifts/<int:gift_id>/purchase")
 @login_required
 def unpurchase(gift_id: int):
-    service.unpurchase(gift_id, api_user())
-    return service.gift_view(gift_id, api_user())
+    # The gift as it is now, even when undoing made a removed gift vanish from the buyer's lists.
+    return service.view_of(service.unpurchase(gift_id, api_user()), api_user())
 
 
 @bp.get("/groups/<int:group_id>/changes")
@@ -88,7 +87,7 @@ def changes(group_id: int):
     if viewing:
         # The pages' fallback: a long poll from a gift's page doubles as its presence heartbeat.
         connection = request.args.get("connection") or uuid.uuid4().hex
-        live.view_gift(parse_int(viewing, "viewing"), user, connection[:64])
+        live.view_gift(parse_int(viewing, "viewing"), user, connection[:64], group_id=group_id)
     return live.wait_for_changes(group_id, user, since, wait)
 
 

@@ -80,7 +80,7 @@ def profile():
     return render_profile()
 
 
-def render_profile(status: int = 200, **forms):
+def render_profile(status: int = 200, new_token: str | None = None, **forms):
     forms.setdefault("profile_form", ProfileForm(formdata=None, display_name=current_user.display_name))
     forms.setdefault("password_form", PasswordForm(formdata=None))
     forms.setdefault("token_form", TokenForm(formdata=None))
@@ -88,7 +88,7 @@ def render_profile(status: int = 200, **forms):
         render_template(
             "auth/profile.html",
             tokens=service.list_tokens(current_user),
-            new_token=session.pop("new_token", None),
+            new_token=new_token,
             **forms,
         ),
         status,
@@ -128,9 +128,9 @@ def create_token():
     form = TokenForm()
     if form.validate_on_submit():
         _, secret = service.issue_token(current_user, form.name.data or "API token")
-        # Shown once, on the next page only; the database keeps just its hash.
-        session["new_token"] = secret
-        return redirect(url_for("auth.profile"))
+        # Shown once, in this answer only: the database keeps just its hash, and the secret
+        # never rides in the (signed, not encrypted) session cookie.
+        return render_profile(new_token=secret)
     return render_profile(422, token_form=form)
 
 

@@ -1,6 +1,6 @@
 """Live updates: the change feed as each person may read it, and who is looking at what.
 
-The long poll, the WebSocket and the pages' fallback all read changes through
+The long poll (the API's and the pages') reads changes through
 :func:`wait_for_changes`, which passes every event through the surprise rule. The
 cursor handed out is the id of the last event the *reader* could see, so it never
 moves for an event kept from them: an owner can't learn of a purchase by watching it.
@@ -15,12 +15,12 @@ from flask import current_app
 from redis.exceptions import RedisError
 
 from .. import events, presence
-from ..errors import Unavailable, ValidationFailed
+from ..errors import NotFound, Unavailable, ValidationFailed
 from ..extensions import db
 from ..groups.service import member_group
 from ..models import User
 from ..validation import parse_int
-from .service import get_gift, viewers_by_gift
+from .service import NO_GIFT, get_gift, viewers_by_gift
 from .visibility import person, visible_event
 
 MAX_WAIT = 25
@@ -100,10 +100,13 @@ def _announce(group_id: int, gift_id: int, owner_id: int) -> None:
     )
 
 
-def view_gift(gift_id: int, viewer: User, connection: str) -> None:
+def view_gift(gift_id: int, viewer: User, connection: str, group_id: int | None = None) -> None:
     """``viewer`` is looking at the gift from ``connection`` (a tab); refresh it every ≤ 30 s.
-    Looking at your own gift is not "viewing" it: nobody is told, and you are never shown."""
+    Looking at your own gift is not "viewing" it: nobody is told, and you are never shown.
+    With ``group_id``, a gift of another group is not found."""
     gift = get_gift(gift_id, viewer)
+    if group_id is not None and gift.piglist.group_id != group_id:
+        raise NotFound(NO_GIFT)
     if gift.piglist.user_id == viewer.id or gift.deleted_at is not None:
         return
     try:

@@ -11,6 +11,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -23,6 +24,7 @@ from .. import events, presence
 from ..errors import (
     AlreadyPurchased,
     Duplicate,
+    EditConflict,
     Forbidden,
     MaxItemPriceExceeded,
     NotFound,
@@ -32,6 +34,7 @@ from ..errors import (
 from ..extensions import db
 from ..formatting import format_money
 from ..groups.service import ensure_unlocked, member_group
+from ..limits import category_usage, counts_toward_limits, gift_counts
 from ..locking import lock_row
 from ..models import Category, Gift, Group, GroupMember, Piglist, User, utcnow
 from ..scraper.jobs import enqueue_gift_scrape, spend_scrape_budget
@@ -141,12 +144,6 @@ def _own_gift_for_change(gift_id: int, user: User) -> tuple[Gift, Group]:
 # --- the limits ------------------------------------------------------------------------------
 
 
-def counts_toward_limits(group: Group, price: Decimal | None, currency: str | None) -> bool:
-    """Gifts priced in another currency can't be compared with the group's limits: they are
-    accepted, flagged on the page, and not counted."""
-    return price is not None and (currency or group.currency) == group.currency
-
-
 def check_limits(
     group: Group, piglist: Piglist, category: Category | None, fields: Mapping[str, Any], gift_id=None
 ):
@@ -160,16 +157,8 @@ def check_limits(
         )
     if category.spending_limit is None:
         return
-    others = db.session.scalar(
-        select(func.coalesce(func.sum(Gift.price), 0)).where(
-            Gift.piglist_id == piglist.id,
-            Gift.category_id == category.id,
-            Gift.deleted_at.is_(None),
-            Gift.currency == group.currency,
-            *([Gift.id != gift_id] if gift_id is not None else []),
-        )
-    )
-    total = Decimal(others).quantize(Decimal("0.01")) + price
+    usage = category_usage(group, category.id, piglist_id=piglist.id, exclude_gift_id=gift_id)
+    total = (usage[0][1] if usage else Decimal("0.00")) + price
     if total > category.spending_limit:
         raise SpendingLimitExceeded(
             f"That would bring your {category.name} total to {money(total)}, "
@@ -182,22 +171,33 @@ def group_money(group: Group):
     return lambda amount: format_money(amount, group.currency)
 
 
-def _locked_for_write(
-    group: Group, piglist_id: int, category_id: int | None
-) -> tuple[Piglist, Category | None]:
-    """Lock the list, then the category, before reading the sums the limits depend on.
+def _lock_list(piglist_id: int) -> Piglist:
+    """Lock the list before reading anything a limit or a duplicate check depends on.
 
-    Every write to one list queues behind the one before, so the sum each sees is final; the
-    category lock keeps an admin from lowering a limit between our check and our commit.
-    Row locks were chosen over SERIALIZABLE because they need no retry loop at every door,
-    and the critical section is a handful of rows."""
-    piglist = lock_row(Piglist, piglist_id)
-    category = None
-    if category_id is not None:
-        category = lock_row(Category, category_id)
-        if category is None or category.group_id != group.id:
-            raise ValidationFailed("That category doesn't exist in this group.", "category_id")
-    return piglist, category
+    Every write to one list queues behind the one before, so the sums each sees are final.
+    Row locks were chosen over SERIALIZABLE because they need no retry loop at every door, and
+    the critical section is a handful of rows. Callers re-read the gift after this lock."""
+    return lock_row(Piglist, piglist_id)
+
+
+def _lock_category(group: Group, category_id: int | None) -> Category | None:
+    """Locked too, so an admin can't lower its limits between our check and our commit."""
+    if category_id is None:
+        return None
+    category = lock_row(Category, category_id)
+    if category is None or category.group_id != group.id:
+        raise ValidationFailed("That category doesn't exist in this group.", "category_id")
+    return category
+
+
+def _with_currency(group: Group, fields: dict[str, Any]) -> dict[str, Any]:
+    """A price without a currency is in the group's currency."""
+    if fields.get("price") is not None and not fields.get("currency"):
+        fields["currency"] = group.currency
+    return fields
+
+
+DUPLICATE_LINK = "That link is already on your list."
 
 
 def _check_duplicate(piglist: Piglist, url: str | None, gift_id: int | None = None) -> None:
@@ -212,7 +212,7 @@ def _check_duplicate(piglist: Piglist, url: str | None, gift_id: int | None = No
         )
     )
     if clash is not None:
-        raise Duplicate("That link is already on your list.", "url")
+        raise Duplicate(DUPLICATE_LINK, "url")
 
 
 # --- changes by the owner ---------------------------------------------------------------------
@@ -224,9 +224,9 @@ def add_gift(group_id: int, owner: User, data: Mapping[str, Any]) -> Gift:
     if not fields.get("url") and not fields.get("title"):
         raise ValidationFailed("Give the gift a title, or paste a link to fetch it from.", "title")
     ensure_unlocked(group)
-    piglist, category = _locked_for_write(group, own_piglist(group, owner).id, fields.get("category_id"))
-    if fields.get("price") is not None and not fields.get("currency"):
-        fields["currency"] = group.currency
+    piglist = _lock_list(own_piglist(group, owner).id)
+    category = _lock_category(group, fields.get("category_id"))
+    _with_currency(group, fields)
     _check_duplicate(piglist, fields.get("url"))
     check_limits(group, piglist, category, fields)
     scrape = bool(fields.get("url")) and not fields.get("title")
@@ -238,7 +238,7 @@ def add_gift(group_id: int, owner: User, data: Mapping[str, Any]) -> Gift:
         db.session.flush()
     except IntegrityError:
         db.session.rollback()
-        raise Duplicate("That link is already on your list.", "url") from None
+        raise Duplicate(DUPLICATE_LINK, "url") from None
     events.emit(group.id, "gift_created", gift_id=gift.id, owner_id=owner.id)
     db.session.commit()
     if scrape:
@@ -250,16 +250,32 @@ def add_gift(group_id: int, owner: User, data: Mapping[str, Any]) -> Gift:
     return gift
 
 
-def update_gift(gift_id: int, owner: User, data: Mapping[str, Any]) -> Gift:
+def own_gift(gift_id: int, user: User) -> Gift:
+    """A gift of ``user``'s own list, for changing it: Forbidden for anyone else's."""
+    return _own_gift_for_change(gift_id, user)[0]
+
+
+def update_gift(
+    gift_id: int, owner: User, data: Mapping[str, Any], expected_updated_at: datetime | None = None
+) -> Gift:
+    """Change the given fields. ``expected_updated_at`` (the edit page sends it) refuses to save
+    over a change made since the form was opened, such as a scrape that filled the gift in."""
     gift, group = _own_gift_for_change(gift_id, owner)
     fields = parse_gift_fields(data)
-    if not (fields.get("title", gift.title) or fields.get("url", gift.url)):
-        raise ValidationFailed("Give the gift a title, or a link.", "title")
     ensure_unlocked(group)
-    merged = {name: fields.get(name, getattr(gift, name)) for name in EDITABLE}
-    if merged["price"] is not None and not merged["currency"]:
-        merged["currency"] = group.currency
-    piglist, category = _locked_for_write(group, gift.piglist_id, merged["category_id"])
+    piglist = _lock_list(gift.piglist_id)
+    db.session.refresh(gift)
+    if gift.deleted_at is not None:
+        raise NotFound(NO_GIFT)
+    if expected_updated_at is not None and gift.updated_at != expected_updated_at:
+        raise EditConflict(
+            "This gift changed while you were editing it (its details may have been fetched). "
+            "Check the form and save again."
+        )
+    merged = _with_currency(group, {name: fields.get(name, getattr(gift, name)) for name in EDITABLE})
+    if not (merged["title"] or merged["url"]):
+        raise ValidationFailed("Give the gift a title, or a link.", "title")
+    category = _lock_category(group, merged["category_id"])
     _check_duplicate(piglist, merged["url"], gift.id)
     check_limits(group, piglist, category, merged, gift.id)
     for name in EDITABLE:
@@ -269,7 +285,7 @@ def update_gift(gift_id: int, owner: User, data: Mapping[str, Any]) -> Gift:
         db.session.flush()
     except IntegrityError:
         db.session.rollback()
-        raise Duplicate("That link is already on your list.", "url") from None
+        raise Duplicate(DUPLICATE_LINK, "url") from None
     events.emit(group.id, "gift_updated", gift_id=gift.id, owner_id=owner.id)
     db.session.commit()
     return gift
@@ -292,10 +308,11 @@ def apply_scrape(gift_id: int, found: Mapping[str, Any] | None, error: str | Non
     if gift is None or gift.scrape_status != "pending":
         return "skipped"
     group = gift.piglist.group
-    piglist, category = _locked_for_write(group, gift.piglist_id, gift.category_id)
+    piglist = _lock_list(gift.piglist_id)
     db.session.refresh(gift)
     if gift.scrape_status != "pending" or gift.deleted_at is not None:
         return "skipped"
+    category = _lock_category(group, gift.category_id)
     if found is None:
         gift.scrape_status, gift.scrape_error = "failed", (error or "We couldn't read that page.")[:255]
     else:
@@ -346,6 +363,8 @@ def _scraped_money(found: Mapping[str, Any]) -> tuple[Decimal | None, str | None
 
 # --- buying ----------------------------------------------------------------------------------
 
+ONLY_THE_BUYER = "Only the person who bought this gift can undo it."
+
 
 def purchase(gift_id: int, buyer: User) -> Gift:
     """Exactly one of any number of simultaneous attempts wins: the update only matches an
@@ -361,6 +380,9 @@ def purchase(gift_id: int, buyer: User) -> Gift:
     )
     if result.rowcount != 1:
         db.session.rollback()
+        db.session.refresh(gift)
+        if gift.deleted_at is not None:
+            raise NotFound("This gift was just removed from the list.")
         raise AlreadyPurchased("Someone has already bought this gift.")
     events.emit(
         gift.piglist.group_id,
@@ -375,7 +397,11 @@ def purchase(gift_id: int, buyer: User) -> Gift:
 
 
 def unpurchase(gift_id: int, buyer: User) -> Gift:
+    """Only the buyer can undo; undoing what is already undone (a double click) is harmless.
+    The owner gets the same refusal whether or not the gift was bought."""
     gift = get_gift(gift_id, buyer)
+    if gift.piglist.user_id == buyer.id:
+        raise Forbidden(ONLY_THE_BUYER)
     result = db.session.execute(
         update(Gift)
         .where(Gift.id == gift.id, Gift.status == "purchased", Gift.purchased_by_id == buyer.id)
@@ -384,7 +410,10 @@ def unpurchase(gift_id: int, buyer: User) -> Gift:
     )
     if result.rowcount != 1:
         db.session.rollback()
-        raise Forbidden("Only the person who bought this gift can undo it.")
+        db.session.refresh(gift)
+        if gift.is_purchased:
+            raise Forbidden(ONLY_THE_BUYER)
+        return gift
     events.emit(gift.piglist.group_id, "gift_unpurchased", gift_id=gift.id, owner_id=gift.piglist.user_id)
     db.session.commit()
     db.session.refresh(gift)
@@ -421,11 +450,7 @@ def category_totals(group: Group, categories: list[Category], gifts: list[Gift])
     the owner's totals never move when someone buys."""
     sums: dict[int, Decimal] = defaultdict(Decimal)
     for gift in gifts:
-        if (
-            gift.deleted_at is None
-            and gift.category_id
-            and counts_toward_limits(group, gift.price, gift.currency)
-        ):
+        if gift.category_id and gift_counts(group, gift):
             sums[gift.category_id] += gift.price
     return [
         {"category_id": c.id, "total": sums.get(c.id, Decimal("0.00")), "spending_limit": c.spending_limit}
@@ -512,7 +537,11 @@ def one_piglist(
 
 
 def gift_view(gift_id: int, viewer: User) -> dict[str, Any]:
-    gift = get_gift(gift_id, viewer)
+    return view_of(get_gift(gift_id, viewer), viewer)
+
+
+def view_of(gift: Gift, viewer: User) -> dict[str, Any]:
+    """The gift as ``viewer`` may see it, with who is looking (never asked for the owner)."""
     looking = viewers_by_gift([gift.id]) if gift.piglist.user_id != viewer.id else {}
     return present_gift(gift, viewer, looking.get(gift.id))
 
@@ -526,7 +555,7 @@ def group_stats(group_id: int, viewer: User) -> dict[str, Any]:
     ).all()
     others = [g for g in gifts if g.piglist.user_id != viewer.id]
     mine = [g for g in gifts if g.piglist.user_id == viewer.id]
-    value = sum((g.price for g in gifts if counts_toward_limits(group, g.price, g.currency)), Decimal("0.00"))
+    value = sum((g.price for g in gifts if gift_counts(group, g)), Decimal("0.00"))
     return {
         "group_id": group.id,
         "currency": group.currency,

@@ -1,16 +1,16 @@
 """The surprise rule: the one place that decides what a person may see about a gift.
 
 For a gift on your own list, nothing the app sends you may reveal that it was bought,
-by whom, when, or that anyone is looking at it. Every door — pages, API, long poll,
-WebSocket, export, CLI — turns gifts into what a person sees through
-:func:`present_gift`, and filters change events through :func:`visible_event`.
+by whom, when, or that anyone is looking at it. Every door — pages, API, long poll, and
+any door added later (the WebSocket, exports) — turns gifts into what a person sees
+through :func:`present_gift`, and filters change events through :func:`visible_event`.
 The owner's view is built without ever reading the purchase or presence fields, so
 it cannot change when they do.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from ..models import Gift, User
@@ -86,7 +86,3 @@ def visible_event(event: Mapping[str, Any], viewer_id: int) -> dict[str, Any] | 
     if event["type"] == "presence":
         visible["viewers"] = [v for v in event.get("viewers", []) if v["id"] != viewer_id]
     return visible
-
-
-def visible_events(events: Iterable[Mapping[str, Any]], viewer_id: int) -> list[dict[str, Any]]:
-    return [e for e in (visible_event(event, viewer_id) for event in events) if e is not None]

@@ -10,15 +10,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from .. import events
 from ..errors import BadRequest, Forbidden, GroupLocked, NotFound, ValidationFailed
 from ..extensions import db
+from ..formatting import format_money
+from ..limits import category_usage
 from ..locking import lock_row
 from ..models import Category, Gift, Group, GroupMember, Piglist, User, today
 from ..validation import clean_text, parse_bool, parse_currency, parse_date, parse_int, parse_money
@@ -125,14 +127,31 @@ def update_group(group: Group, data: Mapping[str, Any]) -> Group:
         group.lock_date = settings.lock_date
     if "is_locked" in settings.given:
         group.is_locked = settings.is_locked
-    if "currency" in settings.given:
-        group.currency = settings.currency
+    if "currency" in settings.given and settings.currency != group.currency:
+        _change_currency(group, settings.currency)
     db.session.commit()
     return group
 
 
+def _change_currency(group: Group, currency: str) -> None:
+    """Which prices count toward the limits depends on the currency, so the limits must still hold
+    once it has changed (prices are never converted)."""
+    group.currency = currency
+    for category in group.categories:
+        if category.spending_limit is None and category.max_item_price is None:
+            continue
+        lock_row(Category, category.id)
+        breach = _limit_breach(group, category, category.spending_limit, category.max_item_price)
+        if breach is not None:
+            raise ValidationFailed(
+                f"With prices in {currency}, {breach[1]}, over that category's limits. "
+                "Change the limits or the gifts first.",
+                "currency",
+            )
+
+
 def unlock_now(group: Group) -> date | None:
-    """"Unlock now" means now: a lock date that has already passed would keep the lists frozen, so
+    """ "Unlock now" means now: a lock date that has already passed would keep the lists frozen, so
     it is cleared too. Returns the cleared date, if any."""
     cleared = group.lock_date if group.lock_date is not None and today() > group.lock_date else None
     group.is_locked = False
@@ -149,7 +168,9 @@ def regenerate_invite(group: Group) -> str:
 
 
 def group_by_invite(code: object) -> Group:
-    if not isinstance(code, str) or not code.strip() or len(code) > 64:
+    if not isinstance(code, str) or not code.strip():
+        raise ValidationFailed("Please give the invite code (or paste the whole invite link).", "invite_code")
+    if len(code) > 64:
         raise NotFound("That invite code doesn't match any group. Ask for a fresh link.")
     group = db.session.scalar(select(Group).where(Group.invite_code == code.strip()))
     if group is None:
@@ -212,6 +233,12 @@ def remove_member(group: Group, actor: User, user_id: int) -> User:
         select(Piglist).where(Piglist.group_id == group.id, Piglist.user_id == user_id)
     )
     if piglist is not None:
+        # Their gifts go with the list; other people's open pages drop them live.
+        live = db.session.scalars(
+            select(Gift.id).where(Gift.piglist_id == piglist.id, Gift.deleted_at.is_(None))
+        ).all()
+        for gift_id in live:
+            events.emit(group.id, "gift_deleted", gift_id=gift_id, owner_id=user_id)
         db.session.delete(piglist)
     removed = target.user
     db.session.delete(target)
@@ -254,33 +281,29 @@ def _check_name_free(group: Group, name: str, category_id: int | None = None) ->
         raise ValidationFailed(f"There is already a category called {name!r}.", "name")
 
 
+def _limit_breach(group: Group, category: Category, spending_limit, max_item_price) -> tuple[str, str] | None:
+    """The first list that the given limits would put over (field, what it holds), or None."""
+    for user_id, total, highest in category_usage(group, category.id):
+        name = db.session.get(User, user_id).display_name
+        if spending_limit is not None and total > spending_limit:
+            return (
+                "spending_limit",
+                f"{name}'s list holds {format_money(total, group.currency)} in {category.name}",
+            )
+        if max_item_price is not None and highest is not None and highest > max_item_price:
+            return "max_item_price", (
+                f"{name} wishes for a {format_money(highest, group.currency)} gift in {category.name}"
+            )
+    return None
+
+
 def _check_limits_hold(group: Group, category: Category, spending_limit, max_item_price) -> None:
     """Lowering a limit below what lists already hold would break the rule for them; say whose."""
-    counted = (
-        select(Piglist.user_id, func.coalesce(func.sum(Gift.price), 0), func.max(Gift.price))
-        .join(Gift, Gift.piglist_id == Piglist.id)
-        .where(
-            Gift.category_id == category.id,
-            Gift.deleted_at.is_(None),
-            Gift.currency == group.currency,
-            Gift.price.is_not(None),
-        )
-        .group_by(Piglist.user_id)
-    )
-    for user_id, total, highest in db.session.execute(counted):
-        name = db.session.get(User, user_id).display_name
-        if spending_limit is not None and Decimal(total) > spending_limit:
-            raise ValidationFailed(
-                f"{name}'s list already holds {Decimal(total):.2f} in {category.name}; "
-                f"the spending limit can't go below that.",
-                "spending_limit",
-            )
-        if max_item_price is not None and highest is not None and Decimal(highest) > max_item_price:
-            raise ValidationFailed(
-                f"{name} already wishes for a {Decimal(highest):.2f} gift in {category.name}; "
-                f"the maximum item price can't go below that.",
-                "max_item_price",
-            )
+    breach = _limit_breach(group, category, spending_limit, max_item_price)
+    if breach is not None:
+        field, holding = breach
+        what = "spending limit" if field == "spending_limit" else "maximum item price"
+        raise ValidationFailed(f"{holding}; the {what} can't go below that.", field)
 
 
 def next_display_order(group: Group) -> int:
@@ -319,7 +342,11 @@ def update_category(group: Group, category_id: int, data: Mapping[str, Any]) -> 
     )
     for key, value in fields.items():
         setattr(category, key, value)
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise ValidationFailed(f"There is already a category called {fields['name']!r}.", "name") from None
     return category
 
 

@@ -42,7 +42,6 @@ __all__ = [
     "TlsError",
     "TooLarge",
     "TooManyRedirects",
-    "allow_hosts_setting",
     "fetch",
 ]
 
@@ -71,11 +70,6 @@ class FetchedPage:
     content_type: str
     text: str
     encoding: str
-
-
-def allow_hosts_setting(value: str | None) -> frozenset[str]:
-    """The ``allow_hosts`` set from SCRAPER_ALLOW_HOSTS ("localhost:5001, 127.0.0.1:8000")."""
-    return frozenset(entry.strip().lower() for entry in (value or "").split(",") if entry.strip())
 
 
 def fetch(
@@ -125,7 +119,11 @@ def _follow(
         with response:
             location = response.headers.get("Location")
             if response.status_code in REDIRECT_STATUSES and location:
-                url = _checked_url(urljoin(url, location))
+                try:
+                    url = urljoin(url, location)
+                except ValueError as error:  # e.g. "http://[x": no address to go to
+                    raise InvalidUrl("That page sent us to an address that doesn't work.") from error
+                url = _checked_url(url)
                 continue
             return _read_page(response, url, guard, max_bytes)
     raise TooManyRedirects()

@@ -16,10 +16,10 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from flask import current_app
 from limits import RateLimitItemPerMinute
 from redis.exceptions import RedisError
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from .. import jobs
-from ..errors import NotFound, RateLimited
+from ..errors import NotFound, RateLimited, Unavailable
 from ..extensions import db, limiter
 from ..models import Gift, User, utcnow
 from ..redis_store import get_redis
@@ -36,6 +36,7 @@ PENDING_TOO_LONG = timedelta(minutes=10)
 TRACKING = re.compile(
     r"^(utm_\w+|fbclid|gclid|dclid|msclkid|yclid|mc_cid|mc_eid|_ga|ref|ref_|tag|igshid|spm)$", re.I
 )
+UNREADABLE = "We couldn't read that page. Please fill in the details by hand."
 _JOB_ID = re.compile(r"^[0-9a-f]{32}$")
 
 
@@ -73,7 +74,10 @@ def spend_scrape_budget(user: User) -> None:
 # --- the cache -------------------------------------------------------------------------------
 
 
-class MemoryCache:
+class MemoryStore:
+    """The few Redis calls used here (``get``, ``set`` with ``ex``), in memory, for the single
+    process mode; expired entries are dropped as new ones come."""
+
     def __init__(self) -> None:
         self.items: dict[str, tuple[float, str]] = {}
         self.lock = threading.Lock()
@@ -83,22 +87,26 @@ class MemoryCache:
             found = self.items.get(key)
             return found[1] if found and found[0] > time.time() else None
 
-    def set(self, key: str, value: str, ttl: int) -> None:
+    def set(self, key: str, value: Any, ex: int) -> None:
+        now = time.time()
         with self.lock:
-            self.items[key] = (time.time() + ttl, value)
+            for stale in [k for k, (expiry, _) in self.items.items() if expiry <= now]:
+                del self.items[stale]
+            self.items[key] = (now + ex, str(value))
 
 
 def _cache_key(url: str) -> str:
     return "piglist:scrape:" + hashlib.sha256(normalise_url(url).encode()).hexdigest()
 
 
-def _cache():
-    return get_redis() or current_app.extensions.setdefault("piglist_scrape_cache", MemoryCache())
+def _store():
+    """Redis, or this process's memory: the scrape cache and who asked for which preview."""
+    return get_redis() or current_app.extensions.setdefault("piglist_scrape_store", MemoryStore())
 
 
 def cached_product(url: str) -> dict[str, Any] | None:
     try:
-        raw = _cache().get(_cache_key(url))
+        raw = _store().get(_cache_key(url))
     except RedisError:
         return None
     return json.loads(raw) if raw else None
@@ -125,7 +133,7 @@ def scrape_url(url: str) -> dict[str, Any]:
         "options": product.options or {},
     }
     try:
-        _cache().set(_cache_key(url), json.dumps(found), CACHE_SECONDS)
+        _store().set(_cache_key(url), json.dumps(found), ex=CACHE_SECONDS)
     except RedisError as exc:
         log.warning("scrape cache unavailable: %s", exc)
     return found
@@ -146,13 +154,19 @@ def scrape_gift(gift_id: int) -> str:
     gift = db.session.get(Gift, gift_id)
     if gift is None or gift.scrape_status != "pending" or gift.deleted_at is not None or not gift.url:
         return "skipped"
+    url = gift.url
+    db.session.close()  # no transaction stays open while the shop takes its time
     try:
-        found = scrape_url(gift.url)
+        found = scrape_url(url)
     except FetchError as exc:
         if exc.transient and jobs.retries_left() > 0:
             log.info("scrape of gift %s will be retried: %s", gift_id, exc.reason)
             raise jobs.Retry(exc.reason) from exc
         return _finish(gift_id, None, exc.reason)
+    except Exception:
+        # A page the extractor chokes on must not leave the gift pending for ever.
+        log.exception("scrape of gift %s failed", gift_id)
+        return _finish(gift_id, None, UNREADABLE)
     return _finish(gift_id, found, None)
 
 
@@ -171,6 +185,9 @@ def requeue_stale_scrapes() -> int:
         )
     ).all()
     for gift_id in stale:
+        # Touched, so the next round waits a whole window before queueing it again.
+        db.session.execute(update(Gift).where(Gift.id == gift_id).values(updated_at=utcnow()))
+        db.session.commit()
         enqueue_gift_scrape(gift_id)
     return len(stale)
 
@@ -184,13 +201,15 @@ def _owner_key(job_id: str) -> str:
 
 def start_preview(user: User, url: str) -> str:
     spend_scrape_budget(user)
-    job_id = jobs.enqueue(preview_scrape, url, retries=SCRAPE_RETRIES)
-    # Only the person who asked may read the answer.
-    store = get_redis()
-    if store is not None:
-        store.set(_owner_key(job_id), user.id, ex=jobs.RESULT_TTL)
-    else:
-        current_app.extensions.setdefault("piglist_preview_owners", {})[job_id] = user.id
+    try:
+        job_id = jobs.enqueue(preview_scrape, url, retries=SCRAPE_RETRIES)
+        # Only the person who asked may read the answer.
+        _store().set(_owner_key(job_id), user.id, ex=jobs.RESULT_TTL)
+    except RedisError as exc:
+        log.warning("scrape preview not queued: %s", exc)
+        raise Unavailable(
+            "Fetching details is unavailable for a moment; please fill the form in by hand."
+        ) from None
     return job_id
 
 
@@ -202,27 +221,31 @@ def preview_scrape(url: str) -> dict[str, Any]:
         if exc.transient and jobs.retries_left() > 0:
             raise jobs.Retry(exc.reason) from exc
         return {"ok": False, "error": exc.reason}
+    except Exception:
+        log.exception("scrape preview of %s failed", url)
+        return {"ok": False, "error": UNREADABLE}
 
 
 def preview_status(user: User, job_id: str, wait: int) -> dict[str, Any]:
     """``{status, result?}``; waits up to ``wait`` seconds for the job to end (long poll)."""
     if not _JOB_ID.match(job_id or ""):
         raise NotFound("No such scrape job.")
-    store = get_redis()
-    owner = (
-        store.get(_owner_key(job_id))
-        if store is not None
-        else (current_app.extensions.get("piglist_preview_owners", {}).get(job_id))
-    )
-    if owner is None or int(owner) != user.id:
-        raise NotFound("No such scrape job.")
     db.session.close()  # nothing more to read; don't hold a connection while waiting
-    deadline = time.monotonic() + wait
-    while True:
-        state = jobs.status(job_id) or {"status": "failed", "result": None}
-        if state["status"] in ("finished", "failed") or time.monotonic() >= deadline:
-            break
-        time.sleep(0.25)
+    try:
+        owner = _store().get(_owner_key(job_id))
+        if owner is None or int(owner) != user.id:
+            raise NotFound("No such scrape job.")
+        deadline = time.monotonic() + wait
+        while True:
+            state = jobs.status(job_id) or {"status": "failed", "result": None}
+            if state["status"] in ("finished", "failed") or time.monotonic() >= deadline:
+                break
+            time.sleep(0.25)
+    except RedisError as exc:
+        log.warning("scrape preview unavailable: %s", exc)
+        raise Unavailable(
+            "Fetching details is unavailable for a moment; please fill the form in by hand."
+        ) from None
     answer: dict[str, Any] = {"status": state["status"]}
     if state["status"] == "finished":
         answer["result"] = state["result"]

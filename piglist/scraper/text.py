@@ -48,8 +48,11 @@ def absolute_url(base: str, href: object) -> str | None:
     href = href.strip()
     if not href:
         return None
-    url = urljoin(base, href)
-    parts = urlsplit(url)
+    try:
+        url = urljoin(base, href)
+        parts = urlsplit(url)
+    except ValueError:  # a malformed address in the page ("http://[x") is no address at all
+        return None
     if parts.scheme not in ("http", "https") or not parts.netloc:
         return None
     return url

@@ -23,7 +23,6 @@ from piglist.scraper.fetch import (
     TlsError,
     TooLarge,
     TooManyRedirects,
-    allow_hosts_setting,
     fetch,
 )
 
@@ -373,14 +372,6 @@ def test_leaves_a_given_session_as_it_was(server: LocalServer) -> None:
 
     assert session.adapters == adapters
     assert session.trust_env is True
-
-
-def test_allow_hosts_setting_parses_the_config_value() -> None:
-    assert allow_hosts_setting(" LocalHost:5001, 127.0.0.1:8000 ,") == frozenset(
-        {"localhost:5001", "127.0.0.1:8000"}
-    )
-    assert allow_hosts_setting("") == frozenset()
-    assert allow_hosts_setting(None) == frozenset()
 
 
 def test_refuses_a_proxy_set_on_a_given_session(server: LocalServer) -> None:
