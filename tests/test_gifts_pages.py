@@ -385,6 +385,33 @@ def test_edit_page_is_filled_in_and_saves(family, owner, books):
     )
 
 
+def test_edit_refuses_to_save_over_a_newer_version(family, owner):
+    """Opened while the gift was pending; the scrape filled it in before the owner pressed Save."""
+    from piglist.gifts.service import apply_scrape
+
+    gid = family.group.id
+    gift = factories.make_gift(family.owner, family.group, title=None, scrape_status="pending")
+    page = text(owner.get(f"/groups/{gid}/gifts/{gift.id}/edit"))
+    seen = re.search(r'name="seen_version" type="hidden" value="([^"]+)"', page).group(1)
+    apply_scrape(gift.id, {"title": "Rainbow Kite", "price": "19.99", "currency": "USD"}, None)
+    response = post_form(
+        owner, f"/groups/{gid}/gifts/{gift.id}/edit", {"title": "", "url": gift.url, "seen_version": seen}
+    )
+    assert response.status_code == 422
+    assert "changed while you were editing it" in text(response)
+    assert reloaded(gift).title == "Rainbow Kite"
+
+
+def test_undoing_a_removed_gift_from_its_page_lands_on_the_list(family, owner, giver):
+    gift = factories.make_gift(family.owner, family.group, title="Kite")
+    gid = family.group.id
+    post_form(giver, f"/groups/{gid}/gifts/{gift.id}/purchase")
+    post_form(owner, f"/groups/{gid}/gifts/{gift.id}/delete")
+    undone = post_form(giver, f"/groups/{gid}/gifts/{gift.id}/unpurchase")
+    assert undone.headers["Location"] == f"/groups/{gid}/piglists/{family.owner.id}"
+    assert giver.get(undone.headers["Location"]).status_code == 200
+
+
 def test_edit_refuses_bad_input_and_changes_nothing(family, owner):
     gift = factories.make_gift(family.owner, family.group, title="Kite", price="12")
     response = post_form(

@@ -5,10 +5,11 @@ service checks everything again, with the rules that need the database."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField, SubmitField, TextAreaField, URLField
+from wtforms import HiddenField, SelectField, StringField, SubmitField, TextAreaField, URLField
 from wtforms.validators import ValidationError
 
 from ..errors import PiglistError
@@ -54,6 +55,8 @@ class GiftForm(FlaskForm):
     price = StringField("Price", validators=[domain_check(PARSERS["price"])])
     currency = StringField("Currency", validators=[domain_check(PARSERS["currency"])])
     category_id = SelectField("Category", choices=[], validate_choice=False)
+    # The version the owner started editing from, so a save can't silently undo a newer change.
+    seen_version = HiddenField()
     size = StringField("Size", validators=[option_check("size")])
     colour = StringField("Colour", validators=[option_check("colour")])
     options = TextAreaField(
@@ -112,4 +115,11 @@ class GiftForm(FlaskForm):
             size=options.get("size"),
             colour=options.get("colour"),
             options=option_lines(options),
+            seen_version=view["updated_at"].isoformat(),
         )
+
+    def seen_at(self) -> datetime | None:
+        try:
+            return datetime.fromisoformat(self.seen_version.data) if self.seen_version.data else None
+        except ValueError:
+            return None

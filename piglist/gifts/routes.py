@@ -10,21 +10,21 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlencode, urlsplit
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from ..errors import Forbidden, NotFound, PiglistError
+from ..errors import NotFound, PiglistError
 from ..forms import apply_error
 from ..groups.service import group_members, member_group
 from ..models import Category, Group
-from ..security import is_safe_next
+from ..security import safe_next
 from . import bp, live, service
 from .forms import GiftForm
 from .service import PiglistView
-from .visibility import tile_state
+from .visibility import may_see, tile_state
 
 # --- helpers -----------------------------------------------------------------------------------
 
@@ -44,11 +44,6 @@ def here() -> str:
     return request.path + ("?" + query if query else "")
 
 
-def back_to(default: str) -> str:
-    target = request.values.get("next")
-    return target if is_safe_next(target) else default
-
-
 def in_frame() -> bool:
     """Turbo sends this header when a link or form inside a <turbo-frame> loads only that frame."""
     return bool(request.headers.get("Turbo-Frame"))
@@ -59,6 +54,25 @@ def gift_in_group(group_id: int, gift_id: int) -> dict[str, Any]:
     if view["group_id"] != group_id:
         raise NotFound(service.NO_GIFT)
     return view
+
+
+class GiftRoles(NamedTuple):
+    """How the viewer stands to one gift, as its templates need it."""
+
+    state: str | None  # tile_state: None on the viewer's own gift
+    mine: bool
+    bought_by_me: bool
+
+
+def gift_roles(view: Mapping[str, Any]) -> GiftRoles:
+    """One set-up for the tile and the gift page (a Jinja macro can only return markup)."""
+    state = tile_state(view)
+    buyer = view.get("purchased_by")
+    return GiftRoles(
+        state=state,
+        mine=view["owner"]["id"] == current_user.id,
+        bought_by_me=state == "purchased" and buyer is not None and buyer["id"] == current_user.id,
+    )
 
 
 @dataclass
@@ -97,7 +111,7 @@ def page_context(group: Group, **context: Any) -> dict[str, Any]:
         "category_names": {c.id: c.name for c in categories},
         "sections": lambda piglist, everything=False: sections(piglist, categories, everything=everything),
         "gift_name": gift_name,
-        "tile_state": tile_state,
+        "gift_roles": gift_roles,
         "tile_url": tile_url,
         "back": here(),
         **context,
@@ -150,9 +164,11 @@ def detail(group_id: int, gift_id: int):
     group = member_group(group_id, current_user)
     view = gift_in_group(group_id, gift_id)
     connection = None
-    # Opening the page is what "viewing" means; Turbo's hover prefetches and frame refreshes
-    # are not someone opening it. The page's script keeps this connection alive.
-    if "status" in view and not in_frame() and request.headers.get("X-Sec-Purpose") != "prefetch":
+    # Opening someone else's gift page is what "viewing" means (nobody views their own wish);
+    # Turbo's hover prefetches and frame refreshes are not someone opening it. The page's
+    # script keeps this connection alive.
+    theirs = view["owner"]["id"] != current_user.id
+    if theirs and not in_frame() and request.headers.get("X-Sec-Purpose") != "prefetch":
         connection = secrets.token_hex(8)
         live.view_gift(gift_id, current_user, connection)
     return render_template("gifts/detail.html", **page_context(group, view=view, connection=connection))
@@ -168,7 +184,7 @@ def tile(group_id: int, gift_id: int):
 
 def render_tile(group: Group, view: dict[str, Any], notice: str | None = None, status: int = 200):
     default = url_for("gifts.piglist", group_id=group.id, user_id=view["owner"]["id"])
-    context = page_context(group, view=view, notice=notice, back=back_to(default))
+    context = page_context(group, view=view, notice=notice, back=safe_next(default))
     return render_template("gifts/_gift_tile.html", **context), status
 
 
@@ -216,14 +232,13 @@ def add(group_id: int):
 def edit(group_id: int, gift_id: int):
     group = member_group(group_id, current_user)
     view = gift_in_group(group_id, gift_id)
-    if view["owner"]["id"] != current_user.id:
-        raise Forbidden("Only the list's owner can change or remove this gift.")
+    service.own_gift(gift_id, current_user)  # Forbidden for anyone but the owner
     form = GiftForm() if request.method == "POST" else GiftForm.for_gift(view)
     form.offer_categories(group.categories)
-    next_url = back_to(url_for("gifts.my_piglist", group_id=group_id))
+    next_url = safe_next(url_for("gifts.my_piglist", group_id=group_id))
     if form.validate_on_submit():
         try:
-            service.update_gift(gift_id, current_user, form.gift_data())
+            service.update_gift(gift_id, current_user, form.gift_data(), expected_updated_at=form.seen_at())
         except PiglistError as exc:
             apply_error(form, exc)
         else:
@@ -240,7 +255,7 @@ def delete(group_id: int, gift_id: int):
         service.delete_gift(gift_id, current_user)
     except PiglistError as exc:
         flash(exc.message, "error")
-        return redirect(back_to(url_for("gifts.detail", group_id=group_id, gift_id=gift_id)), 303)
+        return redirect(safe_next(url_for("gifts.detail", group_id=group_id, gift_id=gift_id)), 303)
     flash(f"“{gift_name(view)}” is removed from your piglist.", "success")
     return redirect(url_for("gifts.my_piglist", group_id=group_id), 303)
 
@@ -255,16 +270,21 @@ def gift_action(group_id: int, gift_id: int, action: Callable, done: Callable[[d
     before = gift_in_group(group_id, gift_id)
     default = url_for("gifts.detail", group_id=group_id, gift_id=gift_id)
     try:
-        action(gift_id, current_user)
+        gift = action(gift_id, current_user)
     except PiglistError as exc:
         if in_frame():
             return render_tile(group, gift_in_group(group_id, gift_id), notice=exc.message, status=exc.status)
         flash(exc.message, "error")
-        return redirect(back_to(default), 303)
+        return redirect(safe_next(default), 303)
+    if not may_see(gift, current_user):
+        # Undoing a gift its owner had removed: it is gone from every list now, so back to the
+        # list (from a tile's frame too: that answer lacks the frame and shows as the page).
+        flash(done(before), "success")
+        return redirect(url_for("gifts.piglist", group_id=group_id, user_id=before["owner"]["id"]), 303)
     if in_frame():
-        return redirect(tile_url(group_id, gift_id, back_to(default)), 303)
+        return redirect(tile_url(group_id, gift_id, safe_next(default)), 303)
     flash(done(before), "success")
-    return redirect(back_to(default), 303)
+    return redirect(safe_next(default), 303)
 
 
 @bp.route("/groups/<int:group_id>/gifts/<int:gift_id>/purchase", methods=["POST"])

@@ -1,16 +1,13 @@
 // The gift form's "Fetch details": asks the API to read the shop's page, shows a preview and
-// fills in the fields that are still empty, so whatever the person typed stays theirs. Also
-// makes the list filters apply as soon as they change. All optional: without JavaScript the
-// button stays hidden, and a saved link is fetched in the background instead.
+// fills in the fields that are still empty, so whatever the person typed stays theirs. All
+// optional: without JavaScript the button stays hidden, and a saved link is fetched in the
+// background instead.
 //
 // Scraped text is untrusted: it only ever goes into .value and .textContent, never into HTML.
+import { csrfToken } from "./csrf.js";
 
 const WAIT_SECONDS = 25;
 const MAX_POLLS = 6; // the worker retries transient failures for ~15 s; this leaves room for it
-
-function csrfToken() {
-  return document.querySelector('meta[name="csrf-token"]')?.content ?? "";
-}
 
 function revealButtons() {
   for (const button of document.querySelectorAll("[data-fetch-details][hidden]")) button.hidden = false;
@@ -156,11 +153,6 @@ document.addEventListener("click", (event) => {
   if (!form) return;
   event.preventDefault();
   fetchDetails(form, button);
-});
-
-document.addEventListener("change", (event) => {
-  const form = event.target.closest("form[data-auto-submit]");
-  if (form) form.requestSubmit();
 });
 
 document.addEventListener("turbo:load", revealButtons);

@@ -9,7 +9,7 @@
 // applyChange() is the one place that turns a change into a refresh, so a WebSocket can feed
 // it the same events later. Without JavaScript none of this runs and the pages still work.
 import { visit } from "../vendor/turbo/turbo.es2017-esm.js";
-import "./gift_form.js";
+import { csrfToken } from "./csrf.js";
 
 const WAIT_SECONDS = 25; // the feed's longest wait, so presence is refreshed at least this often
 const FIRST_RETRY_MS = 2000;
@@ -54,10 +54,6 @@ function refreshPendingScrapes() {
     const frame = pending.closest("turbo-frame[data-refresh-url]");
     if (frame) refresh(frame.id);
   }
-}
-
-function csrfToken() {
-  return document.querySelector('meta[name="csrf-token"]')?.content ?? "";
 }
 
 function sleep(ms, signal) {
