@@ -31,7 +31,9 @@ def create_user(email: str, name: str, password: str) -> None:
 
 
 @piglist_cli.command("demo")
-@click.option("--if-empty", is_flag=True, help="Only when the database has no users yet (make run uses this).")
+@click.option(
+    "--if-empty", is_flag=True, help="Only when the database has no users yet (make run uses this)."
+)
 def demo(if_empty: bool) -> None:
     """Create the demo family (4 people, 3 categories, a dozen gifts) and print the logins."""
     from .demo import has_users, seed_demo

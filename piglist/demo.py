@@ -62,7 +62,9 @@ def seed_demo() -> DemoResult:
         return DemoResult(False, existing, logins)
 
     people = {handle: accounts.register(demo_email(handle), PASSWORD, name) for handle, name in PEOPLE}
-    group = groups.create_group(people["mum"], {"name": GROUP_NAME, "currency": "USD", "lock_date": _lock_date()})
+    group = groups.create_group(
+        people["mum"], {"name": GROUP_NAME, "currency": "USD", "lock_date": _lock_date()}
+    )
     for handle in ("dad", "tom", "lily"):
         groups.join_group(people[handle], group.invite_code)
     groups.set_role(group, people["dad"].id, "admin")

@@ -31,7 +31,9 @@ def token_for(user: User, name: str = "tests") -> str:
     return secret
 
 
-def make_group(admin: User, *members: User, name: str = "Smith Family", currency: str = "USD", **fields) -> Group:
+def make_group(
+    admin: User, *members: User, name: str = "Smith Family", currency: str = "USD", **fields
+) -> Group:
     group = Group(name=name, currency=currency, **fields)
     db.session.add(group)
     db.session.add(GroupMember(group=group, user=admin, role="admin"))
@@ -59,7 +61,9 @@ def make_category(group: Group, name: str = "From Parents", **fields) -> Categor
 
 
 def make_gift(owner: User, group: Group, **fields) -> Gift:
-    piglist = db.session.scalar(select(Piglist).where(Piglist.group_id == group.id, Piglist.user_id == owner.id))
+    piglist = db.session.scalar(
+        select(Piglist).where(Piglist.group_id == group.id, Piglist.user_id == owner.id)
+    )
     n = next(_sequence)
     fields.setdefault("title", f"Gift {n}")
     fields.setdefault("url", f"https://shop.example/item/{n}")

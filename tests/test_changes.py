@@ -67,14 +67,20 @@ def test_owner_never_gets_purchase_events_and_their_cursor_does_not_move(api, fa
     assert changes(owner, family.group.id) == before
     assert changes(owner, family.group.id, since=before["cursor"], wait=1) == before
     giver_view = changes(api(family.other), family.group.id, since="0-0")
-    assert [e["type"] for e in giver_view["events"]] == ["gift_purchased", "gift_unpurchased", "gift_purchased"]
+    assert [e["type"] for e in giver_view["events"]] == [
+        "gift_purchased",
+        "gift_unpurchased",
+        "gift_purchased",
+    ]
 
 
 def test_changes_are_published_only_when_the_transaction_commits(api, family):
     category = factories.make_category(family.group, spending_limit="10")
     giver = api(family.giver)
     cursor = changes(giver, family.group.id)["cursor"]
-    refused = api(family.owner).post(f"/groups/{family.group.id}/gifts", json={"title": "x", "price": "20", "category_id": category.id})
+    refused = api(family.owner).post(
+        f"/groups/{family.group.id}/gifts", json={"title": "x", "price": "20", "category_id": category.id}
+    )
     assert refused.status_code == 422
     assert changes(giver, family.group.id, since=cursor, wait=0)["events"] == []
 

@@ -47,7 +47,9 @@ def test_twelve_simultaneous_adds_under_a_limit_let_exactly_three_in(app, api, f
     owner = api(family.owner)
     path, category_id = f"/groups/{family.group.id}/gifts", category.id
     calls = [
-        lambda n=n: owner.post(path, json={"title": f"Gift {n}", "price": "30.00", "category_id": category_id})
+        lambda n=n: owner.post(
+            path, json={"title": f"Gift {n}", "price": "30.00", "category_id": category_id}
+        )
         for n in range(12)
     ]
     assert run_together(calls) == Counter({201: 3, 422: 9})
@@ -57,7 +59,9 @@ def test_twelve_simultaneous_adds_under_a_limit_let_exactly_three_in(app, api, f
 
 def test_simultaneous_edits_cannot_push_a_list_over_its_limit(app, api, family):
     category = factories.make_category(family.group, spending_limit=Decimal("100.00"))
-    gifts = [factories.make_gift(family.owner, family.group, price="10", category_id=category.id) for _ in range(4)]
+    gifts = [
+        factories.make_gift(family.owner, family.group, price="10", category_id=category.id) for _ in range(4)
+    ]
     owner = api(family.owner)
     paths = [f"/gifts/{g.id}" for g in gifts]
     calls = [lambda p=p: owner.patch(p, json={"price": "45.00"}) for p in paths]
@@ -70,5 +74,7 @@ def test_simultaneous_edits_cannot_push_a_list_over_its_limit(app, api, family):
 def test_the_same_link_added_twice_at_once_is_kept_once(app, api, family):
     owner = api(family.owner)
     path = f"/groups/{family.group.id}/gifts"
-    calls = [lambda: owner.post(path, json={"title": "x", "url": "https://shop.example/same"}) for _ in range(6)]
+    calls = [
+        lambda: owner.post(path, json={"title": "x", "url": "https://shop.example/same"}) for _ in range(6)
+    ]
     assert run_together(calls) == Counter({201: 1, 409: 5})

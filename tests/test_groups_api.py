@@ -14,7 +14,9 @@ def error(response):
 
 
 def test_create_group_makes_the_creator_admin_with_a_list(api, user):
-    response = api(user).post("/groups", json={"name": "Smith Family", "currency": "eur", "lock_date": "2026-12-20"})
+    response = api(user).post(
+        "/groups", json={"name": "Smith Family", "currency": "eur", "lock_date": "2026-12-20"}
+    )
     assert response.status_code == 201
     group = response.get_json()
     assert group["name"] == "Smith Family"
@@ -22,7 +24,12 @@ def test_create_group_makes_the_creator_admin_with_a_list(api, user):
     assert group["lock_date"] == "2026-12-20"
     assert len(group["invite_code"]) >= 22
     assert group["members"] == [
-        {"id": user.id, "display_name": "Alice", "role": "admin", "joined_at": group["members"][0]["joined_at"]}
+        {
+            "id": user.id,
+            "display_name": "Alice",
+            "role": "admin",
+            "joined_at": group["members"][0]["joined_at"],
+        }
     ]
     assert db.session.scalar(select(func.count(Piglist.id))) == 1
 
@@ -48,7 +55,11 @@ def test_invite_codes_are_unique_and_random(api, user):
 def test_create_group_rejects_bad_input_and_creates_nothing(api, user, body, field):
     response = api(user).post("/groups", json=body)
     assert response.status_code == 422
-    assert error(response) == {"code": "validation_failed", "message": error(response)["message"], "field": field}
+    assert error(response) == {
+        "code": "validation_failed",
+        "message": error(response)["message"],
+        "field": field,
+    }
     assert db.session.scalar(select(func.count(Group.id))) == 0
 
 
@@ -71,7 +82,9 @@ def test_join_with_an_unknown_code_is_404_and_a_missing_one_invalid(api, user, c
     response = api(user).post("/groups/join", json={"invite_code": code})
     assert response.status_code == status
     assert error(response)["code"] == {404: "not_found", 422: "validation_failed"}[status]
-    assert db.session.scalar(select(func.count(GroupMember.user_id)).where(GroupMember.user_id == user.id)) == 0
+    assert (
+        db.session.scalar(select(func.count(GroupMember.user_id)).where(GroupMember.user_id == user.id)) == 0
+    )
 
 
 def test_regenerating_the_invite_kills_the_old_code(api, family):
@@ -91,7 +104,8 @@ def test_my_groups_lists_role_and_member_count(api, family):
 
 def test_patch_group_settings(api, family):
     response = api(family.admin).patch(
-        f"/groups/{family.group.id}", json={"name": "The Smiths", "currency": "GBP", "lock_date": None, "x": 1}
+        f"/groups/{family.group.id}",
+        json={"name": "The Smiths", "currency": "GBP", "lock_date": None, "x": 1},
     )
     assert response.status_code == 200
     body = response.get_json()
@@ -100,15 +114,23 @@ def test_patch_group_settings(api, family):
 
 @pytest.mark.parametrize(
     ("body", "field"),
-    [({"name": ""}, "name"), ({"is_locked": "yes"}, "is_locked"), ({"currency": "EURO"}, "currency"),
-     ({"lock_date": "20/12/2026"}, "lock_date")],
+    [
+        ({"name": ""}, "name"),
+        ({"is_locked": "yes"}, "is_locked"),
+        ({"currency": "EURO"}, "currency"),
+        ({"lock_date": "20/12/2026"}, "lock_date"),
+    ],
 )
 def test_patch_group_rejects_bad_input_and_changes_nothing(api, family, body, field):
     response = api(family.admin).patch(f"/groups/{family.group.id}", json=body)
     assert response.status_code == 422
     assert error(response)["field"] == field
     db.session.refresh(family.group)
-    assert (family.group.name, family.group.currency, family.group.is_locked) == ("Smith Family", "USD", False)
+    assert (family.group.name, family.group.currency, family.group.is_locked) == (
+        "Smith Family",
+        "USD",
+        False,
+    )
 
 
 # --- roles and membership --------------------------------------------------------------------
@@ -117,12 +139,17 @@ def test_patch_group_rejects_bad_input_and_changes_nothing(api, family, body, fi
 def test_promote_and_demote(api, family):
     admin = api(family.admin)
     gid = family.group.id
-    assert admin.patch(f"/groups/{gid}/members/{family.giver.id}", json={"role": "admin"}).get_json()["role"] == "admin"
+    assert (
+        admin.patch(f"/groups/{gid}/members/{family.giver.id}", json={"role": "admin"}).get_json()["role"]
+        == "admin"
+    )
     assert admin.patch(f"/groups/{gid}/members/{family.giver.id}", json={"role": "member"}).status_code == 200
 
 
 def test_bad_role_is_refused(api, family):
-    response = api(family.admin).patch(f"/groups/{family.group.id}/members/{family.giver.id}", json={"role": "king"})
+    response = api(family.admin).patch(
+        f"/groups/{family.group.id}/members/{family.giver.id}", json={"role": "king"}
+    )
     assert response.status_code == 422
     assert error(response)["field"] == "role"
 
@@ -172,11 +199,16 @@ def test_a_member_cannot_remove_someone_else(api, family):
 def test_category_crud(api, family):
     admin = api(family.admin)
     gid = family.group.id
-    created = admin.post(f"/groups/{gid}/categories", json={"name": "From Parents", "spending_limit": "200", "max_item_price": 50})
+    created = admin.post(
+        f"/groups/{gid}/categories",
+        json={"name": "From Parents", "spending_limit": "200", "max_item_price": 50},
+    )
     assert created.status_code == 201
     category = created.get_json()
     assert (category["spending_limit"], category["max_item_price"]) == ("200.00", "50.00")
-    patched = admin.patch(f"/groups/{gid}/categories/{category['id']}", json={"name": "Parents", "spending_limit": None})
+    patched = admin.patch(
+        f"/groups/{gid}/categories/{category['id']}", json={"name": "Parents", "spending_limit": None}
+    )
     assert patched.get_json()["name"] == "Parents" and patched.get_json()["spending_limit"] is None
     assert [c["name"] for c in admin.get(f"/groups/{gid}").get_json()["categories"]] == ["Parents"]
     assert admin.delete(f"/groups/{gid}/categories/{category['id']}").status_code == 204
@@ -234,10 +266,14 @@ def test_a_limit_cannot_go_below_what_a_list_already_holds(api, family):
     category = factories.make_category(family.group, spending_limit="100")
     factories.make_gift(family.owner, family.group, category_id=category.id, price="60")
     factories.make_gift(family.owner, family.group, category_id=category.id, price="30")
-    response = api(family.admin).patch(f"/groups/{family.group.id}/categories/{category.id}", json={"spending_limit": "80"})
+    response = api(family.admin).patch(
+        f"/groups/{family.group.id}/categories/{category.id}", json={"spending_limit": "80"}
+    )
     assert response.status_code == 422
     assert "Tom" in error(response)["message"]
-    lower_max = api(family.admin).patch(f"/groups/{family.group.id}/categories/{category.id}", json={"max_item_price": "50"})
+    lower_max = api(family.admin).patch(
+        f"/groups/{family.group.id}/categories/{category.id}", json={"max_item_price": "50"}
+    )
     assert lower_max.status_code == 422
     assert error(lower_max)["field"] == "max_item_price"
 
@@ -298,7 +334,12 @@ EXPECTED = {
 @pytest.mark.parametrize("caller", ["anonymous", "outsider", "member", "admin"])
 def test_authorization_matrix(api, family, method, path, body, needs, caller):
     category = factories.make_category(family.group)
-    users = {"anonymous": None, "outsider": factories.make_user(), "member": family.giver, "admin": family.admin}
+    users = {
+        "anonymous": None,
+        "outsider": factories.make_user(),
+        "member": family.giver,
+        "admin": family.admin,
+    }
     url = path.format(gid=family.group.id, uid=family.giver.id, cid=category.id)
     response = api(users[caller]).call(method, url, json=body)
     expected = EXPECTED[needs][caller]
@@ -306,7 +347,9 @@ def test_authorization_matrix(api, family, method, path, body, needs, caller):
         assert response.status_code in (200, 201, 204), response.get_json()
     else:
         assert response.status_code == expected, response.get_json()
-        assert error(response)["code"] == {401: "unauthenticated", 403: "forbidden", 404: "not_found"}[expected]
+        assert (
+            error(response)["code"] == {401: "unauthenticated", 403: "forbidden", 404: "not_found"}[expected]
+        )
 
 
 def test_unknown_group_is_404_like_a_foreign_one(api, user):

@@ -69,7 +69,9 @@ def test_the_long_poll_from_a_gift_page_is_a_presence_heartbeat(api, family):
     api(family.giver).get(
         f"/groups/{family.group.id}/changes", query_string={"viewing": gift.id, "connection": "tab-9"}
     )
-    assert [v["display_name"] for v in api(family.other).get(f"/gifts/{gift.id}").get_json()["viewers"]] == ["Dad"]
+    assert [v["display_name"] for v in api(family.other).get(f"/gifts/{gift.id}").get_json()["viewers"]] == [
+        "Dad"
+    ]
 
 
 def test_with_redis_down_lists_still_load_and_the_long_poll_says_unavailable(family):
