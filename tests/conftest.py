@@ -71,6 +71,8 @@ def pg_schema():
 def _truncate_all() -> None:
     tables = ", ".join(table.name for table in db.metadata.sorted_tables)
     with db.engine.begin() as conn:
+        # A connection a test left open would make TRUNCATE wait for ever; fail loudly instead.
+        conn.execute(text("SET LOCAL lock_timeout = '20s'"))
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
 
 

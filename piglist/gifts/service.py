@@ -200,6 +200,15 @@ def _with_currency(group: Group, fields: dict[str, Any]) -> dict[str, Any]:
 DUPLICATE_LINK = "That link is already on your list."
 
 
+def _flush_unless_duplicate() -> None:
+    """The unique index decides when the same link is added twice at the very same moment."""
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        raise Duplicate(DUPLICATE_LINK, "url") from None
+
+
 def _check_duplicate(piglist: Piglist, url: str | None, gift_id: int | None = None) -> None:
     if url is None:
         return
@@ -234,11 +243,7 @@ def add_gift(group_id: int, owner: User, data: Mapping[str, Any]) -> Gift:
         spend_scrape_budget(owner)
     gift = Gift(piglist=piglist, scrape_status="pending" if scrape else "manual", **fields)
     db.session.add(gift)
-    try:
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
-        raise Duplicate(DUPLICATE_LINK, "url") from None
+    _flush_unless_duplicate()
     events.emit(group.id, "gift_created", gift_id=gift.id, owner_id=owner.id)
     db.session.commit()
     if scrape:
@@ -281,11 +286,7 @@ def update_gift(
     for name in EDITABLE:
         setattr(gift, name, merged[name])
     gift.updated_at = utcnow()
-    try:
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
-        raise Duplicate(DUPLICATE_LINK, "url") from None
+    _flush_unless_duplicate()
     events.emit(group.id, "gift_updated", gift_id=gift.id, owner_id=owner.id)
     db.session.commit()
     return gift

@@ -278,7 +278,20 @@ def _check_name_free(group: Group, name: str, category_id: int | None = None) ->
         )
     )
     if clash is not None:
-        raise ValidationFailed(f"There is already a category called {name!r}.", "name")
+        raise _name_taken(name)
+
+
+def _name_taken(name: str) -> ValidationFailed:
+    return ValidationFailed(f"There is already a category called {name!r}.", "name")
+
+
+def _commit_category(name: str) -> None:
+    """The unique constraint decides between two admins saving the same name at once."""
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise _name_taken(name) from None
 
 
 def _limit_breach(group: Group, category: Category, spending_limit, max_item_price) -> tuple[str, str] | None:
@@ -318,11 +331,7 @@ def create_category(group: Group, data: Mapping[str, Any]) -> Category:
     fields.setdefault("display_order", next_display_order(group))
     category = Category(group=group, **fields)
     db.session.add(category)
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise ValidationFailed(f"There is already a category called {fields['name']!r}.", "name") from None
+    _commit_category(category.name)
     return category
 
 
@@ -342,11 +351,7 @@ def update_category(group: Group, category_id: int, data: Mapping[str, Any]) -> 
     )
     for key, value in fields.items():
         setattr(category, key, value)
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise ValidationFailed(f"There is already a category called {fields['name']!r}.", "name") from None
+    _commit_category(category.name)
     return category
 
 
