@@ -86,3 +86,21 @@ def test_list_pages_use_the_same_number_of_queries_for_5_or_25_gifts_each(app):
     large = queries_for(app, 25)
     assert large == small
     assert max(small.values()) <= 12, small
+
+
+def api_queries_for(api, gifts_each: int) -> int:
+    group, people = build_group(gifts_each)
+    reader = api(people[1])
+    path = f"/groups/{group.id}/piglists"
+    reader.get(path)  # warm up: first-request work isn't per-gift work
+    with counting_queries() as statements:
+        response = reader.get(path)
+    assert response.status_code == 200
+    assert sum(len(p["gifts"]) for p in response.get_json()) == MEMBERS * gifts_each
+    return len(statements)
+
+
+def test_the_piglists_api_uses_the_same_number_of_queries_for_5_or_25_gifts_each(app, api):
+    small = api_queries_for(api, 5)
+    assert api_queries_for(api, 25) == small
+    assert small <= 8
