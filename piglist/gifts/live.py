@@ -15,12 +15,12 @@ from flask import current_app
 from redis.exceptions import RedisError
 
 from .. import events, presence
-from ..errors import NotFound, Unavailable, ValidationFailed
+from ..errors import Unavailable, ValidationFailed
 from ..extensions import db
 from ..groups.service import member_group
 from ..models import User
 from ..validation import parse_int
-from .service import NO_GIFT, get_gift, viewers_by_gift
+from .service import get_gift, viewers_by_gift
 from .visibility import person, visible_event
 
 MAX_WAIT = 25
@@ -104,9 +104,7 @@ def view_gift(gift_id: int, viewer: User, connection: str, group_id: int | None 
     """``viewer`` is looking at the gift from ``connection`` (a tab); refresh it every ≤ 30 s.
     Looking at your own gift is not "viewing" it: nobody is told, and you are never shown.
     With ``group_id``, a gift of another group is not found."""
-    gift = get_gift(gift_id, viewer)
-    if group_id is not None and gift.piglist.group_id != group_id:
-        raise NotFound(NO_GIFT)
+    gift = get_gift(gift_id, viewer, group_id)
     if gift.piglist.user_id == viewer.id or gift.deleted_at is not None:
         return
     try:

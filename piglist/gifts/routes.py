@@ -16,7 +16,7 @@ from urllib.parse import urlencode, urlsplit
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from ..errors import NotFound, PiglistError
+from ..errors import PiglistError
 from ..forms import apply_error
 from ..groups.service import group_members, member_group
 from ..models import Category, Group
@@ -50,10 +50,7 @@ def in_frame() -> bool:
 
 
 def gift_in_group(group_id: int, gift_id: int) -> dict[str, Any]:
-    view = service.gift_view(gift_id, current_user)
-    if view["group_id"] != group_id:
-        raise NotFound(service.NO_GIFT)
-    return view
+    return service.gift_view(gift_id, current_user, group_id)
 
 
 class GiftRoles(NamedTuple):

@@ -113,10 +113,13 @@ def _gift_query():
     )
 
 
-def get_gift(gift_id: int, viewer: User) -> Gift:
-    """A gift in one of the viewer's groups that they may see; NotFound otherwise."""
+def get_gift(gift_id: int, viewer: User, group_id: int | None = None) -> Gift:
+    """A gift in one of the viewer's groups that they may see — in ``group_id`` when given (a
+    page's URL or a poll names the group) — NotFound otherwise."""
     gift = db.session.scalar(_gift_query().where(Gift.id == gift_id))
     if gift is None or db.session.get(GroupMember, (gift.piglist.group_id, viewer.id)) is None:
+        raise NotFound(NO_GIFT)
+    if group_id is not None and gift.piglist.group_id != group_id:
         raise NotFound(NO_GIFT)
     if not may_see(gift, viewer):
         raise NotFound(NO_GIFT)
@@ -537,8 +540,8 @@ def one_piglist(
     return views[0]
 
 
-def gift_view(gift_id: int, viewer: User) -> dict[str, Any]:
-    return view_of(get_gift(gift_id, viewer), viewer)
+def gift_view(gift_id: int, viewer: User, group_id: int | None = None) -> dict[str, Any]:
+    return view_of(get_gift(gift_id, viewer, group_id), viewer)
 
 
 def view_of(gift: Gift, viewer: User) -> dict[str, Any]:

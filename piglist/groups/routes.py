@@ -5,6 +5,7 @@ from flask_login import current_user, login_required
 
 from ..errors import NotFound, PiglistError
 from ..forms import apply_error
+from ..main.routes import render_dashboard
 from ..models import Group
 from . import bp, service
 from .forms import GroupForm, JoinForm
@@ -60,8 +61,7 @@ def join_by_code():
             return joined(*service.join_group(current_user, form.code.data))
         except PiglistError as exc:
             apply_error(form, exc)
-    groups = service.user_groups(current_user)
-    return render_template("main/dashboard.html", groups=groups, join_form=form), 422
+    return render_dashboard(form, 422)
 
 
 @bp.route("/groups/<int:group_id>/leave", methods=["POST"])

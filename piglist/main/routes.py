@@ -26,9 +26,13 @@ def index():
 @bp.route("/dashboard")
 @login_required
 def dashboard():
-    return render_template(
-        "main/dashboard.html", groups=groups_service.user_groups(current_user), join_form=JoinForm()
-    )
+    return render_dashboard(JoinForm())
+
+
+def render_dashboard(join_form: JoinForm, status: int = 200):
+    """The dashboard, also when the join box was refused (with its form errors)."""
+    groups = groups_service.user_groups(current_user)
+    return render_template("main/dashboard.html", groups=groups, join_form=join_form), status
 
 
 @bp.route("/health")
