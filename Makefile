@@ -5,6 +5,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
+# Test processes; each gets its own PostgreSQL and Redis database (tests/conftest.py).
+TEST_WORKERS ?= 2
 export FLASK_APP := wsgi
 
 .PHONY: run test lint install eval-scraper bench vendor-turbo clean
@@ -27,7 +29,7 @@ run: install
 
 test: install
 	./scripts/test-services.sh
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS)
 
 lint: install
 	$(BIN)/ruff check .

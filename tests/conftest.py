@@ -1,9 +1,13 @@
 """Fixtures for the whole suite.
 
-Isolation recipe: the schema is built once per run by the real migrations; each test
-gets a fresh app and, when it ends, every table is truncated (identities restarted)
-and the Redis test database flushed. Truncation rather than a rolled-back transaction,
-because concurrency tests need real commits seen by other connections.
+Isolation recipe: every test process (one per pytest-xdist worker) gets a PostgreSQL
+database of its own, created for this run beside ``TEST_DATABASE_URL``'s and dropped at
+the end, and a Redis database of its own, claimed on ``TEST_REDIS_URL``'s server; so
+workers never see each other, and two runs can share one PostgreSQL and one Redis. The
+schema is built once per process by the real migrations; each test gets a fresh app
+and, when it ends, every table is truncated (identities restarted) and its Redis
+database flushed. Truncation rather than a rolled-back transaction, because
+concurrency tests need real commits seen by other connections.
 
 Tests that must also hold on the embedded default take ``@both_backends``: they run
 once on PostgreSQL + Redis and once on SQLite with in-memory presence and rate limits.
@@ -11,16 +15,20 @@ once on PostgreSQL + Redis and once on SQLite with in-memory presence and rate l
 
 from __future__ import annotations
 
+import atexit
 import contextvars
 import os
 import re
+import functools
+import uuid
+from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
 import redis
 from flask.testing import FlaskClient, FlaskCliRunner
 from flask_migrate import upgrade
-from sqlalchemy import text
+from sqlalchemy import make_url, text
 
 from config import TestingConfig, database_url
 from piglist import create_app
@@ -29,40 +37,74 @@ from piglist.models import User
 
 from . import factories
 
-PG_URL = database_url(os.environ.get("TEST_DATABASE_URL"), "postgresql://root@127.0.0.1:5432/test")
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/1")
+BASE_PG_URL = database_url(os.environ.get("TEST_DATABASE_URL"), "postgresql://root@127.0.0.1:5432/test")
+BASE_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/1")
+RUN = f"{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{uuid.uuid4().hex[:8]}"
+PG_URL = make_url(BASE_PG_URL).set(database=f"{make_url(BASE_PG_URL).database}_{RUN}").render_as_string(
+    hide_password=False
+)
 PASSWORD = factories.PASSWORD
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 
 
-def _require_services() -> None:
-    libpq_url = PG_URL.replace("postgresql+psycopg://", "postgresql://")
+def _libpq(url: str) -> str:
+    return url.replace("postgresql+psycopg://", "postgresql://")
+
+
+def _create_process_database() -> None:
+    """This process's database on TEST_DATABASE_URL's server, dropped when the process ends."""
+    name = make_url(PG_URL).database
     try:
-        psycopg.connect(libpq_url, connect_timeout=3).close()
+        with psycopg.connect(_libpq(BASE_PG_URL), connect_timeout=3, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
     except psycopg.Error as exc:
         pytest.exit(
-            f"PostgreSQL is not reachable at {libpq_url} ({exc}). Start it (make test does) or set "
-            "TEST_DATABASE_URL.",
+            f"PostgreSQL is not usable at {_libpq(BASE_PG_URL)} ({exc}). Start it (make test does) or "
+            "set TEST_DATABASE_URL to a database whose user may create databases.",
             returncode=3,
         )
+
+    def drop() -> None:
+        with psycopg.connect(_libpq(BASE_PG_URL), connect_timeout=3, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    atexit.register(drop)
+
+
+CLAIM_SECONDS = 3 * 60 * 60
+
+
+@functools.cache
+def redis_url() -> str:
+    """This process's Redis database: the first at or after TEST_REDIS_URL's that no other test
+    process holds. Claims are keys in database 0 that expire, so a killed run frees its database."""
+    base = urlsplit(BASE_REDIS_URL)
+    first = int(base.path.strip("/") or 0)
     try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3).ping()
+        # Claims live in database 0, which no test flushes (a URL's own database wins over db=).
+        admin = redis.Redis.from_url(urlunsplit(base._replace(path="/0")), socket_connect_timeout=3)
+        count = int(admin.config_get("databases").get("databases", 16))
+        for number in range(max(first, 1), count):
+            if admin.set(f"piglist:test-claim:{number}", RUN, nx=True, ex=CLAIM_SECONDS):
+                atexit.register(admin.delete, f"piglist:test-claim:{number}")
+                return urlunsplit(base._replace(path=f"/{number}"))
     except redis.RedisError as exc:
         pytest.exit(
-            f"Redis is not reachable at {REDIS_URL} ({exc}). Start it (make test does) or set TEST_REDIS_URL.",
+            f"Redis is not reachable at {BASE_REDIS_URL} ({exc}). Start it (make test does) or set "
+            "TEST_REDIS_URL.",
             returncode=3,
         )
+    pytest.exit(f"Every Redis database at {BASE_REDIS_URL} is held by another test run.", returncode=3)
+
 
 
 @pytest.fixture(scope="session")
 def pg_schema():
-    """A clean PostgreSQL schema, built by the migrations, for the whole run."""
-    _require_services()
-    app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=PG_URL, REDIS_URL=REDIS_URL)
+    """This process's PostgreSQL database, its schema built by the migrations, for the whole run."""
+    _create_process_database()
+    redis.Redis.from_url(redis_url()).flushdb()
+    app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=PG_URL, REDIS_URL=redis_url())
     with app.app_context():
-        with db.engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
         upgrade()
         db.engine.dispose()
     return PG_URL
@@ -94,8 +136,8 @@ def _make_app(request, tmp_path_factory, **overrides):
     backend = getattr(request, "param", "postgresql")
     if backend == "postgresql":
         request.getfixturevalue("pg_schema")
-        redis.Redis.from_url(REDIS_URL).flushdb()
-        app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=PG_URL, REDIS_URL=REDIS_URL, **overrides)
+        redis.Redis.from_url(redis_url()).flushdb()
+        app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=PG_URL, REDIS_URL=redis_url(), **overrides)
     else:
         path = tmp_path_factory.mktemp("sqlite") / "piglist.sqlite3"
         app = create_app(
@@ -118,7 +160,7 @@ def app(request, tmp_path_factory):
         db.session.remove()
         if app.config["TEST_BACKEND"] == "postgresql":
             _truncate_all()
-            redis.Redis.from_url(REDIS_URL).flushdb()
+            redis.Redis.from_url(redis_url()).flushdb()
         db.engine.dispose()
 
 

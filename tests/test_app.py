@@ -7,7 +7,7 @@ import pytest
 from config import DevelopmentConfig, ProductionConfig, TestingConfig, allow_hosts, database_url
 from piglist import create_app
 
-from .conftest import REDIS_URL, both_backends
+from .conftest import both_backends, redis_url
 
 
 def test_postgres_scheme_is_rewritten():
@@ -50,7 +50,7 @@ def test_health_is_503_when_the_database_is_down():
         TestingConfig,
         SQLALCHEMY_DATABASE_URI="postgresql+psycopg://root@127.0.0.1:1/none",
         SQLALCHEMY_ENGINE_OPTIONS={"connect_args": {"connect_timeout": 1}},
-        REDIS_URL=REDIS_URL,
+        REDIS_URL=redis_url(),
     )
     response = app.test_client().get("/health")
     assert response.status_code == 503
