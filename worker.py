@@ -11,8 +11,7 @@ import sys
 from redis import Redis
 from rq import Worker
 
-from piglist import create_app, housekeeping
-from piglist.jobs import QUEUE_NAMES
+from piglist import create_app, housekeeping, jobs
 
 
 def main() -> int:
@@ -21,9 +20,10 @@ def main() -> int:
     if not url:
         print("REDIS_URL is not set: jobs run inside the web process, no worker is needed.", file=sys.stderr)
         return 2
+    jobs.serve_jobs_with(app)
     # Presence sweeps and stale-scrape re-queues run here, once for all web processes.
     housekeeping.start(app)
-    worker = Worker(QUEUE_NAMES, connection=Redis.from_url(url))
+    worker = Worker(jobs.QUEUE_NAMES, connection=Redis.from_url(url))
     worker.work(with_scheduler=True)
     return 0
 

@@ -36,7 +36,9 @@ def create_app(config: type[Config] | None = None, **overrides: Any) -> Flask:
     register_blueprints(app)
 
     from . import cli, errors, formatting, housekeeping, security
+    from .rules.lock import is_frozen
 
+    app.jinja_env.tests["frozen"] = is_frozen  # {% if group is frozen %}
     errors.init_app(app)
     formatting.init_app(app)
     housekeeping.init_app(app)

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from .auth import service as accounts
 from .extensions import db
-from .gifts import service as gifts
+from .gifts import writes as gifts
 from .groups import service as groups
 from .models import Group, User
 

@@ -6,7 +6,7 @@ go to a Redis Stream, so long polls (and the WebSocket to come) on any web proce
 cursors that work everywhere; without Redis, an in-process feed does the same job.
 
 Readers get raw events and must pass each through the surprise rule
-(:func:`piglist.gifts.visibility.visible_event`) before sending it to anyone.
+(:func:`piglist.rules.surprise.visible_event`) before sending it to anyone.
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ INTERVAL_SECONDS = 10
 
 def run_once() -> None:
     from .gifts.live import sweep_presence
-    from .scraper.jobs import requeue_stale_scrapes
+    from .gifts.scraping import requeue_stale_scrapes
 
     sweep_presence()
     requeued = requeue_stale_scrapes()

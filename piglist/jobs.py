@@ -57,19 +57,18 @@ def job(func: Callable) -> Callable:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         if has_app_context():
             return func(*args, **kwargs)
-        with _app_for_jobs().app_context():
+        if _jobs_app is None:
+            raise RuntimeError("no app for jobs: the worker calls piglist.jobs.serve_jobs_with(app)")
+        with _jobs_app.app_context():
             return func(*args, **kwargs)
 
     return wrapper
 
 
-def _app_for_jobs() -> Flask:
+def serve_jobs_with(app: Flask) -> None:
+    """The worker's app, which RQ jobs (run in the worker's forked work horses) push a context of."""
     global _jobs_app
-    if _jobs_app is None:
-        from . import create_app
-
-        _jobs_app = create_app()
-    return _jobs_app
+    _jobs_app = app
 
 
 def rq_connection(app: Flask | None = None) -> Redis:

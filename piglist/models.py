@@ -1,7 +1,7 @@
 """The database: every table of the SPEC, with the domain methods that belong to a single row.
 
-Rules that span rows (the spending limit, who may see a purchase, the lock as the
-doors apply it) live in their area's ``service`` module, never in routes.
+Rules that span rows (the surprise, the spending limits, the lock) live in ``piglist.rules``,
+never here or in routes.
 """
 
 from __future__ import annotations
@@ -180,11 +180,6 @@ class Group(db.Model):
     def new_invite_code() -> str:
         return secrets.token_urlsafe(24)  # 192 bits
 
-    @property
-    def frozen(self) -> bool:
-        """Locked by hand, or the lock date has passed (the lock date itself is the last day to edit)."""
-        return self.is_locked or (self.lock_date is not None and today() > self.lock_date)
-
     def to_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,
@@ -192,7 +187,6 @@ class Group(db.Model):
             "invite_code": self.invite_code,
             "lock_date": self.lock_date,
             "is_locked": self.is_locked,
-            "locked": self.frozen,
             "currency": self.currency,
             "created_at": self.created_at,
         }

@@ -7,7 +7,7 @@ expiry time), so every web process sees the same viewers; without Redis, a dict 
 this process does the same.
 
 This module only stores; who may *see* viewers is the surprise rule's decision
-(piglist.gifts.visibility), and announcing changes is piglist.gifts.live's.
+(piglist.rules.surprise), and announcing changes is piglist.gifts.live's.
 """
 
 from __future__ import annotations

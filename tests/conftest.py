@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import atexit
 import contextvars
+import functools
 import os
 import re
-import functools
 import uuid
 from urllib.parse import urlsplit, urlunsplit
 
@@ -40,8 +40,10 @@ from . import factories
 BASE_PG_URL = database_url(os.environ.get("TEST_DATABASE_URL"), "postgresql://root@127.0.0.1:5432/test")
 BASE_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/1")
 RUN = f"{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{uuid.uuid4().hex[:8]}"
-PG_URL = make_url(BASE_PG_URL).set(database=f"{make_url(BASE_PG_URL).database}_{RUN}").render_as_string(
-    hide_password=False
+PG_URL = (
+    make_url(BASE_PG_URL)
+    .set(database=f"{make_url(BASE_PG_URL).database}_{RUN}")
+    .render_as_string(hide_password=False)
 )
 PASSWORD = factories.PASSWORD
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
@@ -95,7 +97,6 @@ def redis_url() -> str:
             returncode=3,
         )
     pytest.exit(f"Every Redis database at {BASE_REDIS_URL} is held by another test run.", returncode=3)
-
 
 
 @pytest.fixture(scope="session")

@@ -354,11 +354,11 @@ def test_undoing_twice_is_harmless_but_others_may_not_undo(api, family):
 
 
 def test_buying_a_gift_removed_a_moment_ago_says_so(app, api, family, monkeypatch):
-    from piglist.gifts import service
+    from piglist.gifts import writes
     from piglist.models import utcnow
 
     gift = factories.make_gift(family.owner, family.group)
-    real_get_gift = service.get_gift
+    real_get_gift = writes.get_gift
 
     def removed_right_after_loading(gift_id, viewer):
         found = real_get_gift(gift_id, viewer)
@@ -366,7 +366,7 @@ def test_buying_a_gift_removed_a_moment_ago_says_so(app, api, family, monkeypatc
         db.session.commit()  # as if the owner's delete landed between our read and our update
         return found
 
-    monkeypatch.setattr(service, "get_gift", removed_right_after_loading)
+    monkeypatch.setattr(writes, "get_gift", removed_right_after_loading)
     response = api(family.giver).post(f"/gifts/{gift.id}/purchase")
     assert response.status_code == 404
     assert "removed" in error(response)["message"]
@@ -376,14 +376,14 @@ def test_an_edit_based_on_an_old_copy_is_refused(app, family):
     from datetime import timedelta
 
     from piglist.errors import EditConflict
-    from piglist.gifts import service
+    from piglist.gifts import writes
 
     gift = factories.make_gift(family.owner, family.group, title="Kite")
     seen = gift.updated_at
     with pytest.raises(EditConflict):
-        service.update_gift(
+        writes.update_gift(
             gift.id, family.owner, {"title": "Kite!"}, expected_updated_at=seen - timedelta(seconds=1)
         )
     db.session.rollback()
-    updated = service.update_gift(gift.id, family.owner, {"title": "Kite!"}, expected_updated_at=seen)
+    updated = writes.update_gift(gift.id, family.owner, {"title": "Kite!"}, expected_updated_at=seen)
     assert updated.title == "Kite!"

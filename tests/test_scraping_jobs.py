@@ -16,8 +16,9 @@ from sqlalchemy import select
 
 from piglist import jobs
 from piglist.extensions import db
+from piglist.gifts.scraping import requeue_stale_scrapes
 from piglist.models import Gift
-from piglist.scraper.jobs import normalise_url, requeue_stale_scrapes
+from piglist.scraping import normalise_url
 
 from . import factories
 from .conftest import both_backends
@@ -324,7 +325,7 @@ def test_scrape_preview_refuses_bad_urls(api, family, url):
 def test_a_page_that_breaks_the_extractor_ends_failed_and_is_not_requeued(
     app, api, family, shop, monkeypatch
 ):
-    from piglist.scraper import jobs as scraping
+    from piglist import scraping
 
     def explode(html, url):
         raise ValueError("unexpected markup")

@@ -4,7 +4,7 @@ un-bought, looked at, or deleted after being bought."""
 import pytest
 
 from piglist.gifts import live
-from piglist.gifts.visibility import visible_event
+from piglist.rules.surprise import visible_event
 
 from . import factories
 

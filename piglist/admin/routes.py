@@ -3,15 +3,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from ..errors import PiglistError
 from ..forms import apply_error
 from ..groups import service
 from ..models import Category, Group
-from . import bp
 from .forms import CategoryForm, SettingsForm
+
+bp = Blueprint("admin", __name__)
 
 
 def admin_required(view: Callable) -> Callable:

@@ -12,7 +12,7 @@ from ..auth import service as accounts
 from ..errors import BadRequest, Unauthenticated
 from ..extensions import csrf
 from ..models import User
-from . import bp
+from .blueprint import bp
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 

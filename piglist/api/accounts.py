@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import g
 
 from ..auth import service
-from ..auth.limits import login_limit, register_limit
+from ..auth.ratelimits import login_limit, register_limit
 from ..errors import Unauthenticated
-from . import bp
 from .access import api_user, json_body, login_required
+from .blueprint import bp
 
 
 @bp.post("/auth/register")

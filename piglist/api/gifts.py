@@ -1,5 +1,5 @@
 """Piglists, gifts, buying, the change feed and stats in the API. Every gift goes out through
-the surprise rule (piglist.gifts.visibility)."""
+the surprise rule (piglist.rules.surprise)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ import uuid
 
 from flask import request
 
-from ..gifts import live, service
-from ..gifts.service import PiglistView
-from ..scraper import jobs as scraping
+from .. import scraping
+from ..gifts import fields, live, reading, writes
+from ..gifts.reading import PiglistView
 from ..validation import parse_int, parse_web_url
-from . import bp
 from .access import api_user, json_body, login_required
+from .blueprint import bp
 
 
 def piglist_dict(view: PiglistView) -> dict:
@@ -26,55 +26,55 @@ def piglist_dict(view: PiglistView) -> dict:
 @bp.get("/groups/<int:group_id>/piglists")
 @login_required
 def list_piglists(group_id: int):
-    filters = service.parse_list_filters(request.args)
-    return [piglist_dict(view) for view in service.group_piglists(group_id, api_user(), filters)]
+    filters = fields.parse_list_filters(request.args)
+    return [piglist_dict(view) for view in reading.group_piglists(group_id, api_user(), filters)]
 
 
 @bp.get("/groups/<int:group_id>/piglists/<int:user_id>")
 @login_required
 def get_piglist(group_id: int, user_id: int):
-    filters = service.parse_list_filters(request.args)
-    return piglist_dict(service.one_piglist(group_id, user_id, api_user(), filters))
+    filters = fields.parse_list_filters(request.args)
+    return piglist_dict(reading.one_piglist(group_id, user_id, api_user(), filters))
 
 
 @bp.post("/groups/<int:group_id>/gifts")
 @login_required
 def add_gift(group_id: int):
-    gift = service.add_gift(group_id, api_user(), json_body())
-    return service.gift_view(gift.id, api_user()), 201
+    gift = writes.add_gift(group_id, api_user(), json_body())
+    return reading.gift_view(gift.id, api_user()), 201
 
 
 @bp.get("/gifts/<int:gift_id>")
 @login_required
 def get_gift(gift_id: int):
-    return service.gift_view(gift_id, api_user())
+    return reading.gift_view(gift_id, api_user())
 
 
 @bp.patch("/gifts/<int:gift_id>")
 @login_required
 def update_gift(gift_id: int):
-    service.update_gift(gift_id, api_user(), json_body())
-    return service.gift_view(gift_id, api_user())
+    writes.update_gift(gift_id, api_user(), json_body())
+    return reading.gift_view(gift_id, api_user())
 
 
 @bp.delete("/gifts/<int:gift_id>")
 @login_required
 def delete_gift(gift_id: int):
-    service.delete_gift(gift_id, api_user())
+    writes.delete_gift(gift_id, api_user())
     return "", 204
 
 
 @bp.post("/gifts/<int:gift_id>/purchase")
 @login_required
 def purchase(gift_id: int):
-    return service.view_of(service.purchase(gift_id, api_user()), api_user())
+    return reading.view_of(writes.purchase(gift_id, api_user()), api_user())
 
 
 @bp.delete("/gifts/<int:gift_id>/purchase")
 @login_required
 def unpurchase(gift_id: int):
     # The gift as it is now, even when undoing made a removed gift vanish from the buyer's lists.
-    return service.view_of(service.unpurchase(gift_id, api_user()), api_user())
+    return reading.view_of(writes.unpurchase(gift_id, api_user()), api_user())
 
 
 @bp.get("/groups/<int:group_id>/changes")
@@ -94,7 +94,7 @@ def changes(group_id: int):
 @bp.get("/groups/<int:group_id>/stats")
 @login_required
 def stats(group_id: int):
-    return service.group_stats(group_id, api_user())
+    return reading.group_stats(group_id, api_user())
 
 
 @bp.post("/scrape")

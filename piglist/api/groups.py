@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from ..groups import service
 from ..models import Group
-from . import bp
+from ..rules.lock import is_frozen
 from .access import api_user, json_body, login_required
+from .blueprint import bp
+
+
+def group_json(group: Group) -> dict:
+    return {**group.to_dict(), "locked": is_frozen(group)}
 
 
 def group_details(group: Group) -> dict:
     return {
-        **group.to_dict(),
+        **group_json(group),
         "members": [m.to_dict() for m in service.group_members(group)],
         "categories": [c.to_dict() for c in group.categories],
     }
@@ -20,7 +25,7 @@ def group_details(group: Group) -> dict:
 @login_required
 def list_groups():
     return [
-        {**group.to_dict(), "role": member.role, "member_count": count}
+        {**group_json(group), "role": member.role, "member_count": count}
         for group, member, count in service.user_groups(api_user())
     ]
 

@@ -1,14 +1,30 @@
+"""The account pages, and how a session cookie becomes a logged-in user."""
+
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, session, url_for
+from flask import Blueprint, flash, redirect, render_template, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..errors import PiglistError
+from ..extensions import db, login_manager
 from ..forms import apply_error
+from ..models import User
 from ..security import safe_next
-from . import bp, service
+from . import service
 from .forms import LoginForm, PasswordForm, ProfileForm, RegisterForm, TokenForm
-from .limits import login_limit, register_limit, seconds_until_reset
+from .ratelimits import login_limit, register_limit, seconds_until_reset
+
+bp = Blueprint("auth", __name__)
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    """The cookie holds ``<id>.<session token>``; a rotated token (password change) logs it out."""
+    raw_id, _, token = user_id.partition(".")
+    if not raw_id.isdigit() or not token:
+        return None
+    user = db.session.get(User, int(raw_id))
+    return user if user is not None and user.session_token == token else None
 
 
 def next_page(default: str = "main.dashboard") -> str:

@@ -1,7 +1,5 @@
 """Piglists and gifts on the website: the lists, adding and editing gifts, buying them."""
 
-from flask import Blueprint
+from .routes import bp
 
-bp = Blueprint("gifts", __name__)
-
-from . import routes  # noqa: E402,F401  (routes attach themselves to bp)
+__all__ = ["bp"]

@@ -1,5 +1,5 @@
 """The add/edit gift form. Every field is checked by the same parser the API uses
-(piglist.gifts.service.PARSERS), so a page shows the API's sentence under the field; the
+(piglist.gifts.fields.PARSERS), so a page shows the API's sentence under the field; the
 service checks everything again, with the rules that need the database."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from ..errors import PiglistError
 from ..forms import domain_check
 from ..models import Category
 from ..validation import clean_text, parse_int
-from .service import PARSERS, clean_options
+from .fields import PARSERS, clean_options
 
 # The options with a field of their own; any other option is a "name: value" line.
 NAMED_OPTIONS = ("size", "colour")

@@ -19,9 +19,10 @@ from ..errors import Unavailable, ValidationFailed
 from ..extensions import db
 from ..groups.service import member_group
 from ..models import User
+from ..rules.surprise import person, visible_event
 from ..validation import parse_int
-from .service import get_gift, viewers_by_gift
-from .visibility import person, visible_event
+from .loading import get_gift
+from .reading import viewers_by_gift
 
 MAX_WAIT = 25
 

@@ -1,7 +1,7 @@
 """Piglists and gifts on the website.
 
 Thin routes: every rule is the service's, and every gift reaches a template only as the
-view dict the surprise rule makes of it (piglist.gifts.visibility), never as the ORM row,
+view dict the surprise rule makes of it (piglist.rules.surprise), never as the ORM row,
 so nothing on the owner's pages can depend on a purchase or a viewer.
 """
 
@@ -13,18 +13,20 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 from urllib.parse import urlencode, urlsplit
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from ..errors import PiglistError
 from ..forms import apply_error
 from ..groups.service import group_members, member_group
 from ..models import Category, Group
+from ..rules.surprise import may_see, tile_state
 from ..security import safe_next
-from . import bp, live, service
+from . import fields, live, loading, reading, writes
 from .forms import GiftForm
-from .service import PiglistView
-from .visibility import may_see, tile_state
+from .reading import PiglistView
+
+bp = Blueprint("gifts", __name__)
 
 # --- helpers -----------------------------------------------------------------------------------
 
@@ -50,7 +52,7 @@ def in_frame() -> bool:
 
 
 def gift_in_group(group_id: int, gift_id: int) -> dict[str, Any]:
-    return service.gift_view(gift_id, current_user, group_id)
+    return reading.gift_view(gift_id, current_user, group_id)
 
 
 class GiftRoles(NamedTuple):
@@ -126,8 +128,8 @@ def tile_url(group_id: int, gift_id: int, back: str) -> str:
 @login_required
 def piglists(group_id: int):
     group = member_group(group_id, current_user)
-    filters = service.parse_list_filters(request.args)
-    lists = service.group_piglists(group_id, current_user, filters)
+    filters = fields.parse_list_filters(request.args)
+    lists = reading.group_piglists(group_id, current_user, filters)
     return render_template(
         "gifts/piglists.html",
         **page_context(group, lists=lists, filters=filters, members=group_members(group)),
@@ -138,8 +140,8 @@ def piglists(group_id: int):
 @login_required
 def piglist(group_id: int, user_id: int):
     group = member_group(group_id, current_user)
-    filters = service.parse_list_filters(request.args)
-    shown = service.one_piglist(group_id, user_id, current_user, filters)
+    filters = fields.parse_list_filters(request.args)
+    shown = reading.one_piglist(group_id, user_id, current_user, filters)
     return render_template("gifts/piglist.html", **page_context(group, piglist=shown, filters=filters))
 
 
@@ -147,8 +149,8 @@ def piglist(group_id: int, user_id: int):
 @login_required
 def my_piglist(group_id: int):
     group = member_group(group_id, current_user)
-    filters = service.parse_list_filters(request.args)
-    mine = service.one_piglist(group_id, current_user.id, current_user, filters)
+    filters = fields.parse_list_filters(request.args)
+    mine = reading.one_piglist(group_id, current_user.id, current_user, filters)
     return render_template("gifts/my_piglist.html", **page_context(group, piglist=mine, filters=filters))
 
 
@@ -209,7 +211,7 @@ def add(group_id: int):
     form.offer_categories(group.categories)
     if form.validate_on_submit():
         try:
-            gift = service.add_gift(group_id, current_user, form.gift_data())
+            gift = writes.add_gift(group_id, current_user, form.gift_data())
         except PiglistError as exc:
             apply_error(form, exc)
         else:
@@ -229,13 +231,13 @@ def add(group_id: int):
 def edit(group_id: int, gift_id: int):
     group = member_group(group_id, current_user)
     view = gift_in_group(group_id, gift_id)
-    service.own_gift(gift_id, current_user)  # Forbidden for anyone but the owner
+    loading.own_gift(gift_id, current_user)  # Forbidden for anyone but the owner
     form = GiftForm() if request.method == "POST" else GiftForm.for_gift(view)
     form.offer_categories(group.categories)
     next_url = safe_next(url_for("gifts.my_piglist", group_id=group_id))
     if form.validate_on_submit():
         try:
-            service.update_gift(gift_id, current_user, form.gift_data(), expected_updated_at=form.seen_at())
+            writes.update_gift(gift_id, current_user, form.gift_data(), expected_updated_at=form.seen_at())
         except PiglistError as exc:
             apply_error(form, exc)
         else:
@@ -249,7 +251,7 @@ def edit(group_id: int, gift_id: int):
 def delete(group_id: int, gift_id: int):
     view = gift_in_group(group_id, gift_id)
     try:
-        service.delete_gift(gift_id, current_user)
+        writes.delete_gift(gift_id, current_user)
     except PiglistError as exc:
         flash(exc.message, "error")
         return redirect(safe_next(url_for("gifts.detail", group_id=group_id, gift_id=gift_id)), 303)
@@ -290,7 +292,7 @@ def purchase(group_id: int, gift_id: int):
     return gift_action(
         group_id,
         gift_id,
-        service.purchase,
+        writes.purchase,
         lambda view: f"You bought “{gift_name(view)}”. {view['owner']['display_name']} won't see that.",
     )
 
@@ -305,4 +307,4 @@ def unpurchase(group_id: int, gift_id: int):
             )
         return f"Undone: “{gift_name(view)}” is available again."
 
-    return gift_action(group_id, gift_id, service.unpurchase, done)
+    return gift_action(group_id, gift_id, writes.unpurchase, done)

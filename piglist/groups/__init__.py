@@ -1,7 +1,5 @@
 """Family groups on the website: create, join by invite link, the group overview, leave."""
 
-from flask import Blueprint
+from .routes import bp
 
-bp = Blueprint("groups", __name__)
-
-from . import routes  # noqa: E402,F401  (routes attach themselves to bp)
+__all__ = ["bp"]

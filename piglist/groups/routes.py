@@ -1,14 +1,16 @@
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from ..errors import NotFound, PiglistError
 from ..forms import apply_error
 from ..main.routes import render_dashboard
 from ..models import Group
-from . import bp, service
+from . import service
 from .forms import GroupForm, JoinForm
+
+bp = Blueprint("groups", __name__)
 
 
 @bp.route("/groups/new", methods=["GET", "POST"])

@@ -1,4 +1,4 @@
-"""Groups: creating and joining them, membership and roles, categories, and the lock.
+"""Groups: creating and joining them, membership and roles, categories, locking and unlocking.
 
 Who may do what inside a group is decided here, once, for pages, API and CLI:
 a non-member gets ``NotFound`` for anything in a group (its existence is not
@@ -17,12 +17,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from .. import events
-from ..errors import BadRequest, Forbidden, GroupLocked, NotFound, ValidationFailed
+from ..errors import BadRequest, Forbidden, NotFound, ValidationFailed
 from ..extensions import db
-from ..formatting import format_money
-from ..limits import category_usage
-from ..locking import lock_row
 from ..models import Category, Gift, Group, GroupMember, Piglist, User, today
+from ..rowlocks import lock_row
+from ..rules.limits import check_limits_hold, first_breach
+from ..rules.lock import ensure_unlocked
 from ..validation import clean_text, parse_bool, parse_currency, parse_date, parse_int, parse_money
 
 NO_GROUP = "No such group (or you're not a member of it)."
@@ -48,12 +48,6 @@ def admin_group(group_id: int, user: User) -> Group:
     if not member.is_admin:
         raise Forbidden("Only the group's admins can do that.")
     return member.group
-
-
-def ensure_unlocked(group: Group, what: str = "The lists") -> None:
-    """The lock in one place: by hand (``is_locked``) or because the lock date has passed."""
-    if group.frozen:
-        raise GroupLocked(f"{what} of {group.name} are locked; an admin can unlock them.")
 
 
 def user_groups(user: User) -> list[tuple[Group, GroupMember, int]]:
@@ -141,7 +135,7 @@ def _change_currency(group: Group, currency: str) -> None:
         if category.spending_limit is None and category.max_item_price is None:
             continue
         lock_row(Category, category.id)
-        breach = _limit_breach(group, category, category.spending_limit, category.max_item_price)
+        breach = first_breach(group, category, category.spending_limit, category.max_item_price)
         if breach is not None:
             raise ValidationFailed(
                 f"With prices in {currency}, {breach[1]}, over that category's limits. "
@@ -294,31 +288,6 @@ def _commit_category(name: str) -> None:
         raise _name_taken(name) from None
 
 
-def _limit_breach(group: Group, category: Category, spending_limit, max_item_price) -> tuple[str, str] | None:
-    """The first list that the given limits would put over (field, what it holds), or None."""
-    for user_id, total, highest in category_usage(group, category.id):
-        name = db.session.get(User, user_id).display_name
-        if spending_limit is not None and total > spending_limit:
-            return (
-                "spending_limit",
-                f"{name}'s list holds {format_money(total, group.currency)} in {category.name}",
-            )
-        if max_item_price is not None and highest is not None and highest > max_item_price:
-            return "max_item_price", (
-                f"{name} wishes for a {format_money(highest, group.currency)} gift in {category.name}"
-            )
-    return None
-
-
-def _check_limits_hold(group: Group, category: Category, spending_limit, max_item_price) -> None:
-    """Lowering a limit below what lists already hold would break the rule for them; say whose."""
-    breach = _limit_breach(group, category, spending_limit, max_item_price)
-    if breach is not None:
-        field, holding = breach
-        what = "spending limit" if field == "spending_limit" else "maximum item price"
-        raise ValidationFailed(f"{holding}; the {what} can't go below that.", field)
-
-
 def next_display_order(group: Group) -> int:
     current = db.session.scalar(select(func.max(Category.display_order)).where(Category.group_id == group.id))
     return 0 if current is None else current + 1
@@ -343,7 +312,7 @@ def update_category(group: Group, category_id: int, data: Mapping[str, Any]) -> 
     category = lock_row(Category, category_id)
     if "name" in fields:
         _check_name_free(group, fields["name"], category.id)
-    _check_limits_hold(
+    check_limits_hold(
         group,
         category,
         fields.get("spending_limit", category.spending_limit),

@@ -1,7 +1,5 @@
 """The landing page, the dashboard and the health check."""
 
-from flask import Blueprint
+from .routes import bp
 
-bp = Blueprint("main", __name__)
-
-from . import routes  # noqa: E402,F401  (routes attach themselves to bp)
+__all__ = ["bp"]

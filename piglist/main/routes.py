@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import redirect, render_template, url_for
+from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
@@ -11,7 +11,8 @@ from ..extensions import db, limiter
 from ..groups import service as groups_service
 from ..groups.forms import JoinForm
 from ..redis_store import redis_status
-from . import bp
+
+bp = Blueprint("main", __name__)
 
 log = logging.getLogger(__name__)
 

@@ -1,5 +1,7 @@
-"""Scraping as the product uses it: the per-user budget, the 24-hour cache, and the jobs
-that fill a gift in (or answer a "Fetch details" preview) in the background."""
+"""Scraping as the product uses it, around the scraper library (piglist.scraper: a URL in, a
+product out): the per-person budget, the 24-hour cache per normalised URL, and the
+"Fetch details" preview job. The job that writes a scrape onto a gift lives with the gifts
+(piglist.gifts.scraping)."""
 
 from __future__ import annotations
 
@@ -16,15 +18,14 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from flask import current_app
 from limits import RateLimitItemPerMinute
 from redis.exceptions import RedisError
-from sqlalchemy import select, update
 
-from .. import jobs
-from ..errors import NotFound, RateLimited, Unavailable
-from ..extensions import db, limiter
-from ..models import Gift, User, utcnow
-from ..redis_store import get_redis
-from .extract import extract
-from .fetch import FetchError, fetch
+from . import jobs
+from .errors import NotFound, RateLimited, Unavailable
+from .extensions import db, limiter
+from .models import User
+from .redis_store import get_redis
+from .scraper.extract import extract
+from .scraper.fetch import FetchError, fetch
 
 log = logging.getLogger(__name__)
 
@@ -137,59 +138,6 @@ def scrape_url(url: str) -> dict[str, Any]:
     except RedisError as exc:
         log.warning("scrape cache unavailable: %s", exc)
     return found
-
-
-# --- filling a gift ----------------------------------------------------------------------------
-
-
-def enqueue_gift_scrape(gift_id: int) -> str:
-    return jobs.enqueue(scrape_gift, gift_id, retries=SCRAPE_RETRIES)
-
-
-@jobs.job
-def scrape_gift(gift_id: int) -> str:
-    """Fill a pending gift from its page. Only fields still empty are filled: whatever the owner
-    typed in meanwhile wins. A transient failure is retried; a permanent one (or the last retry)
-    leaves ``failed`` with the reason, for the owner to fill in by hand."""
-    gift = db.session.get(Gift, gift_id)
-    if gift is None or gift.scrape_status != "pending" or gift.deleted_at is not None or not gift.url:
-        return "skipped"
-    url = gift.url
-    db.session.close()  # no transaction stays open while the shop takes its time
-    try:
-        found = scrape_url(url)
-    except FetchError as exc:
-        if exc.transient and jobs.retries_left() > 0:
-            log.info("scrape of gift %s will be retried: %s", gift_id, exc.reason)
-            raise jobs.Retry(exc.reason) from exc
-        return _finish(gift_id, None, exc.reason)
-    except Exception:
-        # A page the extractor chokes on must not leave the gift pending for ever.
-        log.exception("scrape of gift %s failed", gift_id)
-        return _finish(gift_id, None, UNREADABLE)
-    return _finish(gift_id, found, None)
-
-
-def _finish(gift_id: int, found: dict[str, Any] | None, error: str | None) -> str:
-    from ..gifts.service import apply_scrape
-
-    return apply_scrape(gift_id, found, error)
-
-
-def requeue_stale_scrapes() -> int:
-    """Gifts left ``pending`` too long (a worker died mid-job) are queued again."""
-    cutoff = utcnow() - PENDING_TOO_LONG
-    stale = db.session.scalars(
-        select(Gift.id).where(
-            Gift.scrape_status == "pending", Gift.updated_at < cutoff, Gift.deleted_at.is_(None)
-        )
-    ).all()
-    for gift_id in stale:
-        # Touched, so the next round waits a whole window before queueing it again.
-        db.session.execute(update(Gift).where(Gift.id == gift_id).values(updated_at=utcnow()))
-        db.session.commit()
-        enqueue_gift_scrape(gift_id)
-    return len(stale)
 
 
 # --- "Fetch details" previews ------------------------------------------------------------------

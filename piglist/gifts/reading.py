@@ -1,0 +1,161 @@
+"""Reading the lists: every member's piglist as one person may see it, one gift, and the group's
+figures — in a fixed number of queries whatever the number of gifts. What each person may see
+is the surprise rule's decision (piglist.rules.surprise)."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from redis.exceptions import RedisError
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import joinedload
+
+from .. import presence
+from ..errors import NotFound
+from ..extensions import db
+from ..groups.service import member_group
+from ..models import Category, Gift, Group, GroupMember, Piglist, User
+from ..rules.limits import gift_counts
+from ..rules.surprise import may_see, present_gift, purchases_visible_to
+from .loading import get_gift, gift_query
+
+log = logging.getLogger(__name__)
+
+
+def _sort_key(sort: str | None, category_order: dict[int | None, int]):
+    if sort in ("price", "-price"):
+        missing = Decimal("Infinity") if sort == "price" else Decimal("-Infinity")
+        return lambda v: (v["price"] if v["price"] is not None else missing, v["id"])
+    if sort in ("created", "-created"):
+        return lambda v: (v["created_at"], v["id"])
+    return lambda v: (category_order.get(v["category_id"], len(category_order)), v["created_at"], v["id"])
+
+
+@dataclass
+class PiglistView:
+    user: User
+    gifts: list[dict[str, Any]] = field(default_factory=list)
+    totals: list[dict[str, Any]] = field(default_factory=list)
+
+
+def viewers_by_gift(gift_ids: list[int]) -> dict[int, dict[int, User]]:
+    """Who is looking at each gift, as users (one presence call and one query for all gifts).
+    With Redis down nobody is shown as looking: the page still works."""
+    try:
+        looking = presence.store().viewers(gift_ids)
+    except RedisError as exc:
+        log.warning("presence unavailable: %s", exc)
+        return {}
+    user_ids = {uid for uids in looking.values() for uid in uids}
+    users = (
+        {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(user_ids)))} if user_ids else {}
+    )
+    return {gid: {uid: users[uid] for uid in uids if uid in users} for gid, uids in looking.items()}
+
+
+def category_totals(group: Group, categories: list[Category], gifts: list[Gift]) -> list[dict[str, Any]]:
+    """Per category, what a list holds in the group's currency. Purchases play no part in it, so
+    the owner's totals never move when someone buys."""
+    sums: dict[int, Decimal] = defaultdict(Decimal)
+    for gift in gifts:
+        if gift.category_id and gift_counts(group, gift):
+            sums[gift.category_id] += gift.price
+    return [
+        {"category_id": c.id, "total": sums.get(c.id, Decimal("0.00")), "spending_limit": c.spending_limit}
+        for c in categories
+    ]
+
+
+def group_piglists(
+    group_id: int, viewer: User, filters: Mapping[str, Any] | None = None
+) -> list[PiglistView]:
+    """Every member's list as ``viewer`` may see it. A fixed number of queries, whatever the
+    number of gifts: members, categories, gifts (with owners and purchasers), viewers."""
+    filters = filters or {}
+    group = member_group(group_id, viewer)
+    members = db.session.scalars(
+        select(GroupMember).where(GroupMember.group_id == group.id).options(joinedload(GroupMember.user))
+    ).all()
+    categories = list(
+        db.session.scalars(
+            select(Category)
+            .where(Category.group_id == group.id)
+            .order_by(Category.display_order, Category.id)
+        )
+    )
+    gifts = db.session.scalars(
+        gift_query().where(
+            Piglist.group_id == group.id,
+            or_(
+                Gift.deleted_at.is_(None), and_(Gift.purchased_by_id == viewer.id, Gift.status == "purchased")
+            ),
+        )
+    ).all()
+    looking = viewers_by_gift([g.id for g in gifts if g.piglist.user_id != viewer.id])
+    by_owner: dict[int, list[Gift]] = defaultdict(list)
+    for gift in gifts:
+        if may_see(gift, viewer):
+            by_owner[gift.piglist.user_id].append(gift)
+
+    category_order = {c.id: i for i, c in enumerate(categories)}
+    sort_key = _sort_key(filters.get("sort"), category_order)
+    views = []
+    for member in sorted(
+        members, key=lambda m: (m.user_id != viewer.id, m.user.display_name.lower(), m.user_id)
+    ):
+        if filters.get("member") and member.user_id != filters["member"]:
+            continue
+        own = by_owner.get(member.user_id, [])
+        shown = [present_gift(g, viewer, looking.get(g.id)) for g in own]
+        if filters.get("category"):
+            shown = [v for v in shown if v["category_id"] == filters["category"]]
+        shown.sort(key=sort_key, reverse=filters.get("sort") in ("-price", "-created"))
+        views.append(PiglistView(member.user, shown, category_totals(group, categories, own)))
+    return views
+
+
+def one_piglist(
+    group_id: int, user_id: int, viewer: User, filters: Mapping[str, Any] | None = None
+) -> PiglistView:
+    views = group_piglists(group_id, viewer, {**(filters or {}), "member": user_id})
+    if not views:
+        raise NotFound("That person is not a member of this group.")
+    return views[0]
+
+
+def gift_view(gift_id: int, viewer: User, group_id: int | None = None) -> dict[str, Any]:
+    return view_of(get_gift(gift_id, viewer, group_id), viewer)
+
+
+def view_of(gift: Gift, viewer: User) -> dict[str, Any]:
+    """The gift as ``viewer`` may see it, with who is looking (never asked for the owner)."""
+    looking = viewers_by_gift([gift.id]) if gift.piglist.user_id != viewer.id else {}
+    return present_gift(gift, viewer, looking.get(gift.id))
+
+
+def group_stats(group_id: int, viewer: User) -> dict[str, Any]:
+    """Counts and totals. Purchases are counted only over the gifts the surprise rule lets the
+    viewer know the purchases of, so nobody can read their own list's purchases off the figures."""
+    group = member_group(group_id, viewer)
+    gifts = db.session.scalars(
+        gift_query().where(Piglist.group_id == group.id, Gift.deleted_at.is_(None))
+    ).all()
+    others = purchases_visible_to(gifts, viewer)
+    value = sum((g.price for g in gifts if gift_counts(group, g)), Decimal("0.00"))
+    return {
+        "group_id": group.id,
+        "currency": group.currency,
+        "members": db.session.scalar(select(func.count()).where(GroupMember.group_id == group.id)),
+        "gifts": len(gifts),
+        "total_value": value,
+        "my_gifts": len(gifts) - len(others),
+        "others_gifts": len(others),
+        "others_purchased": sum(1 for g in others if g.is_purchased),
+        "others_available": sum(1 for g in others if not g.is_purchased),
+        "bought_by_me": sum(1 for g in others if g.purchased_by_id == viewer.id),
+    }

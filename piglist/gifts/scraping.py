@@ -1,0 +1,135 @@
+"""The background job that fills a gift in from its link: fetch through the scraper library
+(via piglist.scraping's cache), then write what was found onto the gift under the same rules
+as any change — the list's row lock, the limits, the change event.
+
+A scrape may finish a gift on a list that has frozen since it was added (piglist.rules.lock
+says why): it only fills fields still empty and never a price over a limit.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select, update
+
+from .. import events, jobs
+from ..errors import MaxItemPriceExceeded, SpendingLimitExceeded, ValidationFailed
+from ..extensions import db
+from ..formatting import format_money
+from ..models import Gift, utcnow
+from ..rules import limits
+from ..scraper.fetch import FetchError
+from ..scraping import PENDING_TOO_LONG, SCRAPE_RETRIES, UNREADABLE, scrape_url
+from ..validation import clean_text, parse_currency, parse_money, parse_web_url
+from .fields import MAX_DESCRIPTION, clean_description
+from .loading import lock_category, lock_list
+
+log = logging.getLogger(__name__)
+
+
+def enqueue_gift_scrape(gift_id: int) -> str:
+    return jobs.enqueue(scrape_gift, gift_id, retries=SCRAPE_RETRIES)
+
+
+@jobs.job
+def scrape_gift(gift_id: int) -> str:
+    """Fill a pending gift from its page. Only fields still empty are filled: whatever the owner
+    typed in meanwhile wins. A transient failure is retried; a permanent one (or the last retry)
+    leaves ``failed`` with the reason, for the owner to fill in by hand."""
+    gift = db.session.get(Gift, gift_id)
+    if gift is None or gift.scrape_status != "pending" or gift.deleted_at is not None or not gift.url:
+        return "skipped"
+    url = gift.url
+    db.session.close()  # no transaction stays open while the shop takes its time
+    try:
+        found = scrape_url(url)
+    except FetchError as exc:
+        if exc.transient and jobs.retries_left() > 0:
+            log.info("scrape of gift %s will be retried: %s", gift_id, exc.reason)
+            raise jobs.Retry(exc.reason) from exc
+        return apply_scrape(gift_id, None, exc.reason)
+    except Exception:
+        # A page the extractor chokes on must not leave the gift pending for ever.
+        log.exception("scrape of gift %s failed", gift_id)
+        return apply_scrape(gift_id, None, UNREADABLE)
+    return apply_scrape(gift_id, found, None)
+
+
+def requeue_stale_scrapes() -> int:
+    """Gifts left ``pending`` too long (a worker died mid-job) are queued again."""
+    cutoff = utcnow() - PENDING_TOO_LONG
+    stale = db.session.scalars(
+        select(Gift.id).where(
+            Gift.scrape_status == "pending", Gift.updated_at < cutoff, Gift.deleted_at.is_(None)
+        )
+    ).all()
+    for gift_id in stale:
+        # Touched, so the next round waits a whole window before queueing it again.
+        db.session.execute(update(Gift).where(Gift.id == gift_id).values(updated_at=utcnow()))
+        db.session.commit()
+        enqueue_gift_scrape(gift_id)
+    return len(stale)
+
+
+def apply_scrape(gift_id: int, found: Mapping[str, Any] | None, error: str | None) -> str:
+    """Fill a pending gift with what the scraper found; only fields still empty are filled, so
+    whatever the owner typed meanwhile wins. Scraped text is untrusted: it is cleaned like any
+    input and always escaped on output."""
+    gift = db.session.get(Gift, gift_id)
+    if gift is None or gift.scrape_status != "pending":
+        return "skipped"
+    group = gift.piglist.group
+    piglist = lock_list(gift.piglist_id)
+    db.session.refresh(gift)
+    if gift.scrape_status != "pending" or gift.deleted_at is not None:
+        return "skipped"
+    category = lock_category(group, gift.category_id)
+    if found is None:
+        gift.scrape_status, gift.scrape_error = "failed", (error or "We couldn't read that page.")[:255]
+    else:
+        gift.scrape_status, gift.scrape_error = "success", None
+        _fill_empty_fields(gift, found)
+        price, currency = _scraped_money(found)
+        if gift.price is None and price is not None:
+            candidate = {"price": price, "currency": currency or group.currency}
+            try:
+                limits.check_gift(group, piglist, category, candidate, gift.id)
+            except (MaxItemPriceExceeded, SpendingLimitExceeded) as exc:
+                gift.scrape_error = f"The shop's price ({format_money(price, candidate['currency'])}) wasn't filled in: {exc.message}"[
+                    :255
+                ]
+            else:
+                gift.price, gift.currency = price, candidate["currency"]
+    gift.updated_at = utcnow()
+    events.emit(group.id, "gift_updated", gift_id=gift.id, owner_id=piglist.user_id)
+    db.session.commit()
+    return gift.scrape_status
+
+
+def _fill_empty_fields(gift: Gift, found: Mapping[str, Any]) -> None:
+    # Scraped options are the shop's choices (every size); the gift's options are the owner's
+    # pick, so they are offered on the form, never filled in.
+    cleaners = {
+        "title": lambda v: clean_text(str(v)[:255], "title", max_length=255, required=False),
+        "description": lambda v: clean_description(str(v)[:MAX_DESCRIPTION]),
+        "image_url": lambda v: parse_web_url(v, "image_url"),
+    }
+    for name, clean in cleaners.items():
+        if getattr(gift, name) or not found.get(name):
+            continue
+        try:
+            setattr(gift, name, clean(found[name]))
+        except ValidationFailed:
+            log.info("scraped %s of gift %s ignored", name, gift.id)
+
+
+def _scraped_money(found: Mapping[str, Any]) -> tuple[Decimal | None, str | None]:
+    try:
+        price = parse_money(found.get("price"), "price")
+        currency = parse_currency(found.get("currency")) if found.get("currency") else None
+    except ValidationFailed:
+        return None, None
+    return price, currency

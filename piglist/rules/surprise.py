@@ -1,0 +1,123 @@
+"""The surprise rule: the one place that decides what a person may receive about a gift.
+
+For a gift on your own list, nothing the app sends you may reveal that it was bought, by
+whom, when, or that anyone is looking at it. This module is an **allow-list**: what an owner
+may receive about their own gifts is named here — the gift fields, the change events and
+their fields — and anything not named (a new field, a new event type) never reaches them.
+Every door — pages, frames, API, long poll, WebSocket, exports, mail, stats — turns gifts
+into what a person sees through :func:`present_gift`, filters change events through
+:func:`visible_event`, and counts purchases only over :func:`purchases_visible_to`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from ..models import Gift, User
+
+# The gift fields an owner may receive about their own gifts: what they typed, what the
+# scraper found, and when they changed it. Nothing about purchases or viewers.
+OWNER_GIFT_FIELDS = frozenset(
+    {
+        "id",
+        "group_id",
+        "owner",
+        "category_id",
+        "url",
+        "title",
+        "description",
+        "price",
+        "currency",
+        "image_url",
+        "options",
+        "scrape_status",
+        "scrape_error",
+        "created_at",
+        "updated_at",
+    }
+)
+
+# The change events an owner may receive about their own gifts, and the fields they may carry.
+# A purchase, an undo or a viewer is never among them, not even as a bare "gift_updated".
+OWNER_EVENT_TYPES = frozenset({"gift_created", "gift_updated", "gift_deleted"})
+OWNER_EVENT_FIELDS = frozenset({"type", "group_id", "gift_id", "owner_id", "at"})
+
+
+def person(user: User | None) -> dict[str, Any] | None:
+    return None if user is None else {"id": user.id, "display_name": user.display_name}
+
+
+def is_owner(gift: Gift, viewer: User) -> bool:
+    return gift.piglist.user_id == viewer.id
+
+
+def may_see(gift: Gift, viewer: User) -> bool:
+    """A gift the owner deleted stays visible to the one who had bought it, and to nobody else."""
+    if gift.deleted_at is None:
+        return True
+    return gift.is_purchased and gift.purchased_by_id == viewer.id and not is_owner(gift, viewer)
+
+
+def present_gift(gift: Gift, viewer: User, viewers: Mapping[int, User] | None = None) -> dict[str, Any]:
+    """What ``viewer`` may know of ``gift``: the SPEC's ``gift`` object. ``viewers`` maps the user
+    ids looking at it right now to users (the caller fetches them for many gifts at once). The
+    owner's view is cut to the allow-list before purchase or presence fields are ever read."""
+    owner = gift.piglist.owner
+    view: dict[str, Any] = {
+        "id": gift.id,
+        "group_id": gift.piglist.group_id,
+        "owner": person(owner),
+        "category_id": gift.category_id,
+        "url": gift.url,
+        "title": gift.title,
+        "description": gift.description,
+        "price": gift.price,
+        "currency": gift.currency,
+        "image_url": gift.image_url,
+        "options": gift.options or {},
+        "scrape_status": gift.scrape_status,
+        "scrape_error": gift.scrape_error,
+        "created_at": gift.created_at,
+        "updated_at": gift.updated_at,
+    }
+    if owner.id == viewer.id:
+        return {name: value for name, value in view.items() if name in OWNER_GIFT_FIELDS}
+    others = [person(user) for user_id, user in sorted((viewers or {}).items()) if user_id != viewer.id]
+    view.update(
+        status=gift.status,
+        purchased_by=person(gift.purchased_by) if gift.is_purchased else None,
+        purchased_at=gift.purchased_at if gift.is_purchased else None,
+        viewers=others,
+        removed=gift.deleted_at is not None,
+    )
+    return view
+
+
+def tile_state(view: Mapping[str, Any]) -> str | None:
+    """Available / being viewed / purchased, for a non-owner's view; None for the owner's."""
+    if "status" not in view:
+        return None
+    if view["status"] == "purchased":
+        return "purchased"
+    return "being_viewed" if view["viewers"] else "available"
+
+
+def visible_event(event: Mapping[str, Any], viewer_id: int) -> dict[str, Any] | None:
+    """The event as ``viewer_id`` may receive it, or None. An owner receives only the allowed
+    event types about their own gifts, cut to the allowed fields; nobody is told that they
+    themselves are looking."""
+    if event["owner_id"] == viewer_id:
+        if event["type"] not in OWNER_EVENT_TYPES:
+            return None
+        return {name: value for name, value in event.items() if name in OWNER_EVENT_FIELDS}
+    visible = dict(event)
+    if event["type"] == "presence":
+        visible["viewers"] = [v for v in event.get("viewers", []) if v["id"] != viewer_id]
+    return visible
+
+
+def purchases_visible_to(gifts: Iterable[Gift], viewer: User) -> list[Gift]:
+    """The gifts whose purchases ``viewer`` may count or be told about: never their own. Stats,
+    exports and purchaser mail count and report purchases over these only."""
+    return [gift for gift in gifts if not is_owner(gift, viewer)]
