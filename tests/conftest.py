@@ -18,10 +18,21 @@ from __future__ import annotations
 import atexit
 import contextvars
 import functools
+import http.server
 import os
 import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
 import uuid
+from collections import Counter
+from pathlib import Path
+from urllib.error import URLError
 from urllib.parse import urlsplit, urlunsplit
+from urllib.request import urlopen
 
 import psycopg
 import pytest
@@ -55,7 +66,11 @@ def _libpq(url: str) -> str:
 
 def _create_process_database() -> None:
     """This process's database on TEST_DATABASE_URL's server, dropped when the process ends."""
-    name = make_url(PG_URL).database
+    create_database(make_url(PG_URL).database)
+
+
+def create_database(name: str) -> str:
+    """A new PostgreSQL database beside TEST_DATABASE_URL's, dropped when the process ends; its URL."""
     try:
         with psycopg.connect(_libpq(BASE_PG_URL), connect_timeout=3, autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
@@ -71,15 +86,15 @@ def _create_process_database() -> None:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
     atexit.register(drop)
+    return make_url(BASE_PG_URL).set(database=name).render_as_string(hide_password=False)
 
 
 CLAIM_SECONDS = 3 * 60 * 60
 
 
-@functools.cache
-def redis_url() -> str:
-    """This process's Redis database: the first at or after TEST_REDIS_URL's that no other test
-    process holds. Claims are keys in database 0 that expire, so a killed run frees its database."""
+def claim_redis_database() -> str:
+    """A Redis database of its own: the first at or after TEST_REDIS_URL's that no other test process
+    holds. Claims are keys in database 0 that expire, so a killed run frees its database."""
     base = urlsplit(BASE_REDIS_URL)
     first = int(base.path.strip("/") or 0)
     try:
@@ -97,6 +112,12 @@ def redis_url() -> str:
             returncode=3,
         )
     pytest.exit(f"Every Redis database at {BASE_REDIS_URL} is held by another test run.", returncode=3)
+
+
+@functools.cache
+def redis_url() -> str:
+    """This process's Redis database, claimed once."""
+    return claim_redis_database()
 
 
 @pytest.fixture(scope="session")
@@ -257,3 +278,190 @@ def user(app):
 @pytest.fixture
 def family(app):
     return factories.make_family()
+
+
+class Shop:
+    """A local web shop whose answers each test decides, counting the requests it gets."""
+
+    def __init__(self) -> None:
+        self.routes: dict[str, list[tuple[int, str, str]]] = {}
+        self.delays: dict[str, float] = {}
+        self.hits: Counter[str] = Counter()
+        shop = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                path = self.path.split("?")[0]
+                shop.hits[path] += 1
+                time.sleep(shop.delays.get(path, 0))
+                answers = shop.routes.get(path) or [(404, "text/html", "<h1>Not found</h1>")]
+                status, content_type, body = answers.pop(0) if len(answers) > 1 else answers[0]
+                data = body.encode()
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.host = f"127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def page(self, path: str, *answers: tuple[int, str, str]) -> str:
+        self.routes[path] = list(answers)
+        return f"http://{self.host}{path}"
+
+    def close(self) -> None:
+        self.server.shutdown()
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class ProcfileSite:
+    """The real site run the Procfile's way: the ``release:`` line (migrations), then the ``web:`` line
+    (gunicorn, gevent workers) and, when asked, the ``worker:`` line as a separate process, each run by
+    a shell as a platform would, on a PostgreSQL database and a Redis database of its own.
+
+    ``env`` adds to or overrides the environment the lines see (``PIGLIST_CONFIG``, ``SECRET_KEY``,
+    ``SCRAPER_ALLOW_HOSTS``, ``WEB_CONCURRENCY`` …). Development settings by default: the testing
+    config reads ``TEST_*`` variables, not the ``DATABASE_URL``/``REDIS_URL`` the Procfile's lines
+    are given, and production marks cookies Secure, which a browser won't send back over plain http.
+    Each process's output goes to a log file under ``workdir``; a failure to start quotes its tail.
+    """
+
+    START_SECONDS = 60  # a deadline for starting up, not a measurement
+
+    def __init__(self, workdir: Path, env: dict[str, str] | None = None, procfile: Path = ROOT / "Procfile"):
+        self.workdir = Path(workdir)
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.lines = self.read_procfile(procfile)
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.database_url = create_database(f"{make_url(BASE_PG_URL).database}_{RUN}_site{self.port}")
+        self.redis_url = claim_redis_database()
+        redis.Redis.from_url(self.redis_url).flushdb()
+        self.env = {
+            **os.environ,
+            # `python`, `gunicorn` and `flask` in the lines are this environment's.
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+            "PIGLIST_CONFIG": "development",
+            "SECRET_KEY": f"procfile-site-{uuid.uuid4().hex}",
+            "DATABASE_URL": self.database_url,
+            "REDIS_URL": self.redis_url,
+            "PORT": str(self.port),
+            "LOG_JSON": "0",
+            **(env or {}),
+        }
+        self.processes: dict[str, subprocess.Popen] = {}
+
+    @staticmethod
+    def read_procfile(path: Path) -> dict[str, str]:
+        lines = {}
+        for raw in path.read_text().splitlines():
+            name, sep, command = raw.partition(":")
+            if sep and raw.strip() and not raw.lstrip().startswith("#"):
+                lines[name.strip()] = command.strip()
+        return lines
+
+    def command(self, name: str) -> str:
+        line = self.lines[name]
+        # The one liberty taken: a test server listens on loopback only, never on every interface.
+        return line.replace("0.0.0.0:", "127.0.0.1:")
+
+    def log(self, name: str) -> Path:
+        return self.workdir / f"{name}.log"
+
+    def run(self, name: str) -> None:
+        """Run a one-off line (``release``) to its end; fails with its output when it does."""
+        with self.log(name).open("ab") as out:
+            result = subprocess.run(
+                ["sh", "-c", self.command(name)], cwd=ROOT, env=self.env, stdout=out, stderr=out, timeout=120
+            )
+        if result.returncode != 0:
+            raise RuntimeError(f"Procfile {name!r} failed ({result.returncode}):\n{self.tail(name)}")
+
+    def spawn(self, name: str) -> subprocess.Popen:
+        out = self.log(name).open("ab")
+        # `exec` so the shell becomes the process; a session of its own so stop() reaches its children.
+        process = subprocess.Popen(
+            ["sh", "-c", "exec " + self.command(name)],
+            cwd=ROOT,
+            env=self.env,
+            stdout=out,
+            stderr=out,
+            start_new_session=True,
+        )
+        out.close()
+        self.processes[name] = process
+        return process
+
+    def tail(self, name: str, lines: int = 40) -> str:
+        path = self.log(name)
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) if path.exists() else ""
+
+    def start(self, worker: bool = True) -> ProcfileSite:
+        self.run("release")
+        if worker:
+            self.spawn("worker")
+        web = self.spawn("web")
+        deadline = time.monotonic() + self.START_SECONDS
+        while not self.healthy():
+            if web.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"The web process did not come up at {self.url}:\n{self.tail('web')}")
+            time.sleep(0.2)
+        return self
+
+    def healthy(self) -> bool:
+        try:
+            with urlopen(f"{self.url}/health", timeout=2) as response:
+                return response.status == 200
+        except (URLError, OSError):
+            return False
+
+    def stop(self) -> None:
+        for process in self.processes.values():
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in self.processes.values():
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+        self.processes.clear()
+
+    def app(self):
+        """An app on the site's database and Redis, for a test's own factories and checks."""
+        return create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=self.database_url, REDIS_URL=self.redis_url)
+
+    def __repr__(self) -> str:
+        return f"ProcfileSite({self.url}, logs in {self.workdir})"
+
+
+@pytest.fixture(scope="session")
+def site_shop():
+    """A local shop for the whole run, its host allowed to the site's scraper."""
+    shop = Shop()
+    yield shop
+    shop.close()
+
+
+@pytest.fixture(scope="session")
+def procfile_site(tmp_path_factory, site_shop):
+    """The site served the Procfile's way, with its worker, for the whole run (started on first use)."""
+    site = ProcfileSite(
+        tmp_path_factory.mktemp("procfile-site"), env={"SCRAPER_ALLOW_HOSTS": site_shop.host}
+    ).start(worker=True)
+    yield site
+    site.stop()

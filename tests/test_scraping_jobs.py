@@ -4,10 +4,7 @@ a local shop through the real (hardened) fetcher, and the gift is filled in — 
 from __future__ import annotations
 
 import contextvars
-import http.server
-import threading
 import time
-from collections import Counter
 from decimal import Decimal
 
 import pytest
@@ -21,7 +18,7 @@ from piglist.models import Gift
 from piglist.scraping import normalise_url
 
 from . import factories
-from .conftest import both_backends
+from .conftest import Shop, both_backends
 
 PRODUCT_PAGE = """<!doctype html><html lang="en"><head><title>Kite – Toy Shop</title>
 <meta property="og:title" content="Rainbow Kite">
@@ -30,44 +27,6 @@ PRODUCT_PAGE = """<!doctype html><html lang="en"><head><title>Kite – Toy Shop<
 {"@context": "https://schema.org", "@type": "Product", "name": "Rainbow Kite",
  "description": "A kite in every colour.", "offers": {"@type": "Offer", "price": "19.99", "priceCurrency": "USD"}}
 </script></head><body><h1>Rainbow Kite</h1></body></html>"""
-
-
-class Shop:
-    """A local web shop whose answers each test decides, counting the requests it gets."""
-
-    def __init__(self) -> None:
-        self.routes: dict[str, list[tuple[int, str, str]]] = {}
-        self.delays: dict[str, float] = {}
-        self.hits: Counter[str] = Counter()
-        shop = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                path = self.path.split("?")[0]
-                shop.hits[path] += 1
-                time.sleep(shop.delays.get(path, 0))
-                answers = shop.routes.get(path) or [(404, "text/html", "<h1>Not found</h1>")]
-                status, content_type, body = answers.pop(0) if len(answers) > 1 else answers[0]
-                data = body.encode()
-                self.send_response(status)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args) -> None:
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.host = f"127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def page(self, path: str, *answers: tuple[int, str, str]) -> str:
-        self.routes[path] = list(answers)
-        return f"http://{self.host}{path}"
-
-    def close(self) -> None:
-        self.server.shutdown()
 
 
 @pytest.fixture
