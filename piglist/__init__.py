@@ -52,7 +52,7 @@ def create_app(config: type[Config] | None = None, **overrides: Any) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from . import events, jobs, presence, redis_store
+    from . import events, jobs, presence, redis_store, scraping
     from .extensions import csrf, db, limiter, login_manager, migrate, sock
 
     db.init_app(app)
@@ -62,6 +62,7 @@ def register_extensions(app: Flask) -> None:
     events.init_app(app)
     presence.init_app(app)
     jobs.init_app(app)
+    scraping.init_app(app)
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://")
     limiter.init_app(app)
     sock.init_app(app)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from wtforms import Field
 from wtforms.validators import ValidationError
 
 from .errors import PiglistError
+
+T = TypeVar("T")
 
 
 def domain_check(parse: Callable[[Any], Any]) -> Callable[[Any, Field], None]:
@@ -31,3 +33,23 @@ def apply_error(form: Any, exc: PiglistError) -> None:
         field.errors = [*field.errors, exc.message]
     else:
         form.form_errors.append(exc.message)
+
+
+def save_form(form: Any, action: Callable[[], T]) -> tuple[bool, T | None]:
+    """The form-post skeleton every page shares: when ``form`` is posted and valid, run the
+    service call ``action``; a service error lands on the form (under its field). Returns
+    (True, the action's result) when it was saved, (False, None) otherwise — the caller then
+    flashes and redirects, or renders the form again with :func:`form_status`."""
+    if not form.validate_on_submit():
+        return False, None
+    try:
+        return True, action()
+    except PiglistError as exc:
+        apply_error(form, exc)
+        return False, None
+
+
+def form_status(*forms: Any) -> int:
+    """422 when any of the forms shows an error (a field's or the form's own), else 200."""
+    failed = any(form.form_errors or any(field.errors for field in form) for form in forms if form)
+    return 422 if failed else 200

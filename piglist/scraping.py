@@ -100,9 +100,15 @@ def _cache_key(url: str) -> str:
     return "piglist:scrape:" + hashlib.sha256(normalise_url(url).encode()).hexdigest()
 
 
+def init_app(app) -> None:
+    """Redis, or this process's memory, chosen once: the scrape cache and who asked for which
+    preview."""
+    with app.app_context():
+        app.extensions["piglist_scrape_store"] = get_redis() or MemoryStore()
+
+
 def _store():
-    """Redis, or this process's memory: the scrape cache and who asked for which preview."""
-    return get_redis() or current_app.extensions.setdefault("piglist_scrape_store", MemoryStore())
+    return current_app.extensions["piglist_scrape_store"]
 
 
 def cached_product(url: str) -> dict[str, Any] | None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import atexit
 import contextvars
 import functools
+import html
 import http.server
 import os
 import re
@@ -205,6 +206,55 @@ def csrf_token(client) -> str:
     match = CSRF_META.search(page)
     assert match, "no csrf-token meta on the page"
     return match.group(1)
+
+
+def post_form(client, path, data=None, **kwargs):
+    """POST a page's form with the session's CSRF token, as a browser would."""
+    return client.post(path, data={"csrf_token": csrf_token(client), **(data or {})}, **kwargs)
+
+
+def post(client, path: str, **fields):
+    return post_form(client, path, fields)
+
+
+def page_text(response) -> str:
+    """A page's text with HTML entities read, for checking what a person reads."""
+    return html.unescape(response.get_data(as_text=True))
+
+
+def is_member(group, user) -> bool:
+    from piglist.models import GroupMember
+
+    return db.session.get(GroupMember, (group.id, user.id)) is not None
+
+
+def member_client(app, user):
+    """A browser of its own, logged in as ``user``."""
+    client = app.test_client()
+    AuthActions(client).login_as(user)
+    return client
+
+
+def error(response) -> dict:
+    """The API's error object of a response."""
+    return response.get_json()["error"]
+
+
+def run_together(calls):
+    """Start every call at the same moment, each in its own thread; their responses' statuses."""
+    barrier = threading.Barrier(len(calls))
+    statuses = [None] * len(calls)
+
+    def worker(index, call):
+        barrier.wait()
+        statuses[index] = call().status_code
+
+    threads = [threading.Thread(target=worker, args=(i, call)) for i, call in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return Counter(statuses)
 
 
 class AuthActions:

@@ -7,11 +7,7 @@ from piglist.extensions import db
 from piglist.models import ApiToken, User
 
 from . import factories
-from .conftest import PASSWORD, both_backends, csrf_token
-
-
-def error(response):
-    return response.get_json()["error"]
+from .conftest import PASSWORD, both_backends, csrf_token, error
 
 
 @both_backends

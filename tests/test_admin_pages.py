@@ -14,8 +14,8 @@ from piglist.models import Category, Gift, Group, GroupMember, Piglist, today
 from piglist.rules.lock import is_frozen
 
 from . import factories
-from .conftest import both_backends
-from .test_groups_pages import is_member, post, text
+from .conftest import both_backends, is_member, post
+from .conftest import page_text as text
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from piglist.extensions import db
 from piglist.models import Gift
 
 from . import factories
-from .conftest import both_backends
+from .conftest import both_backends, error
 
 OWNER_KEYS = {
     "id",
@@ -30,10 +30,6 @@ OWNER_KEYS = {
     "updated_at",
 }
 GIVER_KEYS = OWNER_KEYS | {"status", "purchased_by", "purchased_at", "viewers", "removed"}
-
-
-def error(response):
-    return response.get_json()["error"]
 
 
 def gift_count() -> int:
@@ -123,55 +119,6 @@ def test_a_category_of_another_group_is_refused(api, family):
     assert error(response)["field"] == "category_id"
 
 
-def test_max_item_price(api, family):
-    category = factories.make_category(family.group, max_item_price=Decimal("50"))
-    owner = api(family.owner)
-    over = owner.post(
-        f"/groups/{family.group.id}/gifts",
-        json={"title": "Dear", "price": "50.01", "category_id": category.id},
-    )
-    assert over.status_code == 422
-    assert error(over)["code"] == "max_item_price_exceeded"
-    assert error(over)["field"] == "price"
-    ok = owner.post(
-        f"/groups/{family.group.id}/gifts", json={"title": "Fine", "price": "50", "category_id": category.id}
-    )
-    assert ok.status_code == 201
-
-
-def test_spending_limit_on_add_and_edit(api, family):
-    category = factories.make_category(family.group, spending_limit=Decimal("100"))
-    owner = api(family.owner)
-    gid = family.group.id
-    first = owner.post(
-        f"/groups/{gid}/gifts", json={"title": "A", "price": "60", "category_id": category.id}
-    ).get_json()
-    over = owner.post(
-        f"/groups/{gid}/gifts", json={"title": "B", "price": "40.01", "category_id": category.id}
-    )
-    assert over.status_code == 422 and error(over)["code"] == "spending_limit_exceeded"
-    assert (
-        owner.post(
-            f"/groups/{gid}/gifts", json={"title": "B", "price": "40", "category_id": category.id}
-        ).status_code
-        == 201
-    )
-    # Editing counts the gift once, not twice.
-    assert owner.patch(f"/gifts/{first['id']}", json={"price": "60"}).status_code == 200
-    raised = owner.patch(f"/gifts/{first['id']}", json={"price": "61"})
-    assert raised.status_code == 422 and error(raised)["code"] == "spending_limit_exceeded"
-    assert db.session.get(Gift, first["id"]).price == Decimal("60.00")
-
-
-def test_spending_limit_is_per_list(api, family):
-    category = factories.make_category(family.group, spending_limit=Decimal("50"))
-    for person in (family.owner, family.giver):
-        response = api(person).post(
-            f"/groups/{family.group.id}/gifts", json={"title": "x", "price": "50", "category_id": category.id}
-        )
-        assert response.status_code == 201
-
-
 def test_deleted_gifts_stop_counting(api, family):
     category = factories.make_category(family.group, spending_limit=Decimal("50"))
     gift = factories.make_gift(family.owner, family.group, price="50", category_id=category.id)
@@ -219,22 +166,6 @@ def test_only_the_owner_edits_or_deletes(api, family):
     outsider = factories.make_user()
     assert api(outsider).get(f"/gifts/{gift.id}").status_code == 404
     assert api(outsider).patch(f"/gifts/{gift.id}", json={"title": "x"}).status_code == 404
-
-
-def test_locked_group_refuses_owner_changes_but_allows_buying(api, family):
-    gift = factories.make_gift(family.owner, family.group)
-    family.group.is_locked = True
-    db.session.commit()
-    owner = api(family.owner)
-    for response in (
-        owner.post(f"/groups/{family.group.id}/gifts", json={"title": "Late"}),
-        owner.patch(f"/gifts/{gift.id}", json={"title": "Changed"}),
-        owner.delete(f"/gifts/{gift.id}"),
-    ):
-        assert response.status_code == 409
-        assert error(response)["code"] == "group_locked"
-    assert api(family.giver).post(f"/gifts/{gift.id}/purchase").status_code == 200
-    assert api(family.giver).delete(f"/gifts/{gift.id}/purchase").status_code == 200
 
 
 # --- buying ---------------------------------------------------------------------------------------

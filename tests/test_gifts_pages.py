@@ -12,18 +12,7 @@ from piglist.extensions import db
 from piglist.models import Gift
 
 from . import factories
-from .conftest import AuthActions, both_backends, csrf_token
-
-
-def member_client(app, user):
-    """A browser of its own, logged in as ``user``."""
-    client = app.test_client()
-    AuthActions(client).login_as(user)
-    return client
-
-
-def post_form(client, path, data=None, **kwargs):
-    return client.post(path, data={"csrf_token": csrf_token(client), **(data or {})}, **kwargs)
+from .conftest import both_backends, member_client, post_form
 
 
 def text(response) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import re
 from datetime import timedelta
 from decimal import Decimal
@@ -15,25 +14,14 @@ from piglist.extensions import db
 from piglist.models import Gift, Group, GroupMember, Piglist, today
 
 from . import factories
-from .conftest import PASSWORD, both_backends, csrf_token
+from .conftest import PASSWORD, both_backends, csrf_token, is_member, post
+from .conftest import page_text as text
 
 INVITE_INPUT = re.compile(r'id="invite-url"[^>]*value="([^"]+)"')
 
 
-def post(client, path: str, **data):
-    return client.post(path, data={**data, "csrf_token": csrf_token(client)})
-
-
-def text(response) -> str:
-    return html.unescape(response.get_data(as_text=True))
-
-
 def count(model, *where) -> int:
     return db.session.scalar(select(func.count()).select_from(model).where(*where))
-
-
-def is_member(group: Group, user) -> bool:
-    return db.session.get(GroupMember, (group.id, user.id)) is not None
 
 
 # --- dashboard -----------------------------------------------------------------------------------

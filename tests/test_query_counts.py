@@ -10,7 +10,7 @@ from piglist.extensions import db
 from piglist.models import Gift, Piglist
 
 from . import factories
-from .test_gifts_pages import member_client
+from .conftest import member_client
 
 MEMBERS = 8
 

@@ -7,7 +7,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 
 from ..errors import PiglistError
-from ..forms import apply_error
+from ..forms import form_status, save_form
 from ..groups import service
 from ..models import Category, Group
 from .forms import CategoryForm, SettingsForm
@@ -34,15 +34,11 @@ def admin_required(view: Callable) -> Callable:
 @admin_required
 def settings(group: Group):
     form = SettingsForm(obj=group)
-    if form.validate_on_submit():
-        try:
-            service.update_group(group, form.settings())
-        except PiglistError as exc:
-            apply_error(form, exc)
-        else:
-            flash("Settings saved.", "success")
-            return redirect(url_for("admin.settings", group_id=group.id))
-    return render_template("admin/settings.html", group=group, form=form), 422 if form.errors else 200
+    saved, _ = save_form(form, lambda: service.update_group(group, form.settings()))
+    if saved:
+        flash("Settings saved.", "success")
+        return redirect(url_for("admin.settings", group_id=group.id))
+    return render_template("admin/settings.html", group=group, form=form), form_status(form)
 
 
 @bp.post("/groups/<int:group_id>/lock")
@@ -146,14 +142,10 @@ def categories(group: Group):
 @admin_required
 def create_category(group: Group):
     form = CategoryForm()
-    if form.validate_on_submit():
-        try:
-            category = service.create_category(group, form.fields())
-        except PiglistError as exc:
-            apply_error(form, exc)
-        else:
-            flash(f"Added {category.name}.", "success")
-            return redirect(url_for("admin.categories", group_id=group.id))
+    saved, category = save_form(form, lambda: service.create_category(group, form.fields()))
+    if saved:
+        flash(f"Added {category.name}.", "success")
+        return redirect(url_for("admin.categories", group_id=group.id))
     return render_categories(group, form=form, status=422)
 
 
@@ -162,15 +154,11 @@ def create_category(group: Group):
 def edit_category(group: Group, category_id: int):
     category = service.group_category(group, category_id)
     form = CategoryForm(obj=category)
-    if form.validate_on_submit():
-        try:
-            service.update_category(group, category.id, form.fields())
-        except PiglistError as exc:
-            apply_error(form, exc)
-        else:
-            flash(f"Saved {category.name}.", "success")
-            return redirect(url_for("admin.categories", group_id=group.id))
-    return render_categories(group, editing=category, edit_form=form, status=422 if form.errors else 200)
+    saved, _ = save_form(form, lambda: service.update_category(group, category.id, form.fields()))
+    if saved:
+        flash(f"Saved {category.name}.", "success")
+        return redirect(url_for("admin.categories", group_id=group.id))
+    return render_categories(group, editing=category, edit_form=form, status=form_status(form))
 
 
 @bp.post("/groups/<int:group_id>/categories/<int:category_id>/move")

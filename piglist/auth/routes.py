@@ -5,9 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from ..errors import PiglistError
 from ..extensions import db, login_manager
-from ..forms import apply_error
+from ..forms import form_status, save_form
 from ..models import User
 from ..security import safe_next
 from . import service
@@ -54,16 +53,14 @@ def register():
     if current_user.is_authenticated:
         return redirect(url_for("main.dashboard"))
     form = RegisterForm()
-    if form.validate_on_submit():
-        try:
-            user = service.register(form.email.data, form.password.data, form.display_name.data)
-        except PiglistError as exc:
-            apply_error(form, exc)
-        else:
-            start_session(user)
-            flash(f"Welcome to Piglist, {user.display_name}!", "success")
-            return redirect(next_page())
-    return render_template("auth/register.html", form=form), 422 if form.errors or form.form_errors else 200
+    saved, user = save_form(
+        form, lambda: service.register(form.email.data, form.password.data, form.display_name.data)
+    )
+    if saved:
+        start_session(user)
+        flash(f"Welcome to Piglist, {user.display_name}!", "success")
+        return redirect(next_page())
+    return render_template("auth/register.html", form=form), form_status(form)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -78,8 +75,7 @@ def login():
             start_session(user, remember=form.remember.data)
             return redirect(next_page())
         form.form_errors.append("That email and password don't match an account.")
-    status = 422 if form.errors or form.form_errors else 200
-    return render_template("auth/login.html", form=form), status
+    return render_template("auth/login.html", form=form), form_status(form)
 
 
 @bp.route("/logout", methods=["POST"])
@@ -126,15 +122,14 @@ def update_name():
 @login_required
 def change_password():
     form = PasswordForm()
-    if form.validate_on_submit():
-        try:
-            service.change_password(current_user, form.current_password.data, form.new_password.data)
-        except PiglistError as exc:
-            apply_error(form, exc)
-        else:
-            start_session(current_user._get_current_object())
-            flash("Your password is changed. Other devices have been logged out.", "success")
-            return redirect(url_for("auth.profile"))
+    saved, _ = save_form(
+        form,
+        lambda: service.change_password(current_user, form.current_password.data, form.new_password.data),
+    )
+    if saved:
+        start_session(current_user._get_current_object())
+        flash("Your password is changed. Other devices have been logged out.", "success")
+        return redirect(url_for("auth.profile"))
     return render_profile(422, password_form=form)
 
 

@@ -17,7 +17,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from ..errors import PiglistError
-from ..forms import apply_error
+from ..forms import form_status, save_form
 from ..groups.service import group_members, member_group
 from ..models import Category, Group
 from ..rules.surprise import may_see, tile_state
@@ -199,8 +199,7 @@ def leave(group_id: int, gift_id: int):
 
 
 def render_form(template: str, group: Group, form: GiftForm, **context: Any):
-    status = 422 if form.errors or form.form_errors else 200
-    return render_template(template, **page_context(group, form=form, **context)), status
+    return render_template(template, **page_context(group, form=form, **context)), form_status(form)
 
 
 @bp.route("/groups/<int:group_id>/gifts/add", methods=["GET", "POST"])
@@ -209,20 +208,16 @@ def add(group_id: int):
     group = member_group(group_id, current_user)
     form = GiftForm(currency=group.currency, category_id=request.args.get("category", ""))
     form.offer_categories(group.categories)
-    if form.validate_on_submit():
-        try:
-            gift = writes.add_gift(group_id, current_user, form.gift_data())
-        except PiglistError as exc:
-            apply_error(form, exc)
+    saved, gift = save_form(form, lambda: writes.add_gift(group_id, current_user, form.gift_data()))
+    if saved:
+        if gift.scrape_status == "pending":
+            flash(
+                f"We're fetching the details from {hostname(gift.url)}. You can edit the gift meanwhile.",
+                "info",
+            )
         else:
-            if gift.scrape_status == "pending":
-                flash(
-                    f"We're fetching the details from {hostname(gift.url)}. You can edit the gift meanwhile.",
-                    "info",
-                )
-            else:
-                flash(f"“{gift.title}” is on your piglist.", "success")
-            return redirect(url_for("gifts.my_piglist", group_id=group_id), 303)
+            flash(f"“{gift.title}” is on your piglist.", "success")
+        return redirect(url_for("gifts.my_piglist", group_id=group_id), 303)
     return render_form("gifts/add.html", group, form)
 
 
@@ -235,14 +230,15 @@ def edit(group_id: int, gift_id: int):
     form = GiftForm() if request.method == "POST" else GiftForm.for_gift(view)
     form.offer_categories(group.categories)
     next_url = safe_next(url_for("gifts.my_piglist", group_id=group_id))
-    if form.validate_on_submit():
-        try:
-            writes.update_gift(gift_id, current_user, form.gift_data(), expected_updated_at=form.seen_at())
-        except PiglistError as exc:
-            apply_error(form, exc)
-        else:
-            flash("Your changes are saved.", "success")
-            return redirect(next_url, 303)
+    saved, _ = save_form(
+        form,
+        lambda: writes.update_gift(
+            gift_id, current_user, form.gift_data(), expected_updated_at=form.seen_at()
+        ),
+    )
+    if saved:
+        flash("Your changes are saved.", "success")
+        return redirect(next_url, 303)
     return render_form("gifts/edit.html", group, form, view=view, next_url=next_url)
 
 

@@ -4,7 +4,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from ..errors import NotFound, PiglistError
-from ..forms import apply_error
+from ..forms import form_status, save_form
 from ..main.routes import render_dashboard
 from ..models import Group
 from . import service
@@ -17,15 +17,11 @@ bp = Blueprint("groups", __name__)
 @login_required
 def create():
     form = GroupForm()
-    if form.validate_on_submit():
-        try:
-            group = service.create_group(current_user, form.settings())
-        except PiglistError as exc:
-            apply_error(form, exc)
-        else:
-            flash(f"{group.name} is ready. Send your family the invite link below.", "success")
-            return redirect(url_for("groups.overview", group_id=group.id))
-    return render_template("groups/create.html", form=form), 422 if form.errors else 200
+    saved, group = save_form(form, lambda: service.create_group(current_user, form.settings()))
+    if saved:
+        flash(f"{group.name} is ready. Send your family the invite link below.", "success")
+        return redirect(url_for("groups.overview", group_id=group.id))
+    return render_template("groups/create.html", form=form), form_status(form)
 
 
 @bp.route("/groups/<int:group_id>")
@@ -58,11 +54,9 @@ def join(code: str):
 @login_required
 def join_by_code():
     form = JoinForm()
-    if form.validate_on_submit():
-        try:
-            return joined(*service.join_group(current_user, form.code.data))
-        except PiglistError as exc:
-            apply_error(form, exc)
+    saved, joining = save_form(form, lambda: service.join_group(current_user, form.code.data))
+    if saved:
+        return joined(*joining)
     return render_dashboard(form, 422)
 
 

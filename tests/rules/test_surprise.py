@@ -6,7 +6,7 @@ import pytest
 from piglist.gifts import live
 from piglist.rules.surprise import visible_event
 
-from . import factories
+from .. import factories
 
 
 def owner_answers(api, family, gift_id):
@@ -81,3 +81,31 @@ def test_presence_events_never_name_the_reader():
     event = {"type": "presence", "gift_id": 1, "owner_id": 7, "viewers": [{"id": 8, "display_name": "Dad"}]}
     assert visible_event(event, 8)["viewers"] == []
     assert visible_event(event, 9)["viewers"] == [{"id": 8, "display_name": "Dad"}]
+
+
+def test_an_event_type_not_on_the_allow_list_never_reaches_the_owner():
+    from piglist.rules.surprise import OWNER_EVENT_TYPES
+
+    event = {"type": "gift_teleported", "group_id": 1, "gift_id": 2, "owner_id": 7, "at": "now"}
+    assert "gift_teleported" not in OWNER_EVENT_TYPES
+    assert visible_event(event, 7) is None
+    assert visible_event(event, 8) is not None
+
+
+def test_an_owner_event_carries_only_the_allowed_fields():
+    event = {"type": "gift_updated", "group_id": 1, "gift_id": 2, "owner_id": 7, "at": "now", "by": "Dad"}
+    assert visible_event(event, 7) == {
+        "type": "gift_updated",
+        "group_id": 1,
+        "gift_id": 2,
+        "owner_id": 7,
+        "at": "now",
+    }
+
+
+def test_the_owners_view_holds_only_allowed_fields(app, family):
+    from piglist.rules.surprise import OWNER_GIFT_FIELDS, present_gift
+
+    gift = factories.make_gift(family.owner, family.group)
+    assert set(present_gift(gift, family.owner)) <= OWNER_GIFT_FIELDS
+    assert {"status", "purchased_by", "purchased_at", "viewers"} <= set(present_gift(gift, family.giver))

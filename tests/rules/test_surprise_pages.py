@@ -8,9 +8,8 @@ import re
 
 import pytest
 
-from . import factories
-from .conftest import both_backends
-from .test_gifts_pages import member_client, post_form
+from .. import factories
+from ..conftest import both_backends, member_client, post_form
 
 VOLATILE = [
     (re.compile(r'(name="csrf_token" type="hidden" value=")[^"]*'), r"\1…"),
