@@ -101,6 +101,15 @@ def test_logout_ends_the_session(client, auth, user):
     assert client.get("/dashboard").status_code == 302
 
 
+def test_logout_deletes_the_keep_me_logged_in_cookie(client, auth, user):
+    response = auth.login(user.email, remember="y")
+    assert any(value.startswith("remember_token=") for value in response.headers.getlist("Set-Cookie"))
+    assert client.get_cookie("remember_token") is not None
+    auth.logout()
+    assert client.get_cookie("remember_token") is None
+    assert client.get("/dashboard").status_code == 302
+
+
 def test_logout_needs_a_post_with_csrf(client, auth, user):
     auth.login_as(user)
     assert client.get("/logout").status_code == 405

@@ -80,8 +80,10 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
-    logout_user()
+    # Clear first: logout_user() leaves the marker that makes Flask-Login delete the
+    # "Keep me logged in" cookie, and clearing after it would wipe that marker.
     session.clear()
+    logout_user()
     flash("You're logged out. See you soon!", "info")
     return redirect(url_for("main.index"))
 
