@@ -31,7 +31,10 @@ def create_app(config: type[Config] | None = None, **overrides: Any) -> Flask:
 
     app.json = PiglistJSONProvider(app)
 
+    from . import inputs
+
     logs.init_app(app)
+    inputs.init_app(app)
     register_extensions(app)
     register_blueprints(app)
 

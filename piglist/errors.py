@@ -68,6 +68,10 @@ class EditConflict(PiglistError):
     code, status = "edit_conflict", 409
 
 
+class UnsupportedMediaType(PiglistError):
+    code, status = "unsupported_media_type", 415
+
+
 class ValidationFailed(PiglistError):
     code, status = "validation_failed", 422
 

@@ -1,4 +1,5 @@
-"""JSON as the SPEC writes it: money as two-decimal strings, times as ISO 8601 UTC."""
+"""JSON as the SPEC writes it: money as two-decimal strings, times as ISO 8601 UTC; and read back
+without letting a hostile body crash the parser."""
 
 from __future__ import annotations
 
@@ -25,3 +26,10 @@ class PiglistJSONProvider(DefaultJSONProvider):
         if isinstance(o, Decimal):
             return f"{o:.2f}"
         return DefaultJSONProvider.default(o)
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError:
+            # Absurdly nested arrays exhaust the parser's stack; that is bad JSON, not our error.
+            raise ValueError("JSON nested too deeply") from None

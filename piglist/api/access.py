@@ -11,10 +11,9 @@ from flask_login import current_user
 from ..auth import service as accounts
 from ..errors import BadRequest, Unauthenticated
 from ..extensions import csrf
+from ..inputs import SAFE_METHODS
 from ..models import User
 from .blueprint import bp
-
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def bearer_token() -> str | None:
