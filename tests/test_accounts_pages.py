@@ -2,12 +2,19 @@
 
 import pytest
 from sqlalchemy import func, select
+from werkzeug.security import generate_password_hash
 
+from config import TestingConfig
+from piglist import create_app
+from piglist.auth.ratelimits import FAILED_LOGIN_LIMIT
+from piglist.auth.service import DUMMY_HASH_KEY, authenticate
 from piglist.extensions import db
 from piglist.models import User
 
 from . import factories
 from .conftest import PASSWORD, both_backends, csrf_token
+
+FAILED_LOGIN_LIMIT_COUNT = int(FAILED_LOGIN_LIMIT.split()[0])
 
 
 def register(client, **fields):
@@ -185,3 +192,35 @@ def test_session_cookie_flags(client, auth, user):
     cookie = next(value for value in response.headers.getlist("Set-Cookie") if value.startswith("session="))
     assert "HttpOnly" in cookie
     assert "SameSite=Lax" in cookie
+
+
+def test_failed_logins_are_limited_per_address_across_emails(client, api, auth, user):
+    for n in range(FAILED_LOGIN_LIMIT_COUNT // 2):
+        assert auth.login(f"guess{n}@example.org", "Wrong-Pass-1").status_code == 422
+        response = api().post("/auth/token", json={"email": f"api{n}@example.org", "password": "x"})
+        assert response.status_code == 401
+    # Even the right password now waits: the address has used up its failures.
+    response = auth.login(user.email)
+    assert response.status_code == 429
+    assert "Too many attempts" in response.get_data(as_text=True)
+    assert api().post("/auth/token", json={"email": user.email, "password": PASSWORD}).status_code == 429
+
+
+def test_successful_logins_do_not_count_as_failures(client, auth, user):
+    for n in range(FAILED_LOGIN_LIMIT_COUNT - 1):
+        assert auth.login(f"guess{n}@example.org", "Wrong-Pass-1").status_code == 422
+    for _ in range(3):
+        assert auth.login_as(user).status_code == 302
+        auth.logout()
+    assert auth.login("last@example.org", "Wrong-Pass-1").status_code == 422
+    assert auth.login("one-more@example.org", "Wrong-Pass-1").status_code == 429
+
+
+def test_unknown_email_is_checked_against_a_hash_as_costly_as_real_ones(pg_schema):
+    app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=pg_schema, PASSWORD_HASH_METHOD="scrypt")
+    dummy = app.extensions[DUMMY_HASH_KEY]
+    real = generate_password_hash("Correct-Horse-9", method="scrypt")
+    assert dummy.split("$")[0] == real.split("$")[0] == "scrypt:32768:8:1"
+    with app.test_request_context():
+        assert authenticate("nobody@example.org", "Correct-Horse-9") is None
+        assert app.extensions[DUMMY_HASH_KEY] is dummy  # made once, at start-up

@@ -6,12 +6,16 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from flask import request
+from flask import Response, request
 from flask_limiter import RequestLimit
 
 from ..extensions import client_address, limiter
 
-LOGIN_LIMIT = "5 per minute"
+LOGIN_LIMIT = "5 per minute"  # per address and e-mail, every attempt
+# Per address, failed attempts only, whatever the e-mail: trying one password on many
+# accounts. A family behind one router fails far fewer times than this in an hour.
+FAILED_LOGIN_LIMIT = "20 per hour"
+FAILED_LOGIN_STATUSES = frozenset({401, 422})
 REGISTER_LIMIT = "20 per hour"
 
 
@@ -32,10 +36,28 @@ def seconds_until_reset(request_limit: RequestLimit) -> int:
     return max(1, int(request_limit.reset_at - time.time()))
 
 
+def failed_login(response: Response) -> bool:
+    return response.status_code in FAILED_LOGIN_STATUSES
+
+
 def login_limit(on_breach: Callable | None = None):
-    return limiter.shared_limit(
+    """Both login limits, for a view: every attempt per address and e-mail, and failures per address."""
+    per_email = limiter.shared_limit(
         LOGIN_LIMIT, scope="login", key_func=login_key, methods=["POST"], on_breach=on_breach
     )
+    per_address = limiter.shared_limit(
+        FAILED_LOGIN_LIMIT,
+        scope="login-failures",
+        key_func=client_address,
+        methods=["POST"],
+        deduct_when=failed_login,
+        on_breach=on_breach,
+    )
+
+    def decorate(view: Callable) -> Callable:
+        return per_address(per_email(view))
+
+    return decorate
 
 
 def register_limit(on_breach: Callable | None = None):

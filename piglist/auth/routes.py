@@ -14,6 +14,7 @@ from .forms import LoginForm, PasswordForm, ProfileForm, RegisterForm, TokenForm
 from .ratelimits import login_limit, register_limit, seconds_until_reset
 
 bp = Blueprint("auth", __name__)
+bp.record_once(lambda state: service.init_dummy_hash(state.app))
 
 
 @login_manager.user_loader

@@ -5,8 +5,10 @@ Pages, the API and the CLI all create and check accounts through these functions
 
 from __future__ import annotations
 
+import secrets
 from datetime import timedelta
 
+from flask import Flask, current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -16,9 +18,7 @@ from ..extensions import db
 from ..models import ApiToken, User, hash_token, utcnow
 from ..validation import check_password, clean_email, clean_text
 
-# Checked when no account matches, so a wrong e-mail costs as long as a wrong password
-# and the answer's timing doesn't tell which addresses have accounts.
-_DUMMY_HASH = generate_password_hash("not-a-real-password", method="pbkdf2:sha256:1000")
+DUMMY_HASH_KEY = "piglist.dummy_password_hash"
 # Writing last_used_at on every API call would turn each read into a write.
 LAST_USED_PRECISION = timedelta(minutes=5)
 
@@ -54,12 +54,21 @@ def register(email: object, password: object, display_name: object) -> User:
     return user
 
 
+def init_dummy_hash(app: Flask) -> None:
+    """Hash a throw-away password once at start-up, with the method and cost of real hashes.
+    It is checked when no account matches, so a wrong e-mail costs as long as a wrong
+    password and the answer's timing doesn't tell which addresses have accounts."""
+    app.extensions[DUMMY_HASH_KEY] = generate_password_hash(
+        secrets.token_urlsafe(16), method=app.config["PASSWORD_HASH_METHOD"]
+    )
+
+
 def authenticate(email: object, password: object) -> User | None:
     if not isinstance(email, str) or not isinstance(password, str):
         return None
     user = find_user_by_email(email)
     if user is None:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(current_app.extensions[DUMMY_HASH_KEY], password)
         return None
     return user if user.check_password(password) else None
 
