@@ -25,44 +25,65 @@ from .errors import BlockedAddress, ConnectionFailed, FetchError, FetchTimeout, 
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
-_SHARED_ADDRESS_SPACE = ipaddress.ip_network("100.64.0.0/10")  # carrier-grade NAT
-_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")  # well-known prefix: an IPv4 address inside
+
+# Never a shop: every block of IANA's IPv4 and IPv6 Special-Purpose Address Registries
+# (including the few marked globally reachable: anycast relays and AS112 sinks), multicast,
+# and retired blocks that ``ipaddress`` still calls global. NAT64's well-known prefix (what an
+# IPv6-only host's DNS64 hands out for every IPv4 site) is decided by the IPv4 address inside.
+DENIED_NETWORKS = tuple(
+    ipaddress.ip_network(block)
+    for block in (
+        # IPv4 special-purpose registry
+        "0.0.0.0/8",
+        "10.0.0.0/8",
+        "100.64.0.0/10",
+        "127.0.0.0/8",
+        "169.254.0.0/16",
+        "172.16.0.0/12",
+        "192.0.0.0/24",
+        "192.0.2.0/24",
+        "192.31.196.0/24",
+        "192.52.193.0/24",
+        "192.88.99.0/24",
+        "192.168.0.0/16",
+        "192.175.48.0/24",
+        "198.18.0.0/15",
+        "198.51.100.0/24",
+        "203.0.113.0/24",
+        "240.0.0.0/4",
+        "255.255.255.255/32",
+        # IPv4 multicast
+        "224.0.0.0/4",
+        # IPv6 special-purpose registry (64:ff9b::/96: see above)
+        "::/128",
+        "::1/128",
+        "::ffff:0:0/96",
+        "64:ff9b:1::/48",
+        "100::/64",
+        "100:0:0:1::/64",
+        "2001::/23",
+        "2001:db8::/32",
+        "2002::/16",
+        "2620:4f:8000::/48",
+        "3fff::/20",
+        "5f00::/16",
+        "fc00::/7",
+        "fe80::/10",
+        # IPv6 retired and multicast: IPv4-compatible, site-local (RFC 3879), multicast
+        "::/96",
+        "fec0::/10",
+        "ff00::/8",
+    )
+)
 
 
 def is_public(address: IPAddress) -> bool:
-    """Whether an address is reachable on the public internet and nothing else.
-
-    Loopback, private, link-local (cloud metadata at 169.254.169.254), CGNAT, multicast,
-    reserved and unspecified addresses are refused, as are IPv6 forms that carry a refused
-    IPv4 address inside them (IPv4-mapped, 6to4, Teredo, NAT64).
-    """
-    if isinstance(address, ipaddress.IPv6Address):
-        embedded = _embedded_ipv4(address)
-        if embedded is not None and not is_public(embedded):
-            return False
-        if address.ipv4_mapped is not None:
-            return True
-    return address.is_global and not (
-        address.is_multicast
-        or address.is_reserved
-        or address.is_loopback
-        or address.is_link_local
-        or address.is_unspecified
-        or address.is_private
-        or address in _SHARED_ADDRESS_SPACE
-    )
-
-
-def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
-    if address.ipv4_mapped is not None:
-        return address.ipv4_mapped
-    if address.sixtofour is not None:
-        return address.sixtofour
-    if address.teredo is not None:
-        return address.teredo[1]
-    if address in _NAT64:
-        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
-    return None
+    """Whether an address is reachable on the public internet and nothing else: ``is_global``
+    and outside every denied block; a NAT64 address is judged by the IPv4 address inside."""
+    if isinstance(address, ipaddress.IPv6Address) and address in _NAT64:
+        return is_public(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
+    return address.is_global and not any(address in network for network in DENIED_NETWORKS)
 
 
 def host_key(host: str, port: int) -> str:
