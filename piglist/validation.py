@@ -14,7 +14,8 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlsplit
 
-from babel.numbers import list_currencies
+from babel.core import get_global
+from babel.numbers import get_territory_currencies
 from email_validator import EmailNotValidError, validate_email
 
 from .errors import ValidationFailed
@@ -23,8 +24,22 @@ MAX_MONEY = Decimal("999999.99")
 CENTS = Decimal("0.01")
 MIN_PASSWORD = 8
 MAX_PASSWORD = 200  # hashing is slow on purpose; an unbounded password would be a cheap attack
-ISO_CURRENCIES = frozenset(list_currencies())
 WHOLE_NUMBER = re.compile(r"-?[0-9]{1,10}")
+# Typed amounts: ASCII digits and a point. Decimal() also reads "１２" and "٣" (and "1e3");
+# refusing them keeps what is stored exactly what the person meant to type.
+AMOUNT = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+
+
+def currencies_in_use(on: date) -> frozenset[str]:
+    """ISO 4217 codes some country uses as legal tender on ``on``: not XXX, XTS, gold, or the
+    Deutsche Mark (Babel's ``list_currencies`` holds every code ever assigned)."""
+    codes: set[str] = set()
+    for territory in get_global("territory_currencies"):
+        codes.update(get_territory_currencies(territory, start_date=on, tender=True))
+    return frozenset(codes)
+
+
+ISO_CURRENCIES = currencies_in_use(date.today())
 
 
 def require_str(value: Any, field: str, *, required: bool = True) -> str | None:
@@ -102,6 +117,12 @@ def parse_money(value: Any, field: str, *, required: bool = False) -> Decimal | 
         return None
     if isinstance(value, bool) or not isinstance(value, (str, int, float, Decimal)):
         raise ValidationFailed(f'The {label(field)} must be an amount such as "12.50".', field)
+    if isinstance(value, str) and not AMOUNT.fullmatch(value.strip()):
+        if any(ch.isdigit() and not ch.isascii() for ch in value):
+            raise ValidationFailed(
+                f"Please write the {label(field)} with the digits 0-9, such as 12.50.", field
+            )
+        raise ValidationFailed(f"The {label(field)} must be an amount such as 12.50.", field)
     try:
         amount = Decimal(str(value).strip())
     except InvalidOperation:
@@ -125,7 +146,8 @@ def parse_currency(value: Any, field: str = "currency", *, required: bool = Fals
     code = text.strip().upper()
     if code not in ISO_CURRENCIES:
         raise ValidationFailed(
-            f"{text.strip()[:10]!r} is not an ISO 4217 currency code such as USD or EUR.", field
+            f"{text.strip()[:10]!r} is not the ISO 4217 code of a currency in use, such as USD or EUR.",
+            field,
         )
     return code
 

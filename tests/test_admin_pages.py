@@ -87,8 +87,8 @@ def test_an_empty_lock_date_removes_it(client, admin):
     [
         ({"name": ""}, "Please fill in the name."),
         ({"name": "x" * 300}, "The name can be at most 100 characters long."),
-        ({"currency": "EURO"}, "'EURO' is not an ISO 4217 currency code such as USD or EUR."),
-        ({"currency": "XXY"}, "'XXY' is not an ISO 4217 currency code such as USD or EUR."),
+        ({"currency": "EURO"}, "'EURO' is not the ISO 4217 code of a currency in use, such as USD or EUR."),
+        ({"currency": "XXY"}, "'XXY' is not the ISO 4217 code of a currency in use, such as USD or EUR."),
         ({"lock_date": "20/12/2026"}, "The lock date must be a date like 2026-12-20."),
         ({"lock_date": "soon"}, "The lock date must be a date like 2026-12-20."),
     ],

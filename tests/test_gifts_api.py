@@ -96,6 +96,13 @@ def test_others_see_status_purchaser_and_viewers(api, family):
         ({"title": "x" * 5000}, "title"),
         ({"title": 12}, "title"),
         ({"title": "x", "currency": "DOLLARS"}, "currency"),
+        ({"title": "x", "currency": "XXX"}, "currency"),  # "no currency"
+        ({"title": "x", "currency": "XTS"}, "currency"),  # reserved for tests
+        ({"title": "x", "currency": "XAU"}, "currency"),  # gold
+        ({"title": "x", "currency": "DEM"}, "currency"),  # withdrawn in 2002
+        ({"title": "x", "price": "-5"}, "price"),
+        ({"title": "x", "price": -5}, "price"),
+        ({"title": "x", "price": "1e3"}, "price"),
         ({"title": "x", "description": "y" * 6000}, "description"),
         ({}, "title"),
         ({"description": "only a description"}, "title"),
@@ -107,6 +114,27 @@ def test_bad_gift_input_is_validation_failed_and_changes_nothing(api, family, bo
     assert error(response)["code"] == "validation_failed"
     assert error(response)["field"] == field
     assert gift_count() == 0
+
+
+@pytest.mark.parametrize("price", ["１２", "٣", "12.５0", "१०"])
+def test_prices_in_other_digits_are_refused_with_a_clear_message(api, family, price):
+    response = api(family.owner).post(f"/groups/{family.group.id}/gifts", json={"title": "x", "price": price})
+    assert response.status_code == 422
+    assert error(response) == {
+        "code": "validation_failed",
+        "message": "Please write the price with the digits 0-9, such as 12.50.",
+        "field": "price",
+    }
+    assert gift_count() == 0
+
+
+@pytest.mark.parametrize("code", ["EUR", "jpy", "XOF", "CHF"])
+def test_currencies_in_use_are_accepted(api, family, code):
+    response = api(family.owner).post(
+        f"/groups/{family.group.id}/gifts", json={"title": "x", "currency": code}
+    )
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["currency"] == code.upper()
 
 
 def test_a_category_of_another_group_is_refused(api, family):

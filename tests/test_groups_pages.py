@@ -85,7 +85,7 @@ def test_the_create_form_suggests_usd_and_common_currencies(client, auth, user):
         ({"name": ""}, "Please fill in the name."),
         ({"name": "   "}, "Please fill in the name."),
         ({"name": "x" * 300}, "The name can be at most 100 characters long."),
-        ({"currency": "XXY"}, "'XXY' is not an ISO 4217 currency code such as USD or EUR."),
+        ({"currency": "XXY"}, "'XXY' is not the ISO 4217 code of a currency in use, such as USD or EUR."),
         ({"currency": ""}, "Please fill in the currency."),
         ({"lock_date": "next christmas"}, "The lock date must be a date like 2026-12-20."),
         ({"lock_date": "2026-02-30"}, "The lock date must be a date like 2026-12-20."),
