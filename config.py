@@ -38,6 +38,18 @@ def allow_hosts(value: str | None) -> frozenset[str]:
     return frozenset(part.strip().lower() for part in (value or "").split(",") if part.strip())
 
 
+def proxy_hops(value: str | None, default: int) -> int:
+    """How many proxies in front of the app append to X-Forwarded-*: those hops are believed,
+    anything a client wrote before them is not."""
+    if value is None or not value.strip():
+        return default
+    if not value.strip().isdigit() or not value.isascii():
+        raise RuntimeError(
+            f"TRUSTED_PROXIES must be a whole number of proxy hops (0 or more), not {value!r}."
+        )
+    return int(value)
+
+
 class Config:
     ENV_NAME = "base"
     TESTING = False
@@ -67,7 +79,8 @@ class Config:
 
     PASSWORD_HASH_METHOD = "scrypt"
     HSTS = False
-    TRUST_PROXY_HOPS = 0
+    # 0: X-Forwarded-For is ignored, the socket's address counts (rate limits can't be dodged).
+    TRUSTED_PROXIES = proxy_hops(os.environ.get("TRUSTED_PROXIES"), 0)
     LOG_JSON = True
 
     SCRAPER_ALLOW_HOSTS = allow_hosts(os.environ.get("SCRAPER_ALLOW_HOSTS"))
@@ -108,7 +121,8 @@ class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     HSTS = True
-    TRUST_PROXY_HOPS = 1
+    # The platform's router is one hop in front of gunicorn.
+    TRUSTED_PROXIES = proxy_hops(os.environ.get("TRUSTED_PROXIES"), 1)
 
     @classmethod
     def init_app(cls, app) -> None:

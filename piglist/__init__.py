@@ -48,8 +48,9 @@ def create_app(config: type[Config] | None = None, **overrides: Any) -> Flask:
     security.init_app(app)
     cli.init_app(app)
 
-    if app.config["TRUST_PROXY_HOPS"]:
-        hops = app.config["TRUST_PROXY_HOPS"]
+    hops = app.config["TRUSTED_PROXIES"]
+    if hops:
+        # Only the last ``hops`` entries of X-Forwarded-* were written by proxies we run behind.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
     return app
 

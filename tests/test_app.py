@@ -1,10 +1,11 @@
 """The app shell: configuration, health, security headers, error pages, logs."""
 
 import json
+import os
 
 import pytest
 
-from config import DevelopmentConfig, ProductionConfig, TestingConfig, allow_hosts, database_url
+from config import DevelopmentConfig, ProductionConfig, TestingConfig, allow_hosts, database_url, proxy_hops
 from piglist import create_app
 
 from .conftest import both_backends, redis_url
@@ -116,6 +117,72 @@ def test_production_trusts_one_proxy_hop():
         "/_scheme", headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"}
     )
     assert response.get_json() == {"scheme": "https", "remote": "203.0.113.9"}
+
+
+def remote_address_route(app):
+    @app.get("/_remote")
+    def remote():
+        from flask import request
+
+        return {"remote": request.remote_addr}
+
+
+def test_without_trusted_proxies_x_forwarded_for_is_ignored(app, client):
+    assert app.config["TRUSTED_PROXIES"] == 0
+    remote_address_route(app)
+    response = client.get("/_remote", headers={"X-Forwarded-For": "203.0.113.9"})
+    assert response.get_json() == {"remote": "127.0.0.1"}
+
+
+def test_a_spoofed_x_forwarded_for_does_not_dodge_the_login_limit(client, user):
+    for n in range(5):
+        response = client.post(
+            "/api/v1/auth/token",
+            json={"email": user.email, "password": "Wrong-Pass-1"},
+            headers={"X-Forwarded-For": f"198.51.100.{n}"},
+        )
+        assert response.status_code == 401
+    response = client.post(
+        "/api/v1/auth/token",
+        json={"email": user.email, "password": "Wrong-Pass-1"},
+        headers={"X-Forwarded-For": "198.51.100.99"},
+    )
+    assert response.status_code == 429
+
+
+def test_production_without_a_router_can_trust_no_proxy():
+    app = create_app(
+        ProductionConfig,
+        SECRET_KEY="x" * 32,
+        SQLALCHEMY_DATABASE_URI="sqlite://",
+        REDIS_URL=None,
+        TRUSTED_PROXIES=0,
+    )
+    remote_address_route(app)
+    response = app.test_client().get("/_remote", headers={"X-Forwarded-For": "203.0.113.9"})
+    assert response.get_json() == {"remote": "127.0.0.1"}
+
+
+def test_trusted_proxies_takes_that_many_hops_from_the_right():
+    app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI="sqlite://", REDIS_URL=None, TRUSTED_PROXIES=2)
+    remote_address_route(app)
+    response = app.test_client().get("/_remote", headers={"X-Forwarded-For": "6.6.6.6, 1.1.1.1, 2.2.2.2"})
+    assert response.get_json() == {"remote": "1.1.1.1"}
+
+
+def test_trusted_proxies_defaults_to_one_in_production_and_zero_elsewhere(monkeypatch):
+    assert proxy_hops(None, 1) == 1
+    assert proxy_hops(" 3 ", 1) == 3
+    assert proxy_hops("0", 1) == 0
+    if "TRUSTED_PROXIES" not in os.environ:
+        assert ProductionConfig.TRUSTED_PROXIES == 1
+        assert DevelopmentConfig.TRUSTED_PROXIES == TestingConfig.TRUSTED_PROXIES == 0
+
+
+@pytest.mark.parametrize("value", ["-1", "one", "1.5", "２"])
+def test_a_bad_trusted_proxies_value_stops_the_app_with_a_clear_message(value):
+    with pytest.raises(RuntimeError, match="TRUSTED_PROXIES must be a whole number"):
+        proxy_hops(value, 0)
 
 
 def test_friendly_html_404(client):
