@@ -17,9 +17,9 @@ from flask import Flask, request
 from werkzeug.routing import IntegerConverter
 
 from .errors import UnsupportedMediaType, ValidationFailed
+from .models import MAX_ID
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-MAX_ID = 2**31 - 1  # PostgreSQL's integer, the type of every primary key
 UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 # Deeper JSON than this is nobody's gift list; Python's parser would hit its recursion limit.
 MAX_JSON_DEPTH = 32

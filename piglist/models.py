@@ -67,6 +67,7 @@ class UTCDateTime(TypeDecorator):
 Money = Numeric(12, 2, asdecimal=True)
 JSONDocument = JSON().with_variant(JSONB(), "postgresql")
 
+MAX_ID = 2**31 - 1  # PostgreSQL's integer, the type of every primary key
 ROLES = ("admin", "member")
 SCRAPE_STATUSES = ("pending", "success", "failed", "manual")
 GIFT_STATUSES = ("available", "purchased")
@@ -84,9 +85,6 @@ class User(UserMixin, db.Model):
     email: Mapped[str] = mapped_column(String(254))
     display_name: Mapped[str] = mapped_column(String(100))
     password_hash: Mapped[str] = mapped_column(String(255))
-    # Part of the login cookie's user id: changing it signs out every other session (Flask-Login's
-    # "alternative token" pattern).
-    session_token: Mapped[str] = mapped_column(String(64), default=lambda: secrets.token_hex(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     memberships: Mapped[list[GroupMember]] = relationship(
@@ -95,6 +93,8 @@ class User(UserMixin, db.Model):
     tokens: Mapped[list[ApiToken]] = relationship(
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True
     )
+    # The secret of the login this request rides on (see UserSession); never stored as such.
+    login_key = None
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(
@@ -104,11 +104,12 @@ class User(UserMixin, db.Model):
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
 
-    def rotate_session_token(self) -> None:
-        self.session_token = secrets.token_hex(16)
-
     def get_id(self) -> str:
-        return f"{self.id}.{self.session_token}"
+        """What Flask-Login keeps in the session and the remember cookie: ``<id>.<login key>``,
+        so a cookie is only as good as its row in ``user_sessions``."""
+        if self.login_key is None:
+            raise RuntimeError("no login started for this user (auth.service.start_login)")
+        return f"{self.id}.{self.login_key}"
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "email": self.email, "display_name": self.display_name}
@@ -119,6 +120,26 @@ class User(UserMixin, db.Model):
 
 # E-mail addresses are unique whatever their case; lookups use the same lower() expression.
 Index("uq_users_email_lower", func.lower(User.email), unique=True)
+
+
+class UserSession(db.Model):
+    """One logged-in browser. The cookie carries the key; the database keeps its hash, so logging
+    out (or out everywhere) ends the session for every copy of the cookie, and a Redis outage
+    ends nothing."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User] = relationship()
+
+    @classmethod
+    def start(cls, user: User) -> tuple[UserSession, str]:
+        key = secrets.token_urlsafe(32)
+        return cls(user=user, key_hash=hash_token(key)), key
 
 
 class ApiToken(db.Model):

@@ -10,7 +10,16 @@ from piglist.extensions import db
 
 from .conftest import PG_URL
 
-TABLES = {"users", "api_tokens", "groups", "group_members", "categories", "piglists", "gifts"}
+TABLES = {
+    "users",
+    "user_sessions",
+    "api_tokens",
+    "groups",
+    "group_members",
+    "categories",
+    "piglists",
+    "gifts",
+}
 
 
 def check_up_and_down(app) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from ..extensions import db, login_manager
+from ..extensions import login_manager
 from ..forms import form_status, save_form
 from ..models import User
 from ..security import safe_next
@@ -18,13 +18,9 @@ bp.record_once(lambda state: service.init_dummy_hash(state.app))
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    """The cookie holds ``<id>.<session token>``; a rotated token (password change) logs it out."""
-    raw_id, _, token = user_id.partition(".")
-    if not raw_id.isdigit() or not token:
-        return None
-    user = db.session.get(User, int(raw_id))
-    return user if user is not None and user.session_token == token else None
+def load_user(login_id: str) -> User | None:
+    """The cookie holds ``<id>.<login key>``; it works while that login's row exists."""
+    return service.user_for_login(login_id)
 
 
 def next_page(default: str = "main.dashboard") -> str:
@@ -34,8 +30,19 @@ def next_page(default: str = "main.dashboard") -> str:
 def start_session(user, remember: bool = False) -> None:
     """A fresh session at every login: nothing from before (including the CSRF secret) survives,
     so a planted cookie can't ride into the account."""
+    service.start_login(user)
     session.clear()
     login_user(user, remember=remember)
+
+
+def end_session(message: str):
+    """Forget this browser's login and go to the front page with ``message``."""
+    # Clear first: logout_user() leaves the marker that makes Flask-Login delete the
+    # "Keep me logged in" cookie, and clearing after it would wipe that marker.
+    session.clear()
+    logout_user()
+    flash(message, "info")
+    return redirect(url_for("main.index"))
 
 
 def rate_limited_form(template: str, form_class):
@@ -81,12 +88,16 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
-    # Clear first: logout_user() leaves the marker that makes Flask-Login delete the
-    # "Keep me logged in" cookie, and clearing after it would wipe that marker.
-    session.clear()
-    logout_user()
-    flash("You're logged out. See you soon!", "info")
-    return redirect(url_for("main.index"))
+    if current_user.is_authenticated:
+        service.end_login(current_user)
+    return end_session("You're logged out. See you soon!")
+
+
+@bp.route("/logout/everywhere", methods=["POST"])
+@login_required
+def logout_everywhere():
+    service.end_all_logins(current_user)
+    return end_session("You're logged out on every device, this one included.")
 
 
 @bp.route("/profile", methods=["GET"])
@@ -131,7 +142,11 @@ def change_password():
     )
     if saved:
         start_session(current_user._get_current_object())
-        flash("Your password is changed. Other devices have been logged out.", "success")
+        flash(
+            "Your password is changed. Your other devices are logged out and your API tokens "
+            "are revoked: create new ones for the programs that need them.",
+            "success",
+        )
         return redirect(url_for("auth.profile"))
     return render_profile(422, password_form=form)
 

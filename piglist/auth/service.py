@@ -9,13 +9,14 @@ import secrets
 from datetime import timedelta
 
 from flask import Flask, current_app
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..errors import Duplicate, NotFound, ValidationFailed
 from ..extensions import db
-from ..models import ApiToken, User, hash_token, utcnow
+from ..models import MAX_ID, ApiToken, User, UserSession, hash_token, utcnow
 from ..validation import check_password, clean_email, clean_text
 
 DUMMY_HASH_KEY = "piglist.dummy_password_hash"
@@ -79,11 +80,51 @@ def update_display_name(user: User, display_name: object) -> None:
 
 
 def change_password(user: User, current: object, new: object) -> None:
-    """Also signs out the account's other sessions (the caller logs the current one in again)."""
+    """Also ends every session of the account and revokes its API tokens: whoever knew the old
+    password may have made either. The caller starts a new login for the device it is on."""
     if not isinstance(current, str) or not user.check_password(current):
         raise ValidationFailed("That isn't your current password.", "current_password")
     user.set_password(check_password(new, "new_password"))
-    user.rotate_session_token()
+    db.session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
+    db.session.execute(delete(UserSession).where(UserSession.user_id == user.id))
+    db.session.commit()
+
+
+# --- logins (one row per logged-in browser) ----------------------------------------------------
+
+
+def start_login(user: User) -> None:
+    """A new session row; ``user.get_id()`` then names it for Flask-Login's cookies."""
+    row, key = UserSession.start(user)
+    db.session.add(row)
+    db.session.commit()
+    user.login_key = key
+
+
+def user_for_login(login_id: str) -> User | None:
+    """The user a session or remember cookie (``<id>.<key>``) belongs to, if that login lives."""
+    raw_id, _, key = login_id.partition(".")
+    if not raw_id.isascii() or not raw_id.isdigit() or not key or int(raw_id) > MAX_ID:
+        return None
+    row = db.session.scalar(
+        select(UserSession)
+        .options(joinedload(UserSession.user))
+        .where(UserSession.key_hash == hash_token(key), UserSession.user_id == int(raw_id))
+    )
+    if row is None:
+        return None
+    row.user.login_key = key
+    return row.user
+
+
+def end_login(user: User) -> None:
+    if user.login_key is not None:
+        db.session.execute(delete(UserSession).where(UserSession.key_hash == hash_token(user.login_key)))
+        db.session.commit()
+
+
+def end_all_logins(user: User) -> None:
+    db.session.execute(delete(UserSession).where(UserSession.user_id == user.id))
     db.session.commit()
 
 
