@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 
 from ..errors import PiglistError
 from ..forms import form_status, save_form
+from ..gifts import writes
 from ..groups import service
 from ..models import Category, Group
 from .forms import CategoryForm, SettingsForm
@@ -77,7 +78,12 @@ def regenerate_invite(group: Group):
 @bp.get("/groups/<int:group_id>/members")
 @admin_required
 def members(group: Group):
-    return render_template("admin/members.html", group=group, members=service.group_members(group))
+    return render_template(
+        "admin/members.html",
+        group=group,
+        members=service.group_members(group),
+        former_buyers=writes.former_buyers(group),
+    )
 
 
 @bp.post("/groups/<int:group_id>/members/<int:user_id>/role")
@@ -108,6 +114,19 @@ def remove_member(group: Group, user_id: int):
         flash(f"You've left {group.name}; your piglist there is deleted.", "info")
         return redirect(url_for("main.dashboard"))
     flash(f"{removed.display_name} is no longer in {group.name}; their piglist there is deleted.", "success")
+    return redirect(url_for("admin.members", group_id=group.id))
+
+
+@bp.post("/groups/<int:group_id>/purchases/<int:user_id>/release")
+@admin_required
+def release_purchases(group: Group, user_id: int):
+    try:
+        released = writes.release_purchases(group, user_id)
+    except PiglistError as exc:
+        flash(exc.message, "error")
+    else:
+        gifts = "gift is" if released == 1 else "gifts are"
+        flash(f"{released} {gifts} available again; the others see it now.", "success")
     return redirect(url_for("admin.members", group_id=group.id))
 
 

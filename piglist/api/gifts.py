@@ -10,6 +10,7 @@ from flask import request
 from .. import scraping
 from ..gifts import fields, live, reading, writes
 from ..gifts.reading import PiglistView
+from ..groups.service import admin_group
 from ..validation import parse_int, parse_web_url
 from .access import api_user, json_body, login_required
 from .blueprint import bp
@@ -108,3 +109,11 @@ def scrape():
 @login_required
 def scrape_status(job_id: str):
     return scraping.preview_status(api_user(), job_id, live.parse_wait(request.args.get("wait")))
+
+
+@bp.delete("/groups/<int:group_id>/purchases/<int:user_id>")
+@login_required
+def release_purchases(group_id: int, user_id: int):
+    """An admin makes the gifts a departed member bought available again (SPEC §9)."""
+    group = admin_group(group_id, api_user())
+    return {"released": writes.release_purchases(group, user_id)}

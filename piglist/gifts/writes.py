@@ -13,14 +13,23 @@ from datetime import datetime
 from typing import Any
 
 from redis.exceptions import RedisError
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import events
-from ..errors import AlreadyPurchased, Duplicate, EditConflict, Forbidden, NotFound, ValidationFailed
+from ..errors import (
+    AlreadyPurchased,
+    BadRequest,
+    Duplicate,
+    EditConflict,
+    Forbidden,
+    NotFound,
+    ValidationFailed,
+)
 from ..extensions import db
 from ..groups.service import member_group
-from ..models import Gift, Piglist, User, utcnow
+from ..models import Gift, Group, GroupMember, Piglist, User, utcnow
+from ..rowlocks import lock_row
 from ..rules import limits
 from ..rules.lock import ensure_unlocked
 from ..rules.surprise import person
@@ -191,3 +200,38 @@ def unpurchase(gift_id: int, buyer: User) -> Gift:
     db.session.commit()
     db.session.refresh(gift)
     return gift
+
+
+def former_buyers(group: Group) -> list[tuple[User, int]]:
+    """People who no longer belong to ``group`` but still hold purchases on its lists, with how
+    many: their purchases can only be released by an admin (release_purchases)."""
+    members = select(GroupMember.user_id).where(GroupMember.group_id == group.id)
+    rows = db.session.execute(
+        select(User, func.count(Gift.id))
+        .join(Gift, Gift.purchased_by_id == User.id)
+        .join(Piglist, Piglist.id == Gift.piglist_id)
+        .where(Piglist.group_id == group.id, Gift.status == "purchased", User.id.not_in(members))
+        .group_by(User.id)
+        .order_by(User.display_name, User.id)
+    ).all()
+    return [(user, count) for user, count in rows]
+
+
+def release_purchases(group: Group, user_id: int) -> int:
+    """Make the gifts a departed member bought on ``group``'s lists available again (the caller
+    checked the admin); returns how many. The others see each gift come back live; owners see
+    nothing, as with any undo. A current member's purchases are theirs to undo."""
+    lock_row(Group, group.id)  # nobody joins or leaves while we decide who has left
+    if db.session.get(GroupMember, (group.id, user_id)) is not None:
+        raise BadRequest("That person is still in the group: only they can undo their purchases.", "user_id")
+    gifts = db.session.scalars(
+        select(Gift)
+        .join(Piglist, Piglist.id == Gift.piglist_id)
+        .where(Piglist.group_id == group.id, Gift.status == "purchased", Gift.purchased_by_id == user_id)
+        .with_for_update(of=Gift)
+    ).all()
+    for gift in gifts:
+        gift.status, gift.purchased_by_id, gift.purchased_at = "available", None, None
+        events.emit(group.id, "gift_unpurchased", gift_id=gift.id, owner_id=gift.piglist.user_id)
+    db.session.commit()
+    return len(gifts)
