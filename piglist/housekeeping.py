@@ -1,5 +1,6 @@
-"""Chores that keep live state honest: forget viewers who went silent (and tell the others), and
-re-queue scrapes that were left pending (a worker died, Redis was down when the gift was added).
+"""Chores that keep live state honest: forget viewers who went silent (and tell the others),
+re-queue scrapes that were left pending (a worker died, Redis was down when the gift was added),
+and queue retries whose delay is over even while RQ's scheduler is down.
 
 They run every few seconds in the worker process when Redis is used (``python worker.py``), or
 in a thread of the single web process otherwise.
@@ -11,7 +12,9 @@ import logging
 import threading
 import time
 
-from flask import Flask
+from flask import Flask, current_app
+
+from . import jobs
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +29,10 @@ def run_once() -> None:
     requeued = requeue_stale_scrapes()
     if requeued:
         log.info("re-queued %s stale scrapes", requeued)
+    if current_app.config["REDIS_URL"]:
+        promoted = jobs.promote_due_retries(jobs.rq_connection())
+        if promoted:
+            log.info("queued %s due retries", promoted)
 
 
 def _loop(app: Flask, stop: threading.Event) -> None:

@@ -21,16 +21,24 @@ from typing import Any
 
 from flask import Flask, current_app, has_app_context
 from redis import Redis
-from rq import Queue
+from rq import Queue, Worker
 from rq import Retry as RQRetry
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
+from rq.registry import ScheduledJobRegistry
+from rq.worker import DequeueStrategy
 
 log = logging.getLogger(__name__)
 
 QUEUE = "piglist"
-QUEUE_NAMES = [QUEUE]
+# Fairness: a person's jobs go to one of these queues (by user id) and the worker takes from
+# them in turn, so one person's ten slow links never hold up another's one.
+FAIR_SHARDS = 16
+QUEUE_NAMES = [QUEUE] + [f"{QUEUE}:{shard}" for shard in range(FAIR_SHARDS)]
 RESULT_TTL = 60 * 60
+# A try that runs past this is killed by RQ (and retried): the fetch itself stops at the
+# scraper's 10 s budget, so only a wedged extraction ever gets here.
+JOB_TIMEOUT = 60
 
 
 class Retry(Exception):
@@ -131,17 +139,30 @@ def init_app(app: Flask) -> None:
         app.extensions["piglist_jobs"] = ThreadRunner(app)
 
 
-def enqueue(func: Callable, *args: Any, retries: int = 0, job_id: str | None = None) -> str:
-    """Queue ``func(*args)``; a job raising Retry runs again up to ``retries`` times, after the
-    delays of ``JOB_RETRY_DELAYS`` (exponential: 2, 4, 8 s)."""
+def queue_for(person_id: int | None) -> str:
+    return QUEUE if person_id is None else f"{QUEUE}:{person_id % FAIR_SHARDS}"
+
+
+def enqueue(
+    func: Callable, *args: Any, retries: int = 0, job_id: str | None = None, person_id: int | None = None
+) -> str:
+    """Queue ``func(*args)`` on behalf of ``person_id`` (see FAIR_SHARDS); a job raising Retry
+    runs again up to ``retries`` times, after the delays of ``JOB_RETRY_DELAYS`` (exponential:
+    2, 4, 8 s)."""
     job_id = job_id or uuid.uuid4().hex
     runner = current_app.extensions.get("piglist_jobs")
     if runner is not None:
         return runner.submit(func, args, job_id, retries)
     delays = list(current_app.config["JOB_RETRY_DELAYS"])
     retry = RQRetry(max=retries, interval=delays[:retries]) if retries else None
-    Queue(QUEUE, connection=rq_connection()).enqueue(
-        func, *args, job_id=job_id, retry=retry, result_ttl=RESULT_TTL, failure_ttl=RESULT_TTL
+    Queue(queue_for(person_id), connection=rq_connection()).enqueue(
+        func,
+        *args,
+        job_id=job_id,
+        retry=retry,
+        job_timeout=JOB_TIMEOUT,
+        result_ttl=RESULT_TTL,
+        failure_ttl=RESULT_TTL,
     )
     return job_id
 
@@ -169,3 +190,53 @@ def status(job_id: str) -> dict[str, Any] | None:
         return None
     state = STATUS_NAMES.get(found.get_status(refresh=False), "queued")
     return {"status": state, "result": found.return_value() if state == "finished" else None}
+
+
+# --- the RQ worker ----------------------------------------------------------------------------
+
+
+class PiglistWorker(Worker):
+    """RQ's worker, quick to notice a dead colleague. RQ keeps a started job's entry alive for
+    60 s past each heartbeat and cleans up every 10 minutes, so a job whose worker was killed
+    sat "started" for up to ~12 minutes; here the entry lapses 15 s after the last heartbeat
+    and the clean-up runs every 10 s, which sends the job back (it still has its retries)."""
+
+    HEARTBEAT_GRACE = 10  # seconds past the heartbeat interval before a job counts as abandoned
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("job_monitoring_interval", 5)
+        kwargs.setdefault("maintenance_interval", 10)
+        super().__init__(*args, **kwargs)
+
+    def get_heartbeat_ttl(self, job: Job, working_time: float = 0.0) -> int:
+        return self.job_monitoring_interval + self.HEARTBEAT_GRACE
+
+
+# Every queue taken in turn, not the first non-empty one: the fairness of FAIR_SHARDS.
+DEQUEUE_STRATEGY = DequeueStrategy.ROUND_ROBIN
+
+
+def work(url: str) -> None:
+    """One worker process, on every queue."""
+    connection = Redis.from_url(url)
+    worker = PiglistWorker(QUEUE_NAMES, connection=connection)
+    worker.work(with_scheduler=True, dequeue_strategy=DEQUEUE_STRATEGY)
+
+
+def promote_due_retries(connection: Redis) -> int:
+    """Queue the retries whose delay is over. RQ's scheduler does this, but a killed scheduler's
+    lock keeps the others from taking over for a minute; this runs with the housekeeping in
+    the worker, so retries go on meanwhile. Whoever removes a retry from the schedule queues it."""
+    promoted = 0
+    for name in QUEUE_NAMES:
+        queue = Queue(name, connection=connection)
+        registry = ScheduledJobRegistry(queue=queue)
+        for job_id in registry.get_jobs_to_schedule(int(time.time())):
+            if not connection.zrem(registry.key, job_id):
+                continue  # the scheduler was quicker
+            try:
+                queue.enqueue_job(Job.fetch(job_id, connection=connection))
+            except NoSuchJobError:
+                continue
+            promoted += 1
+    return promoted

@@ -11,6 +11,9 @@ import logging
 import re
 import threading
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -32,7 +35,9 @@ log = logging.getLogger(__name__)
 SCRAPES_PER_MINUTE = RateLimitItemPerMinute(10)
 SCRAPE_RETRIES = 3  # transient failures (timeouts, 5xx, resets) are tried three more times
 CACHE_SECONDS = 24 * 60 * 60
-PENDING_TOO_LONG = timedelta(minutes=10)
+# A pending gift older than this is queued again (a worker died, Redis was down when it was
+# added): a try takes at most 10 s, all four with their delays about a minute.
+PENDING_TOO_LONG = timedelta(minutes=2)
 # Query parameters that only say where a visitor came from; the page is the same without them.
 TRACKING = re.compile(
     r"^(utm_\w+|fbclid|gclid|dclid|msclkid|yclid|mc_cid|mc_eid|_ga|ref|ref_|tag|igshid|spm)$", re.I
@@ -88,12 +93,19 @@ class MemoryStore:
             found = self.items.get(key)
             return found[1] if found and found[0] > time.time() else None
 
-    def set(self, key: str, value: Any, ex: int) -> None:
+    def set(self, key: str, value: Any, ex: int, nx: bool = False) -> bool:
         now = time.time()
         with self.lock:
             for stale in [k for k, (expiry, _) in self.items.items() if expiry <= now]:
                 del self.items[stale]
+            if nx and key in self.items:
+                return False
             self.items[key] = (now + ex, str(value))
+            return True
+
+    def delete(self, key: str) -> None:
+        with self.lock:
+            self.items.pop(key, None)
 
 
 def _cache_key(url: str) -> str:
@@ -111,6 +123,35 @@ def _store():
     return current_app.extensions["piglist_scrape_store"]
 
 
+@contextmanager
+def exclusive(name: str, seconds: int) -> Iterator[bool]:
+    """Whether this caller alone holds ``name`` (for at most ``seconds``), until the block ends:
+    across every process with Redis, within this one without. With Redis down it says yes: a
+    duplicate scrape is better than none."""
+    key, token = f"piglist:exclusive:{name}", uuid.uuid4().hex
+    try:
+        held = bool(_store().set(key, token, ex=seconds, nx=True))
+    except RedisError as exc:
+        log.warning("scrape lock unavailable, going ahead: %s", exc)
+        yield True
+        return
+    try:
+        yield held
+    finally:
+        if held:
+            with suppress(RedisError):
+                if _store().get(key) == token:  # not a later holder's, after ours expired
+                    _store().delete(key)
+
+
+def mark_once(name: str, seconds: int) -> bool:
+    """True the first time ``name`` is marked in ``seconds``; Redis down: True."""
+    try:
+        return bool(_store().set(f"piglist:mark:{name}", 1, ex=seconds, nx=True))
+    except RedisError:
+        return True
+
+
 def cached_product(url: str) -> dict[str, Any] | None:
     try:
         raw = _store().get(_cache_key(url))
@@ -125,11 +166,9 @@ def scrape_url(url: str) -> dict[str, Any]:
     hit = cached_product(url)
     if hit is not None:
         return hit
-    page = fetch(
-        url,
-        allow_hosts=current_app.config["SCRAPER_ALLOW_HOSTS"],
-        timeout=current_app.config["SCRAPER_TIMEOUT"],
-    )
+    # SPEC: 10 s connect+read per try, all hops together; a drip-feeding shop is cut off there.
+    seconds = current_app.config["SCRAPER_TIMEOUT"]
+    page = fetch(url, allow_hosts=current_app.config["SCRAPER_ALLOW_HOSTS"], timeout=seconds, budget=seconds)
     product = extract(page.text, page.url)
     found = {
         "title": product.title,
@@ -156,7 +195,7 @@ def _owner_key(job_id: str) -> str:
 def start_preview(user: User, url: str) -> str:
     spend_scrape_budget(user)
     try:
-        job_id = jobs.enqueue(preview_scrape, url, retries=SCRAPE_RETRIES)
+        job_id = jobs.enqueue(preview_scrape, url, retries=SCRAPE_RETRIES, person_id=user.id)
         # Only the person who asked may read the answer.
         _store().set(_owner_key(job_id), user.id, ex=jobs.RESULT_TTL)
     except RedisError as exc:

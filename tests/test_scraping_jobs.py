@@ -4,18 +4,23 @@ a local shop through the real (hardened) fetcher, and the gift is filled in — 
 from __future__ import annotations
 
 import contextvars
+import threading
 import time
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 from rq import Queue, SimpleWorker
+from rq.job import Job, JobStatus
+from rq.registry import StartedJobRegistry
 from sqlalchemy import select
 
 from piglist import jobs
 from piglist.extensions import db
-from piglist.gifts.scraping import requeue_stale_scrapes
+from piglist.gifts.scraping import requeue_stale_scrapes, scrape_gift
+from piglist.jobs import PiglistWorker
 from piglist.models import Gift
-from piglist.scraping import normalise_url
+from piglist.scraping import exclusive, normalise_url, preview_scrape
 
 from . import factories
 from .conftest import Shop, both_backends
@@ -44,9 +49,8 @@ def run_jobs(app) -> None:
         def work() -> None:
             with app.app_context():
                 connection = jobs.rq_connection(app)
-                SimpleWorker([Queue(jobs.QUEUE, connection=connection)], connection=connection).work(
-                    burst=True
-                )
+                queues = [Queue(name, connection=connection) for name in jobs.QUEUE_NAMES]
+                SimpleWorker(queues, connection=connection).work(burst=True)
 
         contextvars.Context().run(work)
         return
@@ -312,5 +316,126 @@ def test_a_stale_gift_is_requeued_once_per_window(app, family, shop):
     )
     gift.updated_at = utcnow() - timedelta(hours=1)
     db.session.commit()
+    seen = gift.updated_at
     assert requeue_stale_scrapes() == 1
     assert requeue_stale_scrapes() == 0
+    # Re-queueing doesn't touch the gift: the owner's open edit form must not hit a conflict.
+    assert fresh(gift.id).updated_at == seen
+
+
+# --- one scrape per gift, updated_at, and a worker that dies ------------------------------------
+
+
+def pending_gift(family, url, **fields):
+    return factories.make_gift(family.owner, family.group, url=url, scrape_status="pending", **fields)
+
+
+def test_a_gifts_scrape_steps_aside_while_another_runs(app, family, shop):
+    gift = pending_gift(family, shop.page("/kite", (200, "text/html", PRODUCT_PAGE)), title=None)
+    with exclusive(f"scrape-gift:{gift.id}", 60) as held:
+        assert held
+        assert scrape_gift(gift.id) == "skipped"
+    assert shop.hits["/kite"] == 0
+    assert fresh(gift.id).scrape_status == "pending"
+    assert scrape_gift(gift.id) == "success"
+
+
+def test_two_scrapes_of_one_gift_at_once_fetch_it_once(app, family, shop):
+    url = shop.page("/kite", (200, "text/html", PRODUCT_PAGE))
+    shop.delays["/kite"] = 0.5
+    gift_id = pending_gift(family, url, title=None).id  # the threads must not touch this session
+    results: list[str] = []
+    start = threading.Barrier(2)
+
+    def run() -> None:
+        with app.app_context():
+            start.wait()
+            try:
+                results.append(scrape_gift(gift_id))
+            except Exception as exc:  # shown in the assertion below
+                results.append(repr(exc))
+            db.session.remove()
+
+    threads = [threading.Thread(target=contextvars.Context().run, args=(run,)) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(results) == ["skipped", "success"]
+    assert shop.hits["/kite"] == 1
+
+
+def test_a_scrape_that_changes_nothing_leaves_updated_at_alone(app, family, shop):
+    url = shop.page("/kite", (200, "text/html", PRODUCT_PAGE))
+    gift = pending_gift(
+        family, url, title="Kite", description="Mine", image_url="https://img.example/k.jpg", price=5
+    )
+    seen = gift.updated_at
+    assert scrape_gift(gift.id) == "success"
+    assert fresh(gift.id).updated_at == seen
+
+
+def test_a_failed_scrape_leaves_updated_at_alone(app, family, shop):
+    gift = pending_gift(family, shop.page("/gone", (404, "text/html", "")), title="Kite")
+    seen = gift.updated_at
+    assert scrape_gift(gift.id) == "failed"
+    assert fresh(gift.id).updated_at == seen
+
+
+def test_a_scrape_that_fills_something_moves_updated_at(app, family, shop):
+    gift = pending_gift(family, shop.page("/kite", (200, "text/html", PRODUCT_PAGE)), title=None)
+    seen = gift.updated_at
+    scrape_gift(gift.id)
+    assert fresh(gift.id).updated_at > seen
+
+
+def test_a_job_whose_worker_was_killed_is_run_again_within_seconds(app, api, family, shop):
+    """RQ counts a started job abandoned 60 s after its last heartbeat and looks every 10
+    minutes; Piglist's worker lets it lapse after 15 s and looks every 10 s."""
+    created = add(api, family, shop.page("/kite", (200, "text/html", PRODUCT_PAGE)))
+    connection = jobs.rq_connection(app)
+    queue = Queue(jobs.queue_for(family.owner.id), connection=connection)
+    worker = PiglistWorker(jobs.QUEUE_NAMES, connection=connection)
+    assert worker.maintenance_interval <= 10
+    job = queue.dequeue_any([queue], None, connection=connection)[0]
+    worker.prepare_execution(job)  # the worker takes the job ...
+    job.set_status(JobStatus.STARTED)  # ... starts it, and is killed: no more heartbeats
+    registry = StartedJobRegistry(queue=queue)
+    lapse = time.time() + worker.job_monitoring_interval + PiglistWorker.HEARTBEAT_GRACE + 1
+    assert job.id in registry.get_expired_job_ids(lapse)
+    registry.cleanup(lapse)  # what the next maintenance round does
+    jobs.promote_due_retries(connection)
+    run_jobs(app)
+    assert fresh(created["id"]).scrape_status == "success"
+
+
+def test_due_retries_are_queued_even_while_rqs_scheduler_is_away(app, api, family, shop):
+    add(api, family, shop.page("/kite", (200, "text/html", PRODUCT_PAGE)))
+    connection = jobs.rq_connection(app)
+    queue = Queue(jobs.queue_for(family.owner.id), connection=connection)
+    job = queue.dequeue_any([queue], None, connection=connection)[0]
+    queue.schedule_job(job, datetime.now(UTC) - timedelta(seconds=1))
+    assert queue.count == 0
+    assert jobs.promote_due_retries(connection) == 1
+    assert queue.job_ids == [job.id]
+    assert jobs.promote_due_retries(connection) == 0
+
+
+def test_one_persons_queue_does_not_hold_up_anothers(app, family, shop):
+    """Five links of the owner's, then one of the giver's: the giver's is taken second, not sixth."""
+    assert jobs.queue_for(family.owner.id) != jobs.queue_for(family.giver.id)
+    url = shop.page("/kite", (200, "text/html", PRODUCT_PAGE))
+    mine = [jobs.enqueue(preview_scrape, f"{url}?n={n}", person_id=family.owner.id) for n in range(5)]
+    theirs = jobs.enqueue(preview_scrape, url, person_id=family.giver.id)
+    connection = jobs.rq_connection(app)
+
+    def work() -> None:
+        with app.app_context():
+            queues = [Queue(name, connection=connection) for name in jobs.QUEUE_NAMES]
+            SimpleWorker(queues, connection=connection).work(
+                burst=True, dequeue_strategy=jobs.DEQUEUE_STRATEGY
+            )
+
+    contextvars.Context().run(work)
+    order = sorted([*mine, theirs], key=lambda job_id: Job.fetch(job_id, connection=connection).started_at)
+    assert order.index(theirs) == 1

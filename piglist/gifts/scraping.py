@@ -13,32 +13,48 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from .. import events, jobs
 from ..errors import MaxItemPriceExceeded, SpendingLimitExceeded, ValidationFailed
 from ..extensions import db
 from ..formatting import format_money
-from ..models import Gift, utcnow
+from ..models import Gift, Piglist, utcnow
 from ..rules import limits
 from ..scraper.fetch import FetchError
-from ..scraping import PENDING_TOO_LONG, SCRAPE_RETRIES, UNREADABLE, scrape_url
+from ..scraping import PENDING_TOO_LONG, SCRAPE_RETRIES, UNREADABLE, exclusive, mark_once, scrape_url
 from ..validation import clean_text, parse_currency, parse_money, parse_web_url
 from .fields import MAX_DESCRIPTION, clean_description
 from .loading import lock_category, lock_list
 
 log = logging.getLogger(__name__)
 
+# What the owner fills in and edits; a scrape that changes none of them leaves updated_at alone.
+OWNER_FIELDS = ("title", "description", "image_url", "price", "currency")
 
-def enqueue_gift_scrape(gift_id: int) -> str:
-    return jobs.enqueue(scrape_gift, gift_id, retries=SCRAPE_RETRIES)
+
+# Longer than one try (the fetch stops at 10 s): a lock left by a killed worker lapses by then.
+SCRAPE_LOCK_SECONDS = 60
+
+
+def enqueue_gift_scrape(gift_id: int, owner_id: int) -> str:
+    return jobs.enqueue(scrape_gift, gift_id, retries=SCRAPE_RETRIES, person_id=owner_id)
 
 
 @jobs.job
 def scrape_gift(gift_id: int) -> str:
     """Fill a pending gift from its page. Only fields still empty are filled: whatever the owner
     typed in meanwhile wins. A transient failure is retried; a permanent one (or the last retry)
-    leaves ``failed`` with the reason, for the owner to fill in by hand."""
+    leaves ``failed`` with the reason, for the owner to fill in by hand. One scrape per gift
+    runs at a time: a duplicate job (re-queued after a crash) finding it running steps aside."""
+    with exclusive(f"scrape-gift:{gift_id}", SCRAPE_LOCK_SECONDS) as mine:
+        if not mine:
+            log.info("scrape of gift %s is already running; this one steps aside", gift_id)
+            return "skipped"
+        return _scrape_gift(gift_id)
+
+
+def _scrape_gift(gift_id: int) -> str:
     gift = db.session.get(Gift, gift_id)
     if gift is None or gift.scrape_status != "pending" or gift.deleted_at is not None or not gift.url:
         return "skipped"
@@ -59,19 +75,22 @@ def scrape_gift(gift_id: int) -> str:
 
 
 def requeue_stale_scrapes() -> int:
-    """Gifts left ``pending`` too long (a worker died mid-job) are queued again."""
+    """Gifts left ``pending`` too long (a worker died mid-job) are queued again, once per
+    window. The gift itself is not touched: moving ``updated_at`` would make the owner's open
+    edit form report a conflict over nothing."""
     cutoff = utcnow() - PENDING_TOO_LONG
-    stale = db.session.scalars(
-        select(Gift.id).where(
-            Gift.scrape_status == "pending", Gift.updated_at < cutoff, Gift.deleted_at.is_(None)
-        )
+    stale = db.session.execute(
+        select(Gift.id, Piglist.user_id)
+        .join(Piglist, Piglist.id == Gift.piglist_id)
+        .where(Gift.scrape_status == "pending", Gift.updated_at < cutoff, Gift.deleted_at.is_(None))
     ).all()
-    for gift_id in stale:
-        # Touched, so the next round waits a whole window before queueing it again.
-        db.session.execute(update(Gift).where(Gift.id == gift_id).values(updated_at=utcnow()))
-        db.session.commit()
-        enqueue_gift_scrape(gift_id)
-    return len(stale)
+    window = int(PENDING_TOO_LONG.total_seconds())
+    requeued = 0
+    for gift_id, owner_id in stale:
+        if mark_once(f"requeued-gift:{gift_id}", window):
+            enqueue_gift_scrape(gift_id, owner_id)
+            requeued += 1
+    return requeued
 
 
 def apply_scrape(gift_id: int, found: Mapping[str, Any] | None, error: str | None) -> str:
@@ -87,6 +106,7 @@ def apply_scrape(gift_id: int, found: Mapping[str, Any] | None, error: str | Non
     if gift.scrape_status != "pending" or gift.deleted_at is not None:
         return "skipped"
     category = lock_category(group, gift.category_id)
+    before = {name: getattr(gift, name) for name in OWNER_FIELDS}
     if found is None:
         gift.scrape_status, gift.scrape_error = "failed", (error or "We couldn't read that page.")[:255]
     else:
@@ -103,7 +123,9 @@ def apply_scrape(gift_id: int, found: Mapping[str, Any] | None, error: str | Non
                 ]
             else:
                 gift.price, gift.currency = price, candidate["currency"]
-    gift.updated_at = utcnow()
+    if any(getattr(gift, name) != value for name, value in before.items()):
+        # Only a change to what the owner edits moves it (an open edit form then says so).
+        gift.updated_at = utcnow()
     events.emit(group.id, "gift_updated", gift_id=gift.id, owner_id=piglist.user_id)
     db.session.commit()
     return gift.scrape_status

@@ -97,7 +97,7 @@ def add_gift(group_id: int, owner: User, data: Mapping[str, Any]) -> Gift:
     db.session.commit()
     if scrape:
         try:
-            enqueue_gift_scrape(gift.id)
+            enqueue_gift_scrape(gift.id, owner.id)
         except RedisError as exc:
             # The gift is saved; housekeeping re-queues pending gifts once Redis is back.
             log.warning("scrape of gift %s not queued: %s", gift.id, exc)

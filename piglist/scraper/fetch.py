@@ -80,15 +80,18 @@ def fetch(
     max_bytes: int = 5 * 1024 * 1024,
     max_redirects: int = 5,
     session: requests.Session | None = None,
+    budget: float | None = None,
 ) -> FetchedPage:
     """Fetches ``url``, following up to ``max_redirects`` redirects, each one checked.
 
     ``allow_hosts`` holds exact "host:port" strings exempt from the public-address check (for
     tests against a local server). ``session`` may be passed to share cookies; its adapters are
-    replaced by guarded ones for the duration of the call. Raises a ``FetchError`` subclass.
+    replaced by guarded ones for the duration of the call. ``budget`` bounds the whole call (every
+    hop, connect and read) in seconds; by default ``DEADLINE_FACTOR`` timeouts. Raises a
+    ``FetchError`` subclass.
     """
     allowed = frozenset(entry.strip().lower() for entry in allow_hosts)
-    guard = Guard(allowed, time.monotonic() + DEADLINE_FACTOR * timeout)
+    guard = Guard(allowed, time.monotonic() + (budget if budget is not None else DEADLINE_FACTOR * timeout))
     adapter = GuardedAdapter(guard)
     own_session = session is None
     session = session or requests.Session()

@@ -250,6 +250,23 @@ def test_a_slow_drip_is_cut_off_by_the_overall_deadline(server: LocalServer) -> 
     assert time.monotonic() - started < 2
 
 
+def test_the_budget_bounds_the_whole_fetch_however_steady_the_drip(server: LocalServer) -> None:
+    def drip(request: BaseHTTPRequestHandler) -> None:
+        request.send_response(200)
+        request.send_header("Content-Type", "text/html")
+        request.send_header("Content-Length", "60")
+        request.end_headers()
+        for _ in range(60):  # 1.2 s in all: within the default deadline (3 timeouts), past the budget
+            request.wfile.write(b"x")
+            request.wfile.flush()
+            time.sleep(0.02)
+
+    server.routes["/drip"] = drip
+    assert fetch(server.url("/drip"), allow_hosts=server.allow, timeout=1).text == "x" * 60
+    with pytest.raises(FetchTimeout):
+        fetch(server.url("/drip"), allow_hosts=server.allow, timeout=1, budget=0.4)
+
+
 def test_decodes_undeclared_windows_1252(server: LocalServer) -> None:
     text = "<html><body><p>Café “Deluxe” – only €12</p></body></html>"
     server.page("/legacy", text.encode("cp1252"), "text/html")
