@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from piglist import jobs
 from piglist.extensions import db
-from piglist.gifts.scraping import requeue_stale_scrapes, scrape_gift
+from piglist.gifts.scraping import apply_scrape, requeue_stale_scrapes, scrape_gift
 from piglist.jobs import PiglistWorker
 from piglist.models import Gift
 from piglist.scraping import exclusive, normalise_url, preview_scrape
@@ -439,3 +439,14 @@ def test_one_persons_queue_does_not_hold_up_anothers(app, family, shop):
     contextvars.Context().run(work)
     order = sorted([*mine, theirs], key=lambda job_id: Job.fetch(job_id, connection=connection).started_at)
     assert order.index(theirs) == 1
+
+
+@pytest.mark.parametrize("price", ["-5", "-5.00", "１２", "1e3"])
+def test_the_gift_side_refuses_a_scraped_price_the_form_would_refuse(app, family, price):
+    """Whatever the scraper hands over, a negative (or otherwise unreadable) price is not stored."""
+    gift = pending_gift(family, "https://shop.example/kite", title=None)
+    found = {"title": "Kite", "price": price, "currency": "USD"}
+    assert apply_scrape(gift.id, found, None) == "success"
+    stored = fresh(gift.id)
+    assert stored.title == "Kite"
+    assert stored.price is None and stored.currency is None
