@@ -52,6 +52,7 @@ MATRIX: list[tuple[Route, dict[str, int]]] = [
     (Route("admin.set_role", "POST", "/admin/groups/{gid}/members/{uid}/role", (("role", "admin"),)),
      ADMIN_POST),
     (Route("admin.remove_member", "POST", "/admin/groups/{gid}/members/{uid}/remove"), ADMIN_POST),
+    (Route("admin.release_purchases", "POST", "/admin/groups/{gid}/purchases/{uid}/release"), ADMIN_POST),
     (Route("admin.categories", "GET", "/admin/groups/{gid}/categories"), ADMIN_ONLY),
     (Route("admin.create_category", "POST", "/admin/groups/{gid}/categories", (("name", "Books"),)),
      ADMIN_POST),
