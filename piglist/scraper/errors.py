@@ -77,3 +77,24 @@ class NotHtml(FetchError):
 
 class TooLarge(FetchError):
     reason = "That page is too large to read."
+
+
+class NotAProductPage(FetchError):
+    """The page arrived, but it is not the product: the shop showed something in its place.
+    Trying again at once rarely helps; the owner can fill in the gift by hand."""
+
+    reason = "That page doesn't look like a product page, so nothing could be read from it."
+
+
+class CaptchaPage(NotAProductPage):
+    reason = (
+        "That page looks like a robot check (captcha), not a product page, so nothing could be read from it."
+    )
+
+
+class ConsentWall(NotAProductPage):
+    reason = "That page looks like a cookie or consent notice, not a product page, so nothing could be read from it."
+
+
+class MissingProductPage(NotAProductPage):
+    reason = "That page says the product can't be found (it may have been removed). Please check the address."

@@ -16,6 +16,18 @@ CENT = Decimal("0.01")
 # Anything above this is a parsing accident (a phone number, an EAN), not a gift price.
 MAX_AMOUNT = Decimal("100000000")
 
+# Currencies with three decimal places (ISO 4217): "423.923 KD" is 423 dinars and 923 fils.
+THREE_DECIMALS = frozenset({"BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"})
+# Currencies priced in whole units, by ISO 4217 (no minor unit) or in practice (cents long gone
+# from price tags): there "24.990" (CLP) or "2.449" (ARS) is thousands, even in structured data
+# that is meant to use a decimal point.
+WHOLE_UNITS = frozenset(
+    {
+        *("BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "VND", "VUV"),
+        *("XAF", "XOF", "XPF", "ARS", "COP", "CRC", "HUF", "IDR", "IRR", "KZT", "LAK", "MMK", "UZS"),
+    }
+)
+
 # Codes the table still lists but that no shop prices in any more.
 _WITHDRAWN = frozenset(
     {"CYP", "EEK", "FRF", "IEP", "ITL", "LUF", "MTL", "NLG", "PTE", "VAL", "ZMK", "USN", "NTD", "RMB"}
@@ -30,6 +42,7 @@ _EXTRA_SYMBOLS: dict[str, tuple[str, ...]] = {
     "₽": ("RUB",),
     "руб": ("RUB",),
     "руб.": ("RUB",),
+    "рублей": ("RUB",),
     "р.": ("RUB",),
     "р": ("RUB",),
     "Р": ("RUB",),
@@ -87,6 +100,7 @@ _USUAL: dict[str, str] = {
     "₤": "GBP",
     "ريال": "SAR",
     "درهم": "AED",
+    "руб": "RUB",
 }
 
 
@@ -147,33 +161,58 @@ def quantize(amount: Decimal | None) -> Decimal | None:
 
 
 _PLAIN_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+_THOUSANDS_DOT = re.compile(r"\d{1,3}(?:\.\d{3})+")
+_DIGIT = re.compile(r"\d")
+# A minus sign against the number or its symbol ("-5", "−5", "-€5", "US$ -5"); a dash with a
+# space after it is punctuation ("Now - £12"), not a sign.
+_MINUS = re.compile(r"[-−](?:[^\w\s]{1,3}\s?)?$")
 
 
-def parse_amount(value: object) -> Decimal | None:
-    """An amount from structured data: 12.99, "12.99", "1,299.00", "12,99", "€ 12,99"."""
+def is_negative(text: str) -> bool:
+    """Whether the first number in ``text`` carries a minus sign: no price, however it parses
+    (price-parser drops the sign, which once turned "-5" into a price of 5.00)."""
+    digit = _DIGIT.search(text)
+    return digit is not None and _MINUS.search(text[: digit.start()]) is not None
+
+
+def parse_amount(value: object, currency: str | None = None) -> Decimal | None:
+    """An amount from structured data: 12.99, "12.99", "1,299.00", "12,99", "€ 12,99"; and
+    "24.990" in a currency priced in whole units (``currency``, ISO 4217) as 24990."""
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, int | float):
         return quantize(Decimal(str(value)))
     text = str(value).strip()
+    if is_negative(text):
+        return None
+    if currency in WHOLE_UNITS and _THOUSANDS_DOT.fullmatch(text):
+        text = text.replace(".", "")
     if _PLAIN_NUMBER.fullmatch(text):
         try:
             return quantize(Decimal(text))
         except InvalidOperation:
             return None
-    return quantize(Price.fromstring(text).amount)
+    money = parse_money(text)
+    return money.amount if money else None
 
 
 def parse_money(text: str, *, country: str | None = None) -> Money | None:
-    """The first price in ``text`` ("1.299,00 €", "US$ 12.99", "12,50 zł") with its currency, if any."""
-    if not text or not any(char.isdigit() for char in text):
+    """The first price in ``text`` ("1.299,00 €", "US$ 12.99", "12,50 zł") with its currency, if any.
+
+    price-parser reads a lone "." or "," before three digits as a thousands mark ("24.990",
+    "1,234"), which is right for every currency but those with three decimals ("423.923 KD").
+    """
+    if not text or not any(char.isdigit() for char in text) or is_negative(text):
         return None
     price = Price.fromstring(text)
+    symbol = price.currency if price.currency and _standalone(price.currency, text) else None
+    currency = currency_code(symbol, country) or find_currency(text, country)
+    if currency in THREE_DECIMALS:
+        price = Price.fromstring(text, decimal_separator=".")
     amount = quantize(price.amount)
     if amount is None:
         return None
-    symbol = price.currency if price.currency and _standalone(price.currency, text) else None
-    return Money(amount, currency_code(symbol, country) or find_currency(text, country))
+    return Money(amount, currency)
 
 
 def _spaced(symbol: str) -> bool:

@@ -36,6 +36,9 @@ class Product:
     currency: str | None = None
     image_url: str | None = None
     description: str | None = None
+    # The price before a discount, where the page shows one (struck through, "was", a list
+    # price); never filled unless it is above ``price``, and only alongside it.
+    regular_price: Decimal | None = None
     options: dict[str, list[str]] = field(default_factory=dict)
     # Which source supplied each field, e.g. {"price": "json-ld"}: for evaluation and debugging.
     sources: dict[str, str] = field(default_factory=dict)
@@ -46,6 +49,8 @@ class Product:
             if getattr(self, name) is None and getattr(other, name) is not None:
                 setattr(self, name, getattr(other, name))
                 self.sources[name] = source
+                if name == "price":
+                    self.regular_price = other.regular_price
         for kind, values in other.options.items():
             if kind not in self.options and values:
                 self.options[kind] = values

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import socket
 from collections.abc import Iterator
 
 import pytest
 
 from piglist.scraper import netguard
+from piglist.scraper.evaluate import DEFAULT_CORPUS as CORPUS
 
 from .servers import LocalServer
 
@@ -38,3 +40,12 @@ def loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
         return real(address, *args, **kwargs)
 
     monkeypatch.setattr(netguard, "create_connection", checked)
+
+
+@pytest.fixture(scope="session")
+def price_strings() -> list[dict]:
+    """scrapinghub/price-parser's examples from the shared corpus (outside the repository)."""
+    path = CORPUS / "price-strings.jsonl"
+    if not path.exists():
+        pytest.skip(f"no price strings at {path}")
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]

@@ -5,20 +5,16 @@ from __future__ import annotations
 from ..page import Page
 from ..product import Product
 from ..text import clean_text, strip_site_name
-from . import html_image, html_options, html_price
+from . import html_image, html_options
 from .layout import Layout
 
 
-def extract(page: Page, known: Product) -> Product:
-    """Fills only what earlier sources left open; the layout is worked out once for all fields."""
-    layout = Layout(page, known.title)
+def extract(page: Page, layout: Layout, known: Product) -> Product:
+    """Fills only what earlier sources left open (the price is weighed in ``extract.py``, against
+    what structured data says)."""
     product = Product()
     if known.title is None:
         product.title = _title(page, layout)
-    if known.price is None:
-        money = html_price.find(layout)
-        if money:
-            product.price, product.currency = money.amount, money.currency
     if known.image_url is None:
         product.image_url = html_image.find(layout) or page.url_for(_link_image(page))
     if known.description is None:

@@ -13,6 +13,7 @@ import math
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 
 from lxml.html import HtmlElement
 
@@ -95,15 +96,90 @@ class Candidate:
     former: bool = False
 
 
+@dataclass(frozen=True)
+class Shown:
+    """What the page shows a buyer: the price to pay, the former price beside it, if any, and
+    every amount the page shows as a former price (struck through, or named "was" beside a
+    current price) in the main product's price blocks."""
+
+    current: Money | None = None
+    regular: Decimal | None = None
+    former: frozenset[Decimal] = frozenset()
+    payable: tuple[Money, ...] = ()
+
+
 def find(layout: Layout) -> Money | None:
     """The best-scoring price on the page, or None when nothing scores convincingly."""
+    return shown(layout).current
+
+
+def shows_as_former(layout: Layout, amount: Decimal) -> bool:
+    """Whether the page shows ``amount`` crossed out or named as an old, regular or list price.
+
+    A quick test that spares scoring every price on the page when structured data agree: only
+    text holding the amount's last three whole digits (in "1.299,00", "1,299" or "1299" alike)
+    is looked at.
+    """
+    key = str(int(amount))[-3:]
+    for node in layout.body.xpath(".//text()[contains(., $key)]", key=key):
+        element = node.getparent()
+        if node.is_tail:
+            element = element.getparent()
+        if element is None or not _former_context(element):
+            continue
+        text = _text(element, MAX_PRICE_TEXT)
+        money = parse_money(text, country=layout.page.country) if text else None
+        if money is not None and money.amount == amount:
+            return True
+    return False
+
+
+def _former_context(element: HtmlElement) -> bool:
+    for _, ancestor in zip(range(5), element.iterancestors(), strict=False):
+        if ancestor.tag in _STRUCK_TAGS or "line-through" in ancestor.get("style", ""):
+            return True
+        if _OLD_NAMES.search(attribute_text(ancestor)):
+            return True
+    return element.tag in _STRUCK_TAGS or bool(_OLD_NAMES.search(attribute_text(element)))
+
+
+def shown(layout: Layout) -> Shown:
     candidates = _candidates(layout)
     _penalise_former_prices(candidates)
+    _penalise_discounted_prices(candidates)
     # Shipping, instalments, unit prices and savings are never the price to pay.
-    payable = [candidate for candidate in candidates if not candidate.side and candidate.score >= MIN_SCORE]
+    payable = [
+        candidate
+        for candidate in candidates
+        if not (candidate.side or candidate.former or candidate.struck) and candidate.score >= MIN_SCORE
+    ]
     _prefer_first_in_block(payable, layout)
-    best = max(payable, key=lambda candidate: candidate.score, default=None)
-    return best.money if best else None
+    payable.sort(key=lambda candidate: candidate.score, reverse=True)
+    if not payable:
+        # A lone struck-through or "old" price with nothing beside it is still what the page asks.
+        payable = sorted(
+            (c for c in candidates if not c.side and c.score >= MIN_SCORE),
+            key=lambda c: c.score,
+            reverse=True,
+        )[:1]
+    if not payable:
+        return Shown()
+    best = payable[0]
+    blocks = _block_ancestors(c for c in payable if c.score >= best.score - CHROME_PENALTY)
+    former = [
+        c for c in candidates if (c.struck or c.former) and not c.side and not blocks.isdisjoint(c.block)
+    ]
+    beside = [
+        c.money.amount
+        for c in former
+        if c.money.amount > best.money.amount and not set(c.block).isdisjoint(best.block[1:])
+    ]
+    return Shown(
+        current=best.money,
+        regular=min(beside, default=None),
+        former=frozenset(c.money.amount for c in former) - {best.money.amount},
+        payable=tuple(c.money for c in payable),
+    )
 
 
 def _candidates(layout: Layout) -> list[Candidate]:
@@ -347,6 +423,39 @@ def _penalise_former_prices(candidates: list[Candidate]) -> None:
         if candidate.old and not current.isdisjoint(candidate.block):
             candidate.former = True
             candidate.score -= 4.0
+
+
+def _penalise_discounted_prices(candidates: list[Candidate]) -> None:
+    """Two prices in one block with a discount badge between them ("-20%"), neither of them
+    struck through: the higher is the former price when the badge's discount takes it to the
+    lower one."""
+    current = [
+        c for c in candidates if not (c.old or c.side or c.struck or c.former) and c.score >= MIN_SCORE
+    ]
+    for low in current:
+        for high in current:
+            if high.money.amount <= low.money.amount or set(low.block[1:]).isdisjoint(high.block[1:]):
+                continue
+            for discount in _badges(_shared_container(low, high)):
+                expected = high.money.amount * (100 - discount) / 100
+                if abs(expected - low.money.amount) <= max(Decimal(1), high.money.amount / 100):
+                    high.former = True
+                    high.score -= 4.0
+                    break
+
+
+_BADGE = re.compile(r"[-−]\s?(\d{1,2}(?:[.,]\d)?)\s?%")
+MAX_BADGE_TEXT = 400
+
+
+def _shared_container(first: Candidate, second: Candidate) -> HtmlElement:
+    return next(element for element in first.block[1:] if element in second.block[1:])
+
+
+def _badges(container: HtmlElement) -> list[Decimal]:
+    """The percentages off that a price block announces ("-20%", "- 15 %")."""
+    text = _text(container, MAX_BADGE_TEXT) or ""
+    return [Decimal(match.replace(",", ".")) for match in _BADGE.findall(text)]
 
 
 def _prefer_first_in_block(candidates: list[Candidate], layout: Layout) -> None:

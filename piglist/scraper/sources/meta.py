@@ -21,15 +21,24 @@ def _title(page: Page, *keys: str) -> str | None:
 
 
 def opengraph(page: Page) -> Product:
-    # A sale price tag, where present, is what the shopper pays now.
-    amount = parse_amount(
-        page.meta_value("product:sale_price:amount", "product:price:amount", "og:price:amount")
+    """A sale price tag, where present, is what the shopper pays now, and the plain price tag
+    beside it the regular price; so is an "original price" tag."""
+    currency = currency_code(
+        page.meta_value("product:sale_price:currency", "product:price:currency", "og:price:currency"),
+        page.country,
     )
-    currency = page.meta_value("product:sale_price:currency", "product:price:currency", "og:price:currency")
+    sale = parse_amount(page.meta_value("product:sale_price:amount"), currency)
+    listed = parse_amount(page.meta_value("product:price:amount", "og:price:amount"), currency)
+    original = parse_amount(
+        page.meta_value("product:original_price:amount", "og:original_price:amount"), currency
+    )
+    price = sale or listed
+    regular = next((amount for amount in (original, listed) if amount and price and amount > price), None)
     return Product(
         title=_title(page, "og:title"),
-        price=amount,
-        currency=currency_code(currency, page.country),
+        price=price,
+        currency=currency,
+        regular_price=regular,
         image_url=page.url_for(page.meta_value("og:image:secure_url", "og:image", "og:image:url")),
         description=clean_text(page.meta_value("og:description")),
     )

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import json
 import re
+from decimal import Decimal
 
 from lxml.html import HtmlElement
 
-from ..money import parse_money
+from ..money import parse_amount, parse_money
 from ..page import Page
 from ..product import Product, option_kind
 from ..text import clean_text
@@ -40,6 +41,10 @@ _AMAZON_PRICES = (
     "//*[@id='price_inside_buybox' or @id='newBuyBoxPrice' or @id='kindle-price']",
     f"//*[@id='tp_price_block_total_price_ww']//*[{has_class('a-offscreen')}]",
 )
+_AMAZON_LIST_PRICE = (
+    f"//*[@id='corePrice_feature_div' or @id='corePriceDisplay_desktop_feature_div' or @id='apex_desktop']"
+    f"//*[{has_class('a-text-price')}][@data-a-strike='true']//*[{has_class('a-offscreen')}]"
+)
 _AMAZON_TITLES = ("//*[@id='productTitle']", "//*[@id='ebooksProductTitle']")
 _AMAZON_IMAGES = (
     "//img[@id='landingImage' or @id='imgBlkFront' or @id='ebooksImgBlkFront' or @id='main-image']"
@@ -55,6 +60,8 @@ def amazon(page: Page) -> Product:
     money = parse_money(price_text, country=page.country) if price_text else None
     if money:
         product.price, product.currency = money.amount, money.currency
+        listed = _first_money(page.root.xpath(_AMAZON_LIST_PRICE), page)
+        product.regular_price = listed if listed and listed > money.amount else None
     return product
 
 
@@ -106,20 +113,24 @@ def shopify(page: Page) -> Product:
 
 
 def _shopify_product(data: dict, page: Page) -> Product:
-    price = data.get("price")
-    money = None
-    if isinstance(price, int) and not isinstance(price, bool):
-        money = parse_money(f"{price / 100:.2f}")
-    elif isinstance(price, str):
-        money = parse_money(price)
+    """``price`` is what the buyer pays; ``compare_at_price`` the price before a sale."""
+    price = _shopify_amount(data.get("price"))
+    compare_at = _shopify_amount(data.get("compare_at_price"))
     image = data.get("featured_image") or next(iter(data.get("images") or []), None)
     return Product(
         title=clean_text(data.get("title")),
-        price=money.amount if money else None,
+        price=price,
+        regular_price=compare_at if compare_at and price and compare_at > price else None,
         image_url=page.url_for(image),
         description=clean_text(data.get("description")),
         options=_shopify_options(data),
     )
+
+
+def _shopify_amount(value: object) -> Decimal | None:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return parse_amount(f"{value / 100:.2f}")
+    return parse_amount(value) if isinstance(value, str) else None
 
 
 def _shopify_options(data: dict) -> dict[str, list[str]]:
@@ -137,29 +148,47 @@ def _shopify_options(data: dict) -> dict[str, list[str]]:
     return found
 
 
-# Magento marks the final price with data attributes; WooCommerce wraps a sale price in <ins>.
-_MAGENTO_PRICE = "//*[@data-price-type='finalPrice'][@data-price-amount]"
+# Magento marks the final and the old price with data attributes; WooCommerce wraps a sale price
+# in <ins> and the regular price in <del>.
+_MAGENTO_PRICE = "//*[@data-price-type='{}'][@data-price-amount]"
 _WOO_SUMMARY = f"//*[{has_class('summary')} or {has_class('entry-summary')}]//*[{has_class('price')}]"
+_WOO_AMOUNT = f"//*[{has_class('woocommerce-Price-amount')}]"
 
 
 def magento(page: Page) -> Product:
-    for element in page.root.xpath(_MAGENTO_PRICE)[:1]:
-        money = parse_money(element.get("data-price-amount") or "")
-        if money:
-            return Product(price=money.amount)
+    for element in page.root.xpath(_MAGENTO_PRICE.format("finalPrice"))[:1]:
+        price = parse_amount(element.get("data-price-amount"))
+        if price:
+            old = [
+                parse_amount(e.get("data-price-amount"))
+                for e in page.root.xpath(_MAGENTO_PRICE.format("oldPrice"))
+            ]
+            regular = next((amount for amount in old if amount and amount > price), None)
+            return Product(price=price, regular_price=regular)
     return Product()
 
 
 def woocommerce(page: Page) -> Product:
     for block in page.root.xpath(_WOO_SUMMARY)[:1]:
-        amounts = block.xpath(f".//ins//*[{has_class('woocommerce-Price-amount')}]") or block.xpath(
-            f".//*[{has_class('woocommerce-Price-amount')}]"
-        )
+        amounts = block.xpath(f".//ins{_WOO_AMOUNT}") or block.xpath(f".{_WOO_AMOUNT}")
         for amount in amounts[:1]:
             money = parse_money(clean_text(amount.text_content()) or "", country=page.country)
             if money:
-                return Product(price=money.amount, currency=money.currency)
+                regular = _first_money(block.xpath(f".//del{_WOO_AMOUNT}"), page)
+                return Product(
+                    price=money.amount,
+                    currency=money.currency,
+                    regular_price=regular if regular and regular > money.amount else None,
+                )
     return Product()
+
+
+def _first_money(elements: list[HtmlElement], page: Page) -> Decimal | None:
+    for element in elements[:1]:
+        money = parse_money(clean_text(element.text_content()) or "", country=page.country)
+        if money:
+            return money.amount
+    return None
 
 
 def extract(page: Page) -> Product:

@@ -97,7 +97,7 @@ def _file_name(url: str | None) -> str | None:
 
 
 def _has_price(offers: object) -> bool:
-    return any(_offer_price(offer)[0] is not None for offer in _offer_list(offers))
+    return any(_offer_price(offer, None)[0] is not None for offer in _offer_list(offers))
 
 
 def first(value: object) -> object:
@@ -118,11 +118,12 @@ def text_value(value: object) -> str | None:
 
 
 def read_product(node: dict, page: Page) -> Product:
-    price, currency = offers_price(node.get("offers"), page)
+    price, currency, regular = offers_price(node.get("offers"), page)
     return Product(
         title=text_value(node.get("name")),
         price=price,
         currency=currency,
+        regular_price=regular,
         image_url=image_url(node.get("image"), page),
         description=text_value(node.get("description")),
     )
@@ -153,49 +154,72 @@ def _offer_list(offers: object) -> list[dict]:
     return found
 
 
-def offers_price(offers: object, page: Page) -> tuple[Decimal | None, str | None]:
-    """Price and currency of the first offer that has a price; the currency alone otherwise."""
+def offers_price(offers: object, page: Page) -> tuple[Decimal | None, str | None, Decimal | None]:
+    """Price, currency and regular price of the first offer that has a price; the currency alone
+    otherwise. The regular price is a StrikethroughPrice / ListPrice specification, or the
+    ``price`` of an offer that also gives a (non-standard, but common) ``salePrice``."""
     fallback_currency = None
     for offer in _offer_list(offers):
-        amount, currency = _offer_price(offer)
+        code = _currency(offer, page)
+        amount, currency = _offer_price(offer, code)
         currency = currency_code(currency, page.country) if currency else None
         if amount is not None:
-            return amount, currency or fallback_currency
+            return amount, currency or fallback_currency, _regular_price(offer, amount, code)
         fallback_currency = fallback_currency or currency
-    return None, fallback_currency
+    return None, fallback_currency, None
 
 
-def _offer_price(offer: dict) -> tuple[Decimal | None, str | None]:
+def _currency(offer: dict, page: Page) -> str | None:
+    stated = text_value(offer.get("priceCurrency"))
+    return currency_code(stated, page.country) if stated else None
+
+
+def _offer_price(offer: dict, code: str | None) -> tuple[Decimal | None, str | None]:
+    """What the offer asks today: a sale price, the price, or the lowest of a range (highPrice is
+    the dearest variant, never the price of the one on show)."""
     currency = text_value(offer.get("priceCurrency"))
-    for key in ("price", "lowPrice"):
-        value = first(offer.get(key))
-        if isinstance(value, dict):
-            value = value.get("@value")
-        amount, shown_currency = _amount_and_currency(value)
+    for key in ("salePrice", "price", "lowPrice"):
+        amount, shown_currency = _amount_and_currency(_plain(offer.get(key)), code)
         if amount is not None:
             return amount, currency or shown_currency
-    return _specification_price(offer.get("priceSpecification"), currency)
+    return _specification_price(offer.get("priceSpecification"), currency, code, current=True)
 
 
-def _specification_price(specs: object, currency: str | None) -> tuple[Decimal | None, str | None]:
+def _regular_price(offer: dict, price: Decimal, code: str | None) -> Decimal | None:
+    candidates = [_specification_price(offer.get("priceSpecification"), None, code, current=False)[0]]
+    if offer.get("salePrice") is not None:
+        candidates.append(_amount_and_currency(_plain(offer.get("price")), code)[0])
+    return next((amount for amount in candidates if amount is not None and amount > price), None)
+
+
+def _plain(value: object) -> object:
+    value = first(value)
+    return value.get("@value") if isinstance(value, dict) else value
+
+
+def _specification_price(
+    specs: object, currency: str | None, code: str | None, *, current: bool
+) -> tuple[Decimal | None, str | None]:
+    """The first priceSpecification that is (``current``) or is not a price to pay now."""
     for spec in specs if isinstance(specs, list) else [specs]:
         if not isinstance(spec, dict):
             continue
         price_type = str(spec.get("priceType") or "").lower()
-        if any(marker in price_type for marker in _NOT_CURRENT_PRICE):
+        if any(marker in price_type for marker in _NOT_CURRENT_PRICE) == current:
             continue
-        amount, shown_currency = _amount_and_currency(first(spec.get("price")))
+        amount, shown_currency = _amount_and_currency(first(spec.get("price")), code)
         if amount is not None:
             return amount, text_value(spec.get("priceCurrency")) or currency or shown_currency
     return None, currency
 
 
-def _amount_and_currency(value: object) -> tuple[Decimal | None, str | None]:
-    """Structured prices are usually bare numbers, but some shops write "€ 12,99"."""
+def _amount_and_currency(value: object, code: str | None) -> tuple[Decimal | None, str | None]:
+    """Structured prices are usually bare numbers, but some shops write "€ 12,99"; ``code`` (the
+    offer's currency) tells how to read "24.990"."""
     if isinstance(value, str) and any(not (char.isdigit() or char in ".,") for char in value.strip()):
         money = parse_money(value)
         return (money.amount, money.currency) if money else (None, None)
-    return parse_amount(value), None
+    return parse_amount(value, code), None
 
 
 def options(nodes: list[dict]) -> dict[str, list[str]]:
