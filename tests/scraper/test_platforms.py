@@ -74,13 +74,22 @@ def test_shopify_product_json_in_cents_with_options() -> None:
     assert found.options == {"size": ["S", "M"], "colour": ["White", "Blue"]}
 
 
+MAGENTO_INIT = '<script type="text/x-magento-init">{}</script>'
+
+
 def test_magento_final_price() -> None:
     body = (
         '<div class="price-box"><span data-price-type="finalPrice" data-price-amount="59.9">'
         '<span class="price">59,90 €</span></span>'
         '<span data-price-type="oldPrice" data-price-amount="79.9"></span></div>'
     )
-    assert platforms.magento(page(body, "https://shop.example/p")).price == Decimal("59.90")
+    found = platforms.magento(page(MAGENTO_INIT + body, "https://shop.example/p"))
+    assert (found.price, found.regular_price) == (Decimal("59.90"), Decimal("79.90"))
+
+
+def test_magento_markup_on_another_platform_is_not_read() -> None:
+    body = '<span data-price-type="finalPrice" data-price-amount="59.9">59,90 €</span>'
+    assert platforms.magento(page(body, "https://shop.example/p")).price is None
 
 
 def test_woocommerce_sale_price() -> None:
@@ -89,5 +98,6 @@ def test_woocommerce_sale_price() -> None:
         '<del><span class="woocommerce-Price-amount amount">£30.00</span></del>'
         '<ins><span class="woocommerce-Price-amount amount">£24.00</span></ins></p></div>'
     )
-    found = platforms.woocommerce(page(body, "https://shop.example.co.uk/p"))
-    assert (found.price, found.currency) == (Decimal("24.00"), "GBP")
+    html = f"<html><body class='product-template-default woocommerce woocommerce-page'>{body}</body></html>"
+    found = platforms.woocommerce(Page(html, "https://shop.example.co.uk/p"))
+    assert (found.price, found.currency, found.regular_price) == (Decimal("24.00"), "GBP", Decimal("30.00"))

@@ -13,8 +13,10 @@ from piglist.scraper.extract import extract
 URL = "https://www.example-shop.com/p/oak-chair"
 
 
-def page(head: str = "", body: str = "", lang: str = "en-GB") -> str:
-    return f"<html lang='{lang}'><head>{head}</head><body><main>{body}</main></body></html>"
+def page(head: str = "", body: str = "", lang: str = "en-GB", body_class: str = "") -> str:
+    return (
+        f"<html lang='{lang}'><head>{head}</head><body class='{body_class}'><main>{body}</main></body></html>"
+    )
 
 
 def json_ld(data: dict) -> str:
@@ -157,13 +159,15 @@ def test_shopify_compare_at_price_is_the_regular_price() -> None:
 
 def test_magento_old_price_and_woocommerce_del_are_regular_prices() -> None:
     magento = page(
-        body="<h1>Oak Chair</h1><span data-price-type='finalPrice' data-price-amount='19.5'>€19.50</span>"
-        "<span data-price-type='oldPrice' data-price-amount='25'>€25.00</span>"
+        '<script type="text/x-magento-init">{}</script>',
+        "<h1>Oak Chair</h1><span data-price-type='finalPrice' data-price-amount='19.5'>€19.50</span>"
+        "<span data-price-type='oldPrice' data-price-amount='25'>€25.00</span>",
     )
     woo = page(
         body="<h1>Oak Chair</h1><div class='summary entry-summary'><p class='price'>"
         "<del><span class='woocommerce-Price-amount amount'>£30.00</span></del> "
-        "<ins><span class='woocommerce-Price-amount amount'>£24.00</span></ins></p></div>"
+        "<ins><span class='woocommerce-Price-amount amount'>£24.00</span></ins></p></div>",
+        body_class="woocommerce woocommerce-page",
     )
     assert prices(magento) == (Decimal("19.50"), Decimal("25.00"))
     assert prices(woo) == (Decimal("24.00"), Decimal("30.00"))
