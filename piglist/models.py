@@ -292,6 +292,7 @@ class Gift(db.Model):
     __tablename__ = "gifts"
     __table_args__ = (
         CheckConstraint("price >= 0", name="price_not_negative"),
+        CheckConstraint("regular_price >= 0", name="regular_price_not_negative"),
         CheckConstraint("status IN ('available', 'purchased')", name="status"),
         CheckConstraint("scrape_status IN ('pending', 'success', 'failed', 'manual')", name="scrape_status"),
         # The same URL twice on one list is a duplicate, unless the first was deleted.
@@ -314,6 +315,9 @@ class Gift(db.Model):
     title: Mapped[str | None] = mapped_column(String(255))
     description: Mapped[str | None] = mapped_column(Text)
     price: Mapped[Decimal | None] = mapped_column(Money)
+    # The shop's price before a discount, as the scraper found it beside the price; shop data
+    # like the title, shown struck through on the tile.
+    regular_price: Mapped[Decimal | None] = mapped_column(Money)
     currency: Mapped[str | None] = mapped_column(String(3))
     image_url: Mapped[str | None] = mapped_column(String(2048))
     options: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)

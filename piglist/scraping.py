@@ -161,8 +161,9 @@ def cached_product(url: str) -> dict[str, Any] | None:
 
 
 def scrape_url(url: str) -> dict[str, Any]:
-    """Title, price, currency, image, description and options of the page at ``url`` — from the
-    cache when it was fetched in the last 24 hours. Raises FetchError."""
+    """Title, price, regular price, currency, image, description and options of the page at
+    ``url`` — from the cache when it was fetched in the last 24 hours. Raises FetchError (a
+    NotAProductPage for a captcha, consent wall or "not found" page)."""
     hit = cached_product(url)
     if hit is not None:
         return hit
@@ -173,6 +174,7 @@ def scrape_url(url: str) -> dict[str, Any]:
     found = {
         "title": product.title,
         "price": f"{product.price:.2f}" if product.price is not None else None,
+        "regular_price": f"{product.regular_price:.2f}" if product.regular_price is not None else None,
         "currency": product.currency,
         "image_url": product.image_url,
         "description": product.description,

@@ -21,6 +21,7 @@ OWNER_KEYS = {
     "title",
     "description",
     "price",
+    "regular_price",
     "currency",
     "image_url",
     "options",

@@ -23,7 +23,7 @@ from piglist.models import Gift
 from piglist.scraping import exclusive, normalise_url, preview_scrape
 
 from . import factories
-from .conftest import Shop, both_backends
+from .conftest import Shop, both_backends, member_client
 
 PRODUCT_PAGE = """<!doctype html><html lang="en"><head><title>Kite – Toy Shop</title>
 <meta property="og:title" content="Rainbow Kite">
@@ -450,3 +450,73 @@ def test_the_gift_side_refuses_a_scraped_price_the_form_would_refuse(app, family
     stored = fresh(gift.id)
     assert stored.title == "Kite"
     assert stored.price is None and stored.currency is None
+
+
+SALE_PAGE = """<!doctype html><html lang="en"><head><title>Kite – Toy Shop</title>
+<script type="application/ld+json">
+{"@context": "https://schema.org", "@type": "Product", "name": "Rainbow Kite",
+ "offers": {"@type": "Offer", "price": "14.99", "priceCurrency": "USD", "priceSpecification":
+ {"@type": "UnitPriceSpecification", "priceType": "https://schema.org/StrikethroughPrice", "price": "19.99"}}}
+</script></head><body><h1>Rainbow Kite</h1><p><s>$19.99</s> <b>$14.99</b></p></body></html>"""
+
+
+def test_a_discounted_shop_price_keeps_its_regular_price_for_everyone(app, api, family, shop):
+    url = shop.page("/kite", (200, "text/html", SALE_PAGE))
+    created = add(api, family, url)
+    run_jobs(app)
+    gift = fresh(created["id"])
+    assert (gift.price, gift.regular_price) == (Decimal("14.99"), Decimal("19.99"))
+    # Shop data, not purchase data: the owner sees it like everyone else.
+    for person in (family.owner, family.giver):
+        view = api(person).get(f"/gifts/{created['id']}").get_json()
+        assert (view["price"], view["regular_price"]) == ("14.99", "19.99")
+    tile = member_client(app, family.giver).get(f"/groups/{family.group.id}/gifts/{created['id']}/tile")
+    assert '<del class="gift-regular-price"' in tile.get_data(as_text=True)
+
+
+def test_a_regular_price_is_never_put_beside_a_price_the_owner_typed(app, api, family, shop):
+    url = shop.page("/kite", (200, "text/html", SALE_PAGE))
+    created = add(api, family, url, price="12")
+    run_jobs(app)
+    gift = fresh(created["id"])
+    assert (gift.price, gift.regular_price) == (Decimal("12.00"), None)
+
+
+def test_changing_the_price_drops_the_shops_regular_price(app, api, family, shop):
+    url = shop.page("/kite", (200, "text/html", SALE_PAGE))
+    created = add(api, family, url)
+    run_jobs(app)
+    response = api(family.owner).patch(f"/gifts/{created['id']}", json={"price": "13"})
+    assert response.status_code == 200
+    assert response.get_json()["regular_price"] is None
+    assert fresh(created["id"]).regular_price is None
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        ("<title>Just a moment...</title><h1>Checking your browser</h1>", "captcha"),
+        ("<title>Before you continue</title><button>Accept all cookies</button>", "cookie"),
+        ("<title>Page not found</title><h1>Sorry!</h1>", "can't be found"),
+    ],
+)
+def test_a_page_that_is_not_the_product_fails_the_gift_with_a_reason(app, api, family, shop, body, reason):
+    url = shop.page("/kite", (200, "text/html", f"<html><body>{body}</body></html>"))
+    created = add(api, family, url)
+    run_jobs(app)
+    gift = fresh(created["id"])
+    assert (gift.scrape_status, gift.title) == ("failed", None)
+    assert reason in gift.scrape_error
+    assert shop.hits["/kite"] == 1  # not retried
+
+
+def test_a_negative_shop_price_is_no_price(app, api, family, shop):
+    page = PRODUCT_PAGE.replace('"price": "19.99"', '"price": "-5"').replace(
+        '<meta property="og:title"',
+        '<meta property="product:price:amount" content="-5"><meta property="og:title"',
+    )
+    url = shop.page("/kite", (200, "text/html", page))
+    created = add(api, family, url)
+    run_jobs(app)
+    gift = fresh(created["id"])
+    assert (gift.scrape_status, gift.title, gift.price) == ("success", "Rainbow Kite", None)

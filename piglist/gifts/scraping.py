@@ -123,6 +123,7 @@ def apply_scrape(gift_id: int, found: Mapping[str, Any] | None, error: str | Non
                 ]
             else:
                 gift.price, gift.currency = price, candidate["currency"]
+        _fill_regular_price(gift, found, price, currency)
     if any(getattr(gift, name) != value for name, value in before.items()):
         # Only a change to what the owner edits moves it (an open edit form then says so).
         gift.updated_at = utcnow()
@@ -146,6 +147,24 @@ def _fill_empty_fields(gift: Gift, found: Mapping[str, Any]) -> None:
             setattr(gift, name, clean(found[name]))
         except ValidationFailed:
             log.info("scraped %s of gift %s ignored", name, gift.id)
+
+
+def _fill_regular_price(
+    gift: Gift, found: Mapping[str, Any], price: Decimal | None, currency: str | None
+) -> None:
+    """The shop's price before its discount, only when the gift has none yet and its price is the
+    shop's price (filled now, or typed the same): beside a price of the owner's own it would
+    announce a discount that isn't there."""
+    if gift.regular_price is not None or price is None or gift.price != price:
+        return
+    if currency is not None and gift.currency != currency:
+        return
+    try:
+        regular = parse_money(found.get("regular_price"), "regular_price")
+    except ValidationFailed:
+        return
+    if regular is not None and regular > price:
+        gift.regular_price = regular
 
 
 def _scraped_money(found: Mapping[str, Any]) -> tuple[Decimal | None, str | None]:

@@ -127,6 +127,9 @@ def update_gift(
     category = lock_category(group, merged["category_id"])
     _check_duplicate(piglist, merged["url"], gift.id)
     limits.check_gift(group, piglist, category, merged, gift.id)
+    if (merged["price"], merged["currency"]) != (gift.price, gift.currency):
+        # The shop's regular price was the one before its discount on the shop's price.
+        gift.regular_price = None
     for name in EDITABLE:
         setattr(gift, name, merged[name])
     gift.updated_at = utcnow()

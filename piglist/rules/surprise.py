@@ -17,7 +17,8 @@ from typing import Any
 from ..models import Gift, User
 
 # The gift fields an owner may receive about their own gifts: what they typed, what the
-# scraper found, and when they changed it. Nothing about purchases or viewers.
+# scraper found (the shop's regular price too: shop data, not purchase data), and when they
+# changed it. Nothing about purchases or viewers.
 OWNER_GIFT_FIELDS = frozenset(
     {
         "id",
@@ -28,6 +29,7 @@ OWNER_GIFT_FIELDS = frozenset(
         "title",
         "description",
         "price",
+        "regular_price",
         "currency",
         "image_url",
         "options",
@@ -73,6 +75,7 @@ def present_gift(gift: Gift, viewer: User, viewers: Mapping[int, User] | None = 
         "title": gift.title,
         "description": gift.description,
         "price": gift.price,
+        "regular_price": gift.regular_price,
         "currency": gift.currency,
         "image_url": gift.image_url,
         "options": gift.options or {},
