@@ -256,3 +256,14 @@ def test_shown_prices_are_read_by_the_page_locale(
 ) -> None:
     product = extract(page(body=f"<h1>Oak Chair</h1><div class='price'>{shown}</div>", lang=lang), URL)
     assert (product.price, product.currency) == (Decimal(expected), currency)
+
+
+def test_a_regular_price_in_microdata_loses_to_the_price_a_discount_badge_leads_to() -> None:
+    html = page(
+        body="<div itemscope itemtype='https://schema.org/Product'><h1 itemprop='name'>Oak Chair</h1>"
+        "<div itemprop='offers' itemscope itemtype='https://schema.org/Offer'>"
+        "<meta itemprop='priceCurrency' content='EUR'>"
+        "<div class='price-box'><span class='price' itemprop='price' content='100.00'>€100.00</span>"
+        "<span class='price'>€75.00</span><span class='badge'>-25%</span></div></div></div>"
+    )
+    assert prices(html) == (Decimal("75.00"), Decimal("100.00"))

@@ -125,12 +125,33 @@ def shows_as_former(layout: Layout, amount: Decimal) -> bool:
         element = node.getparent()
         if node.is_tail:
             element = element.getparent()
-        if element is None or not _former_context(element):
+        if element is None:
             continue
         text = _text(element, MAX_PRICE_TEXT)
         money = parse_money(text, country=layout.page.country) if text else None
-        if money is not None and money.amount == amount:
+        if money is None or money.amount != amount:
+            continue
+        if _former_context(element) or _discounted_beside(element, amount, layout):
             return True
+    return False
+
+
+def _discounted_beside(element: HtmlElement, amount: Decimal, layout: Layout) -> bool:
+    """Whether a discount badge near ``amount`` ("-20%") takes it to another price shown there."""
+    for _, container in zip(range(PRICE_BLOCK_LEVELS), element.iterancestors(), strict=False):
+        text = _text(container, MAX_BADGE_TEXT)
+        if text is None:
+            return False
+        for discount in _badges_in(text):
+            expected = amount * (100 - discount) / 100
+            for number in _NUMBER_RUN.findall(text):
+                money = parse_money(number, country=layout.page.country)
+                if (
+                    money
+                    and money.amount < amount
+                    and abs(money.amount - expected) <= max(Decimal(1), amount / 100)
+                ):
+                    return True
     return False
 
 
@@ -454,7 +475,10 @@ def _shared_container(first: Candidate, second: Candidate) -> HtmlElement:
 
 def _badges(container: HtmlElement) -> list[Decimal]:
     """The percentages off that a price block announces ("-20%", "- 15 %")."""
-    text = _text(container, MAX_BADGE_TEXT) or ""
+    return _badges_in(_text(container, MAX_BADGE_TEXT) or "")
+
+
+def _badges_in(text: str) -> list[Decimal]:
     return [Decimal(match.replace(",", ".")) for match in _BADGE.findall(text)]
 
 
