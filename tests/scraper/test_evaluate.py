@@ -96,3 +96,26 @@ def test_reports_misses_with_expected_and_got(tmp_path: Path, capsys: pytest.Cap
 def test_missing_corpus_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert evaluate.main(["--corpus", str(tmp_path / "nowhere")]) == 2
     assert "not found" in capsys.readouterr().err
+
+
+def test_every_miss_has_a_reason(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    corpus = write_corpus(tmp_path, price="0.149", currency_raw="£", title="Acme Oak Chair", currency="RUR")
+
+    assert evaluate.main(["--corpus", str(corpus)]) == 0
+
+    output = capsys.readouterr().out
+    assert 'reads the thousands dot in "£149" as a decimal point' in output
+    assert 'names the product without "acme" (the brand)' in output
+    assert "price     html 0/1" in output  # per source: right out of supplied
+
+
+def test_a_page_refused_as_not_a_product_is_a_miss_with_the_reason(tmp_path: Path) -> None:
+    corpus = write_corpus(tmp_path)
+    (corpus / "shop" / "chair.html").write_text(
+        "<title>Just a moment...</title><h1>Checking your browser</h1>"
+    )
+
+    reports, _, _ = evaluate.evaluate(corpus)
+
+    misses = [o for o in reports[0].outcomes if not o.ok]
+    assert misses and all(o.reason.startswith("refused as not a product page: ") for o in misses)
