@@ -9,7 +9,7 @@ PORT ?= 5000
 TEST_WORKERS ?= 2
 export FLASK_APP := wsgi
 
-.PHONY: run test lint install eval-scraper bench vendor-turbo clean
+.PHONY: run test test-e2e e2e-deps lint install eval-scraper bench vendor-turbo vendor-axe clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,9 +27,17 @@ run: install
 	$(BIN)/flask piglist demo --if-empty
 	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
-test: install
+# The browser tests (tests/e2e) share one browser and one site: --dist loadgroup keeps them on one worker.
+test: install e2e-deps
 	./scripts/test-services.sh
-	$(BIN)/pytest -n $(TEST_WORKERS)
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup
+
+test-e2e: install e2e-deps
+	./scripts/test-services.sh
+	$(BIN)/pytest tests/e2e
+
+e2e-deps:
+	./scripts/e2e-deps.sh
 
 lint: install
 	$(BIN)/ruff check .
@@ -47,5 +55,11 @@ vendor-turbo:
 	cp /tmp/package/dist/turbo.es2017-esm.js static/vendor/turbo/
 	sed -i 's/^@hotwired\/turbo [0-9.]*/@hotwired\/turbo $(TURBO_VERSION)/; s/@hotwired\/turbo@[0-9.]*/@hotwired\/turbo@$(TURBO_VERSION)/' static/vendor/turbo/VERSION
 
+AXE_VERSION ?= 4.14.1
+vendor-axe:
+	cd /tmp && npm pack --silent axe-core@$(AXE_VERSION) && tar xzf axe-core-$(AXE_VERSION).tgz
+	cp /tmp/package/axe.min.js /tmp/package/LICENSE /tmp/package/LICENSE-3RD-PARTY.txt tests/e2e/vendor/axe-core/
+	sed -i 's/^axe-core [0-9.]*/axe-core $(AXE_VERSION)/; s/axe-core@[0-9.]*/axe-core@$(AXE_VERSION)/' tests/e2e/vendor/axe-core/VERSION
+
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache build

@@ -455,6 +455,20 @@ class ProcfileSite:
         self.processes[name] = process
         return process
 
+    def cli(self, *args: str) -> str:
+        """Run ``flask --app wsgi ARGS`` with the site's environment; its output, or a failure quoting it."""
+        result = subprocess.run(
+            ["flask", "--app", "wsgi", *args],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"flask {' '.join(args)} failed ({result.returncode}):\n{result.stderr}")
+        return result.stdout
+
     def tail(self, name: str, lines: int = 40) -> str:
         path = self.log(name)
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) if path.exists() else ""

@@ -1,0 +1,216 @@
+"""Browser fixtures: Debian's Chromium driven by Playwright against the site run the Procfile's way.
+
+Every person is a browser context of their own (cookies, tabs) on the enforced CSP; a console error,
+an uncaught exception or a CSP violation in any of their pages fails the test that made them.
+``audit`` opens a page again in a context that may inject axe-core (bypass_csp, for that alone) at
+the phone and the desktop width: 0 axe violations, nothing wider than the screen, a visible focus
+ring on every control reached with Tab, and a screenshot in SCREENSHOTS (printed at the end).
+
+Chromium comes from Debian (``scripts/e2e-deps.sh`` installs it): Playwright can't download its own
+browsers here. axe-core is vendored (tests/e2e/vendor/axe-core, ``make vendor-axe``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+
+from ..conftest import ROOT
+
+CHROMIUM = Path("/usr/bin/chromium")
+AXE = (Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js").read_text()
+SCREENSHOTS = ROOT / "build" / "screenshots"
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+WIDTHS = {"desktop": DESKTOP, "phone": PHONE}
+PASSWORD = "Correct-Horse-9"
+
+# Added before any page script runs (Playwright's init scripts are not subject to the CSP), so a
+# violation the page would only report is a console error the test sees.
+REPORT_CSP = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  console.error(`CSP violation: ${event.violatedDirective} blocked ${event.blockedURI || "inline"}`);
+});
+"""
+
+# The focus ring of the element focused now: is there one, is it thick enough, and does it stand out
+# (3:1, WCAG 1.4.11) from the background behind it?
+FOCUS_RING = """
+() => {
+  const el = document.activeElement;
+  if (!el || el === document.body || el.dataset.focusSeen) return null;
+  el.dataset.focusSeen = "1";
+  const style = getComputedStyle(el);
+  const rgb = (text) => (text.match(/[\\d.]+/g) || []).slice(0, 4).map(Number);
+  const lum = ([r, g, b]) => {
+    const c = [r, g, b].map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
+    return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2];
+  };
+  let node = el.parentElement, behind = [255, 255, 255];
+  while (node) {
+    const bg = rgb(getComputedStyle(node).backgroundColor);
+    if (bg.length === 3 || (bg.length === 4 && bg[3] > 0.5)) { behind = bg; break; }
+    node = node.parentElement;
+  }
+  const ring = rgb(style.outlineColor);
+  const [a, b] = [lum(ring), lum(behind)].sort((x, y) => y - x);
+  return {
+    what: `${el.tagName.toLowerCase()}${el.id ? "#" + el.id : ""} "${(el.innerText || el.value || el.name || "").trim().slice(0, 30)}"`,
+    style: style.outlineStyle,
+    width: parseFloat(style.outlineWidth),
+    contrast: (a + 0.05) / (b + 0.05),
+  };
+}
+"""
+
+
+def pytest_collection_modifyitems(items):
+    # One browser and one site per test process: the browser tests run together on one xdist worker.
+    for item in items:
+        if "tests/e2e/" in str(item.path).replace("\\", "/"):
+            item.add_marker(pytest.mark.xdist_group("e2e"))
+
+
+def pytest_terminal_summary(terminalreporter):
+    if SCREENSHOTS.is_dir() and any(SCREENSHOTS.iterdir()):
+        terminalreporter.write_line(f"Browser screenshots: {SCREENSHOTS}")
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: run scripts/e2e-deps.sh (make test does).", pytrace=False)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM))
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="session")
+def site(procfile_site):
+    return procfile_site
+
+
+class Person:
+    """Someone at their own browser: a context with its own cookies, and the problems its pages had."""
+
+    def __init__(self, browser: Browser, base_url: str, viewport: dict, javascript: bool = True) -> None:
+        self.context: BrowserContext = browser.new_context(
+            base_url=base_url, viewport=viewport, java_script_enabled=javascript
+        )
+        self.context.add_init_script(REPORT_CSP)
+        self.problems: list[str] = []
+        self.context.on("page", self.watch)
+        self.page: Page = self.context.new_page()
+        self.name = ""
+
+    def watch(self, page: Page) -> None:
+        page.on("console", lambda m: m.type == "error" and self.problems.append(f"{page.url}: {m.text}"))
+        page.on("pageerror", lambda error: self.problems.append(f"{page.url}: {error}"))
+
+    def register(self, name: str, email: str) -> Person:
+        self.name = name
+        page = self.page
+        if not page.url.endswith("/register") and "/register?" not in page.url:
+            page.goto("/register")
+        page.get_by_label("Your name").fill(name)
+        page.get_by_label("Email").fill(email)
+        page.get_by_label("Password", exact=True).fill(PASSWORD)
+        confirm = page.get_by_label("Repeat password")
+        if confirm.count():
+            confirm.fill(PASSWORD)
+        page.get_by_role("button", name=re.compile("sign up|create", re.I)).click()
+        expect(page.get_by_role("button", name="Log out")).to_be_visible()
+        return self
+
+    def login(self, email: str, password: str = PASSWORD) -> Person:
+        self.page.goto("/login")
+        self.page.get_by_label("Email").fill(email)
+        self.page.get_by_label("Password").fill(password)
+        self.page.get_by_role("button", name="Log in").click()
+        expect(self.page.get_by_role("button", name="Log out")).to_be_visible()
+        return self
+
+    def close(self) -> None:
+        self.context.close()
+
+
+@pytest.fixture
+def people(browser, site) -> Iterator:
+    """``people()`` opens a new person's browser; any console error or CSP violation fails the test."""
+    made: list[Person] = []
+
+    def person(viewport: dict = DESKTOP, javascript: bool = True) -> Person:
+        made.append(Person(browser, site.url, viewport, javascript))
+        return made[-1]
+
+    yield person
+    problems = [problem for p in made for problem in p.problems]
+    for p in made:
+        p.close()
+    assert not problems, "the browser reported:\n" + "\n".join(problems)
+
+
+def format_violations(violations: list[dict]) -> str:
+    lines = []
+    for violation in violations:
+        lines.append(f"{violation['id']} ({violation['impact']}): {violation['help']}")
+        lines.extend(
+            f"    {' '.join(node['target'])}: {node['failureSummary']}" for node in violation["nodes"][:5]
+        )
+    return "\n".join(lines)
+
+
+@pytest.fixture
+def audit(browser, site) -> Iterator:
+    """``audit(name, path, person=None)``: the page as ``person`` sees it (logged out without one),
+    at both widths: axe finds nothing, nothing is wider than the screen, every control shows focus."""
+    failures: list[str] = []
+
+    def check(name: str, path: str, person: Person | None = None, tab_stops: int = 40) -> None:
+        state = person.context.storage_state() if person else None
+        for width_name, viewport in WIDTHS.items():
+            context = browser.new_context(
+                base_url=site.url, viewport=viewport, storage_state=state, bypass_csp=True
+            )
+            try:
+                page = context.new_page()
+                response = page.goto(path)
+                assert response is not None
+                page.wait_for_load_state("load")
+                where = f"{name} at {width_name} ({path})"
+                page.screenshot(path=str(SCREENSHOTS / f"{name}-{width_name}.png"), full_page=True)
+                page.add_script_tag(content=AXE)
+                violations = page.evaluate("async () => (await axe.run(document)).violations")
+                if violations:
+                    failures.append(f"{where}: axe\n{format_violations(violations)}")
+                overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+                if overflow > 0:
+                    failures.append(f"{where}: {overflow}px wider than the screen")
+                if width_name == "desktop":
+                    failures.extend(f"{where}: {problem}" for problem in focus_problems(page, tab_stops))
+            finally:
+                context.close()
+
+    yield check
+    assert not failures, "\n\n".join(failures)
+
+
+def focus_problems(page: Page, tab_stops: int) -> list[str]:
+    problems = []
+    for _ in range(tab_stops):
+        page.keyboard.press("Tab")
+        ring = page.evaluate(FOCUS_RING)
+        if ring is None:  # back at the start
+            break
+        if ring["style"] == "none" or ring["width"] < 2 or ring["contrast"] < 3:
+            problems.append(
+                f"focus on {ring['what']} is hard to see "
+                f"({ring['style']} {ring['width']}px, {ring['contrast']:.1f}:1)"
+            )
+    return problems
