@@ -150,8 +150,16 @@ def test_an_unknown_invite_code_is_a_friendly_404(client, auth, family, user, me
     path = "/join/not-a-real-code"
     response = client.get(path) if method == "GET" else post(client, path)
     assert response.status_code == 404
-    assert "doesn't match any group. Ask for a fresh link." in text(response)
+    assert "This invite link no longer works" in text(response)
+    assert "Ask whoever sent it for a fresh link." in text(response)
     assert not is_member(family.group, user)
+
+
+def test_a_dead_invite_link_says_so_to_a_logged_out_visitor_too(client, family):
+    response = client.get("/join/not-a-real-code")
+    assert response.status_code == 404
+    assert "This invite link no longer works" in text(response)
+    assert "Create an account" not in text(response)
 
 
 def test_joining_needs_the_csrf_token(client, auth, family, user):
@@ -161,16 +169,38 @@ def test_joining_needs_the_csrf_token(client, auth, family, user):
     assert not is_member(family.group, user)
 
 
-def test_the_invite_link_sends_a_logged_out_person_to_log_in_and_back(client, family, user):
+def test_a_logged_out_invitee_sees_the_group_and_who_invited_them_and_signs_up_first(client, family):
     path = f"/join/{family.group.invite_code}"
-    response = client.get(path)
-    login = urlsplit(response.headers["Location"])
-    assert (login.path, parse_qs(login.query)["next"]) == ("/login", [path])
-    login_page = text(client.get(response.headers["Location"]))
-    assert "you'll join the group right after" in login_page
-    assert f'name="next" value="{path}"' in login_page
+    page = text(client.get(f"{path}?from={family.admin.id}"))
+    assert "Mum invited you" in page and "Join Smith Family on Piglist" in page
+    assert page.index("Create an account") < page.index("Log in</a> and you")
+    register = f"/register?next={path.replace('/', '%2F')}"
+    assert f'href="{register}"' in page
+    signed_up = client.post(
+        register,
+        data={
+            "display_name": "Gran",
+            "email": "gran@example.org",
+            "password": PASSWORD,
+            "csrf_token": csrf_token(client),
+        },
+    )
+    assert signed_up.headers["Location"] == path
+    assert "Join Smith Family?" in text(client.get(path))
+    joined = post(client, path)
+    assert joined.headers["Location"] == f"/groups/{family.group.id}"
+
+
+@pytest.mark.parametrize("sender", ["999", "-1", "abc", "99999999999999999999999", ""])
+def test_an_invite_from_someone_not_in_the_group_names_nobody(client, family, user, sender):
+    page = text(client.get(f"/join/{family.group.invite_code}?from={sender or user.id}"))
+    assert "You're invited" in page and "invited you" not in page
+
+
+def test_a_logged_out_visitor_who_logs_in_comes_back_to_join(client, family, user):
+    path = f"/join/{family.group.invite_code}"
     logged_in = client.post(
-        response.headers["Location"],
+        f"/login?next={path}",
         data={"email": user.email, "password": PASSWORD, "csrf_token": csrf_token(client)},
     )
     assert logged_in.headers["Location"] == path
@@ -235,7 +265,7 @@ def test_the_overview_shows_members_categories_lock_and_links(client, auth, fami
     assert "Open for changes" in page
     assert f'href="/groups/{gid}/piglists"' in page
     assert f'href="/groups/{gid}/my-piglist"' in page
-    assert f'value="http://localhost/join/{family.group.invite_code}"' in page
+    assert f'value="http://localhost/join/{family.group.invite_code}?from={family.giver.id}"' in page
     assert 'data-copy="invite-url"' in page
     assert f"/admin/groups/{gid}/" not in page  # no admin links for a member
 

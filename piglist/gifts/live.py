@@ -139,5 +139,6 @@ def sweep_presence() -> int:
         gift = db.session.get(Gift, gift_id)
         if gift is not None:
             _announce(gift.piglist.group_id, gift.id, gift.piglist.user_id)
-    current_app.logger.info("presence swept", extra={"gifts": len(changed)})
+    if changed:  # every 10 s: a line only when someone was actually forgotten
+        current_app.logger.info("presence swept", extra={"gifts": len(changed)})
     return len(changed)

@@ -35,17 +35,24 @@ def overview(group_id: int):
 
 @bp.route("/join/<code>", methods=["GET", "POST"])
 def join(code: str):
-    """The invite link. Opening it asks first: joining changes something, so it takes a POST."""
+    """The invite link. A dead link says so to anyone; a logged-out visitor sees whose family it is
+    and who invited them, and signs up (or logs in) first; joining changes something, so it takes
+    a POST after a one-button question."""
+    try:
+        group = service.group_by_invite(code)
+    except NotFound:
+        return render_template("groups/invite_dead.html"), 404
+    count = len(service.group_members(group))
     if not current_user.is_authenticated:
-        flash("Log in, or create an account, and you'll join the group right after.", "info")
-        return redirect(url_for("auth.login", next=url_for("groups.join", code=code)))
+        inviter = service.inviter(group, request.args.get("from"))
+        return render_template(
+            "groups/invite.html", group=group, code=code, inviter=inviter, member_count=count
+        )
     if request.method == "POST":
         return joined(*service.join_group(current_user, code))
-    group = service.group_by_invite(code)
     try:
         service.membership(group.id, current_user)
     except NotFound:
-        count = len(service.group_members(group))
         return render_template("groups/join.html", group=group, code=code, member_count=count)
     return joined(group, False)
 

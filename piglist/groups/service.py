@@ -172,6 +172,18 @@ def group_by_invite(code: object) -> Group:
     return group
 
 
+def inviter(group: Group, user_id: object) -> User | None:
+    """Who shared an invite link (its ``from``), when they are in the group; else nobody."""
+    try:
+        number = parse_int(user_id, "from", minimum=1)
+    except ValidationFailed:
+        return None
+    if number is None or number > 2**31 - 1:  # beyond any id: the database would refuse the query
+        return None
+    member = db.session.get(GroupMember, (group.id, number))
+    return member.user if member is not None else None
+
+
 def join_group(user: User, code: object) -> tuple[Group, bool]:
     """Join by invite code; joining twice is harmless. Returns the group and whether it was new."""
     group = group_by_invite(code)

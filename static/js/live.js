@@ -8,7 +8,7 @@
 //
 // applyChange() is the one place that turns a change into a refresh, so a WebSocket can feed
 // it the same events later. Without JavaScript none of this runs and the pages still work.
-import { visit } from "../vendor/turbo/turbo.es2017-esm.js";
+import { morphTurboFrameElements, visit } from "../vendor/turbo/turbo.es2017-esm.js";
 import { csrfToken } from "./csrf.js";
 
 const WAIT_SECONDS = 25; // the feed's longest wait, so presence is refreshed at least this often
@@ -42,11 +42,34 @@ function refresh(frameId) {
       const frame = document.getElementById(frameId);
       const url = frame?.dataset.refreshUrl;
       if (!url) return;
-      if (frame.getAttribute("src") === url) frame.reload();
-      else frame.src = url;
+      if (frame.hasAttribute("busy")) {
+        // A form in it is being submitted: its answer comes first, then this refresh.
+        frame.addEventListener("turbo:frame-load", () => refresh(frameId), { once: true });
+        return;
+      }
+      morphFrom(frame, url);
     }, REFRESH_DELAY_MS);
   }
   return true;
+}
+
+// The frame is changed in place (morphed), not replaced: a button someone is pressing right now
+// stays the same element, so their click still counts, and a live region keeps its identity, so
+// screen readers hear what changed. An answer without the frame (the gift is gone, the person is
+// out of the group) is shown as the whole page, like turbo:frame-missing in app.js.
+async function morphFrom(frame, url) {
+  try {
+    const response = await fetch(url, {
+      headers: { Accept: "text/html", "Turbo-Frame": frame.id },
+      credentials: "same-origin",
+    });
+    const page = new DOMParser().parseFromString(await response.text(), "text/html");
+    const fresh = page.getElementById(frame.id);
+    if (response.ok && fresh) morphTurboFrameElements(frame, fresh);
+    else visit(window.location.href, { action: "replace" });
+  } catch {
+    // Offline for a moment: the next change, or the next page, brings the frame up to date.
+  }
 }
 
 function refreshPendingScrapes() {
