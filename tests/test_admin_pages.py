@@ -63,7 +63,7 @@ def test_settings_page_shows_the_group_its_admin_nav_and_the_invite_link(client,
     assert '<a href="/admin/groups/1/" aria-current="page">Settings</a>' in page
     assert '<a href="/admin/groups/1/members">Members</a>' in page
     assert '<a href="/admin/groups/1/categories">Categories</a>' in page
-    assert f'value="http://localhost/join/{admin.group.invite_code}"' in page
+    assert f'value="http://localhost/join/{admin.group.invite_code}?from=' in page
 
 
 @both_backends
