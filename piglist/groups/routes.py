@@ -44,6 +44,8 @@ def join(code: str):
         return render_template("groups/invite_dead.html"), 404
     count = len(service.group_members(group))
     if not current_user.is_authenticated:
+        if request.method == "POST":
+            return redirect(url_for("groups.join", code=code))
         inviter = service.inviter(group, request.args.get("from"))
         return render_template(
             "groups/invite.html", group=group, code=code, inviter=inviter, member_count=count

@@ -36,6 +36,7 @@ def test_a_family_starts_a_group_and_the_invited_person_joins_from_the_link(peop
     expect(tom.page.get_by_role("heading", name=re.compile("Journey Family"))).to_be_visible()
     audit("invite-landing", link.removeprefix(mum.page.url.split("/groups")[0]))
     tom.page.get_by_role("link", name=re.compile("Create an account", re.I)).first.click()
+    tom.page.wait_for_url(re.compile(r"/register\?next="))
     tom.register("Tom", "tom.journey@example.org")
     # After signing up: the join confirmation, never a 404.
     tom.page.get_by_role("button", name="Join Journey Family").click()
