@@ -39,7 +39,7 @@ def test_a_gift_added_by_link_is_filled_in_by_the_worker_process(procfile_site, 
     assert added.json()["scrape_status"] == "pending"
 
     # Only the worker process runs jobs; a deadline, not a timing claim.
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120  # generous: the machine may be busy
     while True:
         gift = requests.get(f"{api}/gifts/{added.json()['id']}", headers=headers, timeout=10).json()
         if gift["scrape_status"] != "pending" or time.monotonic() > deadline:
@@ -83,7 +83,7 @@ def test_a_slow_shop_does_not_hold_up_another_persons_scrape(procfile_site, site
     slow = requests.post(
         f"{api}/groups/{group_id}/gifts", json={"url": slow_link}, headers=slow_headers, timeout=10
     )
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120  # generous: the machine may be busy
     while site_shop.hits["/slow-kite"] == 0 and time.monotonic() < deadline:
         time.sleep(0.05)  # a worker process is now busy with the slow shop
     fast = requests.post(
