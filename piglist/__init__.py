@@ -56,15 +56,14 @@ def create_app(config: type[Config] | None = None, **overrides: Any) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from . import events, jobs, presence, redis_store, scraping
+    from . import jobs, live, redis_store, scraping
     from .extensions import csrf, db, limiter, login_manager, migrate, sock
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     redis_store.init_app(app)
-    events.init_app(app)
-    presence.init_app(app)
+    live.init_app(app)
     jobs.init_app(app)
     scraping.init_app(app)
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://")
@@ -81,13 +80,15 @@ def register_blueprints(app: Flask) -> None:
     from .admin import bp as admin_bp
     from .api import bp as api_bp
     from .auth import bp as auth_bp
-    from .gifts import bp as gifts_bp
+    from .gifts.routes import bp as gifts_bp
     from .groups import bp as groups_bp
+    from .live.routes import bp as live_bp
     from .main import bp as main_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(groups_bp)
     app.register_blueprint(gifts_bp)
+    app.register_blueprint(live_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(api_bp, url_prefix="/api/v1")

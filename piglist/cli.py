@@ -48,5 +48,19 @@ def demo(if_empty: bool) -> None:
         click.echo(f"  {email}  {password}")
 
 
+@piglist_cli.command("sweep-presence")
+def sweep_presence() -> None:
+    """Forget viewers silent for longer than the presence TTL, and tell the others they left."""
+    from redis.exceptions import RedisError
+
+    from .live.viewing import sweep_presence as sweep
+
+    try:
+        removed = sweep()
+    except RedisError as exc:
+        fail(f"Redis is unreachable: {exc}")
+    click.echo(f"Removed {removed} stale presence entr{'y' if removed == 1 else 'ies'}.")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(piglist_cli)

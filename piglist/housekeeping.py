@@ -2,8 +2,9 @@
 re-queue scrapes that were left pending (a worker died, Redis was down when the gift was added),
 and queue retries whose delay is over even while RQ's scheduler is down.
 
-They run every few seconds in the worker process when Redis is used (``python worker.py``), or
-in a thread of the single web process otherwise.
+They run in the worker process when Redis is used (``python worker.py``), or in a thread of the
+single web process otherwise: the presence sweep every second (so a silent viewer's departure
+reaches the others about a second after their entry expires), the re-queueing every 10 s.
 """
 
 from __future__ import annotations
@@ -18,31 +19,37 @@ from . import jobs
 
 log = logging.getLogger(__name__)
 
-INTERVAL_SECONDS = 10
+SWEEP_SECONDS = 1
+REQUEUE_SECONDS = 10
 
 
-def run_once() -> None:
-    from .gifts.live import sweep_presence
+def run_once(requeue: bool = True) -> None:
     from .gifts.scraping import requeue_stale_scrapes
+    from .live.viewing import sweep_presence
 
     sweep_presence()
-    requeued = requeue_stale_scrapes()
-    if requeued:
-        log.info("re-queued %s stale scrapes", requeued)
-    if current_app.config["REDIS_URL"]:
-        promoted = jobs.promote_due_retries(jobs.rq_connection())
-        if promoted:
-            log.info("queued %s due retries", promoted)
+    if requeue:
+        requeued = requeue_stale_scrapes()
+        if requeued:
+            log.info("re-queued %s stale scrapes", requeued)
+        if current_app.config["REDIS_URL"]:
+            promoted = jobs.promote_due_retries(jobs.rq_connection())
+            if promoted:
+                log.info("queued %s due retries", promoted)
 
 
 def _loop(app: Flask, stop: threading.Event) -> None:
-    while not stop.wait(INTERVAL_SECONDS):
+    last_requeue = time.monotonic()
+    while not stop.wait(SWEEP_SECONDS):
+        requeue = time.monotonic() - last_requeue >= REQUEUE_SECONDS
+        if requeue:
+            last_requeue = time.monotonic()
         try:
             with app.app_context():
-                run_once()
+                run_once(requeue)
         except Exception:  # a failed round must not end the chores for good
             log.exception("housekeeping round failed")
-            time.sleep(INTERVAL_SECONDS)
+            time.sleep(REQUEUE_SECONDS)
 
 
 def start(app: Flask) -> threading.Event:

@@ -28,6 +28,8 @@ from rq.job import Job, JobStatus
 from rq.registry import ScheduledJobRegistry
 from rq.worker import DequeueStrategy
 
+from .redis_store import get_breaker, guarded_client
+
 log = logging.getLogger(__name__)
 
 QUEUE = "piglist"
@@ -80,8 +82,10 @@ def serve_jobs_with(app: Flask) -> None:
 
 
 def rq_connection(app: Flask | None = None) -> Redis:
-    # RQ stores pickled bytes, so its connection must not decode responses.
-    return Redis.from_url((app or current_app).config["REDIS_URL"])
+    """Fails fast, through the process's Redis breaker (piglist.redis_store). RQ stores pickled
+    bytes, so this connection must not decode responses."""
+    app = app or current_app
+    return guarded_client(app.config["REDIS_URL"], get_breaker(app), decode_responses=False)
 
 
 class ThreadRunner:

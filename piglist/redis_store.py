@@ -1,43 +1,119 @@
 """The app's Redis connections, or None in single-process mode (``REDIS_URL`` unset).
 
-Two clients share one URL: a quick one whose calls fail fast when Redis is down, so a
-page never hangs on it, and a patient one for calls that block on purpose (long polls).
+Every client made here fails fast: short socket timeouts, no retries, and a breaker shared by
+the process that remembers for a few seconds that Redis did not answer. While it is open,
+every call fails at once without touching the network, so with Redis stopped or hung a page
+costs what it costs without Redis (presence shows nobody, live updates pause) instead of a
+timeout per call. The first call after the pause tries again; everything resumes by itself.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+import time
 
 from flask import Flask, current_app
 from redis import Redis
-from redis.exceptions import RedisError
+from redis.backoff import NoBackoff
+from redis.client import Pipeline
+from redis.exceptions import ConnectionError, RedisError, TimeoutError
+from redis.retry import Retry
 
 log = logging.getLogger(__name__)
 
-QUICK_TIMEOUT = 1.0
-# Long polls block for at most 25 s; the socket must outlast the longest block.
-BLOCKING_TIMEOUT = 40.0
+QUICK_TIMEOUT = 0.5  # seconds; Redis answers in well under a millisecond when it is well
+BREAKER_SECONDS = 5.0
+
+
+class RedisUnavailable(ConnectionError):
+    """Raised without a network call while the breaker remembers that Redis is unreachable."""
+
+
+class Breaker:
+    """Shared by every client of a process: one failure opens it for ``seconds``."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.open_until = 0.0
+        self.lock = threading.Lock()
+
+    def check(self) -> None:
+        if time.monotonic() < self.open_until:
+            raise RedisUnavailable("Redis was unreachable a moment ago; not retrying yet")
+
+    def trip(self, reason: BaseException) -> None:
+        with self.lock:
+            if time.monotonic() >= self.open_until:
+                log.warning("redis unreachable, pausing Redis calls for %.0f s: %s", self.seconds, reason)
+            self.open_until = time.monotonic() + self.seconds
+
+    @property
+    def is_open(self) -> bool:
+        return time.monotonic() < self.open_until
+
+
+class GuardedPipeline(Pipeline):
+    breaker: Breaker
+
+    def execute(self, raise_on_error: bool = True):
+        self.breaker.check()
+        try:
+            return super().execute(raise_on_error)
+        except (ConnectionError, TimeoutError) as exc:
+            self.breaker.trip(exc)
+            raise
+
+
+class GuardedRedis(Redis):
+    """A client whose every command (and pipeline) goes through the breaker."""
+
+    breaker: Breaker
+
+    def execute_command(self, *args, **options):
+        self.breaker.check()
+        try:
+            return super().execute_command(*args, **options)
+        except (ConnectionError, TimeoutError) as exc:
+            self.breaker.trip(exc)
+            raise
+
+    def pipeline(self, transaction: bool = True, shard_hint=None) -> Pipeline:
+        pipe = GuardedPipeline(self.connection_pool, self.response_callbacks, transaction, shard_hint)
+        pipe.breaker = self.breaker
+        return pipe
+
+
+def guarded_client(url: str, breaker: Breaker, *, decode_responses: bool = True) -> GuardedRedis:
+    client = GuardedRedis.from_url(
+        url,
+        socket_connect_timeout=QUICK_TIMEOUT,
+        socket_timeout=QUICK_TIMEOUT,
+        retry=Retry(NoBackoff(), 0),
+        decode_responses=decode_responses,
+    )
+    client.breaker = breaker
+    return client
 
 
 def init_app(app: Flask) -> None:
     url = app.config["REDIS_URL"]
-    clients: dict[str, Redis | None] = {"quick": None, "blocking": None}
+    breaker = Breaker(app.config.get("REDIS_BREAKER_SECONDS", BREAKER_SECONDS))
+    app.extensions["piglist_redis_breaker"] = breaker
+    app.extensions["piglist_redis"] = guarded_client(url, breaker) if url else None
     if url:
-        clients["quick"] = Redis.from_url(
-            url, socket_connect_timeout=QUICK_TIMEOUT, socket_timeout=QUICK_TIMEOUT, decode_responses=True
-        )
-        clients["blocking"] = Redis.from_url(
-            url, socket_connect_timeout=QUICK_TIMEOUT, socket_timeout=BLOCKING_TIMEOUT, decode_responses=True
-        )
         app.config.setdefault(
             "RATELIMIT_STORAGE_OPTIONS",
             {"socket_connect_timeout": QUICK_TIMEOUT, "socket_timeout": QUICK_TIMEOUT},
         )
-    app.extensions["piglist_redis"] = clients
 
 
-def get_redis(*, blocking: bool = False) -> Redis | None:
-    return current_app.extensions["piglist_redis"]["blocking" if blocking else "quick"]
+def get_redis() -> GuardedRedis | None:
+    return current_app.extensions["piglist_redis"]
+
+
+def get_breaker(app: Flask | None = None) -> Breaker:
+    return (app or current_app).extensions["piglist_redis_breaker"]
 
 
 def redis_status() -> str:

@@ -1,9 +1,12 @@
 """The change feed (long poll), filtered by the surprise rule for each reader."""
 
+import base64
 import threading
 import time
 
 import pytest
+
+from piglist.live import cursors, feed
 
 from . import factories
 from .conftest import both_backends
@@ -61,12 +64,13 @@ def test_owner_never_gets_purchase_events_and_their_cursor_does_not_move(api, fa
     gift = factories.make_gift(family.owner, family.group)
     owner = api(family.owner)
     before = changes(owner, family.group.id)
+    other_cursor = changes(api(family.other), family.group.id)["cursor"]
     api(family.giver).post(f"/gifts/{gift.id}/purchase")
     api(family.giver).delete(f"/gifts/{gift.id}/purchase")
     api(family.giver).post(f"/gifts/{gift.id}/purchase")
     assert changes(owner, family.group.id) == before
     assert changes(owner, family.group.id, since=before["cursor"], wait=1) == before
-    giver_view = changes(api(family.other), family.group.id, since="0-0")
+    giver_view = changes(api(family.other), family.group.id, since=other_cursor)
     assert [e["type"] for e in giver_view["events"]] == [
         "gift_purchased",
         "gift_unpurchased",
@@ -90,15 +94,81 @@ def test_changes_are_published_only_when_the_transaction_commits(api, family):
     [
         ({"since": "yesterday"}, "since"),
         ({"since": "99999999999999999999-0"}, "since"),
+        ({"since": "0-0"}, "since"),  # a raw stream id is not a cursor
+        ({"since": "A" * 86}, "since"),
         ({"since": "0-0", "wait": "long"}, "wait"),
         ({"since": "0-0", "wait": "²"}, "wait"),
-        ({"viewing": "x"}, "viewing"),
     ],
 )
 def test_bad_cursor_or_wait_is_validation_failed(api, family, query, field):
     response = api(family.giver).get(f"/groups/{family.group.id}/changes", query_string=query)
     assert response.status_code == 422
     assert response.get_json()["error"]["field"] == field
+
+
+def test_a_tampered_cursor_or_one_of_another_group_is_refused(api, family):
+    giver = api(family.giver)
+    cursor = changes(giver, family.group.id)["cursor"]
+    flipped = cursor[:5] + ("A" if cursor[5] != "A" else "B") + cursor[6:]
+    elsewhere = factories.make_group(family.giver, family.other, name="Work")
+    for group_id, since in [(family.group.id, flipped), (elsewhere.id, cursor)]:
+        response = giver.get(f"/groups/{group_id}/changes", query_string={"since": since})
+        assert response.status_code == 422
+        assert response.get_json()["error"]["field"] == "since"
+
+
+def test_cursors_are_opaque_and_all_of_one_length(app, api, family):
+    empty = changes(api(family.giver), family.group.id)["cursor"]
+    api(family.owner).post(f"/groups/{family.group.id}/gifts", json={"title": "Kite"})
+    cursor = changes(api(family.giver), family.group.id)["cursor"]
+    entry_id = feed.current().marks(family.group.id)["newest:everyone"]
+    raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+    assert entry_id not in cursor and entry_id.encode() not in raw
+    assert entry_id.split("-")[0].encode() not in raw
+    assert len(cursor) == len(empty) and cursor != empty
+
+
+def test_a_get_never_records_presence_and_says_so(api, family):
+    gift = factories.make_gift(family.owner, family.group)
+    response = api(family.giver).get(
+        f"/groups/{family.group.id}/changes", query_string={"viewing": gift.id, "connection": "tab-9"}
+    )
+    assert response.status_code == 400
+    assert response.get_json()["error"]["field"] == "viewing"
+    assert api(family.other).get(f"/gifts/{gift.id}").get_json()["viewers"] == []
+
+
+@both_backends
+def test_a_thousand_hidden_events_leave_the_owners_feed_and_cursor_exactly_as_they_were(app, api, family):
+    gift = factories.make_gift(family.owner, family.group)
+    owner = api(family.owner)
+    owner.post(f"/groups/{family.group.id}/gifts", json={"title": "Kite"})
+    before = changes(owner, family.group.id)
+    assert changes(owner, family.group.id, since=before["cursor"], wait=0) == before
+    for n in range(1000):
+        kind = "gift_purchased" if n % 2 == 0 else "gift_unpurchased"
+        feed.publish_now(
+            family.group.id,
+            {"type": kind, "group_id": family.group.id, "gift_id": gift.id, "owner_id": family.owner.id},
+        )
+    assert changes(owner, family.group.id) == before
+    assert changes(owner, family.group.id, since=before["cursor"], wait=0) == before
+    # ... and the owner's own next change still reaches them at once.
+    owner.patch(f"/gifts/{gift.id}", json={"title": "Red kite"})
+    after = changes(owner, family.group.id, since=before["cursor"], wait=0)
+    assert [(e["type"], e["gift_id"]) for e in after["events"]] == [("gift_updated", gift.id)]
+    assert after["cursor"] == changes(owner, family.group.id)["cursor"]
+
+
+def test_a_reader_further_behind_than_the_feed_keeps_is_told_to_start_again(app, api, family, monkeypatch):
+    giver = api(family.giver)
+    cursor = changes(giver, family.group.id)["cursor"]
+    api(family.owner).post(f"/groups/{family.group.id}/gifts", json={"title": "Kite"})
+    later = time.time() + feed.RETENTION_SECONDS + 60
+    monkeypatch.setattr(cursors.time, "time", lambda: later)
+    body = changes(giver, family.group.id, since=cursor, wait=0)
+    assert body["reset"] is True and body["events"] == []
+    assert body["cursor"] == changes(giver, family.group.id)["cursor"]
 
 
 def test_a_member_leaving_takes_their_gifts_off_everyones_pages(api, family):

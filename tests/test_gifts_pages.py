@@ -574,48 +574,65 @@ def test_gift_page_shows_everything_about_the_gift(family, giver, books):
 
 
 @both_backends
-def test_opening_a_gift_page_shows_who_is_looking_to_the_others(app, family, giver, gran):
+def test_someone_saying_they_are_looking_is_shown_to_the_others(app, family, giver, gran):
+    """The gift page's fallback when the socket can't connect: a CSRF-checked POST per ≤ 30 s."""
     gift = factories.make_gift(family.owner, family.group, title="Kite")
     gid = family.group.id
-    own_page = text(giver.get(f"/groups/{gid}/gifts/{gift.id}"))
-    assert "looking" not in own_page  # nobody is told about themselves
-    connection = re.search(r'data-connection="([0-9a-f]+)"', own_page).group(1)
-
+    viewing = f"/groups/{gid}/gifts/{gift.id}/viewing"
+    assert post_form(giver, viewing, {"connection": "tab-1"}).status_code == 204
+    assert "looking" not in text(giver.get(f"/groups/{gid}/gifts/{gift.id}/tile"))  # nobody sees themselves
     assert "Dad is looking at this right now." in text(gran.get(f"/groups/{gid}/gifts/{gift.id}"))
     assert "Dad is looking" in text(gran.get(f"/groups/{gid}/piglists"))
-    assert "Dad and Gran are looking" in text(
-        member_client(app, family.admin).get(f"/groups/{gid}/gifts/{gift.id}/tile")
+    assert post_form(member_client(app, family.admin), viewing, {"connection": "tab-2"}).status_code == 204
+    assert "Mum and Dad are looking" in text(
+        member_client(app, family.other).get(f"/groups/{gid}/gifts/{gift.id}/tile")
     )
-
-    assert (
-        post_form(giver, f"/groups/{gid}/gifts/{gift.id}/leave", {"connection": connection}).status_code
-        == 204
-    )
+    leave = f"/groups/{gid}/gifts/{gift.id}/leave"
+    assert post_form(giver, leave, {"connection": "tab-1"}).status_code == 204
     assert "Dad is looking" not in text(gran.get(f"/groups/{gid}/piglists"))
 
 
-def test_frame_refreshes_and_prefetches_are_not_someone_looking(family, giver, gran):
+def test_opening_a_gift_page_records_nobody(family, giver, gran):
+    """A GET never changes state: a link from another site must not make anyone "look"."""
     gift = factories.make_gift(family.owner, family.group)
     path = f"/groups/{family.group.id}/gifts/{gift.id}"
+    giver.get(path)
     giver.get(path, headers={"Turbo-Frame": f"gift_detail_{gift.id}"})
-    giver.get(path, headers={"X-Sec-Purpose": "prefetch"})
     assert "is looking" not in text(gran.get(path))
 
 
-def test_the_owners_gift_page_carries_no_presence_connection(family, owner):
+def test_the_gift_page_reserves_the_presence_line_and_the_owners_has_none(family, owner, giver):
     gift = factories.make_gift(family.owner, family.group)
-    page = text(owner.get(f"/groups/{family.group.id}/gifts/{gift.id}"))
-    assert "data-connection" not in page and "data-viewing-gift" not in page
-    assert 'data-changes-url="/api/v1/groups/' in page
+    path = f"/groups/{family.group.id}/gifts/{gift.id}"
+    page = text(giver.get(path))
+    assert f'<turbo-frame id="presence_{gift.id}" class="presence-line" aria-live="polite"' in page
+    assert (
+        f'data-viewing-gift="{gift.id}"' in page
+        and f'/ws/groups/{family.group.id}" data-changes-url=' in page
+    )
+    own = text(owner.get(path))
+    assert "presence_" not in own and "data-viewing-gift" not in own
+    assert 'data-changes-url="/api/v1/groups/' in own
 
 
-def test_the_gift_pages_poll_is_the_presence_heartbeat(family, giver, gran):
-    """What static/js/live.js sends from a gift page, on the session cookie."""
+@pytest.mark.parametrize(
+    ("data", "status"),
+    [({"connection": "tab-1"}, 400), ({"connection": "tab 1", "csrf": True}, 422), ({"csrf": True}, 422)],
+)
+def test_saying_you_are_looking_needs_the_csrf_token_and_a_tab_name(family, giver, gran, data, status):
     gift = factories.make_gift(family.owner, family.group)
-    gid = family.group.id
-    query = {"viewing": gift.id, "connection": "tab-1"}
-    assert giver.get(f"/api/v1/groups/{gid}/changes", query_string=query).status_code == 200
-    assert "Dad is looking" in text(gran.get(f"/groups/{gid}/gifts/{gift.id}/tile"))
+    path = f"/groups/{family.group.id}/gifts/{gift.id}/viewing"
+    form = {k: v for k, v in data.items() if k != "csrf"}
+    response = post_form(giver, path, form) if data.get("csrf") else giver.post(path, data=form)
+    assert response.status_code == status
+    assert "is looking" not in text(gran.get(f"/groups/{family.group.id}/gifts/{gift.id}"))
+
+
+def test_saying_you_look_at_a_gift_of_another_group_is_not_found(family, giver):
+    elsewhere = factories.make_group(family.owner, family.giver, name="Work")
+    gift = factories.make_gift(family.owner, elsewhere)
+    response = post_form(giver, f"/groups/{family.group.id}/gifts/{gift.id}/viewing", {"connection": "t1"})
+    assert response.status_code == 404
 
 
 def test_deleting_from_a_page_when_the_group_just_locked_goes_back_with_the_reason(family, owner):

@@ -10,7 +10,7 @@ from piglist.extensions import db
 from piglist.models import Gift, Piglist
 
 from . import factories
-from .conftest import member_client
+from .conftest import member_client, post_form
 
 MEMBERS = 8
 
@@ -62,7 +62,9 @@ def queries_for(app, gifts_each: int) -> dict[str, int]:
         .offset(1)
         .limit(1)
     )
-    assert member_client(app, people[3]).get(f"/groups/{group.id}/gifts/{watched}").status_code == 200
+    watcher = member_client(app, people[3])
+    viewing = f"/groups/{group.id}/gifts/{watched}/viewing"
+    assert post_form(watcher, viewing, {"connection": "tab-1"}).status_code == 204
     paths = {
         "piglists": f"/groups/{group.id}/piglists",
         "sorted": f"/groups/{group.id}/piglists?sort=-price",

@@ -3,15 +3,15 @@ the surprise rule (piglist.rules.surprise)."""
 
 from __future__ import annotations
 
-import uuid
-
 from flask import request
 
 from .. import scraping
-from ..gifts import fields, live, reading, writes
+from ..errors import BadRequest
+from ..gifts import fields, reading, writes
 from ..gifts.reading import PiglistView
 from ..groups.service import admin_group
-from ..validation import parse_int, parse_web_url
+from ..live.changes import parse_wait, wait_for_changes
+from ..validation import parse_web_url
 from .access import api_user, json_body, login_required
 from .blueprint import bp
 
@@ -81,15 +81,14 @@ def unpurchase(gift_id: int):
 @bp.get("/groups/<int:group_id>/changes")
 @login_required
 def changes(group_id: int):
-    user = api_user()
-    since = live.parse_since(request.args.get("since"))
-    wait = live.parse_wait(request.args.get("wait"))
-    viewing = request.args.get("viewing")
-    if viewing:
-        # The pages' fallback: a long poll from a gift's page doubles as its presence heartbeat.
-        connection = request.args.get("connection") or uuid.uuid4().hex
-        live.view_gift(parse_int(viewing, "viewing"), user, connection[:64], group_id=group_id)
-    return live.wait_for_changes(group_id, user, since, wait)
+    if "viewing" in request.args:
+        # A GET changes nothing: a cross-site link must not make anyone "look" at a gift.
+        raise BadRequest(
+            'Looking at a gift is not recorded by a GET: send {"type": "view"} on the WebSocket.',
+            "viewing",
+        )
+    wait = parse_wait(request.args.get("wait"))
+    return wait_for_changes(group_id, api_user(), request.args.get("since"), wait)
 
 
 @bp.get("/groups/<int:group_id>/stats")
@@ -108,7 +107,7 @@ def scrape():
 @bp.get("/scrape/<job_id>")
 @login_required
 def scrape_status(job_id: str):
-    return scraping.preview_status(api_user(), job_id, live.parse_wait(request.args.get("wait")))
+    return scraping.preview_status(api_user(), job_id, parse_wait(request.args.get("wait")))
 
 
 @bp.delete("/groups/<int:group_id>/purchases/<int:user_id>")

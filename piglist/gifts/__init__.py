@@ -1,5 +1,2 @@
-"""Piglists and gifts on the website: the lists, adding and editing gifts, buying them."""
-
-from .routes import bp
-
-__all__ = ["bp"]
+"""Piglists and gifts: the lists, adding and editing gifts, buying them (the blueprint is in
+``routes``; the live layer imports ``loading`` and ``reading`` without pulling the routes in)."""

@@ -15,10 +15,10 @@ from redis.exceptions import RedisError
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import joinedload
 
-from .. import presence
 from ..errors import NotFound
 from ..extensions import db
 from ..groups.service import member_group
+from ..live.presence import current as current_presence
 from ..models import Category, Gift, Group, GroupMember, Piglist, User
 from ..rules.limits import gift_counts
 from ..rules.surprise import may_see, present_gift, purchases_visible_to
@@ -43,11 +43,13 @@ class PiglistView:
     totals: list[dict[str, Any]] = field(default_factory=list)
 
 
-def viewers_by_gift(gift_ids: list[int]) -> dict[int, dict[int, User]]:
-    """Who is looking at each gift, as users (one presence call and one query for all gifts).
-    With Redis down nobody is shown as looking: the page still works."""
+def viewers_by_gift(group_id: int, gift_ids: list[int]) -> dict[int, dict[int, User]]:
+    """Who is looking at each of the group's gifts, as users (one presence call and one query for
+    all gifts). With Redis down nobody is shown as looking: the page still works."""
+    if not gift_ids:
+        return {}
     try:
-        looking = presence.store().viewers(gift_ids)
+        looking = current_presence().viewers(group_id, gift_ids)
     except RedisError as exc:
         log.warning("presence unavailable: %s", exc)
         return {}
@@ -96,7 +98,7 @@ def group_piglists(
             ),
         )
     ).all()
-    looking = viewers_by_gift([g.id for g in gifts if g.piglist.user_id != viewer.id])
+    looking = viewers_by_gift(group.id, [g.id for g in gifts if g.piglist.user_id != viewer.id])
     by_owner: dict[int, list[Gift]] = defaultdict(list)
     for gift in gifts:
         if may_see(gift, viewer):
@@ -134,7 +136,7 @@ def gift_view(gift_id: int, viewer: User, group_id: int | None = None) -> dict[s
 
 def view_of(gift: Gift, viewer: User) -> dict[str, Any]:
     """The gift as ``viewer`` may see it, with who is looking (never asked for the owner)."""
-    looking = viewers_by_gift([gift.id]) if gift.piglist.user_id != viewer.id else {}
+    looking = viewers_by_gift(gift.piglist.group_id, [gift.id]) if gift.piglist.user_id != viewer.id else {}
     return present_gift(gift, viewer, looking.get(gift.id))
 
 

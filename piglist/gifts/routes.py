@@ -7,24 +7,22 @@ so nothing on the owner's pages can depend on a purchase or a viewer.
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
-from typing import Any, NamedTuple
-from urllib.parse import urlencode, urlsplit
+from collections.abc import Callable
+from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from ..errors import PiglistError
+from ..errors import PiglistError, ValidationFailed
 from ..forms import form_status, save_form
 from ..groups.service import group_members, member_group
-from ..models import Category, Group
-from ..rules.surprise import may_see, tile_state
+from ..live.viewing import leave_gift, view_gift
+from ..models import Group
+from ..rules.surprise import may_see
 from ..security import safe_next
-from . import fields, live, loading, reading, writes
+from . import fields, loading, reading, writes
 from .forms import GiftForm
-from .reading import PiglistView
+from .rendering import gift_name, hostname, owner_list_url, page_context, tile_url
 
 bp = Blueprint("gifts", __name__)
 
@@ -32,18 +30,8 @@ bp = Blueprint("gifts", __name__)
 
 
 @bp.app_template_filter("hostname")
-def hostname(url: str | None) -> str:
-    return (urlsplit(url).hostname or "") if url else ""
-
-
-def gift_name(view: Mapping[str, Any]) -> str:
-    return view["title"] or hostname(view["url"]) or "This gift"
-
-
-def here() -> str:
-    """This page's path and query, for buttons that come back to it."""
-    query = request.query_string.decode()
-    return request.path + ("?" + query if query else "")
+def hostname_filter(url: str | None) -> str:
+    return hostname(url)
 
 
 def in_frame() -> bool:
@@ -53,72 +41,6 @@ def in_frame() -> bool:
 
 def gift_in_group(group_id: int, gift_id: int) -> dict[str, Any]:
     return reading.gift_view(gift_id, current_user, group_id)
-
-
-class GiftRoles(NamedTuple):
-    """How the viewer stands to one gift, as its templates need it."""
-
-    state: str | None  # tile_state: None on the viewer's own gift
-    mine: bool
-    bought_by_me: bool
-
-
-def gift_roles(view: Mapping[str, Any]) -> GiftRoles:
-    """One set-up for the tile and the gift page (a Jinja macro can only return markup)."""
-    state = tile_state(view)
-    buyer = view.get("purchased_by")
-    return GiftRoles(
-        state=state,
-        mine=view["owner"]["id"] == current_user.id,
-        bought_by_me=state == "purchased" and buyer is not None and buyer["id"] == current_user.id,
-    )
-
-
-@dataclass
-class Section:
-    """One category's part of a list; ``totals`` is set only on the owner's own list."""
-
-    category: Category | None
-    gifts: list[dict[str, Any]]
-    totals: dict[str, Any] | None
-
-
-def sections(piglist: PiglistView, categories: Iterable[Category], *, everything: bool) -> list[Section]:
-    """A list's gifts grouped by category in display order, then "Other wishes". The service's
-    sort order holds inside each group. ``everything`` keeps empty categories (edit mode)."""
-    mine = piglist.user.id == current_user.id
-    totals = {t["category_id"]: t for t in piglist.totals} if mine else {}
-    known = set()
-    result = []
-    for category in categories:
-        known.add(category.id)
-        gifts = [g for g in piglist.gifts if g["category_id"] == category.id]
-        if gifts or everything:
-            result.append(Section(category, gifts, totals.get(category.id)))
-    rest = [g for g in piglist.gifts if g["category_id"] not in known]
-    if rest:
-        result.append(Section(None, rest, None))
-    return result
-
-
-def page_context(group: Group, **context: Any) -> dict[str, Any]:
-    """What every gift template uses; the categories are read once per page, whatever it shows."""
-    categories = list(group.categories)
-    return {
-        "group": group,
-        "categories": categories,
-        "category_names": {c.id: c.name for c in categories},
-        "sections": lambda piglist, everything=False: sections(piglist, categories, everything=everything),
-        "gift_name": gift_name,
-        "gift_roles": gift_roles,
-        "tile_url": tile_url,
-        "back": here(),
-        **context,
-    }
-
-
-def tile_url(group_id: int, gift_id: int, back: str) -> str:
-    return url_for("gifts.tile", group_id=group_id, gift_id=gift_id) + "?" + urlencode({"next": back})
 
 
 # --- lists -------------------------------------------------------------------------------------
@@ -162,15 +84,9 @@ def my_piglist(group_id: int):
 def detail(group_id: int, gift_id: int):
     group = member_group(group_id, current_user)
     view = gift_in_group(group_id, gift_id)
-    connection = None
-    # Opening someone else's gift page is what "viewing" means (nobody views their own wish);
-    # Turbo's hover prefetches and frame refreshes are not someone opening it. The page's
-    # script keeps this connection alive.
-    theirs = view["owner"]["id"] != current_user.id
-    if theirs and not in_frame() and request.headers.get("X-Sec-Purpose") != "prefetch":
-        connection = secrets.token_hex(8)
-        live.view_gift(gift_id, current_user, connection)
-    return render_template("gifts/detail.html", **page_context(group, view=view, connection=connection))
+    # Showing the page records nothing: a GET never changes state. The page's script says
+    # "I'm looking" over the socket (or the POST below), and goodbye when the page goes.
+    return render_template("gifts/detail.html", **page_context(group, view=view))
 
 
 @bp.route("/groups/<int:group_id>/gifts/<int:gift_id>/tile")
@@ -182,16 +98,30 @@ def tile(group_id: int, gift_id: int):
 
 
 def render_tile(group: Group, view: dict[str, Any], notice: str | None = None, status: int = 200):
-    default = url_for("gifts.piglist", group_id=group.id, user_id=view["owner"]["id"])
-    context = page_context(group, view=view, notice=notice, back=safe_next(default))
+    context = page_context(group, view=view, notice=notice, back=safe_next(owner_list_url(group.id, view)))
     return render_template("gifts/_gift_tile.html", **context), status
+
+
+def connection_id() -> str:
+    """The tab's own name for itself, so two tabs of one person are two connections."""
+    connection = request.form.get("connection", "")
+    if not connection or len(connection) > 64 or not connection.replace("-", "").isalnum():
+        raise ValidationFailed("Say which tab is looking ('connection': letters and digits).", "connection")
+    return connection
+
+
+@bp.route("/groups/<int:group_id>/gifts/<int:gift_id>/viewing", methods=["POST"])
+@login_required
+def viewing(group_id: int, gift_id: int):
+    """The pages' fallback when the socket can't connect: "I'm looking", every ≤ 30 s."""
+    view_gift(gift_id, current_user, connection_id(), group_id)
+    return "", 204
 
 
 @bp.route("/groups/<int:group_id>/gifts/<int:gift_id>/leave", methods=["POST"])
 @login_required
 def leave(group_id: int, gift_id: int):
-    gift_in_group(group_id, gift_id)
-    live.leave_gift(gift_id, current_user, request.form.get("connection", "")[:64])
+    leave_gift(gift_id, current_user, connection_id(), group_id)
     return "", 204
 
 

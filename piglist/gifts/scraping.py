@@ -15,10 +15,11 @@ from typing import Any
 
 from sqlalchemy import select
 
-from .. import events, jobs
+from .. import jobs
 from ..errors import MaxItemPriceExceeded, SpendingLimitExceeded, ValidationFailed
 from ..extensions import db
 from ..formatting import format_money
+from ..live import feed
 from ..models import Gift, Piglist, utcnow
 from ..rules import limits
 from ..scraper.fetch import FetchError
@@ -127,7 +128,7 @@ def apply_scrape(gift_id: int, found: Mapping[str, Any] | None, error: str | Non
     if any(getattr(gift, name) != value for name, value in before.items()):
         # Only a change to what the owner edits moves it (an open edit form then says so).
         gift.updated_at = utcnow()
-    events.emit(group.id, "gift_updated", gift_id=gift.id, owner_id=piglist.user_id)
+    feed.emit(group.id, "gift_updated", gift_id=gift.id, owner_id=piglist.user_id)
     db.session.commit()
     return gift.scrape_status
 

@@ -16,7 +16,6 @@ from redis.exceptions import RedisError
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from .. import events
 from ..errors import (
     AlreadyPurchased,
     BadRequest,
@@ -28,6 +27,7 @@ from ..errors import (
 )
 from ..extensions import db
 from ..groups.service import member_group
+from ..live import feed
 from ..models import Gift, Group, GroupMember, Piglist, User, utcnow
 from ..rowlocks import lock_row
 from ..rules import limits
@@ -93,7 +93,7 @@ def add_gift(group_id: int, owner: User, data: Mapping[str, Any]) -> Gift:
     gift = Gift(piglist=piglist, scrape_status="pending" if scrape else "manual", **fields)
     db.session.add(gift)
     _flush_unless_duplicate()
-    events.emit(group.id, "gift_created", gift_id=gift.id, owner_id=owner.id)
+    feed.emit(group.id, "gift_created", gift_id=gift.id, owner_id=owner.id)
     db.session.commit()
     if scrape:
         try:
@@ -134,7 +134,7 @@ def update_gift(
         setattr(gift, name, merged[name])
     gift.updated_at = utcnow()
     _flush_unless_duplicate()
-    events.emit(group.id, "gift_updated", gift_id=gift.id, owner_id=owner.id)
+    feed.emit(group.id, "gift_updated", gift_id=gift.id, owner_id=owner.id)
     db.session.commit()
     return gift
 
@@ -144,7 +144,7 @@ def delete_gift(gift_id: int, owner: User) -> None:
     gift, group = own_gift_for_change(gift_id, owner)
     ensure_unlocked(group)
     gift.deleted_at = utcnow()
-    events.emit(group.id, "gift_deleted", gift_id=gift.id, owner_id=owner.id)
+    feed.emit(group.id, "gift_deleted", gift_id=gift.id, owner_id=owner.id)
     db.session.commit()
 
 
@@ -169,7 +169,7 @@ def purchase(gift_id: int, buyer: User) -> Gift:
         if gift.deleted_at is not None:
             raise NotFound("This gift was just removed from the list.")
         raise AlreadyPurchased("Someone has already bought this gift.")
-    events.emit(
+    feed.emit(
         gift.piglist.group_id,
         "gift_purchased",
         gift_id=gift.id,
@@ -199,7 +199,7 @@ def unpurchase(gift_id: int, buyer: User) -> Gift:
         if gift.is_purchased:
             raise Forbidden(ONLY_THE_BUYER)
         return gift
-    events.emit(gift.piglist.group_id, "gift_unpurchased", gift_id=gift.id, owner_id=gift.piglist.user_id)
+    feed.emit(gift.piglist.group_id, "gift_unpurchased", gift_id=gift.id, owner_id=gift.piglist.user_id)
     db.session.commit()
     db.session.refresh(gift)
     return gift
@@ -235,6 +235,6 @@ def release_purchases(group: Group, user_id: int) -> int:
     ).all()
     for gift in gifts:
         gift.status, gift.purchased_by_id, gift.purchased_at = "available", None, None
-        events.emit(group.id, "gift_unpurchased", gift_id=gift.id, owner_id=gift.piglist.user_id)
+        feed.emit(group.id, "gift_unpurchased", gift_id=gift.id, owner_id=gift.piglist.user_id)
     db.session.commit()
     return len(gifts)

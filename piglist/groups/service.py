@@ -16,9 +16,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from .. import events
 from ..errors import BadRequest, Forbidden, NotFound, ValidationFailed
 from ..extensions import db
+from ..live import feed
 from ..models import Category, Gift, Group, GroupMember, Piglist, User, today
 from ..rowlocks import lock_row
 from ..rules.limits import check_limits_hold, first_breach
@@ -244,7 +244,7 @@ def remove_member(group: Group, actor: User, user_id: int) -> User:
             select(Gift.id).where(Gift.piglist_id == piglist.id, Gift.deleted_at.is_(None))
         ).all()
         for gift_id in live:
-            events.emit(group.id, "gift_deleted", gift_id=gift_id, owner_id=user_id)
+            feed.emit(group.id, "gift_deleted", gift_id=gift_id, owner_id=user_id)
         db.session.delete(piglist)
     removed = target.user
     db.session.delete(target)

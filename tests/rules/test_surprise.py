@@ -3,7 +3,7 @@ un-bought, looked at, or deleted after being bought."""
 
 import pytest
 
-from piglist.gifts import live
+from piglist.live import viewing
 from piglist.rules.surprise import visible_event
 
 from .. import factories
@@ -39,7 +39,7 @@ def test_owner_api_answers_are_identical_byte_for_byte(app, api, family, action)
         assert giver.delete(f"/gifts/{gift.id}/purchase").status_code == 200
     if action == "view":
         with app.test_request_context():
-            live.view_gift(gift.id, family.giver, "tab-1")
+            viewing.view_gift(gift.id, family.giver, "tab-1")
     assert owner_answers(api, family, gift.id) == before
 
 

@@ -97,8 +97,9 @@ def test_owner_pages_are_identical_byte_for_byte(app, family, world, actions):
         elif action == "undo":
             assert post_form(dad, f"/groups/{gid}/gifts/{gift.id}/unpurchase").status_code == 303
         elif action in ("view", "view_again"):
-            assert dad.get(f"/groups/{gid}/gifts/{gift.id}").status_code == 200
-            gran.get(f"/groups/{gid}/gifts/{gift.id}")
+            for tab, client in (("tab-1", dad), ("tab-2", gran)):
+                viewing = f"/groups/{gid}/gifts/{gift.id}/viewing"
+                assert post_form(client, viewing, {"connection": tab}).status_code == 204
         elif action == "another_tries":
             headers = {"Turbo-Frame": f"gift_{gift.id}"}
             assert (
@@ -118,7 +119,8 @@ def test_owner_pages_are_identical_while_a_gift_is_viewed_from_a_tile_refresh(ap
     paths = owner_pages(app, family, gift, category)
     before = snapshot(owner, paths)
     grans_tile = gran.get(f"/groups/{gid}/gifts/{gift.id}/tile").get_data(as_text=True)
-    member_client(app, family.giver).get(f"/groups/{gid}/gifts/{gift.id}")
+    viewing = f"/groups/{gid}/gifts/{gift.id}/viewing"
+    assert post_form(member_client(app, family.giver), viewing, {"connection": "tab-1"}).status_code == 204
     assert gran.get(f"/groups/{gid}/gifts/{gift.id}/tile").get_data(as_text=True) != grans_tile
     assert snapshot(owner, paths) == before
 

@@ -1,0 +1,92 @@
+"""The long poll: ``GET /api/v1/groups/<gid>/changes?since=<cursor>&wait=N``.
+
+A poll first catches up from the stream (piglist.live.cursors); with nothing new it waits on
+this process's hub (piglist.live.hub) holding no Redis and no database connection, and answers
+as soon as an event the reader may see arrives, or with none when ``wait`` runs out. Every
+event passes the surprise rule for the reader; the cursor moves only for those.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from flask import current_app
+from redis.exceptions import RedisError
+
+from ..errors import Unavailable, ValidationFailed
+from ..extensions import db
+from ..groups.service import member_group
+from ..models import User
+from ..validation import parse_int
+from . import cursors
+from .feed import current as current_feed
+from .hub import DOWN, RESYNC, Broadcast
+from .hub import current as current_hub
+
+MAX_WAIT = 25
+UNAVAILABLE = "Live updates are unavailable for a moment; the page still works."
+
+
+def parse_wait(value: Any) -> int:
+    wait = parse_int(value, "wait", minimum=0) if value not in (None, "") else 0
+    return min(wait, MAX_WAIT)
+
+
+def wait_for_changes(group_id: int, viewer: User, since: str | None, wait: int) -> dict[str, Any]:
+    """Events after ``since`` that ``viewer`` may see, as soon as there is one, or none once
+    ``wait`` seconds have passed. Without ``since``: the current cursor, at once. A reader too
+    far behind gets a fresh cursor and ``"reset": true`` (they may have missed events)."""
+    member_group(group_id, viewer)
+    viewer_id = viewer.id
+    position = None
+    if since not in (None, ""):
+        try:
+            position = cursors.unseal(group_id, str(since))
+        except ValueError:
+            raise ValidationFailed(
+                "The cursor must be one this API returned for this group.", "since"
+            ) from None
+    # Hand the database connection back: the wait below may last 25 s.
+    db.session.close()
+    try:
+        return _read(group_id, viewer_id, position, wait)
+    except RedisError as exc:
+        current_app.logger.warning("change feed unavailable: %s", exc)
+        raise Unavailable(UNAVAILABLE) from None
+
+
+def _answer(group_id: int, position: str, events: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"cursor": cursors.seal(group_id, position), "events": events}
+
+
+def _read(group_id: int, viewer_id: int, position: str | None, wait: int) -> dict[str, Any]:
+    feed, hub = current_feed(), current_hub()
+    if not hub.available:
+        raise Unavailable(UNAVAILABLE)
+    if position is None:
+        return _answer(group_id, cursors.position_now(feed, group_id, viewer_id), [])
+    try:
+        found, position = _wait(feed, hub, group_id, viewer_id, position, wait)
+    except cursors.Stale:
+        return {**_answer(group_id, cursors.position_now(feed, group_id, viewer_id), []), "reset": True}
+    return _answer(group_id, position, found)
+
+
+def _wait(feed, hub, group_id: int, viewer_id: int, position: str, wait: int) -> tuple[list, str]:
+    deadline = time.monotonic() + wait
+    # Subscribed before catching up, so nothing published in between is missed.
+    with hub.subscribe(group_id) as subscription:
+        found, position = cursors.catch_up(feed, group_id, viewer_id, position)
+        while not found:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            item = subscription.get(timeout=remaining)
+            if item == DOWN:
+                raise Unavailable(UNAVAILABLE)
+            if item == RESYNC:
+                found, position = cursors.catch_up(feed, group_id, viewer_id, position)
+            elif isinstance(item, Broadcast):
+                found, position = cursors.visible_in([item], viewer_id, position)
+    return found, position

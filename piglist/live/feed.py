@@ -1,0 +1,199 @@
+"""The change feed: every change to a group's gifts is emitted here, and only here.
+
+Writers call :func:`emit` inside their transaction; the event is published when the
+transaction commits (never for a rolled-back change). Publishing does three things at once:
+it appends the event to the group's stream (what readers catch up from, kept for
+``RETENTION_SECONDS``), records the event's id as the newest of its *audience* (everyone, or
+everyone but the gift's owner, as the surprise rule decides), and wakes the hub of every web
+process. The audiences' newest ids let a reader learn whether anything new *for them* exists
+in one round trip, however many events hidden from them came after (piglist.live.cursors).
+
+Trimming is by age only, never by count: how far back a reader can catch up depends on the
+clock, never on how many events they were not allowed to see.
+
+The backend (a Redis stream and pub/sub, or this process's memory without ``REDIS_URL``) is
+chosen once when the app starts (piglist.live.init_app). Readers get raw events and must pass
+each through the surprise rule (:func:`piglist.rules.surprise.visible_event`) before sending.
+This module imports only models, extensions and stores, so the gifts code can emit without
+importing the rest of the live layer.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app
+from redis.exceptions import RedisError
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from ..extensions import db
+from ..models import utcnow
+from ..rules.surprise import visible_event
+
+log = logging.getLogger(__name__)
+
+EVENT_TYPES = frozenset(
+    {"gift_created", "gift_updated", "gift_deleted", "gift_purchased", "gift_unpurchased", "presence"}
+)
+RETENTION_SECONDS = 600  # a reader away longer than this reloads its page (cursors.Stale)
+MARKS_SECONDS = 30 * 24 * 3600  # how long a quiet group's newest ids are kept
+START = "0-0"
+EVERYONE = "everyone"
+_PENDING = "piglist_pending_events"
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: str
+    event: dict[str, Any]
+
+
+def id_key(entry_id: str) -> tuple[int, int]:
+    """Stream ids (``<milliseconds>-<sequence>``) in their order."""
+    ms, _, seq = entry_id.partition("-")
+    return int(ms), int(seq or 0)
+
+
+def audience(payload: dict[str, Any]) -> str:
+    """Who may receive the event: everyone, or everyone but its gift's owner. The surprise rule
+    decides, so a new event type is hidden from owners unless the rule allows it."""
+    if visible_event(payload, payload["owner_id"]) is not None:
+        return EVERYONE
+    return f"not:{payload['owner_id']}"
+
+
+def emit(group_id: int, type: str, *, gift_id: int, owner_id: int, **data: Any) -> None:
+    """Queue an event on the current transaction; it is published if and when it commits."""
+    if type not in EVENT_TYPES:
+        raise ValueError(f"unknown event type {type!r}")
+    payload = {
+        "type": type,
+        "group_id": group_id,
+        "gift_id": gift_id,
+        "owner_id": owner_id,
+        "at": utcnow(),
+        **data,
+    }
+    db.session().info.setdefault(_PENDING, []).append(payload)
+
+
+def publish_now(group_id: int, payload: dict[str, Any]) -> None:
+    """Publish at once, outside any transaction (presence changes have none)."""
+    current().publish(group_id, json.loads(current_app.json.dumps(payload)))
+
+
+@event.listens_for(Session, "after_commit")
+def _publish_pending(session: Session) -> None:
+    pending = session.info.pop(_PENDING, [])
+    for payload in pending:
+        try:
+            publish_now(payload["group_id"], payload)
+        except RedisError as exc:
+            # Live updates degrade; the change itself is saved and pages show it on reload.
+            log.warning("change event not published: %s", exc)
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_pending(session: Session) -> None:
+    session.info.pop(_PENDING, None)
+
+
+# One round trip, atomic: append (trimming by age), note the audience's newest and first ids,
+# and wake every process's hub. KEYS: stream, marks, channel. ARGV: min id, event, audience, ttls.
+_PUBLISH = """
+local id = redis.call('XADD', KEYS[1], 'MINID', '~', ARGV[1], '*', 'event', ARGV[2])
+redis.call('HSET', KEYS[2], 'newest:' .. ARGV[3], id)
+redis.call('HSETNX', KEYS[2], 'first:' .. ARGV[3], id)
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+redis.call('EXPIRE', KEYS[2], ARGV[5])
+redis.call('PUBLISH', KEYS[3], id .. ' ' .. ARGV[2])
+return id
+"""
+
+
+class RedisFeed:
+    """Streams ``piglist:changes:<gid>``, marks ``piglist:changes:<gid>:marks``, and one pub/sub
+    channel per group under ``channel_prefix`` (pub/sub ignores database numbers, so the prefix
+    names the database)."""
+
+    def __init__(self, client, channel_prefix: str) -> None:
+        self.client = client
+        self.channel_prefix = channel_prefix
+        self.script = client.register_script(_PUBLISH)
+
+    @staticmethod
+    def stream_key(group_id: int) -> str:
+        return f"piglist:changes:{group_id}"
+
+    def publish(self, group_id: int, payload: dict[str, Any]) -> str:
+        min_id = f"{int((time.time() - RETENTION_SECONDS) * 1000)}-0"
+        key = self.stream_key(group_id)
+        return self.script(
+            keys=[key, f"{key}:marks", f"{self.channel_prefix}{group_id}"],
+            args=[min_id, json.dumps(payload), audience(payload), RETENTION_SECONDS * 2000, MARKS_SECONDS],
+        )
+
+    def marks(self, group_id: int) -> dict[str, str]:
+        return self.client.hgetall(f"{self.stream_key(group_id)}:marks")
+
+    def entries(self, group_id: int, after: str, upto: str = "+", count: int = 500) -> list[Entry]:
+        rows = self.client.xrange(self.stream_key(group_id), f"({after}", upto, count=count)
+        return [Entry(entry_id, json.loads(fields["event"])) for entry_id, fields in rows]
+
+
+class MemoryFeed:
+    """The same feed for the single-process mode: same ids, same marks, same trimming by age;
+    ``deliver`` is the hub's, called for each new entry (there is no other process to wake)."""
+
+    def __init__(self, deliver: Callable[[int, Entry], None]) -> None:
+        self.deliver = deliver
+        self.streams: dict[int, deque[Entry]] = {}
+        self.group_marks: dict[int, dict[str, str]] = {}
+        self.lock = threading.Lock()
+        self.last = (0, 0)
+
+    def _next_id(self) -> str:
+        ms = int(time.time() * 1000)
+        self.last = (ms, 0) if ms > self.last[0] else (self.last[0], self.last[1] + 1)
+        return f"{self.last[0]}-{self.last[1]}"
+
+    def publish(self, group_id: int, payload: dict[str, Any]) -> str:
+        with self.lock:
+            entry = Entry(self._next_id(), payload)
+            stream = self.streams.setdefault(group_id, deque())
+            oldest = int((time.time() - RETENTION_SECONDS) * 1000)
+            while stream and id_key(stream[0].id)[0] < oldest:
+                stream.popleft()
+            stream.append(entry)
+            marks = self.group_marks.setdefault(group_id, {})
+            marks[f"newest:{audience(payload)}"] = entry.id
+            marks.setdefault(f"first:{audience(payload)}", entry.id)
+        self.deliver(group_id, entry)
+        return entry.id
+
+    def marks(self, group_id: int) -> dict[str, str]:
+        with self.lock:
+            return dict(self.group_marks.get(group_id, {}))
+
+    def entries(self, group_id: int, after: str, upto: str = "+", count: int = 500) -> list[Entry]:
+        low = id_key(after)
+        high = None if upto == "+" else id_key(upto)
+        with self.lock:
+            found = [
+                e
+                for e in self.streams.get(group_id, ())
+                if id_key(e.id) > low and (high is None or id_key(e.id) <= high)
+            ]
+        return found[:count]
+
+
+def current() -> RedisFeed | MemoryFeed:
+    return current_app.extensions["piglist_live"].feed

@@ -1,0 +1,62 @@
+"""``/ws/groups/<gid>``: the group's live socket (SPEC §6).
+
+Everything is checked before the WebSocket handshake, so a refused caller gets a plain HTTP
+error and never a message: who it is (the session — whose ``Origin`` must be this site, or a
+cross-site page could open a socket on a member's cookie — or ``?token=``), that they are a
+member, the format, and that live updates are available (503 while Redis is unreachable).
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, g, request
+from flask_login import current_user
+
+from ..auth import service as accounts
+from ..errors import BadRequest, Forbidden, Unauthenticated, Unavailable
+from ..extensions import sock
+from ..groups.service import member_group
+from .hub import current as current_hub
+from .socket import LiveSocket
+
+bp = Blueprint("live", __name__)
+
+FORMATS = ("turbo", "json")
+WEB_SCHEMES = {"ws": "http", "wss": "https"}
+
+
+def own_origin() -> str:
+    scheme = WEB_SCHEMES.get(request.scheme, request.scheme)
+    return f"{scheme}://{request.host}"
+
+
+def socket_user():
+    token = request.args.get("token")
+    if token:
+        found = accounts.user_for_token(token)
+        if found is None:
+            raise Unauthenticated("That API token is not valid (it may have been revoked).")
+        # The templates read current_user; a token socket has no session to load it from.
+        g._login_user = found[0]
+        return found[0]
+    if not current_user.is_authenticated:
+        raise Unauthenticated("Log in first, or pass ?token=<your API token>.")
+    if request.headers.get("Origin") != own_origin():
+        raise Forbidden("This socket only opens from Piglist's own pages (or with ?token=).")
+    return current_user._get_current_object()
+
+
+@bp.before_request
+def admit() -> None:
+    user = socket_user()
+    member_group(request.view_args["group_id"], user)
+    g.live_format = request.args.get("format", "turbo")
+    if g.live_format not in FORMATS:
+        raise BadRequest("'format' must be turbo (the default) or json.", "format")
+    if not current_hub().available:
+        raise Unavailable("Live updates are unavailable for a moment; the page still works.")
+    g.live_user = user
+
+
+@sock.route("/ws/groups/<int:group_id>", bp=bp)
+def group_socket(ws, group_id: int) -> None:
+    LiveSocket(ws, group_id, g.live_user, g.live_format).run()

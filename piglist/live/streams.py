@@ -1,0 +1,110 @@
+"""Turbo Stream messages for the sockets, rendered from the same partials as the pages.
+
+A socket receives an event only after the surprise rule let it through for its person
+(:func:`piglist.rules.surprise.visible_event`); its tile, gift card and presence line are then
+rendered from :func:`piglist.rules.surprise.present_gift` for that person, like a page would.
+
+Hundreds of sockets receive each event, and most of them see the gift the same way. So the gift
+(with its group and viewers) is loaded once per process and event, and each distinct way of
+seeing it is rendered once: the cache key is what the templates read (the view dict and the
+person's relation to the gift). The one per-person part of the markup, the CSRF token in the
+buttons' forms, is rendered as a placeholder and filled in per socket.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import current_app, g, get_template_attribute, render_template, url_for
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+from markupsafe import escape
+
+from ..extensions import db
+from ..gifts.loading import gift_query
+from ..gifts.reading import viewers_by_gift
+from ..gifts.rendering import gift_roles, owner_list_url, page_context
+from ..models import Gift, Group
+from ..rules.surprise import may_see, present_gift
+from .hub import Broadcast
+
+CSRF_PLACEHOLDER = "__piglist_csrf_token__"
+
+
+def stream(action: str, target: str, html: str = "") -> str:
+    return f'<turbo-stream action="{action}" target="{escape(target)}"><template>{html}</template></turbo-stream>'
+
+
+def render(broadcast: Broadcast, event: dict[str, Any]) -> str:
+    """The Turbo Stream message for the current user about ``event`` (already let through for
+    them by the surprise rule), with their CSRF token in it."""
+    gift_id, owner_id = event["gift_id"], event["owner_id"]
+    if event["type"] == "gift_created":
+        return stream("reload", f"piglist_{owner_id}")
+    if event["type"] == "gift_deleted":
+        # Gone from the list; the one who bought it still sees it, marked removed.
+        gift = _gift_markup(broadcast) or stream("reload", f"gift_detail_{gift_id}")
+        return stream("reload", f"piglist_{owner_id}") + gift
+    return _gift_markup(broadcast)
+
+
+def _gift_markup(broadcast: Broadcast) -> str:
+    with broadcast.lock:
+        snapshot = _snapshot(broadcast)
+        if snapshot is None:
+            return ""
+        gift, group, categories, looking = snapshot
+        if not may_see(gift, current_user):
+            return ""
+        view = present_gift(gift, current_user, looking)
+        roles = gift_roles(view)
+        key = current_app.json.dumps({"view": view, "roles": roles}, sort_keys=True)
+        cache = broadcast.shared.setdefault("markup", {})
+        if key not in cache:
+            cache[key] = _render_gift(group, categories, view, roles.state is not None)
+    return cache[key].replace(CSRF_PLACEHOLDER, generate_csrf())
+
+
+def _snapshot(broadcast: Broadcast):
+    """The gift, its group and categories and who looks at it: loaded once per process and event."""
+    if "snapshot" not in broadcast.shared:
+        gift = db.session.scalar(gift_query().where(Gift.id == broadcast.event["gift_id"]))
+        snapshot = None
+        if gift is not None:
+            group = db.session.get(Group, gift.piglist.group_id)
+            looking = viewers_by_gift(group.id, [gift.id]).get(gift.id, {})
+            snapshot = (gift, group, list(group.categories), looking)
+        broadcast.shared["snapshot"] = snapshot
+        # Nothing more is read: the objects stay usable, and the connection goes back to the pool.
+        db.session.close()
+    return broadcast.shared["snapshot"]
+
+
+def _render_gift(group: Group, categories: list, view: dict[str, Any], with_presence: bool) -> str:
+    saved = g.pop("csrf_token", None)
+    g.csrf_token = CSRF_PLACEHOLDER  # flask-wtf's generate_csrf() answers g.csrf_token when set
+    try:
+        tile = render_template(
+            "gifts/_gift_tile.html",
+            **page_context(group, categories, view=view, notice=None, back=owner_list_url(group.id, view)),
+        )
+        detail_url = url_for("gifts.detail", group_id=group.id, gift_id=view["id"])
+        detail = render_template(
+            "gifts/_gift_detail.html", **page_context(group, categories, view=view, back=detail_url)
+        )
+        markup = stream("replace", f"gift_{view['id']}", tile) + stream(
+            "replace", f"gift_detail_{view['id']}", detail
+        )
+        if with_presence:
+            line = get_template_attribute("gifts/_macros.html", "presence_line")(view)
+            markup += stream("update", f"presence_{view['id']}", str(line))
+        return markup
+    finally:
+        g.pop("csrf_token", None)
+        if saved is not None:
+            g.csrf_token = saved
+
+
+def as_json(event: dict[str, Any]) -> str:
+    return json.dumps(event, separators=(",", ":"))
