@@ -83,6 +83,11 @@ class Config:
     TRUSTED_PROXIES = proxy_hops(os.environ.get("TRUSTED_PROXIES"), 0)
     LOG_JSON = True
 
+    # A viewer silent this long is gone (SPEC: 60 s); shorter only for tests of the silence.
+    PRESENCE_TTL_SECONDS = float(os.environ.get("PRESENCE_TTL_SECONDS") or 60)
+    # Server pings keep sockets alive through proxies and find dead peers; frames stay small.
+    SOCK_SERVER_OPTIONS = {"ping_interval": 25, "max_message_size": 4096}
+
     SCRAPER_ALLOW_HOSTS = allow_hosts(os.environ.get("SCRAPER_ALLOW_HOSTS"))
     JOB_RETRY_DELAYS = (2, 4, 8)  # seconds; exponential backoff between a job's attempts
     SCRAPER_TIMEOUT = 10.0  # seconds to connect, and between bytes read
