@@ -605,7 +605,7 @@ def test_the_gift_page_reserves_the_presence_line_and_the_owners_has_none(family
     gift = factories.make_gift(family.owner, family.group)
     path = f"/groups/{family.group.id}/gifts/{gift.id}"
     page = text(giver.get(path))
-    assert f'<turbo-frame id="presence_{gift.id}" class="presence-line" aria-live="polite"' in page
+    assert f'<p class="presence" id="presence_{gift.id}" aria-live="polite"></p>' in page
     assert (
         f'data-viewing-gift="{gift.id}"' in page
         and f'/ws/groups/{family.group.id}" data-changes-url=' in page

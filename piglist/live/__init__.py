@@ -15,7 +15,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import Flask, current_app
+from flask_login import current_user
+from redis.exceptions import RedisError
 
+from .cursors import position_now, seal
 from .feed import MemoryFeed, RedisFeed
 from .hub import Hub
 from .presence import MemoryPresence, RedisPresence
@@ -43,6 +46,17 @@ def init_app(app: Flask) -> None:
         hub = Hub(app.config["REDIS_URL"], client, app.extensions["piglist_redis_breaker"], prefix)
         live = Live(RedisFeed(client, prefix), RedisPresence(client, ttl), hub)
     app.extensions["piglist_live"] = live
+    app.jinja_env.globals["live_cursor"] = page_cursor
+
+
+def page_cursor(group_id: int) -> str:
+    """The cursor of a page as it is rendered, so its socket or long poll starts exactly there."""
+    try:
+        return seal(
+            group_id, position_now(current_app.extensions["piglist_live"].feed, group_id, current_user.id)
+        )
+    except RedisError:
+        return ""
 
 
 def socket_count() -> int:

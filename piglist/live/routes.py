@@ -3,7 +3,8 @@
 Everything is checked before the WebSocket handshake, so a refused caller gets a plain HTTP
 error and never a message: who it is (the session — whose ``Origin`` must be this site, or a
 cross-site page could open a socket on a member's cookie — or ``?token=``), that they are a
-member, the format, and that live updates are available (503 while Redis is unreachable).
+member, the format, the cursor the page was rendered at (``?since=``, optional: the socket
+starts from there, so nothing published while the page loaded is missed), and that live updates are available (503 while Redis is unreachable).
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ from flask import Blueprint, g, request
 from flask_login import current_user
 
 from ..auth import service as accounts
-from ..errors import BadRequest, Forbidden, Unauthenticated, Unavailable
+from ..errors import BadRequest, Forbidden, Unauthenticated, Unavailable, ValidationFailed
 from ..extensions import sock
 from ..groups.service import member_group
+from . import cursors
 from .hub import current as current_hub
 from .socket import LiveSocket
 
@@ -52,6 +54,14 @@ def admit() -> None:
     g.live_format = request.args.get("format", "turbo")
     if g.live_format not in FORMATS:
         raise BadRequest("'format' must be turbo (the default) or json.", "format")
+    g.live_since = None
+    if request.args.get("since"):
+        try:
+            g.live_since = cursors.unseal(request.view_args["group_id"], request.args["since"])
+        except ValueError:
+            raise ValidationFailed(
+                "The cursor must be one Piglist handed out for this group.", "since"
+            ) from None
     if not current_hub().available:
         raise Unavailable("Live updates are unavailable for a moment; the page still works.")
     g.live_user = user
@@ -59,4 +69,4 @@ def admit() -> None:
 
 @sock.route("/ws/groups/<int:group_id>", bp=bp)
 def group_socket(ws, group_id: int) -> None:
-    LiveSocket(ws, group_id, g.live_user, g.live_format).run()
+    LiveSocket(ws, group_id, g.live_user, g.live_format).run(g.live_since)

@@ -65,12 +65,17 @@ class LiveSocket:
         self.position = "0-0"  # the last stream entry handled, to catch up from after a RESYNC
         self.messages: list[float] = []
 
-    def run(self) -> None:
+    def run(self, since: str | None = None) -> None:
+        """Serve until the socket closes; ``since`` (a page's position) is caught up from first."""
         hub = current_hub()
         hub.socket_opened()
         subscription = hub.subscribe(self.group_id)
         try:
-            self.position = self._stream_end()
+            if since is None:
+                self.position = self._stream_end()
+            else:
+                self.position = since
+                self._catch_up()
             db.session.close()
             threading.Thread(target=self._read_client, args=(subscription,), daemon=True).start()
             self._serve(subscription)

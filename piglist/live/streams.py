@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import current_app, g, get_template_attribute, render_template, url_for
+from flask import current_app, g, render_template, url_for
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import escape
@@ -32,8 +32,9 @@ from .hub import Broadcast
 CSRF_PLACEHOLDER = "__piglist_csrf_token__"
 
 
-def stream(action: str, target: str, html: str = "") -> str:
-    return f'<turbo-stream action="{action}" target="{escape(target)}"><template>{html}</template></turbo-stream>'
+def stream(action: str, target: str, html: str = "", morph: bool = False) -> str:
+    method = ' method="morph"' if morph else ""
+    return f'<turbo-stream action="{action}"{method} target="{escape(target)}"><template>{html}</template></turbo-stream>'
 
 
 def render(broadcast: Broadcast, event: dict[str, Any]) -> str:
@@ -62,7 +63,7 @@ def _gift_markup(broadcast: Broadcast) -> str:
         key = current_app.json.dumps({"view": view, "roles": roles}, sort_keys=True)
         cache = broadcast.shared.setdefault("markup", {})
         if key not in cache:
-            cache[key] = _render_gift(group, categories, view, roles.state is not None)
+            cache[key] = _render_gift(group, categories, view)
     return cache[key].replace(CSRF_PLACEHOLDER, generate_csrf())
 
 
@@ -81,7 +82,9 @@ def _snapshot(broadcast: Broadcast):
     return broadcast.shared["snapshot"]
 
 
-def _render_gift(group: Group, categories: list, view: dict[str, Any], with_presence: bool) -> str:
+def _render_gift(group: Group, categories: list, view: dict[str, Any]) -> str:
+    """The tile and the gift page's card; morphed in place by the browser, so a button being
+    pressed stays the same element and the presence line stays one live region."""
     saved = g.pop("csrf_token", None)
     g.csrf_token = CSRF_PLACEHOLDER  # flask-wtf's generate_csrf() answers g.csrf_token when set
     try:
@@ -93,13 +96,9 @@ def _render_gift(group: Group, categories: list, view: dict[str, Any], with_pres
         detail = render_template(
             "gifts/_gift_detail.html", **page_context(group, categories, view=view, back=detail_url)
         )
-        markup = stream("replace", f"gift_{view['id']}", tile) + stream(
-            "replace", f"gift_detail_{view['id']}", detail
+        return stream("replace", f"gift_{view['id']}", tile, morph=True) + stream(
+            "replace", f"gift_detail_{view['id']}", detail, morph=True
         )
-        if with_presence:
-            line = get_template_attribute("gifts/_macros.html", "presence_line")(view)
-            markup += stream("update", f"presence_{view['id']}", str(line))
-        return markup
     finally:
         g.pop("csrf_token", None)
         if saved is not None:

@@ -1,32 +1,81 @@
 // Live updates on the list and gift pages.
 //
-// A page that carries data-live-group long-polls its group's change feed and reloads, in
-// place, the <turbo-frame> each change is about: a gift's tile (gift_<id>), a member's list
-// (piglist_<owner_id>) or the gift page (gift_detail_<id>). Each frame names the URL it
-// reloads from in data-refresh-url. On a gift page, data-viewing-gift makes every poll also
-// say "I'm still looking" (the presence heartbeat); leaving the page says goodbye with a beacon.
+// A page that carries data-live-group opens its group's WebSocket (data-socket-url), which
+// pushes Turbo Streams rendered for this person: tiles and the gift card are morphed in place,
+// lists reloaded ("reload", a stream action defined here). On a gift page (data-viewing-gift)
+// the socket says "view" when it opens and "heartbeat" every 25 s; closing it ends the presence.
+// The page's cursor (data-cursor) makes the socket start exactly where the page was rendered.
 //
-// applyChange() is the one place that turns a change into a refresh, so a WebSocket can feed
-// it the same events later. Without JavaScript none of this runs and the pages still work.
-import { morphTurboFrameElements, visit } from "../vendor/turbo/turbo.es2017-esm.js";
+// When the socket can't connect (or drops), the page long-polls the change feed instead
+// (data-changes-url) and reloads, in place, the <turbo-frame> each change is about, says "I'm
+// looking" with a POST (data-viewing-url), and keeps trying the socket again with backoff.
+//
+// A refresh never swallows a click: a frame is changed in place (morphed, so the button being
+// pressed stays the same element), and not at all while a pointer is down in it or a form in it
+// is being sent; it waits for that to end. Without JavaScript none of this runs; pages still work.
+import {
+  StreamActions,
+  morphTurboFrameElements,
+  renderStreamMessage,
+  visit,
+} from "../vendor/turbo/turbo.es2017-esm.js";
 import { csrfToken } from "./csrf.js";
 
-const WAIT_SECONDS = 25; // the feed's longest wait, so presence is refreshed at least this often
+const WAIT_SECONDS = 25; // the long poll's longest wait
+const HEARTBEAT_MS = 25000; // presence is refreshed at least this often (the server forgets after 60 s)
 const FIRST_RETRY_MS = 2000;
 const MAX_RETRY_MS = 30000;
 const HIDDEN_FOR_LONG_MS = 5 * 60 * 1000;
 const REFRESH_DELAY_MS = 100; // a burst of changes to one frame costs one reload
+const IDLE_CHECK_MS = 50;
+
+// --- waiting for a frame to be idle --------------------------------------------------------------
+
+let pressedIn = null; // the element a pointer is down in, if any
+
+document.addEventListener("pointerdown", (event) => { pressedIn = event.target; }, true);
+for (const type of ["pointerup", "pointercancel", "dragend"]) {
+  // The click fires after pointerup: leave it a moment to start its submission.
+  document.addEventListener(type, () => setTimeout(() => { pressedIn = null; }, IDLE_CHECK_MS), true);
+}
+
+function isBusy(element) {
+  if (!element) return false;
+  const frame = element.closest("turbo-frame") ?? element;
+  return frame.hasAttribute("busy") || (pressedIn !== null && frame.contains(pressedIn));
+}
+
+function whenIdle(element) {
+  return new Promise((resolve) => {
+    const check = () => (isBusy(element) ? setTimeout(check, IDLE_CHECK_MS) : resolve());
+    check();
+  });
+}
+
+document.addEventListener("turbo:before-stream-render", (event) => {
+  const target = event.detail.newStream.target;
+  const element = target ? document.getElementById(target) : null;
+  if (!isBusy(element)) return;
+  const render = event.detail.render;
+  event.detail.render = async (stream) => {
+    await whenIdle(element);
+    await render(stream);
+  };
+});
+
+// <turbo-stream action="reload" target="piglist_3">: the socket can't render a list for this page
+// (its filters and sort are the page's), so the page reloads that frame itself.
+StreamActions.reload = function reload() {
+  refresh(this.target);
+};
+
+// --- refreshing frames ---------------------------------------------------------------------------
 
 const queued = new Set();
 
 export function applyChange(event) {
   if (event.type === "gift_created" || event.type === "gift_deleted") {
     if (refresh(`piglist_${event.owner_id}`)) return;
-  }
-  if (event.type === "gift_deleted" && document.getElementById(`gift_detail_${event.gift_id}`)) {
-    // The page itself may be gone (or, for the one who bought it, marked removed).
-    visit(window.location.href, { action: "replace" });
-    return;
   }
   refresh(`gift_${event.gift_id}`);
   refresh(`gift_detail_${event.gift_id}`);
@@ -36,27 +85,20 @@ function refresh(frameId) {
   if (!document.getElementById(frameId)) return false;
   if (!queued.has(frameId)) {
     queued.add(frameId);
-    setTimeout(() => {
-      queued.delete(frameId);
+    setTimeout(async () => {
       // Looked up again: a list reloaded meanwhile brings new tile elements.
-      const frame = document.getElementById(frameId);
-      const url = frame?.dataset.refreshUrl;
-      if (!url) return;
-      if (frame.hasAttribute("busy")) {
-        // A form in it is being submitted: its answer comes first, then this refresh.
-        frame.addEventListener("turbo:frame-load", () => refresh(frameId), { once: true });
-        return;
-      }
-      morphFrom(frame, url);
+      let frame = document.getElementById(frameId);
+      await whenIdle(frame);
+      queued.delete(frameId);
+      frame = document.getElementById(frameId);
+      if (frame?.dataset.refreshUrl) morphFrom(frame, frame.dataset.refreshUrl);
     }, REFRESH_DELAY_MS);
   }
   return true;
 }
 
-// The frame is changed in place (morphed), not replaced: a button someone is pressing right now
-// stays the same element, so their click still counts, and a live region keeps its identity, so
-// screen readers hear what changed. An answer without the frame (the gift is gone, the person is
-// out of the group) is shown as the whole page, like turbo:frame-missing in app.js.
+// An answer without the frame (the gift is gone, the person is out of the group) is shown as the
+// whole page, like turbo:frame-missing in app.js.
 async function morphFrom(frame, url) {
   try {
     const response = await fetch(url, {
@@ -65,8 +107,12 @@ async function morphFrom(frame, url) {
     });
     const page = new DOMParser().parseFromString(await response.text(), "text/html");
     const fresh = page.getElementById(frame.id);
-    if (response.ok && fresh) morphTurboFrameElements(frame, fresh);
-    else visit(window.location.href, { action: "replace" });
+    if (!response.ok || !fresh) {
+      visit(window.location.href, { action: "replace" });
+      return;
+    }
+    await whenIdle(frame);
+    morphTurboFrameElements(frame, fresh);
   } catch {
     // Offline for a moment: the next change, or the next page, brings the frame up to date.
   }
@@ -89,55 +135,54 @@ function sleep(ms, signal) {
   });
 }
 
-class Feed {
-  constructor(root) {
-    this.changesUrl = root.dataset.changesUrl;
-    this.viewing = root.dataset.viewingGift ?? null;
-    this.connection = root.dataset.connection ?? null;
-    this.leaveUrl = root.dataset.leaveUrl ?? null;
-    this.key = [this.changesUrl, this.viewing, this.connection].join(" ");
-    this.cursor = null;
+function nextRetry(retry) {
+  return Math.min(retry ? retry * 2 : FIRST_RETRY_MS, MAX_RETRY_MS);
+}
+
+// --- the fallback: long poll, and presence by POST ---------------------------------------------------
+
+class Poll {
+  constructor(live) {
+    this.live = live;
     this.controller = new AbortController();
   }
 
   async run() {
     let retry = 0;
-    while (!this.controller.signal.aborted) {
+    const signal = this.controller.signal;
+    while (!signal.aborted) {
       try {
         const body = await this.poll();
-        const first = this.cursor === null;
-        this.cursor = body.cursor;
-        retry = 0;
-        // A scrape may have ended between the page's rendering and this first cursor.
-        if (first) refreshPendingScrapes();
-        body.events.forEach(applyChange);
-      } catch (error) {
-        if (this.controller.signal.aborted) return;
-        if ([401, 403, 404].includes(error.status)) {
-          // Logged out, out of the group, or the gift is gone: reloading shows which. A feed
-          // refused from its first poll just stops, so this can never loop.
-          this.controller.abort();
-          if (this.cursor !== null) visit(window.location.href, { action: "replace" });
+        if (body.reset) {
+          // Away for longer than the feed keeps: the page may have missed changes.
+          visit(window.location.href, { action: "replace" });
           return;
         }
-        if (error.status === 422) this.cursor = null;
-        retry = Math.min(retry ? retry * 2 : FIRST_RETRY_MS, MAX_RETRY_MS);
-        await sleep(retry, this.controller.signal);
+        this.live.cursor = body.cursor;
+        retry = 0;
+        body.events.forEach(applyChange);
+      } catch (error) {
+        if (signal.aborted) return;
+        if ([401, 403, 404].includes(error.status)) {
+          // Logged out, out of the group: reloading shows which.
+          this.live.stop();
+          visit(window.location.href, { action: "replace" });
+          return;
+        }
+        if (error.status === 422) this.live.cursor = "";
+        retry = nextRetry(retry);
+        await sleep(retry, signal);
       }
     }
   }
 
   async poll() {
     const query = new URLSearchParams();
-    if (this.cursor !== null) {
-      query.set("since", this.cursor);
+    if (this.live.cursor) {
+      query.set("since", this.live.cursor);
       query.set("wait", WAIT_SECONDS);
     }
-    if (this.viewing) {
-      query.set("viewing", this.viewing);
-      query.set("connection", this.connection);
-    }
-    const response = await fetch(`${this.changesUrl}?${query}`, {
+    const response = await fetch(`${this.live.changesUrl}?${query}`, {
       headers: { Accept: "application/json" },
       credentials: "same-origin",
       signal: this.controller.signal,
@@ -148,7 +193,133 @@ class Feed {
 
   stop() {
     this.controller.abort();
-    if (this.viewing && this.leaveUrl) {
+  }
+}
+
+// --- the socket ------------------------------------------------------------------------------------
+
+class Live {
+  constructor(root) {
+    const url = new URL(root.dataset.socketUrl, window.location.href);
+    url.protocol = window.location.protocol === "https:" ? "wss:" : "ws:";
+    this.socketBase = url;
+    this.changesUrl = root.dataset.changesUrl;
+    this.cursor = root.dataset.cursor ?? "";
+    this.viewing = root.dataset.viewingGift ? Number(root.dataset.viewingGift) : null;
+    this.viewingUrl = root.dataset.viewingUrl ?? null;
+    this.leaveUrl = root.dataset.leaveUrl ?? null;
+    this.key = [root.dataset.socketUrl, this.viewing].join(" ");
+    this.connection = crypto.getRandomValues(new Uint32Array(2)).join("-");
+    this.socket = null;
+    this.poll = null;
+    this.retry = 0;
+    this.timers = new Set();
+    this.stopped = false;
+    this.looking = false; // said "I'm looking" by POST (so goodbye is a POST too)
+  }
+
+  start() {
+    refreshPendingScrapes(); // a scrape may have ended while the page was on its way
+    this.connect();
+  }
+
+  connect() {
+    if (this.stopped) return;
+    const url = new URL(this.socketBase);
+    if (this.cursor) url.searchParams.set("since", this.cursor);
+    let socket;
+    try {
+      socket = new WebSocket(url);
+    } catch {
+      this.fallBack();
+      return;
+    }
+    this.socket = socket;
+    socket.addEventListener("open", () => {
+      this.retry = 0;
+      this.stopPoll();
+      if (this.viewing) this.send({ type: "view", gift_id: this.viewing });
+      this.every(HEARTBEAT_MS, () => this.send({ type: "heartbeat" }), socket);
+    });
+    socket.addEventListener("message", (message) => {
+      if (typeof message.data !== "string") return;
+      if (message.data.startsWith("<")) renderStreamMessage(message.data);
+      else console.warn("live:", message.data);
+    });
+    socket.addEventListener("close", () => {
+      if (this.socket !== socket) return;
+      this.socket = null;
+      if (this.stopped) return;
+      // The socket carried no cursor of its own: changes while it was away come from the poll.
+      this.fallBack();
+      this.retry = nextRetry(this.retry);
+      this.later(this.retry, () => this.connect());
+    });
+  }
+
+  send(message) {
+    if (this.socket?.readyState === WebSocket.OPEN) this.socket.send(JSON.stringify(message));
+  }
+
+  fallBack() {
+    if (!this.poll) {
+      this.poll = new Poll(this);
+      this.poll.run();
+    }
+    if (this.viewing && this.viewingUrl && !this.looking) {
+      this.looking = true;
+      const look = () => {
+        if (this.socket?.readyState === WebSocket.OPEN) return;
+        const form = new FormData();
+        form.set("connection", this.connection);
+        fetch(this.viewingUrl, {
+          method: "POST",
+          body: form,
+          headers: { "X-CSRFToken": csrfToken() },
+          credentials: "same-origin",
+        }).catch(() => {});
+      };
+      look();
+      this.every(HEARTBEAT_MS, look);
+    }
+  }
+
+  stopPoll() {
+    this.poll?.stop();
+    this.poll = null;
+  }
+
+  every(ms, action, socket = null) {
+    const timer = setInterval(() => {
+      if (socket && socket !== this.socket) {
+        clearInterval(timer);
+        this.timers.delete(timer);
+        return;
+      }
+      action();
+    }, ms);
+    this.timers.add(timer);
+  }
+
+  later(ms, action) {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      action();
+    }, ms);
+    this.timers.add(timer);
+  }
+
+  stop() {
+    this.stopped = true;
+    for (const timer of this.timers) {
+      clearTimeout(timer);
+      clearInterval(timer);
+    }
+    this.timers.clear();
+    this.stopPoll();
+    this.socket?.close(1000);
+    this.socket = null;
+    if (this.looking && this.leaveUrl) {
       const form = new FormData();
       form.set("csrf_token", csrfToken());
       form.set("connection", this.connection);
@@ -157,22 +328,22 @@ class Feed {
   }
 }
 
-let feed = null;
+let live = null;
 let hiddenTimer = null;
 let pausedWhileHidden = false;
 
 function start() {
-  const root = document.querySelector("[data-live-group][data-changes-url]");
-  const next = root ? new Feed(root) : null;
-  if (feed && next && feed.key === next.key && !feed.controller.signal.aborted) return;
+  const root = document.querySelector("[data-live-group][data-socket-url]");
+  const next = root ? new Live(root) : null;
+  if (live && next && live.key === next.key && !live.stopped) return;
   stop();
-  feed = next;
-  feed?.run();
+  live = next;
+  live?.start();
 }
 
 function stop() {
-  feed?.stop();
-  feed = null;
+  live?.stop();
+  live = null;
 }
 
 document.addEventListener("turbo:load", start);
@@ -187,7 +358,7 @@ document.addEventListener("visibilitychange", () => {
   clearTimeout(hiddenTimer);
   if (document.hidden) {
     hiddenTimer = setTimeout(() => {
-      if (!feed) return;
+      if (!live) return;
       stop();
       pausedWhileHidden = true;
     }, HIDDEN_FOR_LONG_MS);
