@@ -46,6 +46,7 @@ MAX_MESSAGES = 30  # per RATE_SECONDS from the client; more closes the socket
 RATE_SECONDS = 10
 GOING_AWAY, POLICY, TRY_AGAIN = 1001, 1008, 1013
 CLOSED = "closed"  # the reader thread's last word
+UNAVAILABLE = "Live updates are unavailable for a moment."
 
 
 class ClientMessage:
@@ -79,6 +80,9 @@ class LiveSocket:
             db.session.close()
             threading.Thread(target=self._read_client, args=(subscription,), daemon=True).start()
             self._serve(subscription)
+        except RedisError as exc:
+            log.warning("live socket closed, Redis unreachable: %s", exc)
+            self._close(TRY_AGAIN, UNAVAILABLE)
         finally:
             subscription.close()
             self._leave_everything()
@@ -105,7 +109,7 @@ class LiveSocket:
             if item == CLOSED:
                 return
             if item == DOWN:
-                self._close(TRY_AGAIN, "Live updates are unavailable for a moment.")
+                self._close(TRY_AGAIN, UNAVAILABLE)
                 return
             try:
                 if time.monotonic() - checked >= CHECK_SECONDS:

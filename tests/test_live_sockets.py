@@ -1,0 +1,280 @@
+"""The live layer with real sockets: gunicorn started the Procfile's way (two gevent worker processes)
+on PostgreSQL and Redis, WebSocket clients on /ws/groups/<gid>, and the worker sweeping presence.
+Deadlines below end a broken test; none is a measurement (those are in bench/bench_live.py)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import requests
+from simple_websocket import ConnectionClosed
+from simple_websocket import ConnectionError as SocketError
+
+from .conftest import (
+    HangingProxy,
+    ProcfileSite,
+    RedisServer,
+    handshake_status,
+    live_socket,
+    receive_until,
+    site_family,
+    site_login,
+)
+
+
+@pytest.fixture(scope="module")
+def live_site(tmp_path_factory):
+    """The Procfile's site with a 2 s presence TTL, so going silent needs no minute of waiting."""
+    site = ProcfileSite(tmp_path_factory.mktemp("live-site"), env={"PRESENCE_TTL_SECONDS": "2"})
+    yield site.start(worker=True)
+    site.stop()
+
+
+def api(site, family, who, method, path, **kwargs):
+    headers = {"Authorization": f"Bearer {family.tokens[who]}"}
+    return requests.request(method, f"{site.url}/api/v1{path}", headers=headers, timeout=30, **kwargs)
+
+
+def presence_of(message: str, gift_id: int) -> list[str] | None:
+    event = json.loads(message)
+    if event["type"] == "presence" and event["gift_id"] == gift_id:
+        return [viewer["display_name"] for viewer in event["viewers"]]
+    return None
+
+
+def is_presence(gift_id: int, names: list[str]):
+    return lambda message: presence_of(message, gift_id) == names
+
+
+def about(gift_id: int):
+    return lambda message: f'"gift_id":{gift_id}' in message or f'target="gift_{gift_id}"' in message
+
+
+def test_arrival_and_departure_reach_another_member_when_a_socket_closes(live_site):
+    family = site_family(live_site)
+    gran = live_socket(live_site, family.group_id, family.tokens["other"], format="json")
+    dad = live_socket(live_site, family.group_id, family.tokens["giver"], format="json")
+    dad.send(json.dumps({"type": "view", "gift_id": family.gift_id}))
+    receive_until(gran, is_presence(family.gift_id, ["Dad"]))
+    dad.close()
+    receive_until(gran, is_presence(family.gift_id, []))
+    gran.close()
+
+
+def test_a_silent_viewer_leaves_for_the_others_when_the_ttl_runs_out(live_site):
+    family = site_family(live_site)
+    gran = live_socket(live_site, family.group_id, family.tokens["other"], format="json")
+    dad = live_socket(live_site, family.group_id, family.tokens["giver"], format="json")
+    dad.send(json.dumps({"type": "view", "gift_id": family.gift_id}))
+    receive_until(gran, is_presence(family.gift_id, ["Dad"]))
+    # Dad's socket stays open but sends no heartbeat: after the TTL the sweep announces him gone.
+    receive_until(gran, is_presence(family.gift_id, []))
+    assert api(live_site, family, "other", "GET", f"/gifts/{family.gift_id}").json()["viewers"] == []
+    dad.close()
+    gran.close()
+
+
+def test_two_tabs_keep_presence_until_both_leave(live_site):
+    family = site_family(live_site)
+    other_gift = api(
+        live_site, family, "owner", "POST", f"/groups/{family.group_id}/gifts", json={"title": "Yoyo"}
+    )
+    marker = other_gift.json()["id"]
+    gran = live_socket(live_site, family.group_id, family.tokens["other"], format="json")
+    tabs = [live_socket(live_site, family.group_id, family.tokens["giver"], format="json") for _ in range(2)]
+    for tab in tabs:
+        tab.send(json.dumps({"type": "view", "gift_id": family.gift_id}))
+        tab.send(json.dumps({"type": "heartbeat"}))
+    receive_until(gran, is_presence(family.gift_id, ["Dad"]))
+    tabs[0].close()
+    # Tom's edit of another gift marks a point after the first tab closed: nothing came before it.
+    api(live_site, family, "owner", "PATCH", f"/gifts/{marker}", json={"title": "Red yoyo"})
+    between = receive_until(gran, about(marker))
+    assert [m for m in between if presence_of(m, family.gift_id) is not None] == []
+    viewers = api(live_site, family, "other", "GET", f"/gifts/{family.gift_id}").json()["viewers"]
+    assert [v["display_name"] for v in viewers] == ["Dad"]
+    tabs[1].close()
+    receive_until(gran, is_presence(family.gift_id, []))
+    gran.close()
+
+
+def owners_messages_around(site, family, socket, hidden_actions) -> list[str]:
+    """What the owner's socket receives from just after one edit of Tom's other gift until just after
+    the next, with ``hidden_actions`` (or nothing) in between."""
+    path = f"/gifts/{family.marker}"
+    api(site, family, "owner", "PATCH", path, json={"title": "Socks"})
+    receive_until(socket, about(family.marker))
+    hidden_actions()
+    api(site, family, "owner", "PATCH", path, json={"title": "Socks"})
+    return receive_until(socket, about(family.marker))
+
+
+@pytest.mark.parametrize("format", ["turbo", "json"])
+def test_the_owners_socket_receives_nothing_about_their_own_gifts(live_site, format):
+    family = site_family(live_site)
+    family.marker = api(
+        live_site, family, "owner", "POST", f"/groups/{family.group_id}/gifts", json={"title": "Socks"}
+    ).json()["id"]
+    owner = live_socket(live_site, family.group_id, family.tokens["owner"], format=format)
+    gran = live_socket(live_site, family.group_id, family.tokens["other"], format="json")
+    dad = live_socket(live_site, family.group_id, family.tokens["giver"], format="json")
+
+    def buy_undo_and_look():
+        gift = f"/gifts/{family.gift_id}"
+        assert api(live_site, family, "giver", "POST", f"{gift}/purchase").status_code == 200
+        assert api(live_site, family, "giver", "DELETE", f"{gift}/purchase").status_code == 200
+        dad.send(json.dumps({"type": "view", "gift_id": family.gift_id}))
+        dad.send(json.dumps({"type": "leave", "gift_id": family.gift_id}))
+        assert api(live_site, family, "giver", "POST", f"{gift}/purchase").status_code == 200
+        # The others did hear all of it, so the owner's silence is the surprise rule's doing.
+        receive_until(gran, lambda m: '"gift_purchased"' in m and f'"gift_id":{family.gift_id}' in m)
+
+    quiet = owners_messages_around(live_site, family, owner, lambda: None)
+    busy = owners_messages_around(live_site, family, owner, buy_undo_and_look)
+    if format == "turbo":
+        assert busy == quiet  # byte for byte
+    else:  # the same events; only the edit's own time differs
+        assert [json.loads(m) | {"at": None} for m in busy] == [json.loads(m) | {"at": None} for m in quiet]
+    assert len(busy) == 1 and str(family.gift_id) not in busy[0].replace(str(family.marker), "")
+    for ws in (owner, gran, dad):
+        ws.close()
+
+
+def test_outsiders_are_refused_before_any_message(live_site):
+    family = site_family(live_site)
+    stranger = site_family(live_site)
+    path = f"/ws/groups/{family.group_id}"
+    assert handshake_status(live_site, f"{path}?token={stranger.tokens['other']}")[0] == 404
+    assert handshake_status(live_site, f"{path}?token=not-a-token")[0] == 401
+    assert handshake_status(live_site, path)[0] == 401
+    assert handshake_status(live_site, f"{path}?token={family.tokens['other']}&format=xml")[0] == 400
+    assert handshake_status(live_site, f"{path}?token={family.tokens['other']}&since=0-0")[0] == 422
+    # A member's session cookie opens it only from the site's own pages.
+    cookies = site_login(live_site, family.emails["other"]).cookies
+    cookie = "; ".join(f"{name}={value}" for name, value in cookies.items())
+    elsewhere = {"Cookie": cookie, "Origin": "https://evil.example"}
+    assert handshake_status(live_site, path, elsewhere)[0] == 403
+    assert handshake_status(live_site, path, {"Cookie": cookie})[0] == 403
+    status, _ = handshake_status(live_site, path, {"Cookie": cookie, "Origin": live_site.url})
+    assert status == 101
+    assert handshake_status(live_site, f"{path}?token={family.tokens['other']}")[0] == 101
+
+
+def test_a_bad_message_gets_a_clear_error_and_changes_nothing(live_site):
+    family = site_family(live_site)
+    dad = live_socket(live_site, family.group_id, family.tokens["giver"], format="json")
+    stranger = site_family(live_site)
+    for bad, field in [
+        ("not json", "type"),
+        ('{"type": "dance"}', "type"),
+        ('{"type": "view"}', "gift_id"),
+        ('{"type": "view", "gift_id": "7"}', "gift_id"),
+        (json.dumps({"type": "view", "gift_id": stranger.gift_id}), None),
+    ]:
+        dad.send(bad)
+        error = json.loads(receive_until(dad, lambda m: '"error"' in m)[-1])["error"]
+        assert error["code"] in ("validation_failed", "not_found") and error.get("field") == field
+    assert api(live_site, stranger, "other", "GET", f"/gifts/{stranger.gift_id}").json()["viewers"] == []
+    dad.close()
+
+
+def test_a_thousand_hidden_events_leave_the_owners_feed_and_cursor_exactly_as_they_were(live_site):
+    family = site_family(live_site)
+    changes = f"/groups/{family.group_id}/changes"
+    before = api(live_site, family, "owner", "GET", changes).json()
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {family.tokens['giver']}"
+    for _ in range(500):
+        assert session.post(f"{live_site.url}/api/v1/gifts/{family.gift_id}/purchase", timeout=30).ok
+        assert session.delete(f"{live_site.url}/api/v1/gifts/{family.gift_id}/purchase", timeout=30).ok
+    assert api(live_site, family, "owner", "GET", changes).json() == before
+    since = {"since": before["cursor"], "wait": 0}
+    assert api(live_site, family, "owner", "GET", changes, params=since).json() == before
+
+
+def wait_for(check, timeout: float = 30):
+    """Until ``check()`` is true; a deadline for a broken test, not a measurement."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "it did not come back"
+        time.sleep(0.2)
+
+
+def closes_cleanly(ws) -> bool:
+    """The server ended the socket with a close frame ("try again later"), not a dropped connection."""
+    try:
+        receive_until(ws, lambda m: False, timeout=30)
+    except ConnectionClosed:
+        pass
+    except AssertionError:
+        return False
+    return ws.close_reason == 1013
+
+
+@pytest.fixture
+def own_redis(tmp_path):
+    server = RedisServer(tmp_path).start()
+    yield server
+    server.stop()
+
+
+def test_with_redis_stopped_pages_still_serve_sockets_close_cleanly_and_all_resumes(tmp_path, own_redis):
+    site = ProcfileSite(tmp_path / "site", env={"REDIS_URL": own_redis.url}).start(worker=False)
+    try:
+        family = site_family(site)
+        ws = live_socket(site, family.group_id, family.tokens["other"], format="json")
+        own_redis.stop()
+        assert closes_cleanly(ws)
+        browser = site_login(site, family.emails["other"])
+        assert browser.get(f"{site.url}/groups/{family.group_id}/piglists", timeout=10).status_code == 200
+        poll = api(site, family, "other", "GET", f"/groups/{family.group_id}/changes")
+        assert (poll.status_code, poll.json()["error"]["code"]) == (503, "unavailable")
+        assert api(site, family, "giver", "POST", f"/gifts/{family.gift_id}/purchase").status_code == 200
+        own_redis.start()
+        sockets = []
+
+        def a_change_arrives() -> bool:
+            """Each process resumes on its own (its pause ends, its hub subscribes again): a socket
+            opens again, and a change reaches it (one made while a process still pauses is only saved)."""
+            if not sockets:
+                try:
+                    sockets.append(live_socket(site, family.group_id, family.tokens["other"], format="json"))
+                except SocketError:
+                    return False
+            for method in ("DELETE", "POST"):
+                api(site, family, "giver", method, f"/gifts/{family.gift_id}/purchase")
+            try:
+                receive_until(sockets[0], lambda m: '"gift_' in m, timeout=2)
+            except AssertionError:
+                return False
+            return True
+
+        wait_for(a_change_arrives, timeout=60)
+        sockets[0].close()
+    finally:
+        site.stop()
+
+
+def test_with_redis_hung_pages_still_serve_and_sockets_close_cleanly(tmp_path, own_redis):
+    proxy = HangingProxy(own_redis.port)
+    site = ProcfileSite(tmp_path / "site", env={"REDIS_URL": proxy.url}).start(worker=False)
+    try:
+        family = site_family(site)
+        ws = live_socket(site, family.group_id, family.tokens["other"], format="json")
+        proxy.hang()
+        assert closes_cleanly(ws)
+        browser = site_login(site, family.emails["other"])
+        for path in (
+            f"/groups/{family.group_id}/piglists",
+            f"/groups/{family.group_id}/gifts/{family.gift_id}",
+        ):
+            assert browser.get(f"{site.url}{path}", timeout=10).status_code == 200
+        poll = api(site, family, "other", "GET", f"/groups/{family.group_id}/changes")
+        assert (poll.status_code, poll.json()["error"]["code"]) == (503, "unavailable")
+        assert api(site, family, "giver", "POST", f"/gifts/{family.gift_id}/purchase").status_code == 200
+    finally:
+        site.stop()
+        proxy.close()
