@@ -9,7 +9,7 @@ PORT ?= 5000
 TEST_WORKERS ?= 2
 export FLASK_APP := wsgi
 
-.PHONY: run test test-e2e e2e-deps lint install eval-scraper bench vendor-turbo vendor-axe clean
+.PHONY: run test test-e2e e2e-deps lint install eval-scraper bench bench-live vendor-turbo vendor-axe clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,10 @@ eval-scraper: install
 
 bench: install
 	$(BIN)/python bench/bench_extract.py
+
+# Sockets, fan-out and long polls against the Procfile's gunicorn (needs PostgreSQL and Redis, like make test).
+bench-live: install
+	$(BIN)/python bench/bench_live.py
 
 TURBO_VERSION ?= 8.0.23
 vendor-turbo:

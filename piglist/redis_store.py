@@ -22,7 +22,9 @@ from redis.retry import Retry
 
 log = logging.getLogger(__name__)
 
-QUICK_TIMEOUT = 0.5  # seconds; Redis answers in well under a millisecond when it is well
+# Seconds. Redis answers in well under a millisecond when it is well; the margin is for a busy
+# gevent process, where a reply can wait for the greenlet to be scheduled.
+QUICK_TIMEOUT = 1.0
 BREAKER_SECONDS = 5.0
 
 

@@ -278,3 +278,17 @@ def test_with_redis_hung_pages_still_serve_and_sockets_close_cleanly(tmp_path, o
     finally:
         site.stop()
         proxy.close()
+
+
+def test_socket_count_adds_up_the_open_sockets_of_every_web_process(live_site):
+    from piglist.live import socket_count
+
+    family = site_family(live_site)
+    app = live_site.app()
+    with app.app_context():
+        before = socket_count()
+        sockets = [live_socket(live_site, family.group_id, family.tokens["other"]) for _ in range(4)]
+        wait_for(lambda: socket_count() == before + 4)
+        for ws in sockets:
+            ws.close()
+        wait_for(lambda: socket_count() == before)

@@ -248,17 +248,17 @@ class Hub:
     # --- open sockets ---------------------------------------------------------------------------
 
     def socket_opened(self) -> None:
+        """Counted here; the hub publishes the count with its heartbeat (every 10 s), so opening
+        a socket costs no Redis call of its own."""
         with self.lock:
             self._forget_parent()
             self.sockets += 1
-        self._publish_socket_count()
 
     def socket_closed(self) -> None:
         with self.lock:
             self.sockets -= 1
             if not self.sockets and not self.waiting:
                 self.idle_since = time.monotonic()
-        self._publish_socket_count()
 
     def _publish_socket_count(self, stopping: bool = False) -> None:
         if self.quick is None:

@@ -1,0 +1,218 @@
+"""The live layer under load (a script, not a test: ``make bench-live``).
+
+Starts the site the Procfile's way (gunicorn, gevent, two worker processes, PostgreSQL and Redis)
+and measures:
+
+1. fan-out: N open sockets (``?format=json``, spread over both processes by the kernel), one
+   purchase, and the delay from sending the purchase to each socket's receiving it (p50/p99/max);
+   the same with the default Turbo Stream HTML;
+2. memory per idle socket: the web processes' resident memory before and after opening them;
+3. 1,000 idle long polls held open while ``GET /api/v1/me`` is timed, against its idle figure.
+
+The clients run on the same machine as the server (2 cores, shared): their own scheduling is in
+the figures. Environment: TEST_DATABASE_URL / TEST_REDIS_URL as for the tests; SOCKETS (default
+"500,1000"), POLLS (1000).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+import requests
+from simple_websocket import Client
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tests.conftest import ProcfileSite, site_family
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def web_workers(site: ProcfileSite) -> list[int]:
+    master = site.processes["web"].pid
+    found = subprocess.run(["pgrep", "-P", str(master)], capture_output=True, text=True).stdout.split()
+    return [int(pid) for pid in found]
+
+
+def open_sockets(site, family, count: int, format: str) -> list[Client]:
+    tokens = [family.tokens["giver"], family.tokens["admin"]]
+    sockets = []
+    for n in range(count):
+        sockets.append(
+            Client.connect(
+                f"ws{site.url[4:]}/ws/groups/{family.group_id}?token={tokens[n % 2]}&format={format}"
+            )
+        )
+    return sockets
+
+
+def fan_out(site, family, sockets: list[Client], buy: bool) -> list[float]:
+    """Milliseconds from sending one purchase (or undo) to each socket's receiving it."""
+    arrived: list[float] = []
+    lock = threading.Lock()
+    ready = threading.Barrier(len(sockets) + 1)
+
+    def wait(ws: Client) -> None:
+        ready.wait()
+        while True:
+            message = ws.receive(timeout=30)
+            if message is None:
+                return
+            with lock:  # the sockets are quiet but for this one change
+                arrived.append(time.perf_counter())
+            return
+
+    threads = [threading.Thread(target=wait, args=(ws,), daemon=True) for ws in sockets]
+    for thread in threads:
+        thread.start()
+    ready.wait()
+    time.sleep(0.5)
+    started = time.perf_counter()
+    method = "POST" if buy else "DELETE"
+    answer = requests.request(
+        method,
+        f"{site.url}/api/v1/gifts/{family.gift_id}/purchase",
+        headers={"Authorization": f"Bearer {family.tokens['other']}"},
+        timeout=30,
+    )
+    assert answer.ok, answer.text
+    for thread in threads:
+        thread.join(35)
+    return [(t - started) * 1000 for t in arrived]
+
+
+def time_me(site, token: str, count: int = 200) -> list[float]:
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {token}"
+    times = []
+    for _ in range(count):
+        started = time.perf_counter()
+        assert session.get(f"{site.url}/api/v1/me", timeout=30).ok
+        times.append((time.perf_counter() - started) * 1000)
+        time.sleep(0.01)
+    return times
+
+
+async def hold_polls(site, family, count: int, stop: asyncio.Event) -> Counter[str]:
+    """``count`` long polls kept waiting (each asks again when its 25 s run out); how many answered
+    anything but 200."""
+    cursor = requests.get(
+        f"{site.url}/api/v1/groups/{family.group_id}/changes",
+        headers={"Authorization": f"Bearer {family.tokens['giver']}"},
+        timeout=10,
+    ).json()["cursor"]
+    request = (
+        f"GET /api/v1/groups/{family.group_id}/changes?since={cursor}&wait=25 HTTP/1.1\r\n"
+        f"Host: 127.0.0.1:{site.port}\r\nAuthorization: Bearer {family.tokens['giver']}\r\n\r\n"
+    ).encode()
+    failures: Counter[str] = Counter()
+
+    async def one() -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", site.port)
+        try:
+            while not stop.is_set():
+                writer.write(request)
+                await writer.drain()
+                status = await reader.readline()
+                if b" 200 " not in status:
+                    failures[status.decode(errors="replace").strip() or "closed"] += 1
+                length = 0
+                while (line := await reader.readline()) not in (b"\r\n", b""):
+                    if line.lower().startswith(b"content-length:"):
+                        length = int(line.split(b":")[1])
+                await reader.readexactly(length)
+        except (ConnectionError, asyncio.IncompleteReadError) as exc:
+            if not stop.is_set():
+                failures[type(exc).__name__] += 1
+        finally:
+            writer.close()
+
+    tasks = [asyncio.create_task(one()) for _ in range(count)]
+    await stop.wait()
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    return failures
+
+
+def polls_and_me(site, family, count: int) -> None:
+    idle = time_me(site, family.tokens["other"])
+    stop = asyncio.Event()
+    loop = asyncio.new_event_loop()
+    result: dict[str, Counter[str]] = {}
+
+    def run() -> None:
+        result["failures"] = loop.run_until_complete(hold_polls(site, family, count, stop))
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    time.sleep(30)  # every poll connected and waiting (admitting 1,000 at once takes a while here)
+    busy = time_me(site, family.tokens["other"])
+    loop.call_soon_threadsafe(stop.set)
+    thread.join(60)
+    print(
+        f"/api/v1/me p50/p99: idle {statistics.median(idle):.1f}/{percentile(idle, 0.99):.1f} ms, "
+        f"with {count} long polls held {statistics.median(busy):.1f}/{percentile(busy, 0.99):.1f} ms "
+        f"(p99 ratio {percentile(busy, 0.99) / percentile(idle, 0.99):.2f}x); "
+        f"long polls answered other than 200: {dict(result.get('failures', {})) or 'none'}"
+    )
+
+
+def main() -> None:
+    counts = [int(n) for n in os.environ.get("SOCKETS", "500,1000").split(",")]
+    polls = int(os.environ.get("POLLS", "1000"))
+    site = ProcfileSite(Path(tempfile.mkdtemp(prefix="bench-live-"))).start(worker=False)
+    try:
+        family = site_family(site)
+        for count in counts:
+            before = sum(rss_kib(pid) for pid in web_workers(site))
+            sockets = open_sockets(site, family, count, "json")
+            time.sleep(3)
+            after = sum(rss_kib(pid) for pid in web_workers(site))
+            for buy, format in ((True, "json"), (False, "json")):
+                delays = fan_out(site, family, sockets, buy)
+                print(
+                    f"{count} sockets ({format}): {len(delays)} received; delivery p50 "
+                    f"{statistics.median(delays):.0f} ms, p99 {percentile(delays, 0.99):.0f} ms, "
+                    f"max {max(delays):.0f} ms"
+                )
+            print(f"{count} idle sockets: {(after - before) / count:.1f} KiB each (web processes' RSS)")
+            for ws in sockets:
+                ws.close()
+            time.sleep(2)
+        sockets = open_sockets(site, family, counts[0], "turbo")
+        time.sleep(3)
+        delays = fan_out(site, family, sockets, True)
+        print(
+            f"{counts[0]} sockets (turbo HTML): {len(delays)} received; delivery p50 "
+            f"{statistics.median(delays):.0f} ms, p99 {percentile(delays, 0.99):.0f} ms, max {max(delays):.0f} ms"
+        )
+        fan_out(site, family, sockets, False)
+        for ws in sockets:
+            ws.close()
+        polls_and_me(site, family, polls)
+    finally:
+        site.stop()
+
+
+if __name__ == "__main__":
+    main()
