@@ -92,6 +92,16 @@ class Config:
     JOB_RETRY_DELAYS = (2, 4, 8)  # seconds; exponential backoff between a job's attempts
     SCRAPER_TIMEOUT = 10.0  # seconds to connect, and between bytes read
 
+    # E-mail (piglist/mail.py). No SMTP_URL: each mail is written to the log instead of sent.
+    SMTP_URL: str | None = os.environ.get("SMTP_URL") or None
+    MAIL_FROM: str | None = os.environ.get("MAIL_FROM") or None
+    PUBLIC_URL: str | None = os.environ.get("PUBLIC_URL") or None
+    SMTP_TIMEOUT = 10.0  # seconds per SMTP operation
+    # An SMTP server down for the better part of an hour still gets the mail.
+    MAIL_RETRY_DELAYS = (30, 120, 600, 1800)
+    # A burst of edits to a bought gift makes one mail to its purchaser, this long after the first.
+    ALERT_DELAY_SECONDS = 300
+
     @classmethod
     def init_app(cls, app) -> None:
         """Last checks and settings that need the app; refuses a configuration that cannot be right."""
@@ -119,6 +129,8 @@ class TestingConfig(Config):
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
     LOG_JSON = False
     JOB_RETRY_DELAYS = (0, 0, 0)
+    MAIL_RETRY_DELAYS = (0, 0, 0, 0)
+    SMTP_URL = None
 
 
 class ProductionConfig(Config):
@@ -133,6 +145,8 @@ class ProductionConfig(Config):
     def init_app(cls, app) -> None:
         if not app.config.get("SECRET_KEY"):
             raise RuntimeError("SECRET_KEY must be set in production (PIGLIST_CONFIG=production).")
+        if app.config.get("SMTP_URL") and not app.config.get("MAIL_FROM"):
+            raise RuntimeError("MAIL_FROM must be set when SMTP_URL is (PIGLIST_CONFIG=production).")
 
 
 CONFIGS: dict[str, type[Config]] = {

@@ -15,7 +15,7 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -97,31 +97,35 @@ class ThreadRunner:
         self.jobs: dict[str, dict[str, Any]] = {}
         self.lock = threading.Lock()
 
-    def submit(self, func: Callable, args: tuple, job_id: str, retries: int) -> str:
+    def submit(self, func: Callable, args: tuple, job_id: str, delays: list[float]) -> str:
         with self.lock:
             self._forget_old()
             self.jobs[job_id] = {"status": "queued", "result": None, "at": time.time()}
-        self.pool.submit(self._run, func, args, job_id, retries)
+        self.pool.submit(self._run, func, args, job_id, delays)
         return job_id
 
-    def _run(self, func: Callable, args: tuple, job_id: str, retries: int) -> None:
+    def _run(self, func: Callable, args: tuple, job_id: str, delays: list[float]) -> None:
+        """One attempt; a failure with retries left comes back after its delay on a timer, so a
+        job waiting minutes to retry (mail) holds no thread of the pool meanwhile."""
         self._set(job_id, status="started")
-        for attempt in range(retries + 1):
-            _local.retries_left = retries - attempt
-            try:
-                with self.app.app_context():
-                    result = func(*args)
-            except Exception as exc:
-                if not isinstance(exc, Retry):
-                    log.exception("job %s failed", job_id)
-                if attempt < retries:
-                    delays = self.app.config["JOB_RETRY_DELAYS"]
-                    time.sleep(delays[min(attempt, len(delays) - 1)])
-                    continue
+        _local.retries_left = len(delays)
+        try:
+            with self.app.app_context():
+                result = func(*args)
+        except Exception as exc:
+            if not isinstance(exc, Retry):
+                log.exception("job %s failed", job_id)
+            if delays:
+                self._set(job_id, status="queued")
+                again = threading.Timer(
+                    delays[0], self.pool.submit, (self._run, func, args, job_id, delays[1:])
+                )
+                again.daemon = True
+                again.start()
+            else:
                 self._set(job_id, status="failed")
-                return
-            self._set(job_id, status="finished", result=result)
             return
+        self._set(job_id, status="finished", result=result)
 
     def _set(self, job_id: str, **values: Any) -> None:
         with self.lock:
@@ -148,17 +152,23 @@ def queue_for(person_id: int | None) -> str:
 
 
 def enqueue(
-    func: Callable, *args: Any, retries: int = 0, job_id: str | None = None, person_id: int | None = None
+    func: Callable,
+    *args: Any,
+    retries: int = 0,
+    job_id: str | None = None,
+    person_id: int | None = None,
+    delays: Sequence[float] = (),
 ) -> str:
     """Queue ``func(*args)`` on behalf of ``person_id`` (see FAIR_SHARDS); a job raising Retry
-    runs again up to ``retries`` times, after the delays of ``JOB_RETRY_DELAYS`` (exponential:
-    2, 4, 8 s)."""
+    runs again up to ``retries`` times, after ``delays`` (by default ``JOB_RETRY_DELAYS``,
+    exponential: 2, 4, 8 s; the last one repeats)."""
     job_id = job_id or uuid.uuid4().hex
+    delays = list(delays or current_app.config["JOB_RETRY_DELAYS"])
+    delays = [delays[min(n, len(delays) - 1)] for n in range(retries)]
     runner = current_app.extensions.get("piglist_jobs")
     if runner is not None:
-        return runner.submit(func, args, job_id, retries)
-    delays = list(current_app.config["JOB_RETRY_DELAYS"])
-    retry = RQRetry(max=retries, interval=delays[:retries]) if retries else None
+        return runner.submit(func, args, job_id, delays)
+    retry = RQRetry(max=retries, interval=delays) if retries else None
     Queue(queue_for(person_id), connection=rq_connection()).enqueue(
         func,
         *args,

@@ -18,6 +18,8 @@ from __future__ import annotations
 import atexit
 import contextlib
 import contextvars
+import email
+import email.policy
 import functools
 import html
 import http.server
@@ -40,12 +42,14 @@ from urllib.request import urlopen
 import psycopg
 import pytest
 import redis
+from aiosmtpd.controller import Controller
 from flask.testing import FlaskClient, FlaskCliRunner
 from flask_migrate import upgrade
+from rq import Queue, SimpleWorker
 from sqlalchemy import make_url, text
 
 from config import TestingConfig, database_url
-from piglist import create_app
+from piglist import create_app, jobs
 from piglist.extensions import db
 from piglist.models import User
 
@@ -368,6 +372,80 @@ class Shop:
 
     def close(self) -> None:
         self.server.shutdown()
+
+
+def run_jobs(app) -> None:
+    """Work the queue until it is empty: RQ's SimpleWorker with Redis, the thread pool without."""
+    if app.config["REDIS_URL"]:
+
+        def work() -> None:
+            with app.app_context():
+                connection = jobs.rq_connection(app)
+                queues = [Queue(name, connection=connection) for name in jobs.QUEUE_NAMES]
+                SimpleWorker(queues, connection=connection).work(burst=True)
+
+        contextvars.Context().run(work)
+        return
+    runner = app.extensions["piglist_jobs"]
+    deadline = time.monotonic() + 15
+    while any(info["status"] in ("queued", "started") for info in runner.jobs.values()):
+        assert time.monotonic() < deadline, "jobs did not finish"
+        time.sleep(0.05)
+
+
+def queued_jobs(app) -> int:
+    """Jobs waiting in the queue (RQ) or not yet finished (the thread pool)."""
+    if app.config["REDIS_URL"]:
+        connection = jobs.rq_connection(app)
+        return sum(Queue(name, connection=connection).count for name in jobs.QUEUE_NAMES)
+    runner = app.extensions["piglist_jobs"]
+    return sum(info["status"] in ("queued", "started") for info in runner.jobs.values())
+
+
+class Mailbox:
+    """A real SMTP server (aiosmtpd) on loopback that keeps every message it accepts.
+    ``refuse(n, code)`` makes it answer the next ``n`` messages with ``code`` instead."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[list[str], email.message.EmailMessage]] = []
+        self.refusals: list[str] = []
+        self.port = free_port()
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+        self.url = f"smtp://127.0.0.1:{self.port}"
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        if self.refusals:
+            return self.refusals.pop(0)
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        self.messages.append((list(envelope.rcpt_tos), message))
+        return "250 OK"
+
+    def refuse(self, times: int = 1, answer: str = "451 4.3.0 Try again later") -> None:
+        self.refusals.extend([answer] * times)
+
+    def to(self, address: str) -> list[email.message.EmailMessage]:
+        return [message for recipients, message in self.messages if address in recipients]
+
+    @staticmethod
+    def text(message) -> str:
+        return message.get_body(("plain",)).get_content()
+
+    @staticmethod
+    def html(message) -> str:
+        return message.get_body(("html",)).get_content()
+
+    def close(self) -> None:
+        self.controller.stop()
+
+
+@pytest.fixture
+def mailbox(app):
+    """A real SMTP server the app sends its mail to (``SMTP_URL``) for this test."""
+    box = Mailbox()
+    app.config["SMTP_URL"] = box.url
+    yield box
+    box.close()
 
 
 ROOT = Path(__file__).resolve().parent.parent

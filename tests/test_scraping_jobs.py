@@ -23,7 +23,7 @@ from piglist.models import Gift
 from piglist.scraping import exclusive, normalise_url, preview_scrape
 
 from . import factories
-from .conftest import Shop, both_backends, member_client
+from .conftest import Shop, both_backends, member_client, run_jobs
 
 PRODUCT_PAGE = """<!doctype html><html lang="en"><head><title>Kite – Toy Shop</title>
 <meta property="og:title" content="Rainbow Kite">
@@ -40,25 +40,6 @@ def shop(app):
     app.config["SCRAPER_ALLOW_HOSTS"] = frozenset({shop.host})
     yield shop
     shop.close()
-
-
-def run_jobs(app) -> None:
-    """Work the queue until it is empty: RQ's SimpleWorker with Redis, the thread pool without."""
-    if app.config["REDIS_URL"]:
-
-        def work() -> None:
-            with app.app_context():
-                connection = jobs.rq_connection(app)
-                queues = [Queue(name, connection=connection) for name in jobs.QUEUE_NAMES]
-                SimpleWorker(queues, connection=connection).work(burst=True)
-
-        contextvars.Context().run(work)
-        return
-    runner = app.extensions["piglist_jobs"]
-    deadline = time.monotonic() + 15
-    while any(info["status"] in ("queued", "started") for info in runner.jobs.values()):
-        assert time.monotonic() < deadline, "jobs did not finish"
-        time.sleep(0.05)
 
 
 def add(api, family, url, **fields):

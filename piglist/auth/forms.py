@@ -49,3 +49,17 @@ class PasswordForm(FlaskForm):
 class TokenForm(FlaskForm):
     name = StringField("Token name", validators=[Length(max=100)], description="e.g. “Home Assistant”")
     submit = SubmitField("Create token")
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField("Email", validators=[domain_check(clean_email)])
+    submit = SubmitField("Send me a link")
+
+
+class ResetPasswordForm(FlaskForm):
+    password = PasswordField(
+        "New password",
+        validators=[domain_check(check_password)],
+        description="At least 8 characters, with an upper-case letter, a lower-case letter and a digit.",
+    )
+    submit = SubmitField("Save my new password")

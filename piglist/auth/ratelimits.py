@@ -17,6 +17,10 @@ LOGIN_LIMIT = "5 per minute"  # per address and e-mail, every attempt
 FAILED_LOGIN_LIMIT = "20 per hour"
 FAILED_LOGIN_STATUSES = frozenset({401, 422})
 REGISTER_LIMIT = "20 per hour"
+# Reset links: a few per inbox (nobody's mailbox gets flooded), more per address (a family
+# behind one router).
+RESET_LIMIT_PER_EMAIL = "3 per hour"
+RESET_LIMIT_PER_ADDRESS = "10 per hour"
 
 
 def submitted_email() -> str:
@@ -64,3 +68,21 @@ def register_limit(on_breach: Callable | None = None):
     return limiter.shared_limit(
         REGISTER_LIMIT, scope="register", key_func=client_address, methods=["POST"], on_breach=on_breach
     )
+
+
+def reset_limits(on_breach: Callable | None = None):
+    by_email = limiter.shared_limit(
+        RESET_LIMIT_PER_EMAIL,
+        scope="reset-email",
+        key_func=submitted_email,
+        methods=["POST"],
+        on_breach=on_breach,
+    )
+    by_address = limiter.shared_limit(
+        RESET_LIMIT_PER_ADDRESS,
+        scope="reset-address",
+        key_func=client_address,
+        methods=["POST"],
+        on_breach=on_breach,
+    )
+    return lambda view: by_address(by_email(view))

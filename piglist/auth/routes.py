@@ -9,9 +9,17 @@ from ..extensions import login_manager
 from ..forms import form_status, save_form
 from ..models import User
 from ..security import safe_next
-from . import service
-from .forms import LoginForm, PasswordForm, ProfileForm, RegisterForm, TokenForm
-from .ratelimits import login_limit, register_limit, seconds_until_reset
+from . import resets, service
+from .forms import (
+    ForgotPasswordForm,
+    LoginForm,
+    PasswordForm,
+    ProfileForm,
+    RegisterForm,
+    ResetPasswordForm,
+    TokenForm,
+)
+from .ratelimits import login_limit, register_limit, reset_limits, seconds_until_reset
 
 bp = Blueprint("auth", __name__)
 bp.record_once(lambda state: service.init_dummy_hash(state.app))
@@ -84,6 +92,40 @@ def login():
             return redirect(next_page())
         form.form_errors.append("That email and password don't match an account.")
     return render_template("auth/login.html", form=form), form_status(form)
+
+
+# The same words whether or not the address has an account.
+RESET_SENT = (
+    "If an account uses that address, a link to choose a new password is on its way. "
+    "It works once, for one hour."
+)
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@reset_limits(on_breach=rate_limited_form("auth/forgot_password.html", ForgotPasswordForm))
+def forgot_password():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        resets.request_reset(form.email.data)
+        flash(RESET_SENT, "info")
+        return redirect(url_for("auth.login"))
+    return render_template("auth/forgot_password.html", form=form), form_status(form)
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    """Opening the link changes nothing (mail scanners open links too); saving the form does."""
+    if resets.user_for_token(token) is None:
+        flash(resets.DEAD_LINK, "error")
+        return redirect(url_for("auth.forgot_password"))
+    form = ResetPasswordForm()
+    # A link used up in another tab meanwhile is told on the form, like any other refusal.
+    saved, user = save_form(form, lambda: resets.reset_password(token, form.password.data))
+    if saved:
+        start_session(user)
+        flash("Your new password is saved. Every other device has been logged out.", "success")
+        return redirect(url_for("main.dashboard"))
+    return render_template("auth/reset_password.html", form=form), form_status(form)
 
 
 @bp.route("/logout", methods=["POST"])

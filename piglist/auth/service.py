@@ -79,15 +79,25 @@ def update_display_name(user: User, display_name: object) -> None:
     db.session.commit()
 
 
+def set_purchase_alerts(user: User, enabled: bool) -> None:
+    user.purchase_alerts = bool(enabled)
+    db.session.commit()
+
+
 def change_password(user: User, current: object, new: object) -> None:
-    """Also ends every session of the account and revokes its API tokens: whoever knew the old
-    password may have made either. The caller starts a new login for the device it is on."""
+    """The caller starts a new login for the device it is on."""
     if not isinstance(current, str) or not user.check_password(current):
         raise ValidationFailed("That isn't your current password.", "current_password")
-    user.set_password(check_password(new, "new_password"))
+    replace_password(user, check_password(new, "new_password"))
+    db.session.commit()
+
+
+def replace_password(user: User, secret: str) -> None:
+    """Every way a password changes (the profile, a reset link) ends every session of the account
+    and revokes its API tokens: whoever knew the old password may have made either."""
+    user.set_password(secret)
     db.session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
     db.session.execute(delete(UserSession).where(UserSession.user_id == user.id))
-    db.session.commit()
 
 
 # --- logins (one row per logged-in browser) ----------------------------------------------------
