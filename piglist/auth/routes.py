@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, session, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..extensions import login_manager
@@ -69,6 +69,9 @@ def register():
     if current_user.is_authenticated:
         return redirect(url_for("main.dashboard"))
     form = RegisterForm()
+    if not form.is_submitted():
+        # An invitation by e-mail brings the address it was sent to.
+        form.email.data = request.args.get("email", "")[:254]
     saved, user = save_form(
         form, lambda: service.register(form.email.data, form.password.data, form.display_name.data)
     )

@@ -8,12 +8,12 @@ from urllib.parse import urlsplit
 
 from babel.numbers import get_currency_name
 from flask_wtf import FlaskForm
-from wtforms import StringField, SubmitField
+from wtforms import StringField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired
 from wtforms.widgets import DateInput
 
 from ..forms import domain_check
-from . import service
+from . import invitations, service
 
 # Offered as suggestions; the field takes any ISO 4217 code.
 COMMON_CURRENCIES = (
@@ -76,3 +76,12 @@ class JoinForm(FlaskForm):
         render_kw={"autocomplete": "off", "spellcheck": "false"},
     )
     submit = SubmitField("Join")
+
+
+class InviteForm(FlaskForm):
+    # Checked by invitations.invite_by_email, which reports a bad address under this field.
+    addresses = TextAreaField(
+        "Email addresses",
+        description=f"Up to {invitations.MAX_ADDRESSES}, separated by commas or on lines of their own.",
+    )
+    submit = SubmitField("Send invitations")

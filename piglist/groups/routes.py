@@ -4,11 +4,12 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from ..errors import NotFound, PiglistError
+from ..extensions import limiter
 from ..forms import form_status, save_form
 from ..main.routes import render_dashboard
 from ..models import Group
-from . import service
-from .forms import GroupForm, JoinForm
+from . import invitations, service
+from .forms import GroupForm, InviteForm, JoinForm
 
 bp = Blueprint("groups", __name__)
 
@@ -27,10 +28,41 @@ def create():
 @bp.route("/groups/<int:group_id>")
 @login_required
 def overview(group_id: int):
+    return render_overview(group_id)
+
+
+def render_overview(group_id: int, invite_form: InviteForm | None = None, status: int = 200):
     me = service.membership(group_id, current_user)
     return render_template(
-        "groups/overview.html", group=me.group, me=me, members=service.group_members(me.group)
+        "groups/overview.html",
+        group=me.group,
+        me=me,
+        members=service.group_members(me.group),
+        invite_form=invite_form or InviteForm(formdata=None),
+    ), status
+
+
+def inviter_key() -> str:
+    return str(current_user.get_id() or "")
+
+
+@bp.route("/groups/<int:group_id>/invitations", methods=["POST"])
+@login_required
+@limiter.limit("10 per hour", key_func=inviter_key, scope="invitations")
+def invite_by_email(group_id: int):
+    group = service.admin_group(group_id, current_user)
+    form = InviteForm()
+    saved, result = save_form(
+        form, lambda: invitations.invite_by_email(group, current_user, form.addresses.data)
     )
+    if not saved:
+        return render_overview(group.id, form, form_status(form))
+    invited, members = result
+    if invited:
+        flash(f"Invitations to {group.name} are on their way to {', '.join(invited)}.", "success")
+    if members:
+        flash(f"Already in {group.name}: {', '.join(members)}.", "info")
+    return redirect(url_for("groups.overview", group_id=group.id, _anchor="invite"))
 
 
 @bp.route("/join/<code>", methods=["GET", "POST"])
@@ -48,7 +80,12 @@ def join(code: str):
             return redirect(url_for("groups.join", code=code))
         inviter = service.inviter(group, request.args.get("from"))
         return render_template(
-            "groups/invite.html", group=group, code=code, inviter=inviter, member_count=count
+            "groups/invite.html",
+            group=group,
+            code=code,
+            inviter=inviter,
+            member_count=count,
+            email=request.args.get("email") if inviter else None,
         )
     if request.method == "POST":
         return joined(*service.join_group(current_user, code))
