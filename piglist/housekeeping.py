@@ -1,6 +1,7 @@
 """Chores that keep live state honest: forget viewers who went silent (and tell the others),
 re-queue scrapes that were left pending (a worker died, Redis was down when the gift was added),
-and queue retries whose delay is over even while RQ's scheduler is down.
+queue retries whose delay is over even while RQ's scheduler is down, and queue the purchaser
+alerts whose time has come.
 
 They run in the worker process when Redis is used (``python worker.py``), or in a thread of the
 single web process otherwise: the presence sweep every second (so a silent viewer's departure
@@ -24,6 +25,7 @@ REQUEUE_SECONDS = 10
 
 
 def run_once(requeue: bool = True) -> None:
+    from .gifts.alerts import queue_due_alerts
     from .gifts.scraping import requeue_stale_scrapes
     from .live.viewing import sweep_presence
 
@@ -36,6 +38,7 @@ def run_once(requeue: bool = True) -> None:
             promoted = jobs.promote_due_retries(jobs.rq_connection())
             if promoted:
                 log.info("queued %s due retries", promoted)
+        queue_due_alerts()
 
 
 def _loop(app: Flask, stop: threading.Event) -> None:

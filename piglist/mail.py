@@ -67,14 +67,13 @@ def init_app(app: Flask) -> None:
 
 
 def site_url() -> str:
-    """Where links in mails point: ``PUBLIC_URL``, else the address of the request causing the mail.
-    Called in that request; the job that builds the mail is handed the answer."""
+    """Where links in mails point: ``PUBLIC_URL``, else the address of the request causing the mail
+    (outside any request, with neither, the development server's). Called in that request; the
+    job that builds the mail is handed the answer."""
     configured = current_app.config["PUBLIC_URL"]
     if configured:
         return configured.rstrip("/") + "/"
-    if not has_request_context():
-        raise RuntimeError("PUBLIC_URL is unset and no request tells the site's address")
-    return request.url_root
+    return request.url_root if has_request_context() else "http://localhost:5000/"
 
 
 def link(base_url: str, endpoint: str, anchor: str = "", **values: Any) -> str:

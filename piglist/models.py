@@ -86,6 +86,8 @@ class User(UserMixin, db.Model):
     display_name: Mapped[str] = mapped_column(String(100))
     password_hash: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Mail me when the owner changes or removes a gift I bought (piglist.gifts.alerts).
+    purchase_alerts: Mapped[bool] = mapped_column(default=True, server_default=text("true"))
 
     memberships: Mapped[list[GroupMember]] = relationship(
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True
@@ -344,3 +346,19 @@ class Gift(db.Model):
 
     def __repr__(self) -> str:
         return f"<Gift {self.id} {self.title!r}>"
+
+
+class PurchaseAlert(db.Model):
+    """A purchaser to tell about a gift's changes: one row per purchaser and gift, holding the
+    gift as it was before the first change, sent when ``due_at`` comes (piglist.gifts.alerts)."""
+
+    __tablename__ = "purchase_alerts"
+    __table_args__ = (UniqueConstraint("user_id", "gift_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    gift_id: Mapped[int] = mapped_column(ForeignKey("gifts.id", ondelete="CASCADE"), index=True)
+    before: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
+    # Where links in the mail point: the site's address as the owner's request saw it.
+    base_url: Mapped[str] = mapped_column(String(2048))
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

@@ -10,11 +10,11 @@ import pytest
 from config import TestingConfig
 from piglist import create_app, mail
 
-from .conftest import both_backends, csrf_token, run_jobs
+from .conftest import both_backends, post, run_jobs
 
 
 def ask_for_link(client, email: str):
-    return client.post("/password/forgot", data={"email": email, "csrf_token": csrf_token(client)})
+    return post(client, "/password/forgot", email=email)
 
 
 def mail_log(caplog, level: int) -> list[str]:

@@ -14,7 +14,7 @@ from piglist.extensions import db
 from piglist.models import ApiToken, utcnow
 
 from . import factories
-from .conftest import PASSWORD, both_backends, csrf_token, queued_jobs, run_jobs
+from .conftest import PASSWORD, both_backends, csrf_token, post, queued_jobs, run_jobs
 
 NEW_PASSWORD = "Brand-New-Pass-7"
 LINK = re.compile(r"http://localhost/password/reset/[A-Za-z0-9._-]+")
@@ -25,7 +25,7 @@ PER_LOAD = re.compile(
 
 
 def ask_for_link(client, email: str):
-    return client.post("/password/forgot", data={"email": email, "csrf_token": csrf_token(client)})
+    return post(client, "/password/forgot", email=email)
 
 
 def reset_link(mailbox, address: str) -> str:
@@ -35,7 +35,7 @@ def reset_link(mailbox, address: str) -> str:
 
 def choose(client, link: str, password: str = NEW_PASSWORD):
     path = link.removeprefix("http://localhost")
-    return client.post(path, data={"password": password, "csrf_token": csrf_token(client)})
+    return post(client, path, password=password)
 
 
 def test_the_login_page_offers_forgot_your_password(client):

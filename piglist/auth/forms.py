@@ -63,3 +63,8 @@ class ResetPasswordForm(FlaskForm):
         description="At least 8 characters, with an upper-case letter, a lower-case letter and a digit.",
     )
     submit = SubmitField("Save my new password")
+
+
+class EmailSettingsForm(FlaskForm):
+    purchase_alerts = BooleanField("Mail me when the owner changes or removes a gift I bought")
+    submit = SubmitField("Save e-mail settings")

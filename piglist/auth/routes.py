@@ -11,6 +11,7 @@ from ..models import User
 from ..security import safe_next
 from . import resets, service
 from .forms import (
+    EmailSettingsForm,
     ForgotPasswordForm,
     LoginForm,
     PasswordForm,
@@ -155,6 +156,9 @@ def render_profile(status: int = 200, new_token: str | None = None, **forms):
     forms.setdefault("profile_form", ProfileForm(formdata=None, display_name=current_user.display_name))
     forms.setdefault("password_form", PasswordForm(formdata=None))
     forms.setdefault("token_form", TokenForm(formdata=None))
+    forms.setdefault(
+        "email_form", EmailSettingsForm(formdata=None, purchase_alerts=current_user.purchase_alerts)
+    )
     return (
         render_template(
             "auth/profile.html",
@@ -175,6 +179,17 @@ def update_name():
         flash("Your name is saved.", "success")
         return redirect(url_for("auth.profile"))
     return render_profile(422, profile_form=form)
+
+
+@bp.route("/profile/email", methods=["POST"])
+@login_required
+def update_email_settings():
+    form = EmailSettingsForm()
+    if form.validate_on_submit():
+        service.set_purchase_alerts(current_user, form.purchase_alerts.data)
+        flash("Your e-mail settings are saved.", "success")
+        return redirect(url_for("auth.profile", _anchor="email"))
+    return render_profile(422, email_form=form)
 
 
 @bp.route("/profile/password", methods=["POST"])

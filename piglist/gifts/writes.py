@@ -34,6 +34,7 @@ from ..rules import limits
 from ..rules.lock import ensure_unlocked
 from ..rules.surprise import person
 from ..scraping import spend_scrape_budget
+from . import alerts
 from .fields import EDITABLE, parse_gift_fields
 from .loading import (
     NO_GIFT,
@@ -130,10 +131,12 @@ def update_gift(
     if (merged["price"], merged["currency"]) != (gift.price, gift.currency):
         # The shop's regular price was the one before its discount on the shop's price.
         gift.regular_price = None
+    before = alerts.snapshot(gift)
     for name in EDITABLE:
         setattr(gift, name, merged[name])
     gift.updated_at = utcnow()
     _flush_unless_duplicate()
+    alerts.note_change(gift, before)
     feed.emit(group.id, "gift_updated", gift_id=gift.id, owner_id=owner.id)
     db.session.commit()
     return gift
@@ -144,6 +147,7 @@ def delete_gift(gift_id: int, owner: User) -> None:
     gift, group = own_gift_for_change(gift_id, owner)
     ensure_unlocked(group)
     gift.deleted_at = utcnow()
+    alerts.note_change(gift, alerts.snapshot(gift))
     feed.emit(group.id, "gift_deleted", gift_id=gift.id, owner_id=owner.id)
     db.session.commit()
 

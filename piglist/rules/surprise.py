@@ -6,7 +6,8 @@ may receive about their own gifts is named here — the gift fields, the change 
 their fields — and anything not named (a new field, a new event type) never reaches them.
 Every door — pages, frames, API, long poll, WebSocket, exports, mail, stats — turns gifts
 into what a person sees through :func:`present_gift`, filters change events through
-:func:`visible_event`, and counts purchases only over :func:`purchases_visible_to`.
+:func:`visible_event`, counts purchases only over :func:`purchases_visible_to`, and mails
+about a gift only whom :func:`may_mail_about` allows.
 """
 
 from __future__ import annotations
@@ -44,6 +45,10 @@ OWNER_GIFT_FIELDS = frozenset(
 # A purchase, an undo or a viewer is never among them, not even as a bare "gift_updated".
 OWNER_EVENT_TYPES = frozenset({"gift_created", "gift_updated", "gift_deleted"})
 OWNER_EVENT_FIELDS = frozenset({"type", "group_id", "gift_id", "owner_id", "at"})
+
+# The mails about a gift that its owner may receive. None: the only mail about a gift is the
+# purchaser alert, which tells of a purchase. A new kind reaches owners only when listed here.
+OWNER_GIFT_MAILS: frozenset[str] = frozenset()
 
 
 def person(user: User | None) -> dict[str, Any] | None:
@@ -124,3 +129,15 @@ def purchases_visible_to(gifts: Iterable[Gift], viewer: User) -> list[Gift]:
     """The gifts whose purchases ``viewer`` may count or be told about: never their own. Stats,
     exports and purchaser mail count and report purchases over these only."""
     return [gift for gift in gifts if not is_owner(gift, viewer)]
+
+
+def may_mail_about(gift: Gift, user: User, kind: str) -> bool:
+    """Whether ``user`` may get a mail of ``kind`` about ``gift``: anyone but its owner, and the
+    owner only for the kinds in OWNER_GIFT_MAILS."""
+    return kind in OWNER_GIFT_MAILS if is_owner(gift, user) else True
+
+
+def purchase_alert_recipients(gift: Gift) -> list[User]:
+    """Who is told when the owner changes or removes ``gift``: whoever bought it, never its owner."""
+    buyers = [gift.purchased_by] if gift.is_purchased and gift.purchased_by is not None else []
+    return [buyer for buyer in buyers if may_mail_about(gift, buyer, "purchase_alert")]
