@@ -2,10 +2,11 @@
 
 from collections import Counter
 
+from piglist.auth import resets
 from piglist.extensions import db
 
 from . import factories
-from .conftest import run_together
+from .conftest import post, run_together
 
 
 def test_forty_simultaneous_purchases_have_exactly_one_winner(app, api, family):
@@ -28,3 +29,19 @@ def test_the_same_link_added_twice_at_once_is_kept_once(app, api, family):
         lambda: owner.post(path, json={"title": "x", "url": "https://shop.example/same"}) for _ in range(6)
     ]
     assert run_together(calls) == Counter({201: 1, 409: 5})
+
+
+def test_one_reset_link_used_six_times_at_once_sets_one_password(app, user):
+    token = resets.make_token(user)
+    landed: list[str] = []
+
+    def use_link(n: int):
+        response = post(app.test_client(), f"/password/reset/{token}", password=f"Raced-Pass-{n}")
+        landed.append(response.headers.get("Location", "the form again"))
+        return response
+
+    run_together([lambda n=n: use_link(n) for n in range(6)])
+    # One is logged in; the others are told the link is used up (on the form, or on the page it sends to).
+    assert landed.count("/dashboard") == 1
+    db.session.refresh(user)
+    assert sum(user.check_password(f"Raced-Pass-{n}") for n in range(6)) == 1

@@ -1,0 +1,71 @@
+"""`make run` with no mail settings: a developer asks for a reset link and finds it in the log,
+so the whole flow can be tried without a mail server."""
+
+from __future__ import annotations
+
+import http.cookiejar
+import os
+import re
+import signal
+import subprocess
+import time
+import urllib.parse
+import urllib.request
+from urllib.error import URLError
+
+from .conftest import CSRF_META, ROOT, free_port
+
+DEADLINE_SECONDS = 90  # for starting up and for the job to run, not a measurement
+
+
+def wait_for(check, what: str, log) -> None:
+    deadline = time.monotonic() + DEADLINE_SECONDS
+    while not check():
+        assert time.monotonic() < deadline, f"{what}; the log:\n{log.read_text()[-3000:]}"
+        time.sleep(0.3)
+
+
+def test_make_run_without_smtp_shows_the_reset_link_in_its_log(tmp_path):
+    port = free_port()
+    log = tmp_path / "run.log"
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"SMTP_URL", "MAIL_FROM", "PUBLIC_URL", "REDIS_URL", "DATABASE_URL", "PIGLIST_CONFIG"}
+    }
+    env.update(DATABASE_URL=f"sqlite:///{tmp_path}/run.sqlite3", PORT=str(port), LOG_JSON="0")
+    # -o: take the installed environment as it is (the tests run in it) rather than pip-install again.
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            ["make", "-s", "-o", ".venv/.installed", "run"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    base = f"http://127.0.0.1:{port}"
+    browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+
+    def up() -> bool:
+        assert process.poll() is None, f"make run ended:\n{log.read_text()[-3000:]}"
+        try:
+            with browser.open(f"{base}/health", timeout=2):
+                return True
+        except (URLError, OSError):
+            return False
+
+    try:
+        wait_for(up, "the site did not come up", log)
+        with browser.open(f"{base}/password/forgot", timeout=10) as page:
+            token = CSRF_META.search(page.read().decode()).group(1)
+        form = urllib.parse.urlencode({"email": "mum@demo.piglist.example", "csrf_token": token}).encode()
+        with browser.open(f"{base}/password/forgot", data=form, timeout=10) as answer:
+            assert "If an account uses that address" in answer.read().decode()
+        link = re.compile(rf"http://127\.0\.0\.1:{port}/password/reset/[A-Za-z0-9._-]+")
+        wait_for(lambda: link.search(log.read_text()), "no reset link in the log", log)
+        with browser.open(link.search(log.read_text()).group(0), timeout=10) as reset_page:
+            assert "Choose a new password" in reset_page.read().decode()
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
