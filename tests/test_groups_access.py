@@ -41,6 +41,8 @@ MATRIX: list[tuple[Route, dict[str, int]]] = [
      {"anonymous": 302, "outsider": 302, "member": 302, "admin": 302}),
     (Route("groups.join_by_code", "POST", "/join", (("code", "{code}"),)),
      {"anonymous": 302, "outsider": 302, "member": 302, "admin": 302}),
+    (Route("groups.invite_by_email", "POST", "/groups/{gid}/invitations", (("addresses", "new@example.org"),)),
+     ADMIN_POST),
     (Route("groups.leave", "POST", "/groups/{gid}/leave"),
      {"anonymous": 302, "outsider": 404, "member": 302, "admin": 302}),
     (Route("admin.settings", "GET", "/admin/groups/{gid}/"), ADMIN_ONLY),
