@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from piglist.auth import resets
 from piglist.extensions import db
 from piglist.models import ApiToken, Gift, Group, User
 
@@ -88,6 +89,7 @@ def test_no_route_answers_500_to_hostile_input(app, client, auth, family):
         "token_id": token_id,
         "code": family.group.invite_code,
         "job_id": "no-such-job",
+        "token": resets.make_token(family.other),
     }
     auth.login_as(family.admin)
     session_csrf = csrf_token(client)
@@ -100,8 +102,9 @@ def test_no_route_answers_500_to_hostile_input(app, client, auth, family):
         id_variants = [real] + [
             {name: value for name in rule.arguments if name != "code"} for value in HOSTILE_IDS
         ]
-        if "code" in rule.arguments:
-            id_variants.append({**real, "code": "\x00"})
+        for name in ("code", "token"):
+            if name in rule.arguments:
+                id_variants.append({**real, name: "\x00"})
         for method in methods:
             attempts: list[tuple[dict, dict]] = [(values, {}) for values in id_variants]
             if method == "GET":

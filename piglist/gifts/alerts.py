@@ -122,7 +122,7 @@ def send_purchase_alert(user_id: int, gift_id: int, before: dict[str, Any], base
     if user is None or gift is None or not user.purchase_alerts:
         return
     # Asked again now: the purchase may have been undone, and the owner is never told.
-    if user not in purchase_alert_recipients(gift):
+    if user.id not in {recipient.id for recipient in purchase_alert_recipients(gift)}:
         return
     removed = gift.deleted_at is not None
     changes = [] if removed else describe_changes(before, gift)
