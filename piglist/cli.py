@@ -1,20 +1,35 @@
-"""Operators' commands: ``flask piglist …``. Each calls the same service functions the pages call,
-prints what it did, and exits non-zero on error."""
+"""Operators' commands: ``flask piglist …``. Each calls the same functions the pages and the API
+call, prints what it did, and exits non-zero with a one-line message on bad input."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 import click
 from flask import Flask
 from flask.cli import AppGroup
+from redis.exceptions import RedisError
 
+from .auth import erase, export
 from .auth import service as accounts
 from .errors import PiglistError
+from .extensions import db
+from .gifts.scraping import rescrape_candidates, rescrape_gift
+from .models import Group, User
+from .stats import site_stats
 
 piglist_cli = AppGroup("piglist", help="Piglist operators' commands.")
 
 
 def fail(message: str) -> None:
     raise click.ClickException(message)
+
+
+def account(email: str) -> User:
+    user = accounts.find_user_by_email(email)
+    if user is None:
+        fail(f"No account has the email address {email!r}.")
+    return user
 
 
 @piglist_cli.command("create-user")
@@ -60,6 +75,81 @@ def sweep_presence() -> None:
     except RedisError as exc:
         fail(f"Redis is unreachable: {exc}")
     click.echo(f"Removed {removed} stale presence entr{'y' if removed == 1 else 'ies'}.")
+
+
+@piglist_cli.command("export-user")
+@click.argument("email")
+def export_user(email: str) -> None:
+    """Print everything stored about a person, as JSON (what their "Export my data" gives)."""
+    click.echo(export.export_json(account(email)), nl=False)
+
+
+@piglist_cli.command("erase-user")
+@click.argument("email")
+@click.option("--yes", is_flag=True, help="Don't ask for confirmation.")
+def erase_user(email: str, yes: bool) -> None:
+    """Erase an account, its tokens, sessions and piglists (what "Delete my account" does)."""
+    user = account(email)
+    if not yes:
+        click.confirm(
+            f"Erase {user.display_name} <{user.email}> and all their piglists for good?", abort=True
+        )
+    erased = erase.erase_user(user)
+    click.echo(f"Erased {erased.email}: account, tokens, sessions and piglists.")
+    click.echo(f"  {erased.released} gift(s) they had bought are available again.")
+    for line in erased.groups:
+        click.echo(f"  {line[0].upper()}{line[1:]}.")
+
+
+@piglist_cli.command("rescrape")
+@click.option("--failed", "failed_only", is_flag=True, help="Only gifts whose last fetch failed.")
+@click.option(
+    "--older-than",
+    "days",
+    type=click.IntRange(min=0),
+    help="Only gifts not fetched or changed for DAYS days.",
+    metavar="DAYS",
+)
+@click.option("--group", "group_id", type=int, help="Only the gifts of this group (its id).")
+def rescrape(failed_only: bool, days: int | None, group_id: int | None) -> None:
+    """Fetch gifts' pages again (those fetched before; hand-typed gifts are left alone)."""
+    if group_id is not None and db.session.get(Group, group_id) is None:
+        fail(f"No group has the id {group_id}.")
+    gift_ids = rescrape_candidates(
+        failed_only=failed_only,
+        older_than=timedelta(days=days) if days is not None else None,
+        group_id=group_id,
+    )
+    queued = 0
+    try:
+        with click.progressbar(gift_ids, label="Queueing scrapes") as bar:
+            for gift_id in bar:
+                queued += rescrape_gift(gift_id)
+    except RedisError as exc:
+        fail(f"The job queue is unreachable ({exc}); {queued} of {len(gift_ids)} queued.")
+    click.echo(f"Queued {queued} of {len(gift_ids)} gift(s) for scraping", nl=False)
+    skipped = len(gift_ids) - queued
+    click.echo(f"; {skipped} changed meanwhile and were left alone." if skipped else ".")
+
+
+@piglist_cli.command("stats")
+def stats() -> None:
+    """Print the site's figures: people, groups, gifts, the job queue, live connections."""
+    figures = site_stats()
+    unknown = "unknown (Redis is down)"
+    click.echo(f"Users: {figures['users']}")
+    click.echo(f"Groups: {figures['groups']}")
+    gifts = figures["gifts"]
+    click.echo(f"Gifts: {sum(gifts.values())} ({', '.join(f'{n} {s}' for s, n in gifts.items())})")
+    queue = figures["queue"]
+    if figures["redis"] == "absent":
+        click.echo("Job queue: none shared (no REDIS_URL: each process runs its own jobs)")
+    elif queue is None:
+        click.echo(f"Job queue: {unknown}")
+    else:
+        click.echo(f"Job queue: {queue['queued']} waiting, {queue['failed']} failed in the last hour")
+    sockets = figures["live_sockets"]
+    click.echo(f"Live sockets: {unknown if sockets is None else sockets}")
 
 
 def init_app(app: Flask) -> None:

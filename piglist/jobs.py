@@ -25,7 +25,7 @@ from rq import Queue, Worker
 from rq import Retry as RQRetry
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
-from rq.registry import ScheduledJobRegistry
+from rq.registry import FailedJobRegistry, ScheduledJobRegistry
 from rq.worker import DequeueStrategy
 
 from .redis_store import get_breaker, guarded_client
@@ -254,3 +254,16 @@ def promote_due_retries(connection: Redis) -> int:
                 continue
             promoted += 1
     return promoted
+
+
+def queue_counts() -> dict[str, int] | None:
+    """``{"queued": …, "failed": …}`` over the shared RQ queues (failed: kept an hour, then
+    dropped), or None in single-process mode, where each process has a queue of its own. Raises
+    RedisError."""
+    if current_app.extensions.get("piglist_jobs") is not None:
+        return None
+    queues = [Queue(name, connection=rq_connection()) for name in QUEUE_NAMES]
+    return {
+        "queued": sum(queue.count for queue in queues),
+        "failed": sum(FailedJobRegistry(queue=queue).count for queue in queues),
+    }

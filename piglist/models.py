@@ -362,3 +362,18 @@ class PurchaseAlert(db.Model):
     # Where links in the mail point: the site's address as the owner's request saw it.
     base_url: Mapped[str] = mapped_column(String(2048))
     due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class Notice(db.Model):
+    """A message for one person's dashboard about something done to them by someone else (their
+    group was deleted), kept until they dismiss it."""
+
+    __tablename__ = "notices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    message: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "message": self.message, "created_at": self.created_at}

@@ -25,6 +25,7 @@ import html
 import http.server
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -451,6 +452,23 @@ def mailbox(app):
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def fresh_clone(dest: Path) -> Path:
+    """What a new operator gets from ``git clone``: the files git tracks (and new ones it would
+    track), without the instance folder, caches or virtualenv that a developer's tree has grown."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        capture_output=True,
+        check=True,
+    ).stdout
+    for name in filter(None, listed.decode().split("\0")):
+        source = ROOT / name
+        if source.is_file():
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, dest / name)
+    return dest
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -467,14 +485,16 @@ class ProcfileSite:
     config reads ``TEST_*`` variables, not the ``DATABASE_URL``/``REDIS_URL`` the Procfile's lines
     are given, and production marks cookies Secure, which a browser won't send back over plain http.
     Each process's output goes to a log file under ``workdir``; a failure to start quotes its tail.
+    ``root`` is the tree the lines run in: this checkout, or a :func:`fresh_clone` of it.
     """
 
     START_SECONDS = 60  # a deadline for starting up, not a measurement
 
-    def __init__(self, workdir: Path, env: dict[str, str] | None = None, procfile: Path = ROOT / "Procfile"):
+    def __init__(self, workdir: Path, env: dict[str, str] | None = None, root: Path = ROOT):
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
-        self.lines = self.read_procfile(procfile)
+        self.root = Path(root)
+        self.lines = self.read_procfile(self.root / "Procfile")
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.database_url = create_database(f"{make_url(BASE_PG_URL).database}_{RUN}_site{self.port}")
@@ -515,7 +535,12 @@ class ProcfileSite:
         """Run a one-off line (``release``) to its end; fails with its output when it does."""
         with self.log(name).open("ab") as out:
             result = subprocess.run(
-                ["sh", "-c", self.command(name)], cwd=ROOT, env=self.env, stdout=out, stderr=out, timeout=120
+                ["sh", "-c", self.command(name)],
+                cwd=self.root,
+                env=self.env,
+                stdout=out,
+                stderr=out,
+                timeout=120,
             )
         if result.returncode != 0:
             raise RuntimeError(f"Procfile {name!r} failed ({result.returncode}):\n{self.tail(name)}")
@@ -525,7 +550,7 @@ class ProcfileSite:
         # `exec` so the shell becomes the process; a session of its own so stop() reaches its children.
         process = subprocess.Popen(
             ["sh", "-c", "exec " + self.command(name)],
-            cwd=ROOT,
+            cwd=self.root,
             env=self.env,
             stdout=out,
             stderr=out,
@@ -539,7 +564,7 @@ class ProcfileSite:
         """Run ``flask --app wsgi ARGS`` with the site's environment; its output, or a failure quoting it."""
         result = subprocess.run(
             ["flask", "--app", "wsgi", *args],
-            cwd=ROOT,
+            cwd=self.root,
             env=self.env,
             capture_output=True,
             text=True,
@@ -603,9 +628,12 @@ def site_shop():
 
 @pytest.fixture(scope="session")
 def procfile_site(tmp_path_factory, site_shop):
-    """The site served the Procfile's way, with its worker, for the whole run (started on first use)."""
+    """The site served the Procfile's way from a fresh clone, as a new operator would, with its
+    worker, for the whole run (started on first use)."""
     site = ProcfileSite(
-        tmp_path_factory.mktemp("procfile-site"), env={"SCRAPER_ALLOW_HOSTS": site_shop.host}
+        tmp_path_factory.mktemp("procfile-site"),
+        env={"SCRAPER_ALLOW_HOSTS": site_shop.host},
+        root=fresh_clone(tmp_path_factory.mktemp("fresh-clone")),
     ).start(worker=True)
     yield site
     site.stop()

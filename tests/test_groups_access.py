@@ -50,6 +50,8 @@ MATRIX: list[tuple[Route, dict[str, int]]] = [
      ADMIN_POST),
     (Route("admin.set_lock", "POST", "/admin/groups/{gid}/lock", (("action", "lock"),)), ADMIN_POST),
     (Route("admin.regenerate_invite", "POST", "/admin/groups/{gid}/invite"), ADMIN_POST),
+    (Route("admin.delete_group", "POST", "/admin/groups/{gid}/delete", (("confirm_name", "Smith Family"),)),
+     ADMIN_POST),
     (Route("admin.members", "GET", "/admin/groups/{gid}/members"), ADMIN_ONLY),
     (Route("admin.set_role", "POST", "/admin/groups/{gid}/members/{uid}/role", (("role", "admin"),)),
      ADMIN_POST),

@@ -90,6 +90,7 @@ def test_no_route_answers_500_to_hostile_input(app, client, auth, family):
         "code": family.group.invite_code,
         "job_id": "no-such-job",
         "token": resets.make_token(family.other),
+        "notice_id": 1,
     }
     auth.login_as(family.admin)
     session_csrf = csrf_token(client)

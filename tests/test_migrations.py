@@ -19,6 +19,7 @@ TABLES = {
     "categories",
     "piglists",
     "gifts",
+    "notices",
 }
 
 

@@ -1,10 +1,14 @@
-"""The site as the Procfile runs it: migrations by the release line, gunicorn with gevent workers
-by the web line, and scraping done by the separate worker process (tests/conftest.ProcfileSite)."""
+"""The site as a new operator runs it: a fresh clone, the Procfile's release line on an empty
+database, gunicorn with gevent workers by the web line, scraping done by the separate worker
+process, and the operators' commands run beside them (tests/conftest.ProcfileSite)."""
 
 from __future__ import annotations
 
+import json
+import re
 import time
 
+import pytest
 import requests
 
 KITE_PAGE = """<!doctype html><html lang="en"><head><title>Kite – Toy Shop</title>
@@ -20,31 +24,42 @@ def test_the_web_line_serves_health_on_postgresql_and_redis(procfile_site):
     assert response.json() == {"database": "ok", "redis": "ok"}
 
 
-def test_a_gift_added_by_link_is_filled_in_by_the_worker_process(procfile_site, site_shop):
-    api = f"{procfile_site.url}/api/v1"
+def add_by_link(site, shop, email: str, path: str, page: str = KITE_PAGE) -> tuple[dict, dict]:
+    """A new person registers, starts a group and adds a gift by its link; their auth headers and
+    the gift as the API answered."""
+    api = f"{site.url}/api/v1"
     registered = requests.post(
         f"{api}/auth/register",
-        json={"email": "procfile@example.org", "password": "Correct-Horse-9", "display_name": "Pat"},
+        json={"email": email, "password": "Correct-Horse-9", "display_name": "Pat"},
         timeout=10,
     )
     assert registered.status_code == 201, registered.text
     headers = {"Authorization": f"Bearer {registered.json()['token']}"}
     group = requests.post(f"{api}/groups", json={"name": "Procfile Family"}, headers=headers, timeout=10)
     assert group.status_code == 201, group.text
-    link = site_shop.page("/kite", (200, "text/html", KITE_PAGE))
+    link = shop.page(path, (200, "text/html", page))
     added = requests.post(
         f"{api}/groups/{group.json()['id']}/gifts", json={"url": link}, headers=headers, timeout=10
     )
     assert added.status_code == 201, added.text
-    assert added.json()["scrape_status"] == "pending"
+    return headers, added.json()
 
-    # Only the worker process runs jobs; a deadline, not a timing claim.
+
+def when_scraped(site, headers: dict, gift_id: int) -> dict:
+    """The gift once it is no longer pending. Only the worker process runs jobs; a deadline, not a
+    timing claim."""
     deadline = time.monotonic() + 120  # generous: the machine may be busy
     while True:
-        gift = requests.get(f"{api}/gifts/{added.json()['id']}", headers=headers, timeout=10).json()
+        gift = requests.get(f"{site.url}/api/v1/gifts/{gift_id}", headers=headers, timeout=10).json()
         if gift["scrape_status"] != "pending" or time.monotonic() > deadline:
-            break
+            return gift
         time.sleep(0.2)
+
+
+def test_a_gift_added_by_link_is_filled_in_by_the_worker_process(procfile_site, site_shop):
+    headers, added = add_by_link(procfile_site, site_shop, "procfile@example.org", "/kite")
+    assert added["scrape_status"] == "pending"
+    gift = when_scraped(procfile_site, headers, added["id"])
     assert gift["scrape_status"] == "success", (gift, procfile_site.tail("worker"))
     assert gift["title"] == "Rainbow Kite"
     assert site_shop.hits["/kite"] == 1
@@ -98,3 +113,34 @@ def test_a_slow_shop_does_not_hold_up_another_persons_scrape(procfile_site, site
     slow_gift = requests.get(f"{api}/gifts/{slow.json()['id']}", headers=slow_headers, timeout=10).json()
     assert fast_gift["scrape_status"] == "success", procfile_site.tail("worker")
     assert slow_gift["scrape_status"] == "pending"  # still loading when the other was done
+
+
+def test_the_release_line_runs_again_on_a_migrated_database(procfile_site):
+    """Every deploy runs it; on a database already up to date it changes nothing and succeeds."""
+    procfile_site.run("release")
+    assert procfile_site.healthy()
+
+
+def test_the_operators_commands_run_beside_the_site(procfile_site, site_shop):
+    """export-user, rescrape (through the shared queue to the worker process) and stats, run the
+    way an operator runs them on the platform."""
+    headers, added = add_by_link(procfile_site, site_shop, "operator@example.org", "/drum")
+    assert when_scraped(procfile_site, headers, added["id"])["scrape_status"] == "success"
+
+    rescrape = procfile_site.cli("piglist", "rescrape", "--group", str(added["group_id"]))
+    assert "Queued 1 of 1 gift(s) for scraping." in rescrape
+    gift = when_scraped(procfile_site, headers, added["id"])
+    assert gift["scrape_status"] == "success", (gift, procfile_site.tail("worker"))
+
+    exported = procfile_site.cli("piglist", "export-user", "operator@example.org")
+    assert json.loads(exported)["groups"][0]["piglist"]["gifts"][0]["title"] == "Rainbow Kite"
+
+    stats = procfile_site.cli("piglist", "stats")
+    # Other tests share the site: the figures are checked for their shape and this gift's mark.
+    assert re.search(r"^Gifts: \d+ \(\d+ pending, [1-9]\d* success", stats, re.M), stats
+    assert re.search(r"^Job queue: \d+ waiting, \d+ failed in the last hour$", stats, re.M), stats
+
+    with pytest.raises(
+        RuntimeError, match=r"\(1\):\nError: No account has the email address 'nobody@example.org'.\n$"
+    ):
+        procfile_site.cli("piglist", "export-user", "nobody@example.org")

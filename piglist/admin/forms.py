@@ -45,3 +45,10 @@ class CategoryForm(FlaskForm):
             "spending_limit": self.spending_limit.data,
             "max_item_price": self.max_item_price.data,
         }
+
+
+class DeleteGroupForm(FlaskForm):
+    confirm_name = StringField(
+        "Type the group's name to confirm", render_kw={"autocomplete": "off", "spellcheck": "false"}
+    )
+    submit = SubmitField("Delete this group")

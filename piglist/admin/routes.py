@@ -11,7 +11,7 @@ from ..forms import form_status, save_form
 from ..gifts import writes
 from ..groups import service
 from ..models import Category, Group
-from .forms import CategoryForm, SettingsForm
+from .forms import CategoryForm, DeleteGroupForm, SettingsForm
 
 bp = Blueprint("admin", __name__)
 
@@ -39,7 +39,28 @@ def settings(group: Group):
     if saved:
         flash("Settings saved.", "success")
         return redirect(url_for("admin.settings", group_id=group.id))
-    return render_template("admin/settings.html", group=group, form=form), form_status(form)
+    return render_settings(group, form)
+
+
+def render_settings(group: Group, form: SettingsForm, delete_form: DeleteGroupForm | None = None):
+    delete_form = delete_form or DeleteGroupForm(formdata=None)
+    return render_template(
+        "admin/settings.html", group=group, form=form, delete_form=delete_form
+    ), form_status(form, delete_form)
+
+
+@bp.post("/groups/<int:group_id>/delete")
+@admin_required
+def delete_group(group: Group):
+    form = DeleteGroupForm()
+    name = group.name
+    deleted, _ = save_form(
+        form, lambda: service.delete_group(group, current_user, form.confirm_name.data or "")
+    )
+    if deleted:
+        flash(f"{name} is deleted, with every piglist in it. Its members will see a note.", "info")
+        return redirect(url_for("main.dashboard"))
+    return render_settings(group, SettingsForm(obj=group), delete_form=form)
 
 
 @bp.post("/groups/<int:group_id>/lock")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from flask import g
+from flask import Response, g
 
 from ..auth import service
+from ..auth.erase import erase_own_account
+from ..auth.export import export_json
 from ..auth.ratelimits import login_limit, register_limit
 from ..errors import Unauthenticated
 from .access import api_user, json_body, login_required
@@ -43,3 +45,16 @@ def revoke_token():
 @login_required
 def me():
     return api_user().to_dict()
+
+
+@bp.get("/me/export")
+@login_required
+def export():
+    return Response(export_json(api_user()), mimetype="application/json")
+
+
+@bp.delete("/me")
+@login_required
+def erase():
+    erase_own_account(api_user(), json_body().get("password"))
+    return "", 204

@@ -57,6 +57,14 @@ def update_group(group_id: int):
     return group_details(service.update_group(group, json_body()))
 
 
+@bp.delete("/groups/<int:group_id>")
+@login_required
+def delete_group(group_id: int):
+    user = api_user()
+    service.delete_group(service.admin_group(group_id, user), user)
+    return "", 204
+
+
 @bp.post("/groups/<int:group_id>/invite")
 @login_required
 def regenerate_invite(group_id: int):

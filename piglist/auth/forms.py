@@ -68,3 +68,14 @@ class ResetPasswordForm(FlaskForm):
 class EmailSettingsForm(FlaskForm):
     purchase_alerts = BooleanField("Mail me when the owner changes or removes a gift I bought")
     submit = SubmitField("Save e-mail settings")
+
+
+class EraseForm(FlaskForm):
+    password = PasswordField(
+        "Your password", validators=[InputRequired("Please type your current password.")]
+    )
+    confirm = BooleanField(
+        "I understand: my account, my piglists and my tokens are deleted for good.",
+        validators=[InputRequired("Tick the box to confirm that you want your account deleted.")],
+    )
+    submit = SubmitField("Delete my account")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..extensions import login_manager
@@ -10,8 +10,11 @@ from ..forms import form_status, save_form
 from ..models import User
 from ..security import safe_next
 from . import resets, service
+from .erase import erase_own_account
+from .export import export_json
 from .forms import (
     EmailSettingsForm,
+    EraseForm,
     ForgotPasswordForm,
     LoginForm,
     PasswordForm,
@@ -159,6 +162,7 @@ def render_profile(status: int = 200, new_token: str | None = None, **forms):
     forms.setdefault(
         "email_form", EmailSettingsForm(formdata=None, purchase_alerts=current_user.purchase_alerts)
     )
+    forms.setdefault("erase_form", EraseForm(formdata=None))
     return (
         render_template(
             "auth/profile.html",
@@ -229,3 +233,25 @@ def revoke_token(token_id: int):
     service.revoke_token(current_user, token_id)
     flash("The token is revoked; programs using it are locked out.", "info")
     return redirect(url_for("auth.profile"))
+
+
+@bp.get("/profile/export")
+@login_required
+def export():
+    return Response(
+        export_json(current_user),
+        mimetype="application/json",
+        headers={"Content-Disposition": 'attachment; filename="piglist-export.json"'},
+    )
+
+
+@bp.route("/profile/delete", methods=["POST"])
+@login_required
+def erase():
+    form = EraseForm()
+    erased, _ = save_form(
+        form, lambda: erase_own_account(current_user._get_current_object(), form.password.data)
+    )
+    if erased:
+        return end_session("Your account and everything in it are deleted. Goodbye, and thank you.")
+    return render_profile(422, erase_form=form)

@@ -79,6 +79,14 @@ def update_display_name(user: User, display_name: object) -> None:
     db.session.commit()
 
 
+def confirm_password(user: User, value: object, field: str = "password") -> None:
+    """The person proves it is them before something that can't be undone."""
+    if not isinstance(value, str) or not value:
+        raise ValidationFailed("Please type your current password.", field)
+    if not user.check_password(value):
+        raise ValidationFailed("That isn't your current password.", field)
+
+
 def set_purchase_alerts(user: User, enabled: bool) -> None:
     user.purchase_alerts = bool(enabled)
     db.session.commit()
@@ -86,8 +94,7 @@ def set_purchase_alerts(user: User, enabled: bool) -> None:
 
 def change_password(user: User, current: object, new: object) -> None:
     """The caller starts a new login for the device it is on."""
-    if not isinstance(current, str) or not user.check_password(current):
-        raise ValidationFailed("That isn't your current password.", "current_password")
+    confirm_password(user, current, "current_password")
     replace_password(user, check_password(new, "new_password"))
     db.session.commit()
 

@@ -67,6 +67,13 @@ def piglist(group_id: int, user_id: int):
     return render_template("gifts/piglist.html", **page_context(group, piglist=shown, filters=filters))
 
 
+@bp.route("/groups/<int:group_id>/stats")
+@login_required
+def stats(group_id: int):
+    group = member_group(group_id, current_user)
+    return render_template("gifts/stats.html", group=group, stats=reading.group_stats(group_id, current_user))
+
+
 @bp.route("/groups/<int:group_id>/my-piglist")
 @login_required
 def my_piglist(group_id: int):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -92,6 +93,51 @@ def requeue_stale_scrapes() -> int:
             enqueue_gift_scrape(gift_id, owner_id)
             requeued += 1
     return requeued
+
+
+# Gifts an operator's rescrape fetches again: those fetched before, successfully or not. A gift
+# typed in by hand was never meant to be fetched, and a pending one is already queued.
+RESCRAPED_STATUSES = ("success", "failed")
+
+
+def rescrape_candidates(
+    *, failed_only: bool = False, older_than: timedelta | None = None, group_id: int | None = None
+) -> list[int]:
+    """The live gifts with a link that ``flask piglist rescrape`` would fetch again: only failed
+    ones with ``failed_only``, only those unchanged for ``older_than``, only in ``group_id``."""
+    query = (
+        select(Gift.id)
+        .join(Gift.piglist)
+        .where(
+            Gift.deleted_at.is_(None),
+            Gift.url.is_not(None),
+            Gift.scrape_status.in_(("failed",) if failed_only else RESCRAPED_STATUSES),
+        )
+    )
+    if older_than is not None:
+        query = query.where(Gift.updated_at < utcnow() - older_than)
+    if group_id is not None:
+        query = query.where(Piglist.group_id == group_id)
+    return list(db.session.scalars(query.order_by(Gift.id)))
+
+
+def rescrape_gift(gift_id: int) -> bool:
+    """Set the gift pending again (its tile shows it being fetched, live) and queue its scrape,
+    which fills only fields still empty. False when it changed meanwhile (deleted, or queued)."""
+    gift = db.session.get(Gift, gift_id)
+    if gift is None:
+        return False
+    lock_list(gift.piglist_id)  # not in the middle of an owner's edit
+    db.session.refresh(gift)
+    if gift.deleted_at is not None or not gift.url or gift.scrape_status not in RESCRAPED_STATUSES:
+        db.session.rollback()
+        return False
+    owner_id = gift.piglist.user_id
+    gift.scrape_status, gift.scrape_error, gift.updated_at = "pending", None, utcnow()
+    feed.emit(gift.piglist.group_id, "gift_updated", gift_id=gift.id, owner_id=owner_id)
+    db.session.commit()
+    enqueue_gift_scrape(gift_id, owner_id)
+    return True
 
 
 def apply_scrape(gift_id: int, found: Mapping[str, Any] | None, error: str | None) -> str:

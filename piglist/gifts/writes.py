@@ -242,3 +242,28 @@ def release_purchases(group: Group, user_id: int) -> int:
         feed.emit(group.id, "gift_unpurchased", gift_id=gift.id, owner_id=gift.piglist.user_id)
     db.session.commit()
     return len(gifts)
+
+
+def release_everything_bought_by(buyer: User) -> int:
+    """Everything ``buyer`` bought becomes available again (their account is being erased), in the
+    caller's transaction; the others see it live, the owners learn nothing (the events pass the
+    surprise rule like any undo). Returns how many gifts were released."""
+    bought = db.session.execute(
+        select(Gift.id, Gift.deleted_at, Piglist.group_id, Piglist.user_id)
+        .join(Gift.piglist)
+        .where(Gift.purchased_by_id == buyer.id, Gift.status == "purchased")
+        .with_for_update(of=Gift)
+    ).all()
+    if not bought:
+        return 0
+    db.session.execute(
+        update(Gift)
+        .where(Gift.id.in_([row.id for row in bought]))
+        .values(status="available", purchased_by_id=None, purchased_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    for row in bought:
+        # A gift its owner removed after the purchase was visible to the buyer alone: nobody to tell.
+        if row.deleted_at is None:
+            feed.emit(row.group_id, "gift_unpurchased", gift_id=row.id, owner_id=row.user_id)
+    return len(bought)

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from .. import notices
 from ..errors import BadRequest, Forbidden, NotFound, ValidationFailed
 from ..extensions import db
 from ..live import feed
@@ -235,21 +236,74 @@ def remove_member(group: Group, actor: User, user_id: int) -> User:
         raise NotFound("That person is not a member of this group.")
     if target.is_admin and _admin_count(group) == 1:
         raise BadRequest("The last admin can't leave: make someone else an admin first.", "user_id")
+    removed = target.user
+    _drop_membership(target)
+    db.session.commit()
+    return removed
+
+
+def _drop_membership(member: GroupMember) -> None:
+    """The member's piglist and its gifts go with them; other people's open pages drop the gifts
+    live. Gifts they bought on other lists are not touched here."""
     piglist = db.session.scalar(
-        select(Piglist).where(Piglist.group_id == group.id, Piglist.user_id == user_id)
+        select(Piglist).where(Piglist.group_id == member.group_id, Piglist.user_id == member.user_id)
     )
     if piglist is not None:
-        # Their gifts go with the list; other people's open pages drop them live.
         live = db.session.scalars(
             select(Gift.id).where(Gift.piglist_id == piglist.id, Gift.deleted_at.is_(None))
         ).all()
         for gift_id in live:
-            feed.emit(group.id, "gift_deleted", gift_id=gift_id, owner_id=user_id)
+            feed.emit(member.group_id, "gift_deleted", gift_id=gift_id, owner_id=member.user_id)
         db.session.delete(piglist)
-    removed = target.user
-    db.session.delete(target)
+    db.session.delete(member)
+
+
+def leave_every_group(user: User) -> list[str]:
+    """For an account being erased: leave each group, in the caller's transaction. A last admin's
+    group is handed to the longest-standing other member, or deleted when nobody else is in it.
+    Returns one line per group saying what happened, for the operator."""
+    done = []
+    for member in list(user.memberships):
+        group = lock_row(Group, member.group_id)  # two admins erased at once must not leave none
+        db.session.refresh(member)
+        line = f"left {group.name!r} (group {group.id})"
+        if member.is_admin and _admin_count(group) == 1:
+            successor = db.session.scalar(
+                select(GroupMember)
+                .where(GroupMember.group_id == group.id, GroupMember.user_id != user.id)
+                .order_by(GroupMember.joined_at, GroupMember.user_id)
+                .limit(1)
+            )
+            if successor is None:
+                db.session.delete(group)
+                done.append(f"deleted {group.name!r} (group {group.id}), where nobody else was")
+                continue
+            successor.role = "admin"
+            line += f"; {successor.user.display_name} is its admin now"
+        _drop_membership(member)
+        done.append(line)
+    return done
+
+
+def delete_group(group: Group, actor: User, confirm_name: object = None) -> None:
+    """An admin deletes the group (the caller checked the role with :func:`admin_group`): every
+    member's list in it goes, and the others find a notice on their dashboard. Nothing else of
+    theirs — accounts, other groups, what they bought elsewhere — is touched. ``confirm_name``,
+    when the door asks for it (the admin page), must be the group's name."""
+    if confirm_name is not None and (
+        not isinstance(confirm_name, str) or confirm_name.strip().casefold() != group.name.casefold()
+    ):
+        raise ValidationFailed(f"Type the group's name, {group.name}, to delete it.", "confirm_name")
+    lock_row(Group, group.id)  # role changes and removals in flight finish first
+    others = db.session.scalars(
+        select(GroupMember.user_id).where(GroupMember.group_id == group.id, GroupMember.user_id != actor.id)
+    ).all()
+    notices.tell(
+        others,
+        f"{actor.display_name} deleted the group {group.name}; your piglist there was deleted with it.",
+    )
+    db.session.delete(group)
     db.session.commit()
-    return removed
 
 
 # --- categories ----------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from .. import notices
 from ..extensions import db, limiter
 from ..groups import service as groups_service
 from ..groups.forms import JoinForm
@@ -33,7 +34,16 @@ def dashboard():
 def render_dashboard(join_form: JoinForm, status: int = 200):
     """The dashboard, also when the join box was refused (with its form errors)."""
     groups = groups_service.user_groups(current_user)
-    return render_template("main/dashboard.html", groups=groups, join_form=join_form), status
+    return render_template(
+        "main/dashboard.html", groups=groups, join_form=join_form, notices=notices.notices_for(current_user)
+    ), status
+
+
+@bp.post("/notices/<int:notice_id>/dismiss")
+@login_required
+def dismiss_notice(notice_id: int):
+    notices.dismiss(current_user, notice_id)
+    return redirect(url_for("main.dashboard"))
 
 
 @bp.route("/health")

@@ -46,7 +46,10 @@ def owner_pages(app, family, gift, category) -> list[str]:
         f"/groups/{gid}/gifts/{gift.id}/tile",
         f"/groups/{gid}/gifts/{gift.id}/tile?next=/groups/{gid}/my-piglist",
         f"/groups/{gid}/gifts/{gift.id}/edit",
+        f"/groups/{gid}/stats",
         "/dashboard",
+        "/profile",
+        "/profile/export",
     ]
     if "groups.overview" in app.view_functions:
         paths.append(f"/groups/{gid}")

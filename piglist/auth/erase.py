@@ -1,0 +1,43 @@
+"""Erasing an account — the same for ``DELETE /api/v1/me``, the profile page's button and
+``flask piglist erase-user``.
+
+Everything of the person goes: the account, its tokens and sessions (the session cookie names a
+user that no longer exists), their piglists and notices. What they bought on other people's
+lists becomes available again, and the others see it live (the ordinary undo event, which the
+surprise rule keeps from the owners). A group whose last admin they were is handed to the
+longest-standing other member, or deleted when nobody else is in it: a family shouldn't lose
+its group, nor be left with one nobody can manage, because one person left Piglist.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..extensions import db
+from ..gifts.writes import release_everything_bought_by
+from ..groups.service import leave_every_group
+from ..models import User
+from .service import confirm_password
+
+
+@dataclass
+class Erased:
+    email: str
+    released: int = 0
+    groups: list[str] = field(default_factory=list)
+
+
+def erase_user(user: User) -> Erased:
+    """One transaction: either all of it happens or none of it."""
+    erased = Erased(email=user.email)
+    erased.released = release_everything_bought_by(user)
+    erased.groups = leave_every_group(user)
+    db.session.delete(user)
+    db.session.commit()
+    return erased
+
+
+def erase_own_account(user: User, password: object) -> Erased:
+    """The person's own request (API and page): only with their password."""
+    confirm_password(user, password)
+    return erase_user(user)

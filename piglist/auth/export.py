@@ -1,0 +1,80 @@
+"""Export: everything Piglist stores about one person, as one JSON document — the same for the
+API (``GET /api/v1/me/export``), the profile page's download and ``flask piglist export-user``.
+
+The surprise rule applies as for the person themselves: their own gifts go through
+:func:`~piglist.rules.surprise.present_gift` as they would see them (nothing about purchases or
+viewers), and the purchases listed are counted over
+:func:`~piglist.rules.surprise.purchases_visible_to`. Gifts they deleted are left out: for them
+those are gone (one already bought stays stored for its buyer only). The document carries no
+time of its own, so two exports with nothing changed for the person are byte for byte the same.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+
+from ..extensions import db
+from ..gifts.loading import gift_query
+from ..models import Gift, GroupMember, Piglist, PurchaseAlert, User, UserSession
+from ..notices import notices_for
+from ..rules.surprise import present_gift, purchases_visible_to
+from .service import list_tokens
+
+
+def export_user(user: User) -> dict[str, Any]:
+    memberships = db.session.scalars(
+        select(GroupMember).where(GroupMember.user_id == user.id).order_by(GroupMember.group_id)
+    ).all()
+    own = db.session.scalars(
+        gift_query()
+        .where(Piglist.user_id == user.id, Gift.deleted_at.is_(None))
+        .order_by(Gift.created_at, Gift.id)
+    ).all()
+    bought = db.session.scalars(
+        gift_query()
+        .where(Gift.purchased_by_id == user.id, Gift.status == "purchased")
+        .order_by(Gift.purchased_at, Gift.id)
+    ).all()
+    lists = {p.group_id: p for p in db.session.scalars(select(Piglist).where(Piglist.user_id == user.id))}
+    return {
+        "account": {**user.to_dict(), "created_at": user.created_at, "purchase_alerts": user.purchase_alerts},
+        "groups": [
+            {
+                **member.group.to_dict(),
+                "role": member.role,
+                "joined_at": member.joined_at,
+                "piglist": {
+                    "created_at": lists[member.group_id].created_at if member.group_id in lists else None,
+                    "gifts": [present_gift(g, user) for g in own if g.piglist.group_id == member.group_id],
+                },
+            }
+            for member in memberships
+        ],
+        "purchases": [present_gift(g, user) for g in purchases_visible_to(bought, user)],
+        "tokens": [token.to_dict() for token in list_tokens(user)],
+        # Each logged-in browser; its key is kept only as a hash, and neither is exported.
+        "logins": [
+            {"created_at": created}
+            for created in db.session.scalars(
+                select(UserSession.created_at).where(UserSession.user_id == user.id).order_by(UserSession.id)
+            )
+        ],
+        "notices": [notice.to_dict() for notice in notices_for(user)],
+        # Mails about gifts they bought, waiting to be sent (piglist.gifts.alerts).
+        "pending_purchase_alerts": [
+            {"gift_id": gift_id, "due_at": due}
+            for gift_id, due in db.session.execute(
+                select(PurchaseAlert.gift_id, PurchaseAlert.due_at)
+                .where(PurchaseAlert.user_id == user.id)
+                .order_by(PurchaseAlert.id)
+            )
+        ],
+    }
+
+
+def export_json(user: User) -> str:
+    """The export as the text every door hands out."""
+    return current_app.json.dumps(export_user(user), indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,48 @@
+"""Site-wide figures for operators (``flask piglist stats``): accounts, groups, gifts by scrape
+status, the job queue and the live connections. Members' own figures, which the surprise rule
+shapes, are per group (piglist.gifts.reading.group_stats)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from redis.exceptions import RedisError
+from sqlalchemy import func, select
+
+from . import jobs
+from .extensions import db
+from .live import socket_count
+from .models import SCRAPE_STATUSES, Gift, Group, User
+from .redis_store import redis_status
+
+log = logging.getLogger(__name__)
+
+
+def site_stats() -> dict[str, Any]:
+    """The figures; those Redis holds are None when it is down ("redis" says which: "ok",
+    "absent" — single-process mode, where the queue is each process's own — or "down")."""
+    by_status = dict(
+        db.session.execute(
+            select(Gift.scrape_status, func.count())
+            .where(Gift.deleted_at.is_(None))
+            .group_by(Gift.scrape_status)
+        ).all()
+    )
+    figures: dict[str, Any] = {
+        "users": db.session.scalar(select(func.count()).select_from(User)),
+        "groups": db.session.scalar(select(func.count()).select_from(Group)),
+        "gifts": {status: by_status.get(status, 0) for status in SCRAPE_STATUSES},
+        "redis": redis_status(),
+        "queue": None,
+        "live_sockets": None,
+    }
+    if figures["redis"] == "down":
+        return figures
+    try:
+        figures["queue"] = jobs.queue_counts()
+        figures["live_sockets"] = socket_count()
+    except RedisError as exc:
+        log.warning("redis unreachable for stats: %s", exc)
+        figures["redis"] = "down"
+    return figures
