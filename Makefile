@@ -9,7 +9,7 @@ PORT ?= 5000
 TEST_WORKERS ?= 2
 export FLASK_APP := wsgi
 
-.PHONY: run test test-e2e e2e-deps lint install eval-scraper bench bench-live vendor-turbo vendor-axe clean
+.PHONY: run test test-e2e e2e-deps lint install eval-scraper bench bench-live bench-web vendor-turbo vendor-axe clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,11 @@ bench: install
 # Sockets, fan-out and long polls against the Procfile's gunicorn (needs PostgreSQL and Redis, like make test).
 bench-live: install
 	$(BIN)/python bench/bench_live.py
+
+# The site under load beside a hand-written floor (bench/web.py); wrk is Debian's package.
+bench-web: install
+	@command -v wrk >/dev/null || apt-get install -y wrk || sudo apt-get install -y wrk
+	$(BIN)/python bench/web.py
 
 TURBO_VERSION ?= 8.0.23
 vendor-turbo:

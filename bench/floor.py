@@ -1,0 +1,163 @@
+"""The hand-written floor for ``GET /api/v1/groups/<gid>/piglists``: what the same answer costs
+with nothing but psycopg and ``json.dumps``, served by the Procfile's gunicorn line (bench/web.py
+runs it as ``bench.floor:app``). Not part of the app.
+
+It does the same work the app must: the Bearer token (hashed) finds the user, membership is
+checked, every member's list is read with the surprise rule's filtering (deleted gifts only for
+the one who bought them; on the reader's own list no status, buyer or viewers) and the same
+order, and the JSON has the same shape and values. It does not read presence (``viewers`` is
+always empty) and never updates a token's ``last_used_at``: both are costs the app pays and the
+floor doesn't, so the ratio is, if anything, unkind to the app.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import queue
+from contextlib import contextmanager
+from datetime import UTC
+from decimal import Decimal
+
+import psycopg
+from flask import Flask, Response, request
+
+DSN = os.environ["DATABASE_URL"].replace("postgresql+psycopg://", "postgresql://")
+POOL_SIZE = 15  # SQLAlchemy's default pool: 5, plus 10 overflow
+
+app = Flask(__name__)
+_pool: queue.LifoQueue = queue.LifoQueue()
+_opened = 0
+
+
+@contextmanager
+def connection():
+    global _opened
+    try:
+        conn = _pool.get_nowait()
+    except queue.Empty:
+        if _opened < POOL_SIZE:
+            _opened += 1
+            conn = psycopg.connect(DSN, autocommit=True)
+        else:
+            conn = _pool.get()
+    try:
+        yield conn
+    finally:
+        _pool.put(conn)
+
+
+def error(status: int, code: str, message: str) -> Response:
+    body = json.dumps({"error": {"code": code, "message": message, "field": None}})
+    return Response(body, status, mimetype="application/json")
+
+
+def iso(value) -> str | None:
+    return (
+        None if value is None else value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    )
+
+
+def money(value: Decimal | None) -> str | None:
+    return None if value is None else f"{value:.2f}"
+
+
+GIFTS = """
+SELECT g.id, p.user_id, g.category_id, g.url, g.title, g.description, g.price, g.currency, g.image_url,
+       g.options, g.scrape_status, g.scrape_error, g.created_at, g.updated_at, g.status,
+       g.purchased_by_id, b.display_name, g.purchased_at, g.deleted_at
+FROM gifts g JOIN piglists p ON p.id = g.piglist_id LEFT JOIN users b ON b.id = g.purchased_by_id
+LEFT JOIN categories c ON c.id = g.category_id
+WHERE p.group_id = %(group)s
+  AND (g.deleted_at IS NULL OR (g.purchased_by_id = %(viewer)s AND g.status = 'purchased'
+                                AND p.user_id <> %(viewer)s))
+ORDER BY c.display_order NULLS LAST, c.id NULLS LAST, g.created_at, g.id
+"""
+
+
+@app.get("/api/v1/groups/<int:group_id>/piglists")
+def piglists(group_id: int):
+    scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        return error(401, "unauthenticated", "Log in first.")
+    token_hash = hashlib.sha256(secret.strip().encode()).hexdigest()
+    with connection() as conn:
+        found = conn.execute(
+            "SELECT t.user_id, m.role IS NOT NULL, g.currency FROM api_tokens t "
+            "LEFT JOIN group_members m ON m.user_id = t.user_id AND m.group_id = %s "
+            "LEFT JOIN groups g ON g.id = m.group_id WHERE t.token_hash = %s",
+            (group_id, token_hash),
+        ).fetchone()
+        if found is None:
+            return error(401, "unauthenticated", "That API token is not valid.")
+        viewer, is_member, currency = found
+        if not is_member:
+            return error(404, "not_found", "No such group (or you aren't a member).")
+        members = conn.execute(
+            "SELECT u.id, u.display_name FROM group_members m JOIN users u ON u.id = m.user_id "
+            'WHERE m.group_id = %s ORDER BY u.id <> %s, lower(u.display_name) COLLATE "C", u.id',
+            (group_id, viewer),
+        ).fetchall()
+        categories = conn.execute(
+            "SELECT id, spending_limit FROM categories WHERE group_id = %s ORDER BY display_order, id",
+            (group_id,),
+        ).fetchall()
+        rows = conn.execute(GIFTS, {"group": group_id, "viewer": viewer}).fetchall()
+
+    names = dict(members)
+    gifts: dict[int, list[dict]] = {user_id: [] for user_id, _ in members}
+    sums: dict[int, dict[int, Decimal]] = {user_id: {} for user_id, _ in members}
+    for (gift_id, owner, category, url, title, description, price, gift_currency, image, options,
+         scrape_status, scrape_error, created, updated, status, buyer, buyer_name, bought_at,
+         deleted) in rows:  # fmt: skip
+        view = {
+            "id": gift_id,
+            "group_id": group_id,
+            "owner": {"id": owner, "display_name": names[owner]},
+            "category_id": category,
+            "url": url,
+            "title": title,
+            "description": description,
+            "price": money(price),
+            "currency": gift_currency,
+            "image_url": image,
+            "options": options or {},
+            "scrape_status": scrape_status,
+            "scrape_error": scrape_error,
+            "created_at": iso(created),
+            "updated_at": iso(updated),
+        }
+        if owner != viewer:
+            bought = status == "purchased"
+            view.update(
+                status=status,
+                purchased_by={"id": buyer, "display_name": buyer_name} if bought and buyer else None,
+                purchased_at=iso(bought_at) if bought else None,
+                viewers=[],
+                removed=deleted is not None,
+            )
+        gifts[owner].append(view)
+        if category and deleted is None and price is not None and (gift_currency or currency) == currency:
+            sums[owner][category] = sums[owner].get(category, Decimal("0.00")) + price
+    body = [
+        {
+            "user": {"id": user_id, "display_name": name},
+            "gifts": gifts[user_id],
+            "totals": [
+                {
+                    "category_id": c,
+                    "total": money(sums[user_id].get(c, Decimal("0.00"))),
+                    "spending_limit": money(limit),
+                }
+                for c, limit in categories
+            ],
+        }
+        for user_id, name in members
+    ]
+    return Response(json.dumps(body), mimetype="application/json")
+
+
+@app.get("/health")
+def health():
+    return {"database": "ok"}
