@@ -153,7 +153,10 @@ def issue_token(user: User, name: object = "API token") -> tuple[ApiToken, str]:
 
 
 def user_for_token(secret: str) -> tuple[User, ApiToken] | None:
-    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(secret)))
+    """The token's owner, read with the token in one query: every API call pays it."""
+    token = db.session.scalar(
+        select(ApiToken).where(ApiToken.token_hash == hash_token(secret)).options(joinedload(ApiToken.user))
+    )
     if token is None:
         return None
     now = utcnow()

@@ -43,9 +43,12 @@ class PiglistView:
     totals: list[dict[str, Any]] = field(default_factory=list)
 
 
-def viewers_by_gift(group_id: int, gift_ids: list[int]) -> dict[int, dict[int, User]]:
-    """Who is looking at each of the group's gifts, as users (one presence call and one query for
-    all gifts). With Redis down nobody is shown as looking: the page still works."""
+def viewers_by_gift(
+    group_id: int, gift_ids: list[int], known: Mapping[int, User] | None = None
+) -> dict[int, dict[int, User]]:
+    """Who is looking at each of the group's gifts, as users (one presence call, and one query for
+    all gifts unless every viewer is among the ``known`` users the caller has already read).
+    With Redis down nobody is shown as looking: the page still works."""
     if not gift_ids:
         return {}
     try:
@@ -53,10 +56,10 @@ def viewers_by_gift(group_id: int, gift_ids: list[int]) -> dict[int, dict[int, U
     except RedisError as exc:
         log.warning("presence unavailable: %s", exc)
         return {}
-    user_ids = {uid for uids in looking.values() for uid in uids}
-    users = (
-        {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(user_ids)))} if user_ids else {}
-    )
+    users = dict(known or {})
+    missing = {uid for uids in looking.values() for uid in uids} - users.keys()
+    if missing:
+        users.update((u.id, u) for u in db.session.scalars(select(User).where(User.id.in_(missing))))
     return {gid: {uid: users[uid] for uid in uids if uid in users} for gid, uids in looking.items()}
 
 
@@ -83,22 +86,24 @@ def group_piglists(
     members = db.session.scalars(
         select(GroupMember).where(GroupMember.group_id == group.id).options(joinedload(GroupMember.user))
     ).all()
-    categories = list(
-        db.session.scalars(
-            select(Category)
-            .where(Category.group_id == group.id)
-            .order_by(Category.display_order, Category.id)
-        )
-    )
+    # The relationship, not a query of its own: the page around the lists reads it too.
+    categories = list(group.categories)
+    # One member's page reads only that member's gifts (and their viewers).
+    member = [Piglist.user_id == filters["member"]] if filters.get("member") else []
     gifts = db.session.scalars(
         gift_query().where(
             Piglist.group_id == group.id,
+            *member,
             or_(
                 Gift.deleted_at.is_(None), and_(Gift.purchased_by_id == viewer.id, Gift.status == "purchased")
             ),
         )
     ).all()
-    looking = viewers_by_gift(group.id, [g.id for g in gifts if g.piglist.user_id != viewer.id])
+    looking = viewers_by_gift(
+        group.id,
+        [g.id for g in gifts if g.piglist.user_id != viewer.id],
+        {m.user_id: m.user for m in members},
+    )
     by_owner: dict[int, list[Gift]] = defaultdict(list)
     for gift in gifts:
         if may_see(gift, viewer):

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from .. import notices
 from ..errors import BadRequest, Forbidden, NotFound, ValidationFailed
@@ -33,7 +33,8 @@ NO_GROUP = "No such group (or you're not a member of it)."
 
 
 def membership(group_id: int, user: User) -> GroupMember:
-    member = db.session.get(GroupMember, (group_id, user.id))
+    """With its group, in one query: nearly every request asks for both."""
+    member = db.session.get(GroupMember, (group_id, user.id), options=[joinedload(GroupMember.group)])
     if member is None:
         raise NotFound(NO_GROUP)
     return member
