@@ -1,19 +1,49 @@
-"""Logging: one JSON object per line, each carrying the id of the request it belongs to."""
+"""Logging: one JSON object per line, each carrying the id of the request it belongs to.
+
+Every request writes a line, so the line must cost little: the JSON is made here, from the
+record's few fields and its extras, rather than by a general-purpose formatter (python-json-logger
+took more than half of each request's logging time, renaming and filtering every attribute of
+the record).
+"""
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import sys
 import time
 import uuid
+from datetime import UTC, datetime
 
 from flask import Flask, g, has_request_context, request
-from pythonjsonlogger.json import JsonFormatter
 
 REQUEST_ID_HEADER = "X-Request-ID"
 # A request id from the router is reused only when it looks like one, so nobody can inject log lines.
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,128}$")
+
+
+# Attributes every LogRecord has; whatever else a record carries came as ``extra=`` and is logged.
+_RECORD_ATTRIBUTES = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "request_id"}
+
+
+class JsonLineFormatter(logging.Formatter):
+    """``{"time", "level", "logger", "message", "request_id", ...extras, "exc_info"?}`` on one line."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "request_id": getattr(record, "request_id", "-"),
+        }
+        for name, value in record.__dict__.items():
+            if name not in _RECORD_ATTRIBUTES:
+                line[name] = value
+        if record.exc_info:
+            line["exc_info"] = self.formatException(record.exc_info)
+        return json.dumps(line, default=str)
 
 
 class RequestIdFilter(logging.Filter):
@@ -31,13 +61,7 @@ def init_app(app: Flask) -> None:
     handler.set_name("piglist")
     handler.addFilter(RequestIdFilter())
     if app.config["LOG_JSON"]:
-        handler.setFormatter(
-            JsonFormatter(
-                "%(levelname)s %(name)s %(message)s %(request_id)s",
-                rename_fields={"levelname": "level", "name": "logger"},
-                timestamp="time",  # ISO 8601, UTC
-            )
-        )
+        handler.setFormatter(JsonLineFormatter())
     else:
         handler.setFormatter(
             logging.Formatter("%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s")
