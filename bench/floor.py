@@ -64,7 +64,8 @@ def money(value: Decimal | None) -> str | None:
 
 
 GIFTS = """
-SELECT g.id, p.user_id, g.category_id, g.url, g.title, g.description, g.price, g.currency, g.image_url,
+SELECT g.id, p.user_id, g.category_id, g.url, g.title, g.description, g.price, g.regular_price,
+       g.currency, g.image_url,
        g.options, g.scrape_status, g.scrape_error, g.created_at, g.updated_at, g.status,
        g.purchased_by_id, b.display_name, g.purchased_at, g.deleted_at
 FROM gifts g JOIN piglists p ON p.id = g.piglist_id LEFT JOIN users b ON b.id = g.purchased_by_id
@@ -108,7 +109,7 @@ def piglists(group_id: int):
     names = dict(members)
     gifts: dict[int, list[dict]] = {user_id: [] for user_id, _ in members}
     sums: dict[int, dict[int, Decimal]] = {user_id: {} for user_id, _ in members}
-    for (gift_id, owner, category, url, title, description, price, gift_currency, image, options,
+    for (gift_id, owner, category, url, title, description, price, regular, gift_currency, image, options,
          scrape_status, scrape_error, created, updated, status, buyer, buyer_name, bought_at,
          deleted) in rows:  # fmt: skip
         view = {
@@ -120,6 +121,7 @@ def piglists(group_id: int):
             "title": title,
             "description": description,
             "price": money(price),
+            "regular_price": money(regular),
             "currency": gift_currency,
             "image_url": image,
             "options": options or {},

@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import contextvars
+import dataclasses
 import json
 import logging
 import os
@@ -74,6 +75,7 @@ class Family:
     token: str
     cookie: str
     pair_gifts: list[int] = field(default_factory=list)
+    warmup_pair_gifts: list[int] = field(default_factory=list)
     spare_gift_id: int = 0
 
 
@@ -192,7 +194,9 @@ def seed(app, label: str, members: int, gifts_each: int) -> Family:
         token=token,
         cookie=session_cookie(app, f"m0@{slug}.bench.example"),
         pair_gifts=available[:PAIR_GIFTS],
-        spare_gift_id=available[PAIR_GIFTS],
+        # The warm-up's last requests are still being served when the measured run starts.
+        warmup_pair_gifts=available[PAIR_GIFTS : 2 * PAIR_GIFTS],
+        spare_gift_id=available[2 * PAIR_GIFTS],
     )
 
 
@@ -312,7 +316,8 @@ def measure(app, site: ProcfileSite, floor: ProcfileSite, family: Family, reques
         answer = requests.get(url + request.path, headers=request.headers, timeout=30, allow_redirects=False)
         assert answer.status_code == 200, (request.name, answer.status_code, answer.text[:300])
     queries = None if request.floor else count_queries(app, family, request)
-    run_wrk(app, url, request, WARMUP_SECONDS)
+    warmup = request if request.pair is None else dataclasses.replace(request, pair=family.warmup_pair_gifts)
+    run_wrk(app, url, warmup, WARMUP_SECONDS)
     figures = run_wrk(app, url, request, seconds)
     return Row(
         family.label,
@@ -333,7 +338,12 @@ def check_floor_answers_like_the_app(site: ProcfileSite, floor: ProcfileSite, fa
     app_answer = requests.get(site.url + path, headers=headers, timeout=30).json()
     floor_answer = requests.get(floor.url + path, headers=headers, timeout=30).json()
     if app_answer != floor_answer:
-        raise SystemExit(f"The floor's answer differs from the app's for {family.label}: fix bench/floor.py.")
+        app_gift, floor_gift = app_answer[0]["gifts"][0], floor_answer[0]["gifts"][0]
+        differs = {k for k in app_gift.keys() | floor_gift.keys() if app_gift.get(k) != floor_gift.get(k)}
+        raise SystemExit(
+            f"The floor's answer differs from the app's for {family.label} (first gift: {sorted(differs)}): "
+            "fix bench/floor.py."
+        )
 
 
 # --- the report -------------------------------------------------------------------------------------
@@ -357,8 +367,10 @@ def table(rows: list[Row]) -> str:
         "|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
+        # No answer within the run: wrk has no latencies to report, which is not 0 ms.
+        latency = " | ".join(f"{v:.1f}" if r.rps else "–" for v in (r.p50, r.p95, r.p99))
         lines.append(
-            f"| {r.label} | {r.request} | {r.rps:,.0f} | {r.p50:.1f} | {r.p95:.1f} | {r.p99:.1f} | {r.errors} "
+            f"| {r.label} | {r.request} | {r.rps:,.1f} | {latency} | {r.errors} "
             f"| {'' if r.queries is None else r.queries} | {'' if r.ratio is None else f'{r.ratio:.0%}'} |"
         )
     return "\n".join(lines)
