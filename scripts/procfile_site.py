@@ -34,7 +34,8 @@ class ProcfileSite:
     config reads ``TEST_*`` variables, not the ``DATABASE_URL``/``REDIS_URL`` the Procfile's lines
     are given, and production marks cookies Secure, which a browser won't send back over plain http.
     Each process's output goes to a log file under ``workdir``; a failure to start quotes its tail.
-    ``root`` is the tree the lines run in: this checkout, or a fresh clone of it.
+    ``root`` is the tree the lines run in: this checkout, or a fresh clone of it; ``procfile``
+    another Procfile to read the lines from (the benchmark's floor).
     """
 
     START_SECONDS = 60  # a deadline for starting up, not a measurement
@@ -46,11 +47,12 @@ class ProcfileSite:
         redis_url: str,
         env: dict[str, str] | None = None,
         root: Path = ROOT,
+        procfile: Path | None = None,
     ):
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.root = Path(root)
-        self.lines = self.read_procfile(self.root / "Procfile")
+        self.lines = self.read_procfile(procfile or self.root / "Procfile")
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.database_url = database_url
