@@ -57,8 +57,7 @@ class Config:
     SQLALCHEMY_DATABASE_URI = database_url(
         os.environ.get("DATABASE_URL"), f"sqlite:///{INSTANCE_DIR / 'piglist.sqlite3'}"
     )
-    # No pool_pre_ping: piglist/dbpool.py pings only connections left idle for a while.
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     REDIS_URL: str | None = os.environ.get("REDIS_URL") or None
 
     SESSION_COOKIE_HTTPONLY = True

@@ -57,11 +57,10 @@ def create_app(config: type[Config] | None = None, **overrides: Any) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from . import dbpool, jobs, live, redis_store, scraping
+    from . import jobs, live, redis_store, scraping
     from .extensions import csrf, db, limiter, login_manager, migrate, sock
 
     db.init_app(app)
-    dbpool.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     redis_store.init_app(app)
