@@ -12,7 +12,9 @@
 //
 // A refresh never swallows a click: a frame is changed in place (morphed, so the button being
 // pressed stays the same element), and not at all while a pointer is down in it or a form in it
-// is being sent; it waits for that to end. Without JavaScript none of this runs; pages still work.
+// is being sent (from its submit until Turbo's turbo:submit-end). A change that arrives meanwhile
+// is not rendered late from what it carried then (that would put back the state from before the
+// click); the frame is fetched afresh once the submission has ended. Without JavaScript none of this runs; pages still work.
 import {
   StreamActions,
   morphTurboFrameElements,
@@ -32,6 +34,8 @@ const IDLE_CHECK_MS = 50;
 // --- waiting for a frame to be idle --------------------------------------------------------------
 
 let pressedIn = null; // the element a pointer is down in, if any
+const sending = new Set(); // forms submitted whose answer hasn't come yet
+const started = new WeakSet(); // of those, the ones Turbo is sending
 
 document.addEventListener("pointerdown", (event) => { pressedIn = event.target; }, true);
 for (const type of ["pointerup", "pointercancel", "dragend"]) {
@@ -39,10 +43,31 @@ for (const type of ["pointerup", "pointercancel", "dragend"]) {
   document.addEventListener(type, () => setTimeout(() => { pressedIn = null; }, IDLE_CHECK_MS), true);
 }
 
+document.addEventListener("submit", (event) => {
+  const form = event.target;
+  sending.add(form);
+  // A confirmation is answered within the submit event, and Turbo starts sending right after it;
+  // a submission it never started (declined, or not Turbo's to send) holds nothing back.
+  setTimeout(() => { if (!started.has(form)) sending.delete(form); }, IDLE_CHECK_MS);
+}, true);
+document.addEventListener("turbo:submit-start", (event) => started.add(event.target));
+document.addEventListener("turbo:submit-end", (event) => {
+  started.delete(event.target);
+  sending.delete(event.target);
+});
+
+function isSending(frame) {
+  for (const form of sending) {
+    if (!form.isConnected) sending.delete(form);
+    else if (frame.contains(form) || form.dataset.turboFrame === frame.id) return true;
+  }
+  return false;
+}
+
 function isBusy(element) {
   if (!element) return false;
   const frame = element.closest("turbo-frame") ?? element;
-  return frame.hasAttribute("busy") || (pressedIn !== null && frame.contains(pressedIn));
+  return frame.hasAttribute("busy") || (pressedIn !== null && frame.contains(pressedIn)) || isSending(frame);
 }
 
 function whenIdle(element) {
@@ -52,15 +77,14 @@ function whenIdle(element) {
   });
 }
 
+// A change for a frame that is busy: what it carries may be older than the click's answer, so the
+// frame is fetched afresh when it is idle again.
 document.addEventListener("turbo:before-stream-render", (event) => {
   const target = event.detail.newStream.target;
   const element = target ? document.getElementById(target) : null;
   if (!isBusy(element)) return;
-  const render = event.detail.render;
-  event.detail.render = async (stream) => {
-    await whenIdle(element);
-    await render(stream);
-  };
+  event.preventDefault();
+  refresh(target);
 });
 
 // <turbo-stream action="reload" target="piglist_3">: the socket can't render a list for this page
@@ -111,7 +135,11 @@ async function morphFrom(frame, url) {
       visit(window.location.href, { action: "replace" });
       return;
     }
-    await whenIdle(frame);
+    if (isBusy(frame)) {
+      // Pressed or sent while this was on its way: fetched again once that is over.
+      refresh(frame.id);
+      return;
+    }
     morphTurboFrameElements(frame, fresh);
   } catch {
     // Offline for a moment: the next change, or the next page, brings the frame up to date.
