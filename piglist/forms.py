@@ -5,12 +5,27 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from babel.numbers import get_currency_name
 from wtforms import Field
 from wtforms.validators import ValidationError
 
 from .errors import PiglistError
+from .validation import ISO_CURRENCIES
 
 T = TypeVar("T")
+
+# The currencies a family most likely uses, offered first; any ISO 4217 code is still accepted.
+COMMON_CURRENCIES = (
+    "USD", "EUR", "GBP", "CAD", "AUD", "NZD", "CHF", "SEK", "NOK", "DKK",
+    "PLN", "CZK", "HUF", "JPY", "CNY", "INR", "ZAR", "MXN", "BRL",
+)  # fmt: skip
+
+
+def currency_choices(*also: str | None) -> list[tuple[str, str]]:
+    """(code, name) of the common currencies and of ``also`` (the group's, the gift's), so a
+    select never drops the value a gift already has; codes no country uses are left out."""
+    codes = [*COMMON_CURRENCIES, *(code for code in also if code in ISO_CURRENCIES)]
+    return [(code, get_currency_name(code, locale="en_US")) for code in dict.fromkeys(codes)]
 
 
 def domain_check(parse: Callable[[Any], Any]) -> Callable[[Any, Field], None]:

@@ -216,8 +216,37 @@ def test_add_page_offers_the_groups_categories_and_currency(family, owner, books
     page = text(owner.get(f"/groups/{family.group.id}/gifts/add", query_string={"category": books.id}))
     assert '<option value="">No category</option>' in page
     assert f'<option selected value="{books.id}">Books</option>' in page
-    assert 'name="currency" type="text" value="USD"' in page
+    assert '<select id="currency" name="currency">' in page
+    assert '<option selected value="USD">USD – US Dollar</option>' in page
+    assert '<option value="EUR">EUR – Euro</option>' in page
     assert "data-fetch-details hidden" in page  # shown by the script only
+
+
+def test_the_currency_select_defaults_to_the_groups_and_keeps_a_gifts_uncommon_code(family, owner):
+    family.group.currency = "ISK"
+    db.session.commit()
+    gid = family.group.id
+    page = text(owner.get(f"/groups/{gid}/gifts/add"))
+    assert '<option selected value="ISK">ISK – Icelandic Króna</option>' in page
+    # Any code the API takes is taken from the form too, and offered again when editing.
+    response = post_form(
+        owner, f"/groups/{gid}/gifts/add", {"title": "Scarf", "price": "9", "currency": "thb"}
+    )
+    assert response.status_code == 303
+    gift = db.session.scalar(select(Gift))
+    assert gift.currency == "THB"
+    page = text(owner.get(f"/groups/{gid}/gifts/{gift.id}/edit"))
+    assert '<option selected value="THB">THB – Thai Baht</option>' in page
+
+
+def test_a_currency_no_country_uses_is_refused_on_the_form(family, owner):
+    gid = family.group.id
+    response = post_form(owner, f"/groups/{gid}/gifts/add", {"title": "Gold bar", "currency": "XAU"})
+    page = text(response)
+    assert response.status_code == 422
+    assert "is not the ISO 4217 code of a currency in use" in field_error(page, "currency")
+    assert "XAU –" not in page  # not offered back
+    assert gift_count() == 0
 
 
 def test_adding_just_a_link_creates_a_pending_gift_that_says_so(family, owner):

@@ -13,7 +13,7 @@ from wtforms import HiddenField, SelectField, StringField, SubmitField, TextArea
 from wtforms.validators import ValidationError
 
 from ..errors import PiglistError
-from ..forms import domain_check
+from ..forms import currency_choices, domain_check
 from ..models import Category
 from ..validation import clean_text, parse_int
 from .fields import PARSERS, clean_options
@@ -53,7 +53,8 @@ class GiftForm(FlaskForm):
     )
     title = StringField("Title", validators=[domain_check(PARSERS["title"])])
     price = StringField("Price", validators=[domain_check(PARSERS["price"])])
-    currency = StringField("Currency", validators=[domain_check(PARSERS["currency"])])
+    # A select of common codes (validate_choice off: any code the API takes is still accepted).
+    currency = SelectField("Currency", validators=[domain_check(PARSERS["currency"])], validate_choice=False)
     category_id = SelectField("Category", choices=[], validate_choice=False)
     # The version the owner started editing from, so a save can't silently undo a newer change.
     seen_version = HiddenField()
@@ -66,8 +67,14 @@ class GiftForm(FlaskForm):
     description = TextAreaField("Description", validators=[domain_check(PARSERS["description"])])
     submit = SubmitField("Save gift")
 
-    def offer_categories(self, categories: Iterable[Category]) -> None:
+    def offer_choices(self, categories: Iterable[Category], group_currency: str) -> None:
         self.category_id.choices = [("", "No category")] + [(str(c.id), c.name) for c in categories]
+        current = (self.currency.data or "").strip().upper() or None
+        self.currency.choices = [
+            (code, f"{code} – {name}") for code, name in currency_choices(group_currency, current)
+        ]
+        if current is None:
+            self.currency.data = group_currency
 
     def validate_category_id(self, field: SelectField) -> None:
         # Only the id's shape here: whether it is one of this group's is the service's check.

@@ -144,7 +144,7 @@ def render_form(template: str, group: Group, form: GiftForm, **context: Any):
 def add(group_id: int):
     group = member_group(group_id, current_user)
     form = GiftForm(currency=group.currency, category_id=request.args.get("category", ""))
-    form.offer_categories(group.categories)
+    form.offer_choices(group.categories, group.currency)
     saved, gift = save_form(form, lambda: writes.add_gift(group_id, current_user, form.gift_data()))
     if saved:
         if gift.scrape_status == "pending":
@@ -165,7 +165,7 @@ def edit(group_id: int, gift_id: int):
     view = gift_in_group(group_id, gift_id)
     loading.own_gift(gift_id, current_user)  # Forbidden for anyone but the owner
     form = GiftForm() if request.method == "POST" else GiftForm.for_gift(view)
-    form.offer_categories(group.categories)
+    form.offer_choices(group.categories, group.currency)
     next_url = safe_next(url_for("gifts.my_piglist", group_id=group_id))
     saved, _ = save_form(
         form,

@@ -6,20 +6,13 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from babel.numbers import get_currency_name
 from flask_wtf import FlaskForm
 from wtforms import StringField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired
 from wtforms.widgets import DateInput
 
-from ..forms import domain_check
+from ..forms import currency_choices, domain_check
 from . import invitations, service
-
-# Offered as suggestions; the field takes any ISO 4217 code.
-COMMON_CURRENCIES = (
-    "USD", "EUR", "GBP", "CAD", "AUD", "NZD", "CHF", "SEK", "NOK", "DKK",
-    "PLN", "CZK", "HUF", "JPY", "CNY", "INR", "ZAR", "MXN", "BRL",
-)  # fmt: skip
 
 
 def group_setting(key: str):
@@ -54,7 +47,8 @@ class GroupForm(FlaskForm):
     )
     submit = SubmitField("Create the group")
 
-    currency_suggestions = [(code, get_currency_name(code, locale="en_US")) for code in COMMON_CURRENCIES]
+    # Offered as suggestions; the field takes any ISO 4217 code.
+    currency_suggestions = currency_choices()
 
     def settings(self) -> dict[str, Any]:
         return {"name": self.name.data, "currency": self.currency.data, "lock_date": self.lock_date.data}

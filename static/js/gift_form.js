@@ -83,12 +83,19 @@ function fill(form, product) {
   if (fillEmpty(form, "price", product.price)) {
     filled = true;
     // The price is only right with the shop's currency.
-    if (product.currency) form.elements.namedItem("currency").value = product.currency;
+    if (product.currency) chooseCurrency(form.elements.namedItem("currency"), product.currency);
   }
   filled = fillEmpty(form, "image_url", product.image_url) || filled;
   filled = fillEmpty(form, "description", product.description) || filled;
   for (const name of ["size", "colour"]) filled = offerChoices(form, name, product.options?.[name]) || filled;
   return filled;
+}
+
+// The select offers the common currencies; a shop's other code is added to it (the server takes
+// any ISO 4217 code).
+function chooseCurrency(select, code) {
+  if (![...select.options].some((option) => option.value === code)) select.add(new Option(code, code));
+  select.value = code;
 }
 
 function formatPrice(price, currency) {
