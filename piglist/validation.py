@@ -45,15 +45,20 @@ ISO_CURRENCIES = currencies_in_use(date.today())
 def require_str(value: Any, field: str, *, required: bool = True) -> str | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
-            raise ValidationFailed(f"Please fill in the {label(field)}.", field)
+            raise ValidationFailed(f"Please fill in {the(field)}.", field)
         return None
     if not isinstance(value, str):
-        raise ValidationFailed(f"The {label(field)} must be text.", field)
+        raise ValidationFailed(f"{the(field).capitalize()} must be text.", field)
     return value
 
 
-def label(field: str) -> str:
-    return field.replace("_", " ")
+# Fields a page labels in other words than their name (the register form's "Your name").
+SAID_AS = {"display_name": "your name"}
+
+
+def the(field: str) -> str:
+    """The field as a sentence names it: "the price", "your name"."""
+    return SAID_AS.get(field, "the " + field.replace("_", " "))
 
 
 def clean_text(
@@ -65,11 +70,13 @@ def clean_text(
         return None
     text = " ".join(text.split())
     if any(unicodedata.category(ch) == "Cc" for ch in text):
-        raise ValidationFailed(f"The {label(field)} contains characters that can't be shown.", field)
+        raise ValidationFailed(f"{the(field).capitalize()} contains characters that can't be shown.", field)
     if len(text) < min_length:
-        raise ValidationFailed(f"Please fill in the {label(field)}.", field)
+        raise ValidationFailed(f"Please fill in {the(field)}.", field)
     if len(text) > max_length:
-        raise ValidationFailed(f"The {label(field)} can be at most {max_length} characters long.", field)
+        raise ValidationFailed(
+            f"{the(field).capitalize()} can be at most {max_length} characters long.", field
+        )
     return text
 
 
@@ -81,7 +88,11 @@ def clean_email(value: Any, field: str = "email") -> str:
     try:
         result = validate_email(text.strip(), check_deliverability=False)
     except EmailNotValidError as exc:
-        raise ValidationFailed(f"That doesn't look like an email address: {exc}", field) from None
+        # email_validator's sentence, continuing ours: "… address: it must have an @-sign."
+        why = re.sub(r"^(An|The) email address ", "it ", str(exc))
+        raise ValidationFailed(
+            f"That doesn't look like an email address: {why[:1].lower()}{why[1:]}", field
+        ) from None
     return result.normalized
 
 
@@ -113,29 +124,27 @@ def parse_money(value: Any, field: str, *, required: bool = False) -> Decimal | 
     through its shortest text form, so 45.99 stays 45.99 and never becomes 45.98999…"""
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
-            raise ValidationFailed(f"Please fill in the {label(field)}.", field)
+            raise ValidationFailed(f"Please fill in {the(field)}.", field)
         return None
     if isinstance(value, bool) or not isinstance(value, (str, int, float, Decimal)):
-        raise ValidationFailed(f'The {label(field)} must be an amount such as "12.50".', field)
+        raise ValidationFailed(f'{the(field).capitalize()} must be an amount such as "12.50".', field)
     if isinstance(value, str) and not AMOUNT.fullmatch(value.strip()):
         if any(ch.isdigit() and not ch.isascii() for ch in value):
-            raise ValidationFailed(
-                f"Please write the {label(field)} with the digits 0-9, such as 12.50.", field
-            )
-        raise ValidationFailed(f"The {label(field)} must be an amount such as 12.50.", field)
+            raise ValidationFailed(f"Please write {the(field)} with the digits 0-9, such as 12.50.", field)
+        raise ValidationFailed(f"{the(field).capitalize()} must be an amount such as 12.50.", field)
     try:
         amount = Decimal(str(value).strip())
     except InvalidOperation:
-        raise ValidationFailed(f"The {label(field)} must be an amount such as 12.50.", field) from None
+        raise ValidationFailed(f"{the(field).capitalize()} must be an amount such as 12.50.", field) from None
     if not amount.is_finite():
-        raise ValidationFailed(f"The {label(field)} must be an amount such as 12.50.", field)
+        raise ValidationFailed(f"{the(field).capitalize()} must be an amount such as 12.50.", field)
     if amount < 0:
-        raise ValidationFailed(f"The {label(field)} can't be negative.", field)
+        raise ValidationFailed(f"{the(field).capitalize()} can't be negative.", field)
     # Compared before quantizing: quantize() itself fails on amounts past 28 digits.
     if amount > MAX_MONEY:
-        raise ValidationFailed(f"The {label(field)} can be at most {MAX_MONEY:,}.", field)
+        raise ValidationFailed(f"{the(field).capitalize()} can be at most {MAX_MONEY:,}.", field)
     if amount != amount.quantize(CENTS, rounding=ROUND_HALF_UP):
-        raise ValidationFailed(f"The {label(field)} can have at most two decimals.", field)
+        raise ValidationFailed(f"{the(field).capitalize()} can have at most two decimals.", field)
     return amount.quantize(CENTS)
 
 
@@ -161,7 +170,7 @@ def parse_date(value: Any, field: str, *, required: bool = False) -> date | None
     try:
         return date.fromisoformat(text.strip())
     except ValueError:
-        raise ValidationFailed(f"The {label(field)} must be a date like 2026-12-20.", field) from None
+        raise ValidationFailed(f"{the(field).capitalize()} must be a date like 2026-12-20.", field) from None
 
 
 def parse_web_url(
@@ -173,9 +182,11 @@ def parse_web_url(
         return None
     url = text.strip()
     if len(url) > max_length:
-        raise ValidationFailed(f"The {label(field)} can be at most {max_length} characters long.", field)
+        raise ValidationFailed(
+            f"{the(field).capitalize()} can be at most {max_length} characters long.", field
+        )
     if any(ch.isspace() or ord(ch) < 32 for ch in url):
-        raise ValidationFailed(f"The {label(field)} can't contain spaces.", field)
+        raise ValidationFailed(f"{the(field).capitalize()} can't contain spaces.", field)
     try:
         parts = urlsplit(url)
         host = parts.hostname
@@ -183,30 +194,30 @@ def parse_web_url(
         host = None
     if host is None or parts.scheme.lower() not in ("http", "https"):
         raise ValidationFailed(
-            f"The {label(field)} must be a web address starting with http:// or https://.", field
+            f"{the(field).capitalize()} must be a web address starting with http:// or https://.", field
         )
     return url
 
 
 def parse_bool(value: Any, field: str) -> bool:
     if not isinstance(value, bool):
-        raise ValidationFailed(f"The {label(field)} must be true or false.", field)
+        raise ValidationFailed(f"{the(field).capitalize()} must be true or false.", field)
     return value
 
 
 def parse_int(value: Any, field: str, *, required: bool = False, minimum: int | None = None) -> int | None:
     if value is None:
         if required:
-            raise ValidationFailed(f"Please fill in the {label(field)}.", field)
+            raise ValidationFailed(f"Please fill in {the(field)}.", field)
         return None
     if isinstance(value, bool) or not isinstance(value, int):
         # ASCII digits only: str.isdigit() also accepts "²", which int() then refuses.
         if isinstance(value, str) and WHOLE_NUMBER.fullmatch(value.strip()):
             value = int(value.strip())
         else:
-            raise ValidationFailed(f"The {label(field)} must be a whole number.", field)
+            raise ValidationFailed(f"{the(field).capitalize()} must be a whole number.", field)
     if minimum is not None and value < minimum:
-        raise ValidationFailed(f"The {label(field)} must be at least {minimum}.", field)
+        raise ValidationFailed(f"{the(field).capitalize()} must be at least {minimum}.", field)
     if abs(value) > 2**31 - 1:
-        raise ValidationFailed(f"The {label(field)} is too large.", field)
+        raise ValidationFailed(f"{the(field).capitalize()} is too large.", field)
     return value

@@ -47,9 +47,9 @@ def test_register_stores_a_hash_never_the_password(client):
 @pytest.mark.parametrize(
     ("fields", "message"),
     [
-        ({"email": "not-an-email"}, "doesn&#39;t look like an email address"),
+        ({"email": "not-an-email"}, "doesn&#39;t look like an email address: it must have an @-sign."),
         ({"email": ""}, "Please fill in the email."),
-        ({"display_name": ""}, "Please fill in the display name."),
+        ({"display_name": ""}, "Please fill in your name."),
         ({"display_name": "x" * 101}, "at most 100 characters"),
         ({"password": "Short1"}, "at least 8 characters"),
         ({"password": "alllowercase1"}, "an upper-case letter"),

@@ -22,7 +22,7 @@ def test_empty_display_name_is_refused(client, auth, user):
     auth.login_as(user)
     response = client.post("/profile/name", data={"display_name": "", "csrf_token": csrf_token(client)})
     assert response.status_code == 422
-    assert "Please fill in the display name." in response.get_data(as_text=True)
+    assert "Please fill in your name." in response.get_data(as_text=True)
     db.session.refresh(user)
     assert user.display_name == "Alice"
 
