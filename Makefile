@@ -25,6 +25,7 @@ install: $(VENV)/.installed
 run: install
 	$(BIN)/flask db upgrade
 	$(BIN)/flask piglist demo --if-empty
+	@echo "Piglist is starting: open http://127.0.0.1:$(PORT)/ in your browser (Ctrl-C stops it)."
 	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
 # The browser tests (tests/e2e) share one browser and one site: --dist loadgroup keeps them on one worker.

@@ -54,12 +54,20 @@ def has_users() -> bool:
     return db.session.scalar(select(User.id).limit(1)) is not None
 
 
+def find_demo() -> DemoResult | None:
+    """The demo family if it was created here (its group, and Mum's account, still exist)."""
+    existing = db.session.scalar(select(Group).where(Group.name == GROUP_NAME))
+    if existing is None or accounts.find_user_by_email(demo_email("mum")) is None:
+        return None
+    return DemoResult(False, existing, [(demo_email(handle), PASSWORD) for handle, _ in PEOPLE])
+
+
 def seed_demo() -> DemoResult:
     """Create the demo family once; a second call finds it and changes nothing."""
-    logins = [(demo_email(handle), PASSWORD) for handle, _ in PEOPLE]
-    existing = db.session.scalar(select(Group).where(Group.name == GROUP_NAME))
+    existing = find_demo()
     if existing is not None:
-        return DemoResult(False, existing, logins)
+        return existing
+    logins = [(demo_email(handle), PASSWORD) for handle, _ in PEOPLE]
 
     people = {handle: accounts.register(demo_email(handle), PASSWORD, name) for handle, name in PEOPLE}
     group = groups.create_group(

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 
 import pytest
 
@@ -216,6 +217,14 @@ def test_every_response_carries_a_request_id(client):
         client.get("/health", headers={"X-Request-ID": "bad id <script>"}).headers["X-Request-ID"]
         != "bad id <script>"
     )
+
+
+def test_plain_log_lines_say_each_requests_method_path_status_and_duration(capsys):
+    app = create_app(TestingConfig, LOG_JSON=False, REDIS_URL=None, SQLALCHEMY_DATABASE_URI="sqlite://")
+    app.test_client().get("/health?probe=1", headers={"X-Request-ID": "req-12345678"})
+    lines = [line for line in capsys.readouterr().err.splitlines() if "[req-12345678]" in line]
+    assert len(lines) == 1
+    assert re.search(r" INFO \[req-12345678\] piglist: GET /health 200 [0-9.]+ ms$", lines[0])
 
 
 def test_logs_are_json_lines_with_the_request_id(capsys):

@@ -55,6 +55,15 @@ def test_demo_if_empty_leaves_a_used_database_alone(runner):
     assert len(db.session.scalars(select(User)).all()) == 1
 
 
+def test_demo_if_empty_repeats_the_demo_logins_once_the_demo_family_exists(runner):
+    runner.invoke(args=["piglist", "demo"])
+    result = runner.invoke(args=["piglist", "demo", "--if-empty"])
+    assert result.exit_code == 0
+    assert "Found the demo family" in result.output
+    assert "  mum@demo.piglist.example  Piglist-Demo-1" in result.output
+    assert len(db.session.scalars(select(User)).all()) == 4
+
+
 # --- export-user and erase-user ---------------------------------------------------------------------
 
 

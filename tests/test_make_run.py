@@ -1,5 +1,6 @@
-"""`make run` with no mail settings: a developer asks for a reset link and finds it in the log,
-so the whole flow can be tried without a mail server."""
+"""`make run` as a developer meets it: the address to open and the demo logins on every start
+(a restart too), one line per request saying which it was, and with no mail settings the reset
+link in the log, so the whole flow can be tried without a mail server."""
 
 from __future__ import annotations
 
@@ -25,7 +26,25 @@ def wait_for(check, what: str, log) -> None:
         time.sleep(0.3)
 
 
-def test_make_run_without_smtp_shows_the_reset_link_in_its_log(tmp_path):
+def make_run(env: dict[str, str], log) -> subprocess.Popen:
+    # -o: take the installed environment as it is (the tests run in it) rather than pip-install again.
+    with log.open("wb") as out:
+        return subprocess.Popen(
+            ["make", "-s", "-o", ".venv/.installed", "run"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+def stop(process: subprocess.Popen) -> None:
+    os.killpg(process.pid, signal.SIGTERM)
+    process.wait(timeout=30)
+
+
+def test_make_run_says_where_to_go_logs_requests_and_shows_the_reset_link(tmp_path):
     port = free_port()
     log = tmp_path / "run.log"
     env = {
@@ -34,16 +53,7 @@ def test_make_run_without_smtp_shows_the_reset_link_in_its_log(tmp_path):
         if key not in {"SMTP_URL", "MAIL_FROM", "PUBLIC_URL", "REDIS_URL", "DATABASE_URL", "PIGLIST_CONFIG"}
     }
     env.update(DATABASE_URL=f"sqlite:///{tmp_path}/run.sqlite3", PORT=str(port), LOG_JSON="0")
-    # -o: take the installed environment as it is (the tests run in it) rather than pip-install again.
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            ["make", "-s", "-o", ".venv/.installed", "run"],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    process = make_run(env, log)
     base = f"http://127.0.0.1:{port}"
     browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
 
@@ -55,8 +65,14 @@ def test_make_run_without_smtp_shows_the_reset_link_in_its_log(tmp_path):
         except (URLError, OSError):
             return False
 
+    def greets(text: str) -> bool:
+        return (
+            f"open {base}/ in your browser" in text and "  mum@demo.piglist.example  Piglist-Demo-1" in text
+        )
+
     try:
         wait_for(up, "the site did not come up", log)
+        assert greets(log.read_text())
         with browser.open(f"{base}/password/forgot", timeout=10) as page:
             token = CSRF_META.search(page.read().decode()).group(1)
         form = urllib.parse.urlencode({"email": "mum@demo.piglist.example", "csrf_token": token}).encode()
@@ -66,6 +82,15 @@ def test_make_run_without_smtp_shows_the_reset_link_in_its_log(tmp_path):
         wait_for(lambda: link.search(log.read_text()), "no reset link in the log", log)
         with browser.open(link.search(log.read_text()).group(0), timeout=10) as reset_page:
             assert "Choose a new password" in reset_page.read().decode()
+        request_line = re.compile(r"piglist: POST /password/forgot [0-9]{3} [0-9.]+ ms$", re.M)
+        assert request_line.search(log.read_text()), log.read_text()[-3000:]
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=30)
+        stop(process)
+
+    # Started again on the same database: the same greeting, the demo family not made twice.
+    process = make_run(env, log)
+    try:
+        wait_for(up, "the site did not come up again", log)
+        assert greets(log.read_text()) and "Found the demo family" in log.read_text()
+    finally:
+        stop(process)
