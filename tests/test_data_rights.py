@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from piglist.extensions import db
-from piglist.gifts import live
+from piglist.live import viewing as live
 from piglist.models import ApiToken, Gift, Group, GroupMember, Piglist, User, UserSession
 
 from . import factories
