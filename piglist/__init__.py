@@ -59,9 +59,11 @@ def create_app(config: type[Config] | None = None, **overrides: Any) -> Flask:
 def register_extensions(app: Flask) -> None:
     from . import jobs, live, redis_store, scraping
     from .extensions import csrf, db, limiter, login_manager, migrate, sock
+    from .pictures import uploads
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    uploads.init_app(app)
     csrf.init_app(app)
     redis_store.init_app(app)
     live.init_app(app)
@@ -85,8 +87,10 @@ def register_blueprints(app: Flask) -> None:
     from .groups import bp as groups_bp
     from .live.routes import bp as live_bp
     from .main import bp as main_bp
+    from .pictures import bp as pictures_bp
 
     app.register_blueprint(main_bp)
+    app.register_blueprint(pictures_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(groups_bp)
     app.register_blueprint(gifts_bp)
