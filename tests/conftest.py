@@ -728,7 +728,7 @@ def jpeg_bytes(size: tuple[int, int] = (64, 48), gps: bool = False) -> bytes:
 def animated_gif_bytes(frames: int = 3) -> bytes:
     from PIL import Image
 
-    images = [Image.new("P", (32, 32), n * 40) for n in range(frames)]
+    images = [Image.new("RGB", (32, 32), (60 * n, 200 - 40 * n, 90)) for n in range(frames)]
     buffer = io.BytesIO()
     images[0].save(buffer, "GIF", save_all=True, append_images=images[1:], duration=100, loop=0)
     return buffer.getvalue()
