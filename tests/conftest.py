@@ -374,6 +374,15 @@ class Shop:
         self.server.shutdown()
 
 
+@pytest.fixture
+def shop(app):
+    """A local shop the app's fetcher is allowed to reach."""
+    shop = Shop()
+    app.config["SCRAPER_ALLOW_HOSTS"] = frozenset({shop.host})
+    yield shop
+    shop.close()
+
+
 def run_jobs(app) -> None:
     """Work the queue until it is empty: RQ's SimpleWorker with Redis, the thread pool without."""
     if app.config["REDIS_URL"]:
@@ -446,6 +455,14 @@ def mailbox(app):
     app.config["SMTP_URL"] = box.url
     yield box
     box.close()
+
+
+def fresh(gift_id: int):
+    """The gift as the database has it now."""
+    from piglist.models import Gift
+
+    db.session.expire_all()
+    return db.session.get(Gift, gift_id)
 
 
 def fresh_clone(dest: Path) -> Path:

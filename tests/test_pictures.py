@@ -4,16 +4,12 @@ error; links are fetched once by the worker, through the hardened fetcher."""
 
 from __future__ import annotations
 
-import contextvars
 import io
-import time
 
 import pytest
 from PIL import Image
-from rq import Queue, SimpleWorker
 from sqlalchemy import func, select
 
-from piglist import jobs
 from piglist.extensions import db
 from piglist.models import Gift, Picture
 from piglist.pictures.encoding import MAX_SIDE, PictureRefused, reencode
@@ -24,46 +20,17 @@ from .conftest import (
     animated_gif_bytes,
     bomb_png_bytes,
     both_backends,
+    fresh,
     jpeg_bytes,
+    member_client,
     picture_bytes,
+    post_form,
+    run_jobs,
 )
-from .test_gifts_pages import member_client, post_form
 
 
 def opened(data: bytes) -> Image.Image:
     return Image.open(io.BytesIO(data))
-
-
-def run_jobs(app) -> None:
-    if app.config["REDIS_URL"]:
-
-        def work() -> None:
-            with app.app_context():
-                connection = jobs.rq_connection(app)
-                SimpleWorker([Queue(jobs.QUEUE, connection=connection)], connection=connection).work(
-                    burst=True
-                )
-
-        contextvars.Context().run(work)
-        return
-    runner = app.extensions["piglist_jobs"]
-    deadline = time.monotonic() + 15
-    while any(info["status"] in ("queued", "started") for info in runner.jobs.values()):
-        assert time.monotonic() < deadline, "jobs did not finish"
-        time.sleep(0.05)
-
-
-@pytest.fixture
-def shop(app):
-    shop = Shop()
-    app.config["SCRAPER_ALLOW_HOSTS"] = frozenset({shop.host})
-    yield shop
-    shop.close()
-
-
-def fresh(gift_id: int) -> Gift:
-    db.session.expire_all()
-    return db.session.get(Gift, gift_id)
 
 
 # --- re-encoding -------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from piglist.models import Gift
 from piglist.scraping import exclusive, normalise_url, preview_scrape
 
 from . import factories
-from .conftest import Shop, both_backends, jpeg_bytes, member_client, run_jobs
+from .conftest import Shop, both_backends, fresh, jpeg_bytes, member_client, run_jobs
 
 PRODUCT_PAGE = """<!doctype html><html lang="en"><head><title>Kite – Toy Shop</title>
 <meta property="og:title" content="Rainbow Kite">
@@ -34,23 +34,10 @@ PRODUCT_PAGE = """<!doctype html><html lang="en"><head><title>Kite – Toy Shop<
 </script></head><body><h1>Rainbow Kite</h1></body></html>"""
 
 
-@pytest.fixture
-def shop(app):
-    shop = Shop()
-    app.config["SCRAPER_ALLOW_HOSTS"] = frozenset({shop.host})
-    yield shop
-    shop.close()
-
-
 def add(api, family, url, **fields):
     response = api(family.owner).post(f"/groups/{family.group.id}/gifts", json={"url": url, **fields})
     assert response.status_code == 201, response.get_json()
     return response.get_json()
-
-
-def fresh(gift_id: int) -> Gift:
-    db.session.expire_all()
-    return db.session.get(Gift, gift_id)
 
 
 @both_backends
