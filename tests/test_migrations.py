@@ -78,12 +78,12 @@ def test_the_second_release_carries_gifts_and_purchases_over(tmp_path):
     app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/m.sqlite3", REDIS_URL=None)
     now = "2026-11-01 10:00:00+00:00"
     with app.app_context():
-        upgrade(revision="0001")
+        upgrade(revision="0005")
         with db.engine.begin() as conn:
             conn.execute(
                 text(
-                    "INSERT INTO users (id, email, display_name, password_hash, session_token, created_at) "
-                    "VALUES (1, 'a@x.org', 'Tom', 'h', 't1', :now), (2, 'b@x.org', 'Dad', 'h', 't2', :now)"
+                    "INSERT INTO users (id, email, display_name, password_hash, created_at) "
+                    "VALUES (1, 'a@x.org', 'Tom', 'h', :now), (2, 'b@x.org', 'Dad', 'h', :now)"
                 ),
                 {"now": now},
             )
@@ -115,7 +115,7 @@ def test_the_second_release_carries_gifts_and_purchases_over(tmp_path):
             purchases = conn.execute(text("SELECT gift_id, user_id, quantity FROM purchases")).all()
         assert gifts == [(1, 1, "normal", None, "https://shop.example/k.jpg"), (2, 1, "normal", None, None)]
         assert purchases == [(1, 2, 1)]
-        downgrade(revision="0001")
+        downgrade(revision="0005")
         with db.engine.connect() as conn:
             back = conn.execute(
                 text("SELECT image_url, status, purchased_by_id FROM gifts ORDER BY id")
