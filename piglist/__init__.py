@@ -32,8 +32,10 @@ def create_app(config: type[Config] | None = None, **overrides: Any) -> Flask:
     app.json = PiglistJSONProvider(app)
 
     from . import inputs
+    from .pictures import uploads
 
     logs.init_app(app)
+    uploads.init_app(app)  # before anything reads a request's body
     inputs.init_app(app)
     register_extensions(app)
     register_blueprints(app)
@@ -59,11 +61,9 @@ def create_app(config: type[Config] | None = None, **overrides: Any) -> Flask:
 def register_extensions(app: Flask) -> None:
     from . import jobs, live, redis_store, scraping
     from .extensions import csrf, db, limiter, login_manager, migrate, sock
-    from .pictures import uploads
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
-    uploads.init_app(app)
     csrf.init_app(app)
     redis_store.init_app(app)
     live.init_app(app)

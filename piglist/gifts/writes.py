@@ -153,7 +153,8 @@ def update_gift(
         setattr(gift, name, value)
     # A quantity changed past what is bought makes the gift bought, or available again. The
     # owner is told nothing either way: they may change the quantity whatever is bought.
-    gift.status = "purchased" if gift.purchases and gift.purchased_quantity >= gift.quantity else "available"
+    # Counted afresh under the gift's lock: the purchases read before it may be stale.
+    gift.status = "purchased" if _bought_so_far(gift.id) >= gift.quantity else "available"
     gift.updated_at = utcnow()
     _flush_unless_duplicate()
     alerts.note_change(gift, before)

@@ -18,7 +18,7 @@ def accepts_picture(view: Callable) -> Callable:
 
 
 def init_app(app: Flask) -> None:
-    """Registered before CSRFProtect, whose check is the first to read a form's body."""
+    """Registered first: the input checks and CSRFProtect read a form's body."""
 
     @app.before_request
     def make_room_for_a_picture() -> None:
