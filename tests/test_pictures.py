@@ -302,4 +302,5 @@ def test_rescrape_images_fetches_the_pictures_still_held_as_links(app, api, fami
     assert result.exit_code == 0 and "Queued 1 picture fetch." in result.output
     run_jobs(app)
     assert fresh(old.id).image_url.startswith("/images/") and fresh(done.id).image_url is None
-    assert runner.invoke(args=["piglist", "rescrape"]).exit_code != 0
+    mixed = runner.invoke(args=["piglist", "rescrape", "--images", "--failed"])
+    assert mixed.exit_code != 0 and "--images goes alone" in mixed.output

@@ -9,9 +9,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from .. import events, jobs
+from .. import jobs
 from ..errors import ValidationFailed
 from ..extensions import db
+from ..live import feed
 from ..models import Gift, Piglist, utcnow
 from ..pictures import store
 from ..pictures.encoding import Encoded, PictureRefused, reencode
@@ -95,7 +96,7 @@ def _apply_picture(gift_id: int, source: str, encoded: Encoded) -> str:
         return "skipped"  # the owner chose another picture meanwhile
     gift.image_url, gift.image_source = store.save(encoded), None
     gift.updated_at = utcnow()
-    events.emit(piglist.group_id, "gift_updated", gift_id=gift.id, owner_id=piglist.user_id)
+    feed.emit(piglist.group_id, "gift_updated", gift_id=gift.id, owner_id=piglist.user_id)
     db.session.commit()
     return "success"
 
