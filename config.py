@@ -67,8 +67,11 @@ class Config:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     PERMANENT_SESSION_LIFETIME = 60 * 60 * 24 * 30
 
-    # JSON bodies and forms are small; gift images are links, never uploads.
+    # JSON bodies and forms are small; the views that take a picture upload make room for one
+    # (piglist.pictures.uploads).
     MAX_CONTENT_LENGTH = 1024 * 1024
+    # A directory for the pictures' bytes; unset, they are kept in the database.
+    IMAGE_STORE: str | None = os.environ.get("IMAGE_STORE") or None
 
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session; a family tab stays open for days
 

@@ -32,8 +32,10 @@ def create_app(config: type[Config] | None = None, **overrides: Any) -> Flask:
     app.json = PiglistJSONProvider(app)
 
     from . import inputs
+    from .pictures import uploads
 
     logs.init_app(app)
+    uploads.init_app(app)  # before anything reads a request's body
     inputs.init_app(app)
     register_extensions(app)
     register_blueprints(app)
@@ -85,8 +87,10 @@ def register_blueprints(app: Flask) -> None:
     from .groups import bp as groups_bp
     from .live.routes import bp as live_bp
     from .main import bp as main_bp
+    from .pictures import bp as pictures_bp
 
     app.register_blueprint(main_bp)
+    app.register_blueprint(pictures_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(groups_bp)
     app.register_blueprint(gifts_bp)

@@ -14,6 +14,7 @@ from .auth import erase, export
 from .auth import service as accounts
 from .errors import PiglistError
 from .extensions import db
+from .gifts.pictures import queue_pending_pictures
 from .gifts.scraping import rescrape_candidates, rescrape_gift
 from .models import Group, User
 from .stats import site_stats
@@ -112,10 +113,21 @@ def erase_user(email: str, yes: bool) -> None:
     metavar="DAYS",
 )
 @click.option("--group", "group_id", type=int, help="Only the gifts of this group (its id).")
-def rescrape(failed_only: bool, days: int | None, group_id: int | None) -> None:
+@click.option(
+    "--images",
+    is_flag=True,
+    help="Instead of pages, fetch the pictures still held as links (gifts from before pictures "
+    "were Piglist's own, and picture fetches that failed).",
+)
+def rescrape(failed_only: bool, days: int | None, group_id: int | None, images: bool) -> None:
     """Fetch gifts' pages again (those fetched before; hand-typed gifts are left alone)."""
     if group_id is not None and db.session.get(Group, group_id) is None:
         fail(f"No group has the id {group_id}.")
+    if images:
+        if failed_only or days is not None:
+            fail("--images goes alone (or with --group): it fetches every picture still held as a link.")
+        rescrape_pictures(group_id)
+        return
     gift_ids = rescrape_candidates(
         failed_only=failed_only,
         older_than=timedelta(days=days) if days is not None else None,
@@ -131,6 +143,14 @@ def rescrape(failed_only: bool, days: int | None, group_id: int | None) -> None:
     click.echo(f"Queued {queued} of {len(gift_ids)} gift(s) for scraping", nl=False)
     skipped = len(gift_ids) - queued
     click.echo(f"; {skipped} changed meanwhile and were left alone." if skipped else ".")
+
+
+def rescrape_pictures(group_id: int | None) -> None:
+    try:
+        count = queue_pending_pictures(group_id)
+    except RedisError as exc:
+        fail(f"The job queue is unreachable ({exc}).")
+    click.echo(f"Queued {count} picture fetch{'es' if count != 1 else ''}.")
 
 
 @piglist_cli.command("stats")

@@ -38,6 +38,14 @@ WISHES = [
     ("dad", 2, "Hot sauce sampler", "19.00", {}, "tom"),
 ]
 
+# Some wishes are most wanted, or wanted more than once (Tom buys one set of Lily's three).
+EXTRAS = {
+    "LEGO Technic Race Car": {"priority": "high"},
+    "Roller skates": {"priority": "high"},
+    "Glow-in-the-dark yo-yo": {"priority": "low"},
+    "Hair clips (sparkly)": {"quantity": 3},
+}
+
 
 @dataclass
 class DemoResult:
@@ -89,6 +97,7 @@ def seed_demo() -> DemoResult:
                 "category_id": categories[category].id if category is not None else None,
                 "url": f"https://shop.example/{title.lower().replace(' ', '-').replace(':', '')}",
                 "description": f"{people[owner].display_name} would love this.",
+                **EXTRAS.get(title, {}),
             },
         )
         if bought_by:

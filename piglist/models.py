@@ -22,6 +22,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     Numeric,
     String,
     Text,
@@ -71,6 +72,8 @@ MAX_ID = 2**31 - 1  # PostgreSQL's integer, the type of every primary key
 ROLES = ("admin", "member")
 SCRAPE_STATUSES = ("pending", "success", "failed", "manual")
 GIFT_STATUSES = ("available", "purchased")
+PRIORITIES = ("high", "normal", "low")
+MAX_QUANTITY = 99
 
 
 def hash_token(token: str) -> str:
@@ -297,6 +300,8 @@ class Gift(db.Model):
         CheckConstraint("regular_price >= 0", name="regular_price_not_negative"),
         CheckConstraint("status IN ('available', 'purchased')", name="status"),
         CheckConstraint("scrape_status IN ('pending', 'success', 'failed', 'manual')", name="scrape_status"),
+        CheckConstraint("quantity BETWEEN 1 AND 99", name="quantity"),
+        CheckConstraint("priority IN ('high', 'normal', 'low')", name="priority"),
         # The same URL twice on one list is a duplicate, unless the first was deleted.
         Index(
             "uq_gifts_piglist_id_url_live",
@@ -321,10 +326,18 @@ class Gift(db.Model):
     # like the title, shown struck through on the tile.
     regular_price: Mapped[Decimal | None] = mapped_column(Money)
     currency: Mapped[str | None] = mapped_column(String(3))
+    # Only ever a picture Piglist serves itself (/images/<key>): no member's browser contacts a shop.
     image_url: Mapped[str | None] = mapped_column(String(2048))
+    # The picture link the owner pasted or the scraper found, until the worker has fetched it into
+    # the picture store (piglist.gifts.pictures); kept after a failure, for `rescrape --images`.
+    image_source: Mapped[str | None] = mapped_column(String(2048))
+    quantity: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    priority: Mapped[str] = mapped_column(String(6), default="normal", server_default="normal")
     options: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
     scrape_status: Mapped[str] = mapped_column(String(10), default="manual")
     scrape_error: Mapped[str | None] = mapped_column(String(255))
+    # "purchased" once the purchases add up to the quantity. purchased_by/purchased_at are the
+    # first purchase's, for clients of the first release; the purchases table is the record.
     status: Mapped[str] = mapped_column(String(10), default="available")
     purchased_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), index=True
@@ -339,10 +352,23 @@ class Gift(db.Model):
     piglist: Mapped[Piglist] = relationship(back_populates="gifts")
     category: Mapped[Category | None] = relationship()
     purchased_by: Mapped[User | None] = relationship(foreign_keys=[purchased_by_id])
+    purchases: Mapped[list[Purchase]] = relationship(
+        back_populates="gift",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="(Purchase.purchased_at, Purchase.id)",
+    )
 
     @property
     def is_purchased(self) -> bool:
         return self.status == "purchased"
+
+    @property
+    def purchased_quantity(self) -> int:
+        return sum(p.quantity for p in self.purchases)
+
+    def bought_by(self, user_id: int) -> bool:
+        return any(p.user_id == user_id for p in self.purchases)
 
     def __repr__(self) -> str:
         return f"<Gift {self.id} {self.title!r}>"
@@ -377,3 +403,36 @@ class Notice(db.Model):
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "message": self.message, "created_at": self.created_at}
+
+
+class Purchase(db.Model):
+    """One member's part of a gift: several members can each buy some of a gift's quantity. A member
+    who buys again adds to their row. An erased account's purchases stay, without a name."""
+
+    __tablename__ = "purchases"
+    __table_args__ = (
+        UniqueConstraint("gift_id", "user_id"),
+        CheckConstraint("quantity BETWEEN 1 AND 99", name="quantity"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    gift_id: Mapped[int] = mapped_column(ForeignKey("gifts.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    quantity: Mapped[int] = mapped_column(Integer, default=1)
+    purchased_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    gift: Mapped[Gift] = relationship(back_populates="purchases")
+    user: Mapped[User | None] = relationship()
+
+
+class Picture(db.Model):
+    """A picture Piglist serves itself, re-encoded, keyed by the hash of its bytes (so the same
+    picture is stored once). ``data`` is empty when IMAGE_STORE keeps the bytes in a directory."""
+
+    __tablename__ = "pictures"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    content_type: Mapped[str] = mapped_column(String(30))
+    size: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

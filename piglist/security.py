@@ -23,8 +23,9 @@ def content_security_policy(nonce: str, socket_origin: str) -> str:
             "default-src 'self'",
             "script-src 'self'",
             f"style-src 'self' 'nonce-{nonce}'",
-            # Gift pictures are links to the shops' own images.
-            "img-src 'self' data: https: http:",
+            # Gift pictures are served by Piglist itself: no browser contacts a shop or an address
+            # another member chose (piglist.pictures).
+            "img-src 'self' data:",
             # 'self' covers ws: and wss: only in CSP level 3 browsers; the live socket is named too.
             f"connect-src 'self' {socket_origin}",
             "font-src 'self'",

@@ -23,6 +23,7 @@ import email.policy
 import functools
 import html
 import http.server
+import io
 import os
 import re
 import shutil
@@ -339,7 +340,7 @@ class Shop:
     """A local web shop whose answers each test decides, counting the requests it gets."""
 
     def __init__(self) -> None:
-        self.routes: dict[str, list[tuple[int, str, str]]] = {}
+        self.routes: dict[str, list[tuple[int, str, str | bytes]]] = {}
         self.delays: dict[str, float] = {}
         self.hits: Counter[str] = Counter()
         shop = self
@@ -351,7 +352,7 @@ class Shop:
                 time.sleep(shop.delays.get(path, 0))
                 answers = shop.routes.get(path) or [(404, "text/html", "<h1>Not found</h1>")]
                 status, content_type, body = answers.pop(0) if len(answers) > 1 else answers[0]
-                data = body.encode()
+                data = body if isinstance(body, bytes) else body.encode()
                 self.send_response(status)
                 self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(data)))
@@ -365,12 +366,21 @@ class Shop:
         self.host = f"127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
-    def page(self, path: str, *answers: tuple[int, str, str]) -> str:
+    def page(self, path: str, *answers: tuple[int, str, str | bytes]) -> str:
         self.routes[path] = list(answers)
         return f"http://{self.host}{path}"
 
     def close(self) -> None:
         self.server.shutdown()
+
+
+@pytest.fixture
+def shop(app):
+    """A local shop the app's fetcher is allowed to reach."""
+    shop = Shop()
+    app.config["SCRAPER_ALLOW_HOSTS"] = frozenset({shop.host})
+    yield shop
+    shop.close()
 
 
 def run_jobs(app) -> None:
@@ -445,6 +455,14 @@ def mailbox(app):
     app.config["SMTP_URL"] = box.url
     yield box
     box.close()
+
+
+def fresh(gift_id: int):
+    """The gift as the database has it now."""
+    from piglist.models import Gift
+
+    db.session.expire_all()
+    return db.session.get(Gift, gift_id)
 
 
 def fresh_clone(dest: Path) -> Path:
@@ -694,3 +712,52 @@ def site_login(site: ProcfileSite, email: str):
     )
     assert answer.status_code == 302, answer.text
     return session
+
+
+# --- pictures, made with Pillow for the tests that upload or serve them -------------------------
+
+
+def picture_bytes(fmt: str = "PNG", size: tuple[int, int] = (64, 48), mode: str = "RGB", **save) -> bytes:
+    from PIL import Image
+
+    colour = (200, 30, 60, 128) if mode == "RGBA" else (200, 30, 60)
+    buffer = io.BytesIO()
+    Image.new(mode, size, colour).save(buffer, fmt, **save)
+    return buffer.getvalue()
+
+
+GPS_LATITUDE = (51.0, 30.0, 26.0)
+
+
+def jpeg_bytes(size: tuple[int, int] = (64, 48), gps: bool = False) -> bytes:
+    """A JPEG, with a camera's EXIF when ``gps``: make, a GPS position and a comment."""
+    from PIL import Image
+
+    extra = {}
+    if gps:
+        exif = Image.Exif()
+        exif[0x010F] = "PiglistCam"  # Make
+        exif[0x8825] = {1: "N", 2: GPS_LATITUDE, 3: "W", 4: (0.0, 7.0, 39.0)}  # GPSInfo
+        extra = {"exif": exif.tobytes(), "comment": b"taken at home"}
+    return picture_bytes("JPEG", size, **extra)
+
+
+def animated_gif_bytes(frames: int = 3) -> bytes:
+    from PIL import Image
+
+    images = [Image.new("RGB", (32, 32), (60 * n, 200 - 40 * n, 90)) for n in range(frames)]
+    buffer = io.BytesIO()
+    images[0].save(buffer, "GIF", save_all=True, append_images=images[1:], duration=100, loop=0)
+    return buffer.getvalue()
+
+
+def bomb_png_bytes(width: int = 100_000, height: int = 100_000) -> bytes:
+    """A tiny PNG whose header claims ``width`` by ``height`` pixels: a decompression bomb."""
+    import struct
+    import zlib
+
+    data = bytearray(picture_bytes("PNG", (8, 8)))
+    # IHDR is the first chunk: length(4) type(4) width(4) height(4) …, its CRC after 13 bytes.
+    data[16:24] = struct.pack(">II", width, height)
+    data[29:33] = struct.pack(">I", zlib.crc32(bytes(data[12:29])))
+    return bytes(data)

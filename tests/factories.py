@@ -9,7 +9,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from piglist.extensions import db
-from piglist.models import ApiToken, Category, Gift, Group, GroupMember, Piglist, User
+from piglist.models import ApiToken, Category, Gift, Group, GroupMember, Piglist, Purchase, User, utcnow
 
 PASSWORD = "Correct-Horse-9"
 _sequence = itertools.count(1)
@@ -74,6 +74,18 @@ def make_gift(owner: User, group: Group, **fields) -> Gift:
     db.session.add(gift)
     db.session.commit()
     return gift
+
+
+def make_purchase(gift: Gift, buyer: User, quantity: int = 1) -> Purchase:
+    """``buyer`` bought ``quantity`` of ``gift``: the purchases row, and the gift's summary of it."""
+    purchase = Purchase(gift=gift, user_id=buyer.id, quantity=quantity, purchased_at=utcnow())
+    db.session.add(purchase)
+    if gift.purchased_by_id is None:
+        gift.purchased_by_id, gift.purchased_at = buyer.id, purchase.purchased_at
+    if sum(p.quantity for p in gift.purchases) >= gift.quantity:
+        gift.status = "purchased"
+    db.session.commit()
+    return purchase
 
 
 @dataclass

@@ -98,7 +98,8 @@ def test_erase_user_erases_and_says_what_it_did(runner, family):
 
     from . import factories
 
-    gift = factories.make_gift(family.owner, family.group, status="purchased", purchased_by=family.admin)
+    gift = factories.make_gift(family.owner, family.group)
+    factories.make_purchase(gift, family.admin)
     gift_id = gift.id
     result = runner.invoke(args=["piglist", "erase-user", family.admin.email], input="y\n")
     assert result.exit_code == 0, result.output

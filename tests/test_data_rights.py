@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from piglist.extensions import db
-from piglist.live import viewing as live
+from piglist.live.viewing import view_gift
 from piglist.models import ApiToken, Gift, Group, GroupMember, Piglist, User, UserSession
 
 from . import factories
@@ -106,7 +106,7 @@ def test_owners_export_is_identical_byte_for_byte_after_their_gift_is_bought(app
         assert giver.delete(f"/gifts/{wish.id}/purchase").status_code == 200
     if action == "view":
         with app.test_request_context():
-            live.view_gift(wish.id, family.giver, "tab-1")
+            view_gift(wish.id, family.giver, "tab-1")
     if action == "buy_then_owner_deletes":
         # The same as deleting an unbought wish: compare with a twin deleted unbought.
         twin = factories.make_gift(family.owner, family.group, title="Twin")
@@ -280,3 +280,25 @@ def test_deleting_on_the_page_erases_and_logs_out(app, family):
     assert db.session.get(User, dad_id) is None
     login = post_form(browser, "/login", {"email": dad_email, "password": PASSWORD})
     assert login.status_code == 422
+
+
+def test_erasing_a_partial_buyer_releases_only_their_part(api, family):
+    wish = factories.make_gift(family.owner, family.group, title="Socks", quantity=3)
+    dad, gran = api(family.giver), api(family.other)
+    assert dad.post(f"/gifts/{wish.id}/purchase", json={"quantity": 2}).status_code == 200
+    assert gran.post(f"/gifts/{wish.id}/purchase").status_code == 200
+    owner_before = api(family.owner).get(f"/gifts/{wish.id}").get_data()
+    assert dad.delete("/me", json={"password": PASSWORD}).status_code == 204
+    seen = gran.get(f"/gifts/{wish.id}").get_json()
+    assert (seen["status"], seen["purchased_quantity"]) == ("available", 1)
+    assert [p["user"]["id"] for p in seen["purchases"]] == [family.other.id]
+    assert api(family.owner).get(f"/gifts/{wish.id}").get_data() == owner_before
+
+
+def test_the_export_lists_gifts_one_bought_part_of(api, family):
+    wish = factories.make_gift(family.owner, family.group, title="Socks", quantity=3)
+    gran = api(family.other)
+    gran.post(f"/gifts/{wish.id}/purchase")
+    [bought] = gran.get("/me/export").get_json()["purchases"]
+    assert (bought["title"], bought["purchased_quantity"]) == ("Socks", 1)
+    assert [p["quantity"] for p in bought["purchases"]] == [1]

@@ -25,12 +25,22 @@ OWNER_KEYS = {
     "currency",
     "image_url",
     "options",
+    "quantity",
+    "priority",
     "scrape_status",
     "scrape_error",
     "created_at",
     "updated_at",
 }
-GIVER_KEYS = OWNER_KEYS | {"status", "purchased_by", "purchased_at", "viewers", "removed"}
+GIVER_KEYS = OWNER_KEYS | {
+    "status",
+    "purchased_by",
+    "purchased_at",
+    "purchased_quantity",
+    "purchases",
+    "viewers",
+    "removed",
+}
 
 
 def gift_count() -> int:

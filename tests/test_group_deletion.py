@@ -18,13 +18,10 @@ from .conftest import member_client, page_text, post_form
 def world(family):
     """The Smiths with wishes and a purchase, and Dad's other group, which must not be touched."""
     factories.make_gift(family.owner, family.group, title="Kite")
-    factories.make_gift(
-        family.giver, family.group, title="Socks", status="purchased", purchased_by=family.other
-    )
+    factories.make_purchase(factories.make_gift(family.giver, family.group, title="Socks"), family.other)
     other = factories.make_group(family.giver, family.other, name="Dad's side")
-    keeps = factories.make_gift(
-        family.other, other, title="Scarf", status="purchased", purchased_by=family.giver
-    )
+    keeps = factories.make_gift(family.other, other, title="Scarf")
+    factories.make_purchase(keeps, family.giver)
     return {"group_id": family.group.id, "other_id": other.id, "keeps_id": keeps.id}
 
 

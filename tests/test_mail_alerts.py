@@ -205,3 +205,13 @@ def test_an_alert_is_queued_once_even_when_two_rounds_run(app, api, family, kite
     assert queue_due_alerts() == 0
     run_jobs(app)
     assert len(mailbox.messages) == 1
+
+
+def test_everyone_who_bought_part_of_a_gift_is_told(app, api, family, mailbox):
+    gift = factories.make_gift(family.owner, family.group, title="Socks", price="5.00", quantity=3)
+    api(family.giver).post(f"/gifts/{gift.id}/purchase", json={"quantity": 2})
+    api(family.other).post(f"/gifts/{gift.id}/purchase")
+    edit(api, family.owner, gift, price="6.00")
+    time_passes(app)
+    assert len(mailbox.to(family.giver.email)) == len(mailbox.to(family.other.email)) == 1
+    assert mailbox.to(family.owner.email) == [] and mailbox.to(family.admin.email) == []

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from sqlalchemy import event, select
 
 from piglist.extensions import db
-from piglist.models import Gift, Piglist
+from piglist.models import Gift, Piglist, Purchase
 
 from . import factories
 from .conftest import member_client, post_form
@@ -48,7 +48,9 @@ def build_group(gifts_each: int):
             )
             if person_number and n % 3 == 0:
                 # Bought by someone else than its owner and the reader, so every state is drawn.
-                gift.status, gift.purchased_by_id = "purchased", people[(person_number + 1) % MEMBERS].id
+                buyer = people[(person_number + 1) % MEMBERS].id
+                gift.status, gift.purchased_by_id = "purchased", buyer
+                db.session.add(Purchase(gift=gift, user_id=buyer, quantity=1))
     db.session.commit()
     return group, people
 

@@ -128,3 +128,18 @@ def test_a_member_cannot_release_through_the_admin_page(client, auth, family, de
     )
     assert response.status_code == 403
     assert gift_row(departed.id).status == "purchased"
+
+
+def test_releasing_takes_back_only_the_departed_members_part_of_a_gift(api, family):
+    gift = factories.make_gift(family.owner, family.group, quantity=3)
+    assert api(family.other).post(f"/gifts/{gift.id}/purchase", json={"quantity": 2}).status_code == 200
+    assert api(family.giver).post(f"/gifts/{gift.id}/purchase").status_code == 200
+    api(family.other).delete(f"/groups/{family.group.id}/members/{family.other.id}")
+    owner_before = api(family.owner).get(f"/gifts/{gift.id}").get_data()
+    response = api(family.admin).delete(f"/groups/{family.group.id}/purchases/{family.other.id}")
+    assert response.status_code == 200 and response.get_json()["released"] == 1
+    seen = api(family.giver).get(f"/gifts/{gift.id}").get_json()
+    assert (seen["status"], seen["purchased_quantity"]) == ("available", 1)
+    assert [p["user"]["id"] for p in seen["purchases"]] == [family.giver.id]
+    assert seen["purchased_by"]["id"] == family.giver.id
+    assert api(family.owner).get(f"/gifts/{gift.id}").get_data() == owner_before

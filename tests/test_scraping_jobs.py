@@ -23,7 +23,7 @@ from piglist.models import Gift
 from piglist.scraping import exclusive, normalise_url, preview_scrape
 
 from . import factories
-from .conftest import Shop, both_backends, member_client, run_jobs
+from .conftest import Shop, both_backends, fresh, jpeg_bytes, member_client, run_jobs
 
 PRODUCT_PAGE = """<!doctype html><html lang="en"><head><title>Kite – Toy Shop</title>
 <meta property="og:title" content="Rainbow Kite">
@@ -34,28 +34,16 @@ PRODUCT_PAGE = """<!doctype html><html lang="en"><head><title>Kite – Toy Shop<
 </script></head><body><h1>Rainbow Kite</h1></body></html>"""
 
 
-@pytest.fixture
-def shop(app):
-    shop = Shop()
-    app.config["SCRAPER_ALLOW_HOSTS"] = frozenset({shop.host})
-    yield shop
-    shop.close()
-
-
 def add(api, family, url, **fields):
     response = api(family.owner).post(f"/groups/{family.group.id}/gifts", json={"url": url, **fields})
     assert response.status_code == 201, response.get_json()
     return response.get_json()
 
 
-def fresh(gift_id: int) -> Gift:
-    db.session.expire_all()
-    return db.session.get(Gift, gift_id)
-
-
 @both_backends
 def test_a_link_alone_is_filled_in_by_the_worker(app, api, family, shop):
     url = shop.page("/kite", (200, "text/html; charset=utf-8", PRODUCT_PAGE))
+    shop.page("/img/kite.jpg", (200, "image/jpeg", jpeg_bytes()))
     # Taken first: without Redis the job thread may finish before add() even returns.
     cursor = api(family.giver).get(f"/groups/{family.group.id}/changes").get_json()["cursor"]
     created = add(api, family, url)
@@ -64,13 +52,16 @@ def test_a_link_alone_is_filled_in_by_the_worker(app, api, family, shop):
     gift = fresh(created["id"])
     assert gift.scrape_status == "success"
     assert (gift.title, gift.price, gift.currency) == ("Rainbow Kite", Decimal("19.99"), "USD")
-    assert gift.image_url == f"http://{shop.host}/img/kite.jpg"
+    # The shop's picture is fetched once and served by Piglist; the shop's link is never shown.
+    assert gift.image_url.startswith("/images/") and gift.image_source is None
+    assert shop.hits["/img/kite.jpg"] == 1
     assert gift.description == "A kite in every colour."
     feed = (
         api(family.giver).get(f"/groups/{family.group.id}/changes", query_string={"since": cursor}).get_json()
     )
     assert [(e["type"], e["gift_id"]) for e in feed["events"]] == [
         ("gift_created", created["id"]),
+        ("gift_updated", created["id"]),
         ("gift_updated", created["id"]),
     ]
 

@@ -62,3 +62,10 @@ def json_body() -> dict[str, Any]:
     if not isinstance(body, dict):
         raise BadRequest("Send a JSON object in the body, with 'Content-Type: application/json'.")
     return body
+
+
+def optional_json_body() -> dict[str, Any]:
+    """Like :func:`json_body`, for requests whose body may be left out altogether."""
+    if not request.get_data(cache=True):
+        return {}
+    return json_body()

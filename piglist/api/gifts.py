@@ -3,16 +3,20 @@ the surprise rule (piglist.rules.surprise)."""
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from flask import request
 
 from .. import scraping
-from ..errors import BadRequest
+from ..errors import BadRequest, ValidationFailed
 from ..gifts import fields, reading, writes
 from ..gifts.reading import PiglistView
 from ..groups.service import admin_group
 from ..live.changes import parse_wait, wait_for_changes
+from ..pictures.uploads import accepts_picture
 from ..validation import parse_web_url
-from .access import api_user, json_body, login_required
+from .access import api_user, json_body, login_required, optional_json_body
 from .blueprint import bp
 
 
@@ -38,10 +42,29 @@ def get_piglist(group_id: int, user_id: int):
     return piglist_dict(reading.one_piglist(group_id, user_id, api_user(), filters))
 
 
+def gift_body() -> tuple[dict[str, Any], bytes | None]:
+    """A gift's fields and an uploaded picture: a JSON object, or multipart/form-data whose
+    ``image`` part is the picture and whose other parts are the fields (``options`` as JSON)."""
+    if request.mimetype != "multipart/form-data":
+        return json_body(), None
+    data: dict[str, Any] = request.form.to_dict()
+    if "options" in data:
+        try:
+            data["options"] = json.loads(data["options"]) if data["options"].strip() else None
+        except ValueError:
+            raise ValidationFailed('The options must be JSON such as {"size": "M"}.', "options") from None
+    upload = request.files.get("image")
+    if upload is None and request.files:
+        raise BadRequest("Send the picture in a part named 'image'.")
+    return data, (upload.read() if upload is not None else None)
+
+
 @bp.post("/groups/<int:group_id>/gifts")
+@accepts_picture
 @login_required
 def add_gift(group_id: int):
-    gift = writes.add_gift(group_id, api_user(), json_body())
+    data, picture = gift_body()
+    gift = writes.add_gift(group_id, api_user(), data, picture)
     return reading.gift_view(gift.id, api_user()), 201
 
 
@@ -52,9 +75,11 @@ def get_gift(gift_id: int):
 
 
 @bp.patch("/gifts/<int:gift_id>")
+@accepts_picture
 @login_required
 def update_gift(gift_id: int):
-    writes.update_gift(gift_id, api_user(), json_body())
+    data, picture = gift_body()
+    writes.update_gift(gift_id, api_user(), data, picture=picture)
     return reading.gift_view(gift_id, api_user())
 
 
@@ -68,7 +93,8 @@ def delete_gift(gift_id: int):
 @bp.post("/gifts/<int:gift_id>/purchase")
 @login_required
 def purchase(gift_id: int):
-    return reading.view_of(writes.purchase(gift_id, api_user()), api_user())
+    quantity = optional_json_body().get("quantity")
+    return reading.view_of(writes.purchase(gift_id, api_user(), quantity), api_user())
 
 
 @bp.delete("/gifts/<int:gift_id>/purchase")

@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..gifts.loading import gift_query
-from ..models import Gift, GroupMember, Piglist, PurchaseAlert, User, UserSession
+from ..models import Gift, GroupMember, Piglist, Purchase, PurchaseAlert, User, UserSession
 from ..notices import notices_for
 from ..rules.surprise import present_gift, purchases_visible_to
 from .service import list_tokens
@@ -35,7 +35,7 @@ def export_user(user: User) -> dict[str, Any]:
     ).all()
     bought = db.session.scalars(
         gift_query()
-        .where(Gift.purchased_by_id == user.id, Gift.status == "purchased")
+        .where(Gift.purchases.any(Purchase.user_id == user.id))
         .order_by(Gift.purchased_at, Gift.id)
     ).all()
     lists = {p.group_id: p for p in db.session.scalars(select(Piglist).where(Piglist.user_id == user.id))}

@@ -7,16 +7,32 @@ what is particular to gifts (descriptions, options, which fields exist) lives he
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
 from ..errors import ValidationFailed
+from ..models import MAX_QUANTITY, PRIORITIES
 from ..validation import clean_text, parse_currency, parse_int, parse_money, parse_web_url
 
-EDITABLE = ("url", "title", "description", "price", "currency", "category_id", "image_url", "options")
+EDITABLE = (
+    "url",
+    "title",
+    "description",
+    "price",
+    "currency",
+    "category_id",
+    "image_url",
+    "options",
+    "quantity",
+    "priority",
+)
 MAX_DESCRIPTION = 5000
 MAX_OPTIONS = 20
 SORTS = {"price", "-price", "created", "-created"}
+PRIORITY_LABELS = {"high": "Most wanted", "normal": "Normal", "low": "If you like"}
+# A picture Piglist already serves (an API client sending back the gift it read keeps it).
+OWN_PICTURE = re.compile(r"/images/[0-9a-f]{64}")
 
 
 def clean_description(value: Any) -> str | None:
@@ -51,6 +67,32 @@ def clean_options(value: Any) -> dict[str, str]:
     return options
 
 
+def parse_quantity(value: Any, field: str = "quantity") -> int:
+    """How many of a gift: 1 to 99; absent means one."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return 1
+    quantity = parse_int(value, field, minimum=1)
+    assert quantity is not None
+    if quantity > MAX_QUANTITY:
+        raise ValidationFailed(f"The {field} can be at most {MAX_QUANTITY}.", field)
+    return quantity
+
+
+def parse_priority(value: Any) -> str:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return "normal"
+    if not isinstance(value, str) or value.strip().lower() not in PRIORITIES:
+        raise ValidationFailed("The priority must be 'high' (most wanted), 'normal' or 'low'.", "priority")
+    return value.strip().lower()
+
+
+def parse_image_url(value: Any) -> str | None:
+    """A picture link to fetch (http/https), or one of Piglist's own pictures (/images/<key>)."""
+    if isinstance(value, str) and OWN_PICTURE.fullmatch(value.strip()):
+        return value.strip()
+    return parse_web_url(value, "image_url")
+
+
 PARSERS = {
     "url": lambda v: parse_web_url(v, "url"),
     "title": lambda v: clean_text(v, "title", max_length=255, required=False),
@@ -58,8 +100,10 @@ PARSERS = {
     "price": lambda v: parse_money(v, "price"),
     "currency": lambda v: parse_currency(v),
     "category_id": lambda v: parse_int(v, "category_id"),
-    "image_url": lambda v: parse_web_url(v, "image_url"),
+    "image_url": parse_image_url,
     "options": clean_options,
+    "quantity": parse_quantity,
+    "priority": parse_priority,
 }
 
 
@@ -73,6 +117,8 @@ def parse_list_filters(args: Mapping[str, Any]) -> dict[str, Any]:
     for key in ("member", "category"):
         if args.get(key) not in (None, ""):
             filters[key] = parse_int(args.get(key), key)
+    if args.get("priority") not in (None, ""):
+        filters["priority"] = parse_priority(args.get("priority"))
     sort = args.get("sort") or None
     if sort is not None and sort not in SORTS:
         raise ValidationFailed("Sort by 'price', '-price', 'created' or '-created'.", "sort")

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import HiddenField, SelectField, StringField, SubmitField, TextAreaField, URLField
 from wtforms.validators import ValidationError
 
@@ -16,7 +17,7 @@ from ..errors import PiglistError
 from ..forms import currency_choices, domain_check
 from ..models import Category
 from ..validation import clean_text, parse_int
-from .fields import PARSERS, clean_options
+from .fields import PARSERS, PRIORITY_LABELS, clean_options
 
 # The options with a field of their own; any other option is a "name: value" line.
 NAMED_OPTIONS = ("size", "colour")
@@ -56,6 +57,14 @@ class GiftForm(FlaskForm):
     # A select of common codes (validate_choice off: any code the API takes is still accepted).
     currency = SelectField("Currency", validators=[domain_check(PARSERS["currency"])], validate_choice=False)
     category_id = SelectField("Category", choices=[], validate_choice=False)
+    quantity = StringField("How many", default="1", validators=[domain_check(PARSERS["quantity"])])
+    priority = SelectField(
+        "How much you want it",
+        choices=list(PRIORITY_LABELS.items()),
+        default="normal",
+        validators=[domain_check(PARSERS["priority"])],
+        validate_choice=False,
+    )
     # The version the owner started editing from, so a save can't silently undo a newer change.
     seen_version = HiddenField()
     size = StringField("Size", validators=[option_check("size")])
@@ -63,7 +72,12 @@ class GiftForm(FlaskForm):
     options = TextAreaField(
         "Other details", description="One per line, such as “Material: wool” or “Edition: paperback”."
     )
-    image_url = URLField("Picture link", validators=[domain_check(PARSERS["image_url"])])
+    image = FileField("Upload a picture", description="A JPEG, PNG, WebP or GIF of at most 5 MB.")
+    image_url = URLField(
+        "Or a picture link",
+        validators=[domain_check(PARSERS["image_url"])],
+        description="Piglist fetches the picture once and shows its own copy.",
+    )
     description = TextAreaField("Description", validators=[domain_check(PARSERS["description"])])
     submit = SubmitField("Save gift")
 
@@ -104,11 +118,19 @@ class GiftForm(FlaskForm):
             "description": self.description.data,
             "image_url": self.image_url.data,
             "options": self.options_data(),
+            "quantity": self.quantity.data,
+            "priority": self.priority.data,
         }
 
+    def picture(self) -> bytes | None:
+        """The uploaded picture's bytes, when a file was chosen."""
+        upload = self.image.data
+        return upload.read() if upload is not None and upload.filename else None
+
     @classmethod
-    def for_gift(cls, view: Mapping[str, Any]) -> GiftForm:
-        """The form filled in from the owner's view of a gift."""
+    def for_gift(cls, view: Mapping[str, Any], image_source: str | None = None) -> GiftForm:
+        """The form filled in from the owner's view of a gift; ``image_source`` is a picture link
+        still waiting to be fetched, shown rather than the picture it will replace."""
         options = view["options"] or {}
         return cls(
             formdata=None,
@@ -118,7 +140,9 @@ class GiftForm(FlaskForm):
             currency=view["currency"],
             category_id=str(view["category_id"] or ""),
             description=view["description"],
-            image_url=view["image_url"],
+            image_url=image_source or view["image_url"],
+            quantity=str(view["quantity"]),
+            priority=view["priority"],
             size=options.get("size"),
             colour=options.get("colour"),
             options=option_lines(options),

@@ -6,11 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from ..errors import Forbidden, NotFound, ValidationFailed
 from ..extensions import db
-from ..models import Category, Gift, Group, GroupMember, Piglist, User
+from ..models import Category, Gift, Group, GroupMember, Piglist, Purchase, User
 from ..rowlocks import lock_row
 from ..rules.surprise import may_see
 
@@ -21,7 +21,12 @@ def gift_query():
     return (
         select(Gift)
         .join(Gift.piglist)
-        .options(contains_eager(Gift.piglist).joinedload(Piglist.owner), joinedload(Gift.purchased_by))
+        .options(
+            contains_eager(Gift.piglist).joinedload(Piglist.owner),
+            joinedload(Gift.purchased_by),
+            # One more query for all the gifts read, whatever their number.
+            selectinload(Gift.purchases).joinedload(Purchase.user),
+        )
     )
 
 

@@ -12,19 +12,23 @@ from decimal import Decimal
 from typing import Any
 
 from redis.exceptions import RedisError
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 
 from ..errors import NotFound
 from ..extensions import db
 from ..groups.service import member_group
 from ..live.presence import current as current_presence
-from ..models import Category, Gift, Group, GroupMember, Piglist, User
+from ..models import Category, Gift, Group, GroupMember, Piglist, Purchase, User
 from ..rules.limits import gift_counts
 from ..rules.surprise import may_see, present_gift, purchases_visible_to
 from .loading import get_gift, gift_query
 
 log = logging.getLogger(__name__)
+
+
+# "Most wanted" first, "If you like" last, in the default order.
+PRIORITY_ORDER = {"high": 0, "normal": 1, "low": 2}
 
 
 def _sort_key(sort: str | None, category_order: dict[int | None, int]):
@@ -33,7 +37,12 @@ def _sort_key(sort: str | None, category_order: dict[int | None, int]):
         return lambda v: (v["price"] if v["price"] is not None else missing, v["id"])
     if sort in ("created", "-created"):
         return lambda v: (v["created_at"], v["id"])
-    return lambda v: (category_order.get(v["category_id"], len(category_order)), v["created_at"], v["id"])
+    return lambda v: (
+        PRIORITY_ORDER[v["priority"]],
+        category_order.get(v["category_id"], len(category_order)),
+        v["created_at"],
+        v["id"],
+    )
 
 
 @dataclass
@@ -94,9 +103,7 @@ def group_piglists(
         gift_query().where(
             Piglist.group_id == group.id,
             *member,
-            or_(
-                Gift.deleted_at.is_(None), and_(Gift.purchased_by_id == viewer.id, Gift.status == "purchased")
-            ),
+            or_(Gift.deleted_at.is_(None), Gift.purchases.any(Purchase.user_id == viewer.id)),
         )
     ).all()
     looking = viewers_by_gift(
@@ -121,6 +128,8 @@ def group_piglists(
         shown = [present_gift(g, viewer, looking.get(g.id)) for g in own]
         if filters.get("category"):
             shown = [v for v in shown if v["category_id"] == filters["category"]]
+        if filters.get("priority"):
+            shown = [v for v in shown if v["priority"] == filters["priority"]]
         shown.sort(key=sort_key, reverse=filters.get("sort") in ("-price", "-created"))
         views.append(PiglistView(member.user, shown, category_totals(group, categories, own)))
     return views
@@ -147,7 +156,8 @@ def view_of(gift: Gift, viewer: User) -> dict[str, Any]:
 
 def group_stats(group_id: int, viewer: User) -> dict[str, Any]:
     """Counts and totals. Purchases are counted only over the gifts the surprise rule lets the
-    viewer know the purchases of, so nobody can read their own list's purchases off the figures."""
+    viewer know the purchases of, so nobody can read their own list's purchases off the figures.
+    A gift counts once, whatever its quantity: purchased when all of it is bought."""
     group = member_group(group_id, viewer)
     gifts = db.session.scalars(
         gift_query().where(Piglist.group_id == group.id, Gift.deleted_at.is_(None))
@@ -164,5 +174,5 @@ def group_stats(group_id: int, viewer: User) -> dict[str, Any]:
         "others_gifts": len(others),
         "others_purchased": sum(1 for g in others if g.is_purchased),
         "others_available": sum(1 for g in others if not g.is_purchased),
-        "bought_by_me": sum(1 for g in others if g.purchased_by_id == viewer.id),
+        "bought_by_me": sum(1 for g in others if g.bought_by(viewer.id)),
     }

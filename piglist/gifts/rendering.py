@@ -39,17 +39,15 @@ class GiftRoles(NamedTuple):
 
     state: str | None  # tile_state: None on the viewer's own gift
     mine: bool
-    bought_by_me: bool
+    bought_by_me: bool  # some or all of it
 
 
 def gift_roles(view: Mapping[str, Any]) -> GiftRoles:
     """One set-up for the tile and the gift page (a Jinja macro can only return markup)."""
-    state = tile_state(view)
-    buyer = view.get("purchased_by")
     return GiftRoles(
-        state=state,
+        state=tile_state(view),
         mine=view["owner"]["id"] == current_user.id,
-        bought_by_me=state == "purchased" and buyer is not None and buyer["id"] == current_user.id,
+        bought_by_me=any(p["user"] and p["user"]["id"] == current_user.id for p in view.get("purchases", [])),
     )
 
 

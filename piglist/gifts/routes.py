@@ -18,6 +18,7 @@ from ..forms import form_status, save_form
 from ..groups.service import group_members, member_group
 from ..live.viewing import leave_gift, view_gift
 from ..models import Group
+from ..pictures.uploads import accepts_picture
 from ..rules.surprise import may_see
 from ..security import safe_next
 from . import fields, loading, reading, writes
@@ -140,12 +141,15 @@ def render_form(template: str, group: Group, form: GiftForm, **context: Any):
 
 
 @bp.route("/groups/<int:group_id>/gifts/add", methods=["GET", "POST"])
+@accepts_picture
 @login_required
 def add(group_id: int):
     group = member_group(group_id, current_user)
     form = GiftForm(currency=group.currency, category_id=request.args.get("category", ""))
     form.offer_choices(group.categories, group.currency)
-    saved, gift = save_form(form, lambda: writes.add_gift(group_id, current_user, form.gift_data()))
+    saved, gift = save_form(
+        form, lambda: writes.add_gift(group_id, current_user, form.gift_data(), form.picture())
+    )
     if saved:
         if gift.scrape_status == "pending":
             flash(
@@ -159,18 +163,23 @@ def add(group_id: int):
 
 
 @bp.route("/groups/<int:group_id>/gifts/<int:gift_id>/edit", methods=["GET", "POST"])
+@accepts_picture
 @login_required
 def edit(group_id: int, gift_id: int):
     group = member_group(group_id, current_user)
     view = gift_in_group(group_id, gift_id)
-    loading.own_gift(gift_id, current_user)  # Forbidden for anyone but the owner
-    form = GiftForm() if request.method == "POST" else GiftForm.for_gift(view)
+    gift = loading.own_gift(gift_id, current_user)  # Forbidden for anyone but the owner
+    form = GiftForm() if request.method == "POST" else GiftForm.for_gift(view, gift.image_source)
     form.offer_choices(group.categories, group.currency)
     next_url = safe_next(url_for("gifts.my_piglist", group_id=group_id))
     saved, _ = save_form(
         form,
         lambda: writes.update_gift(
-            gift_id, current_user, form.gift_data(), expected_updated_at=form.seen_at()
+            gift_id,
+            current_user,
+            form.gift_data(),
+            expected_updated_at=form.seen_at(),
+            picture=form.picture(),
         ),
     )
     if saved:
@@ -222,10 +231,11 @@ def gift_action(group_id: int, gift_id: int, action: Callable, done: Callable[[d
 @bp.route("/groups/<int:group_id>/gifts/<int:gift_id>/purchase", methods=["POST"])
 @login_required
 def purchase(group_id: int, gift_id: int):
+    quantity = request.form.get("quantity")
     return gift_action(
         group_id,
         gift_id,
-        writes.purchase,
+        lambda gift_id, buyer: writes.purchase(gift_id, buyer, quantity),
         lambda view: f"You bought “{gift_name(view)}”. {view['owner']['display_name']} won't see that.",
     )
 

@@ -28,6 +28,7 @@ from ..scraping import PENDING_TOO_LONG, SCRAPE_RETRIES, UNREADABLE, exclusive, 
 from ..validation import clean_text, parse_currency, parse_money, parse_web_url
 from .fields import MAX_DESCRIPTION, clean_description
 from .loading import lock_category, lock_list
+from .pictures import enqueue_picture_fetch
 
 log = logging.getLogger(__name__)
 
@@ -176,6 +177,8 @@ def apply_scrape(gift_id: int, found: Mapping[str, Any] | None, error: str | Non
         gift.updated_at = utcnow()
     feed.emit(group.id, "gift_updated", gift_id=gift.id, owner_id=piglist.user_id)
     db.session.commit()
+    if gift.image_source:
+        enqueue_picture_fetch(gift.id)
     return gift.scrape_status
 
 
@@ -185,7 +188,6 @@ def _fill_empty_fields(gift: Gift, found: Mapping[str, Any]) -> None:
     cleaners = {
         "title": lambda v: clean_text(str(v)[:255], "title", max_length=255, required=False),
         "description": lambda v: clean_description(str(v)[:MAX_DESCRIPTION]),
-        "image_url": lambda v: parse_web_url(v, "image_url"),
     }
     for name, clean in cleaners.items():
         if getattr(gift, name) or not found.get(name):
@@ -194,6 +196,12 @@ def _fill_empty_fields(gift: Gift, found: Mapping[str, Any]) -> None:
             setattr(gift, name, clean(found[name]))
         except ValidationFailed:
             log.info("scraped %s of gift %s ignored", name, gift.id)
+    # The shop's picture is a link for the worker to fetch (piglist.gifts.pictures), never shown.
+    if found.get("image_url") and not (gift.image_url or gift.image_source):
+        try:
+            gift.image_source = parse_web_url(found["image_url"], "image_url")
+        except ValidationFailed:
+            log.info("scraped picture of gift %s ignored", gift.id)
 
 
 def _fill_regular_price(

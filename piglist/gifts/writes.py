@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from redis.exceptions import RedisError
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from ..errors import (
@@ -28,14 +28,14 @@ from ..errors import (
 from ..extensions import db
 from ..groups.service import member_group
 from ..live import feed
-from ..models import Gift, Group, GroupMember, Piglist, User, utcnow
+from ..models import Gift, Group, GroupMember, Piglist, Purchase, User, utcnow
 from ..rowlocks import lock_row
 from ..rules import limits
 from ..rules.lock import ensure_unlocked
 from ..rules.surprise import person
 from ..scraping import spend_scrape_budget
 from . import alerts
-from .fields import EDITABLE, parse_gift_fields
+from .fields import EDITABLE, parse_gift_fields, parse_quantity
 from .loading import (
     NO_GIFT,
     get_gift,
@@ -45,6 +45,7 @@ from .loading import (
     own_piglist,
     with_currency,
 )
+from .pictures import encode_upload, enqueue_picture_fetch, picture_fields
 from .scraping import enqueue_gift_scrape
 
 log = logging.getLogger(__name__)
@@ -77,11 +78,24 @@ def _check_duplicate(piglist: Piglist, url: str | None, gift_id: int | None = No
         raise Duplicate(DUPLICATE_LINK, "url")
 
 
-def add_gift(group_id: int, owner: User, data: Mapping[str, Any]) -> Gift:
+def _queue_after_commit(gift: Gift, owner_id: int, scrape: bool) -> None:
+    """Jobs start once the gift is saved; with Redis down, housekeeping or `rescrape` re-queue."""
+    try:
+        if scrape:
+            enqueue_gift_scrape(gift.id, owner_id)
+        if gift.image_source:
+            enqueue_picture_fetch(gift.id)
+    except RedisError as exc:
+        log.warning("jobs for gift %s not queued: %s", gift.id, exc)
+
+
+def add_gift(group_id: int, owner: User, data: Mapping[str, Any], picture: bytes | None = None) -> Gift:
+    """``picture`` is an uploaded file's bytes; it wins over an ``image_url`` link."""
     group = member_group(group_id, owner)
     fields = parse_gift_fields(data)
     if not fields.get("url") and not fields.get("title"):
         raise ValidationFailed("Give the gift a title, or paste a link to fetch it from.", "title")
+    upload = encode_upload(picture)  # before any lock: decoding takes a moment
     ensure_unlocked(group)
     piglist = lock_list(own_piglist(group, owner).id)
     category = lock_category(group, fields.get("category_id"))
@@ -91,30 +105,31 @@ def add_gift(group_id: int, owner: User, data: Mapping[str, Any]) -> Gift:
     scrape = bool(fields.get("url")) and not fields.get("title")
     if scrape:
         spend_scrape_budget(owner)
+    fields.update(picture_fields(fields, upload))
     gift = Gift(piglist=piglist, scrape_status="pending" if scrape else "manual", **fields)
     db.session.add(gift)
     _flush_unless_duplicate()
     feed.emit(group.id, "gift_created", gift_id=gift.id, owner_id=owner.id)
     db.session.commit()
-    if scrape:
-        try:
-            enqueue_gift_scrape(gift.id, owner.id)
-        except RedisError as exc:
-            # The gift is saved; housekeeping re-queues pending gifts once Redis is back.
-            log.warning("scrape of gift %s not queued: %s", gift.id, exc)
+    _queue_after_commit(gift, owner.id, scrape)
     return gift
 
 
 def update_gift(
-    gift_id: int, owner: User, data: Mapping[str, Any], expected_updated_at: datetime | None = None
+    gift_id: int,
+    owner: User,
+    data: Mapping[str, Any],
+    expected_updated_at: datetime | None = None,
+    picture: bytes | None = None,
 ) -> Gift:
     """Change the given fields. ``expected_updated_at`` (the edit page sends it) refuses to save
     over a change made since the form was opened, such as a scrape that filled the gift in."""
     gift, group = own_gift_for_change(gift_id, owner)
     fields = parse_gift_fields(data)
+    upload = encode_upload(picture)
     ensure_unlocked(group)
     piglist = lock_list(gift.piglist_id)
-    db.session.refresh(gift)
+    lock_row(Gift, gift.id)  # buyers lock the gift: the quantity can't change under a purchase
     if gift.deleted_at is not None:
         raise NotFound(NO_GIFT)
     if expected_updated_at is not None and gift.updated_at != expected_updated_at:
@@ -122,6 +137,8 @@ def update_gift(
             "This gift changed while you were editing it (its details may have been fetched). "
             "Check the form and save again."
         )
+    pictures = picture_fields(fields, upload, gift)
+    fields.pop("image_url", None)
     merged = with_currency(group, {name: fields.get(name, getattr(gift, name)) for name in EDITABLE})
     if not (merged["title"] or merged["url"]):
         raise ValidationFailed("Give the gift a title, or a link.", "title")
@@ -132,13 +149,19 @@ def update_gift(
         # The shop's regular price was the one before its discount on the shop's price.
         gift.regular_price = None
     before = alerts.snapshot(gift)
-    for name in EDITABLE:
-        setattr(gift, name, merged[name])
+    for name, value in {**merged, **pictures}.items():
+        setattr(gift, name, value)
+    # A quantity changed past what is bought makes the gift bought, or available again. The
+    # owner is told nothing either way: they may change the quantity whatever is bought.
+    # Counted afresh under the gift's lock: the purchases read before it may be stale.
+    gift.status = "purchased" if _bought_so_far(gift.id) >= gift.quantity else "available"
     gift.updated_at = utcnow()
     _flush_unless_duplicate()
     alerts.note_change(gift, before)
     feed.emit(group.id, "gift_updated", gift_id=gift.id, owner_id=owner.id)
     db.session.commit()
+    if "image_source" in pictures:
+        _queue_after_commit(gift, owner.id, scrape=False)
     return gift
 
 
@@ -155,54 +178,80 @@ def delete_gift(gift_id: int, owner: User) -> None:
 ONLY_THE_BUYER = "Only the person who bought this gift can undo it."
 
 
-def purchase(gift_id: int, buyer: User) -> Gift:
-    """Exactly one of any number of simultaneous attempts wins: the update only matches an
-    available gift, and the database applies one update to a row at a time."""
+def _bought_so_far(gift_id: int) -> int:
+    return db.session.scalar(
+        select(func.coalesce(func.sum(Purchase.quantity), 0)).where(Purchase.gift_id == gift_id)
+    )
+
+
+def _settle(gift: Gift) -> None:
+    """The gift's summary of its purchases: bought when they add up to its quantity; purchased_by
+    and purchased_at are the first purchase's (what clients of the first release read)."""
+    db.session.flush()
+    db.session.refresh(gift, ["purchases"])
+    first = gift.purchases[0] if gift.purchases else None
+    gift.status = "purchased" if gift.purchased_quantity >= gift.quantity else "available"
+    gift.purchased_by_id = first.user_id if first else None
+    gift.purchased_at = first.purchased_at if first else None
+
+
+def purchase(gift_id: int, buyer: User, quantity: Any = None) -> Gift:
+    """Buy ``quantity`` (default 1) of a gift. Buyers queue on the gift's row lock, each counting
+    what is bought after the one before committed, so racing buyers never exceed the quantity.
+    When fewer remain than asked for, nothing changes and the answer is ``already_purchased``."""
     gift = get_gift(gift_id, buyer)
     if gift.piglist.user_id == buyer.id:
         raise Forbidden("You can't buy a gift from your own list.")
-    result = db.session.execute(
-        update(Gift)
-        .where(Gift.id == gift.id, Gift.status == "available", Gift.deleted_at.is_(None))
-        .values(status="purchased", purchased_by_id=buyer.id, purchased_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
+    wanted = parse_quantity(quantity)
+    gift = lock_row(Gift, gift.id)
+    if gift.deleted_at is not None:
         db.session.rollback()
-        db.session.refresh(gift)
-        if gift.deleted_at is not None:
-            raise NotFound("This gift was just removed from the list.")
-        raise AlreadyPurchased("Someone has already bought this gift.")
+        raise NotFound("This gift was just removed from the list.")
+    remaining = gift.quantity - _bought_so_far(gift.id)
+    if remaining < wanted:
+        db.session.rollback()
+        if remaining <= 0:
+            raise AlreadyPurchased("Someone has already bought this gift.")
+        raise AlreadyPurchased(f"Only {remaining} of {gift.quantity} are still to buy.", "quantity")
+    mine = db.session.scalar(
+        select(Purchase).where(Purchase.gift_id == gift.id, Purchase.user_id == buyer.id)
+    )
+    if mine is None:
+        db.session.add(Purchase(gift_id=gift.id, user_id=buyer.id, quantity=wanted, purchased_at=utcnow()))
+    else:
+        mine.quantity += wanted
+    _settle(gift)
     feed.emit(
         gift.piglist.group_id,
         "gift_purchased",
         gift_id=gift.id,
         owner_id=gift.piglist.user_id,
         purchased_by=person(buyer),
+        quantity=wanted,
     )
     db.session.commit()
-    db.session.refresh(gift)
-    return gift
+    return get_gift(gift.id, buyer)
 
 
 def unpurchase(gift_id: int, buyer: User) -> Gift:
-    """Only the buyer can undo; undoing what is already undone (a double click) is harmless.
-    The owner gets the same refusal whether or not the gift was bought."""
+    """Undo all of the caller's purchases of a gift, and only theirs; undoing what is already
+    undone (a double click) is harmless. The owner gets the same refusal whether or not the gift
+    was bought."""
     gift = get_gift(gift_id, buyer)
     if gift.piglist.user_id == buyer.id:
         raise Forbidden(ONLY_THE_BUYER)
-    result = db.session.execute(
-        update(Gift)
-        .where(Gift.id == gift.id, Gift.status == "purchased", Gift.purchased_by_id == buyer.id)
-        .values(status="available", purchased_by_id=None, purchased_at=None)
-        .execution_options(synchronize_session=False)
+    gift = lock_row(Gift, gift.id)
+    mine = db.session.scalar(
+        select(Purchase).where(Purchase.gift_id == gift.id, Purchase.user_id == buyer.id)
     )
-    if result.rowcount != 1:
+    if mine is None:
+        others = _bought_so_far(gift.id)
         db.session.rollback()
-        db.session.refresh(gift)
-        if gift.is_purchased:
+        if others:
             raise Forbidden(ONLY_THE_BUYER)
         return gift
+    db.session.delete(mine)
+    _settle(gift)
     feed.emit(gift.piglist.group_id, "gift_unpurchased", gift_id=gift.id, owner_id=gift.piglist.user_id)
     db.session.commit()
     db.session.refresh(gift)
@@ -214,10 +263,11 @@ def former_buyers(group: Group) -> list[tuple[User, int]]:
     many: their purchases can only be released by an admin (release_purchases)."""
     members = select(GroupMember.user_id).where(GroupMember.group_id == group.id)
     rows = db.session.execute(
-        select(User, func.count(Gift.id))
-        .join(Gift, Gift.purchased_by_id == User.id)
+        select(User, func.count(Purchase.gift_id))
+        .join(Purchase, Purchase.user_id == User.id)
+        .join(Gift, Gift.id == Purchase.gift_id)
         .join(Piglist, Piglist.id == Gift.piglist_id)
-        .where(Piglist.group_id == group.id, Gift.status == "purchased", User.id.not_in(members))
+        .where(Piglist.group_id == group.id, User.id.not_in(members))
         .group_by(User.id)
         .order_by(User.display_name, User.id)
     ).all()
@@ -225,45 +275,55 @@ def former_buyers(group: Group) -> list[tuple[User, int]]:
 
 
 def release_purchases(group: Group, user_id: int) -> int:
-    """Make the gifts a departed member bought on ``group``'s lists available again (the caller
-    checked the admin); returns how many. The others see each gift come back live; owners see
-    nothing, as with any undo. A current member's purchases are theirs to undo."""
+    """Undo what a departed member bought on ``group``'s lists (the caller checked the admin):
+    their rows in purchases go, the others' stay; returns how many gifts. The others see each
+    gift change live; owners see nothing, as with any undo. A current member's purchases are
+    theirs to undo."""
     lock_row(Group, group.id)  # nobody joins or leaves while we decide who has left
     if db.session.get(GroupMember, (group.id, user_id)) is not None:
         raise BadRequest("That person is still in the group: only they can undo their purchases.", "user_id")
-    gifts = db.session.scalars(
-        select(Gift)
+    gift_ids = db.session.scalars(
+        select(Purchase.gift_id)
+        .join(Gift, Gift.id == Purchase.gift_id)
         .join(Piglist, Piglist.id == Gift.piglist_id)
-        .where(Piglist.group_id == group.id, Gift.status == "purchased", Gift.purchased_by_id == user_id)
-        .with_for_update(of=Gift)
+        .where(Piglist.group_id == group.id, Purchase.user_id == user_id)
+        .order_by(Purchase.gift_id)  # locked in one order, so two releases can't deadlock
     ).all()
-    for gift in gifts:
-        gift.status, gift.purchased_by_id, gift.purchased_at = "available", None, None
+    for gift_id in gift_ids:
+        gift = lock_row(Gift, gift_id)
+        theirs = db.session.scalar(
+            select(Purchase).where(Purchase.gift_id == gift_id, Purchase.user_id == user_id)
+        )
+        if theirs is None:
+            continue  # undone meanwhile
+        db.session.delete(theirs)
+        _settle(gift)
         feed.emit(group.id, "gift_unpurchased", gift_id=gift.id, owner_id=gift.piglist.user_id)
     db.session.commit()
-    return len(gifts)
+    return len(gift_ids)
 
 
 def release_everything_bought_by(buyer: User) -> int:
     """Everything ``buyer`` bought becomes available again (their account is being erased), in the
-    caller's transaction; the others see it live, the owners learn nothing (the events pass the
-    surprise rule like any undo). Returns how many gifts were released."""
-    bought = db.session.execute(
-        select(Gift.id, Gift.deleted_at, Piglist.group_id, Piglist.user_id)
-        .join(Gift.piglist)
-        .where(Gift.purchased_by_id == buyer.id, Gift.status == "purchased")
-        .with_for_update(of=Gift)
+    caller's transaction: their rows of purchases go, the others' stay. The others see it live,
+    the owners learn nothing (the events pass the surprise rule like any undo). Returns how many
+    gifts were released."""
+    gift_ids = db.session.scalars(
+        select(Purchase.gift_id).where(Purchase.user_id == buyer.id).order_by(Purchase.gift_id)
     ).all()
-    if not bought:
-        return 0
-    db.session.execute(
-        update(Gift)
-        .where(Gift.id.in_([row.id for row in bought]))
-        .values(status="available", purchased_by_id=None, purchased_at=None)
-        .execution_options(synchronize_session=False)
-    )
-    for row in bought:
-        # A gift its owner removed after the purchase was visible to the buyer alone: nobody to tell.
-        if row.deleted_at is None:
-            feed.emit(row.group_id, "gift_unpurchased", gift_id=row.id, owner_id=row.user_id)
-    return len(bought)
+    for gift_id in gift_ids:
+        gift = lock_row(Gift, gift_id)
+        theirs = db.session.scalar(
+            select(Purchase).where(Purchase.gift_id == gift_id, Purchase.user_id == buyer.id)
+        )
+        if theirs is None:
+            continue
+        db.session.delete(theirs)
+        _settle(gift)
+        # A gift its owner removed after the purchase was visible to its buyers alone: the
+        # others have nothing to be told.
+        if gift.deleted_at is None:
+            feed.emit(
+                gift.piglist.group_id, "gift_unpurchased", gift_id=gift.id, owner_id=gift.piglist.user_id
+            )
+    return len(gift_ids)

@@ -17,9 +17,10 @@ from typing import Any
 
 from ..models import Gift, User
 
-# The gift fields an owner may receive about their own gifts: what they typed, what the
-# scraper found (the shop's regular price too: shop data, not purchase data), and when they
-# changed it. Nothing about purchases or viewers.
+# The gift fields an owner may receive about their own gifts: what they typed (how many, how
+# much they want it), what the scraper found (the shop's regular price too: shop data, not
+# purchase data), and when they changed it. Nothing about purchases (not even how many of a
+# quantity are bought) or viewers.
 OWNER_GIFT_FIELDS = frozenset(
     {
         "id",
@@ -34,6 +35,8 @@ OWNER_GIFT_FIELDS = frozenset(
         "currency",
         "image_url",
         "options",
+        "quantity",
+        "priority",
         "scrape_status",
         "scrape_error",
         "created_at",
@@ -60,10 +63,10 @@ def is_owner(gift: Gift, viewer: User) -> bool:
 
 
 def may_see(gift: Gift, viewer: User) -> bool:
-    """A gift the owner deleted stays visible to the one who had bought it, and to nobody else."""
+    """A gift the owner deleted stays visible to those who had bought some of it, and to nobody else."""
     if gift.deleted_at is None:
         return True
-    return gift.is_purchased and gift.purchased_by_id == viewer.id and not is_owner(gift, viewer)
+    return gift.bought_by(viewer.id) and not is_owner(gift, viewer)
 
 
 def present_gift(gift: Gift, viewer: User, viewers: Mapping[int, User] | None = None) -> dict[str, Any]:
@@ -84,6 +87,8 @@ def present_gift(gift: Gift, viewer: User, viewers: Mapping[int, User] | None = 
         "currency": gift.currency,
         "image_url": gift.image_url,
         "options": gift.options or {},
+        "quantity": gift.quantity,
+        "priority": gift.priority,
         "scrape_status": gift.scrape_status,
         "scrape_error": gift.scrape_error,
         "created_at": gift.created_at,
@@ -92,10 +97,18 @@ def present_gift(gift: Gift, viewer: User, viewers: Mapping[int, User] | None = 
     if owner.id == viewer.id:
         return {name: value for name, value in view.items() if name in OWNER_GIFT_FIELDS}
     others = [person(user) for user_id, user in sorted((viewers or {}).items()) if user_id != viewer.id]
+    purchases = [
+        {"user": person(p.user), "quantity": p.quantity, "purchased_at": p.purchased_at}
+        for p in gift.purchases
+    ]
+    first = purchases[0] if purchases else None
     view.update(
         status=gift.status,
-        purchased_by=person(gift.purchased_by) if gift.is_purchased else None,
-        purchased_at=gift.purchased_at if gift.is_purchased else None,
+        # The first purchase's, as clients of the first release (one buyer per gift) expect.
+        purchased_by=first["user"] if first else None,
+        purchased_at=first["purchased_at"] if first else None,
+        purchased_quantity=gift.purchased_quantity,
+        purchases=purchases,
         viewers=others,
         removed=gift.deleted_at is not None,
     )
@@ -138,6 +151,7 @@ def may_mail_about(gift: Gift, user: User, kind: str) -> bool:
 
 
 def purchase_alert_recipients(gift: Gift) -> list[User]:
-    """Who is told when the owner changes or removes ``gift``: whoever bought it, never its owner."""
-    buyers = [gift.purchased_by] if gift.is_purchased and gift.purchased_by is not None else []
+    """Who is told when the owner changes or removes ``gift``: whoever bought any of it, never its
+    owner."""
+    buyers = [p.user for p in gift.purchases if p.user is not None]  # partly bought too
     return [buyer for buyer in buyers if may_mail_about(gift, buyer, "purchase_alert")]

@@ -98,3 +98,11 @@ class ConsentWall(NotAProductPage):
 
 class MissingProductPage(NotAProductPage):
     reason = "That page says the product can't be found (it may have been removed). Please check the address."
+
+
+class NotAnImage(FetchError):
+    reason = "That link isn't a picture (JPEG, PNG, WebP or GIF)."
+
+
+class ImageTooLarge(FetchError):
+    reason = "That picture is too large (at most 5 MB)."

@@ -108,13 +108,9 @@ function formatPrice(price, currency) {
 }
 
 function showPreview(form, product) {
+  // No picture here: the shop's picture is fetched by Piglist once the gift is saved, so the
+  // browser never contacts the shop (the CSP's img-src is 'self').
   const preview = form.querySelector("[data-fetch-preview]");
-  const image = preview.querySelector("[data-preview-image]");
-  image.hidden = !product.image_url;
-  if (product.image_url) {
-    image.addEventListener("error", () => { image.hidden = true; }, { once: true });
-    image.src = product.image_url;
-  }
   preview.querySelector("[data-preview-title]").textContent = product.title ?? "(no title found)";
   preview.querySelector("[data-preview-price]").textContent = formatPrice(product.price, product.currency);
   const offered = Object.entries(product.options ?? {})

@@ -109,3 +109,39 @@ def test_the_owners_view_holds_only_allowed_fields(app, family):
     gift = factories.make_gift(family.owner, family.group)
     assert set(present_gift(gift, family.owner)) <= OWNER_GIFT_FIELDS
     assert {"status", "purchased_by", "purchased_at", "viewers"} <= set(present_gift(gift, family.giver))
+
+
+@pytest.mark.parametrize(
+    "purchases",
+    [
+        [("giver", 2)],
+        [("giver", 2), ("other", 1)],
+        [("giver", 1), ("other", 1), ("undo", "giver")],
+        [("giver", 2), ("other", 2)],  # asks for more than remain: refused
+    ],
+)
+def test_owner_api_answers_are_identical_with_partial_purchases(api, family, purchases):
+    gift = factories.make_gift(family.owner, family.group, price="12", quantity=3, priority="high")
+    before = owner_answers(api, family, gift.id)
+    for who, what in purchases:
+        if who == "undo":
+            assert api(getattr(family, what)).delete(f"/gifts/{gift.id}/purchase").status_code == 200
+        else:
+            api(getattr(family, who)).post(f"/gifts/{gift.id}/purchase", json={"quantity": what})
+    after = owner_answers(api, family, gift.id)
+    assert after == before
+    body = after[f"/gifts/{gift.id}"][1]
+    assert b'"quantity":3' in body.replace(b" ", b"") and b"purchase" not in body
+
+
+def test_owner_changing_the_quantity_learns_nothing_of_purchases(api, family):
+    """The owner may lower the quantity below what is bought: refusing would tell them."""
+    gift = factories.make_gift(family.owner, family.group, quantity=3)
+    other = factories.make_gift(family.owner, family.group, quantity=3)
+    api(family.giver).post(f"/gifts/{gift.id}/purchase", json={"quantity": 2})
+    owner = api(family.owner)
+    bought, plain = (owner.patch(f"/gifts/{g.id}", json={"quantity": 1}) for g in (gift, other))
+    assert bought.status_code == plain.status_code == 200
+    assert set(bought.get_json()) == set(plain.get_json())
+    seen = api(family.other).get(f"/gifts/{gift.id}").get_json()
+    assert (seen["status"], seen["purchased_quantity"]) == ("purchased", 2)

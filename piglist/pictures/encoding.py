@@ -1,0 +1,94 @@
+"""Re-encoding a picture with Pillow: whatever comes in (a shop's JPEG, a phone's photo, an
+animated GIF) goes out as a still WebP of at most MAX_SIDE pixels a side, built from its pixels
+alone, so no EXIF (GPS position, camera, date), comment or colour profile survives.
+
+Only JPEG, PNG, WebP and GIF are decoded. A file that claims more than MAX_PIXELS pixels is
+refused before a single pixel is decoded: a few kilobytes can describe gigabytes of pixels
+(a decompression bomb).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import warnings
+from dataclasses import dataclass
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+MAX_BYTES = 5 * 1024 * 1024
+MAX_SIDE = 1024
+# 50 megapixels: beyond any phone's photo, far below what would exhaust the worker's memory.
+MAX_PIXELS = 50_000_000
+FORMATS = ("JPEG", "PNG", "WEBP", "GIF")
+CONTENT_TYPE = "image/webp"
+QUALITY = 85
+
+NOT_A_PICTURE = "That file isn't a picture we can use: choose a JPEG, PNG, WebP or GIF."
+TOO_LARGE = "That picture is too large: at most 5 MB, please."
+TOO_MANY_PIXELS = "That picture has too many pixels to be read safely."
+UNREADABLE = "That picture is damaged and can't be read."
+
+
+class PictureRefused(ValueError):
+    """Why a picture can't be used, in a sentence for the person who chose it."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+
+@dataclass(frozen=True)
+class Encoded:
+    data: bytes
+    content_type: str
+    width: int
+    height: int
+
+    @property
+    def key(self) -> str:
+        """The content's hash: the same picture is stored and served once."""
+        return hashlib.sha256(self.data).hexdigest()
+
+
+def reencode(data: bytes) -> Encoded:
+    """A still, upright, metadata-free WebP of the picture; raises :class:`PictureRefused`."""
+    if len(data) > MAX_BYTES:
+        raise PictureRefused(TOO_LARGE)
+    with warnings.catch_warnings():
+        # Pillow only warns between MAX_IMAGE_PIXELS and twice that; any bomb is refused here.
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            with Image.open(io.BytesIO(data), formats=FORMATS) as image:
+                width, height = image.size
+                if width * height > MAX_PIXELS:
+                    raise PictureRefused(TOO_MANY_PIXELS)
+                image.seek(0)  # an animation's first frame
+                still = _upright_pixels(image)
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise PictureRefused(TOO_MANY_PIXELS) from None
+        except UnidentifiedImageError:
+            raise PictureRefused(NOT_A_PICTURE) from None
+        except (OSError, SyntaxError, ValueError) as exc:
+            if isinstance(exc, PictureRefused):
+                raise
+            raise PictureRefused(UNREADABLE) from None
+    still.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
+    out = io.BytesIO()
+    still.save(out, "WEBP", quality=QUALITY, method=4)
+    return Encoded(out.getvalue(), CONTENT_TYPE, still.width, still.height)
+
+
+def _upright_pixels(image: Image.Image) -> Image.Image:
+    """A new image holding only the pixels, turned the way the camera's EXIF says. Copying the
+    pixels into a fresh image is what leaves every piece of metadata behind."""
+    upright = ImageOps.exif_transpose(image) or image
+    mode = "RGBA" if _has_alpha(upright) else "RGB"
+    pixels = upright.convert(mode)
+    clean = Image.new(mode, pixels.size)
+    clean.paste(pixels)
+    return clean
+
+
+def _has_alpha(image: Image.Image) -> bool:
+    return image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info)
