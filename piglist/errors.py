@@ -13,6 +13,7 @@ from typing import Any
 
 from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -183,6 +184,13 @@ def init_app(app: Flask) -> None:
         if wants_json():
             return json_error(status, HTTP_CODES.get(status, "error"), message, headers=headers)
         return render_error_page(status, message, headers)
+
+    @app.errorhandler(SQLAlchemyTimeoutError)
+    def handle_database_busy(exc: SQLAlchemyTimeoutError):
+        # Every pooled connection stayed busy (a burst of long polls reconnecting at once): the
+        # request can simply be made again, so say "unavailable", not "something broke".
+        log.warning("database pool exhausted on %s %s: %s", request.method, request.path, exc)
+        return handle_domain_error(Unavailable("The site is very busy for a moment; please try again."))
 
     @app.errorhandler(Exception)
     def handle_unexpected(exc: Exception):

@@ -9,7 +9,8 @@ import pytest
 from config import DevelopmentConfig, ProductionConfig, TestingConfig, allow_hosts, database_url, proxy_hops
 from piglist import create_app
 
-from .conftest import both_backends, redis_url
+from . import factories
+from .conftest import PG_URL, both_backends, redis_url
 
 
 def test_postgres_scheme_is_rewritten():
@@ -235,3 +236,20 @@ def test_logs_are_json_lines_with_the_request_id(capsys):
     assert record["request_id"] == "req-12345678"
     assert record["message"] == "request"
     assert record["status"] == 200
+
+
+def test_a_request_that_finds_every_database_connection_busy_is_told_to_retry(family):
+    token = factories.token_for(family.giver)
+    busy = create_app(
+        TestingConfig,
+        SQLALCHEMY_DATABASE_URI=PG_URL,
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 1, "max_overflow": 0, "pool_timeout": 0.1},
+    )
+    with busy.app_context():
+        from piglist.extensions import db
+
+        with db.engine.connect():  # the only connection, held
+            response = busy.test_client().get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+        db.engine.dispose()
+    assert response.status_code == 503
+    assert response.get_json()["error"]["code"] == "unavailable"

@@ -49,7 +49,9 @@ RESYNC = "resync"  # the subscription was (re)made: catch up from the stream
 DOWN = "down"  # Redis is unreachable: give up waiting
 
 PING_SECONDS = 5.0  # a silent subscription is pinged this often ...
-DEAD_SECONDS = 3.0  # ... and dropped when even the ping gets no answer this long
+# ... and dropped when even the ping gets no answer this long. Generous: a process busy with a
+# thousand sockets may not run this greenlet for seconds, and a false alarm closes every socket.
+DEAD_SECONDS = 10.0
 IDLE_SECONDS = 30.0  # nobody listening this long: the thread and its connection go
 HEARTBEAT_SECONDS = 10.0
 SOCKETS_KEY = "piglist:live:sockets"
