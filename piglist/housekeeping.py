@@ -64,8 +64,9 @@ def start(app: Flask) -> threading.Event:
 
 def init_app(app: Flask) -> None:
     """In single-process mode the web process does the chores, from its first request on (so CLI
-    commands, which serve no requests, never start them)."""
-    if app.config["REDIS_URL"] or app.testing:
+    commands, which serve no requests, never start them). ``HOUSEKEEPING=False`` turns them off
+    (tests of a production app on a bare in-memory database)."""
+    if app.config["REDIS_URL"] or app.testing or not app.config.get("HOUSEKEEPING", True):
         return
     started = threading.Lock()
 

@@ -94,7 +94,11 @@ def test_pages_have_no_inline_script(client):
 
 def test_production_sends_hsts_and_secure_cookies_without_redirecting():
     app = create_app(
-        ProductionConfig, SECRET_KEY="x" * 32, SQLALCHEMY_DATABASE_URI="sqlite://", REDIS_URL=None
+        ProductionConfig,
+        SECRET_KEY="x" * 32,
+        SQLALCHEMY_DATABASE_URI="sqlite://",
+        REDIS_URL=None,
+        HOUSEKEEPING=False,
     )
     client = app.test_client()
     response = client.get("/login")
@@ -106,7 +110,11 @@ def test_production_sends_hsts_and_secure_cookies_without_redirecting():
 
 def test_production_trusts_one_proxy_hop():
     app = create_app(
-        ProductionConfig, SECRET_KEY="x" * 32, SQLALCHEMY_DATABASE_URI="sqlite://", REDIS_URL=None
+        ProductionConfig,
+        SECRET_KEY="x" * 32,
+        SQLALCHEMY_DATABASE_URI="sqlite://",
+        REDIS_URL=None,
+        HOUSEKEEPING=False,
     )
 
     @app.get("/_scheme")
@@ -158,6 +166,7 @@ def test_production_without_a_router_can_trust_no_proxy():
         SECRET_KEY="x" * 32,
         SQLALCHEMY_DATABASE_URI="sqlite://",
         REDIS_URL=None,
+        HOUSEKEEPING=False,
         TRUSTED_PROXIES=0,
     )
     remote_address_route(app)
@@ -166,7 +175,13 @@ def test_production_without_a_router_can_trust_no_proxy():
 
 
 def test_trusted_proxies_takes_that_many_hops_from_the_right():
-    app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI="sqlite://", REDIS_URL=None, TRUSTED_PROXIES=2)
+    app = create_app(
+        TestingConfig,
+        SQLALCHEMY_DATABASE_URI="sqlite://",
+        REDIS_URL=None,
+        HOUSEKEEPING=False,
+        TRUSTED_PROXIES=2,
+    )
     remote_address_route(app)
     response = app.test_client().get("/_remote", headers={"X-Forwarded-For": "6.6.6.6, 1.1.1.1, 2.2.2.2"})
     assert response.get_json() == {"remote": "1.1.1.1"}
