@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import contains_eager, joinedload
 
 from .. import notices
 from ..errors import BadRequest, Forbidden, NotFound, ValidationFailed
@@ -72,8 +72,9 @@ def group_members(group: Group) -> list[GroupMember]:
         db.session.scalars(
             select(GroupMember)
             .where(GroupMember.group_id == group.id)
-            .options(selectinload(GroupMember.user))
             .join(User)
+            # The join that orders them also loads the users: one query, not two.
+            .options(contains_eager(GroupMember.user))
             .order_by(func.lower(User.display_name), User.id)
         )
     )
