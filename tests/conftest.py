@@ -99,18 +99,50 @@ def create_database(name: str) -> str:
 CLAIM_SECONDS = 3 * 60 * 60
 
 
+def _take_over_if_abandoned(admin: redis.Redis, key: str, owner: str) -> bool:
+    """A claim whose process on this machine is gone (a killed run) is taken over at once rather
+    than after its expiry; claims from other machines, or in an old format, are left alone."""
+    held = (admin.get(key) or b"").decode()
+    host, _, rest = held.partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+        return False  # still running
+    except ProcessLookupError:
+        pass
+    except PermissionError:
+        return False
+    # Only if nobody took it over meanwhile (compare-and-set in one transaction).
+    with admin.pipeline() as pipe:
+        try:
+            pipe.watch(key)
+            if (pipe.get(key) or b"").decode() != held:
+                return False
+            pipe.multi()
+            pipe.set(key, owner, ex=CLAIM_SECONDS)
+            pipe.execute()
+        except redis.WatchError:
+            return False
+    return True
+
+
 def claim_redis_database() -> str:
     """A Redis database of its own: the first at or after TEST_REDIS_URL's that no other test process
-    holds. Claims are keys in database 0 that expire, so a killed run frees its database."""
+    holds. Claims are keys in database 0 naming the claiming process; they expire, and a claim
+    whose process has died is taken over, so a killed run never blocks the next."""
     base = urlsplit(BASE_REDIS_URL)
     first = int(base.path.strip("/") or 0)
     try:
         # Claims live in database 0, which no test flushes (a URL's own database wins over db=).
         admin = redis.Redis.from_url(urlunsplit(base._replace(path="/0")), socket_connect_timeout=3)
         count = int(admin.config_get("databases").get("databases", 16))
+        owner = f"{socket.gethostname()}:{os.getpid()}:{RUN}"
         for number in range(max(first, 1), count):
-            if admin.set(f"piglist:test-claim:{number}", RUN, nx=True, ex=CLAIM_SECONDS):
-                atexit.register(admin.delete, f"piglist:test-claim:{number}")
+            key = f"piglist:test-claim:{number}"
+            if admin.set(key, owner, nx=True, ex=CLAIM_SECONDS) or _take_over_if_abandoned(admin, key, owner):
+                atexit.register(admin.delete, key)
                 return urlunsplit(base._replace(path=f"/{number}"))
     except redis.RedisError as exc:
         pytest.exit(
