@@ -28,7 +28,7 @@ run: install
 	@echo "Piglist is starting: open http://127.0.0.1:$(PORT)/ in your browser (Ctrl-C stops it)."
 	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
-# The browser tests (tests/e2e) share one browser and one site: --dist loadgroup keeps them on one worker.
+# Tests on the Procfile site (the browser tests among them) share one site and one browser: --dist loadgroup keeps them on one worker.
 test: install e2e-deps
 	./scripts/test-services.sh
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup

@@ -216,6 +216,7 @@ class Hub:
             heard = started = time.monotonic()
             pinged = False
             heartbeat = 0.0
+            published = None
             while True:
                 message = pubsub.get_message(timeout=1.0)
                 now = time.monotonic()
@@ -229,8 +230,9 @@ class Hub:
                 elif now - heard > PING_SECONDS and not pinged:
                     pubsub.ping()
                     pinged = True
-                if self.up and now - heartbeat > HEARTBEAT_SECONDS:
-                    heartbeat = now
+                # The count goes out when it changed (at most once a tick) and with every heartbeat.
+                if self.up and (now - heartbeat > HEARTBEAT_SECONDS or self.sockets != published):
+                    heartbeat, published = now, self.sockets
                     self._publish_socket_count()
                 if self._idle():
                     return
@@ -250,8 +252,8 @@ class Hub:
     # --- open sockets ---------------------------------------------------------------------------
 
     def socket_opened(self) -> None:
-        """Counted here; the hub publishes the count with its heartbeat (every 10 s), so opening
-        a socket costs no Redis call of its own."""
+        """Counted here; the hub's loop publishes the count within a second of a change (and with
+        its 10 s heartbeat), so opening a socket costs no Redis call of its own."""
         with self.lock:
             self._forget_parent()
             self.sockets += 1

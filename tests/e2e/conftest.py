@@ -4,7 +4,8 @@ Every person is a browser context of their own (cookies, tabs) on the enforced C
 an uncaught exception or a CSP violation in any of their pages fails the test that made them.
 ``audit`` opens a page again in a context that may inject axe-core (bypass_csp, for that alone) at
 the phone and the desktop width: 0 axe violations, nothing wider than the screen, a visible focus
-ring on every control reached with Tab, and a screenshot in SCREENSHOTS (printed at the end).
+ring on every control reached with Tab, and, for the main pages, a screenshot in SCREENSHOTS
+(printed at the end).
 
 Chromium comes from Debian (``scripts/e2e-deps.sh`` installs it): Playwright can't download its own
 browsers here. axe-core is vendored (tests/e2e/vendor/axe-core, ``make vendor-axe``).
@@ -72,13 +73,6 @@ FOCUS_RING = """
 """
 
 
-def pytest_collection_modifyitems(items):
-    # One browser and one site per test process: the browser tests run together on one xdist worker.
-    for item in items:
-        if "tests/e2e/" in str(item.path).replace("\\", "/"):
-            item.add_marker(pytest.mark.xdist_group("e2e"))
-
-
 def pytest_terminal_summary(terminalreporter):
     if SCREENSHOTS.is_dir() and any(SCREENSHOTS.iterdir()):
         terminalreporter.write_line(f"Browser screenshots: {SCREENSHOTS}")
@@ -90,7 +84,7 @@ def browser() -> Iterator[Browser]:
         pytest.fail(f"{CHROMIUM} is missing: run scripts/e2e-deps.sh (make test does).", pytrace=False)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM))
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--disable-gpu"])
         yield browser
         browser.close()
 
@@ -224,36 +218,51 @@ def format_violations(violations: list[dict]) -> str:
 
 @pytest.fixture
 def audit(browser, site) -> Iterator:
-    """``audit(name, path, person=None)``: the page as ``person`` sees it (logged out without one),
-    at both widths: axe finds nothing, nothing is wider than the screen, every control shows focus."""
+    """``audit(name, path, person=None, screenshot=False)``: the page as ``person`` sees it (logged
+    out without one), at both widths: axe finds nothing, nothing is wider than the screen, every
+    control shows focus; the main pages are also saved as screenshots.
+    One tab per person and width visits all of a test's pages."""
     failures: list[str] = []
+    pages: dict[tuple[int, str], Page] = {}
 
-    def check(name: str, path: str, person: Person | None = None, tab_stops: int = 40) -> None:
-        state = person.context.storage_state() if person else None
-        for width_name, viewport in WIDTHS.items():
+    def page_for(person: Person | None, width_name: str) -> Page:
+        key = (id(person), width_name)
+        if key not in pages:
             context = browser.new_context(
-                base_url=site.url, viewport=viewport, storage_state=state, bypass_csp=True
+                base_url=site.url,
+                viewport=WIDTHS[width_name],
+                storage_state=person.context.storage_state() if person else None,
+                bypass_csp=True,
             )
-            try:
-                page = context.new_page()
-                response = page.goto(path)
-                assert response is not None
-                page.wait_for_load_state("load")
-                where = f"{name} at {width_name} ({path})"
+            pages[key] = context.new_page()
+        return pages[key]
+
+    def check(
+        name: str, path: str, person: Person | None = None, tab_stops: int = 40, screenshot: bool = False
+    ) -> None:
+        for width_name in WIDTHS:
+            page = page_for(person, width_name)
+            response = page.goto(path)
+            assert response is not None
+            where = f"{name} at {width_name} ({path})"
+            if screenshot:
                 page.screenshot(path=str(SCREENSHOTS / f"{name}-{width_name}.png"), full_page=True)
-                page.add_script_tag(content=AXE)
-                violations = page.evaluate("async () => (await axe.run(document)).violations")
-                if violations:
-                    failures.append(f"{where}: axe\n{format_violations(violations)}")
-                overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-                if overflow > 0:
-                    failures.append(f"{where}: {overflow}px wider than the screen")
-                if width_name == "desktop":
-                    failures.extend(f"{where}: {problem}" for problem in focus_problems(page, tab_stops))
-            finally:
-                context.close()
+            page.add_script_tag(content=AXE)
+            # Violations only: axe skips collecting what passed, most of its work.
+            violations = page.evaluate(
+                "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+            )
+            if violations:
+                failures.append(f"{where}: axe\n{format_violations(violations)}")
+            overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+            if overflow > 0:
+                failures.append(f"{where}: {overflow}px wider than the screen")
+            if width_name == "desktop":
+                failures.extend(f"{where}: {problem}" for problem in focus_problems(page, tab_stops))
 
     yield check
+    for page in pages.values():
+        page.context.close()
     assert not failures, "\n\n".join(failures)
 
 

@@ -39,8 +39,8 @@ def gift_of(demo, owner: str) -> int:
 
 
 def test_pages_for_visitors_pass_axe_at_both_widths(audit, demo):
-    audit("home", "/")
-    audit("login", "/login")
+    audit("home", "/", screenshot=True)
+    audit("login", "/login", screenshot=True)
     audit("register", "/register")
     audit("invite", f"/join/{demo['code']}")
     audit("invite-dead", "/join/not-a-real-code")
@@ -50,15 +50,15 @@ def test_pages_for_visitors_pass_axe_at_both_widths(audit, demo):
 def test_pages_for_a_member_pass_axe_at_both_widths(audit, people, demo):
     mum = people(DESKTOP).login("mum@demo.piglist.example", "Piglist-Demo-1")
     group = demo["group"]
-    audit("dashboard", "/dashboard", mum)
+    audit("dashboard", "/dashboard", mum, screenshot=True)
     audit("group", f"/groups/{group}", mum)
     audit("start-group", "/groups/new", mum)
-    audit("piglists", f"/groups/{group}/piglists", mum)
-    audit("my-piglist", f"/groups/{group}/my-piglist", mum)
-    audit("piglist", f"/groups/{group}/piglists/{demo['users']['tom']}", mum)
-    audit("gift", f"/groups/{group}/gifts/{gift_of(demo, 'tom')}", mum)
+    audit("piglists", f"/groups/{group}/piglists", mum, screenshot=True)
+    audit("my-piglist", f"/groups/{group}/my-piglist", mum, screenshot=True)
+    audit("piglist", f"/groups/{group}/piglists/{demo['users']['tom']}", mum, screenshot=True)
+    audit("gift", f"/groups/{group}/gifts/{gift_of(demo, 'tom')}", mum, screenshot=True)
     audit("own-gift", f"/groups/{group}/gifts/{gift_of(demo, 'mum')}", mum)
-    audit("add-gift", f"/groups/{group}/gifts/add", mum)
+    audit("add-gift", f"/groups/{group}/gifts/add", mum, screenshot=True)
     audit("edit-gift", f"/groups/{group}/gifts/{gift_of(demo, 'mum')}/edit", mum)
     audit("admin-settings", f"/admin/groups/{group}/", mum)
     audit("admin-members", f"/admin/groups/{group}/members", mum)
