@@ -28,7 +28,8 @@ from collections import Counter
 from pathlib import Path
 
 import requests
-from simple_websocket import Client
+from wsproto import ConnectionType, WSConnection
+from wsproto.events import AcceptConnection, CloseConnection, Ping, Request, TextMessage
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -53,38 +54,84 @@ def web_workers(site: ProcfileSite) -> list[int]:
     return [int(pid) for pid in found]
 
 
-def open_sockets(site, family, count: int, format: str) -> list[Client]:
-    tokens = [family.tokens["giver"], family.tokens["admin"]]
-    sockets = []
-    for n in range(count):
-        sockets.append(
-            Client.connect(
-                f"ws{site.url[4:]}/ws/groups/{family.group_id}?token={tokens[n % 2]}&format={format}"
-            )
-        )
-    return sockets
+class Listener:
+    """One WebSocket client (wsproto on an asyncio connection): the sockets' ends all live in one
+    event loop, so measuring 1,000 of them costs the client little CPU of its own; a thread per
+    socket (simple-websocket's client) spent more on its own scheduling than the server did."""
 
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, ws: WSConnection):
+        self.reader, self.writer, self.ws = reader, writer, ws
 
-def fan_out(site, family, sockets: list[Client], buy: bool) -> list[float]:
-    """Milliseconds from sending one purchase (or undo) to each socket's receiving it."""
-    arrived: list[float] = []
-    lock = threading.Lock()
-    ready = threading.Barrier(len(sockets) + 1)
-
-    def wait(ws: Client) -> None:
-        ready.wait()
+    @classmethod
+    async def connect(cls, site, path: str) -> Listener:
+        reader, writer = await asyncio.open_connection("127.0.0.1", site.port)
+        ws = WSConnection(ConnectionType.CLIENT)
+        writer.write(ws.send(Request(host=f"127.0.0.1:{site.port}", target=path)))
+        await writer.drain()
         while True:
-            message = ws.receive(timeout=30)
-            if message is None:
-                return
-            with lock:  # the sockets are quiet but for this one change
-                arrived.append(time.perf_counter())
-            return
+            ws.receive_data(await reader.read(65536) or None)
+            for event in ws.events():
+                if isinstance(event, AcceptConnection):
+                    return cls(reader, writer, ws)
+                raise RuntimeError(f"socket refused: {event!r}")
 
-    threads = [threading.Thread(target=wait, args=(ws,), daemon=True) for ws in sockets]
-    for thread in threads:
-        thread.start()
-    ready.wait()
+    async def next_message(self) -> str:
+        text = ""
+        while True:
+            for event in self.ws.events():
+                if isinstance(event, TextMessage):
+                    text += event.data
+                    if event.message_finished:
+                        return text
+                elif isinstance(event, Ping):
+                    self.writer.write(self.ws.send(event.response()))
+                elif isinstance(event, CloseConnection):
+                    raise ConnectionError("closed")
+            data = await self.reader.read(65536)
+            if not data:
+                raise ConnectionError("closed")
+            self.ws.receive_data(data)
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+class Sockets:
+    """``count`` open sockets on the group, served by an event loop in a thread of its own."""
+
+    def __init__(self, site, family, count: int, format: str) -> None:
+        self.loop = asyncio.new_event_loop()
+        threading.Thread(target=self.loop.run_forever, daemon=True).start()
+        tokens = [family.tokens["giver"], family.tokens["admin"]]
+        paths = [f"/ws/groups/{family.group_id}?token={tokens[n % 2]}&format={format}" for n in range(count)]
+        self.listeners: list[Listener] = self.run(self._open(site, paths))
+
+    def run(self, coroutine, timeout: float = 120):
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
+
+    @staticmethod
+    async def _open(site, paths: list[str]) -> list[Listener]:
+        listeners = []
+        for path in paths:  # one at a time, as tabs open; all at once would only measure the backlog
+            listeners.append(await Listener.connect(site, path))
+        return listeners
+
+    async def _arrivals(self) -> list[float]:
+        async def one(listener: Listener) -> float:
+            await listener.next_message()
+            return time.perf_counter()
+
+        return await asyncio.wait_for(asyncio.gather(*(one(each) for each in self.listeners)), 30)
+
+    def close(self) -> None:
+        for listener in self.listeners:
+            self.loop.call_soon_threadsafe(listener.close)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+
+
+def fan_out(site, family, sockets: Sockets, buy: bool) -> list[float]:
+    """Milliseconds from sending one purchase (or undo) to each socket's receiving it."""
+    waiting = asyncio.run_coroutine_threadsafe(sockets._arrivals(), sockets.loop)
     time.sleep(0.5)
     started = time.perf_counter()
     method = "POST" if buy else "DELETE"
@@ -95,9 +142,7 @@ def fan_out(site, family, sockets: list[Client], buy: bool) -> list[float]:
         timeout=30,
     )
     assert answer.ok, answer.text
-    for thread in threads:
-        thread.join(35)
-    return [(t - started) * 1000 for t in arrived]
+    return [(t - started) * 1000 for t in waiting.result(35)]
 
 
 def time_me(site, token: str, count: int = 200) -> list[float]:
@@ -185,7 +230,7 @@ def main() -> None:
         family = site_family(site)
         for count in counts:
             before = sum(rss_kib(pid) for pid in web_workers(site))
-            sockets = open_sockets(site, family, count, "json")
+            sockets = Sockets(site, family, count, "json")
             time.sleep(3)
             after = sum(rss_kib(pid) for pid in web_workers(site))
             for buy, format in ((True, "json"), (False, "json")):
@@ -196,10 +241,9 @@ def main() -> None:
                     f"max {max(delays):.0f} ms"
                 )
             print(f"{count} idle sockets: {(after - before) / count:.1f} KiB each (web processes' RSS)")
-            for ws in sockets:
-                ws.close()
+            sockets.close()
             time.sleep(2)
-        sockets = open_sockets(site, family, counts[0], "turbo")
+        sockets = Sockets(site, family, counts[0], "turbo")
         time.sleep(3)
         delays = fan_out(site, family, sockets, True)
         print(
@@ -207,8 +251,7 @@ def main() -> None:
             f"{statistics.median(delays):.0f} ms, p99 {percentile(delays, 0.99):.0f} ms, max {max(delays):.0f} ms"
         )
         fan_out(site, family, sockets, False)
-        for ws in sockets:
-            ws.close()
+        sockets.close()
         polls_and_me(site, family, polls)
     finally:
         site.stop()

@@ -4,8 +4,8 @@ runs it as ``bench.floor:app``). Not part of the app.
 
 It does the same work the app must: the Bearer token (hashed) finds the user, membership is
 checked, every member's list is read with the surprise rule's filtering (deleted gifts only for
-the one who bought them; on the reader's own list no status, buyer or viewers) and the same
-order, and the JSON has the same shape and values. It does not read presence (``viewers`` is
+those who bought some; on the reader's own list no status, purchases or viewers) and the same
+order (priority, category, age), and the JSON has the same shape and values. It does not read presence (``viewers`` is
 always empty) and never updates a token's ``last_used_at``: both are costs the app pays and the
 floor doesn't, so the ratio is, if anything, unkind to the app.
 """
@@ -65,15 +65,23 @@ def money(value: Decimal | None) -> str | None:
 
 GIFTS = """
 SELECT g.id, p.user_id, g.category_id, g.url, g.title, g.description, g.price, g.regular_price,
-       g.currency, g.image_url,
-       g.options, g.scrape_status, g.scrape_error, g.created_at, g.updated_at, g.status,
-       g.purchased_by_id, b.display_name, g.purchased_at, g.deleted_at
-FROM gifts g JOIN piglists p ON p.id = g.piglist_id LEFT JOIN users b ON b.id = g.purchased_by_id
+       g.currency, g.image_url, g.options, g.quantity, g.priority, g.scrape_status, g.scrape_error,
+       g.created_at, g.updated_at, g.status, g.deleted_at
+FROM gifts g JOIN piglists p ON p.id = g.piglist_id
 LEFT JOIN categories c ON c.id = g.category_id
 WHERE p.group_id = %(group)s
-  AND (g.deleted_at IS NULL OR (g.purchased_by_id = %(viewer)s AND g.status = 'purchased'
-                                AND p.user_id <> %(viewer)s))
-ORDER BY c.display_order NULLS LAST, c.id NULLS LAST, g.created_at, g.id
+  AND (g.deleted_at IS NULL OR (p.user_id <> %(viewer)s AND EXISTS (
+        SELECT 1 FROM purchases x WHERE x.gift_id = g.id AND x.user_id = %(viewer)s)))
+ORDER BY CASE g.priority WHEN 'high' THEN 0 WHEN 'normal' THEN 1 ELSE 2 END,
+         c.display_order NULLS LAST, c.id NULLS LAST, g.created_at, g.id
+"""
+
+PURCHASES = """
+SELECT x.gift_id, x.user_id, u.display_name, x.quantity, x.purchased_at
+FROM purchases x JOIN users u ON u.id = x.user_id JOIN gifts g ON g.id = x.gift_id
+JOIN piglists p ON p.id = g.piglist_id
+WHERE p.group_id = %s AND p.user_id <> %s
+ORDER BY x.purchased_at, x.id
 """
 
 
@@ -105,12 +113,19 @@ def piglists(group_id: int):
             (group_id,),
         ).fetchall()
         rows = conn.execute(GIFTS, {"group": group_id, "viewer": viewer}).fetchall()
+        bought = conn.execute(PURCHASES, (group_id, viewer)).fetchall()
+
+    purchases: dict[int, list[dict]] = {}
+    for gift_id, buyer, buyer_name, quantity, at in bought:
+        purchases.setdefault(gift_id, []).append(
+            {"user": {"id": buyer, "display_name": buyer_name}, "quantity": quantity, "purchased_at": iso(at)}
+        )
 
     names = dict(members)
     gifts: dict[int, list[dict]] = {user_id: [] for user_id, _ in members}
     sums: dict[int, dict[int, Decimal]] = {user_id: {} for user_id, _ in members}
     for (gift_id, owner, category, url, title, description, price, regular, gift_currency, image, options,
-         scrape_status, scrape_error, created, updated, status, buyer, buyer_name, bought_at,
+         quantity, priority, scrape_status, scrape_error, created, updated, status,
          deleted) in rows:  # fmt: skip
         view = {
             "id": gift_id,
@@ -125,17 +140,21 @@ def piglists(group_id: int):
             "currency": gift_currency,
             "image_url": image,
             "options": options or {},
+            "quantity": quantity,
+            "priority": priority,
             "scrape_status": scrape_status,
             "scrape_error": scrape_error,
             "created_at": iso(created),
             "updated_at": iso(updated),
         }
         if owner != viewer:
-            bought = status == "purchased"
+            its = purchases.get(gift_id, [])
             view.update(
                 status=status,
-                purchased_by={"id": buyer, "display_name": buyer_name} if bought and buyer else None,
-                purchased_at=iso(bought_at) if bought else None,
+                purchased_by=its[0]["user"] if its else None,
+                purchased_at=its[0]["purchased_at"] if its else None,
+                purchased_quantity=sum(p["quantity"] for p in its),
+                purchases=its,
                 viewers=[],
                 removed=deleted is not None,
             )
