@@ -32,6 +32,10 @@ def erase_user(user: User) -> Erased:
     erased = Erased(email=user.email)
     erased.released = release_everything_bought_by(user)
     erased.groups = leave_every_group(user)
+    # Their memberships are gone already (some with a deleted group): the account's own cascade
+    # must not delete them a second time.
+    db.session.flush()
+    db.session.expire(user, ["memberships"])
     db.session.delete(user)
     db.session.commit()
     return erased
