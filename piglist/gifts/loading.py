@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import contains_eager, joinedload, selectinload
+from sqlalchemy.orm import contains_eager, joinedload, subqueryload
 
 from ..errors import Forbidden, NotFound, ValidationFailed
 from ..extensions import db
@@ -24,8 +24,9 @@ def gift_query():
         .options(
             contains_eager(Gift.piglist).joinedload(Piglist.owner),
             joinedload(Gift.purchased_by),
-            # One more query for all the gifts read, whatever their number.
-            selectinload(Gift.purchases).joinedload(Purchase.user),
+            # One more query for all the gifts read, whatever their number: selectinload would
+            # send one per 500 gifts (its IN-list batch), a subquery load never more than one.
+            subqueryload(Gift.purchases).joinedload(Purchase.user),
         )
     )
 
