@@ -12,7 +12,8 @@ import pytest
 from sqlalchemy import func, select
 
 from piglist.extensions import db
-from piglist.models import Gift, Group, GroupMember, Piglist, today
+from piglist.models import Gift, Group, GroupMember, Piglist, User, today
+from piglist.security import FOLLOWING_INVITE
 
 from . import factories
 from .conftest import PASSWORD, both_backends, csrf_token, is_member, post
@@ -211,9 +212,7 @@ def sign_up(client, next_page: str, email: str = "gran@example.org"):
     return client.post(f"/register?next={next_page}", data=data)
 
 
-def signed_up_user(email: str):
-    from piglist.models import User
-
+def signed_up_user(email: str) -> User:
     return db.session.scalar(select(User).where(User.email == email))
 
 
@@ -295,7 +294,7 @@ def test_a_code_planted_in_the_session_for_another_link_joins_nothing(client, au
     path = f"/join/{family.group.invite_code}"
     client.get(path)
     with client.session_transaction() as session:
-        session["following_invite"] = other.invite_code
+        session[FOLLOWING_INVITE] = other.invite_code
     signed_up = sign_up(client, path)
     assert signed_up.headers["Location"] == path
     gran = signed_up_user("gran@example.org")
