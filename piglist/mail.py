@@ -2,9 +2,10 @@
 ``.html`` and handed to a background job; no request ever waits on an SMTP server.
 
 ``SMTP_URL`` chooses the transport once, at start-up: ``smtp://user:pass@host:port`` upgrades
-with STARTTLS whenever the server offers it, ``smtps://…`` speaks TLS from the first byte.
-Unset, each mail is written to the log instead of sent, so a developer can follow the links
-without a mail server. A mail that can't be sent is retried with backoff (``MAIL_RETRY_DELAYS``)
+with STARTTLS whenever the server offers it, ``smtps://…`` speaks TLS from the first byte. Over
+TLS the server's certificate is always checked, against the system's CAs or ``SMTP_CA_FILE``'s.
+With SMTP_URL unset, each mail is written to the log instead of sent, so a developer can follow
+the links without a mail server. A mail that can't be sent is retried with backoff (``MAIL_RETRY_DELAYS``)
 and, when it finally fails, logged with the reason: never lost silently, never a 500.
 
 Every mail has a plain-text part, an HTML part and a link to the profile settings; nothing in it
@@ -15,6 +16,7 @@ rule's decision (piglist.rules.surprise), never this module's.
 from __future__ import annotations
 
 import logging
+import os
 import smtplib
 import ssl
 from collections.abc import Callable
@@ -58,12 +60,22 @@ def parse_smtp_url(url: str) -> Transport:
 
 
 def init_app(app: Flask) -> None:
-    """Refuse to start with an SMTP_URL that could never work, rather than fail at the first mail."""
+    """Refuse to start with an SMTP_URL or SMTP_CA_FILE that could never work, rather than fail at
+    the first mail."""
     if app.config["SMTP_URL"]:
         try:
             parse_smtp_url(app.config["SMTP_URL"])
         except ValueError as exc:
             raise RuntimeError(str(exc)) from None
+    ca_file = app.config["SMTP_CA_FILE"]
+    if ca_file and not os.path.isfile(ca_file):
+        raise RuntimeError(f"SMTP_CA_FILE {ca_file!r} is not a file.")
+
+
+def tls_context() -> ssl.SSLContext:
+    """Certificates checked, host name included: against ``SMTP_CA_FILE`` alone when it is set (a
+    private relay's CA), else the system's CAs."""
+    return ssl.create_default_context(cafile=current_app.config["SMTP_CA_FILE"])
 
 
 def site_url() -> str:
@@ -145,7 +157,7 @@ def deliver(message: EmailMessage) -> None:
 
 def _send(message: EmailMessage, transport: Transport) -> None:
     timeout = current_app.config["SMTP_TIMEOUT"]
-    context = ssl.create_default_context()
+    context = tls_context()
     # Our own name for EHLO: asking the system for its fully qualified name can hang on DNS.
     if transport.scheme == "smtps":
         client = smtplib.SMTP_SSL(

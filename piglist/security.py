@@ -58,6 +58,11 @@ def safe_next(default: str) -> str:
     return target if is_safe_next(target) else default
 
 
+# The session key for the invite link a logged-out visitor opened (groups.join): logging in or
+# signing up keeps it across the session reset only on the way back to that link, which joins.
+FOLLOWING_INVITE = "following_invite"
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.globals["csp_nonce"] = csp_nonce
 

@@ -28,6 +28,7 @@ import os
 import re
 import shutil
 import socket
+import ssl
 import subprocess
 import threading
 import time
@@ -578,15 +579,24 @@ def queued_jobs(app) -> int:
 
 class Mailbox:
     """A real SMTP server (aiosmtpd) on loopback that keeps every message it accepts.
-    ``refuse(n, code)`` makes it answer the next ``n`` messages with ``code`` instead."""
+    ``refuse(n, code)`` makes it answer the next ``n`` messages with ``code`` instead.
+    With ``tls`` (a server-side SSL context) it speaks TLS: from the first byte (``smtps://``,
+    ``implicit=True``) or after a STARTTLS it insists on (``smtp://``)."""
 
-    def __init__(self) -> None:
+    def __init__(self, tls: ssl.SSLContext | None = None, implicit: bool = False) -> None:
         self.messages: list[tuple[list[str], email.message.EmailMessage]] = []
         self.refusals: list[str] = []
         self.port = free_port()
-        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        if tls is None:
+            options = {}
+        elif implicit:
+            options = {"ssl_context": tls}
+        else:
+            options = {"tls_context": tls, "require_starttls": True}
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port, **options)
         self.controller.start()
-        self.url = f"smtp://127.0.0.1:{self.port}"
+        scheme = "smtps" if tls is not None and implicit else "smtp"
+        self.url = f"{scheme}://127.0.0.1:{self.port}"
 
     async def handle_DATA(self, server, session, envelope) -> str:
         if self.refusals:

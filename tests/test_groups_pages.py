@@ -12,7 +12,8 @@ import pytest
 from sqlalchemy import func, select
 
 from piglist.extensions import db
-from piglist.models import Gift, Group, GroupMember, Piglist, today
+from piglist.models import Gift, Group, GroupMember, Piglist, User, today
+from piglist.security import FOLLOWING_INVITE
 
 from . import factories
 from .conftest import PASSWORD, both_backends, csrf_token, is_member, post
@@ -187,9 +188,10 @@ def test_a_logged_out_invitee_sees_the_group_and_who_invited_them_and_signs_up_f
         },
     )
     assert signed_up.headers["Location"] == path
-    assert "Join Smith Family?" in text(client.get(path))
-    joined = post(client, path)
+    joined = client.get(path)
     assert joined.headers["Location"] == f"/groups/{family.group.id}"
+    assert is_member(family.group, signed_up_user("gran@example.org"))
+    assert "You joined Smith Family." in text(client.get(joined.headers["Location"]))
 
 
 @pytest.mark.parametrize("sender", ["999", "-1", "abc", "99999999999999999999999", ""])
@@ -198,17 +200,107 @@ def test_an_invite_from_someone_not_in_the_group_names_nobody(client, family, us
     assert "You're invited" in page and "invited you" not in page
 
 
-def test_a_logged_out_visitor_who_logs_in_comes_back_to_join(client, family, user):
-    path = f"/join/{family.group.invite_code}"
-    logged_in = client.post(
-        f"/login?next={path}",
-        data={"email": user.email, "password": PASSWORD, "csrf_token": csrf_token(client)},
+def log_in(client, user, next_page: str | None = None):
+    path = f"/login?next={next_page}" if next_page else "/login"
+    return client.post(
+        path, data={"email": user.email, "password": PASSWORD, "csrf_token": csrf_token(client)}
     )
+
+
+def sign_up(client, next_page: str, email: str = "gran@example.org"):
+    data = {"display_name": "Gran", "email": email, "password": PASSWORD, "csrf_token": csrf_token(client)}
+    return client.post(f"/register?next={next_page}", data=data)
+
+
+def signed_up_user(email: str) -> User:
+    return db.session.scalar(select(User).where(User.email == email))
+
+
+def test_a_logged_out_visitor_who_logs_in_from_the_link_joins_right_after(client, family, user):
+    path = f"/join/{family.group.invite_code}"
+    assert "Log in" in text(client.get(path))
+    logged_in = log_in(client, user, path)
     assert logged_in.headers["Location"] == path
-    assert "Join Smith Family?" in text(client.get(path))
-    joined = post(client, path)
+    joined = client.get(path)
     assert joined.headers["Location"] == f"/groups/{family.group.id}"
     assert is_member(family.group, user)
+    assert "You joined Smith Family." in text(client.get(joined.headers["Location"]))
+    # Used once: the link opened again is the usual "already in".
+    assert client.get(path).headers["Location"] == f"/groups/{family.group.id}"
+    assert count(GroupMember, GroupMember.user_id == user.id) == 1
+
+
+def test_an_invitee_already_in_the_group_is_told_so_and_keeps_their_role(client, family):
+    path = f"/join/{family.group.invite_code}"
+    client.get(path)
+    log_in(client, family.admin, path)
+    assert "You're already in Smith Family." in text(client.get(path, follow_redirects=True))
+    assert db.session.get(GroupMember, (family.group.id, family.admin.id)).role == "admin"
+
+
+def test_a_login_with_next_but_without_opening_the_link_still_asks(client, family, user):
+    # A crafted /login?next=/join/<code> alone never joins anyone: the link's page must have been
+    # opened in this browser, logged out, first.
+    path = f"/join/{family.group.invite_code}"
+    log_in(client, user, path)
+    assert "Join Smith Family?" in text(client.get(path))
+    assert not is_member(family.group, user)
+
+
+def test_opening_the_link_then_logging_in_elsewhere_does_not_join_later(client, family, user):
+    # Someone else's link opened earlier must not join you when they send you to it once you are in.
+    path = f"/join/{family.group.invite_code}"
+    client.get(path)
+    assert log_in(client, user).headers["Location"] == "/dashboard"
+    assert "Join Smith Family?" in text(client.get(path))
+    assert not is_member(family.group, user)
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/join/{code}", "//evil.example/join/{code}"])
+def test_a_next_off_the_site_goes_to_the_dashboard_and_joins_nothing(client, family, target):
+    client.get(f"/join/{family.group.invite_code}")
+    signed_up = sign_up(client, target.format(code=family.group.invite_code))
+    assert signed_up.headers["Location"] == "/dashboard"
+    gran = signed_up_user("gran@example.org")
+    assert "Join Smith Family?" in text(client.get(f"/join/{family.group.invite_code}"))
+    assert not is_member(family.group, gran)
+
+
+def test_a_link_made_again_while_signing_up_joins_nothing_and_says_so(client, family):
+    old = family.group.invite_code
+    client.get(f"/join/{old}")
+    family.group.invite_code = Group.new_invite_code()
+    db.session.commit()
+    signed_up = sign_up(client, f"/join/{old}")
+    landing = client.get(signed_up.headers["Location"])
+    assert landing.status_code == 404
+    assert "This invite link no longer works" in text(landing)
+    assert not is_member(family.group, signed_up_user("gran@example.org"))
+
+
+def test_a_group_deleted_while_signing_up_joins_nothing_and_says_so(client, family):
+    path = f"/join/{family.group.invite_code}"
+    client.get(path)
+    db.session.delete(family.group)
+    db.session.commit()
+    landing = client.get(sign_up(client, path).headers["Location"])
+    assert landing.status_code == 404
+    assert "This invite link no longer works" in text(landing)
+    assert count(GroupMember, GroupMember.user_id == signed_up_user("gran@example.org").id) == 0
+
+
+def test_a_code_planted_in_the_session_for_another_link_joins_nothing(client, auth, family, user):
+    other = factories.make_group(user, name="Book Club")
+    path = f"/join/{family.group.invite_code}"
+    client.get(path)
+    with client.session_transaction() as session:
+        session[FOLLOWING_INVITE] = other.invite_code
+    signed_up = sign_up(client, path)
+    assert signed_up.headers["Location"] == path
+    gran = signed_up_user("gran@example.org")
+    assert "Join Smith Family?" in text(client.get(path))
+    assert client.get(f"/join/{other.invite_code}").status_code == 200  # asks there too
+    assert not is_member(family.group, gran) and not is_member(other, gran)
 
 
 # --- joining from the dashboard ----------------------------------------------------------------------------
@@ -360,12 +452,11 @@ def test_a_new_family_starts_a_group_and_invites_someone_who_has_no_account_yet(
     assert next_path == path
     registered = register(dad, "Dad", "dad@example.org", next_path)
     assert registered.headers["Location"] == path
-    assert "Join Smith Family?" in text(dad.get(path))
-    joined = post(dad, path)
+    joined = dad.get(path)  # signed up from the link: joined, no question asked
     assert joined.headers["Location"] == created.headers["Location"]
 
     page = text(dad.get(joined.headers["Location"]))
-    assert "Welcome to Smith Family!" in page
+    assert "You joined Smith Family." in page
     assert re.search(r"Dad</a>\s*<span class=\"you-marker\">\(you\)</span>", page)
     assert re.search(r"Mum</a>\s*<span class=\"group-badge group-badge-admin\">Admin</span>", page)
     assert "2 members" in page

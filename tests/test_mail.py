@@ -4,13 +4,15 @@ with its reason when it finally fails, and written to the log when no SMTP serve
 from __future__ import annotations
 
 import logging
+import ssl
+import subprocess
 
 import pytest
 
 from config import TestingConfig
 from piglist import create_app, mail
 
-from .conftest import both_backends, post, run_jobs
+from .conftest import Mailbox, both_backends, post, run_jobs
 
 
 def ask_for_link(client, email: str):
@@ -110,3 +112,86 @@ def test_smtp_url_gives_the_transport(url, transport):
 def test_an_smtp_url_that_cannot_work_stops_the_app_from_starting(url):
     with pytest.raises(RuntimeError, match="SMTP_URL must look like"):
         create_app(TestingConfig, SMTP_URL=url, REDIS_URL=None)
+
+
+# --- TLS, against a real server with a certificate of its own --------------------------------
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory):
+    """A self-signed certificate for 127.0.0.1, valid for a day: its own CA, to trust or not."""
+    folder = tmp_path_factory.mktemp("smtp-tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return cert, key
+
+
+def tls_mailbox(app, certificate, implicit: bool):
+    cert, key = certificate
+    server_side = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_side.load_cert_chain(cert, key)
+    box = Mailbox(tls=server_side, implicit=implicit)
+    app.config["SMTP_URL"] = box.url
+    return box
+
+
+@pytest.mark.parametrize(("implicit", "scheme"), [(True, "smtps"), (False, "smtp")])
+def test_mail_goes_over_tls_to_a_server_whose_ca_is_trusted(app, client, user, certificate, implicit, scheme):
+    app.config["SMTP_CA_FILE"] = str(certificate[0])
+    box = tls_mailbox(app, certificate, implicit)
+    try:
+        assert box.url.startswith(f"{scheme}://")
+        ask_for_link(client, user.email)
+        run_jobs(app)
+        [(recipients, message)] = box.messages
+    finally:
+        box.close()
+    assert recipients == [user.email]
+    assert message["To"] == user.email
+    assert message["Subject"] == "Choose a new Piglist password"
+
+
+@pytest.mark.parametrize("implicit", [True, False])
+def test_a_certificate_the_app_does_not_trust_is_retried_then_logged_not_sent(
+    app, client, user, certificate, implicit, caplog
+):
+    box = tls_mailbox(app, certificate, implicit)  # the system's CAs don't know this one
+    try:
+        response = ask_for_link(client, user.email)
+        run_jobs(app)
+    finally:
+        box.close()
+    assert response.status_code == 302
+    assert box.messages == []
+    warnings = mail_log(caplog, logging.WARNING)
+    assert len(warnings) == len(app.config["MAIL_RETRY_DELAYS"])
+    assert all("will retry" in warning and "CERTIFICATE_VERIFY_FAILED" in warning for warning in warnings)
+    [error] = mail_log(caplog, logging.ERROR)
+    assert "mail to alice@example.org (Choose a new Piglist password) not sent" in error
+    assert "CERTIFICATE_VERIFY_FAILED" in error
+
+
+def test_an_smtp_ca_file_that_is_not_there_stops_the_app_from_starting(tmp_path):
+    with pytest.raises(RuntimeError, match="SMTP_CA_FILE"):
+        create_app(TestingConfig, SMTP_CA_FILE=str(tmp_path / "missing.pem"), REDIS_URL=None)

@@ -8,7 +8,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from ..extensions import login_manager
 from ..forms import form_status, save_form
 from ..models import User
-from ..security import safe_next
+from ..security import FOLLOWING_INVITE, safe_next
 from . import resets, service
 from .erase import erase_own_account
 from .export import export_json
@@ -41,10 +41,15 @@ def next_page(default: str = "main.dashboard") -> str:
 
 def start_session(user, remember: bool = False) -> None:
     """A fresh session at every login: nothing from before (including the CSRF secret) survives,
-    so a planted cookie can't ride into the account."""
+    so a planted cookie can't ride into the account. The one exception is the invite link the
+    visitor was following, and only when they are going back to that very link (``next``), which
+    then joins them (groups.join checks the code again)."""
     service.start_login(user)
+    following = session.get(FOLLOWING_INVITE)
     session.clear()
     login_user(user, remember=remember)
+    if isinstance(following, str) and next_page() == url_for("groups.join", code=following):
+        session[FOLLOWING_INVITE] = following
 
 
 def end_session(message: str):

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 
 from ..errors import NotFound, PiglistError
@@ -8,6 +8,7 @@ from ..extensions import limiter
 from ..forms import form_status, save_form
 from ..main.routes import render_dashboard
 from ..models import Group
+from ..security import FOLLOWING_INVITE
 from . import invitations, service
 from .forms import GroupForm, InviteForm, JoinForm
 
@@ -68,8 +69,9 @@ def invite_by_email(group_id: int):
 @bp.route("/join/<code>", methods=["GET", "POST"])
 def join(code: str):
     """The invite link. A dead link says so to anyone; a logged-out visitor sees whose family it is
-    and who invited them, and signs up (or logs in) first; joining changes something, so it takes
-    a POST after a one-button question."""
+    and who invited them, and signs up (or logs in) first, which brings them back here joined (the
+    code, remembered in the session, must still be this group's). Anyone else is asked first:
+    joining changes something, so it takes a POST after a one-button question."""
     try:
         group = service.group_by_invite(code)
     except NotFound:
@@ -79,6 +81,7 @@ def join(code: str):
         if request.method == "POST":
             return redirect(url_for("groups.join", code=code))
         inviter = service.inviter(group, request.args.get("from"))
+        session[FOLLOWING_INVITE] = code
         return render_template(
             "groups/invite.html",
             group=group,
@@ -89,6 +92,8 @@ def join(code: str):
         )
     if request.method == "POST":
         return joined(*service.join_group(current_user, code))
+    if session.pop(FOLLOWING_INVITE, None) == code:
+        return joined(*service.join_group(current_user, code), after_signing_in=True)
     try:
         service.membership(group.id, current_user)
     except NotFound:
@@ -119,8 +124,10 @@ def leave(group_id: int):
     return redirect(url_for("main.dashboard"))
 
 
-def joined(group: Group, new: bool):
-    if new:
+def joined(group: Group, new: bool, after_signing_in: bool = False):
+    if new and after_signing_in:
+        flash(f"You joined {group.name}. Your piglist here is ready for your first wish.", "success")
+    elif new:
         flash(f"Welcome to {group.name}! Your piglist here is ready for your first wish.", "success")
     else:
         flash(f"You're already in {group.name}.", "info")

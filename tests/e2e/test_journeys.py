@@ -38,10 +38,9 @@ def test_a_family_starts_a_group_and_the_invited_person_joins_from_the_link(peop
     tom.page.get_by_role("link", name=re.compile("Create an account", re.I)).first.click()
     tom.page.wait_for_url(re.compile(r"/register\?next="))
     tom.register("Tom", "tom.journey@example.org")
-    # After signing up: the join confirmation, never a 404.
-    tom.page.get_by_role("button", name="Join Journey Family").click()
+    # After signing up: in the group at once, no second question, never a 404.
     expect(tom.page.get_by_role("heading", name="Journey Family", level=1)).to_be_visible()
-    expect(tom.page.get_by_text("Welcome to Journey Family")).to_be_visible()
+    expect(tom.page.get_by_text("You joined Journey Family.")).to_be_visible()
 
     # The link made again: the old one says so clearly, to anyone.
     page.goto(page.url.split("/groups")[0] + "/dashboard")
