@@ -577,6 +577,24 @@ def queued_jobs(app) -> int:
     return sum(info["status"] in ("queued", "started") for info in runner.jobs.values())
 
 
+def self_signed_certificate(folder: Path, name: str) -> tuple[Path, Path]:
+    """A certificate and its key for ``name`` (a host name or an IP address), valid for a day and
+    signed by itself: its own CA, for a test to trust or not. Made by openssl, which ca-certificates
+    brings to every Debian machine."""
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    kind = "IP" if name.replace(".", "").isdigit() else "DNS"
+    subprocess.run(
+        [
+            *("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"),
+            *("-subj", f"/CN={name}", "-addext", f"subjectAltName={kind}:{name}"),
+            *("-keyout", str(key), "-out", str(cert)),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return cert, key
+
+
 class Mailbox:
     """A real SMTP server (aiosmtpd) on loopback that keeps every message it accepts.
     ``refuse(n, code)`` makes it answer the next ``n`` messages with ``code`` instead.

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import logging
 import ssl
-import subprocess
 
 import pytest
 
 from config import TestingConfig
 from piglist import create_app, mail
 
-from .conftest import Mailbox, both_backends, post, run_jobs
+from .conftest import Mailbox, both_backends, post, run_jobs, self_signed_certificate
 
 
 def ask_for_link(client, email: str):
@@ -120,31 +119,7 @@ def test_an_smtp_url_that_cannot_work_stops_the_app_from_starting(url):
 @pytest.fixture(scope="module")
 def certificate(tmp_path_factory):
     """A self-signed certificate for 127.0.0.1, valid for a day: its own CA, to trust or not."""
-    folder = tmp_path_factory.mktemp("smtp-tls")
-    cert, key = folder / "cert.pem", folder / "key.pem"
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "1",
-            "-subj",
-            "/CN=127.0.0.1",
-            "-addext",
-            "subjectAltName=IP:127.0.0.1",
-            "-keyout",
-            str(key),
-            "-out",
-            str(cert),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    return cert, key
+    return self_signed_certificate(tmp_path_factory.mktemp("smtp-tls"), "127.0.0.1")
 
 
 def tls_mailbox(app, certificate, implicit: bool):

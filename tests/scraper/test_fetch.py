@@ -1,10 +1,8 @@
 from __future__ import annotations
 
 import contextlib
-import shutil
 import socket
 import ssl
-import subprocess
 import threading
 import time
 from http.server import BaseHTTPRequestHandler
@@ -26,6 +24,7 @@ from piglist.scraper.fetch import (
     fetch,
 )
 
+from ..conftest import self_signed_certificate
 from .servers import LocalServer
 
 HTML = b"<!doctype html><html><head><title>Chair</title></head><body><h1>Chair</h1></body></html>"
@@ -322,31 +321,10 @@ def test_connects_to_the_address_it_vetted_and_never_asks_dns_again(
     assert rebound.requests == []
 
 
-@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl to make a certificate")
 def test_tls_uses_the_hostname_for_sni_and_certificate_checks(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "1",
-            "-subj",
-            "/CN=shop.test",
-            "-keyout",
-            str(key),
-            "-out",
-            str(cert),
-        ],
-        check=True,
-        capture_output=True,
-    )
+    cert, key = self_signed_certificate(tmp_path, "shop.test")
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
     server_names = []
