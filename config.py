@@ -91,6 +91,11 @@ class Config:
     # Server pings keep sockets alive through proxies and find dead peers; frames stay small.
     SOCK_SERVER_OPTIONS = {"ping_interval": 25, "max_message_size": 4096}
 
+    # Each web process keeps the lists it rendered, keyed on the database's versions
+    # (piglist.gifts.listcache): at most this many bytes, each list at most this long. 0: off.
+    LIST_CACHE_BYTES = int(os.environ.get("LIST_CACHE_BYTES") or 32 * 1024 * 1024)
+    LIST_CACHE_SECONDS = 600.0
+
     SCRAPER_ALLOW_HOSTS = allow_hosts(os.environ.get("SCRAPER_ALLOW_HOSTS"))
     JOB_RETRY_DELAYS = (2, 4, 8)  # seconds; exponential backoff between a job's attempts
     SCRAPER_TIMEOUT = 10.0  # seconds to connect, and between bytes read

@@ -41,11 +41,13 @@ def create_app(config: type[Config] | None = None, **overrides: Any) -> Flask:
     register_blueprints(app)
 
     from . import cli, errors, formatting, housekeeping, mail, security
+    from .gifts import listcache
     from .rules.lock import is_frozen
 
     app.jinja_env.tests["frozen"] = is_frozen  # {% if group is frozen %}
     errors.init_app(app)
     formatting.init_app(app)
+    listcache.init_app(app)
     housekeeping.init_app(app)
     mail.init_app(app)
     security.init_app(app)

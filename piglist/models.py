@@ -188,6 +188,9 @@ class Group(db.Model):
     is_locked: Mapped[bool] = mapped_column(default=False)
     currency: Mapped[str] = mapped_column(String(3), default="USD")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Moved by the database's triggers (migration 0007) whenever the group, its members, their
+    # names or its categories change: piglist.gifts.listcache keys every rendered list on it.
+    version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     members: Mapped[list[GroupMember]] = relationship(
         back_populates="group", cascade="all, delete-orphan", passive_deletes=True
@@ -285,6 +288,10 @@ class Piglist(db.Model):
     group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Moved by the database's triggers (migration 0007): ``version`` when a gift changes as its
+    # owner sees it, ``purchase_version`` when its purchases change. Never set them by hand.
+    version: Mapped[int] = mapped_column(default=0, server_default="0")
+    purchase_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     group: Mapped[Group] = relationship(back_populates="piglists")
     owner: Mapped[User] = relationship()

@@ -52,19 +52,30 @@ class PiglistView:
     totals: list[dict[str, Any]] = field(default_factory=list)
 
 
-def viewers_by_gift(
-    group_id: int, gift_ids: list[int], known: Mapping[int, User] | None = None
-) -> dict[int, dict[int, User]]:
-    """Who is looking at each of the group's gifts, as users (one presence call, and one query for
-    all gifts unless every viewer is among the ``known`` users the caller has already read).
-    With Redis down nobody is shown as looking: the page still works."""
-    if not gift_ids:
+def looking_at(group_id: int, gift_ids: list[int] | None = None) -> dict[int, set[int]]:
+    """Who is looking at the group's gifts (all of them, or ``gift_ids``), as user ids: one
+    presence call. With Redis down nobody is shown as looking: the page still works."""
+    if gift_ids is not None and not gift_ids:
         return {}
     try:
-        looking = current_presence().viewers(group_id, gift_ids)
+        return current_presence().viewers(group_id, gift_ids)
     except RedisError as exc:
         log.warning("presence unavailable: %s", exc)
         return {}
+
+
+def viewers_by_gift(
+    group_id: int,
+    gift_ids: list[int],
+    known: Mapping[int, User] | None = None,
+    looking: Mapping[int, set[int]] | None = None,
+) -> dict[int, dict[int, User]]:
+    """Who is looking at each of ``gift_ids``, as users: one presence call (none when the caller
+    passes what it has read, ``looking``), and one query unless every viewer is among the
+    ``known`` users the caller has already read."""
+    if looking is None:
+        looking = looking_at(group_id, gift_ids)
+    looking = {gid: looking[gid] for gid in gift_ids if looking.get(gid)}
     users = dict(known or {})
     missing = {uid for uids in looking.values() for uid in uids} - users.keys()
     if missing:
@@ -85,6 +96,20 @@ def category_totals(group: Group, categories: list[Category], gifts: list[Gift])
     ]
 
 
+def group_members_of(group: Group) -> list[GroupMember]:
+    """The group's members with their users, in one query."""
+    return list(
+        db.session.scalars(
+            select(GroupMember).where(GroupMember.group_id == group.id).options(joinedload(GroupMember.user))
+        )
+    )
+
+
+def in_list_order(members: list[GroupMember], viewer: User) -> list[GroupMember]:
+    """The viewer's own list first, then everyone's by name."""
+    return sorted(members, key=lambda m: (m.user_id != viewer.id, m.user.display_name.lower(), m.user_id))
+
+
 def group_piglists(
     group_id: int, viewer: User, filters: Mapping[str, Any] | None = None
 ) -> list[PiglistView]:
@@ -92,25 +117,37 @@ def group_piglists(
     number of gifts: members, categories, gifts (with owners and purchasers), viewers."""
     filters = filters or {}
     group = member_group(group_id, viewer)
-    members = db.session.scalars(
-        select(GroupMember).where(GroupMember.group_id == group.id).options(joinedload(GroupMember.user))
-    ).all()
+    members = in_list_order(group_members_of(group), viewer)
+    if filters.get("member"):
+        members = [m for m in members if m.user_id == filters["member"]]
+    return piglists_of(group, viewer, members, filters)
+
+
+def piglists_of(
+    group: Group,
+    viewer: User,
+    members: list[GroupMember],
+    filters: Mapping[str, Any],
+    looking: Mapping[int, set[int]] | None = None,
+) -> list[PiglistView]:
+    """The lists of ``members`` (already read, in the order wanted) as ``viewer`` may see them,
+    with who is looking as ``looking`` says (read here when not given)."""
     # The relationship, not a query of its own: the page around the lists reads it too.
     categories = list(group.categories)
-    # One member's page reads only that member's gifts (and their viewers).
-    member = [Piglist.user_id == filters["member"]] if filters.get("member") else []
-    gifts = db.session.scalars(
-        gift_query().where(
-            Piglist.group_id == group.id,
-            *member,
-            or_(Gift.deleted_at.is_(None), Gift.purchases.any(Purchase.user_id == viewer.id)),
-        )
-    ).all()
-    looking = viewers_by_gift(
-        group.id,
-        [g.id for g in gifts if g.piglist.user_id != viewer.id],
-        {m.user_id: m.user for m in members},
+    owners = [m.user_id for m in members]
+    gifts = (
+        db.session.scalars(
+            gift_query().where(
+                Piglist.group_id == group.id,
+                Piglist.user_id.in_(owners),
+                or_(Gift.deleted_at.is_(None), Gift.purchases.any(Purchase.user_id == viewer.id)),
+            )
+        ).all()
+        if owners
+        else []
     )
+    others = [g.id for g in gifts if g.piglist.user_id != viewer.id]
+    seen = viewers_by_gift(group.id, others, {m.user_id: m.user for m in members}, looking)
     by_owner: dict[int, list[Gift]] = defaultdict(list)
     for gift in gifts:
         if may_see(gift, viewer):
@@ -119,13 +156,9 @@ def group_piglists(
     category_order = {c.id: i for i, c in enumerate(categories)}
     sort_key = _sort_key(filters.get("sort"), category_order)
     views = []
-    for member in sorted(
-        members, key=lambda m: (m.user_id != viewer.id, m.user.display_name.lower(), m.user_id)
-    ):
-        if filters.get("member") and member.user_id != filters["member"]:
-            continue
+    for member in members:
         own = by_owner.get(member.user_id, [])
-        shown = [present_gift(g, viewer, looking.get(g.id)) for g in own]
+        shown = [present_gift(g, viewer, seen.get(g.id)) for g in own]
         if filters.get("category"):
             shown = [v for v in shown if v["category_id"] == filters["category"]]
         if filters.get("priority"):

@@ -13,7 +13,7 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from ..errors import PiglistError, ValidationFailed
+from ..errors import NotFound, PiglistError, ValidationFailed
 from ..forms import form_status, save_form
 from ..groups.service import group_members, member_group
 from ..live.viewing import leave_gift, view_gift
@@ -21,7 +21,7 @@ from ..models import Group
 from ..pictures.uploads import accepts_picture
 from ..rules.surprise import may_see
 from ..security import safe_next
-from . import fields, loading, reading, writes
+from . import fields, listcache, loading, reading, writes
 from .forms import GiftForm
 from .rendering import gift_name, hostname, owner_list_url, page_context, tile_url
 
@@ -47,16 +47,40 @@ def gift_in_group(group_id: int, gift_id: int) -> dict[str, Any]:
 # --- lists -------------------------------------------------------------------------------------
 
 
+def lists_of(group: Group, filters: dict[str, Any], members: list | None = None, **flags: bool):
+    """The lists the page shows, rendered (or taken from the lists' cache) one frame each."""
+    context = page_context(group, filters=filters, **flags)
+
+    def render(view: reading.PiglistView) -> str:
+        return render_template("gifts/_piglist.html", **context, piglist=view, csrf_token=csrf_placeholder)
+
+    found = listcache.rendered_lists(
+        group, current_user, filters, (request.endpoint, context["back"]), render, members
+    )
+    return [(owner, listcache.with_csrf_token(html)) for owner, html in found]
+
+
+def csrf_placeholder() -> str:
+    return listcache.CSRF_PLACEHOLDER
+
+
 @bp.route("/groups/<int:group_id>/piglists")
 @login_required
 def piglists(group_id: int):
     group = member_group(group_id, current_user)
     filters = fields.parse_list_filters(request.args)
-    lists = reading.group_piglists(group_id, current_user, filters)
+    members = group_members(group)
     return render_template(
         "gifts/piglists.html",
-        **page_context(group, lists=lists, filters=filters, members=group_members(group)),
+        **page_context(group, lists=lists_of(group, filters, members), filters=filters, members=members),
     )
+
+
+def one_list(group: Group, user_id: int, filters: dict[str, Any], **flags: bool):
+    found = lists_of(group, {**filters, "member": user_id}, **flags)
+    if not found:
+        raise NotFound("That person is not a member of this group.")
+    return found[0]
 
 
 @bp.route("/groups/<int:group_id>/piglists/<int:user_id>")
@@ -64,8 +88,10 @@ def piglists(group_id: int):
 def piglist(group_id: int, user_id: int):
     group = member_group(group_id, current_user)
     filters = fields.parse_list_filters(request.args)
-    shown = reading.one_piglist(group_id, user_id, current_user, filters)
-    return render_template("gifts/piglist.html", **page_context(group, piglist=shown, filters=filters))
+    owner, shown = one_list(group, user_id, filters, alone=True)
+    return render_template(
+        "gifts/piglist.html", **page_context(group, owner=owner, list_html=shown, filters=filters)
+    )
 
 
 @bp.route("/groups/<int:group_id>/stats")
@@ -80,8 +106,8 @@ def stats(group_id: int):
 def my_piglist(group_id: int):
     group = member_group(group_id, current_user)
     filters = fields.parse_list_filters(request.args)
-    mine = reading.one_piglist(group_id, current_user.id, current_user, filters)
-    return render_template("gifts/my_piglist.html", **page_context(group, piglist=mine, filters=filters))
+    _, mine = one_list(group, current_user.id, filters, edit=True)
+    return render_template("gifts/my_piglist.html", **page_context(group, list_html=mine, filters=filters))
 
 
 # --- one gift ----------------------------------------------------------------------------------

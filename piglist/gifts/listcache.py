@@ -1,0 +1,143 @@
+"""Each member's list as one person saw it, kept rendered in the web process, so a page or an API
+list that nothing has changed since costs a few small queries instead of loading and rendering
+every gift (issue 12: the 200-gift page was 140 ms of ORM and Jinja).
+
+A list is stored under everything its rendering depends on, so an entry is never stale, only
+unused:
+- the versions the database keeps (migration 0007, moved by triggers, so no write path can forget
+  them): the group's (members, their names, categories, the group's own fields) and the list's
+  (its gifts as the owner sees them) — and, for everyone but the list's owner, the list's
+  purchase version. The owner's own list is keyed on nothing a purchase moves: a purchase can't
+  even make the owner's page slower to come (the surprise rule, piglist.rules.surprise);
+- who reads it, in which form (page, edit page, API) and at which address or filters, and
+  whether the group is frozen (a lock date passes without a write);
+- who is looking at its gifts: read once per request (one presence call for the whole group,
+  which the page made anyway) and compared with what the entry showed. Never for the reader's
+  own list, which shows nobody.
+Versions are read before the gifts, so an entry can hold newer data than its key, never older.
+Forms in stored HTML carry a placeholder for the CSRF token, filled in for each request.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Hashable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from cachetools import TTLCache
+from flask import Flask, current_app
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Group, GroupMember, Piglist, User
+from ..rules.lock import is_frozen
+from .reading import PiglistView, group_members_of, in_list_order, looking_at, piglists_of
+
+# Where a stored page's forms want the reader's CSRF token. Escaped text can't contain it.
+CSRF_PLACEHOLDER = Markup("<csrf-token>")
+
+Looking = tuple[tuple[int, frozenset[int]], ...]
+
+
+@dataclass(frozen=True)
+class Entry:
+    body: str
+    watched: tuple[int, ...]  # the gifts whose viewers the body shows
+    looking: Looking  # who was looking at them when it was made
+
+
+def _looking(watched: tuple[int, ...], looking: Mapping[int, set[int]]) -> Looking:
+    return tuple((gid, frozenset(looking[gid])) for gid in watched if looking.get(gid))
+
+
+class ListCache:
+    """An LRU of rendered lists bounded in bytes and in age; safe across threads and greenlets."""
+
+    def __init__(self, max_bytes: int, max_age: float) -> None:
+        self._entries: TTLCache[Hashable, Entry] = TTLCache(
+            maxsize=max_bytes, ttl=max_age, getsizeof=lambda e: len(e.body) + 64 * (len(e.watched) + 4)
+        )
+        self._lock = threading.Lock()
+        self.enabled = max_bytes > 0
+
+    def get(self, key: Hashable, looking: Mapping[int, set[int]]) -> str | None:
+        with self._lock:
+            entry = self._entries.get(key)
+        if entry is None or entry.looking != _looking(entry.watched, looking):
+            return None
+        return entry.body
+
+    def put(
+        self, key: Hashable, body: str, watched: tuple[int, ...], looking: Mapping[int, set[int]]
+    ) -> None:
+        entry = Entry(body, watched, _looking(watched, looking))
+        if not self.enabled or self._entries.getsizeof(entry) > self._entries.maxsize:
+            return
+        with self._lock:
+            self._entries[key] = entry
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+def init_app(app: Flask) -> None:
+    app.extensions["piglist_listcache"] = ListCache(
+        app.config["LIST_CACHE_BYTES"], app.config["LIST_CACHE_SECONDS"]
+    )
+
+
+def current() -> ListCache:
+    return current_app.extensions["piglist_listcache"]
+
+
+def rendered_lists(
+    group: Group,
+    viewer: User,
+    filters: Mapping[str, Any],
+    form: Hashable,
+    render: Callable[[PiglistView], str],
+    members: list[GroupMember] | None = None,
+) -> list[tuple[User, str]]:
+    """Every member's list (or the one ``filters["member"]`` names) as ``viewer`` sees it, rendered
+    by ``render`` in ``form`` (a name for the form and its address), from the cache where it holds
+    it: members (unless the caller has read them), the lists' versions and the group's presence are
+    read whatever happens, the gifts only for the lists the cache lacks."""
+    cache = current()
+    members = in_list_order(group_members_of(group) if members is None else members, viewer)
+    if filters.get("member"):
+        members = [m for m in members if m.user_id == filters["member"]]
+    versions = {
+        row.user_id: (row.version, row.purchase_version)
+        for row in db.session.execute(
+            select(Piglist.user_id, Piglist.version, Piglist.purchase_version).where(
+                Piglist.group_id == group.id
+            )
+        )
+    }
+    looking = looking_at(group.id)
+    common = (form, group.id, group.created_at, group.version, is_frozen(group), viewer.id)
+
+    def key(member: GroupMember) -> Hashable:
+        version, purchases = versions.get(member.user_id, (None, None))
+        return (*common, member.user_id, version, None if member.user_id == viewer.id else purchases)
+
+    bodies = {m.user_id: cache.get(key(m), looking) for m in members}
+    missing = [m for m in members if bodies[m.user_id] is None]
+    if missing:
+        for member, view in zip(missing, piglists_of(group, viewer, missing, filters, looking), strict=True):
+            body = render(view)
+            watched = () if member.user_id == viewer.id else tuple(g["id"] for g in view.gifts)
+            cache.put(key(member), body, watched, looking)
+            bodies[member.user_id] = body
+    return [(m.user, bodies[m.user_id]) for m in members]
+
+
+def with_csrf_token(body: str) -> Markup:
+    """Stored HTML with the reader's CSRF token in its forms (HTML only: JSON doesn't escape the
+    placeholder's brackets)."""
+    # The body is the templates' escaped output, and the token is URL-safe base64.
+    return Markup(body.replace(CSRF_PLACEHOLDER, generate_csrf()))  # noqa: S704
