@@ -25,7 +25,9 @@ PURCHASE_COLUMNS = {"status", "purchased_by_id", "purchased_at"}
 def versions(group: Group, owner: User) -> tuple[int, int, int]:
     """(the group's version, the owner's list's version, its purchase version), as stored."""
     db.session.expire_all()
-    piglist = db.session.scalar(select(Piglist).where(Piglist.group_id == group.id, Piglist.user_id == owner.id))
+    piglist = db.session.scalar(
+        select(Piglist).where(Piglist.group_id == group.id, Piglist.user_id == owner.id)
+    )
     return db.session.get(Group, group.id).version, piglist.version, piglist.purchase_version
 
 
