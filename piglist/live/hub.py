@@ -31,6 +31,7 @@ import queue
 import socket
 import threading
 import time
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -71,6 +72,13 @@ class Broadcast:
     event: dict[str, Any]
     shared: dict[str, Any] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def once(self, key: Hashable, make: Callable[[], Any]) -> Any:
+        """``make()``'s value, made by the first receiver that asks for ``key``."""
+        with self.lock:
+            if key not in self.shared:
+                self.shared[key] = make()
+            return self.shared[key]
 
 
 class Subscription:

@@ -30,7 +30,7 @@ from ..errors import NotFound, PiglistError, ValidationFailed
 from ..extensions import db
 from ..groups.service import member_group
 from ..models import User
-from ..rules.surprise import visible_event
+from ..rules.surprise import audience, visible_event
 from . import streams
 from .feed import current as current_feed
 from .feed import id_key
@@ -130,7 +130,8 @@ class LiveSocket:
             except ConnectionClosed:
                 return
             finally:
-                db.session.close()
+                # remove, not close: close would make a session for an item that used none.
+                db.session.remove()
 
     def _close(self, code: int, reason: str) -> None:
         with contextlib.suppress(ConnectionClosed):
@@ -150,7 +151,13 @@ class LiveSocket:
         event = visible_event(broadcast.event, self.user_id)
         if event is None:
             return
-        message = streams.as_json(event) if self.format == "json" else streams.render(broadcast, event)
+        if self.format == "json":
+            # Written once per audience in this process, not once per socket.
+            message = broadcast.once(
+                ("json", audience(broadcast.event, self.user_id)), lambda: streams.as_json(event)
+            )
+        else:
+            message = streams.render(broadcast, event)
         if message:
             self.ws.send(message)
 

@@ -12,7 +12,7 @@ about a gift only whom :func:`may_mail_about` allows.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
 from typing import Any
 
 from ..models import Gift, User
@@ -136,6 +136,17 @@ def visible_event(event: Mapping[str, Any], viewer_id: int) -> dict[str, Any] | 
     if event["type"] == "presence":
         visible["viewers"] = [v for v in event.get("viewers", []) if v["id"] != viewer_id]
     return visible
+
+
+def audience(event: Mapping[str, Any], viewer_id: int) -> Hashable:
+    """Which of the event's audiences ``viewer_id`` is in: everyone in one audience receives the
+    same :func:`visible_event`, so a process serving many sockets shapes it once per audience.
+    The owner; a person the presence event names (they are left out of it); everyone else."""
+    if event["owner_id"] == viewer_id:
+        return "owner"
+    if event["type"] == "presence" and any(v["id"] == viewer_id for v in event.get("viewers", [])):
+        return ("named", viewer_id)
+    return "others"
 
 
 def purchases_visible_to(gifts: Iterable[Gift], viewer: User) -> list[Gift]:

@@ -83,6 +83,30 @@ def test_presence_events_never_name_the_reader():
     assert visible_event(event, 9)["viewers"] == [{"id": 8, "display_name": "Dad"}]
 
 
+@pytest.mark.parametrize(
+    "kind", ["gift_created", "gift_updated", "gift_deleted", "gift_purchased", "gift_unpurchased", "presence"]
+)
+def test_everyone_in_one_audience_receives_the_same_event(kind):
+    """A process shapes an event once per audience (piglist.live.socket): that is only right if
+    visible_event is the same for everyone audience() puts together."""
+    from piglist.rules.surprise import audience
+
+    event = {
+        "type": kind,
+        "group_id": 1,
+        "gift_id": 2,
+        "owner_id": 7,
+        "at": "now",
+        "viewers": [{"id": 8, "display_name": "Dad"}, {"id": 9, "display_name": "Gran"}],
+    }
+    seen: dict = {}
+    for reader in range(5, 12):
+        seen.setdefault(audience(event, reader), []).append(visible_event(event, reader))
+    for shapes in seen.values():
+        assert all(shape == shapes[0] for shape in shapes)
+    assert audience(event, 7) != audience(event, 5)
+
+
 def test_an_event_type_not_on_the_allow_list_never_reaches_the_owner():
     from piglist.rules.surprise import OWNER_EVENT_TYPES
 
