@@ -1,0 +1,205 @@
+"""API tokens recognised without the database on most calls (issue 12: ``/api/v1/me`` spent most
+of its time on the token query's four round trips to PostgreSQL).
+
+Each web process keeps, for at most a minute, which user a token belongs to (the token's and the
+user's columns). Before trusting an entry it asks one question of Redis (one ``MGET``): has
+anything about this user, or about every user, changed since the entry was made? Every change
+to a user or a token moves a counter there after its commit — found by watching the ORM session
+(rows flushed, and UPDATE/DELETE statements on those tables, which move everyone's counter) —
+so a revoked token, a new password or an erased account is refused by every process at once,
+and a new display name shows at once.
+
+Redis unreachable: nothing is trusted from the cache, every call asks the database as before.
+A counter that could not be moved (Redis failing at that very moment) leaves other processes'
+entries trusted until they are a minute old; the README says so. Without Redis (one process),
+the counters live in the process.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+from collections.abc import Hashable
+from typing import Any
+
+from cachetools import LRUCache, TTLCache
+from flask import Flask, current_app, has_app_context
+from redis.exceptions import RedisError
+from sqlalchemy import event, inspect
+from sqlalchemy.orm import ORMExecuteState, Session, make_transient_to_detached
+
+from ..extensions import db
+from ..models import ApiToken, User
+
+log = logging.getLogger(__name__)
+
+# A random epoch, replaced when every user counts as changed, and made afresh when Redis lost it
+# (a restart): counters that start again from nothing can't match an entry made before.
+EVERYONE = "piglist:auth:epoch"
+WATCHED = (User, ApiToken)
+WATCHED_TABLES = frozenset(m.__table__.name for m in WATCHED)
+
+
+def _key(user_id: int) -> str:
+    return f"piglist:auth:gen:{user_id}"
+
+
+class RedisGenerations:
+    def __init__(self, client) -> None:
+        self.client = client
+
+    def read(self, user_id: int) -> Hashable:
+        epoch, count = self.client.mget(EVERYONE, _key(user_id))
+        if epoch is None:
+            self.client.set(EVERYONE, secrets.token_hex(8), nx=True)
+            epoch, count = self.client.mget(EVERYONE, _key(user_id))
+        return (epoch, count)
+
+    def move(self, user_ids: set[int], everyone: bool) -> None:
+        pipe = self.client.pipeline(transaction=False)
+        if everyone:
+            pipe.set(EVERYONE, secrets.token_hex(8))
+        for user_id in user_ids:
+            pipe.incr(_key(user_id))
+        pipe.execute()
+
+
+class MemoryGenerations:
+    """One process without Redis: the counters are this process's own."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, int] = {}
+        self.lock = threading.Lock()
+
+    def read(self, user_id: int) -> Hashable:
+        return (self.counts.get(EVERYONE, 0), self.counts.get(_key(user_id), 0))
+
+    def move(self, user_ids: set[int], everyone: bool) -> None:
+        with self.lock:
+            for key in [EVERYONE] * everyone + [_key(u) for u in user_ids]:
+                self.counts[key] = self.counts.get(key, 0) + 1
+
+
+class TokenCache:
+    """token hash -> (its user's counters when read, the user's columns, the token's columns);
+    and token hash -> user id, which never changes for a token, so that counters can be read
+    before the rows they vouch for."""
+
+    def __init__(self, generations, max_entries: int, max_age: float) -> None:
+        self.generations = generations
+        self.entries: TTLCache[str, tuple[Hashable, dict[str, Any], dict[str, Any]]] = TTLCache(
+            maxsize=max(max_entries, 1), ttl=max_age
+        )
+        self.owners: LRUCache[str, int] = LRUCache(maxsize=max(max_entries, 1))
+        self.enabled = max_entries > 0
+        self.lock = threading.Lock()
+
+    def generation(self, user_id: int) -> Hashable | None:
+        """The user's counters now, or None when they can't be read (then nothing is trusted)."""
+        try:
+            return self.generations.read(user_id)
+        except RedisError as exc:
+            log.debug("token cache bypassed, Redis unreachable: %s", exc)
+            return None
+
+    def lookup(self, token_hash: str) -> tuple[User, ApiToken] | None:
+        """The token and its user from the cache, attached to this request's session without a
+        query; None when not cached or no longer to be trusted."""
+        if not self.enabled:
+            return None
+        with self.lock:
+            found = self.entries.get(token_hash)
+        if found is None:
+            return None
+        generation, user_columns, token_columns = found
+        if self.generation(user_columns["id"]) != generation:
+            return None
+        return _attached(User, user_columns), _attached(ApiToken, token_columns)
+
+    def owner(self, token_hash: str) -> int | None:
+        with self.lock:
+            return self.owners.get(token_hash)
+
+    def remember(self, token_hash: str, generation: Hashable | None, user: User, token: ApiToken) -> None:
+        """``generation`` was read before the rows were (so an entry is never older than its
+        counters say), or is None: then only the token's owner is learnt, for next time."""
+        if not self.enabled:
+            return
+        with self.lock:
+            self.owners[token_hash] = user.id
+            if generation is not None:
+                self.entries[token_hash] = (generation, _columns(user), _columns(token))
+
+
+def _columns(row: Any) -> dict[str, Any]:
+    return {attr.key: getattr(row, attr.key) for attr in inspect(row).mapper.column_attrs}
+
+
+def _attached(model: type, columns: dict[str, Any]) -> Any:
+    row = model(**columns)
+    make_transient_to_detached(row)
+    return db.session.merge(row, load=False)
+
+
+def current() -> TokenCache:
+    return current_app.extensions["piglist_token_cache"]
+
+
+# --- what moves the counters --------------------------------------------------------------------
+
+
+def _changes(session: Session) -> dict[str, Any]:
+    return session.info.setdefault("piglist_auth_changes", {"users": set(), "everyone": False})
+
+
+def _after_flush(session: Session, _context: Any) -> None:
+    users = _changes(session)["users"]
+    for row in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(row, User) and row.id is not None:
+            users.add(row.id)
+        elif isinstance(row, ApiToken) and row.user_id is not None:
+            users.add(row.user_id)
+
+
+def _on_execute(state: ORMExecuteState) -> None:
+    """An UPDATE or DELETE statement on users or tokens: whose rows, the statement doesn't say."""
+    if (state.is_update or state.is_delete) and getattr(
+        state.statement.table, "name", None
+    ) in WATCHED_TABLES:
+        _changes(state.session)["everyone"] = True
+
+
+def _after_commit(session: Session) -> None:
+    changes = session.info.pop("piglist_auth_changes", None)
+    if not changes or not (changes["users"] or changes["everyone"]) or not has_app_context():
+        return
+    cache = current_app.extensions.get("piglist_token_cache")
+    if cache is None:
+        return
+    try:
+        cache.generations.move(changes["users"], changes["everyone"])
+    except RedisError as exc:
+        log.warning("could not tell other processes of a change to users or tokens: %s", exc)
+
+
+def _after_rollback(session: Session) -> None:
+    session.info.pop("piglist_auth_changes", None)
+
+
+_listening = False
+
+
+def init_app(app: Flask) -> None:
+    global _listening
+    client = app.extensions["piglist_redis"]
+    generations = RedisGenerations(client) if client is not None else MemoryGenerations()
+    app.extensions["piglist_token_cache"] = TokenCache(
+        generations, app.config["TOKEN_CACHE_ENTRIES"], app.config["TOKEN_CACHE_SECONDS"]
+    )
+    if not _listening:  # the session class is the process's, whatever the number of apps
+        event.listen(Session, "after_flush", _after_flush)
+        event.listen(Session, "do_orm_execute", _on_execute)
+        event.listen(Session, "after_commit", _after_commit)
+        event.listen(Session, "after_soft_rollback", lambda session, _tx: _after_rollback(session))
+        _listening = True

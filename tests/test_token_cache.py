@@ -1,0 +1,117 @@
+"""API tokens recognised from each process's cache (piglist.auth.token_cache): no query while
+nothing about the user changed, and every change made in one process refused or shown at once
+by another — two apps on one database and one Redis stand for two web processes."""
+
+from __future__ import annotations
+
+import pytest
+import redis
+from sqlalchemy import text
+
+from piglist.extensions import db
+from piglist.models import User
+from piglist.redis_store import get_breaker
+
+from . import factories
+from .conftest import ApiClient, _make_app, redis_url
+from .test_query_counts import counting_queries
+
+
+@pytest.fixture
+def elsewhere(app, request, tmp_path_factory):
+    """The same site's other web process: its own app, caches and sessions."""
+    return _make_app(request, tmp_path_factory)
+
+
+def calls(app, token: str) -> ApiClient:
+    return ApiClient(app.test_client(), token)
+
+
+def statements_of(client: ApiClient, path: str = "/me") -> tuple[int, int]:
+    with counting_queries() as statements:
+        status = client.get(path).status_code
+    return status, len(statements)
+
+
+def test_a_known_token_costs_no_query(app, user):
+    client = calls(app, factories.token_for(user))
+    assert statements_of(client)[0] == 200  # learns whose token it is
+    assert statements_of(client)[0] == 200  # reads it, vouched for by the counters
+    assert statements_of(client) == (200, 0)
+    assert client.get("/me").get_json()["display_name"] == "Alice"
+
+
+def warm(app, token: str) -> ApiClient:
+    client = calls(app, token)
+    for _ in range(3):
+        assert client.get("/me").status_code == 200
+    assert statements_of(client) == (200, 0)
+    return client
+
+
+def test_a_token_revoked_in_one_process_is_refused_by_the_other_at_once(app, user, elsewhere):
+    token = factories.token_for(user)
+    there = warm(elsewhere, token)
+    assert calls(app, token).delete("/auth/token").status_code in (200, 204)
+    assert there.get("/me").status_code == 401
+
+
+def test_a_new_password_revokes_cached_tokens_everywhere(app, user, elsewhere):
+    """replace_password deletes the tokens with one DELETE statement: whose, the cache can't tell,
+    so every entry is doubted."""
+    token, bystander = factories.token_for(user), factories.token_for(factories.make_user())
+    there, theirs = warm(elsewhere, token), warm(elsewhere, bystander)
+    from piglist.auth.service import replace_password
+
+    replace_password(db.session.get(User, user.id), "a new long password 123")
+    db.session.commit()
+    assert there.get("/me").status_code == 401
+    assert theirs.get("/me").status_code == 200  # read again from the database, still good
+
+
+def test_a_new_name_shows_at_once_in_the_other_process(app, user, elsewhere):
+    there = warm(elsewhere, factories.token_for(user))
+    db.session.get(User, user.id).display_name = "Alicia"
+    db.session.commit()
+    assert there.get("/me").get_json()["display_name"] == "Alicia"
+
+
+def test_an_erased_account_is_refused_at_once(app, user, elsewhere):
+    token = factories.token_for(user)
+    there = warm(elsewhere, token)
+    response = calls(app, token).delete("/me", json={"password": factories.PASSWORD})
+    assert response.status_code == 204
+    assert there.get("/me").status_code == 401
+
+
+def test_with_redis_unreachable_nothing_is_trusted_from_the_cache(app, user, elsewhere):
+    token = factories.token_for(user)
+    there = warm(elsewhere, token)
+    get_breaker(elsewhere).trip(ConnectionError("test: Redis down"))
+    status, queries = statements_of(there)
+    assert status == 200 and queries >= 1
+    # Revoked behind the cache's back (no ORM, no counter moved): the database says no.
+    db.session.execute(text("DELETE FROM api_tokens"))
+    db.session.commit()
+    assert there.get("/me").status_code == 401
+
+
+def test_a_redis_that_lost_its_counters_invalidates_every_entry(app, user, elsewhere):
+    """Redis restarted (no persistence): counters start again from nothing, and must not match
+    an entry made before, or a token revoked just before the restart would live on."""
+    token = factories.token_for(user)
+    there = warm(elsewhere, token)
+    db.session.execute(text("DELETE FROM api_tokens"))  # behind the cache's back
+    db.session.commit()
+    redis.Redis.from_url(redis_url()).flushdb()
+    assert there.get("/me").status_code == 401
+
+
+@pytest.mark.parametrize("bad", ["", "x" * 5000, "pgl_" + "0" * 40, "' OR 1=1 --"])
+def test_hostile_tokens_are_refused_and_not_remembered(app, elsewhere, bad):
+    client = calls(elsewhere, bad)
+    for _ in range(3):
+        response = client.get("/me")
+        assert response.status_code in (400, 401)
+        assert "error" in response.get_json()
+    assert len(elsewhere.extensions["piglist_token_cache"].entries) == 0
