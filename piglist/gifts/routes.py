@@ -211,7 +211,8 @@ def gift_action(group_id: int, gift_id: int, action: Callable, done: Callable[[d
     before = gift_in_group(group_id, gift_id)
     default = url_for("gifts.detail", group_id=group_id, gift_id=gift_id)
     try:
-        gift = action(gift_id, current_user)
+        # The user itself, not Flask-Login's proxy: a new purchase holds on to its buyer.
+        gift = action(gift_id, current_user._get_current_object())
     except PiglistError as exc:
         if in_frame():
             return render_tile(group, gift_in_group(group_id, gift_id), notice=exc.message, status=exc.status)
