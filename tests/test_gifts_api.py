@@ -323,23 +323,32 @@ def test_undoing_twice_is_harmless_but_others_may_not_undo(api, family):
     assert api(family.other).delete(f"/gifts/{gift.id}/purchase").status_code == 403
 
 
-def test_buying_a_gift_removed_a_moment_ago_says_so(app, api, family, monkeypatch):
-    from piglist.gifts import writes
-    from piglist.models import utcnow
+def test_buying_a_gift_removed_while_waiting_for_its_lock_buys_nothing(app, api, family):
+    """The purchase reads the gift with the statement that locks it: an owner's delete that lands
+    while the buyer waits for that lock is seen, and the gift is gone for the buyer."""
+    import threading
+    import time
+
+    from piglist.models import Purchase, utcnow
 
     gift = factories.make_gift(family.owner, family.group)
-    real_get_gift = writes.get_gift
-
-    def removed_right_after_loading(gift_id, viewer):
-        found = real_get_gift(gift_id, viewer)
-        db.session.execute(sa_update(Gift).where(Gift.id == gift_id).values(deleted_at=utcnow()))
-        db.session.commit()  # as if the owner's delete landed between our read and our update
-        return found
-
-    monkeypatch.setattr(writes, "get_gift", removed_right_after_loading)
-    response = api(family.giver).post(f"/gifts/{gift.id}/purchase")
-    assert response.status_code == 404
-    assert "removed" in error(response)["message"]
+    giver = api(family.giver)
+    answers = []
+    with db.engine.connect() as owner_side:
+        # The owner's delete, flushed but not yet committed: it holds the gift's row lock.
+        owner_side.execute(sa_update(Gift).where(Gift.id == gift.id).values(deleted_at=utcnow()))
+        buyer = threading.Thread(target=lambda: answers.append(giver.post(f"/gifts/{gift.id}/purchase")))
+        buyer.start()
+        waiting = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
+        deadline = time.monotonic() + 10
+        with db.engine.connect() as watcher:
+            while not watcher.exec_driver_sql(waiting).scalar() and time.monotonic() < deadline:
+                time.sleep(0.01)
+        owner_side.commit()
+    buyer.join(timeout=10)
+    assert answers[0].status_code == 404
+    assert error(answers[0])["code"] == "not_found"
+    assert db.session.scalar(select(func.count()).where(Purchase.gift_id == gift.id)) == 0
 
 
 def test_an_edit_based_on_an_old_copy_is_refused(app, family):

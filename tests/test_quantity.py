@@ -105,6 +105,39 @@ def test_undo_removes_only_the_callers_own_purchases(api, family):
     assert (gift.status, gift.purchased_by_id, gift.purchased_at) == ("available", None, None)
 
 
+def summary_row(gift) -> tuple:
+    db.session.expire_all()
+    row = db.session.get(Gift, gift.id)
+    first = db.session.scalars(
+        select(Purchase).where(Purchase.gift_id == gift.id).order_by(Purchase.purchased_at, Purchase.id)
+    ).first()
+    expected = (first.user_id, first.purchased_at) if first else (None, None)
+    assert (row.purchased_by_id, row.purchased_at) == expected  # the first purchase's
+    return row.status, row.purchased_by_id
+
+
+@both_backends
+def test_the_answers_and_the_gifts_row_are_what_a_fresh_read_gives(api, family):
+    """A purchase and an undo answer from what they read under the gift's lock and wrote, without
+    reading the gift again: the answer is the same as a fresh GET's, and the gift's row keeps its
+    summary (status, and the first purchase's buyer and time) for the first release's clients."""
+    gift = factories.make_gift(family.owner, family.group, quantity=2)
+    path = f"/gifts/{gift.id}"
+    steps = [
+        (family.giver, "POST", ("available", family.giver.id)),
+        (family.other, "POST", ("purchased", family.giver.id)),
+        (family.giver, "DELETE", ("available", family.other.id)),
+        (family.other, "DELETE", ("available", None)),
+        (family.other, "DELETE", ("available", None)),  # nothing left to undo
+    ]
+    for person, method, row in steps:
+        client = api(person)
+        answer = client.call(method, path + "/purchase")
+        assert answer.status_code == 200, answer.get_json()
+        assert answer.get_json() == client.get(path).get_json()
+        assert summary_row(gift) == row
+
+
 def test_a_removed_gift_stays_for_each_member_who_bought_part_of_it(api, family):
     gift = factories.make_gift(family.owner, family.group, quantity=3)
     buy(api, family.giver, gift)

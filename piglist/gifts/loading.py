@@ -7,14 +7,23 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager, joinedload, subqueryload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..errors import Forbidden, NotFound, ValidationFailed
 from ..extensions import db
 from ..models import Category, Gift, Group, GroupMember, Piglist, Purchase, User
-from ..rowlocks import lock_row
+from ..rowlocks import lock_row, locked
 from ..rules.surprise import may_see
 
 NO_GIFT = "No such gift (or it isn't in one of your groups)."
+
+
+class NoSuchGift(NotFound):
+    """The gift isn't there for this person (missing, outside their groups, or removed): a page
+    answers it as a missing page, not as a refusal shown on the gift."""
+
+    def __init__(self) -> None:
+        super().__init__(NO_GIFT)
 
 
 def gift_query():
@@ -36,11 +45,42 @@ def get_gift(gift_id: int, viewer: User, group_id: int | None = None) -> Gift:
     page's URL or a poll names the group) — NotFound otherwise."""
     gift = db.session.scalar(gift_query().where(Gift.id == gift_id))
     if gift is None or db.session.get(GroupMember, (gift.piglist.group_id, viewer.id)) is None:
-        raise NotFound(NO_GIFT)
+        raise NoSuchGift()
     if group_id is not None and gift.piglist.group_id != group_id:
-        raise NotFound(NO_GIFT)
+        raise NoSuchGift()
     if not may_see(gift, viewer):
-        raise NotFound(NO_GIFT)
+        raise NoSuchGift()
+    return gift
+
+
+def lock_gift_for_buying(gift_id: int, viewer: User, group_id: int | None = None) -> Gift:
+    """The gift as :func:`get_gift` finds it, locked for a purchase or an undo, in two statements:
+    the gift with its list and owner, locked, where the viewer is a member (one round trip), then
+    its purchases with their buyers, read after the lock so that they include everything the
+    buyers before committed. Buyers queue on the gift's row lock; the list stays unlocked (the
+    owner's edits lock it, then the gift). What the answer needs is then in memory."""
+    gift = locked(
+        select(Gift)
+        .join(Gift.piglist)
+        .join(Piglist.owner)
+        .join(GroupMember, (GroupMember.group_id == Piglist.group_id) & (GroupMember.user_id == viewer.id))
+        .where(Gift.id == gift_id, *([Piglist.group_id == group_id] if group_id is not None else []))
+        .options(contains_eager(Gift.piglist).contains_eager(Piglist.owner)),
+        Gift,
+        gift_id,
+    )
+    if gift is None:
+        raise NoSuchGift()
+    purchases = db.session.scalars(
+        select(Purchase)
+        .where(Purchase.gift_id == gift.id)
+        .options(joinedload(Purchase.user))
+        .order_by(Purchase.purchased_at, Purchase.id)  # the relationship's order
+        .execution_options(populate_existing=True)
+    ).all()
+    set_committed_value(gift, "purchases", list(purchases))
+    if not may_see(gift, viewer):
+        raise NoSuchGift()
     return gift
 
 

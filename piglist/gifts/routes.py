@@ -15,11 +15,11 @@ from flask_login import current_user, login_required
 
 from ..errors import NotFound, PiglistError, ValidationFailed
 from ..forms import form_status, save_form
-from ..groups.service import group_members, member_group
+from ..groups.service import group_members, member_group, membership
 from ..live.viewing import leave_gift, view_gift
 from ..models import Group
 from ..pictures.uploads import accepts_picture
-from ..rules.surprise import may_see
+from ..rules.surprise import may_see, present_gift
 from ..security import safe_next
 from . import fields, listcache, loading, reading, writes
 from .forms import GiftForm
@@ -232,25 +232,33 @@ def delete(group_id: int, gift_id: int):
 
 def gift_action(group_id: int, gift_id: int, action: Callable, done: Callable[[dict[str, Any]], str]):
     """Buy or undo. Inside a tile's frame the answer is the tile itself, with any error written in
-    it; without JavaScript, a flash and the page the button was on."""
-    group = member_group(group_id, current_user)
-    before = gift_in_group(group_id, gift_id)
+    it; without JavaScript, a flash and the page the button was on. ``action(gift_id, buyer,
+    group_id)`` finds the gift (a missing one is a missing page), changes it and returns it as
+    saved, which is all the messages need: nothing is read again."""
+    # Held here, the membership stays in the session: a refusal's tile reads the gift again, and
+    # its membership check then needs no query.
+    member = membership(group_id, current_user)
+    group = member.group
     default = url_for("gifts.detail", group_id=group_id, gift_id=gift_id)
     try:
-        gift = action(gift_id, current_user)
+        # The user itself, not Flask-Login's proxy: a new purchase holds on to its buyer.
+        gift = action(gift_id, current_user._get_current_object(), group_id)
+    except loading.NoSuchGift:
+        raise
     except PiglistError as exc:
         if in_frame():
             return render_tile(group, gift_in_group(group_id, gift_id), notice=exc.message, status=exc.status)
         flash(exc.message, "error")
         return redirect(safe_next(default), 303)
+    view = present_gift(gift, current_user)  # for the messages: the gift's name, its owner's
     if not may_see(gift, current_user):
         # Undoing a gift its owner had removed: it is gone from every list now, so back to the
         # list (from a tile's frame too: that answer lacks the frame and shows as the page).
-        flash(done(before), "success")
-        return redirect(url_for("gifts.piglist", group_id=group_id, user_id=before["owner"]["id"]), 303)
+        flash(done(view), "success")
+        return redirect(url_for("gifts.piglist", group_id=group_id, user_id=view["owner"]["id"]), 303)
     if in_frame():
         return redirect(tile_url(group_id, gift_id, safe_next(default)), 303)
-    flash(done(before), "success")
+    flash(done(view), "success")
     return redirect(safe_next(default), 303)
 
 
@@ -261,7 +269,7 @@ def purchase(group_id: int, gift_id: int):
     return gift_action(
         group_id,
         gift_id,
-        lambda gift_id, buyer: writes.purchase(gift_id, buyer, quantity),
+        lambda gift_id, buyer, group_id: writes.purchase(gift_id, buyer, quantity, group_id),
         lambda view: f"You bought “{gift_name(view)}”. {view['owner']['display_name']} won't see that.",
     )
 

@@ -23,6 +23,7 @@ from ..errors import (
     EditConflict,
     Forbidden,
     NotFound,
+    PiglistError,
     ValidationFailed,
 )
 from ..extensions import db
@@ -38,8 +39,8 @@ from . import alerts
 from .fields import EDITABLE, parse_gift_fields, parse_quantity
 from .loading import (
     NO_GIFT,
-    get_gift,
     lock_category,
+    lock_gift_for_buying,
     lock_list,
     own_gift_for_change,
     own_piglist,
@@ -195,32 +196,72 @@ def _settle(gift: Gift) -> None:
     gift.purchased_at = first.purchased_at if first else None
 
 
-def purchase(gift_id: int, buyer: User, quantity: Any = None) -> Gift:
-    """Buy ``quantity`` (default 1) of a gift. Buyers queue on the gift's row lock, each counting
-    what is bought after the one before committed, so racing buyers never exceed the quantity.
-    When fewer remain than asked for, nothing changes and the answer is ``already_purchased``."""
-    gift = get_gift(gift_id, buyer)
-    if gift.piglist.user_id == buyer.id:
-        raise Forbidden("You can't buy a gift from your own list.")
-    wanted = parse_quantity(quantity)
-    gift = lock_row(Gift, gift.id)
-    if gift.deleted_at is not None:
-        db.session.rollback()
-        raise NotFound("This gift was just removed from the list.")
-    remaining = gift.quantity - _bought_so_far(gift.id)
-    if remaining < wanted:
-        db.session.rollback()
-        if remaining <= 0:
-            raise AlreadyPurchased("Someone has already bought this gift.")
-        raise AlreadyPurchased(f"Only {remaining} of {gift.quantity} are still to buy.", "quantity")
-    mine = db.session.scalar(
-        select(Purchase).where(Purchase.gift_id == gift.id, Purchase.user_id == buyer.id)
-    )
+def _tally(gift: Gift) -> None:
+    """:func:`_settle` for a gift whose purchases are all in memory (read under its lock, then
+    changed here): the gift's row is written only when its summary changes."""
+    gift.purchases.sort(key=_purchase_order)
+    first = gift.purchases[0] if gift.purchases else None
+    summary = {
+        "status": "purchased" if gift.purchased_quantity >= gift.quantity else "available",
+        "purchased_by_id": first.user_id if first else None,
+        "purchased_at": first.purchased_at if first else None,
+    }
+    for name, value in summary.items():
+        if getattr(gift, name) != value:
+            setattr(gift, name, value)
+
+
+def _purchase_order(purchase: Purchase) -> tuple[datetime, float]:
+    # The relationship's order. A purchase not yet saved is the newest, and so gets the highest id
+    # when it is: the buyers before it committed theirs before it took the gift's lock.
+    return purchase.purchased_at, purchase.id if purchase.id is not None else float("inf")
+
+
+def _commit_keeping_loaded() -> None:
+    """Commit without expiring what the session holds: the answer is made of the rows read under
+    the gift's lock and what was just written, so nothing is read again after the commit (and the
+    live event, published on commit, goes out sooner). For this one commit only.
+
+    A refusal ends its transaction this way too, having changed nothing: the lock goes at once and
+    what was read under it stays for the page that shows the refusal on the gift (a rollback
+    would expire the buyer and the group as well, and the page would read them again). Callers
+    start buying with no unsaved work of their own in the session."""
+    session = db.session()
+    expiring = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expiring
+
+
+def purchase(gift_id: int, buyer: User, quantity: Any = None, group_id: int | None = None) -> Gift:
+    """Buy ``quantity`` (default 1) of a gift (in ``group_id`` when given, as a page's URL names
+    it). Buyers queue on the gift's row lock, each reading what is bought after the one before
+    committed, so racing buyers never exceed the quantity. When fewer remain than asked for,
+    nothing changes and the answer is ``already_purchased``. The gift returned is the one saved,
+    with its purchases loaded."""
+    try:
+        gift = lock_gift_for_buying(gift_id, buyer, group_id)
+        if gift.piglist.user_id == buyer.id:
+            raise Forbidden("You can't buy a gift from your own list.")
+        wanted = parse_quantity(quantity)
+        if gift.deleted_at is not None:  # still shown to those who had bought some of it
+            raise NotFound("This gift was just removed from the list.")
+        remaining = gift.quantity - gift.purchased_quantity
+        if remaining < wanted:
+            if remaining <= 0:
+                raise AlreadyPurchased("Someone has already bought this gift.")
+            raise AlreadyPurchased(f"Only {remaining} of {gift.quantity} are still to buy.", "quantity")
+    except PiglistError:
+        _commit_keeping_loaded()  # nothing changed: this lets the gift's lock go
+        raise
+    mine = next((p for p in gift.purchases if p.user_id == buyer.id), None)
     if mine is None:
-        db.session.add(Purchase(gift_id=gift.id, user_id=buyer.id, quantity=wanted, purchased_at=utcnow()))
+        gift.purchases.append(Purchase(user_id=buyer.id, user=buyer, quantity=wanted, purchased_at=utcnow()))
     else:
         mine.quantity += wanted
-    _settle(gift)
+    _tally(gift)
     feed.emit(
         gift.piglist.group_id,
         "gift_purchased",
@@ -229,32 +270,29 @@ def purchase(gift_id: int, buyer: User, quantity: Any = None) -> Gift:
         purchased_by=person(buyer),
         quantity=wanted,
     )
-    db.session.commit()
-    return get_gift(gift.id, buyer)
+    _commit_keeping_loaded()
+    return gift
 
 
-def unpurchase(gift_id: int, buyer: User) -> Gift:
+def unpurchase(gift_id: int, buyer: User, group_id: int | None = None) -> Gift:
     """Undo all of the caller's purchases of a gift, and only theirs; undoing what is already
     undone (a double click) is harmless. The owner gets the same refusal whether or not the gift
-    was bought."""
-    gift = get_gift(gift_id, buyer)
-    if gift.piglist.user_id == buyer.id:
-        raise Forbidden(ONLY_THE_BUYER)
-    gift = lock_row(Gift, gift.id)
-    mine = db.session.scalar(
-        select(Purchase).where(Purchase.gift_id == gift.id, Purchase.user_id == buyer.id)
-    )
-    if mine is None:
-        others = _bought_so_far(gift.id)
-        db.session.rollback()
-        if others:
+    was bought. The gift returned is the one saved, with its purchases loaded."""
+    try:
+        gift = lock_gift_for_buying(gift_id, buyer, group_id)
+        if gift.piglist.user_id == buyer.id:
             raise Forbidden(ONLY_THE_BUYER)
-        return gift
-    db.session.delete(mine)
-    _settle(gift)
-    feed.emit(gift.piglist.group_id, "gift_unpurchased", gift_id=gift.id, owner_id=gift.piglist.user_id)
-    db.session.commit()
-    db.session.refresh(gift)
+        mine = next((p for p in gift.purchases if p.user_id == buyer.id), None)
+        if mine is None and gift.purchases:
+            raise Forbidden(ONLY_THE_BUYER)
+    except PiglistError:
+        _commit_keeping_loaded()
+        raise
+    if mine is not None:
+        gift.purchases.remove(mine)  # deleted as an orphan
+        _tally(gift)
+        feed.emit(gift.piglist.group_id, "gift_unpurchased", gift_id=gift.id, owner_id=gift.piglist.user_id)
+    _commit_keeping_loaded()  # with nothing to undo, this only lets the gift's lock go
     return gift
 
 
