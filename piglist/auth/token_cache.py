@@ -137,9 +137,16 @@ def _columns(row: Any) -> dict[str, Any]:
 
 
 def _attached(model: type, columns: dict[str, Any]) -> Any:
+    """A persistent row of this request's session, made from stored columns without a query
+    (the request's session is new: nothing of this identity is in it yet)."""
     row = model(**columns)
     make_transient_to_detached(row)
-    return db.session.merge(row, load=False)
+    session = db.session()
+    existing = session.identity_map.get(inspect(row).key)
+    if existing is not None:
+        return existing
+    session.add(row)
+    return row
 
 
 def current() -> TokenCache:
