@@ -29,12 +29,10 @@ from cachetools import TTLCache
 from flask import Flask, current_app
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
-from sqlalchemy import select
 
-from ..extensions import db
-from ..models import Group, GroupMember, Piglist, User
+from ..models import Group, GroupMember, User
 from ..rules.lock import is_frozen
-from .reading import PiglistView, group_members_of, in_list_order, looking_at, piglists_of
+from .reading import ListVersions, PiglistView, in_list_order, looking_at, members_with_versions, piglists_of
 
 # Where a stored page's forms want the reader's CSRF token. Escaped text can't contain it.
 CSRF_PLACEHOLDER = Markup("<csrf-token>")
@@ -100,40 +98,34 @@ def rendered_lists(
     filters: Mapping[str, Any],
     form: Hashable,
     render: Callable[[PiglistView], str],
-    members: list[GroupMember] | None = None,
+    members: list[ListVersions] | None = None,
 ) -> list[tuple[User, str]]:
     """Every member's list (or the one ``filters["member"]`` names) as ``viewer`` sees it, rendered
     by ``render`` in ``form`` (a name for the form and its address), from the cache where it holds
-    it: members (unless the caller has read them), the lists' versions and the group's presence are
-    read whatever happens, the gifts only for the lists the cache lacks."""
+    it: the members with their lists' versions (unless the caller has read them) and the group's
+    presence are read whatever happens, the gifts only for the lists the cache lacks."""
     cache = current()
-    members = in_list_order(group_members_of(group) if members is None else members, viewer)
+    listed = members_with_versions(group) if members is None else members
+    versions = {m.member.user_id: (m.version, m.purchase_version) for m in listed}
+    ordered = in_list_order([m.member for m in listed], viewer)
     if filters.get("member"):
-        members = [m for m in members if m.user_id == filters["member"]]
-    versions = {
-        row.user_id: (row.version, row.purchase_version)
-        for row in db.session.execute(
-            select(Piglist.user_id, Piglist.version, Piglist.purchase_version).where(
-                Piglist.group_id == group.id
-            )
-        )
-    }
+        ordered = [m for m in ordered if m.user_id == filters["member"]]
     looking = looking_at(group.id)
     common = (form, group.id, group.created_at, group.version, is_frozen(group), viewer.id)
 
     def key(member: GroupMember) -> Hashable:
-        version, purchases = versions.get(member.user_id, (None, None))
+        version, purchases = versions[member.user_id]
         return (*common, member.user_id, version, None if member.user_id == viewer.id else purchases)
 
-    bodies = {m.user_id: cache.get(key(m), looking) for m in members}
-    missing = [m for m in members if bodies[m.user_id] is None]
+    bodies = {m.user_id: cache.get(key(m), looking) for m in ordered}
+    missing = [m for m in ordered if bodies[m.user_id] is None]
     if missing:
         for member, view in zip(missing, piglists_of(group, viewer, missing, filters, looking), strict=True):
             body = render(view)
             watched = () if member.user_id == viewer.id else tuple(g["id"] for g in view.gifts)
             cache.put(key(member), body, watched, looking)
             bodies[member.user_id] = body
-    return [(m.user, bodies[m.user_id]) for m in members]
+    return [(m.user, bodies[m.user_id]) for m in ordered]
 
 
 def with_csrf_token(body: str) -> Markup:

@@ -9,11 +9,11 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from redis.exceptions import RedisError
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import contains_eager, joinedload
 
 from ..errors import NotFound
 from ..extensions import db
@@ -103,6 +103,29 @@ def group_members_of(group: Group) -> list[GroupMember]:
             select(GroupMember).where(GroupMember.group_id == group.id).options(joinedload(GroupMember.user))
         )
     )
+
+
+class ListVersions(NamedTuple):
+    """A member, with the versions the database keeps of their list (migration 0007)."""
+
+    member: GroupMember
+    version: int | None
+    purchase_version: int | None
+
+
+def members_with_versions(group: Group) -> list[ListVersions]:
+    """The group's members with their users and their lists' versions, by name: one query."""
+    rows = db.session.execute(
+        select(GroupMember, Piglist.version, Piglist.purchase_version)
+        .join(GroupMember.user)
+        .outerjoin(
+            Piglist, (Piglist.group_id == GroupMember.group_id) & (Piglist.user_id == GroupMember.user_id)
+        )
+        .where(GroupMember.group_id == group.id)
+        .options(contains_eager(GroupMember.user))
+        .order_by(func.lower(User.display_name), User.id)
+    )
+    return [ListVersions(*row) for row in rows]
 
 
 def in_list_order(members: list[GroupMember], viewer: User) -> list[GroupMember]:

@@ -15,7 +15,7 @@ from flask_login import current_user, login_required
 
 from ..errors import NotFound, PiglistError, ValidationFailed
 from ..forms import form_status, save_form
-from ..groups.service import group_members, member_group, membership
+from ..groups.service import member_group, membership
 from ..live.viewing import leave_gift, view_gift
 from ..models import Group
 from ..pictures.uploads import accepts_picture
@@ -69,10 +69,15 @@ def csrf_placeholder() -> str:
 def piglists(group_id: int):
     group = member_group(group_id, current_user)
     filters = fields.parse_list_filters(request.args)
-    members = group_members(group)
+    members = reading.members_with_versions(group)
     return render_template(
         "gifts/piglists.html",
-        **page_context(group, lists=lists_of(group, filters, members), filters=filters, members=members),
+        **page_context(
+            group,
+            lists=lists_of(group, filters, members),
+            filters=filters,
+            members=[m.member for m in members],
+        ),
     )
 
 
