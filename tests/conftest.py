@@ -121,6 +121,18 @@ def _share_engines() -> None:
 _share_engines()
 
 
+def _read_redis_version_once() -> None:
+    """redis-py looks its own version up in the installed package's metadata (a file parsed with
+    the email module, ~1 ms) for every client it makes, and each test's app makes several, as does
+    every job enqueued. A test process; the version can't change while it runs."""
+    import redis.utils
+
+    redis.utils.get_lib_version = functools.cache(redis.utils.get_lib_version)
+
+
+_read_redis_version_once()
+
+
 class _Bytecode(BytecodeCache):
     """Templates compiled once per test process, not once per test's app (Jinja keys each by its
     name and the checksum of its source)."""
@@ -231,6 +243,12 @@ def redis_url() -> str:
     return claim_redis_database()
 
 
+@functools.cache
+def process_redis() -> redis.Redis:
+    """One client on this process's Redis database for the fixtures' own work (flushing it)."""
+    return redis.Redis.from_url(redis_url())
+
+
 SHARED_SITES = {"procfile_site", "live_site"}
 
 
@@ -265,7 +283,7 @@ def pytest_collection_finish(session):
 def pg_schema():
     """This process's PostgreSQL database, its schema built by the migrations, for the whole run."""
     _create_process_database()
-    redis.Redis.from_url(redis_url()).flushdb()
+    process_redis().flushdb()
     app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=PG_URL, REDIS_URL=redis_url())
     with app.app_context():
         upgrade()
@@ -329,7 +347,7 @@ def _make_app(request, tmp_path_factory, **overrides):
     backend = getattr(request, "param", "postgresql")
     if backend == "postgresql":
         request.getfixturevalue("pg_schema")
-        redis.Redis.from_url(redis_url()).flushdb()
+        process_redis().flushdb()
         app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=PG_URL, REDIS_URL=redis_url(), **overrides)
     else:
         path = tmp_path_factory.mktemp("sqlite") / "piglist.sqlite3"
@@ -353,7 +371,7 @@ def app(request, tmp_path_factory):
         db.session.remove()
         if app.config["TEST_BACKEND"] == "postgresql":
             _empty_all_tables()
-            redis.Redis.from_url(redis_url()).flushdb()
+            process_redis().flushdb()
         else:
             db.engine.dispose()
 
