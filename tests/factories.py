@@ -70,7 +70,9 @@ def make_category(group: Group, name: str = "From Parents", **fields) -> Categor
     return category
 
 
-def make_gift(owner: User, group: Group, **fields) -> Gift:
+def make_gift(owner: User, group: Group, *, commit: bool = True, **fields) -> Gift:
+    """A gift on ``owner``'s list. ``commit=False`` leaves it to the caller's one commit: many gifts
+    made one commit each spend most of their time expiring and reloading every row made before."""
     piglist = db.session.scalar(
         select(Piglist).where(Piglist.group_id == group.id, Piglist.user_id == owner.id)
     )
@@ -82,7 +84,8 @@ def make_gift(owner: User, group: Group, **fields) -> Gift:
         fields.setdefault("currency", group.currency)
     gift = Gift(piglist=piglist, **fields)
     db.session.add(gift)
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return gift
 
 
