@@ -28,8 +28,13 @@ from .conftest import (
 
 @pytest.fixture(scope="module")
 def live_site(tmp_path_factory):
-    """The Procfile's site with a 2 s presence TTL, so going silent needs no minute of waiting."""
-    site = ProcfileSite(tmp_path_factory.mktemp("live-site"), env={"PRESENCE_TTL_SECONDS": "2"})
+    """The Procfile's site with a 2 s presence TTL, so going silent needs no minute of waiting. The
+    worker line runs one job process rather than four: these tests need its presence sweep, which
+    the worker's own process runs, and no scrape or mail jobs (each job process is an interpreter
+    importing the app, ~1.4 CPU-s to start)."""
+    site = ProcfileSite(
+        tmp_path_factory.mktemp("live-site"), env={"PRESENCE_TTL_SECONDS": "2", "WORKER_PROCESSES": "1"}
+    )
     yield site.start(worker=True)
     site.stop()
 
