@@ -35,7 +35,7 @@ def live_site(tmp_path_factory):
     site = ProcfileSite(
         tmp_path_factory.mktemp("live-site"), env={"PRESENCE_TTL_SECONDS": "2", "WORKER_PROCESSES": "1"}
     )
-    yield site.start(worker=True)
+    yield site.migrate().start(worker=True, release=False)
     site.stop()
 
 
@@ -242,7 +242,11 @@ def own_redis(tmp_path):
 
 
 def test_with_redis_stopped_pages_still_serve_sockets_close_cleanly_and_all_resumes(tmp_path, own_redis):
-    site = ProcfileSite(tmp_path / "site", env={"REDIS_URL": own_redis.url}).start(worker=False)
+    site = (
+        ProcfileSite(tmp_path / "site", env={"REDIS_URL": own_redis.url})
+        .migrate()
+        .start(worker=False, release=False)
+    )
     try:
         family = site_family(site)
         ws = live_socket(site, family.group_id, family.tokens["other"], format="json")
@@ -280,7 +284,11 @@ def test_with_redis_stopped_pages_still_serve_sockets_close_cleanly_and_all_resu
 
 def test_with_redis_hung_pages_still_serve_and_sockets_close_cleanly(tmp_path, own_redis):
     proxy = HangingProxy(own_redis.port)
-    site = ProcfileSite(tmp_path / "site", env={"REDIS_URL": proxy.url}).start(worker=False)
+    site = (
+        ProcfileSite(tmp_path / "site", env={"REDIS_URL": proxy.url})
+        .migrate()
+        .start(worker=False, release=False)
+    )
     try:
         family = site_family(site)
         ws = live_socket(site, family.group_id, family.tokens["other"], format="json")
