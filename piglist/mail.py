@@ -157,11 +157,11 @@ def deliver(message: EmailMessage) -> None:
 
 def _send(message: EmailMessage, transport: Transport) -> None:
     timeout = current_app.config["SMTP_TIMEOUT"]
-    context = tls_context()
     # Our own name for EHLO: asking the system for its fully qualified name can hang on DNS.
+    # The TLS context only when TLS is spoken: loading the system's CAs costs ~20 ms of CPU a mail.
     if transport.scheme == "smtps":
         client = smtplib.SMTP_SSL(
-            transport.host, transport.port, local_hostname=_domain(), timeout=timeout, context=context
+            transport.host, transport.port, local_hostname=_domain(), timeout=timeout, context=tls_context()
         )
     else:
         client = smtplib.SMTP(transport.host, transport.port, local_hostname=_domain(), timeout=timeout)
@@ -169,7 +169,7 @@ def _send(message: EmailMessage, transport: Transport) -> None:
         if transport.scheme == "smtp":
             client.ehlo()
             if client.has_extn("starttls"):
-                client.starttls(context=context)
+                client.starttls(context=tls_context())
                 client.ehlo()
         if transport.username:
             client.login(transport.username, transport.password or "")

@@ -46,6 +46,7 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from flask_migrate import upgrade
 from jinja2 import BytecodeCache
 from rq import Queue, SimpleWorker
+from rq.utils import now as rq_now
 from sqlalchemy import make_url, text
 from werkzeug.routing import Rule
 
@@ -70,33 +71,57 @@ PASSWORD = factories.PASSWORD
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 
 
-def _share_url_builders() -> None:
-    """Each test builds its own app (isolation), and most of create_app's ~130 ms is Werkzeug
-    compiling two URL-builder functions per route with ``ast``: over 1,500 tests, minutes. The
-    builder's code depends only on the rule's parts, defaults and converters, and it takes the rule
-    as ``self`` when called, so one compiled function serves every app's copy of a rule. A test
-    process only; if Werkzeug renames the hook, apps simply compile their own again."""
-    compile_builder = getattr(Rule, "_compile_builder", None)
-    if compile_builder is None:
+def _share_compiled_rules() -> None:
+    """Each test builds its own app (isolation), and most of create_app's time is Werkzeug compiling
+    its ~85 rules: parsing each rule string with regular expressions and writing two URL-builder
+    functions with ``ast``. What that yields depends only on the rule and its map's converters, so in
+    a test process it is done once per rule and handed to every app's copy of it: the parts and
+    trace (never changed after compiling), a dict of its own of the converters (stateless, and no
+    converter reads its map after construction), and the builders, which take the rule as ``self``
+    when called. Apps still get rules and a matcher of their own. If Werkzeug renames what this
+    sets, apps simply compile their own again."""
+    compile_rule = Rule.compile
+    if not all(hasattr(Rule, name) for name in ("_parse_rule", "_compile_builder")):
         return
-    builders: dict = {}
+    compiled: dict = {}
 
-    @functools.wraps(compile_builder)
-    def shared(self, append_unknown=True):
-        key = (
-            tuple(self._trace),
-            repr(sorted((self.defaults or {}).items())),
-            tuple((name, type(conv).__name__) for name, conv in sorted(self._converters.items())),
-            append_unknown,
-        )
-        if key not in builders:
-            builders[key] = compile_builder(self, append_unknown)
-        return builders[key]
+    @functools.wraps(compile_rule)
+    def shared(self):
+        try:
+            key = (
+                self.rule,
+                self.subdomain,
+                self.host,
+                self.map.host_matching,
+                self.merge_slashes,
+                repr(sorted((self.defaults or {}).items())),
+                tuple(sorted(self.map.converters.items())),
+            )
+            hash(key)
+        except TypeError:
+            return compile_rule(self)
+        if key not in compiled:
+            compile_rule(self)
+            compiled[key] = (
+                self._parts,
+                self._trace,
+                self._converters,
+                frozenset(self.arguments),
+                self._build.__func__,
+                self._build_unknown.__func__,
+            )
+            return None
+        parts, trace, converters, arguments, build, build_unknown = compiled[key]
+        self._parts, self._trace, self._converters = list(parts), list(trace), dict(converters)
+        self.arguments = set(arguments)
+        self._build = build.__get__(self, None)
+        self._build_unknown = build_unknown.__get__(self, None)
+        return None
 
-    Rule._compile_builder = shared
+    Rule.compile = shared
 
 
-_share_url_builders()
+_share_compiled_rules()
 
 
 def _share_engines() -> None:
@@ -119,6 +144,18 @@ def _share_engines() -> None:
 
 
 _share_engines()
+
+
+def _read_redis_version_once() -> None:
+    """redis-py looks its own version up in the installed package's metadata (a file parsed with
+    the email module, ~1 ms) for every client it makes, and each test's app makes several, as does
+    every job enqueued. A test process; the version can't change while it runs."""
+    import redis.utils
+
+    redis.utils.get_lib_version = functools.cache(redis.utils.get_lib_version)
+
+
+_read_redis_version_once()
 
 
 class _Bytecode(BytecodeCache):
@@ -231,6 +268,12 @@ def redis_url() -> str:
     return claim_redis_database()
 
 
+@functools.cache
+def process_redis() -> redis.Redis:
+    """One client on this process's Redis database for the fixtures' own work (flushing it)."""
+    return redis.Redis.from_url(redis_url())
+
+
 SHARED_SITES = {"procfile_site", "live_site"}
 
 
@@ -265,7 +308,7 @@ def pytest_collection_finish(session):
 def pg_schema():
     """This process's PostgreSQL database, its schema built by the migrations, for the whole run."""
     _create_process_database()
-    redis.Redis.from_url(redis_url()).flushdb()
+    process_redis().flushdb()
     app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=PG_URL, REDIS_URL=redis_url())
     with app.app_context():
         upgrade()
@@ -329,7 +372,7 @@ def _make_app(request, tmp_path_factory, **overrides):
     backend = getattr(request, "param", "postgresql")
     if backend == "postgresql":
         request.getfixturevalue("pg_schema")
-        redis.Redis.from_url(redis_url()).flushdb()
+        process_redis().flushdb()
         app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=PG_URL, REDIS_URL=redis_url(), **overrides)
     else:
         path = tmp_path_factory.mktemp("sqlite") / "piglist.sqlite3"
@@ -353,7 +396,7 @@ def app(request, tmp_path_factory):
         db.session.remove()
         if app.config["TEST_BACKEND"] == "postgresql":
             _empty_all_tables()
-            redis.Redis.from_url(redis_url()).flushdb()
+            process_redis().flushdb()
         else:
             db.engine.dispose()
 
@@ -550,14 +593,22 @@ def shop(app):
 
 
 def run_jobs(app) -> None:
-    """Work the queue until it is empty: RQ's SimpleWorker with Redis, the thread pool without."""
+    """Work the queue until it is empty: RQ's SimpleWorker with Redis, the thread pool without.
+
+    The worker skips RQ's start-up maintenance round (for each of the 17 queues: a lock, then
+    sweeping its registries of entries that expired minutes or hours ago, of dead workers, of jobs
+    a dead worker left half-taken), ~250 Redis commands and most of a call's CPU. Nothing in a
+    test's own Redis database is ever that old; test_scraping_jobs checks what that round would do
+    to an abandoned job (``registry.cleanup``)."""
     if app.config["REDIS_URL"]:
 
         def work() -> None:
             with app.app_context():
                 connection = jobs.rq_connection(app)
                 queues = [Queue(name, connection=connection) for name in jobs.QUEUE_NAMES]
-                SimpleWorker(queues, connection=connection).work(burst=True)
+                worker = SimpleWorker(queues, connection=connection)
+                worker.last_cleaned_at = rq_now()
+                worker.work(burst=True)
 
         contextvars.Context().run(work)
         return
@@ -688,6 +739,17 @@ class ProcfileSite(procfile_site.ProcfileSite):
     def app(self):
         """An app on the site's database and Redis, for a test's own factories and checks."""
         return create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=self.database_url, REDIS_URL=self.redis_url)
+
+    def migrate(self) -> ProcfileSite:
+        """The schema built by the same migrations in this test process, for a site whose tests are
+        not about the ``release:`` line: then ``start(release=False)``. The release line's own
+        interpreter costs ~1.4 CPU-s to start; the run's Procfile site (and test_procfile_site)
+        still runs it."""
+        app = self.app()
+        with app.app_context():
+            upgrade()
+            db.engine.dispose()
+        return self
 
 
 @pytest.fixture(scope="session")

@@ -15,11 +15,16 @@ PASSWORD = "Correct-Horse-9"
 _sequence = itertools.count(1)
 
 
-def make_user(email: str | None = None, display_name: str | None = None, password: str = PASSWORD) -> User:
+def _new_user(email: str | None, display_name: str | None, password: str) -> User:
     n = next(_sequence)
     user = User(email=email or f"user{n}@example.org", display_name=display_name or f"User {n}")
     user.set_password(password)
     db.session.add(user)
+    return user
+
+
+def make_user(email: str | None = None, display_name: str | None = None, password: str = PASSWORD) -> User:
+    user = _new_user(email, display_name, password)
     db.session.commit()
     return user
 
@@ -31,9 +36,7 @@ def token_for(user: User, name: str = "tests") -> str:
     return secret
 
 
-def make_group(
-    admin: User, *members: User, name: str = "Smith Family", currency: str = "USD", **fields
-) -> Group:
+def _new_group(admin: User, *members: User, name: str, currency: str, **fields) -> Group:
     group = Group(name=name, currency=currency, **fields)
     db.session.add(group)
     db.session.add(GroupMember(group=group, user=admin, role="admin"))
@@ -41,6 +44,13 @@ def make_group(
     for member in members:
         db.session.add(GroupMember(group=group, user=member, role="member"))
         db.session.add(Piglist(group=group, owner=member))
+    return group
+
+
+def make_group(
+    admin: User, *members: User, name: str = "Smith Family", currency: str = "USD", **fields
+) -> Group:
+    group = _new_group(admin, *members, name=name, currency=currency, **fields)
     db.session.commit()
     return group
 
@@ -60,7 +70,9 @@ def make_category(group: Group, name: str = "From Parents", **fields) -> Categor
     return category
 
 
-def make_gift(owner: User, group: Group, **fields) -> Gift:
+def make_gift(owner: User, group: Group, *, commit: bool = True, **fields) -> Gift:
+    """A gift on ``owner``'s list. ``commit=False`` leaves it to the caller's one commit: many gifts
+    made one commit each spend most of their time expiring and reloading every row made before."""
     piglist = db.session.scalar(
         select(Piglist).where(Piglist.group_id == group.id, Piglist.user_id == owner.id)
     )
@@ -72,7 +84,8 @@ def make_gift(owner: User, group: Group, **fields) -> Gift:
         fields.setdefault("currency", group.currency)
     gift = Gift(piglist=piglist, **fields)
     db.session.add(gift)
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return gift
 
 
@@ -100,8 +113,9 @@ class Family:
 
 
 def make_family() -> Family:
-    admin = make_user(display_name="Mum")
-    owner = make_user(display_name="Tom")
-    giver = make_user(display_name="Dad")
-    other = make_user(display_name="Gran")
-    return Family(admin, owner, giver, other, make_group(admin, owner, giver, other))
+    """The same rows as four make_user and a make_group, in one transaction (one flush, one commit,
+    not five): most tests start with a family."""
+    admin, owner, giver, other = (_new_user(None, name, PASSWORD) for name in ("Mum", "Tom", "Dad", "Gran"))
+    group = _new_group(admin, owner, giver, other, name="Smith Family", currency="USD")
+    db.session.commit()
+    return Family(admin, owner, giver, other, group)

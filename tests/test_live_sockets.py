@@ -28,9 +28,14 @@ from .conftest import (
 
 @pytest.fixture(scope="module")
 def live_site(tmp_path_factory):
-    """The Procfile's site with a 2 s presence TTL, so going silent needs no minute of waiting."""
-    site = ProcfileSite(tmp_path_factory.mktemp("live-site"), env={"PRESENCE_TTL_SECONDS": "2"})
-    yield site.start(worker=True)
+    """The Procfile's site with a 2 s presence TTL, so going silent needs no minute of waiting. The
+    worker line runs one job process rather than four: these tests need its presence sweep, which
+    the worker's own process runs, and no scrape or mail jobs (each job process is an interpreter
+    importing the app, ~1.4 CPU-s to start)."""
+    site = ProcfileSite(
+        tmp_path_factory.mktemp("live-site"), env={"PRESENCE_TTL_SECONDS": "2", "WORKER_PROCESSES": "1"}
+    )
+    yield site.migrate().start(worker=True, release=False)
     site.stop()
 
 
@@ -237,7 +242,11 @@ def own_redis(tmp_path):
 
 
 def test_with_redis_stopped_pages_still_serve_sockets_close_cleanly_and_all_resumes(tmp_path, own_redis):
-    site = ProcfileSite(tmp_path / "site", env={"REDIS_URL": own_redis.url}).start(worker=False)
+    site = (
+        ProcfileSite(tmp_path / "site", env={"REDIS_URL": own_redis.url})
+        .migrate()
+        .start(worker=False, release=False)
+    )
     try:
         family = site_family(site)
         ws = live_socket(site, family.group_id, family.tokens["other"], format="json")
@@ -275,7 +284,11 @@ def test_with_redis_stopped_pages_still_serve_sockets_close_cleanly_and_all_resu
 
 def test_with_redis_hung_pages_still_serve_and_sockets_close_cleanly(tmp_path, own_redis):
     proxy = HangingProxy(own_redis.port)
-    site = ProcfileSite(tmp_path / "site", env={"REDIS_URL": proxy.url}).start(worker=False)
+    site = (
+        ProcfileSite(tmp_path / "site", env={"REDIS_URL": proxy.url})
+        .migrate()
+        .start(worker=False, release=False)
+    )
     try:
         family = site_family(site)
         ws = live_socket(site, family.group_id, family.tokens["other"], format="json")
