@@ -96,10 +96,10 @@ class Config:
     LIST_CACHE_BYTES = int(os.environ.get("LIST_CACHE_BYTES") or 32 * 1024 * 1024)
     LIST_CACHE_SECONDS = 600.0
 
-    # API tokens each web process recognises without the database while Redis says nothing about
-    # their user changed (piglist.auth.token_cache): how many, and for how long at most. 0: off.
-    TOKEN_CACHE_ENTRIES = int(os.environ.get("TOKEN_CACHE_ENTRIES") or 10_000)
-    TOKEN_CACHE_SECONDS = 60.0
+    # API tokens and logins each web process recognises without the database while Redis says
+    # nothing about their user changed (piglist.auth.credentials): how many, how long at most. 0: off.
+    CREDENTIAL_CACHE_ENTRIES = int(os.environ.get("CREDENTIAL_CACHE_ENTRIES") or 10_000)
+    CREDENTIAL_CACHE_SECONDS = 60.0
 
     SCRAPER_ALLOW_HOSTS = allow_hosts(os.environ.get("SCRAPER_ALLOW_HOSTS"))
     JOB_RETRY_DELAYS = (2, 4, 8)  # seconds; exponential backoff between a job's attempts

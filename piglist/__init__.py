@@ -62,14 +62,14 @@ def create_app(config: type[Config] | None = None, **overrides: Any) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     from . import jobs, live, redis_store, scraping
-    from .auth import token_cache
+    from .auth import credentials
     from .extensions import csrf, db, limiter, login_manager, migrate, sock
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     redis_store.init_app(app)
-    token_cache.init_app(app)
+    credentials.init_app(app)
     live.init_app(app)
     jobs.init_app(app)
     scraping.init_app(app)

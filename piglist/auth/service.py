@@ -18,7 +18,7 @@ from ..errors import Duplicate, NotFound, ValidationFailed
 from ..extensions import db
 from ..models import MAX_ID, ApiToken, User, UserSession, hash_token, utcnow
 from ..validation import check_password, clean_email, clean_text
-from . import token_cache
+from . import credentials
 
 DUMMY_HASH_KEY = "piglist.dummy_password_hash"
 # Writing last_used_at on every API call would turn each read into a write.
@@ -124,15 +124,18 @@ def user_for_login(login_id: str) -> User | None:
     raw_id, _, key = login_id.partition(".")
     if not raw_id.isascii() or not raw_id.isdigit() or not key or int(raw_id) > MAX_ID:
         return None
-    row = db.session.scalar(
+    key_hash = hash_token(key)
+    found = credentials.current().find(
+        f"login:{key_hash}",
         select(UserSession)
         .options(joinedload(UserSession.user))
-        .where(UserSession.key_hash == hash_token(key), UserSession.user_id == int(raw_id))
+        .where(UserSession.key_hash == key_hash, UserSession.user_id == int(raw_id)),
     )
-    if row is None:
+    if found is None or found[0].id != int(raw_id):
         return None
-    row.user.login_key = key
-    return row.user
+    user = found[0]
+    user.login_key = key
+    return user
 
 
 def end_login(user: User) -> None:
@@ -155,21 +158,15 @@ def issue_token(user: User, name: object = "API token") -> tuple[ApiToken, str]:
 
 def user_for_token(secret: str) -> tuple[User, ApiToken] | None:
     """The token's owner: from this process's cache while nothing about them changed (one Redis
-    round trip, piglist.auth.token_cache), else read with the token in one query."""
+    round trip, piglist.auth.credentials), else read with the token in one query."""
     token_hash = hash_token(secret)
-    cache = token_cache.current()
-    found = cache.lookup(token_hash)
-    if found is not None:
-        return found
-    owner = cache.owner(token_hash)
-    generation = cache.generation(owner) if owner is not None else None
-    token = db.session.scalar(
-        select(ApiToken).where(ApiToken.token_hash == token_hash).options(joinedload(ApiToken.user))
+    found = credentials.current().find(
+        f"token:{token_hash}",
+        select(ApiToken).where(ApiToken.token_hash == token_hash).options(joinedload(ApiToken.user)),
     )
-    if token is None:
+    if found is None:
         return None
-    # Counters read before the row vouch for it; the first time, only its owner is learnt.
-    cache.remember(token_hash, generation if token.user_id == owner else None, token.user, token)
+    _, token = found
     now = utcnow()
     if token.last_used_at is None or now - token.last_used_at > LAST_USED_PRECISION:
         token.last_used_at = now

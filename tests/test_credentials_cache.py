@@ -1,6 +1,6 @@
-"""API tokens recognised from each process's cache (piglist.auth.token_cache): no query while
-nothing about the user changed, and every change made in one process refused or shown at once
-by another — two apps on one database and one Redis stand for two web processes."""
+"""API tokens and logins recognised from each process's cache (piglist.auth.credentials): no query
+while nothing about the user changed, and every change made in one process refused or shown at
+once by another — two apps on one database and one Redis stand for two web processes."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from piglist.models import User
 from piglist.redis_store import get_breaker
 
 from . import factories
-from .conftest import ApiClient, _make_app, redis_url
+from .conftest import ApiClient, AuthActions, _make_app, post_form, redis_url
 from .test_query_counts import counting_queries
 
 
@@ -114,4 +114,47 @@ def test_hostile_tokens_are_refused_and_not_remembered(app, elsewhere, bad):
         response = client.get("/me")
         assert response.status_code in (400, 401)
         assert "error" in response.get_json()
-    assert len(elsewhere.extensions["piglist_token_cache"].entries) == 0
+    assert len(elsewhere.extensions["piglist_credentials"].entries) == 0
+
+
+def logged_in_twice(app, elsewhere, user):
+    """One browser's login, used through both processes (as a load balancer would)."""
+    here = app.test_client()
+    AuthActions(here).login_as(user)
+    there = elsewhere.test_client()
+    name, value = "session", here.get_cookie("session").value
+    there.set_cookie(name, value)
+    for _ in range(3):
+        assert there.get("/api/v1/me").status_code == 200
+    with counting_queries() as statements:
+        assert there.get("/api/v1/me").status_code == 200
+    assert statements == []
+    return here, there
+
+
+def test_a_login_is_known_without_a_query_and_a_logout_holds_everywhere_at_once(app, user, elsewhere):
+    here, there = logged_in_twice(app, elsewhere, user)
+    assert post_form(here, "/logout").status_code in (302, 303)
+    assert there.get("/api/v1/me").status_code == 401
+
+
+def test_log_out_everywhere_holds_in_every_process_at_once(app, user, elsewhere):
+    from piglist.auth.service import end_all_logins
+
+    _, there = logged_in_twice(app, elsewhere, user)
+    end_all_logins(db.session.get(User, user.id))
+    assert there.get("/api/v1/me").status_code == 401
+
+
+def test_a_live_login_key_under_another_id_is_no_login(app, user, elsewhere):
+    """Hostile: a cookie naming someone else's id with a live key, once the key is cached."""
+    from piglist.auth.service import start_login, user_for_login
+
+    person = db.session.get(User, user.id)
+    start_login(person)
+    key, other = person.login_key, factories.make_user(display_name="Mallory")
+    with elsewhere.test_request_context():
+        for _ in range(3):
+            assert user_for_login(f"{user.id}.{key}").id == user.id
+        assert user_for_login(f"{other.id}.{key}") is None
+        assert user_for_login(f"{user.id}.{key}x") is None

@@ -1,13 +1,14 @@
-"""API tokens recognised without the database on most calls (issue 12: ``/api/v1/me`` spent most
-of its time on the token query's four round trips to PostgreSQL).
+"""Credentials — API tokens and logins (the rows behind session cookies) — recognised without the
+database on most requests (issue 12: ``/api/v1/me`` spent most of its time on the token query's
+four round trips to PostgreSQL, and every page paid the same for its login).
 
-Each web process keeps, for at most a minute, which user a token belongs to (the token's and the
-user's columns). Before trusting an entry it asks one question of Redis (one ``MGET``): has
+Each web process keeps, for at most a minute, which user a credential belongs to (its row's and
+the user's columns). Before trusting an entry it asks one question of Redis (one ``MGET``): has
 anything about this user, or about every user, changed since the entry was made? Every change
-to a user or a token moves a counter there after its commit — found by watching the ORM session
-(rows flushed, and UPDATE/DELETE statements on those tables, which move everyone's counter) —
-so a revoked token, a new password or an erased account is refused by every process at once,
-and a new display name shows at once.
+to a user, a token or a login moves a counter there after its commit — found by watching the
+ORM session (rows flushed, and UPDATE/DELETE statements on those tables, which move everyone's
+counter) — so a revoked token, a logout, a new password or an erased account is refused by every
+process at once, and a new display name shows at once.
 
 Redis unreachable: nothing is trusted from the cache, every call asks the database as before.
 A counter that could not be moved (Redis failing at that very moment) leaves other processes'
@@ -30,14 +31,14 @@ from sqlalchemy import event, inspect
 from sqlalchemy.orm import ORMExecuteState, Session, make_transient_to_detached
 
 from ..extensions import db
-from ..models import ApiToken, User
+from ..models import ApiToken, User, UserSession
 
 log = logging.getLogger(__name__)
 
 # A random epoch, replaced when every user counts as changed, and made afresh when Redis lost it
 # (a restart): counters that start again from nothing can't match an entry made before.
 EVERYONE = "piglist:auth:epoch"
-WATCHED = (User, ApiToken)
+WATCHED = (User, ApiToken, UserSession)
 WATCHED_TABLES = frozenset(m.__table__.name for m in WATCHED)
 
 
@@ -81,14 +82,14 @@ class MemoryGenerations:
                 self.counts[key] = self.counts.get(key, 0) + 1
 
 
-class TokenCache:
-    """token hash -> (its user's counters when read, the user's columns, the token's columns);
-    and token hash -> user id, which never changes for a token, so that counters can be read
-    before the rows they vouch for."""
+class CredentialCache:
+    """key -> (its user's counters when read, the user's columns, the credential's model and
+    columns); and key -> user id, which never changes for a credential, so that counters can be
+    read before the rows they vouch for. A key is the kind and the secret's hash."""
 
     def __init__(self, generations, max_entries: int, max_age: float) -> None:
         self.generations = generations
-        self.entries: TTLCache[str, tuple[Hashable, dict[str, Any], dict[str, Any]]] = TTLCache(
+        self.entries: TTLCache[str, tuple[Hashable, dict[str, Any], type, dict[str, Any]]] = TTLCache(
             maxsize=max(max_entries, 1), ttl=max_age
         )
         self.owners: LRUCache[str, int] = LRUCache(maxsize=max(max_entries, 1))
@@ -100,36 +101,51 @@ class TokenCache:
         try:
             return self.generations.read(user_id)
         except RedisError as exc:
-            log.debug("token cache bypassed, Redis unreachable: %s", exc)
+            log.debug("credential cache bypassed, Redis unreachable: %s", exc)
             return None
 
-    def lookup(self, token_hash: str) -> tuple[User, ApiToken] | None:
-        """The token and its user from the cache, attached to this request's session without a
-        query; None when not cached or no longer to be trusted."""
+    def lookup(self, key: str) -> tuple[User, Any] | None:
+        """The credential and its user from the cache, attached to this request's session without
+        a query; None when not cached or no longer to be trusted."""
         if not self.enabled:
             return None
         with self.lock:
-            found = self.entries.get(token_hash)
+            found = self.entries.get(key)
         if found is None:
             return None
-        generation, user_columns, token_columns = found
+        generation, user_columns, model, columns = found
         if self.generation(user_columns["id"]) != generation:
             return None
-        return _attached(User, user_columns), _attached(ApiToken, token_columns)
+        return _attached(User, user_columns), _attached(model, columns)
 
-    def owner(self, token_hash: str) -> int | None:
+    def owner(self, key: str) -> int | None:
         with self.lock:
-            return self.owners.get(token_hash)
+            return self.owners.get(key)
 
-    def remember(self, token_hash: str, generation: Hashable | None, user: User, token: ApiToken) -> None:
+    def remember(self, key: str, generation: Hashable | None, user: User, credential: Any) -> None:
         """``generation`` was read before the rows were (so an entry is never older than its
-        counters say), or is None: then only the token's owner is learnt, for next time."""
+        counters say), or is None: then only the credential's owner is learnt, for next time."""
         if not self.enabled:
             return
         with self.lock:
-            self.owners[token_hash] = user.id
+            self.owners[key] = user.id
             if generation is not None:
-                self.entries[token_hash] = (generation, _columns(user), _columns(token))
+                self.entries[key] = (generation, _columns(user), type(credential), _columns(credential))
+
+    def find(self, key: str, query) -> tuple[User, Any] | None:
+        """The credential ``query`` reads (a select of one row with a ``user``), with its user:
+        from the cache when it may be trusted, else from the database, remembered for next time."""
+        found = self.lookup(key)
+        if found is not None:
+            return found
+        owner = self.owner(key)
+        generation = self.generation(owner) if owner is not None else None
+        row = db.session.scalar(query)
+        if row is None:
+            return None
+        # Counters read before the row vouch for it; the first time, only its owner is learnt.
+        self.remember(key, generation if row.user_id == owner else None, row.user, row)
+        return row.user, row
 
 
 def _columns(row: Any) -> dict[str, Any]:
@@ -149,8 +165,8 @@ def _attached(model: type, columns: dict[str, Any]) -> Any:
     return row
 
 
-def current() -> TokenCache:
-    return current_app.extensions["piglist_token_cache"]
+def current() -> CredentialCache:
+    return current_app.extensions["piglist_credentials"]
 
 
 # --- what moves the counters --------------------------------------------------------------------
@@ -165,12 +181,12 @@ def _after_flush(session: Session, _context: Any) -> None:
     for row in (*session.new, *session.dirty, *session.deleted):
         if isinstance(row, User) and row.id is not None:
             users.add(row.id)
-        elif isinstance(row, ApiToken) and row.user_id is not None:
+        elif isinstance(row, ApiToken | UserSession) and row.user_id is not None:
             users.add(row.user_id)
 
 
 def _on_execute(state: ORMExecuteState) -> None:
-    """An UPDATE or DELETE statement on users or tokens: whose rows, the statement doesn't say."""
+    """An UPDATE or DELETE statement on users, tokens or logins: whose rows, it doesn't say."""
     if (state.is_update or state.is_delete) and getattr(
         state.statement.table, "name", None
     ) in WATCHED_TABLES:
@@ -181,7 +197,7 @@ def _after_commit(session: Session) -> None:
     changes = session.info.pop("piglist_auth_changes", None)
     if not changes or not (changes["users"] or changes["everyone"]) or not has_app_context():
         return
-    cache = current_app.extensions.get("piglist_token_cache")
+    cache = current_app.extensions.get("piglist_credentials")
     if cache is None:
         return
     try:
@@ -201,8 +217,8 @@ def init_app(app: Flask) -> None:
     global _listening
     client = app.extensions["piglist_redis"]
     generations = RedisGenerations(client) if client is not None else MemoryGenerations()
-    app.extensions["piglist_token_cache"] = TokenCache(
-        generations, app.config["TOKEN_CACHE_ENTRIES"], app.config["TOKEN_CACHE_SECONDS"]
+    app.extensions["piglist_credentials"] = CredentialCache(
+        generations, app.config["CREDENTIAL_CACHE_ENTRIES"], app.config["CREDENTIAL_CACHE_SECONDS"]
     )
     if not _listening:  # the session class is the process's, whatever the number of apps
         event.listen(Session, "after_flush", _after_flush)
