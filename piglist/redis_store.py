@@ -17,6 +17,7 @@ from flask import Flask, current_app
 from redis import Redis
 from redis.backoff import NoBackoff
 from redis.client import Pipeline
+from redis.connection import BlockingConnectionPool
 from redis.exceptions import ConnectionError, RedisError, TimeoutError
 from redis.retry import Retry
 
@@ -26,10 +27,30 @@ log = logging.getLogger(__name__)
 # gevent process, where a reply can wait for the greenlet to be scheduled.
 QUICK_TIMEOUT = 1.0
 BREAKER_SECONDS = 5.0
+MAX_CONNECTIONS = 100  # per client and process; more greenlets wait their turn (WaitingPool)
 
 
 class RedisUnavailable(ConnectionError):
     """Raised without a network call while the breaker remembers that Redis is unreachable."""
+
+
+class PoolExhausted(ConnectionError):
+    """Every connection of the process's pool stayed busy for QUICK_TIMEOUT: this process is
+    busy, Redis is not down. The call fails; the breaker is not tripped."""
+
+
+class WaitingPool(BlockingConnectionPool):
+    """A burst of greenlets (a thousand long polls asking at once) waits its turn for one of
+    ``max_connections`` connections instead of failing at the pool's size (redis-py's default
+    pool raises "Too many connections" past 100, which tripped the breaker for everyone)."""
+
+    def get_connection(self, *args, **kwargs):
+        try:
+            return super().get_connection(*args, **kwargs)
+        except ConnectionError as exc:
+            if str(exc) == "No connection available.":  # BlockingConnectionPool's wait ran out
+                raise PoolExhausted("every Redis connection of this process is busy") from exc
+            raise
 
 
 class Breaker:
@@ -62,6 +83,8 @@ class GuardedPipeline(Pipeline):
         self.breaker.check()
         try:
             return super().execute(raise_on_error)
+        except PoolExhausted:
+            raise
         except (ConnectionError, TimeoutError) as exc:
             self.breaker.trip(exc)
             raise
@@ -76,6 +99,8 @@ class GuardedRedis(Redis):
         self.breaker.check()
         try:
             return super().execute_command(*args, **options)
+        except PoolExhausted:
+            raise
         except (ConnectionError, TimeoutError) as exc:
             self.breaker.trip(exc)
             raise
@@ -86,14 +111,19 @@ class GuardedRedis(Redis):
         return pipe
 
 
-def guarded_client(url: str, breaker: Breaker, *, decode_responses: bool = True) -> GuardedRedis:
-    client = GuardedRedis.from_url(
+def guarded_client(
+    url: str, breaker: Breaker, *, decode_responses: bool = True, max_connections: int = MAX_CONNECTIONS
+) -> GuardedRedis:
+    pool = WaitingPool.from_url(
         url,
+        max_connections=max_connections,
+        timeout=QUICK_TIMEOUT,
         socket_connect_timeout=QUICK_TIMEOUT,
         socket_timeout=QUICK_TIMEOUT,
         retry=Retry(NoBackoff(), 0),
         decode_responses=decode_responses,
     )
+    client = GuardedRedis(connection_pool=pool, retry=Retry(NoBackoff(), 0))
     client.breaker = breaker
     return client
 
