@@ -30,8 +30,9 @@ from sqlalchemy import (
     func,
     text,
 )
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, make_transient_to_detached, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -40,6 +41,19 @@ from .extensions import db
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def column_values(row: Any) -> dict[str, Any]:
+    """A row's columns by attribute name, as loaded."""
+    return {attr.key: getattr(row, attr.key) for attr in sa_inspect(row).mapper.column_attrs}
+
+
+def detached_copy(row: Any) -> Any:
+    """A copy of ``row``'s columns in no session: safe to keep and read from any request (its
+    relationships can't be loaded), never to change or to add to a session."""
+    copy = type(row)(**column_values(row))
+    make_transient_to_detached(copy)
+    return copy
 
 
 def today() -> date:

@@ -31,7 +31,7 @@ from sqlalchemy import event, inspect
 from sqlalchemy.orm import ORMExecuteState, Session, make_transient_to_detached
 
 from ..extensions import db
-from ..models import ApiToken, User, UserSession
+from ..models import ApiToken, User, UserSession, column_values
 
 log = logging.getLogger(__name__)
 
@@ -130,7 +130,12 @@ class CredentialCache:
         with self.lock:
             self.owners[key] = user.id
             if generation is not None:
-                self.entries[key] = (generation, _columns(user), type(credential), _columns(credential))
+                self.entries[key] = (
+                    generation,
+                    column_values(user),
+                    type(credential),
+                    column_values(credential),
+                )
 
     def find(self, key: str, query) -> tuple[User, Any] | None:
         """The credential ``query`` reads (a select of one row with a ``user``), with its user:
@@ -146,10 +151,6 @@ class CredentialCache:
         # Counters read before the row vouch for it; the first time, only its owner is learnt.
         self.remember(key, generation if row.user_id == owner else None, row.user, row)
         return row.user, row
-
-
-def _columns(row: Any) -> dict[str, Any]:
-    return {attr.key: getattr(row, attr.key) for attr in inspect(row).mapper.column_attrs}
 
 
 def _attached(model: type, columns: dict[str, Any]) -> Any:

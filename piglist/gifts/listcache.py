@@ -25,12 +25,12 @@ from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from cachetools import TTLCache
+from cachetools import LRUCache, TTLCache
 from flask import Flask, current_app
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
-from ..models import Group, GroupMember, User
+from ..models import Category, Group, GroupMember, User, detached_copy
 from ..rules.lock import is_frozen
 from .reading import ListVersions, PiglistView, in_list_order, looking_at, members_with_versions, piglists_of
 
@@ -60,6 +60,8 @@ class ListCache:
         )
         self._lock = threading.Lock()
         self.enabled = max_bytes > 0
+        # (group, its version) -> its categories, as detached copies: every list page reads them.
+        self.categories: LRUCache[Hashable, tuple[Category, ...]] = LRUCache(maxsize=1024)
 
     def get(self, key: Hashable, looking: Mapping[int, set[int]]) -> str | None:
         with self._lock:
@@ -80,6 +82,7 @@ class ListCache:
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self.categories.clear()
 
 
 def init_app(app: Flask) -> None:
@@ -90,6 +93,21 @@ def init_app(app: Flask) -> None:
 
 def current() -> ListCache:
     return current_app.extensions["piglist_listcache"]
+
+
+def categories_of(group: Group) -> list[Category]:
+    """The group's categories in display order: read once per group version and process, kept as
+    detached copies (read-only; a category changed moves the group's version)."""
+    cache = current()
+    key = (group.id, group.created_at, group.version)
+    with cache._lock:
+        found = cache.categories.get(key)
+    if found is None:
+        found = tuple(detached_copy(c) for c in group.categories)
+        if cache.enabled:
+            with cache._lock:
+                cache.categories[key] = found
+    return list(found)
 
 
 def rendered_lists(

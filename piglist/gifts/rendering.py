@@ -17,6 +17,7 @@ from flask_login import current_user
 
 from ..models import Category, Group
 from ..rules.surprise import tile_state
+from .listcache import categories_of
 from .reading import PiglistView
 
 
@@ -79,8 +80,9 @@ def sections(piglist: PiglistView, categories: Iterable[Category], *, everything
 
 
 def page_context(group: Group, categories: list[Category] | None = None, **context: Any) -> dict[str, Any]:
-    """What every gift template uses; the categories are read once per page, whatever it shows."""
-    categories = list(group.categories) if categories is None else categories
+    """What every gift template uses; the categories are read once per group version and process
+    (piglist.gifts.listcache), whatever the page shows."""
+    categories = categories_of(group) if categories is None else categories
     return {
         "group": group,
         "categories": categories,
