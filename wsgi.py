@@ -1,5 +1,12 @@
 """The WSGI entry point: ``gunicorn wsgi:app`` (see Procfile) and ``flask --app wsgi``."""
 
+import gc
+
 from piglist import create_app
 
 app = create_app()
+
+# Everything made so far (modules, the app, mappers, templates' machinery: ~134,000 objects) lives
+# as long as the process. Frozen, the collector stops walking it: a full collection, which stops
+# every greenlet of a gevent worker, took ~70 ms before and well under 1 ms after.
+gc.freeze()
