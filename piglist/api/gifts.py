@@ -12,7 +12,7 @@ from .. import scraping
 from ..errors import BadRequest, ValidationFailed
 from ..gifts import fields, listcache, reading, writes
 from ..gifts.reading import PiglistView
-from ..groups.service import admin_group, member_group
+from ..groups.service import admin_group
 from ..live.changes import parse_wait, wait_for_changes
 from ..pictures.uploads import accepts_picture
 from ..validation import parse_web_url
@@ -33,12 +33,14 @@ def piglist_dict(view: PiglistView) -> dict:
 def list_piglists(group_id: int):
     filters = fields.parse_list_filters(request.args)
     viewer = api_user()
+    group, members = reading.group_and_members(group_id, viewer)
     found = listcache.rendered_lists(
-        member_group(group_id, viewer),
+        group,
         viewer,
         filters,
         ("api", tuple(sorted(filters.items()))),
         lambda view: current_app.json.dumps(piglist_dict(view), separators=(",", ":")),
+        members,
     )
     # What jsonify would write for the list of them, from the lists' JSON as stored.
     return current_app.response_class(

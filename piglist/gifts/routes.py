@@ -67,9 +67,8 @@ def csrf_placeholder() -> str:
 @bp.route("/groups/<int:group_id>/piglists")
 @login_required
 def piglists(group_id: int):
-    group = member_group(group_id, current_user)
+    group, members = reading.group_and_members(group_id, current_user)
     filters = fields.parse_list_filters(request.args)
-    members = reading.members_with_versions(group)
     return render_template(
         "gifts/piglists.html",
         **page_context(
