@@ -80,8 +80,8 @@ def piglists(group_id: int):
     )
 
 
-def one_list(group: Group, user_id: int, filters: dict[str, Any], **flags: bool):
-    found = lists_of(group, {**filters, "member": user_id}, **flags)
+def one_list(group: Group, members: list, user_id: int, filters: dict[str, Any], **flags: bool):
+    found = lists_of(group, {**filters, "member": user_id}, members, **flags)
     if not found:
         raise NotFound("That person is not a member of this group.")
     return found[0]
@@ -90,9 +90,9 @@ def one_list(group: Group, user_id: int, filters: dict[str, Any], **flags: bool)
 @bp.route("/groups/<int:group_id>/piglists/<int:user_id>")
 @login_required
 def piglist(group_id: int, user_id: int):
-    group = member_group(group_id, current_user)
+    group, members = reading.group_and_members(group_id, current_user)
     filters = fields.parse_list_filters(request.args)
-    owner, shown = one_list(group, user_id, filters, alone=True)
+    owner, shown = one_list(group, members, user_id, filters, alone=True)
     return render_template(
         "gifts/piglist.html", **page_context(group, owner=owner, list_html=shown, filters=filters)
     )
@@ -108,9 +108,9 @@ def stats(group_id: int):
 @bp.route("/groups/<int:group_id>/my-piglist")
 @login_required
 def my_piglist(group_id: int):
-    group = member_group(group_id, current_user)
+    group, members = reading.group_and_members(group_id, current_user)
     filters = fields.parse_list_filters(request.args)
-    _, mine = one_list(group, current_user.id, filters, edit=True)
+    _, mine = one_list(group, members, current_user.id, filters, edit=True)
     return render_template("gifts/my_piglist.html", **page_context(group, list_html=mine, filters=filters))
 
 
