@@ -32,7 +32,7 @@ from markupsafe import Markup
 
 from ..models import Category, Group, GroupMember, User, detached_copy
 from ..rules.lock import is_frozen
-from .reading import ListVersions, PiglistView, in_list_order, looking_at, members_with_versions, piglists_of
+from .reading import ListVersions, PiglistView, in_list_order, looking_at, piglists_of
 
 # Where a stored page's forms want the reader's CSRF token. Escaped text can't contain it.
 CSRF_PLACEHOLDER = Markup("<csrf-token>")
@@ -61,7 +61,7 @@ class ListCache:
         self._lock = threading.Lock()
         self.enabled = max_bytes > 0
         # (group, its version) -> its categories, as detached copies: every list page reads them.
-        self.categories: LRUCache[Hashable, tuple[Category, ...]] = LRUCache(maxsize=1024)
+        self._categories: LRUCache[Hashable, tuple[Category, ...]] = LRUCache(maxsize=1024)
 
     def get(self, key: Hashable, looking: Mapping[int, set[int]]) -> str | None:
         with self._lock:
@@ -79,10 +79,21 @@ class ListCache:
         with self._lock:
             self._entries[key] = entry
 
+    def categories(self, group: Group) -> list[Category]:
+        key = (group.id, group.created_at, group.version)
+        with self._lock:
+            found = self._categories.get(key)
+        if found is None:
+            found = tuple(detached_copy(c) for c in group.categories)
+            if self.enabled:
+                with self._lock:
+                    self._categories[key] = found
+        return list(found)
+
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
-            self.categories.clear()
+            self._categories.clear()
 
 
 def init_app(app: Flask) -> None:
@@ -98,16 +109,7 @@ def current() -> ListCache:
 def categories_of(group: Group) -> list[Category]:
     """The group's categories in display order: read once per group version and process, kept as
     detached copies (read-only; a category changed moves the group's version)."""
-    cache = current()
-    key = (group.id, group.created_at, group.version)
-    with cache._lock:
-        found = cache.categories.get(key)
-    if found is None:
-        found = tuple(detached_copy(c) for c in group.categories)
-        if cache.enabled:
-            with cache._lock:
-                cache.categories[key] = found
-    return list(found)
+    return current().categories(group)
 
 
 def rendered_lists(
@@ -116,19 +118,20 @@ def rendered_lists(
     filters: Mapping[str, Any],
     form: Hashable,
     render: Callable[[PiglistView], str],
-    members: list[ListVersions] | None = None,
+    members: list[ListVersions],
 ) -> list[tuple[User, str]]:
     """Every member's list (or the one ``filters["member"]`` names) as ``viewer`` sees it, rendered
     by ``render`` in ``form`` (a name for the form and its address), from the cache where it holds
-    it: the members with their lists' versions (unless the caller has read them) and the group's
-    presence are read whatever happens, the gifts only for the lists the cache lacks."""
+    it. ``members`` are the group's, with their lists' versions (reading.group_and_members). The
+    group's presence is read when another's list is shown; the gifts only for the lists the cache
+    lacks."""
     cache = current()
-    listed = members_with_versions(group) if members is None else members
-    versions = {m.member.user_id: (m.version, m.purchase_version) for m in listed}
-    ordered = in_list_order([m.member for m in listed], viewer)
+    versions = {m.member.user_id: (m.version, m.purchase_version) for m in members}
+    ordered = in_list_order([m.member for m in members], viewer)
     if filters.get("member"):
         ordered = [m for m in ordered if m.user_id == filters["member"]]
-    looking = looking_at(group.id)
+    # One's own list shows nobody looking (my piglist reads no presence).
+    looking = looking_at(group.id) if any(m.user_id != viewer.id for m in ordered) else {}
     common = (form, group.id, group.created_at, group.version, is_frozen(group), viewer.id)
 
     def key(member: GroupMember) -> Hashable:

@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 
 from redis.exceptions import RedisError
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy.orm import contains_eager
 
 from ..errors import NotFound
 from ..extensions import db
@@ -26,6 +26,8 @@ from .loading import get_gift, gift_query
 
 log = logging.getLogger(__name__)
 
+
+NOT_A_MEMBER = "That person is not a member of this group."
 
 # "Most wanted" first, "If you like" last, in the default order.
 PRIORITY_ORDER = {"high": 0, "normal": 1, "low": 2}
@@ -96,15 +98,6 @@ def category_totals(group: Group, categories: list[Category], gifts: list[Gift])
     ]
 
 
-def group_members_of(group: Group) -> list[GroupMember]:
-    """The group's members with their users, in one query."""
-    return list(
-        db.session.scalars(
-            select(GroupMember).where(GroupMember.group_id == group.id).options(joinedload(GroupMember.user))
-        )
-    )
-
-
 class ListVersions(NamedTuple):
     """A member, with the versions the database keeps of their list (migration 0007)."""
 
@@ -113,52 +106,31 @@ class ListVersions(NamedTuple):
     purchase_version: int | None
 
 
-def members_with_versions(group: Group) -> list[ListVersions]:
-    """The group's members with their users and their lists' versions, by name: one query."""
-    return _members_with_versions(group.id)
-
-
 def group_and_members(group_id: int, viewer: User) -> tuple[Group, list[ListVersions]]:
-    """The group, if ``viewer`` belongs to it, with what :func:`members_with_versions` reads — the
-    membership check and the lists' page's first reads in one query."""
-    listed = _members_with_versions(group_id, with_group=True)
+    """The group, if ``viewer`` belongs to it, with its members (their users and their lists'
+    versions, by name): the membership check and the lists' first reads in one query."""
+    listed = [
+        ListVersions(*row)
+        for row in db.session.execute(
+            select(GroupMember, Piglist.version, Piglist.purchase_version)
+            .join(GroupMember.user)
+            .join(GroupMember.group)
+            .outerjoin(
+                Piglist, (Piglist.group_id == GroupMember.group_id) & (Piglist.user_id == GroupMember.user_id)
+            )
+            .where(GroupMember.group_id == group_id)
+            .options(contains_eager(GroupMember.user), contains_eager(GroupMember.group))
+            .order_by(func.lower(User.display_name), User.id)
+        )
+    ]
     if not any(m.member.user_id == viewer.id for m in listed):
         raise NotFound(NO_GROUP)
     return listed[0].member.group, listed
 
 
-def _members_with_versions(group_id: int, *, with_group: bool = False) -> list[ListVersions]:
-    query = (
-        select(GroupMember, Piglist.version, Piglist.purchase_version)
-        .join(GroupMember.user)
-        .outerjoin(
-            Piglist, (Piglist.group_id == GroupMember.group_id) & (Piglist.user_id == GroupMember.user_id)
-        )
-        .where(GroupMember.group_id == group_id)
-        .options(contains_eager(GroupMember.user))
-        .order_by(func.lower(User.display_name), User.id)
-    )
-    if with_group:
-        query = query.join(GroupMember.group).options(contains_eager(GroupMember.group))
-    return [ListVersions(*row) for row in db.session.execute(query)]
-
-
 def in_list_order(members: list[GroupMember], viewer: User) -> list[GroupMember]:
     """The viewer's own list first, then everyone's by name."""
     return sorted(members, key=lambda m: (m.user_id != viewer.id, m.user.display_name.lower(), m.user_id))
-
-
-def group_piglists(
-    group_id: int, viewer: User, filters: Mapping[str, Any] | None = None
-) -> list[PiglistView]:
-    """Every member's list as ``viewer`` may see it. A fixed number of queries, whatever the
-    number of gifts: members, categories, gifts (with owners and purchasers), viewers."""
-    filters = filters or {}
-    group = member_group(group_id, viewer)
-    members = in_list_order(group_members_of(group), viewer)
-    if filters.get("member"):
-        members = [m for m in members if m.user_id == filters["member"]]
-    return piglists_of(group, viewer, members, filters)
 
 
 def piglists_of(
@@ -209,10 +181,12 @@ def piglists_of(
 def one_piglist(
     group_id: int, user_id: int, viewer: User, filters: Mapping[str, Any] | None = None
 ) -> PiglistView:
-    views = group_piglists(group_id, viewer, {**(filters or {}), "member": user_id})
-    if not views:
-        raise NotFound("That person is not a member of this group.")
-    return views[0]
+    """One member's list as ``viewer`` may see it (the group's lists: piglist.gifts.listcache)."""
+    group, listed = group_and_members(group_id, viewer)
+    members = [m.member for m in listed if m.member.user_id == user_id]
+    if not members:
+        raise NotFound(NOT_A_MEMBER)
+    return piglists_of(group, viewer, members, filters or {})[0]
 
 
 def gift_view(gift_id: int, viewer: User, group_id: int | None = None) -> dict[str, Any]:

@@ -47,7 +47,7 @@ def gift_in_group(group_id: int, gift_id: int) -> dict[str, Any]:
 # --- lists -------------------------------------------------------------------------------------
 
 
-def lists_of(group: Group, filters: dict[str, Any], members: list | None = None, **flags: bool):
+def lists_of(group: Group, filters: dict[str, Any], members: list, **flags: bool):
     """The lists the page shows, rendered (or taken from the lists' cache) one frame each."""
     context = page_context(group, filters=filters, **flags)
 
@@ -83,7 +83,7 @@ def piglists(group_id: int):
 def one_list(group: Group, members: list, user_id: int, filters: dict[str, Any], **flags: bool):
     found = lists_of(group, {**filters, "member": user_id}, members, **flags)
     if not found:
-        raise NotFound("That person is not a member of this group.")
+        raise NotFound(reading.NOT_A_MEMBER)
     return found[0]
 
 
