@@ -21,13 +21,13 @@ from __future__ import annotations
 import logging
 import secrets
 import threading
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from typing import Any
 
 from cachetools import LRUCache, TTLCache
 from flask import Flask, current_app, has_app_context
 from redis.exceptions import RedisError
-from sqlalchemy import event, inspect
+from sqlalchemy import Select, event, inspect
 from sqlalchemy.orm import ORMExecuteState, Session, make_transient_to_detached
 
 from ..extensions import db
@@ -137,15 +137,16 @@ class CredentialCache:
                     column_values(credential),
                 )
 
-    def find(self, key: str, query) -> tuple[User, Any] | None:
-        """The credential ``query`` reads (a select of one row with a ``user``), with its user:
-        from the cache when it may be trusted, else from the database, remembered for next time."""
+    def find(self, key: str, query: Callable[[], Select]) -> tuple[User, Any] | None:
+        """The credential ``query()`` reads (a select of one row with a ``user``), with its user:
+        from the cache when it may be trusted, else from the database, remembered for next time.
+        The query is built only on a miss (building it cost a cached ``/me`` an eighth of its time)."""
         found = self.lookup(key)
         if found is not None:
             return found
         owner = self.owner(key)
         generation = self.generation(owner) if owner is not None else None
-        row = db.session.scalar(query)
+        row = db.session.scalar(query())
         if row is None:
             return None
         # Counters read before the row vouch for it; the first time, only its owner is learnt.

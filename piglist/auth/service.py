@@ -127,9 +127,11 @@ def user_for_login(login_id: str) -> User | None:
     key_hash = hash_token(key)
     found = credentials.current().find(
         f"login:{key_hash}",
-        select(UserSession)
-        .options(joinedload(UserSession.user))
-        .where(UserSession.key_hash == key_hash, UserSession.user_id == int(raw_id)),
+        lambda: (
+            select(UserSession)
+            .options(joinedload(UserSession.user))
+            .where(UserSession.key_hash == key_hash, UserSession.user_id == int(raw_id))
+        ),
     )
     if found is None or found[0].id != int(raw_id):
         return None
@@ -162,7 +164,7 @@ def user_for_token(secret: str) -> tuple[User, ApiToken] | None:
     token_hash = hash_token(secret)
     found = credentials.current().find(
         f"token:{token_hash}",
-        select(ApiToken).where(ApiToken.token_hash == token_hash).options(joinedload(ApiToken.user)),
+        lambda: select(ApiToken).where(ApiToken.token_hash == token_hash).options(joinedload(ApiToken.user)),
     )
     if found is None:
         return None
