@@ -1,6 +1,7 @@
 """The change feed (long poll), filtered by the surprise rule for each reader."""
 
 import base64
+import re
 import threading
 import time
 
@@ -9,7 +10,7 @@ import pytest
 from piglist.live import cursors, feed
 
 from . import factories
-from .conftest import both_backends
+from .conftest import both_backends, member_client
 
 
 def changes(client, gid, **query):
@@ -178,3 +179,48 @@ def test_a_member_leaving_takes_their_gifts_off_everyones_pages(api, family):
     api(family.owner).delete(f"/groups/{family.group.id}/members/{family.owner.id}")
     events = changes(giver, family.group.id, since=cursor)["events"]
     assert [(e["type"], e["gift_id"]) for e in events] == [("gift_deleted", gift_id)]
+
+
+@both_backends
+@pytest.mark.parametrize("page", ["piglists", "piglist", "my-piglist", "gift"])
+def test_a_page_misses_no_change_made_while_it_is_read(app, api, family, page):
+    """A gift changed just after the page read its data, before it was rendered: the page's
+    cursor is from before, so its long poll (and socket) still brings the change."""
+    from sqlalchemy import event
+
+    from piglist.extensions import db
+    from piglist.live import feed as live_feed
+
+    gid, other = family.group.id, family.other
+    gift = factories.make_gift(family.owner, family.group, title="Kite")
+    path = {
+        "piglists": f"/groups/{gid}/piglists",
+        "piglist": f"/groups/{gid}/piglists/{family.owner.id}",
+        "my-piglist": f"/groups/{gid}/my-piglist",
+        "gift": f"/groups/{gid}/gifts/{gift.id}",
+    }[page]
+    browser = member_client(app, other)
+    assert browser.get(path).status_code == 200  # the login's credentials read and cached
+    changed = factories.make_gift(family.owner, family.group, title="Ball")
+    event_payload = {
+        "type": "gift_updated",
+        "group_id": gid,
+        "gift_id": changed.id,
+        "owner_id": family.owner.id,
+    }
+
+    def change_after_the_first_read(_conn, _cursor, statement, *_args):
+        if "group_members" in statement and not published:
+            published.append(True)
+            live_feed.publish_now(gid, event_payload)
+
+    published: list[bool] = []
+    event.listen(db.engine, "after_cursor_execute", change_after_the_first_read)
+    try:
+        html = browser.get(path).get_data(as_text=True)
+    finally:
+        event.remove(db.engine, "after_cursor_execute", change_after_the_first_read)
+    assert published
+    cursor = re.search(r'data-cursor="([^"]*)"', html).group(1)
+    events = changes(api(other), gid, since=cursor)["events"]
+    assert [(e["type"], e["gift_id"]) for e in events] == [("gift_updated", changed.id)]

@@ -40,11 +40,21 @@ CSRF_PLACEHOLDER = Markup("<csrf-token>")
 Looking = tuple[tuple[int, frozenset[int]], ...]
 
 
+# A stored list: JSON text, or HTML cut at its CSRF placeholders (joined with each reader's token
+# without searching 25 KB per list per request).
+Body = str | tuple[str, ...]
+
+
 @dataclass(frozen=True)
 class Entry:
-    body: str
+    body: Body
     watched: tuple[int, ...]  # the gifts whose viewers the body shows
     looking: Looking  # who was looking at them when it was made
+
+
+def _size(entry: Entry) -> int:
+    text = sum(map(len, entry.body)) if isinstance(entry.body, tuple) else len(entry.body)
+    return text + 64 * (len(entry.watched) + 4)
 
 
 def _looking(watched: tuple[int, ...], looking: Mapping[int, set[int]]) -> Looking:
@@ -55,15 +65,13 @@ class ListCache:
     """An LRU of rendered lists bounded in bytes and in age; safe across threads and greenlets."""
 
     def __init__(self, max_bytes: int, max_age: float) -> None:
-        self._entries: TTLCache[Hashable, Entry] = TTLCache(
-            maxsize=max_bytes, ttl=max_age, getsizeof=lambda e: len(e.body) + 64 * (len(e.watched) + 4)
-        )
+        self._entries: TTLCache[Hashable, Entry] = TTLCache(maxsize=max_bytes, ttl=max_age, getsizeof=_size)
         self._lock = threading.Lock()
         self.enabled = max_bytes > 0
         # (group, its version) -> its categories, as detached copies: every list page reads them.
         self._categories: LRUCache[Hashable, tuple[Category, ...]] = LRUCache(maxsize=1024)
 
-    def get(self, key: Hashable, looking: Mapping[int, set[int]]) -> str | None:
+    def get(self, key: Hashable, looking: Mapping[int, set[int]]) -> Body | None:
         with self._lock:
             entry = self._entries.get(key)
         if entry is None or entry.looking != _looking(entry.watched, looking):
@@ -71,7 +79,7 @@ class ListCache:
         return entry.body
 
     def put(
-        self, key: Hashable, body: str, watched: tuple[int, ...], looking: Mapping[int, set[int]]
+        self, key: Hashable, body: Body, watched: tuple[int, ...], looking: Mapping[int, set[int]]
     ) -> None:
         entry = Entry(body, watched, _looking(watched, looking))
         if not self.enabled or self._entries.getsizeof(entry) > self._entries.maxsize:
@@ -117,21 +125,24 @@ def rendered_lists(
     viewer: User,
     filters: Mapping[str, Any],
     form: Hashable,
-    render: Callable[[PiglistView], str],
+    render: Callable[[PiglistView], Body],
     members: list[ListVersions],
-) -> list[tuple[User, str]]:
+    looking: Mapping[int, set[int]] | None = None,
+) -> list[tuple[User, Body]]:
     """Every member's list (or the one ``filters["member"]`` names) as ``viewer`` sees it, rendered
     by ``render`` in ``form`` (a name for the form and its address), from the cache where it holds
-    it. ``members`` are the group's, with their lists' versions (reading.group_and_members). The
-    group's presence is read when another's list is shown; the gifts only for the lists the cache
-    lacks."""
+    it. ``members`` are the group's, with their lists' versions (reading.group_and_members).
+    ``looking`` is who looks at the group's gifts, as the page read it (piglist.live.page_start);
+    when not given it is read here, when another's list is shown. The gifts are read only for the
+    lists the cache lacks."""
     cache = current()
     versions = {m.member.user_id: (m.version, m.purchase_version) for m in members}
     ordered = in_list_order([m.member for m in members], viewer)
     if filters.get("member"):
         ordered = [m for m in ordered if m.user_id == filters["member"]]
     # One's own list shows nobody looking (my piglist reads no presence).
-    looking = looking_at(group.id) if any(m.user_id != viewer.id for m in ordered) else {}
+    if looking is None:
+        looking = looking_at(group.id) if any(m.user_id != viewer.id for m in ordered) else {}
     common = (form, group.id, group.created_at, group.version, is_frozen(group), viewer.id)
 
     def key(member: GroupMember) -> Hashable:
@@ -149,8 +160,13 @@ def rendered_lists(
     return [(m.user, bodies[m.user_id]) for m in ordered]
 
 
-def with_csrf_token(body: str) -> Markup:
-    """Stored HTML with the reader's CSRF token in its forms (HTML only: JSON doesn't escape the
-    placeholder's brackets)."""
-    # The body is the templates' escaped output, and the token is URL-safe base64.
-    return Markup(body.replace(CSRF_PLACEHOLDER, generate_csrf()))  # noqa: S704
+def cut_at_csrf_token(html: str) -> tuple[str, ...]:
+    """Rendered HTML as stored: cut where its forms want the reader's CSRF token (HTML only: JSON
+    doesn't escape the placeholder's brackets)."""
+    return tuple(html.split(CSRF_PLACEHOLDER))
+
+
+def with_csrf_token(parts: tuple[str, ...]) -> Markup:
+    """Stored HTML with the reader's CSRF token in its forms."""
+    # The parts are the templates' escaped output, and the token is URL-safe base64.
+    return Markup(generate_csrf().join(parts))  # noqa: S704

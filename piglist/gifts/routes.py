@@ -16,6 +16,7 @@ from flask_login import current_user, login_required
 from ..errors import NotFound, PiglistError, ValidationFailed
 from ..forms import form_status, save_form
 from ..groups.service import member_group, membership
+from ..live import PageStart, page_start
 from ..live.viewing import leave_gift, view_gift
 from ..models import Group
 from ..pictures.uploads import accepts_picture
@@ -47,15 +48,17 @@ def gift_in_group(group_id: int, gift_id: int) -> dict[str, Any]:
 # --- lists -------------------------------------------------------------------------------------
 
 
-def lists_of(group: Group, filters: dict[str, Any], members: list, **flags: bool):
+def lists_of(group: Group, filters: dict[str, Any], members: list, live: PageStart, **flags: bool):
     """The lists the page shows, rendered (or taken from the lists' cache) one frame each."""
     context = page_context(group, filters=filters, **flags)
 
-    def render(view: reading.PiglistView) -> str:
-        return render_template("gifts/_piglist.html", **context, piglist=view, csrf_token=csrf_placeholder)
+    def render(view: reading.PiglistView) -> tuple[str, ...]:
+        return listcache.cut_at_csrf_token(
+            render_template("gifts/_piglist.html", **context, piglist=view, csrf_token=csrf_placeholder)
+        )
 
     found = listcache.rendered_lists(
-        group, current_user, filters, (request.endpoint, context["back"]), render, members
+        group, current_user, filters, (request.endpoint, context["back"]), render, members, live.looking
     )
     return [(owner, listcache.with_csrf_token(html)) for owner, html in found]
 
@@ -67,21 +70,25 @@ def csrf_placeholder() -> str:
 @bp.route("/groups/<int:group_id>/piglists")
 @login_required
 def piglists(group_id: int):
+    live = page_start(group_id, current_user.id, looking=True)
     group, members = reading.group_and_members(group_id, current_user)
     filters = fields.parse_list_filters(request.args)
     return render_template(
         "gifts/piglists.html",
         **page_context(
             group,
-            lists=lists_of(group, filters, members),
+            live=live,
+            lists=lists_of(group, filters, members, live),
             filters=filters,
             members=[m.member for m in members],
         ),
     )
 
 
-def one_list(group: Group, members: list, user_id: int, filters: dict[str, Any], **flags: bool):
-    found = lists_of(group, {**filters, "member": user_id}, members, **flags)
+def one_list(
+    group: Group, members: list, user_id: int, filters: dict[str, Any], live: PageStart, **flags: bool
+):
+    found = lists_of(group, {**filters, "member": user_id}, members, live, **flags)
     if not found:
         raise NotFound(reading.NOT_A_MEMBER)
     return found[0]
@@ -90,11 +97,12 @@ def one_list(group: Group, members: list, user_id: int, filters: dict[str, Any],
 @bp.route("/groups/<int:group_id>/piglists/<int:user_id>")
 @login_required
 def piglist(group_id: int, user_id: int):
+    live = page_start(group_id, current_user.id, looking=user_id != current_user.id)
     group, members = reading.group_and_members(group_id, current_user)
     filters = fields.parse_list_filters(request.args)
-    owner, shown = one_list(group, members, user_id, filters, alone=True)
+    owner, shown = one_list(group, members, user_id, filters, live, alone=True)
     return render_template(
-        "gifts/piglist.html", **page_context(group, owner=owner, list_html=shown, filters=filters)
+        "gifts/piglist.html", **page_context(group, live=live, owner=owner, list_html=shown, filters=filters)
     )
 
 
@@ -108,10 +116,13 @@ def stats(group_id: int):
 @bp.route("/groups/<int:group_id>/my-piglist")
 @login_required
 def my_piglist(group_id: int):
+    live = page_start(group_id, current_user.id, looking=False)  # one's own list shows nobody
     group, members = reading.group_and_members(group_id, current_user)
     filters = fields.parse_list_filters(request.args)
-    _, mine = one_list(group, members, current_user.id, filters, edit=True)
-    return render_template("gifts/my_piglist.html", **page_context(group, list_html=mine, filters=filters))
+    _, mine = one_list(group, members, current_user.id, filters, live, edit=True)
+    return render_template(
+        "gifts/my_piglist.html", **page_context(group, live=live, list_html=mine, filters=filters)
+    )
 
 
 # --- one gift ----------------------------------------------------------------------------------
@@ -120,11 +131,13 @@ def my_piglist(group_id: int):
 @bp.route("/groups/<int:group_id>/gifts/<int:gift_id>")
 @login_required
 def detail(group_id: int, gift_id: int):
+    # Who looks at the gift is read with it (never for its owner), not before.
+    live = page_start(group_id, current_user.id, looking=False)
     group = member_group(group_id, current_user)
     view = gift_in_group(group_id, gift_id)
     # Showing the page records nothing: a GET never changes state. The page's script says
     # "I'm looking" over the socket (or the POST below), and goodbye when the page goes.
-    return render_template("gifts/detail.html", **page_context(group, view=view))
+    return render_template("gifts/detail.html", **page_context(group, live=live, view=view))
 
 
 @bp.route("/groups/<int:group_id>/gifts/<int:gift_id>/tile")

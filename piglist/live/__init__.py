@@ -12,16 +12,19 @@ when the app starts; every other module asks ``app.extensions["piglist_live"]`` 
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
+from typing import Any
 
 from flask import Flask, current_app
-from flask_login import current_user
 from redis.exceptions import RedisError
 
-from .cursors import position_now, seal
+from .cursors import position_from, seal
 from .feed import MemoryFeed, RedisFeed
 from .hub import Hub
-from .presence import MemoryPresence, RedisPresence
+from .presence import MemoryPresence, RedisPresence, users_by_gift
+
+log = logging.getLogger(__name__)
 
 PRESENCE_TTL_SECONDS = 60
 
@@ -31,6 +34,30 @@ class Live:
     feed: RedisFeed | MemoryFeed
     presence: RedisPresence | MemoryPresence
     hub: Hub
+    client: Any = None  # Redis, when the feed and presence live there
+
+    def marks_and_viewers(self, group_id: int, viewers: bool) -> tuple[dict[str, str], dict[int, set[int]]]:
+        """The feed's marks and, if asked, who looks at the group's gifts: one round trip."""
+        if self.client is None:
+            return self.feed.marks(group_id), self.presence.viewers(group_id) if viewers else {}
+        pipe = self.client.pipeline(transaction=False)
+        self.feed.queue_marks(pipe, group_id)
+        if viewers:
+            self.presence.queue_viewers(pipe, group_id)
+        marks, *looking = pipe.execute()
+        return marks, dict(users_by_gift(looking[0])) if viewers else {}
+
+
+@dataclass(frozen=True)
+class PageStart:
+    """What a live page reads before anything else. Its cursor, first: an event published after
+    the page's data was read is then after the cursor too, and the page's socket or long poll
+    replays it (read at render time, the cursor could pass over a purchase made meanwhile, and
+    the page would never show it). And who is looking at the group's gifts, when the page shows
+    anyone's: the same round trip."""
+
+    cursor: str  # "" with Redis unreachable: the page then loads without live updates
+    looking: dict[int, set[int]]
 
 
 def init_app(app: Flask) -> None:
@@ -44,19 +71,19 @@ def init_app(app: Flask) -> None:
         # Pub/sub channels are shared by every database of a server: name the database in them.
         prefix = f"piglist:db{client.connection_pool.connection_kwargs.get('db', 0)}:changes:"
         hub = Hub(app.config["REDIS_URL"], client, app.extensions["piglist_redis_breaker"], prefix)
-        live = Live(RedisFeed(client, prefix), RedisPresence(client, ttl), hub)
+        live = Live(RedisFeed(client, prefix), RedisPresence(client, ttl), hub, client)
     app.extensions["piglist_live"] = live
-    app.jinja_env.globals["live_cursor"] = page_cursor
 
 
-def page_cursor(group_id: int) -> str:
-    """The cursor of a page as it is rendered, so its socket or long poll starts exactly there."""
+def page_start(group_id: int, viewer_id: int, *, looking: bool) -> PageStart:
+    """A live page's :class:`PageStart`, for ``viewer_id``; who is looking only if ``looking``
+    (never on one's own list, which shows nobody). Call it before reading the page's data."""
     try:
-        return seal(
-            group_id, position_now(current_app.extensions["piglist_live"].feed, group_id, current_user.id)
-        )
-    except RedisError:
-        return ""
+        marks, viewers = current_app.extensions["piglist_live"].marks_and_viewers(group_id, looking)
+    except RedisError as exc:
+        log.warning("live updates unavailable for this page: %s", exc)
+        return PageStart("", {})
+    return PageStart(seal(group_id, position_from(marks, viewer_id)), viewers)
 
 
 def socket_count() -> int:

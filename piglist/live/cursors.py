@@ -20,6 +20,7 @@ Sealing is SIV (Rogaway and Shrimpton's synthetic IV) with HMAC-SHA256 as the PR
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import time
@@ -42,7 +43,12 @@ class Stale(Exception):
 
 
 def _keys() -> tuple[bytes, bytes]:
-    root = hmac.new(current_app.config["SECRET_KEY"].encode(), b"piglist live cursor v1", hashlib.sha256)
+    return _keys_of(current_app.config["SECRET_KEY"])
+
+
+@functools.lru_cache(maxsize=8)
+def _keys_of(secret_key: str) -> tuple[bytes, bytes]:
+    root = hmac.new(secret_key.encode(), b"piglist live cursor v1", hashlib.sha256)
     secret = root.digest()
     return (
         hmac.new(secret, b"mac", hashlib.sha256).digest(),
@@ -95,7 +101,12 @@ def seen_by(marks: dict[str, str], viewer_id: int) -> tuple[str | None, str | No
 
 def position_now(feed: RedisFeed | MemoryFeed, group_id: int, viewer_id: int) -> str:
     """Where a new reader starts: after the newest event they may see."""
-    return seen_by(feed.marks(group_id), viewer_id)[1] or START
+    return position_from(feed.marks(group_id), viewer_id)
+
+
+def position_from(marks: dict[str, str], viewer_id: int) -> str:
+    """:func:`position_now`, from marks already read."""
+    return seen_by(marks, viewer_id)[1] or START
 
 
 def catch_up(

@@ -144,6 +144,10 @@ class RedisFeed:
     def marks(self, group_id: int) -> dict[str, str]:
         return self.client.hgetall(f"{self.stream_key(group_id)}:marks")
 
+    def queue_marks(self, pipe, group_id: int) -> None:
+        """:meth:`marks` on a pipeline, to share its round trip (its answer is the marks)."""
+        pipe.hgetall(f"{self.stream_key(group_id)}:marks")
+
     def entries(self, group_id: int, after: str, upto: str = "+", count: int = 500) -> list[Entry]:
         rows = self.client.xrange(self.stream_key(group_id), f"({after}", upto, count=count)
         return [Entry(entry_id, json.loads(fields["event"])) for entry_id, fields in rows]

@@ -104,6 +104,10 @@ class RedisPresence:
         wanted = None if gift_ids is None else set(gift_ids)
         return {gid: users for gid, users in found.items() if wanted is None or gid in wanted}
 
+    def queue_viewers(self, pipe, group_id: int) -> None:
+        """:meth:`viewers` of the whole group on a pipeline; its answer goes to :func:`users_by_gift`."""
+        pipe.zrangebyscore(group_key(group_id), time.time(), "+inf")
+
     def sweep(self) -> Swept:
         removed, changed = 0, []
         now = time.time()
