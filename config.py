@@ -58,6 +58,12 @@ class Config:
         os.environ.get("DATABASE_URL"), f"sqlite:///{INSTANCE_DIR / 'piglist.sqlite3'}"
     )
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    # PostgreSQL connections each web process keeps open, and how many more it may open for a
+    # burst (closed again after it). A gevent worker serves many requests at once and each holds
+    # a connection until it ends: with SQLAlchemy's 5, a worker under 8 concurrent page loads
+    # opened and closed a connection every 20 requests.
+    DATABASE_POOL_SIZE = int(os.environ.get("DATABASE_POOL_SIZE") or 10)
+    DATABASE_MAX_OVERFLOW = int(os.environ.get("DATABASE_MAX_OVERFLOW") or 20)
     REDIS_URL: str | None = os.environ.get("REDIS_URL") or None
 
     SESSION_COOKIE_HTTPONLY = True

@@ -48,6 +48,29 @@ def test_health_reports_database_and_redis(app, client):
     assert response.get_json() == {"database": "ok", "redis": expected_redis}
 
 
+def test_a_web_process_keeps_enough_postgresql_connections_open(tmp_path):
+    """A gevent worker holds a connection per request in flight: its pool keeps that many open
+    (DATABASE_POOL_SIZE) instead of opening and closing one per request past SQLAlchemy's 5."""
+    from piglist.extensions import db
+
+    default = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=PG_URL, REDIS_URL=None)
+    sized = create_app(
+        TestingConfig,
+        SQLALCHEMY_DATABASE_URI=PG_URL,
+        REDIS_URL=None,
+        DATABASE_POOL_SIZE=3,
+        DATABASE_MAX_OVERFLOW=1,
+    )
+    embedded = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/x.db", REDIS_URL=None)
+    with default.app_context():
+        assert (db.engine.pool.size(), db.engine.pool._max_overflow) == (10, 20)
+        assert db.engine.pool._pre_ping
+    with sized.app_context():
+        assert (db.engine.pool.size(), db.engine.pool._max_overflow) == (3, 1)
+    with embedded.app_context():
+        assert db.session.execute(db.text("select 1")).scalar() == 1  # SQLite takes no pool sizes
+
+
 def test_health_is_503_when_the_database_is_down():
     app = create_app(
         TestingConfig,
