@@ -200,6 +200,21 @@ def seed(app, label: str, members: int, gifts_each: int) -> Family:
     )
 
 
+def settled_cookie(site: ProcfileSite, family: Family) -> str:
+    """The session cookie as a browser holds it after its first page: that page stores the
+    session's CSRF token in it, and Flask-Login notes that wrk's requests (no User-Agent) are
+    not the login's browser. Both rewrite the cookie once; a browser keeps the new one, while
+    wrk would send the first every time and make every request pay for the rewrite."""
+    answer = requests.get(
+        f"{site.url}/groups/{family.group_id}/piglists",
+        headers={"Cookie": family.cookie, "User-Agent": None},  # as wrk sends it
+        timeout=30,
+        allow_redirects=False,
+    )
+    assert answer.status_code == 200 and "session" in answer.cookies, answer.status_code
+    return f"session={answer.cookies['session']}"
+
+
 def session_cookie(app, email: str) -> str:
     """Log in through the real page, in this process (same SECRET_KEY as the site): the cookie."""
     client = app.test_client()
@@ -438,6 +453,7 @@ def main() -> None:
         floor.start(worker=False, release=False)
         for family, _ in families:
             check_floor_answers_like_the_app(site, floor, family)
+            family.cookie = settled_cookie(site, family)
 
         rows: list[Row] = []
         for family, full in families:
