@@ -219,3 +219,22 @@ def test_a_refused_purchase_in_a_tile_stays_within_the_budget(app, api, family):
     page = response.get_data(as_text=True)
     assert "Only 1 of 2" in page and "Mum is looking" in page
     assert len(statements) <= BUDGET, statements
+
+
+def test_a_gift_page_reads_the_gift_its_purchases_and_the_membership_in_one_statement(app, api, family):
+    """The membership with its group, then the gift with its list, owner and every purchase: two
+    statements, however many people bought a share of it (and each buyer shown once)."""
+    gift = factories.make_gift(family.owner, family.group, title="Mugs", quantity=4)
+    factories.make_purchase(gift, family.giver)
+    factories.make_purchase(gift, family.admin, quantity=2)
+    path = f"/groups/{family.group.id}/gifts/{gift.id}"
+    browser = member_client(app, family.other)
+    for _ in range(2):  # the login read once and remembered (piglist.auth.credentials)
+        browser.get(path)
+    with counting_queries() as statements:
+        page = browser.get(path)
+    assert page.status_code == 200
+    assert len(statements) == 2, statements
+    view = api(family.other).get(f"/gifts/{gift.id}").get_json()
+    assert sorted(p["user"]["display_name"] for p in view["purchases"]) == ["Dad", "Mum"]
+    assert view["purchased_quantity"] == 3

@@ -26,25 +26,39 @@ class NoSuchGift(NotFound):
         super().__init__(NO_GIFT)
 
 
-def gift_query():
+def gift_query(purchases=subqueryload):
+    """Gifts with their list, its owner, and their purchases with the buyers. For many gifts the
+    purchases are one more query, whatever their number (selectinload would send one per 500
+    gifts, its IN-list batch; a subquery load never more than one); for one gift, ``joinedload``
+    reads them in the same statement."""
     return (
         select(Gift)
         .join(Gift.piglist)
         .options(
             contains_eager(Gift.piglist).joinedload(Piglist.owner),
             joinedload(Gift.purchased_by),
-            # One more query for all the gifts read, whatever their number: selectinload would
-            # send one per 500 gifts (its IN-list batch), a subquery load never more than one.
-            subqueryload(Gift.purchases).joinedload(Purchase.user),
+            purchases(Gift.purchases).joinedload(Purchase.user),
         )
     )
 
 
 def get_gift(gift_id: int, viewer: User, group_id: int | None = None) -> Gift:
     """A gift in one of the viewer's groups that they may see — in ``group_id`` when given (a
-    page's URL or a poll names the group) — NotFound otherwise."""
-    gift = db.session.scalar(gift_query().where(Gift.id == gift_id))
-    if gift is None or db.session.get(GroupMember, (gift.piglist.group_id, viewer.id)) is None:
+    page's URL or a poll names the group) — NotFound otherwise. One statement: the gift, its
+    list, owner and purchases, found only where the viewer is a member of the list's group."""
+    gift = (
+        db.session.scalars(
+            gift_query(joinedload)
+            .join(
+                GroupMember,
+                (GroupMember.group_id == Piglist.group_id) & (GroupMember.user_id == viewer.id),
+            )
+            .where(Gift.id == gift_id)
+        )
+        .unique()
+        .one_or_none()
+    )
+    if gift is None:
         raise NoSuchGift()
     if group_id is not None and gift.piglist.group_id != group_id:
         raise NoSuchGift()
