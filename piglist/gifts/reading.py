@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any, NamedTuple
 
 from redis.exceptions import RedisError
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, bindparam, func, or_, select
 from sqlalchemy.orm import contains_eager
 
 from ..errors import NotFound
@@ -106,23 +106,30 @@ class ListVersions(NamedTuple):
     purchase_version: int | None
 
 
+def _members_with_versions() -> Select:
+    return (
+        select(GroupMember, Piglist.version, Piglist.purchase_version)
+        .join(GroupMember.user)
+        .join(GroupMember.group)
+        .outerjoin(
+            Piglist, (Piglist.group_id == GroupMember.group_id) & (Piglist.user_id == GroupMember.user_id)
+        )
+        .where(GroupMember.group_id == bindparam("group_id"))
+        .options(contains_eager(GroupMember.user), contains_eager(GroupMember.group))
+        .order_by(func.lower(User.display_name), User.id)
+    )
+
+
+# Built once: every list page and API list runs it. Statements are immutable, so they are shared
+# safely, and SQLAlchemy computes a statement's cache key once per object: for these joins and
+# loader options that was a sixth of a cached page's CPU.
+MEMBERS_WITH_VERSIONS = _members_with_versions()
+
+
 def group_and_members(group_id: int, viewer: User) -> tuple[Group, list[ListVersions]]:
     """The group, if ``viewer`` belongs to it, with its members (their users and their lists'
     versions, by name): the membership check and the lists' first reads in one query."""
-    listed = [
-        ListVersions(*row)
-        for row in db.session.execute(
-            select(GroupMember, Piglist.version, Piglist.purchase_version)
-            .join(GroupMember.user)
-            .join(GroupMember.group)
-            .outerjoin(
-                Piglist, (Piglist.group_id == GroupMember.group_id) & (Piglist.user_id == GroupMember.user_id)
-            )
-            .where(GroupMember.group_id == group_id)
-            .options(contains_eager(GroupMember.user), contains_eager(GroupMember.group))
-            .order_by(func.lower(User.display_name), User.id)
-        )
-    ]
+    listed = [ListVersions(*row) for row in db.session.execute(MEMBERS_WITH_VERSIONS, {"group_id": group_id})]
     if not any(m.member.user_id == viewer.id for m in listed):
         raise NotFound(NO_GROUP)
     return listed[0].member.group, listed
