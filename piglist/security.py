@@ -37,6 +37,11 @@ def content_security_policy(nonce: str, socket_origin: str) -> str:
     )
 
 
+# Anything but a page (JSON, pictures, Turbo Streams, files) runs nothing and loads nothing: no
+# nonce to make, no socket to name.
+NOTHING_POLICY = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+
+
 def socket_origin() -> str:
     """This site's WebSocket origin, or nothing when the Host header is not a plain host name."""
     if not re.fullmatch(r"[A-Za-z0-9.\-\[\]:]+", request.host):
@@ -69,7 +74,12 @@ def init_app(app: Flask) -> None:
     @app.after_request
     def set_security_headers(response):
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", content_security_policy(csp_nonce(), socket_origin()))
+        if response.mimetype == "text/html":
+            headers.setdefault(
+                "Content-Security-Policy", content_security_policy(csp_nonce(), socket_origin())
+            )
+        else:
+            headers.setdefault("Content-Security-Policy", NOTHING_POLICY)
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("Referrer-Policy", "same-origin")
         headers.setdefault("X-Frame-Options", "DENY")

@@ -109,6 +109,22 @@ def test_security_headers_on_every_page(client):
     assert "Strict-Transport-Security" not in response.headers
 
 
+def test_answers_that_are_not_pages_may_run_and_load_nothing(app, api, client, family):
+    """JSON (answers and errors) and other files get a policy that allows nothing at all, so even
+    one opened in a tab can't be made to run anything; pages keep theirs."""
+    nothing = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+    for response in (
+        api(family.giver).get("/me"),
+        client.get("/api/v1/me"),  # a JSON error
+        client.get("/api/v1/nothing-here"),
+        client.get("/static/css/app.css"),
+    ):
+        assert response.headers["Content-Security-Policy"] == nothing, response.request.path
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+    page = client.get("/login")
+    assert "script-src 'self'" in page.headers["Content-Security-Policy"]
+
+
 def test_pages_have_no_inline_script(client):
     page = client.get("/register").get_data(as_text=True)
     for chunk in page.split("<script")[1:]:
