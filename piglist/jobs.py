@@ -83,9 +83,16 @@ def serve_jobs_with(app: Flask) -> None:
 
 def rq_connection(app: Flask | None = None) -> Redis:
     """Fails fast, through the process's Redis breaker (piglist.redis_store). RQ stores pickled
-    bytes, so this connection must not decode responses."""
+    bytes, so this connection must not decode responses. One client (and connection pool) per
+    app and process, made on first use: a client per call opened a connection per enqueue."""
     app = app or current_app
-    return guarded_client(app.config["REDIS_URL"], get_breaker(app), decode_responses=False)
+    client = app.extensions.get("piglist_rq_redis")
+    if client is None:
+        client = app.extensions.setdefault(
+            "piglist_rq_redis",
+            guarded_client(app.config["REDIS_URL"], get_breaker(app), decode_responses=False),
+        )
+    return client
 
 
 class ThreadRunner:

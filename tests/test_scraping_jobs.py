@@ -492,3 +492,16 @@ def test_a_negative_shop_price_is_no_price(app, api, family, shop):
     run_jobs(app)
     gift = fresh(created["id"])
     assert (gift.scrape_status, gift.title, gift.price) == ("success", "Rainbow Kite", None)
+
+
+def test_enqueueing_reuses_one_redis_connection(app, api, family, shop):
+    """Each pasted link queues a job; they share the process's client and its pooled connection
+    instead of opening one each."""
+    if not app.config["REDIS_URL"]:
+        pytest.fail("this test needs Redis")
+    connection = jobs.rq_connection(app)
+    assert jobs.rq_connection(app) is connection
+    for n in range(5):
+        add(api, family, shop.page(f"/kite-{n}", (200, "text/html", PRODUCT_PAGE)))
+    assert jobs.rq_connection(app) is connection
+    assert Queue(jobs.queue_for(family.owner.id), connection=connection).count == 5
