@@ -1,7 +1,14 @@
 """Row locks that hold on both backends, released when the transaction ends.
 
-PostgreSQL gets ``SELECT … FOR UPDATE``. SQLite has no row locks, and the embedded
-default is a single process by definition, so a process-wide lock per row stands in.
+PostgreSQL gets ``SELECT … FOR NO KEY UPDATE``: it excludes every other locker as ``FOR UPDATE``
+would, but not the key-share lock a foreign-key check takes on the row it points to. With
+``FOR UPDATE``, an admin releasing a departed member's purchases (the group locked, then each
+gift) and a purchase committing (the gift locked; at commit, the version triggers update its
+list twice, and the second update re-checks the list's key to its group) deadlocked. No key
+Piglist locks is ever changed, which is what ``NO KEY`` promises.
+
+SQLite has no row locks, and the embedded default is a single process by definition, so a
+process-wide lock per row stands in.
 """
 
 from __future__ import annotations
@@ -30,10 +37,27 @@ def locked(query, model, row_id: int):
     the reads that go with it. Its first result, freshly loaded, or None."""
     session = db.session()
     if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(of=model)
+        query = query.with_for_update(of=model, key_share=True)
     else:
         _hold(session, (model.__tablename__, row_id))
     return session.scalar(query.execution_options(populate_existing=True))
+
+
+def locked_all(query, model, row_ids: list[int]) -> list:
+    """:func:`locked` for several rows: ``query`` (a select of ``model``) for ``row_ids``, every
+    one of them held locked until commit or rollback, taken in id order (two callers locking
+    overlapping rows can't deadlock): one round trip. The rows found, freshly loaded, in id order."""
+    if not row_ids:
+        return []
+    session = db.session()
+    query = query.where(model.id.in_(row_ids)).order_by(model.id)
+    if session.get_bind().dialect.name == "postgresql":
+        # ORDER BY is applied before the rows are locked: they are locked in that order.
+        query = query.with_for_update(of=model, key_share=True)
+    else:
+        for row_id in sorted(row_ids):
+            _hold(session, (model.__tablename__, row_id))
+    return list(session.scalars(query.execution_options(populate_existing=True)).unique())
 
 
 def _hold(session: Session, key: tuple[str, int]) -> None:
