@@ -143,3 +143,62 @@ def test_releasing_takes_back_only_the_departed_members_part_of_a_gift(api, fami
     assert [p["user"]["id"] for p in seen["purchases"]] == [family.giver.id]
     assert seen["purchased_by"]["id"] == family.giver.id
     assert api(family.owner).get(f"/gifts/{gift.id}").get_data() == owner_before
+
+
+def _departed_buyer_of(api, family, count: int) -> list[int]:
+    """``count`` gifts of the owner's, each 3 wanted: Gran bought 2 of each, Dad 1 of every
+    other one; then Gran left."""
+    gifts = [factories.make_gift(family.owner, family.group, quantity=3) for _ in range(count)]
+    for n, gift in enumerate(gifts):
+        assert api(family.other).post(f"/gifts/{gift.id}/purchase", json={"quantity": 2}).status_code == 200
+        if n % 2:
+            assert api(family.giver).post(f"/gifts/{gift.id}/purchase").status_code == 200
+    api(family.other).delete(f"/groups/{family.group.id}/members/{family.other.id}")
+    return [g.id for g in gifts]
+
+
+@pytest.mark.parametrize("count", [2, 9])
+def test_a_release_runs_the_same_statements_for_2_or_9_gifts(api, family, count):
+    """The admin check, the group's lock, the departed member's membership, their gifts, all of
+    those locked in one statement, their purchases, one delete and one (executemany) update."""
+    from .test_query_counts import BUDGET, counting_queries
+
+    gift_ids = _departed_buyer_of(api, family, count)
+    admin = api(family.admin)
+    for _ in range(2):
+        admin.get("/me")  # the token read and remembered (piglist.auth.credentials)
+    path = f"/groups/{family.group.id}/purchases/{family.other.id}"
+    with counting_queries() as statements:
+        response = admin.delete(path)
+    assert response.get_json() == {"released": count}
+    assert len(statements) <= BUDGET, statements
+    for n, gift_id in enumerate(gift_ids):
+        seen = api(family.giver).get(f"/gifts/{gift_id}").get_json()
+        assert seen["purchased_quantity"] == n % 2 and seen["status"] == "available"
+        assert [p["user"]["id"] for p in seen["purchases"]] == ([family.giver.id] if n % 2 else [])
+
+
+def test_two_admins_releasing_while_others_buy_never_lose_a_purchase(app, api, family):
+    """Two releases of Gran's purchases at once, while Dad buys the last of the gifts he hadn't
+    bought from: the releases don't deadlock, Gran's parts go exactly once, and every purchase of
+    Dad's stays."""
+    from collections import Counter
+
+    from .conftest import run_together
+
+    if app.config["TEST_BACKEND"] != "postgresql":
+        pytest.fail("a race needs PostgreSQL")
+    gift_ids = _departed_buyer_of(api, family, 6)
+    second = factories.make_user(display_name="Aunt")
+    factories.add_member(family.group, second, role="admin")
+    path = f"/groups/{family.group.id}/purchases/{family.other.id}"
+    admins = [api(family.admin), api(second)]
+    giver = api(family.giver)
+    calls = [lambda a=a: a.delete(path) for a in admins] + [
+        lambda g=g: giver.post(f"/gifts/{g}/purchase") for g in gift_ids[::2]
+    ]
+    assert run_together(calls) == Counter({200: 5})
+    for gift_id in gift_ids:
+        seen = giver.get(f"/gifts/{gift_id}").get_json()
+        assert [p["user"]["id"] for p in seen["purchases"]] == [family.giver.id]
+        assert seen["purchased_quantity"] == 1 and seen["status"] == "available"

@@ -13,8 +13,10 @@ from datetime import datetime
 from typing import Any
 
 from redis.exceptions import RedisError
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..errors import (
     AlreadyPurchased,
@@ -30,7 +32,7 @@ from ..extensions import db
 from ..groups.service import member_group
 from ..live import feed
 from ..models import Gift, Group, GroupMember, Piglist, Purchase, User, utcnow
-from ..rowlocks import lock_row
+from ..rowlocks import lock_row, locked_all
 from ..rules import limits
 from ..rules.lock import ensure_unlocked
 from ..rules.surprise import person
@@ -199,16 +201,20 @@ def _settle(gift: Gift) -> None:
 def _tally(gift: Gift) -> None:
     """:func:`_settle` for a gift whose purchases are all in memory (read under its lock, then
     changed here): the gift's row is written only when its summary changes."""
+    for name, value in _summary(gift).items():
+        if getattr(gift, name) != value:
+            setattr(gift, name, value)
+
+
+def _summary(gift: Gift) -> dict[str, Any]:
+    """What the gift's row says of its purchases (all in memory), in their order."""
     gift.purchases.sort(key=_purchase_order)
     first = gift.purchases[0] if gift.purchases else None
-    summary = {
+    return {
         "status": "purchased" if gift.purchased_quantity >= gift.quantity else "available",
         "purchased_by_id": first.user_id if first else None,
         "purchased_at": first.purchased_at if first else None,
     }
-    for name, value in summary.items():
-        if getattr(gift, name) != value:
-            setattr(gift, name, value)
 
 
 def _purchase_order(purchase: Purchase) -> tuple[datetime, float]:
@@ -325,20 +331,34 @@ def release_purchases(group: Group, user_id: int) -> int:
         .join(Gift, Gift.id == Purchase.gift_id)
         .join(Piglist, Piglist.id == Gift.piglist_id)
         .where(Piglist.group_id == group.id, Purchase.user_id == user_id)
-        .order_by(Purchase.gift_id)  # locked in one order, so two releases can't deadlock
     ).all()
-    for gift_id in gift_ids:
-        gift = lock_row(Gift, gift_id)
-        theirs = db.session.scalar(
-            select(Purchase).where(Purchase.gift_id == gift_id, Purchase.user_id == user_id)
-        )
-        if theirs is None:
+    # However many gifts: one statement locks them all (in id order) with their lists, one reads
+    # their purchases after the locks, one deletes the departed member's and one (executemany)
+    # writes each gift's new summary.
+    gifts = locked_all(select(Gift).options(joinedload(Gift.piglist)), Gift, list(gift_ids))
+    purchases: dict[int, list[Purchase]] = {gift.id: [] for gift in gifts}
+    for purchase in db.session.scalars(
+        select(Purchase)
+        .where(Purchase.gift_id.in_(purchases))
+        .order_by(Purchase.purchased_at, Purchase.id)  # the relationship's order
+        .execution_options(populate_existing=True)
+    ):
+        purchases[purchase.gift_id].append(purchase)
+    released: list[int] = []
+    summaries: list[dict[str, Any]] = []
+    for gift in gifts:
+        theirs = [p for p in purchases[gift.id] if p.user_id == user_id]
+        if not theirs:
             continue  # undone meanwhile
-        db.session.delete(theirs)
-        _settle(gift)
+        set_committed_value(gift, "purchases", [p for p in purchases[gift.id] if p.user_id != user_id])
+        summaries.append({"id": gift.id, **_summary(gift)})
+        released.extend(p.id for p in theirs)
         feed.emit(group.id, "gift_unpurchased", gift_id=gift.id, owner_id=gift.piglist.user_id)
+    if released:
+        db.session.execute(delete(Purchase).where(Purchase.id.in_(released)))
+        db.session.execute(update(Gift), summaries)  # by primary key: one executemany
     db.session.commit()
-    return len(gift_ids)
+    return len(summaries)
 
 
 def release_everything_bought_by(buyer: User) -> int:
