@@ -9,7 +9,7 @@ from piglist.extensions import db
 from piglist.models import Gift
 
 from . import factories
-from .conftest import csrf_token
+from .conftest import both_backends, csrf_token
 
 
 def changes(client, gid, **query):
@@ -157,6 +157,7 @@ def _departed_buyer_of(api, family, count: int) -> list[int]:
     return [g.id for g in gifts]
 
 
+@both_backends
 @pytest.mark.parametrize("count", [2, 9])
 def test_a_release_runs_the_same_statements_for_2_or_9_gifts(api, family, count):
     """The admin check, the group's lock, the departed member's membership, their gifts, all of
