@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any, NamedTuple
 
 from redis.exceptions import RedisError
-from sqlalchemy import Select, bindparam, func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import contains_eager
 
 from ..errors import NotFound
@@ -106,24 +106,18 @@ class ListVersions(NamedTuple):
     purchase_version: int | None
 
 
-def _members_with_versions() -> Select:
-    return (
-        select(GroupMember, Piglist.version, Piglist.purchase_version)
-        .join(GroupMember.user)
-        .join(GroupMember.group)
-        .outerjoin(
-            Piglist, (Piglist.group_id == GroupMember.group_id) & (Piglist.user_id == GroupMember.user_id)
-        )
-        .where(GroupMember.group_id == bindparam("group_id"))
-        .options(contains_eager(GroupMember.user), contains_eager(GroupMember.group))
-        .order_by(func.lower(User.display_name), User.id)
-    )
-
-
 # Built once: every list page and API list runs it. Statements are immutable, so they are shared
 # safely, and SQLAlchemy computes a statement's cache key once per object: for these joins and
 # loader options that was a sixth of a cached page's CPU.
-MEMBERS_WITH_VERSIONS = _members_with_versions()
+MEMBERS_WITH_VERSIONS = (
+    select(GroupMember, Piglist.version, Piglist.purchase_version)
+    .join(GroupMember.user)
+    .join(GroupMember.group)
+    .outerjoin(Piglist, (Piglist.group_id == GroupMember.group_id) & (Piglist.user_id == GroupMember.user_id))
+    .where(GroupMember.group_id == bindparam("group_id"))
+    .options(contains_eager(GroupMember.user), contains_eager(GroupMember.group))
+    .order_by(func.lower(User.display_name), User.id)
+)
 
 
 def group_and_members(group_id: int, viewer: User) -> tuple[Group, list[ListVersions]]:
