@@ -4,8 +4,9 @@ PostgreSQL gets ``SELECT … FOR NO KEY UPDATE``: it excludes every other locker
 would, but not the key-share lock a foreign-key check takes on the row it points to. With
 ``FOR UPDATE``, an admin releasing a departed member's purchases (the group locked, then each
 gift) and a purchase committing (the gift locked; at commit, the version triggers update its
-list twice, and the second update re-checks the list's key to its group) deadlocked. No key
-Piglist locks is ever changed, which is what ``NO KEY`` promises.
+list twice, and PostgreSQL re-checks a foreign key when the row's previous version is the
+transaction's own: the list's key to its group, a key-share lock on the group's row)
+deadlocked. Piglist never changes the key of a row it locks, which is all ``NO KEY`` asks.
 
 SQLite has no row locks, and the embedded default is a single process by definition, so a
 process-wide lock per row stands in.
