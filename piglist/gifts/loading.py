@@ -69,6 +69,21 @@ def get_gift(gift_id: int, viewer: User, group_id: int | None = None) -> Gift:
     return gift
 
 
+def purchases_of(gift_ids: list[int]) -> dict[int, list[Purchase]]:
+    """Each gift's purchases with their buyers, in the relationship's order, in one statement and
+    read afresh: after the gifts' locks, everything the buyers before committed."""
+    found: dict[int, list[Purchase]] = {gift_id: [] for gift_id in gift_ids}
+    for purchase in db.session.scalars(
+        select(Purchase)
+        .where(Purchase.gift_id.in_(gift_ids))
+        .options(joinedload(Purchase.user))
+        .order_by(Purchase.purchased_at, Purchase.id)  # the relationship's order
+        .execution_options(populate_existing=True)
+    ):
+        found[purchase.gift_id].append(purchase)
+    return found
+
+
 def lock_gift_for_buying(gift_id: int, viewer: User, group_id: int | None = None) -> Gift:
     """The gift as :func:`get_gift` finds it, locked for a purchase or an undo, in two statements:
     the gift with its list and owner, locked, where the viewer is a member (one round trip), then
@@ -87,14 +102,7 @@ def lock_gift_for_buying(gift_id: int, viewer: User, group_id: int | None = None
     )
     if gift is None:
         raise NoSuchGift()
-    purchases = db.session.scalars(
-        select(Purchase)
-        .where(Purchase.gift_id == gift.id)
-        .options(joinedload(Purchase.user))
-        .order_by(Purchase.purchased_at, Purchase.id)  # the relationship's order
-        .execution_options(populate_existing=True)
-    ).all()
-    set_committed_value(gift, "purchases", list(purchases))
+    set_committed_value(gift, "purchases", purchases_of([gift.id])[gift.id])
     if not may_see(gift, viewer):
         raise NoSuchGift()
     return gift

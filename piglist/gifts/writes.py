@@ -46,6 +46,7 @@ from .loading import (
     lock_list,
     own_gift_for_change,
     own_piglist,
+    purchases_of,
     with_currency,
 )
 from .pictures import encode_upload, enqueue_picture_fetch, picture_fields
@@ -187,27 +188,18 @@ def _bought_so_far(gift_id: int) -> int:
     )
 
 
-def _settle(gift: Gift) -> None:
-    """The gift's summary of its purchases: bought when they add up to its quantity; purchased_by
-    and purchased_at are the first purchase's (what clients of the first release read)."""
-    db.session.flush()
-    db.session.refresh(gift, ["purchases"])
-    first = gift.purchases[0] if gift.purchases else None
-    gift.status = "purchased" if gift.purchased_quantity >= gift.quantity else "available"
-    gift.purchased_by_id = first.user_id if first else None
-    gift.purchased_at = first.purchased_at if first else None
-
-
 def _tally(gift: Gift) -> None:
-    """:func:`_settle` for a gift whose purchases are all in memory (read under its lock, then
-    changed here): the gift's row is written only when its summary changes."""
+    """Write the gift's :func:`_summary` of its purchases, all in memory (read under its lock,
+    then changed here): the gift's row is written only when its summary changes."""
     for name, value in _summary(gift).items():
         if getattr(gift, name) != value:
             setattr(gift, name, value)
 
 
 def _summary(gift: Gift) -> dict[str, Any]:
-    """What the gift's row says of its purchases (all in memory), in their order."""
+    """What the gift's row says of its purchases (all in memory): bought when they add up to its
+    quantity; purchased_by and purchased_at are the first purchase's (what clients of the first
+    release read)."""
     gift.purchases.sort(key=_purchase_order)
     first = gift.purchases[0] if gift.purchases else None
     return {
@@ -326,39 +318,11 @@ def release_purchases(group: Group, user_id: int) -> int:
     lock_row(Group, group.id)  # nobody joins or leaves while we decide who has left
     if db.session.get(GroupMember, (group.id, user_id)) is not None:
         raise BadRequest("That person is still in the group: only they can undo their purchases.", "user_id")
-    gift_ids = db.session.scalars(
-        select(Purchase.gift_id)
-        .join(Gift, Gift.id == Purchase.gift_id)
-        .join(Piglist, Piglist.id == Gift.piglist_id)
-        .where(Piglist.group_id == group.id, Purchase.user_id == user_id)
-    ).all()
-    # However many gifts: one statement locks them all (in id order) with their lists, one reads
-    # their purchases after the locks, one deletes the departed member's and one (executemany)
-    # writes each gift's new summary.
-    gifts = locked_all(select(Gift).options(joinedload(Gift.piglist)), Gift, list(gift_ids))
-    purchases: dict[int, list[Purchase]] = {gift.id: [] for gift in gifts}
-    for purchase in db.session.scalars(
-        select(Purchase)
-        .where(Purchase.gift_id.in_(purchases))
-        .order_by(Purchase.purchased_at, Purchase.id)  # the relationship's order
-        .execution_options(populate_existing=True)
-    ):
-        purchases[purchase.gift_id].append(purchase)
-    released: list[int] = []
-    summaries: list[dict[str, Any]] = []
-    for gift in gifts:
-        theirs = [p for p in purchases[gift.id] if p.user_id == user_id]
-        if not theirs:
-            continue  # undone meanwhile
-        set_committed_value(gift, "purchases", [p for p in purchases[gift.id] if p.user_id != user_id])
-        summaries.append({"id": gift.id, **_summary(gift)})
-        released.extend(p.id for p in theirs)
+    released = _take_back_purchases(user_id, Piglist.group_id == group.id)
+    for gift in released:
         feed.emit(group.id, "gift_unpurchased", gift_id=gift.id, owner_id=gift.piglist.user_id)
-    if released:
-        db.session.execute(delete(Purchase).where(Purchase.id.in_(released)))
-        db.session.execute(update(Gift), summaries)  # by primary key: one executemany
     db.session.commit()
-    return len(summaries)
+    return len(released)
 
 
 def release_everything_bought_by(buyer: User) -> int:
@@ -366,22 +330,48 @@ def release_everything_bought_by(buyer: User) -> int:
     caller's transaction: their rows of purchases go, the others' stay. The others see it live,
     the owners learn nothing (the events pass the surprise rule like any undo). Returns how many
     gifts were released."""
-    gift_ids = db.session.scalars(
-        select(Purchase.gift_id).where(Purchase.user_id == buyer.id).order_by(Purchase.gift_id)
-    ).all()
-    for gift_id in gift_ids:
-        gift = lock_row(Gift, gift_id)
-        theirs = db.session.scalar(
-            select(Purchase).where(Purchase.gift_id == gift_id, Purchase.user_id == buyer.id)
-        )
-        if theirs is None:
-            continue
-        db.session.delete(theirs)
-        _settle(gift)
+    released = _take_back_purchases(buyer.id)
+    for gift in released:
         # A gift its owner removed after the purchase was visible to its buyers alone: the
         # others have nothing to be told.
         if gift.deleted_at is None:
             feed.emit(
                 gift.piglist.group_id, "gift_unpurchased", gift_id=gift.id, owner_id=gift.piglist.user_id
             )
-    return len(gift_ids)
+    return len(released)
+
+
+def _take_back_purchases(user_id: int, *where: Any) -> list[Gift]:
+    """Delete ``user_id``'s purchases of the gifts ``where`` selects (gifts joined to their lists;
+    every gift when nothing is given) and write those gifts' new summaries, in the caller's
+    transaction; the gifts whose purchase was taken back. However many gifts: one statement finds
+    them, one locks them all (in id order) with their lists, one reads their purchases after the
+    locks, one deletes and one (executemany) updates."""
+    gift_ids = db.session.scalars(
+        select(Purchase.gift_id)
+        .join(Gift, Gift.id == Purchase.gift_id)
+        .join(Piglist, Piglist.id == Gift.piglist_id)
+        .where(Purchase.user_id == user_id, *where)
+    ).all()
+    gifts = locked_all(select(Gift).options(joinedload(Gift.piglist)), Gift, list(gift_ids))
+    purchases = purchases_of([gift.id for gift in gifts])
+    taken: list[Gift] = []
+    theirs: list[Purchase] = []
+    summaries: list[dict[str, Any]] = []
+    for gift in gifts:
+        mine = [p for p in purchases[gift.id] if p.user_id == user_id]
+        if not mine:
+            continue  # undone meanwhile
+        set_committed_value(gift, "purchases", [p for p in purchases[gift.id] if p.user_id != user_id])
+        summaries.append({"id": gift.id, **_summary(gift)})
+        theirs.extend(mine)
+        taken.append(gift)
+    if theirs:
+        db.session.execute(delete(Purchase).where(Purchase.id.in_([p.id for p in theirs])))
+        db.session.execute(update(Gift), summaries)  # by primary key: one executemany
+        # The caller's transaction may go on: the session must not hold what the statements changed.
+        for purchase in theirs:
+            db.session.expunge(purchase)
+        for gift, summary in zip(taken, summaries, strict=True):
+            db.session.expire(gift, [name for name in summary if name != "id"])
+    return taken
