@@ -28,10 +28,10 @@ from cachetools import LRUCache, TTLCache
 from flask import Flask, current_app, has_app_context
 from redis.exceptions import RedisError
 from sqlalchemy import Select, event, inspect
-from sqlalchemy.orm import ORMExecuteState, Session, make_transient_to_detached
+from sqlalchemy.orm import ORMExecuteState, Session
 
 from ..extensions import db
-from ..models import ApiToken, User, UserSession, column_values
+from ..models import ApiToken, User, UserSession, column_values, detached_row
 
 log = logging.getLogger(__name__)
 
@@ -157,10 +157,7 @@ class CredentialCache:
 def _attached(model: type, columns: dict[str, Any]) -> Any:
     """A persistent row of this request's session, made from stored columns without a query
     (the request's session is new: nothing of this identity is in it yet)."""
-    # As the ORM's loading makes a row: no __init__, whose attribute events cost more than the rest.
-    row = inspect(model).class_manager.new_instance()
-    row.__dict__.update(columns)
-    make_transient_to_detached(row)
+    row = detached_row(model, columns)
     session = db.session()
     existing = session.identity_map.get(inspect(row).key)
     if existing is not None:
