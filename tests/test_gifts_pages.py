@@ -719,3 +719,32 @@ def test_untrusted_text_is_escaped_on_every_page(family, owner, giver):
     assert SCRIPT not in text(deleted) and "“&lt;script&gt;alert(1)&lt;/script&gt;” is removed" in text(
         deleted
     )
+
+
+def test_live_pages_load_without_live_updates_when_redis_is_down(app, family):
+    """Redis unreachable: the lists, one list, one's own list and a gift page still show their
+    gifts, with an empty cursor (the page's script then only reloads on its own) and nobody
+    shown looking."""
+    from config import TestingConfig
+    from piglist import create_app
+
+    gift = factories.make_gift(family.owner, family.group, title="Kite")
+    down = create_app(
+        TestingConfig,
+        SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
+        REDIS_URL="redis://127.0.0.1:1/0",
+    )
+    gid = family.group.id
+    browser = member_client(down, family.giver)
+    for path in (
+        f"/groups/{gid}/piglists",
+        f"/groups/{gid}/piglists/{family.owner.id}",
+        f"/groups/{gid}/gifts/{gift.id}",
+    ):
+        page = browser.get(path)
+        assert page.status_code == 200, path
+        html = page.get_data(as_text=True)
+        assert "Kite" in html and 'data-cursor=""' in html, path
+    mine = member_client(down, family.owner).get(f"/groups/{gid}/my-piglist")
+    assert mine.status_code == 200 and "Kite" in mine.get_data(as_text=True)
+    assert 'data-cursor=""' in mine.get_data(as_text=True)
