@@ -1,7 +1,7 @@
 """The background worker: ``python worker.py`` runs ``WORKER_PROCESSES`` RQ workers (default 4)
 on Piglist's queues, so one slow shop holds up one process, not every scrape.
 
-Jobs receive ids, never ORM objects, and push their own app context (piglist.jobs.job).
+Jobs receive ids, never ORM objects, and push their own app context (piglist.stores.jobs.job).
 This process supervises: it restarts a worker that dies, and runs the housekeeping (presence
 sweeps, stale-scrape re-queues, due retries) once for all. Without REDIS_URL there is nothing
 to run: the web process runs jobs in a thread.
@@ -15,7 +15,9 @@ import signal
 import sys
 import time
 
-from piglist import create_app, housekeeping, jobs
+from piglist import create_app
+from piglist.ops import housekeeping
+from piglist.stores import jobs
 
 
 def worker_main() -> None:

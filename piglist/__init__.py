@@ -27,12 +27,13 @@ def create_app(config: type[Config] | None = None, **overrides: Any) -> Flask:
     app.config.update(overrides)
     config_class.init_app(app)
 
-    from . import logs
-    from .jsonprovider import PiglistJSONProvider
+    from piglist.web import logs
+    from piglist.web.jsonprovider import PiglistJSONProvider
 
     app.json = PiglistJSONProvider(app)
 
-    from . import inputs
+    from piglist.web import inputs
+
     from .pictures import uploads
 
     logs.init_app(app)
@@ -41,7 +42,11 @@ def create_app(config: type[Config] | None = None, **overrides: Any) -> Flask:
     register_extensions(app)
     register_blueprints(app)
 
-    from . import cli, errors, formatting, housekeeping, mail, security
+    from piglist import errors
+    from piglist.ops import cli, housekeeping
+    from piglist.stores import mail
+    from piglist.web import formatting, security
+
     from .gifts import listcache
     from .rules.lock import is_frozen
 
@@ -62,7 +67,10 @@ def create_app(config: type[Config] | None = None, **overrides: Any) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from . import jobs, live, redis_store, scraping
+    from piglist import live
+    from piglist.scraping import service as scraping
+    from piglist.stores import jobs, redis_store
+
     from .auth import credentials
     from .extensions import csrf, db, limiter, login_manager, migrate, sock
 

@@ -51,9 +51,10 @@ from sqlalchemy import make_url, text
 from werkzeug.routing import Rule
 
 from config import TestingConfig, database_url
-from piglist import create_app, jobs
+from piglist import create_app
 from piglist.extensions import db
 from piglist.models import User
+from piglist.stores import jobs
 from scripts import procfile_site
 from scripts.procfile_site import ROOT, free_port
 

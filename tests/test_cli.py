@@ -152,7 +152,7 @@ def pending(scraped) -> set[str]:
 
 
 def queue_length(app) -> int:
-    from piglist.jobs import queue_counts
+    from piglist.stores.jobs import queue_counts
 
     return queue_counts()["queued"]
 
@@ -217,7 +217,7 @@ def test_rescrape_bad_input_is_a_clear_error_and_queues_nothing(app, runner, scr
 
 def test_stats_prints_the_sites_figures(app, runner, scraped):
     from piglist.live.hub import SOCKETS_KEY
-    from piglist.redis_store import get_redis
+    from piglist.stores.redis_store import get_redis
 
     # Two web processes' counts as the live hub keeps them, each with its heartbeat key.
     get_redis().hset(SOCKETS_KEY, mapping={"web-1": 3, "web-2": 4})

@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 from piglist.extensions import db
 from piglist.models import User
-from piglist.redis_store import get_breaker
+from piglist.stores.redis_store import get_breaker
 
 from . import factories
 from .conftest import ApiClient, AuthActions, _make_app, post_form, redis_url

@@ -406,7 +406,7 @@ def test_edit_page_is_filled_in_and_saves(family, owner, books):
 
 def test_edit_refuses_to_save_over_a_newer_version(family, owner):
     """Opened while the gift was pending; the scrape filled it in before the owner pressed Save."""
-    from piglist.gifts.scraping import apply_scrape
+    from piglist.scraping.gifts import apply_scrape
 
     gid = family.group.id
     gift = factories.make_gift(family.owner, family.group, title=None, scrape_status="pending")

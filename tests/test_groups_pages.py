@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from piglist.extensions import db
 from piglist.models import Gift, Group, GroupMember, Piglist, User, today
-from piglist.security import FOLLOWING_INVITE
+from piglist.web.security import FOLLOWING_INVITE
 
 from . import factories
 from .conftest import PASSWORD, both_backends, csrf_token, is_member, post

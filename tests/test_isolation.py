@@ -21,7 +21,7 @@ def test_second_sees_nothing_of_the_first(app):
 
 
 def test_redis_is_flushed_between_tests(app):
-    from piglist.redis_store import get_redis
+    from piglist.stores.redis_store import get_redis
 
     client = get_redis()
     assert client.dbsize() == 0

@@ -9,7 +9,8 @@ import ssl
 import pytest
 
 from config import TestingConfig
-from piglist import create_app, mail
+from piglist import create_app
+from piglist.stores import mail
 
 from .conftest import Mailbox, both_backends, post, run_jobs, self_signed_certificate
 
@@ -19,7 +20,7 @@ def ask_for_link(client, email: str):
 
 
 def mail_log(caplog, level: int) -> list[str]:
-    return [r.getMessage() for r in caplog.records if r.name == "piglist.mail" and r.levelno == level]
+    return [r.getMessage() for r in caplog.records if r.name == "piglist.stores.mail" and r.levelno == level]
 
 
 @both_backends

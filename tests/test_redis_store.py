@@ -1,4 +1,4 @@
-"""The app's Redis clients (piglist.redis_store): a busy process waits its turn for a connection,
+"""The app's Redis clients (piglist.stores.redis_store): a busy process waits its turn for a connection,
 and running out of them is not mistaken for Redis being down."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import threading
 import pytest
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from piglist.redis_store import Breaker, PoolExhausted, guarded_client
+from piglist.stores.redis_store import Breaker, PoolExhausted, guarded_client
 
 from .conftest import redis_url
 

@@ -15,12 +15,12 @@ from rq.job import Job, JobStatus
 from rq.registry import StartedJobRegistry
 from sqlalchemy import select
 
-from piglist import jobs
 from piglist.extensions import db
-from piglist.gifts.scraping import apply_scrape, requeue_stale_scrapes, scrape_gift
-from piglist.jobs import PiglistWorker
 from piglist.models import Gift
-from piglist.scraping import exclusive, normalise_url, preview_scrape
+from piglist.scraping.gifts import apply_scrape, requeue_stale_scrapes, scrape_gift
+from piglist.scraping.service import exclusive, normalise_url, preview_scrape
+from piglist.stores import jobs
+from piglist.stores.jobs import PiglistWorker
 
 from . import factories
 from .conftest import Shop, both_backends, fresh, jpeg_bytes, member_client, run_jobs
@@ -260,7 +260,7 @@ def test_scrape_preview_refuses_bad_urls(api, family, url):
 def test_a_page_that_breaks_the_extractor_ends_failed_and_is_not_requeued(
     app, api, family, shop, monkeypatch
 ):
-    from piglist import scraping
+    from piglist.scraping import service as scraping
 
     def explode(html, url):
         raise ValueError("unexpected markup")

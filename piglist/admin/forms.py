@@ -7,7 +7,8 @@ from typing import Any
 from flask_wtf import FlaskForm
 from wtforms import StringField, SubmitField
 
-from ..forms import domain_check
+from piglist.web.forms import domain_check
+
 from ..groups import service
 from ..groups.forms import GroupForm
 

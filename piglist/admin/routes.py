@@ -6,8 +6,9 @@ from functools import wraps
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from piglist.web.forms import form_status, save_form
+
 from ..errors import PiglistError
-from ..forms import form_status, save_form
 from ..gifts import writes
 from ..groups import service
 from ..models import Category, Group

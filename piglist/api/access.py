@@ -8,10 +8,11 @@ from typing import Any
 from flask import g, request
 from flask_login import current_user
 
+from piglist.web.inputs import SAFE_METHODS
+
 from ..auth import service as accounts
 from ..errors import BadRequest, Unauthenticated
 from ..extensions import csrf
-from ..inputs import SAFE_METHODS
 from ..models import User
 from .blueprint import bp
 

@@ -8,7 +8,8 @@ from typing import Any
 
 from flask import current_app, request
 
-from .. import scraping
+from piglist.scraping import service as scraping
+
 from ..errors import BadRequest, ValidationFailed
 from ..gifts import fields, listcache, reading, writes
 from ..gifts.reading import PiglistView

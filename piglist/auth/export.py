@@ -16,10 +16,11 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select
 
+from piglist.groups.notices import notices_for
+
 from ..extensions import db
 from ..gifts.loading import gift_query
 from ..models import Gift, GroupMember, Piglist, Purchase, PurchaseAlert, User, UserSession
-from ..notices import notices_for
 from ..rules.surprise import present_gift, purchases_visible_to
 from .service import list_tokens
 

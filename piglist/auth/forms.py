@@ -2,7 +2,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField, SubmitField
 from wtforms.validators import InputRequired, Length
 
-from ..forms import domain_check
+from piglist.web.forms import domain_check
+
 from ..validation import check_password, clean_email
 from .service import clean_display_name
 

@@ -19,11 +19,12 @@ from datetime import datetime, timedelta
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from .. import jobs, mail
+from piglist.stores import jobs, mail
+from piglist.stores.rowlocks import lock_row
+
 from ..errors import NotFound
 from ..extensions import db
 from ..models import User, utcnow
-from ..rowlocks import lock_row
 from ..validation import check_password, clean_email
 from .service import find_user_by_email, replace_password
 

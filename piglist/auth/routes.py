@@ -5,10 +5,11 @@ from __future__ import annotations
 from flask import Blueprint, Response, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
+from piglist.web.forms import form_status, save_form
+from piglist.web.security import FOLLOWING_INVITE, safe_next
+
 from ..extensions import login_manager
-from ..forms import form_status, save_form
 from ..models import User
-from ..security import FOLLOWING_INVITE, safe_next
 from . import resets, service
 from .erase import erase_own_account
 from .export import export_json

@@ -20,9 +20,10 @@ from flask import current_app
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
-from .. import jobs, mail
+from piglist.stores import jobs, mail
+from piglist.web.formatting import format_money
+
 from ..extensions import db
-from ..formatting import format_money
 from ..models import Gift, PurchaseAlert, User, utcnow
 from ..rules.surprise import purchase_alert_recipients
 

@@ -13,8 +13,9 @@ from flask_wtf.file import FileField
 from wtforms import HiddenField, SelectField, StringField, SubmitField, TextAreaField, URLField
 from wtforms.validators import ValidationError
 
+from piglist.web.forms import currency_choices, domain_check
+
 from ..errors import PiglistError
-from ..forms import currency_choices, domain_check
 from ..models import Category
 from ..validation import clean_text, parse_int
 from .fields import PARSERS, PRIORITY_LABELS, clean_options

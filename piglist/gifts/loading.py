@@ -9,10 +9,11 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import contains_eager, joinedload, subqueryload
 from sqlalchemy.orm.attributes import set_committed_value
 
+from piglist.stores.rowlocks import lock_row, locked
+
 from ..errors import Forbidden, NotFound, ValidationFailed
 from ..extensions import db
 from ..models import Category, Gift, Group, GroupMember, Piglist, Purchase, User
-from ..rowlocks import lock_row, locked
 from ..rules.surprise import may_see
 
 NO_GIFT = "No such gift (or it isn't in one of your groups)."

@@ -9,7 +9,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from .. import jobs
+from piglist.stores import jobs
+
 from ..errors import ValidationFailed
 from ..extensions import db
 from ..live import feed

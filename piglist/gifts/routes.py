@@ -13,15 +13,16 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from piglist.web.forms import form_status, save_form
+from piglist.web.security import safe_next
+
 from ..errors import NotFound, PiglistError, ValidationFailed
-from ..forms import form_status, save_form
 from ..groups.service import member_group, membership
 from ..live import PageStart, page_start
 from ..live.viewing import leave_gift, view_gift
 from ..models import Group
 from ..pictures.uploads import accepts_picture
 from ..rules.surprise import may_see, present_gift
-from ..security import safe_next
 from . import fields, listcache, loading, reading, writes
 from .forms import GiftForm
 from .rendering import gift_name, hostname, owner_list_url, page_context, tile_url

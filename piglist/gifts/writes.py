@@ -18,6 +18,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
+from piglist.scraping.gifts import enqueue_gift_scrape
+from piglist.scraping.service import spend_scrape_budget
+from piglist.stores.rowlocks import lock_row, locked_all
+
 from ..errors import (
     AlreadyPurchased,
     BadRequest,
@@ -32,11 +36,9 @@ from ..extensions import db
 from ..groups.service import member_group
 from ..live import feed
 from ..models import Gift, Group, GroupMember, Piglist, Purchase, User, utcnow
-from ..rowlocks import lock_row, locked_all
 from ..rules import limits
 from ..rules.lock import ensure_unlocked
 from ..rules.surprise import person
-from ..scraping import spend_scrape_budget
 from . import alerts
 from .fields import EDITABLE, parse_gift_fields, parse_quantity
 from .loading import (
@@ -50,7 +52,6 @@ from .loading import (
     with_currency,
 )
 from .pictures import encode_upload, enqueue_picture_fetch, picture_fields
-from .scraping import enqueue_gift_scrape
 
 log = logging.getLogger(__name__)
 

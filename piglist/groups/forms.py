@@ -11,7 +11,8 @@ from wtforms import StringField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired
 from wtforms.widgets import DateInput
 
-from ..forms import currency_choices, domain_check
+from piglist.web.forms import currency_choices, domain_check
+
 from . import invitations, service
 
 

@@ -12,7 +12,8 @@ import re
 
 from sqlalchemy import func, select
 
-from .. import jobs, mail
+from piglist.stores import jobs, mail
+
 from ..errors import ValidationFailed
 from ..extensions import db
 from ..models import Group, GroupMember, User

@@ -3,12 +3,13 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 
+from piglist.web.forms import form_status, save_form
+from piglist.web.security import FOLLOWING_INVITE
+
 from ..errors import NotFound, PiglistError
 from ..extensions import limiter
-from ..forms import form_status, save_form
 from ..main.routes import render_dashboard
 from ..models import Group
-from ..security import FOLLOWING_INVITE
 from . import invitations, service
 from .forms import GroupForm, InviteForm, JoinForm
 

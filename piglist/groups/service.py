@@ -16,12 +16,13 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, joinedload
 
-from .. import notices
+from piglist.groups import notices
+from piglist.stores.rowlocks import lock_row
+
 from ..errors import BadRequest, Forbidden, NotFound, ValidationFailed
 from ..extensions import db
 from ..live import feed
 from ..models import Category, Gift, Group, GroupMember, Piglist, User, today
-from ..rowlocks import lock_row
 from ..rules.limits import check_limits_hold, first_breach
 from ..rules.lock import ensure_unlocked
 from ..validation import clean_text, parse_bool, parse_currency, parse_date, parse_int, parse_money

@@ -61,7 +61,7 @@ class PageStart:
 
 
 def init_app(app: Flask) -> None:
-    """Requires piglist.redis_store to be set up first."""
+    """Requires piglist.stores.redis_store to be set up first."""
     client = app.extensions["piglist_redis"]
     ttl = float(app.config.get("PRESENCE_TTL_SECONDS") or PRESENCE_TTL_SECONDS)
     if client is None:

@@ -41,7 +41,8 @@ from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 from redis.retry import Retry
 
-from ..redis_store import QUICK_TIMEOUT, Breaker
+from piglist.stores.redis_store import QUICK_TIMEOUT, Breaker
+
 from .feed import Entry
 
 log = logging.getLogger(__name__)

@@ -7,11 +7,12 @@ from flask_login import current_user, login_required
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from .. import notices
+from piglist.groups import notices
+from piglist.stores.redis_store import redis_status
+
 from ..extensions import db, limiter
 from ..groups import service as groups_service
 from ..groups.forms import JoinForm
-from ..redis_store import redis_status
 
 bp = Blueprint("main", __name__)
 

@@ -9,7 +9,7 @@ count what :func:`gift_counts` says counts.
 A gift counts when it is on the list (not deleted), has a price, and is priced in the group's
 currency: a price in another currency can't be compared with the limits, so it is accepted,
 flagged on the page, and left out. Purchases play no part. Callers hold the list's and the
-category's row locks (piglist.rowlocks) so that concurrent writes each see final sums.
+category's row locks (piglist.stores.rowlocks) so that concurrent writes each see final sums.
 """
 
 from __future__ import annotations
@@ -20,9 +20,10 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from piglist.web.formatting import format_money
+
 from ..errors import MaxItemPriceExceeded, SpendingLimitExceeded, ValidationFailed
 from ..extensions import db
-from ..formatting import format_money
 from ..models import Category, Gift, Group, Piglist, User
 
 

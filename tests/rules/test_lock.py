@@ -57,7 +57,7 @@ def test_the_lock_date_itself_is_still_open(app, family):
 def test_a_scrape_finishes_a_gift_added_before_the_lock(app, family):
     """Decided in piglist/rules/lock.py: the owner asked while the list was open; the scrape
     only fills fields still empty, never a price over a limit."""
-    from piglist.gifts.scraping import apply_scrape
+    from piglist.scraping.gifts import apply_scrape
 
     gift = factories.make_gift(family.owner, family.group, title=None, scrape_status="pending")
     family.group.is_locked = True

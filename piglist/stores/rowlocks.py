@@ -20,7 +20,7 @@ from collections import defaultdict
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from .extensions import db
+from piglist.extensions import db
 
 _sqlite_locks: defaultdict[tuple[str, int], threading.Lock] = defaultdict(threading.Lock)
 _registry_guard = threading.Lock()

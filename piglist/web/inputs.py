@@ -16,8 +16,8 @@ from typing import Any
 from flask import Flask, request
 from werkzeug.routing import IntegerConverter
 
-from .errors import UnsupportedMediaType, ValidationFailed
-from .models import MAX_ID
+from piglist.errors import UnsupportedMediaType, ValidationFailed
+from piglist.models import MAX_ID
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 UNSTORABLE = re.compile("[\x00\ud800-\udfff]")

@@ -10,11 +10,11 @@ from typing import Any
 from redis.exceptions import RedisError
 from sqlalchemy import func, select
 
-from . import jobs
-from .extensions import db
-from .live import socket_count
-from .models import SCRAPE_STATUSES, Gift, Group, User
-from .redis_store import redis_status
+from piglist.extensions import db
+from piglist.live import socket_count
+from piglist.models import SCRAPE_STATUSES, Gift, Group, User
+from piglist.stores import jobs
+from piglist.stores.redis_store import redis_status
 
 log = logging.getLogger(__name__)
 

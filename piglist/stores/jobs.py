@@ -28,7 +28,7 @@ from rq.job import Job, JobStatus
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry
 from rq.worker import DequeueStrategy
 
-from .redis_store import get_breaker, guarded_client
+from piglist.stores.redis_store import get_breaker, guarded_client
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ def job(func: Callable) -> Callable:
         if has_app_context():
             return func(*args, **kwargs)
         if _jobs_app is None:
-            raise RuntimeError("no app for jobs: the worker calls piglist.jobs.serve_jobs_with(app)")
+            raise RuntimeError("no app for jobs: the worker calls piglist.stores.jobs.serve_jobs_with(app)")
         with _jobs_app.app_context():
             return func(*args, **kwargs)
 
@@ -82,7 +82,7 @@ def serve_jobs_with(app: Flask) -> None:
 
 
 def rq_connection(app: Flask | None = None) -> Redis:
-    """Fails fast, through the process's Redis breaker (piglist.redis_store). RQ stores pickled
+    """Fails fast, through the process's Redis breaker (piglist.stores.redis_store). RQ stores pickled
     bytes, so this connection must not decode responses. One client (and connection pool) per
     app and process, made on first use: a client per call opened a connection per enqueue."""
     app = app or current_app

@@ -8,8 +8,8 @@ from collections.abc import Iterable
 
 from sqlalchemy import delete, select
 
-from .extensions import db
-from .models import Notice, User
+from piglist.extensions import db
+from piglist.models import Notice, User
 
 
 def tell(user_ids: Iterable[int], message: str) -> None:

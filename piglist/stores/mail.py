@@ -29,7 +29,7 @@ from urllib.parse import unquote, urlsplit
 from flask import Flask, current_app, has_request_context, render_template, request
 from redis.exceptions import RedisError
 
-from . import jobs
+from piglist.stores import jobs
 
 log = logging.getLogger(__name__)
 

@@ -10,14 +10,14 @@ from flask import Flask
 from flask.cli import AppGroup
 from redis.exceptions import RedisError
 
-from .auth import erase, export
-from .auth import service as accounts
-from .errors import PiglistError
-from .extensions import db
-from .gifts.pictures import queue_pending_pictures
-from .gifts.scraping import rescrape_candidates, rescrape_gift
-from .models import Group, User
-from .stats import site_stats
+from piglist.auth import erase, export
+from piglist.auth import service as accounts
+from piglist.errors import PiglistError
+from piglist.extensions import db
+from piglist.gifts.pictures import queue_pending_pictures
+from piglist.models import Group, User
+from piglist.ops.stats import site_stats
+from piglist.scraping.gifts import rescrape_candidates, rescrape_gift
 
 piglist_cli = AppGroup("piglist", help="Piglist operators' commands.")
 
@@ -52,7 +52,7 @@ def create_user(email: str, name: str, password: str) -> None:
 )
 def demo(if_empty: bool) -> None:
     """Create the demo family (4 people, 3 categories, a dozen gifts) and print the logins."""
-    from .demo import find_demo, has_users, seed_demo
+    from piglist.ops.demo import find_demo, has_users, seed_demo
 
     # make run says this on every start, so the logins are at hand on a restart too.
     result = find_demo() if if_empty and has_users() else seed_demo()
@@ -70,7 +70,7 @@ def sweep_presence() -> None:
     """Forget viewers silent for longer than the presence TTL, and tell the others they left."""
     from redis.exceptions import RedisError
 
-    from .live.viewing import sweep_presence as sweep
+    from piglist.live.viewing import sweep_presence as sweep
 
     try:
         removed = sweep()

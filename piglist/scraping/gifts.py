@@ -1,5 +1,5 @@
 """The background job that fills a gift in from its link: fetch through the scraper library
-(via piglist.scraping's cache), then write what was found onto the gift under the same rules
+(via piglist.scraping.service's cache), then write what was found onto the gift under the same rules
 as any change — the list's row lock, the limits, the change event.
 
 A scrape may finish a gift on a list that has frozen since it was added (piglist.rules.lock
@@ -16,19 +16,26 @@ from typing import Any
 
 from sqlalchemy import select
 
-from .. import jobs
-from ..errors import MaxItemPriceExceeded, SpendingLimitExceeded, ValidationFailed
-from ..extensions import db
-from ..formatting import format_money
-from ..live import feed
-from ..models import Gift, Piglist, utcnow
-from ..rules import limits
-from ..scraper.fetch import FetchError
-from ..scraping import PENDING_TOO_LONG, SCRAPE_RETRIES, UNREADABLE, exclusive, mark_once, scrape_url
-from ..validation import clean_text, parse_currency, parse_money, parse_web_url
-from .fields import MAX_DESCRIPTION, clean_description
-from .loading import lock_category, lock_list
-from .pictures import enqueue_picture_fetch
+from piglist.errors import MaxItemPriceExceeded, SpendingLimitExceeded, ValidationFailed
+from piglist.extensions import db
+from piglist.gifts.fields import MAX_DESCRIPTION, clean_description
+from piglist.gifts.loading import lock_category, lock_list
+from piglist.gifts.pictures import enqueue_picture_fetch
+from piglist.live import feed
+from piglist.models import Gift, Piglist, utcnow
+from piglist.rules import limits
+from piglist.scraper.fetch import FetchError
+from piglist.scraping.service import (
+    PENDING_TOO_LONG,
+    SCRAPE_RETRIES,
+    UNREADABLE,
+    exclusive,
+    mark_once,
+    scrape_url,
+)
+from piglist.stores import jobs
+from piglist.validation import clean_text, parse_currency, parse_money, parse_web_url
+from piglist.web.formatting import format_money
 
 log = logging.getLogger(__name__)
 

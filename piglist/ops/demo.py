@@ -7,11 +7,11 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from .auth import service as accounts
-from .extensions import db
-from .gifts import writes as gifts
-from .groups import service as groups
-from .models import Group, User
+from piglist.auth import service as accounts
+from piglist.extensions import db
+from piglist.gifts import writes as gifts
+from piglist.groups import service as groups
+from piglist.models import Group, User
 
 PASSWORD = "Piglist-Demo-1"  # noqa: S105 - the demo logins are printed for anyone to use
 DOMAIN = "demo.piglist.example"
@@ -107,7 +107,7 @@ def seed_demo() -> DemoResult:
 
 def _lock_date() -> str:
     """Christmas Eve of this year, or of next year once it has passed."""
-    from .models import today
+    from piglist.models import today
 
     now = today()
     year = now.year if now <= now.replace(month=12, day=24) else now.year + 1

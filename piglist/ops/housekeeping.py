@@ -16,7 +16,7 @@ import time
 
 from flask import Flask, current_app
 
-from . import jobs
+from piglist.stores import jobs
 
 log = logging.getLogger(__name__)
 
@@ -25,9 +25,9 @@ REQUEUE_SECONDS = 10
 
 
 def run_once(requeue: bool = True) -> None:
-    from .gifts.alerts import queue_due_alerts
-    from .gifts.scraping import requeue_stale_scrapes
-    from .live.viewing import sweep_presence
+    from piglist.gifts.alerts import queue_due_alerts
+    from piglist.live.viewing import sweep_presence
+    from piglist.scraping.gifts import requeue_stale_scrapes
 
     sweep_presence()
     if requeue:

@@ -1,7 +1,7 @@
 """Scraping as the product uses it, around the scraper library (piglist.scraper: a URL in, a
 product out): the per-person budget, the 24-hour cache per normalised URL, and the
 "Fetch details" preview job. The job that writes a scrape onto a gift lives with the gifts
-(piglist.gifts.scraping)."""
+(piglist.scraping.gifts)."""
 
 from __future__ import annotations
 
@@ -22,13 +22,13 @@ from flask import current_app
 from limits import RateLimitItemPerMinute
 from redis.exceptions import RedisError
 
-from . import jobs
-from .errors import NotFound, RateLimited, Unavailable
-from .extensions import db, limiter
-from .models import User
-from .redis_store import get_redis
-from .scraper.extract import extract
-from .scraper.fetch import FetchError, fetch
+from piglist.errors import NotFound, RateLimited, Unavailable
+from piglist.extensions import db, limiter
+from piglist.models import User
+from piglist.scraper.extract import extract
+from piglist.scraper.fetch import FetchError, fetch
+from piglist.stores import jobs
+from piglist.stores.redis_store import get_redis
 
 log = logging.getLogger(__name__)
 

@@ -9,8 +9,8 @@ from babel.numbers import get_currency_name
 from wtforms import Field
 from wtforms.validators import ValidationError
 
-from .errors import PiglistError
-from .validation import ISO_CURRENCIES
+from piglist.errors import PiglistError
+from piglist.validation import ISO_CURRENCIES
 
 T = TypeVar("T")
 
