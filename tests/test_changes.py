@@ -161,6 +161,19 @@ def test_a_thousand_hidden_events_leave_the_owners_feed_and_cursor_exactly_as_th
     assert after["cursor"] == changes(owner, family.group.id)["cursor"]
 
 
+def test_a_reader_away_for_hours_catches_up_without_reloading(app, api, family, monkeypatch):
+    """The feed keeps a day of events (README, "The change feed's cursors"): a tab left alone for
+    an afternoon gets what it missed, not a reset."""
+    giver = api(family.giver)
+    cursor = changes(giver, family.group.id)["cursor"]
+    gift = api(family.owner).post(f"/groups/{family.group.id}/gifts", json={"title": "Kite"}).get_json()
+    later = time.time() + 23 * 3600
+    monkeypatch.setattr(cursors.time, "time", lambda: later)
+    body = changes(giver, family.group.id, since=cursor, wait=0)
+    assert "reset" not in body or body["reset"] is False
+    assert [(e["type"], e["gift_id"]) for e in body["events"]] == [("gift_created", gift["id"])]
+
+
 def test_a_reader_further_behind_than_the_feed_keeps_is_told_to_start_again(app, api, family, monkeypatch):
     giver = api(family.giver)
     cursor = changes(giver, family.group.id)["cursor"]

@@ -43,7 +43,10 @@ log = logging.getLogger(__name__)
 EVENT_TYPES = frozenset(
     {"gift_created", "gift_updated", "gift_deleted", "gift_purchased", "gift_unpurchased", "presence"}
 )
-RETENTION_SECONDS = 600  # a reader away longer than this reloads its page (cursors.Stale)
+# A tab away for an afternoon (a phone in a pocket, a laptop closed over lunch) catches up without
+# reloading; one away longer than a day reloads its page (cursors.Stale). A family group writes a few
+# hundred events a day, so a day of them costs Redis kilobytes per group.
+RETENTION_SECONDS = 24 * 3600
 MARKS_SECONDS = 30 * 24 * 3600  # how long a quiet group's newest ids are kept
 START = "0-0"
 EVERYONE = "everyone"

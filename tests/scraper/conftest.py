@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import socket
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from piglist.scraper import netguard
-from piglist.scraper.evaluate import DEFAULT_CORPUS as CORPUS
 
 from .servers import LocalServer
 
@@ -44,8 +44,6 @@ def loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(scope="session")
 def price_strings() -> list[dict]:
-    """scrapinghub/price-parser's examples from the shared corpus (outside the repository)."""
-    path = CORPUS / "price-strings.jsonl"
-    if not path.exists():
-        pytest.skip(f"no price strings at {path}")
+    """scrapinghub/price-parser's examples, kept in the repository (data/README.md)."""
+    path = Path(__file__).parent / "data" / "price-strings.jsonl"
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
