@@ -107,8 +107,10 @@ def register_blueprints(app: Flask) -> None:
     from .live.routes import bp as live_bp
     from .main import bp as main_bp
     from .pictures import bp as pictures_bp
+    from .webapp.routes import bp as webapp_bp
 
     app.register_blueprint(main_bp)
+    app.register_blueprint(webapp_bp)
     app.register_blueprint(pictures_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(groups_bp)

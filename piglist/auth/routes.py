@@ -10,6 +10,7 @@ from piglist.web.security import FOLLOWING_INVITE, safe_next
 
 from ..extensions import login_manager
 from ..models import User
+from ..webapp import share
 from . import resets, service
 from .erase import erase_own_account
 from .export import export_json
@@ -173,6 +174,7 @@ def render_profile(status: int = 200, new_token: str | None = None, **forms):
         render_template(
             "auth/profile.html",
             tokens=service.list_tokens(current_user),
+            bookmarklet=share.bookmarklet(),
             new_token=new_token,
             **forms,
         ),

@@ -189,7 +189,11 @@ def render_form(template: str, group: Group, form: GiftForm, **context: Any):
 @login_required
 def add(group_id: int):
     group = member_group(group_id, current_user)
-    form = GiftForm(currency=group.currency, category_id=request.args.get("category", ""))
+    # ``url`` and ``fetch`` come from a shared link (piglist.webapp): the form opens with the link
+    # in it and, with JavaScript, fetches its details at once.
+    form = GiftForm(
+        currency=group.currency, category_id=request.args.get("category", ""), url=request.args.get("url")
+    )
     form.offer_choices(group.categories, group.currency)
     saved, gift = save_form(
         form, lambda: writes.add_gift(group_id, current_user, form.gift_data(), form.picture())
@@ -203,7 +207,8 @@ def add(group_id: int):
         else:
             flash(f"“{gift.title}” is on your piglist.", "success")
         return redirect(url_for("gifts.my_piglist", group_id=group_id), 303)
-    return render_form("gifts/add.html", group, form)
+    autofetch = request.method == "GET" and request.args.get("fetch") == "1" and bool(form.url.data)
+    return render_form("gifts/add.html", group, form, autofetch=autofetch)
 
 
 @bp.route("/groups/<int:group_id>/gifts/<int:gift_id>/edit", methods=["GET", "POST"])

@@ -13,3 +13,10 @@ document.addEventListener("turbo:frame-missing", (event) => {
   event.preventDefault();
   event.detail.visit(event.detail.response);
 });
+
+// The installable app (static/js/service-worker.js): offline page and "Share → Piglist".
+if ("serviceWorker" in navigator) {
+  navigator.serviceWorker.register("/service-worker.js").catch(() => {
+    // Without it the site works as before; only the offline page and installing are missing.
+  });
+}

@@ -158,7 +158,22 @@ document.addEventListener("click", (event) => {
   fetchDetails(form, button);
 });
 
-document.addEventListener("turbo:load", revealButtons);
-document.addEventListener("turbo:render", revealButtons);
-document.addEventListener("turbo:frame-render", revealButtons);
-revealButtons();
+// A link shared to Piglist (/share) opens the form with the link in it: fetch its details at once,
+// as if the person had pressed the button.
+function fetchShared() {
+  for (const form of document.querySelectorAll("[data-gift-form][data-autofetch]")) {
+    form.removeAttribute("data-autofetch");
+    const button = form.querySelector("[data-fetch-details]");
+    if (button) fetchDetails(form, button);
+  }
+}
+
+function ready() {
+  revealButtons();
+  fetchShared();
+}
+
+document.addEventListener("turbo:load", ready);
+document.addEventListener("turbo:render", ready);
+document.addEventListener("turbo:frame-render", ready);
+ready();
