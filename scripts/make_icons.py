@@ -42,7 +42,9 @@ def main() -> None:
         for name, (size, share, background) in ICONS.items():
             page = browser.new_page(viewport={"width": size, "height": size})
             page.set_content(page_for(size, share, background))
-            page.screenshot(path=str(ROOT / "static" / "img" / name), omit_background=background == "transparent")
+            page.screenshot(
+                path=str(ROOT / "static" / "img" / name), omit_background=background == "transparent"
+            )
             page.close()
             print(f"static/img/{name}: {size}x{size}")
         browser.close()
