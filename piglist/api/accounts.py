@@ -11,6 +11,7 @@ from ..auth.ratelimits import login_limit, register_limit
 from ..errors import Unauthenticated
 from .access import api_user, json_body, login_required
 from .blueprint import bp
+from .profile import me_json
 
 
 @bp.post("/auth/register")
@@ -44,7 +45,7 @@ def revoke_token():
 @bp.get("/me")
 @login_required
 def me():
-    return api_user().to_dict()
+    return me_json(api_user())
 
 
 @bp.get("/me/export")

@@ -1,0 +1,90 @@
+"""Your own account in the API, everything the profile page and the dashboard let you do: your
+name and mail settings, your password, your tokens and logins, and your notices.
+
+Changing the password revokes every token (whoever knew the old password may have made some), the
+one in use included, so the answer carries a new token for the program that asked."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import g
+
+from ..auth import service
+from ..groups import notices
+from ..models import User
+from ..validation import parse_bool
+from .access import api_user, json_body, login_required
+from .blueprint import bp
+
+
+def me_json(user: User) -> dict[str, Any]:
+    return {**user.to_dict(), "purchase_alerts": user.purchase_alerts}
+
+
+@bp.patch("/me")
+@login_required
+def update_me():
+    """``{display_name?, purchase_alerts?}``: every field is checked before anything is saved."""
+    user = api_user()
+    body = json_body()
+    name = service.clean_display_name(body["display_name"]) if "display_name" in body else None
+    alerts = parse_bool(body["purchase_alerts"], "purchase_alerts") if "purchase_alerts" in body else None
+    if name is not None:
+        service.update_display_name(user, name)
+    if alerts is not None:
+        service.set_purchase_alerts(user, alerts)
+    return me_json(user)
+
+
+@bp.post("/me/password")
+@login_required
+def change_own_password():
+    user = api_user()
+    body = json_body()
+    service.change_password(user, body.get("current_password"), body.get("new_password"))
+    name = g.api_token.name if g.get("api_token") is not None else "API token"
+    _, secret = service.issue_token(user, name)
+    return {"token": secret}
+
+
+@bp.get("/me/tokens")
+@login_required
+def list_tokens():
+    in_use = g.api_token.id if g.get("api_token") is not None else None
+    return [{**token.to_dict(), "current": token.id == in_use} for token in service.list_tokens(api_user())]
+
+
+@bp.post("/me/tokens")
+@login_required
+def create_named_token():
+    token, secret = service.issue_token(api_user(), json_body().get("name") or "API token")
+    return {**token.to_dict(), "current": False, "token": secret}, 201
+
+
+@bp.delete("/me/tokens/<int:token_id>")
+@login_required
+def revoke_token_by_id(token_id: int):
+    service.revoke_token(api_user(), token_id)
+    return "", 204
+
+
+@bp.delete("/me/sessions")
+@login_required
+def log_out_everywhere():
+    """ "Log out everywhere": every browser login of yours ends; tokens are left alone."""
+    service.end_all_logins(api_user())
+    return "", 204
+
+
+@bp.get("/me/notices")
+@login_required
+def list_notices():
+    return [notice.to_dict() for notice in notices.notices_for(api_user())]
+
+
+@bp.delete("/me/notices/<int:notice_id>")
+@login_required
+def dismiss_notice(notice_id: int):
+    notices.dismiss(api_user(), notice_id)
+    return "", 204
