@@ -21,7 +21,8 @@ def test_register_returns_user_and_a_working_token(api):
     assert body["user"]["display_name"] == "Dan"
     assert "password" not in str(body["user"]).lower()
     me = anonymous.get("/me", headers={"Authorization": "Bearer " + body["token"]})
-    assert me.get_json() == body["user"]
+    # GET /me is the user plus the settings only its owner sees.
+    assert me.get_json() == {**body["user"], "purchase_alerts": True}
 
 
 @pytest.mark.parametrize(
