@@ -15,6 +15,7 @@ from pathlib import Path
 from openapi_spec_validator import validate
 
 from piglist.api.document import openapi_document
+from scripts import api_reference
 
 from .conftest import site_family
 
@@ -73,6 +74,12 @@ def test_every_operation_has_an_id_a_summary_and_its_errors():
             assert "default" in operation["responses"], f"{where}: no default (500) answer"
             if operation.get("security") != []:
                 assert "401" in operation["responses"], f"{where}: no 401 though it needs a login"
+
+
+def test_the_api_reference_in_docs_is_written_from_the_document():
+    assert Path("docs/api.md").read_text(encoding="utf-8") == api_reference.render(), (
+        "docs/api.md is out of date: run `make api-docs`"
+    )
 
 
 def test_schemathesis_finds_no_server_error_nor_undocumented_answer(procfile_site, tmp_path):

@@ -39,11 +39,12 @@ def check_against_document(response) -> None:
         if response.status_code not in (404, 405):
             raise AssertionError(
                 f"{response.request.method} {response.request.path} answered {response.status_code} "
-                "but is not in the OpenAPI document"
+                "but is not in the OpenAPI document: describe the operation in piglist/api/openapi.yaml "
+                "(parameters, body, every answer and error code; see the operations beside it)"
             ) from None
     except Exception as exc:
         details = "; ".join(str(e) for e in getattr(exc, "schema_errors", ()) or [exc.__cause__ or exc])
         raise AssertionError(
             f"{response.request.method} {response.request.path} → {response.status_code} breaks the OpenAPI "
-            f"document: {exc.__class__.__name__}: {details}\n{response.get_data(as_text=True)[:500]}"
+            f"document (piglist/api/openapi.yaml): {exc.__class__.__name__}: {details}\n{response.get_data(as_text=True)[:500]}"
         ) from None
