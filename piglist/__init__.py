@@ -42,10 +42,9 @@ def create_app(config: type[Config] | None = None, **overrides: Any) -> Flask:
     register_extensions(app)
     register_blueprints(app)
 
-    from piglist import errors
     from piglist.ops import cli, housekeeping
     from piglist.stores import mail
-    from piglist.web import formatting, security
+    from piglist.web import errors, formatting, security
 
     from .gifts import listcache
     from .rules.lock import is_frozen
@@ -99,14 +98,14 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from .admin import bp as admin_bp
-    from .api import bp as api_bp
-    from .auth import bp as auth_bp
+    from .admin.routes import bp as admin_bp
+    from .api.routes import bp as api_bp
+    from .auth.routes import bp as auth_bp
     from .gifts.routes import bp as gifts_bp
-    from .groups import bp as groups_bp
+    from .groups.routes import bp as groups_bp
     from .live.routes import bp as live_bp
-    from .main import bp as main_bp
-    from .pictures import bp as pictures_bp
+    from .main.routes import bp as main_bp
+    from .pictures.routes import bp as pictures_bp
     from .webapp.routes import bp as webapp_bp
 
     app.register_blueprint(main_bp)
