@@ -16,7 +16,7 @@ from ..gifts.reading import PiglistView
 from ..groups.service import admin_group
 from ..live.changes import parse_wait, wait_for_changes
 from ..pictures.uploads import accepts_picture
-from ..validation import parse_web_url
+from ..rules.values import parse_web_url
 from .access import api_user, json_body, login_required, optional_json_body
 from .blueprint import bp
 
