@@ -3,9 +3,9 @@
 Writers call :func:`emit` inside their transaction; the event is published when the
 transaction commits (never for a rolled-back change). Publishing does three things at once:
 it appends the event to the group's stream (what readers catch up from, kept for
-``RETENTION_SECONDS``), records the event's id as the newest of its *audience* (everyone, or
+``RETENTION_SECONDS``), records the event's id as the newest for its *receivers* (everyone, or
 everyone but the gift's owner, as the surprise rule decides), and wakes the hub of every web
-process. The audiences' newest ids let a reader learn whether anything new *for them* exists
+process. These newest ids let a reader learn whether anything new *for them* exists
 in one round trip, however many events hidden from them came after (piglist.live.cursors).
 
 Trimming is by age only, never by count: how far back a reader can catch up depends on the
@@ -65,8 +65,9 @@ def id_key(entry_id: str) -> tuple[int, int]:
     return int(ms), int(seq or 0)
 
 
-def audience(payload: dict[str, Any]) -> str:
-    """Who may receive the event: everyone, or everyone but its gift's owner. The surprise rule
+def receivers(payload: dict[str, Any]) -> str:
+    """Who may receive the event: everyone, or everyone but its gift's owner (not the surprise
+    rule's ``audience``, which groups viewers who see one event alike). The surprise rule
     decides, so a new event type is hidden from owners unless the rule allows it."""
     if visible_event(payload, payload["owner_id"]) is not None:
         return EVERYONE
@@ -109,8 +110,8 @@ def _drop_pending(session: Session) -> None:
     session.info.pop(_PENDING, None)
 
 
-# One round trip, atomic: append (trimming by age), note the audience's newest and first ids,
-# and wake every process's hub. KEYS: stream, marks, channel. ARGV: min id, event, audience, ttls.
+# One round trip, atomic: append (trimming by age), note the receivers' newest and first ids,
+# and wake every process's hub. KEYS: stream, marks, channel. ARGV: min id, event, receivers, ttls.
 _PUBLISH = """
 local id = redis.call('XADD', KEYS[1], 'MINID', '~', ARGV[1], '*', 'event', ARGV[2])
 redis.call('HSET', KEYS[2], 'newest:' .. ARGV[3], id)
@@ -141,7 +142,7 @@ class RedisFeed:
         key = self.stream_key(group_id)
         return self.script(
             keys=[key, f"{key}:marks", f"{self.channel_prefix}{group_id}"],
-            args=[min_id, json.dumps(payload), audience(payload), RETENTION_SECONDS * 2000, MARKS_SECONDS],
+            args=[min_id, json.dumps(payload), receivers(payload), RETENTION_SECONDS * 2000, MARKS_SECONDS],
         )
 
     def marks(self, group_id: int) -> dict[str, str]:
@@ -181,8 +182,8 @@ class MemoryFeed:
                 stream.popleft()
             stream.append(entry)
             marks = self.group_marks.setdefault(group_id, {})
-            marks[f"newest:{audience(payload)}"] = entry.id
-            marks.setdefault(f"first:{audience(payload)}", entry.id)
+            marks[f"newest:{receivers(payload)}"] = entry.id
+            marks.setdefault(f"first:{receivers(payload)}", entry.id)
         self.deliver(group_id, entry)
         return entry.id
 
