@@ -46,13 +46,15 @@ Body = str | tuple[str, ...]
 
 
 @dataclass(frozen=True)
-class Entry:
+class StoredList:
+    """A list as the cache keeps it: its body and what the body showed of who was looking."""
+
     body: Body
     watched: tuple[int, ...]  # the gifts whose viewers the body shows
     looking: Looking  # who was looking at them when it was made
 
 
-def _size(entry: Entry) -> int:
+def _size(entry: StoredList) -> int:
     text = sum(map(len, entry.body)) if isinstance(entry.body, tuple) else len(entry.body)
     return text + 64 * (len(entry.watched) + 4)
 
@@ -65,7 +67,9 @@ class ListCache:
     """An LRU of rendered lists bounded in bytes and in age; safe across threads and greenlets."""
 
     def __init__(self, max_bytes: int, max_age: float) -> None:
-        self._entries: TTLCache[Hashable, Entry] = TTLCache(maxsize=max_bytes, ttl=max_age, getsizeof=_size)
+        self._entries: TTLCache[Hashable, StoredList] = TTLCache(
+            maxsize=max_bytes, ttl=max_age, getsizeof=_size
+        )
         self._lock = threading.Lock()
         self.enabled = max_bytes > 0
         # (group, its version) -> its categories, as detached copies: every list page reads them.
@@ -81,7 +85,7 @@ class ListCache:
     def put(
         self, key: Hashable, body: Body, watched: tuple[int, ...], looking: Mapping[int, set[int]]
     ) -> None:
-        entry = Entry(body, watched, _looking(watched, looking))
+        entry = StoredList(body, watched, _looking(watched, looking))
         if not self.enabled or self._entries.getsizeof(entry) > self._entries.maxsize:
             return
         with self._lock:

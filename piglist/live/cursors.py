@@ -29,7 +29,7 @@ from typing import Any
 from flask import current_app
 
 from ..rules.surprise import visible_event
-from .feed import RETENTION_SECONDS, START, Entry, MemoryFeed, RedisFeed, id_key
+from .feed import RETENTION_SECONDS, START, FeedEntry, MemoryFeed, RedisFeed, id_key
 
 PLAIN_BYTES = 48  # positions are padded to this, so a cursor's length says nothing either
 TAG_BYTES = 16
@@ -137,7 +137,7 @@ def catch_up(
     return found, position
 
 
-def visible_in(entries: list[Entry], viewer_id: int, position: str) -> tuple[list[dict[str, Any]], str]:
+def visible_in(entries: list[FeedEntry], viewer_id: int, position: str) -> tuple[list[dict[str, Any]], str]:
     """The same for entries handed over by the hub: those after ``position`` the viewer may see."""
     found = []
     for entry in entries:

@@ -54,7 +54,9 @@ _PENDING = "piglist_pending_events"
 
 
 @dataclass(frozen=True)
-class Entry:
+class FeedEntry:
+    """An event as the feed holds it, with its stream id."""
+
     id: str
     event: dict[str, Any]
 
@@ -152,18 +154,18 @@ class RedisFeed:
         """:meth:`marks` on a pipeline, to share its round trip (its answer is the marks)."""
         pipe.hgetall(f"{self.stream_key(group_id)}:marks")
 
-    def entries(self, group_id: int, after: str, upto: str = "+", count: int = 500) -> list[Entry]:
+    def entries(self, group_id: int, after: str, upto: str = "+", count: int = 500) -> list[FeedEntry]:
         rows = self.client.xrange(self.stream_key(group_id), f"({after}", upto, count=count)
-        return [Entry(entry_id, json.loads(fields["event"])) for entry_id, fields in rows]
+        return [FeedEntry(entry_id, json.loads(fields["event"])) for entry_id, fields in rows]
 
 
 class MemoryFeed:
     """The same feed for the single-process mode: same ids, same marks, same trimming by age;
     ``deliver`` is the hub's, called for each new entry (there is no other process to wake)."""
 
-    def __init__(self, deliver: Callable[[int, Entry], None]) -> None:
+    def __init__(self, deliver: Callable[[int, FeedEntry], None]) -> None:
         self.deliver = deliver
-        self.streams: dict[int, deque[Entry]] = {}
+        self.streams: dict[int, deque[FeedEntry]] = {}
         self.group_marks: dict[int, dict[str, str]] = {}
         self.lock = threading.Lock()
         self.last = (0, 0)
@@ -175,7 +177,7 @@ class MemoryFeed:
 
     def publish(self, group_id: int, payload: dict[str, Any]) -> str:
         with self.lock:
-            entry = Entry(self._next_id(), payload)
+            entry = FeedEntry(self._next_id(), payload)
             stream = self.streams.setdefault(group_id, deque())
             oldest = int((time.time() - RETENTION_SECONDS) * 1000)
             while stream and id_key(stream[0].id)[0] < oldest:
@@ -191,7 +193,7 @@ class MemoryFeed:
         with self.lock:
             return dict(self.group_marks.get(group_id, {}))
 
-    def entries(self, group_id: int, after: str, upto: str = "+", count: int = 500) -> list[Entry]:
+    def entries(self, group_id: int, after: str, upto: str = "+", count: int = 500) -> list[FeedEntry]:
         low = id_key(after)
         high = None if upto == "+" else id_key(upto)
         with self.lock:
