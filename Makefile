@@ -40,9 +40,11 @@ test-e2e: install e2e-deps
 e2e-deps:
 	./scripts/e2e-deps.sh
 
+# Style, the layer contracts (import-linter, pyproject.toml) and the types (mypy, pyproject.toml).
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 # docs/api.md, the API reference, from piglist/api/openapi.yaml (a test fails when it is stale).
 api-docs: install
