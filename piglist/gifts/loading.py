@@ -13,7 +13,7 @@ from piglist.stores.rowlocks import lock_row, locked
 
 from ..errors import Forbidden, NotFound, ValidationFailed
 from ..extensions import db
-from ..models import Category, Gift, Group, GroupMember, Piglist, Purchase, User
+from ..models import Category, Gift, Group, GroupGift, GroupMember, Piglist, Pledge, Purchase, User
 from ..rules.surprise import may_see
 
 NO_GIFT = "No such gift (or it isn't in one of your groups)."
@@ -28,7 +28,7 @@ class NoSuchGift(NotFound):
 
 
 def gift_query(purchases=subqueryload):
-    """Gifts with their list, its owner, and their purchases with the buyers. For many gifts the
+    """Gifts with their list, its owner, their purchases with the buyers, and their group gifts. For many gifts the
     purchases are one more query, whatever their number (selectinload would send one per 500
     gifts, its IN-list batch; a subquery load never more than one); for one gift, ``joinedload``
     reads them in the same statement."""
@@ -39,6 +39,9 @@ def gift_query(purchases=subqueryload):
             contains_eager(Gift.piglist).joinedload(Piglist.owner),
             joinedload(Gift.purchased_by),
             purchases(Gift.purchases).joinedload(Purchase.user),
+            # One to one, so a join; its pledges one more query only when a gift has one.
+            joinedload(Gift.group_gift).joinedload(GroupGift.organiser),
+            joinedload(Gift.group_gift).selectinload(GroupGift.pledges).joinedload(Pledge.user),
         )
     )
 
@@ -96,8 +99,14 @@ def lock_gift_for_buying(gift_id: int, viewer: User, group_id: int | None = None
         .join(Gift.piglist)
         .join(Piglist.owner)
         .join(GroupMember, (GroupMember.group_id == Piglist.group_id) & (GroupMember.user_id == viewer.id))
+        # Its group gift (piglist.gifts.group_gifts) in the same statement: not locked itself,
+        # every change to it takes the gift's lock first.
+        .outerjoin(Gift.group_gift)
         .where(Gift.id == gift_id, *([Piglist.group_id == group_id] if group_id is not None else []))
-        .options(contains_eager(Gift.piglist).contains_eager(Piglist.owner)),
+        .options(
+            contains_eager(Gift.piglist).contains_eager(Piglist.owner),
+            contains_eager(Gift.group_gift),
+        ),
         Gift,
         gift_id,
     )
