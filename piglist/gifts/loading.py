@@ -88,31 +88,47 @@ def purchases_of(gift_ids: list[int]) -> dict[int, list[Purchase]]:
     return found
 
 
+def _purchases_and_group_gift(gift_id: int) -> tuple[list[Purchase], GroupGift | None]:
+    """A gift's purchases with their buyers and its group gift (piglist.gifts.group_gifts), in one
+    statement read afresh after the gift's lock. Not in the locking statement: under READ
+    COMMITTED a row lock waited for returns the locked row as committed, but the rows joined to it
+    as they were when the statement began."""
+    rows = db.session.execute(
+        select(Purchase, GroupGift)
+        .select_from(Gift)
+        .outerjoin(Purchase, Purchase.gift_id == Gift.id)
+        .outerjoin(GroupGift, GroupGift.gift_id == Gift.id)
+        .where(Gift.id == gift_id)
+        .options(joinedload(Purchase.user))
+        .order_by(Purchase.purchased_at, Purchase.id)  # the relationship's order
+        .execution_options(populate_existing=True)
+    ).all()
+    purchases = [purchase for purchase, _ in rows if purchase is not None]
+    return purchases, rows[0][1] if rows else None
+
+
 def lock_gift_for_buying(gift_id: int, viewer: User, group_id: int | None = None) -> Gift:
     """The gift as :func:`get_gift` finds it, locked for a purchase or an undo, in two statements:
     the gift with its list and owner, locked, where the viewer is a member (one round trip), then
     its purchases with their buyers, read after the lock so that they include everything the
-    buyers before committed. Buyers queue on the gift's row lock; the list stays unlocked (the
-    owner's edits lock it, then the gift). What the answer needs is then in memory."""
+    buyers before committed (and its group gift with them). Buyers queue on the gift's row lock;
+    the list stays unlocked (the owner's edits lock it, then the gift). What the answer needs is
+    then in memory."""
     gift = locked(
         select(Gift)
         .join(Gift.piglist)
         .join(Piglist.owner)
         .join(GroupMember, (GroupMember.group_id == Piglist.group_id) & (GroupMember.user_id == viewer.id))
-        # Its group gift (piglist.gifts.group_gifts) in the same statement: not locked itself,
-        # every change to it takes the gift's lock first.
-        .outerjoin(Gift.group_gift)
         .where(Gift.id == gift_id, *([Piglist.group_id == group_id] if group_id is not None else []))
-        .options(
-            contains_eager(Gift.piglist).contains_eager(Piglist.owner),
-            contains_eager(Gift.group_gift),
-        ),
+        .options(contains_eager(Gift.piglist).contains_eager(Piglist.owner)),
         Gift,
         gift_id,
     )
     if gift is None:
         raise NoSuchGift()
-    set_committed_value(gift, "purchases", purchases_of([gift.id])[gift.id])
+    purchases, group_gift = _purchases_and_group_gift(gift.id)
+    set_committed_value(gift, "purchases", purchases)
+    set_committed_value(gift, "group_gift", group_gift)
     if not may_see(gift, viewer):
         raise NoSuchGift()
     return gift
