@@ -32,7 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import Mapped, make_transient_to_detached, mapped_column, relationship
+from sqlalchemy.orm import Mapped, backref, make_transient_to_detached, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -441,7 +441,9 @@ class Purchase(db.Model):
     __tablename__ = "purchases"
     __table_args__ = (
         UniqueConstraint("gift_id", "user_id"),
-        CheckConstraint("quantity BETWEEN 1 AND 99", name="quantity"),
+        # 0 for a pledger of a gift bought together whose part is money, not one of the gift
+        # (the group gift's holder has the 1): migration 0009.
+        CheckConstraint("quantity BETWEEN 0 AND 99", name="quantity"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -465,3 +467,61 @@ class Picture(db.Model):
     size: Mapped[int] = mapped_column(Integer)
     data: Mapped[bytes | None] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# --- Group gifts (chipping in, SPEC §10.3) -------------------------------------------------------
+
+GROUP_GIFT_STATUSES = ("open", "bought", "cancelled")
+
+
+class GroupGift(db.Model):
+    """Several members chipping in for one of a gift: its organiser and its state. One row per gift,
+    reopened when a cancelled one is started again. What the pledges add up to is always counted
+    from the pledges, under the gift's row lock (piglist.gifts.group_gifts)."""
+
+    __tablename__ = "group_gifts"
+    __table_args__ = (CheckConstraint("status IN ('open', 'bought', 'cancelled')", name="status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    gift_id: Mapped[int] = mapped_column(ForeignKey("gifts.id", ondelete="CASCADE"), unique=True)
+    organiser_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    status: Mapped[str] = mapped_column(String(10), default="open")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Whose purchases row holds the one of the gift bought together (the organiser's when they
+    # pledged, else the biggest pledger's), so undoing it takes back exactly that.
+    holder_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    gift: Mapped[Gift] = relationship(
+        backref=backref("group_gift", uselist=False, cascade="all, delete-orphan", passive_deletes=True)
+    )
+    organiser: Mapped[User | None] = relationship(foreign_keys=[organiser_id])
+    pledges: Mapped[list[Pledge]] = relationship(
+        back_populates="group_gift",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="(Pledge.created_at, Pledge.id)",
+    )
+
+    @property
+    def pledged(self) -> Decimal:
+        return sum((p.amount for p in self.pledges), Decimal("0.00"))
+
+
+class Pledge(db.Model):
+    """One member's promise toward a group gift. Piglist records promises; no money passes through it."""
+
+    __tablename__ = "pledges"
+    __table_args__ = (
+        UniqueConstraint("group_gift_id", "user_id"),
+        CheckConstraint("amount > 0", name="amount_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_gift_id: Mapped[int] = mapped_column(ForeignKey("group_gifts.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    group_gift: Mapped[GroupGift] = relationship(back_populates="pledges")
+    user: Mapped[User] = relationship()
