@@ -503,9 +503,7 @@ class Occasion(db.Model):
 class OccasionList(db.Model):
     __tablename__ = "occasion_lists"
 
-    occasion_id: Mapped[int] = mapped_column(
-        ForeignKey("occasions.id", ondelete="CASCADE"), primary_key=True
-    )
+    occasion_id: Mapped[int] = mapped_column(ForeignKey("occasions.id", ondelete="CASCADE"), primary_key=True)
     piglist_id: Mapped[int] = mapped_column(
         ForeignKey("piglists.id", ondelete="CASCADE"), primary_key=True, index=True
     )
@@ -517,9 +515,7 @@ class SentReminder(db.Model):
 
     __tablename__ = "sent_reminders"
 
-    occasion_id: Mapped[int] = mapped_column(
-        ForeignKey("occasions.id", ondelete="CASCADE"), primary_key=True
-    )
+    occasion_id: Mapped[int] = mapped_column(ForeignKey("occasions.id", ondelete="CASCADE"), primary_key=True)
     user_id: Mapped[int] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
     )
