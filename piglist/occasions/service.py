@@ -18,7 +18,7 @@ from sqlalchemy import exists, select
 from ..errors import NotFound, PiglistError, ValidationFailed
 from ..extensions import db
 from ..groups.service import admin_group, member_group
-from ..models import Group, GroupMember, Occasion, OccasionList, Piglist, Reveal, User, utcnow
+from ..models import MAX_ID, Group, GroupMember, Occasion, OccasionList, Piglist, Reveal, User, utcnow
 from ..validation import clean_text, parse_date
 
 NO_OCCASION = "No such occasion in this group."
@@ -73,7 +73,9 @@ def clean_list_ids(value: Any, group: Group) -> list[int] | None:
     """None for every list; else the ids, each a list of ``group``'s."""
     if value is None:
         return None
-    if not isinstance(value, list) or any(isinstance(v, bool) or not isinstance(v, int) for v in value):
+    if not isinstance(value, list) or any(
+        isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= MAX_ID for v in value
+    ):
         raise ValidationFailed("The lists must be a list of list ids, e.g. [12].", "list_ids")
     ids = sorted(set(value))
     if not ids:
