@@ -79,8 +79,9 @@ def _claim(occasion_id: int, user_id: int, stage: int) -> bool:
         insert(SentReminder)
         .values(occasion_id=occasion_id, user_id=user_id, days_before=stage, sent_at=utcnow())
         .on_conflict_do_nothing()
+        .returning(SentReminder.user_id)
     )
-    return db.session.execute(statement).rowcount == 1
+    return db.session.execute(statement).first() is not None
 
 
 def queue_due_reminders(today: date | None = None) -> int:
