@@ -113,6 +113,8 @@ class User(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Mail me when the owner changes or removes a gift I bought (piglist.gifts.alerts).
     purchase_alerts: Mapped[bool] = mapped_column(default=True, server_default=text("true"))
+    # Mail me 21 and 7 days before my groups' occasions (piglist.occasions.reminders).
+    reminders: Mapped[bool] = mapped_column(default=True, server_default=text("true"))
 
     memberships: Mapped[list[GroupMember]] = relationship(
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True
@@ -377,6 +379,13 @@ class Gift(db.Model):
     # Set by hand on the owner's edits and on scrapes only: a purchase must never move it, or the
     # owner could read a purchase off the timestamp.
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Occasions (piglist.occasions): the one a gift is wished for, and the reveal that moved it,
+    # bought, off the active list to "Received" (with its recipients' "thanked" tick).
+    occasion_id: Mapped[int | None] = mapped_column(
+        ForeignKey("occasions.id", ondelete="SET NULL"), index=True
+    )
+    reveal_id: Mapped[int | None] = mapped_column(ForeignKey("reveals.id", ondelete="SET NULL"), index=True)
+    thanked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     piglist: Mapped[Piglist] = relationship(back_populates="gifts")
     category: Mapped[Category | None] = relationship()
@@ -525,3 +534,78 @@ class Pledge(db.Model):
 
     group_gift: Mapped[GroupGift] = relationship(back_populates="pledges")
     user: Mapped[User] = relationship()
+
+
+# --- Occasions: dates, reminders, calendar feeds and reveals (piglist.occasions) -----------------
+
+
+class Occasion(db.Model):
+    """A day the group gives on: Christmas for every list, a birthday for one. ``date`` is a day
+    in ``time_zone``, the family's, which decides when reminders are due and when it has passed."""
+
+    __tablename__ = "occasions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    date: Mapped[date] = mapped_column(Date, index=True)
+    time_zone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
+    # Every list of the group, those made later too; otherwise the lists in occasion_lists.
+    all_lists: Mapped[bool] = mapped_column(default=True, server_default=text("true"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    group: Mapped[Group] = relationship()
+    lists: Mapped[list[OccasionList]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, order_by="OccasionList.piglist_id"
+    )
+
+
+class OccasionList(db.Model):
+    __tablename__ = "occasion_lists"
+
+    occasion_id: Mapped[int] = mapped_column(ForeignKey("occasions.id", ondelete="CASCADE"), primary_key=True)
+    piglist_id: Mapped[int] = mapped_column(
+        ForeignKey("piglists.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class SentReminder(db.Model):
+    """A reminder mail claimed for one person, occasion and stage (21 or 7 days before): the key
+    is unique, so whichever process inserts it first sends it, once, across restarts."""
+
+    __tablename__ = "sent_reminders"
+
+    occasion_id: Mapped[int] = mapped_column(ForeignKey("occasions.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    days_before: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CalendarFeed(db.Model):
+    """A person's private calendar address: the secret is in the URL, only its hash is kept, and
+    a new one replaces the old."""
+
+    __tablename__ = "calendar_feeds"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Reveal(db.Model):
+    """A recipient opened their list's surprise for an occasion that has passed: the gifts bought
+    by then moved off the active list (``Gift.reveal_id``). Final, one per list and occasion."""
+
+    __tablename__ = "reveals"
+    __table_args__ = (UniqueConstraint("occasion_id", "piglist_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    occasion_id: Mapped[int] = mapped_column(ForeignKey("occasions.id", ondelete="CASCADE"))
+    piglist_id: Mapped[int] = mapped_column(ForeignKey("piglists.id", ondelete="CASCADE"), index=True)
+    revealed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    revealed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    occasion: Mapped[Occasion] = relationship()
+    piglist: Mapped[Piglist] = relationship()
