@@ -107,6 +107,7 @@ def register_blueprints(app: Flask) -> None:
     from .live.routes import bp as live_bp
     from .main import bp as main_bp
     from .pictures import bp as pictures_bp
+    from .santa.routes import bp as santa_bp
     from .webapp.routes import bp as webapp_bp
 
     app.register_blueprint(main_bp)
@@ -116,5 +117,6 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(groups_bp)
     app.register_blueprint(gifts_bp)
     app.register_blueprint(live_bp)
+    app.register_blueprint(santa_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(api_bp, url_prefix="/api/v1")
