@@ -10,7 +10,7 @@ from __future__ import annotations
 from ..errors import Forbidden
 from ..groups import service as groups
 from ..santa import exchanges, messages, secrecy
-from ..validation import parse_bool
+from ..rules.values import parse_bool
 from .access import api_user, json_body, login_required, optional_json_body
 from .blueprint import bp
 

@@ -32,7 +32,7 @@ from ..models import (
     User,
     utcnow,
 )
-from ..validation import clean_text, parse_bool, parse_date, parse_int, parse_money
+from ..rules.values import clean_text, parse_bool, parse_date, parse_int, parse_money
 from . import draw as drawing
 from . import mails
 from .errors import AlreadyDrawn, AlreadyOpened, NoValidDraw

@@ -16,7 +16,7 @@ from sqlalchemy import or_, select
 from ..errors import Forbidden, ValidationFailed
 from ..extensions import db
 from ..models import Exchange, ExchangeMessage, ExchangeParticipant, User
-from ..validation import clean_text
+from ..rules.values import clean_text
 from . import mails
 from .errors import NotDrawn
 from .exchanges import open_assignment
