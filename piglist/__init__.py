@@ -108,6 +108,7 @@ def register_blueprints(app: Flask) -> None:
     from .main.routes import bp as main_bp
     from .occasions.routes import bp as occasions_bp
     from .pictures.routes import bp as pictures_bp
+    from .santa.routes import bp as santa_bp
     from .webapp.routes import bp as webapp_bp
 
     app.register_blueprint(main_bp)
@@ -118,5 +119,6 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(gifts_bp)
     app.register_blueprint(live_bp)
     app.register_blueprint(occasions_bp)
+    app.register_blueprint(santa_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(api_bp, url_prefix="/api/v1")

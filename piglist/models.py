@@ -609,3 +609,89 @@ class Reveal(db.Model):
 
     occasion: Mapped[Occasion] = relationship()
     piglist: Mapped[Piglist] = relationship()
+
+
+# --- Secret Santa (issue 26, SPEC §10.5): exchanges, their draws and anonymous questions -------
+
+EXCHANGE_STATUSES = ("open", "drawn")
+
+
+class Exchange(db.Model):
+    """A name draw in a group. Who drew whom lives on the participants' rows; what anyone may read
+    of it is decided by piglist.santa.secrecy alone."""
+
+    __tablename__ = "exchanges"
+    __table_args__ = (
+        CheckConstraint("status IN ('open', 'drawn')", name="status"),
+        CheckConstraint("budget >= 0", name="budget_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(10), default="open")
+    avoid_previous: Mapped[bool] = mapped_column(default=False)
+    budget: Mapped[Decimal | None] = mapped_column(Money)
+    reveal_date: Mapped[date | None] = mapped_column(Date)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    drawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    group: Mapped[Group] = relationship()
+    participants: Mapped[list[ExchangeParticipant]] = relationship(
+        back_populates="exchange",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="ExchangeParticipant.user_id",
+    )
+    exclusions: Mapped[list[ExchangeExclusion]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, order_by="ExchangeExclusion.first_id"
+    )
+
+
+class ExchangeParticipant(db.Model):
+    """One person in an exchange, and (once drawn) whom they give to; ``opened_at`` is when they
+    first read it, after which the draw can't be made again."""
+
+    __tablename__ = "exchange_participants"
+    # Each person is drawn once per exchange (NULLs, before the draw, don't collide).
+    __table_args__ = (UniqueConstraint("exchange_id", "recipient_id"),)
+
+    exchange_id: Mapped[int] = mapped_column(ForeignKey("exchanges.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    recipient_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    exchange: Mapped[Exchange] = relationship(back_populates="participants")
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    recipient: Mapped[User | None] = relationship(foreign_keys=[recipient_id])
+
+
+class ExchangeExclusion(db.Model):
+    """Two participants who must not draw each other (a couple), either way round; stored with the
+    smaller id first so a pair is kept once."""
+
+    __tablename__ = "exchange_exclusions"
+    __table_args__ = (CheckConstraint("first_id < second_id", name="ordered"),)
+
+    exchange_id: Mapped[int] = mapped_column(ForeignKey("exchanges.id", ondelete="CASCADE"), primary_key=True)
+    first_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    second_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+
+
+class ExchangeMessage(db.Model):
+    """A line in the anonymous thread between a Santa and their recipient. The thread is named by
+    both, so answers find their way back; only piglist.santa.secrecy turns it into what each
+    side may read (the recipient never learns ``santa_id``)."""
+
+    __tablename__ = "exchange_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    exchange_id: Mapped[int] = mapped_column(ForeignKey("exchanges.id", ondelete="CASCADE"), index=True)
+    santa_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    recipient_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    from_santa: Mapped[bool] = mapped_column()
+    body: Mapped[str] = mapped_column(Text)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -180,6 +180,10 @@ def stats() -> None:
     click.echo(f"Groups: {figures['groups']}")
     gifts = figures["gifts"]
     click.echo(f"Gifts: {sum(gifts.values())} ({', '.join(f'{n} {s}' for s, n in gifts.items())})")
+    exchanges = figures["exchanges"]
+    click.echo(
+        f"Secret Santa exchanges: {sum(exchanges.values())} ({exchanges['open']} open, {exchanges['drawn']} drawn)"
+    )
     queue = figures["queue"]
     if figures["redis"] == "absent":
         click.echo("Job queue: none shared (no REDIS_URL: each process runs its own jobs)")
