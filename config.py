@@ -111,6 +111,13 @@ class Config:
     JOB_RETRY_DELAYS = (2, 4, 8)  # seconds; exponential backoff between a job's attempts
     SCRAPER_TIMEOUT = 10.0  # seconds to connect, and between bytes read
 
+    # Operators' figures (piglist/ops/metrics.py): GET /metrics answers only this bearer token; unset,
+    # it is a 404. METRICS_DIR (read by piglist/stores/metrics.py) adds up every process's figures.
+    METRICS_TOKEN: str | None = os.environ.get("METRICS_TOKEN") or None
+    # Error tracking (piglist/ops/errortracking.py): Sentry's DSN; unset, nothing is sent anywhere.
+    SENTRY_DSN: str | None = os.environ.get("SENTRY_DSN") or None
+    RELEASE: str | None = os.environ.get("RELEASE") or os.environ.get("SOURCE_VERSION") or None
+
     # E-mail (piglist/mail.py). No SMTP_URL: each mail is written to the log instead of sent.
     SMTP_URL: str | None = os.environ.get("SMTP_URL") or None
     MAIL_FROM: str | None = os.environ.get("MAIL_FROM") or None

@@ -42,7 +42,7 @@ def create_app(config: type[Config] | None = None, **overrides: Any) -> Flask:
     register_extensions(app)
     register_blueprints(app)
 
-    from piglist.ops import cli, housekeeping
+    from piglist.ops import cli, housekeeping, metrics
     from piglist.stores import mail
     from piglist.web import errors, security
 
@@ -58,6 +58,7 @@ def create_app(config: type[Config] | None = None, **overrides: Any) -> Flask:
     mail.init_app(app)
     security.init_app(app)
     cli.init_app(app)
+    metrics.init_app(app)
 
     hops = app.config["TRUSTED_PROXIES"]
     if hops:

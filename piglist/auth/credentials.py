@@ -32,6 +32,7 @@ from sqlalchemy.orm import ORMExecuteState, Session
 
 from ..extensions import db
 from ..models import ApiToken, User, UserSession, column_values, detached_row
+from ..stores import metrics
 
 log = logging.getLogger(__name__)
 
@@ -142,6 +143,7 @@ class CredentialCache:
         from the cache when it may be trusted, else from the database, remembered for next time.
         The query is built only on a miss (building it cost a cached ``/me`` an eighth of its time)."""
         found = self.lookup(key)
+        metrics.count_cache("credentials", hit=found is not None)
         if found is not None:
             return found
         owner = self.owner(key)

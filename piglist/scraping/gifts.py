@@ -35,7 +35,7 @@ from piglist.scraping.service import (
     mark_once,
     scrape_url,
 )
-from piglist.stores import jobs
+from piglist.stores import jobs, metrics
 
 log = logging.getLogger(__name__)
 
@@ -75,12 +75,16 @@ def _scrape_gift(gift_id: int) -> str:
     except FetchError as exc:
         if exc.transient and jobs.retries_left() > 0:
             log.info("scrape of gift %s will be retried: %s", gift_id, exc.reason)
+            metrics.SCRAPES.labels("retried", type(exc).__name__).inc()
             raise jobs.Retry(exc.reason) from exc
+        metrics.SCRAPES.labels("failed", type(exc).__name__).inc()
         return apply_scrape(gift_id, None, exc.reason)
     except Exception:
         # A page the extractor chokes on must not leave the gift pending for ever.
         log.exception("scrape of gift %s failed", gift_id)
+        metrics.SCRAPES.labels("failed", "Unreadable").inc()
         return apply_scrape(gift_id, None, UNREADABLE)
+    metrics.SCRAPES.labels("success", "").inc()
     return apply_scrape(gift_id, found, None)
 
 

@@ -28,6 +28,7 @@ from rq.job import Job, JobStatus
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry
 from rq.worker import DequeueStrategy
 
+from piglist.stores import metrics
 from piglist.stores.redis_store import get_breaker, guarded_client
 
 log = logging.getLogger(__name__)
@@ -66,13 +67,28 @@ def job(func: Callable) -> Callable:
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         if has_app_context():
-            return func(*args, **kwargs)
+            return _counted(func, args, kwargs)
         if _jobs_app is None:
             raise RuntimeError("no app for jobs: the worker calls piglist.stores.jobs.serve_jobs_with(app)")
+        metrics.write_as_parent()  # an RQ work horse: count into its worker's figures
         with _jobs_app.app_context():
-            return func(*args, **kwargs)
+            return _counted(func, args, kwargs)
 
     return wrapper
+
+
+def _counted(func: Callable, args: tuple, kwargs: dict[str, Any]) -> Any:
+    """Runs the job, counting its outcome by kind for /metrics."""
+    try:
+        result = func(*args, **kwargs)
+    except Retry:
+        metrics.JOBS.labels(func.__name__, "retried").inc()
+        raise
+    except Exception:
+        metrics.JOBS.labels(func.__name__, "failed").inc()
+        raise
+    metrics.JOBS.labels(func.__name__, "ok").inc()
+    return result
 
 
 def serve_jobs_with(app: Flask) -> None:
