@@ -135,6 +135,8 @@ def test_production_sends_hsts_and_secure_cookies_without_redirecting():
     app = create_app(
         ProductionConfig,
         SECRET_KEY="x" * 32,
+        PUBLIC_URL="https://piglist.example",
+        MAIL_BACKEND="log",
         SQLALCHEMY_DATABASE_URI="sqlite://",
         REDIS_URL=None,
         HOUSEKEEPING=False,
@@ -151,6 +153,8 @@ def test_production_trusts_one_proxy_hop():
     app = create_app(
         ProductionConfig,
         SECRET_KEY="x" * 32,
+        PUBLIC_URL="https://piglist.example",
+        MAIL_BACKEND="log",
         SQLALCHEMY_DATABASE_URI="sqlite://",
         REDIS_URL=None,
         HOUSEKEEPING=False,
@@ -203,6 +207,8 @@ def test_production_without_a_router_can_trust_no_proxy():
     app = create_app(
         ProductionConfig,
         SECRET_KEY="x" * 32,
+        PUBLIC_URL="https://piglist.example",
+        MAIL_BACKEND="log",
         SQLALCHEMY_DATABASE_URI="sqlite://",
         REDIS_URL=None,
         HOUSEKEEPING=False,
