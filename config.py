@@ -188,13 +188,20 @@ class Config:
     SQLALCHEMY_DATABASE_URI = database_url(
         os.environ.get("DATABASE_URL"), f"sqlite:///{INSTANCE_DIR / 'piglist.sqlite3'}"
     )
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    # PostgreSQL's options come from the DATABASE_* settings (piglist.stores.database); these win.
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     # PostgreSQL connections each web process keeps open, and how many more it may open for a
     # burst (closed again after it). A gevent worker serves many requests at once and each holds
     # a connection until it ends: with SQLAlchemy's 5, a worker under 8 concurrent page loads
     # opened and closed a connection every 20 requests.
     DATABASE_POOL_SIZE = whole_number("DATABASE_POOL_SIZE", 10)
     DATABASE_MAX_OVERFLOW = whole_number("DATABASE_MAX_OVERFLOW", 20)
+    # A hung PostgreSQL gets a 503 in seconds (piglist.stores.database): seconds to connect (libpq
+    # counts at least 2), milliseconds a statement may run (0: no limit), seconds a request waits
+    # for a free pooled connection.
+    DATABASE_CONNECT_TIMEOUT = whole_number("DATABASE_CONNECT_TIMEOUT", 3, minimum=1)
+    DATABASE_STATEMENT_TIMEOUT_MS = whole_number("DATABASE_STATEMENT_TIMEOUT_MS", 5000)
+    DATABASE_POOL_TIMEOUT = whole_number("DATABASE_POOL_TIMEOUT", 5, minimum=1)
     REDIS_URL: str | None = os.environ.get("REDIS_URL") or None
 
     SESSION_COOKIE_HTTPONLY = True

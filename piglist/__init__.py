@@ -45,7 +45,7 @@ def create_app(config: type[Config] | None = None, **overrides: Any) -> Flask:
     from piglist import errors
     from piglist.ops import cli, housekeeping
     from piglist.stores import mail
-    from piglist.web import formatting, security
+    from piglist.web import formatting, idempotency, security
 
     from .gifts import listcache
     from .rules.lock import is_frozen
@@ -53,6 +53,7 @@ def create_app(config: type[Config] | None = None, **overrides: Any) -> Flask:
     app.jinja_env.tests["frozen"] = is_frozen  # {% if group is frozen %}
     errors.init_app(app)
     formatting.init_app(app)
+    idempotency.init_app(app)
     listcache.init_app(app)
     housekeeping.init_app(app)
     mail.init_app(app)
@@ -69,18 +70,20 @@ def create_app(config: type[Config] | None = None, **overrides: Any) -> Flask:
 def register_extensions(app: Flask) -> None:
     from piglist import live
     from piglist.scraping import service as scraping
-    from piglist.stores import jobs, redis_store
+    from piglist.stores import database, jobs, redis_store
 
     from .auth import credentials
     from .extensions import csrf, db, limiter, login_manager, migrate, sock
 
-    if make_url(app.config["SQLALCHEMY_DATABASE_URI"]).get_backend_name() == "postgresql":
+    postgresql = make_url(app.config["SQLALCHEMY_DATABASE_URI"]).get_backend_name() == "postgresql"
+    if postgresql:
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
-            "pool_size": app.config["DATABASE_POOL_SIZE"],
-            "max_overflow": app.config["DATABASE_MAX_OVERFLOW"],
+            **database.engine_options(app.config),
             **app.config["SQLALCHEMY_ENGINE_OPTIONS"],
         }
     db.init_app(app)
+    if postgresql:
+        database.init_app(app, db)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     redis_store.init_app(app)

@@ -13,6 +13,7 @@ from typing import Any
 
 from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from werkzeug.exceptions import HTTPException
 
@@ -191,6 +192,15 @@ def init_app(app: Flask) -> None:
         # request can simply be made again, so say "unavailable", not "something broke".
         log.warning("database pool exhausted on %s %s: %s", request.method, request.path, exc)
         return handle_domain_error(Unavailable("The site is very busy for a moment; please try again."))
+
+    @app.errorhandler(OperationalError)
+    def handle_database_unreachable(exc: OperationalError):
+        # PostgreSQL down, hung past its deadlines (piglist.stores.database) or a statement past
+        # DATABASE_STATEMENT_TIMEOUT_MS: nothing the visitor did wrong, and nothing they can see.
+        log.warning("database unavailable on %s %s: %s", request.method, request.path, exc.orig or exc)
+        return handle_domain_error(
+            Unavailable("Piglist can't reach its database just now; please try again in a moment.")
+        )
 
     @app.errorhandler(Exception)
     def handle_unexpected(exc: Exception):

@@ -20,6 +20,7 @@ TABLES = {
     "piglists",
     "gifts",
     "notices",
+    "idempotent_requests",
 }
 
 

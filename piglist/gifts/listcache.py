@@ -15,11 +15,13 @@ unused:
   which the page made anyway) and compared with what the entry showed. Never for the reader's
   own list, which shows nobody.
 Versions are read before the gifts, so an entry can hold newer data than its key, never older.
-Forms in stored HTML carry a placeholder for the CSRF token, filled in for each request.
+Forms in stored HTML carry placeholders for the CSRF token and the page's one-time form key
+(piglist.web.idempotency), filled in for each request.
 """
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
@@ -30,12 +32,16 @@ from flask import Flask, current_app
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
+from piglist.web.idempotency import form_key
+
 from ..models import Category, Group, GroupMember, User, detached_copy
 from ..rules.lock import is_frozen
 from .reading import ListVersions, PiglistView, in_list_order, looking_at, piglists_of
 
 # Where a stored page's forms want the reader's CSRF token. Escaped text can't contain it.
 CSRF_PLACEHOLDER = Markup("<csrf-token>")
+FORM_KEY_PLACEHOLDER = Markup("<form-key>")
+_SLOTS = re.compile(f"({CSRF_PLACEHOLDER}|{FORM_KEY_PLACEHOLDER})")
 
 Looking = tuple[tuple[int, frozenset[int]], ...]
 
@@ -161,12 +167,14 @@ def rendered_lists(
 
 
 def cut_at_csrf_token(html: str) -> tuple[str, ...]:
-    """Rendered HTML as stored: cut where its forms want the reader's CSRF token (HTML only: JSON
-    doesn't escape the placeholder's brackets)."""
-    return tuple(html.split(CSRF_PLACEHOLDER))
+    """Rendered HTML as stored: cut where its forms want the reader's CSRF token or the page's
+    form key, the placeholders kept as parts of their own (HTML only: JSON doesn't escape the
+    placeholders' brackets)."""
+    return tuple(_SLOTS.split(html))
 
 
 def with_csrf_token(parts: tuple[str, ...]) -> Markup:
-    """Stored HTML with the reader's CSRF token in its forms."""
-    # The parts are the templates' escaped output, and the token is URL-safe base64.
-    return Markup(generate_csrf().join(parts))  # noqa: S704
+    """Stored HTML with the reader's CSRF token and this page's form key in its forms."""
+    # The parts are the templates' escaped output; the token and the key are URL-safe base64.
+    fill = {CSRF_PLACEHOLDER: generate_csrf(), FORM_KEY_PLACEHOLDER: form_key()}
+    return Markup("".join([fill.get(part, part) for part in parts]))  # noqa: S704

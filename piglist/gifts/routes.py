@@ -14,6 +14,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from piglist.web.forms import form_status, save_form
+from piglist.web.idempotency import idempotent
 from piglist.web.security import safe_next
 
 from ..errors import NotFound, PiglistError, ValidationFailed
@@ -55,7 +56,13 @@ def lists_of(group: Group, filters: dict[str, Any], members: list, live: PageSta
 
     def render(view: reading.PiglistView) -> tuple[str, ...]:
         return listcache.cut_at_csrf_token(
-            render_template("gifts/_piglist.html", **context, piglist=view, csrf_token=csrf_placeholder)
+            render_template(
+                "gifts/_piglist.html",
+                **context,
+                piglist=view,
+                csrf_token=csrf_placeholder,
+                form_key=form_key_placeholder,
+            )
         )
 
     found = listcache.rendered_lists(
@@ -66,6 +73,10 @@ def lists_of(group: Group, filters: dict[str, Any], members: list, live: PageSta
 
 def csrf_placeholder() -> str:
     return listcache.CSRF_PLACEHOLDER
+
+
+def form_key_placeholder() -> str:
+    return listcache.FORM_KEY_PLACEHOLDER
 
 
 @bp.route("/groups/<int:group_id>/piglists")
@@ -187,6 +198,7 @@ def render_form(template: str, group: Group, form: GiftForm, **context: Any):
 @bp.route("/groups/<int:group_id>/gifts/add", methods=["GET", "POST"])
 @accepts_picture
 @login_required
+@idempotent
 def add(group_id: int):
     group = member_group(group_id, current_user)
     # ``url`` and ``fetch`` come from a shared link (piglist.webapp): the form opens with the link
@@ -287,6 +299,7 @@ def gift_action(group_id: int, gift_id: int, action: Callable, done: Callable[[d
 
 @bp.route("/groups/<int:group_id>/gifts/<int:gift_id>/purchase", methods=["POST"])
 @login_required
+@idempotent
 def purchase(group_id: int, gift_id: int):
     quantity = request.form.get("quantity")
     return gift_action(

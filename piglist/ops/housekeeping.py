@@ -1,7 +1,7 @@
 """Chores that keep live state honest: forget viewers who went silent (and tell the others),
 re-queue scrapes that were left pending (a worker died, Redis was down when the gift was added),
 queue retries whose delay is over even while RQ's scheduler is down, and queue the purchaser
-alerts whose time has come.
+alerts whose time has come, and forget idempotency keys older than a day.
 
 They run in the worker process when Redis is used (``python worker.py``), or in a thread of the
 single web process otherwise: the presence sweep every second (so a silent viewer's departure
@@ -28,6 +28,7 @@ def run_once(requeue: bool = True) -> None:
     from piglist.gifts.alerts import queue_due_alerts
     from piglist.live.viewing import sweep_presence
     from piglist.scraping.gifts import requeue_stale_scrapes
+    from piglist.web.idempotency import forget_expired
 
     sweep_presence()
     if requeue:
@@ -39,6 +40,7 @@ def run_once(requeue: bool = True) -> None:
             if promoted:
                 log.info("queued %s due retries", promoted)
         queue_due_alerts()
+        forget_expired()
 
 
 def _loop(app: Flask, stop: threading.Event) -> None:
