@@ -7,10 +7,10 @@ and a purchase whose client had long given up was committed when it came back. F
 
 - connecting: ``DATABASE_CONNECT_TIMEOUT`` seconds (libpq's ``connect_timeout``);
 - a statement: ``DATABASE_STATEMENT_TIMEOUT_MS`` on the server (its ``statement_timeout``, which
-  also bounds a wait for a row lock), and the same plus a second on the client: every wait on
+  also bounds a wait for a row lock), and the same plus half a second on the client: every wait on
   the connection's socket (a statement, a commit, a rollback) gives up then, and the connection is
   closed, since the server may be too hung to cancel anything;
-- taking a pooled connection: a ping within the connect timeout, else a fresh connection;
+- taking a pooled connection: a ping answered within a second, else a fresh connection;
 - waiting for a free connection: ``DATABASE_POOL_TIMEOUT`` seconds.
 
 Each failure is an ``OperationalError`` (or the pool's ``TimeoutError``): the error handlers answer
@@ -29,6 +29,13 @@ from psycopg import errors as pg_errors
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError
+
+
+# A server that answers hears its statement_timeout first and cancels cleanly (the connection
+# lives on); the client gives up this much later.
+GRACE_SECONDS = 0.5
+# ``SELECT 1`` takes well under a millisecond on a server that is well.
+PING_SECONDS = 1.0
 
 
 class DeadlineConnection(psycopg.Connection):
@@ -63,8 +70,8 @@ def engine_options(config: dict[str, Any]) -> dict[str, Any]:
 def install(engine: Engine, config: dict[str, Any]) -> None:
     """Give ``engine``'s connections their deadlines, and ping each one taken from the pool."""
     statement_ms = config["DATABASE_STATEMENT_TIMEOUT_MS"]
-    statement_deadline = statement_ms / 1000 + 1.0 if statement_ms else None
-    ping_deadline = float(config["DATABASE_CONNECT_TIMEOUT"])
+    statement_deadline = statement_ms / 1000 + GRACE_SECONDS if statement_ms else None
+    ping_deadline = min(PING_SECONDS, float(config["DATABASE_CONNECT_TIMEOUT"]))
 
     @event.listens_for(engine, "do_connect")
     def connect(dialect, record, cargs, cparams):
