@@ -157,6 +157,16 @@ def _remember(scope: str, response) -> None:
     db.session.commit()
 
 
+def _release(scope: str) -> None:
+    """A refusal changed nothing, but a service may have committed to let its locks go, and the
+    key with it: forget the key, so the corrected request isn't taken for a lost answer."""
+    db.session.rollback()
+    db.session.execute(
+        delete(IdempotentRequest).where(IdempotentRequest.scope == scope, IdempotentRequest.status.is_(None))
+    )
+    db.session.commit()
+
+
 def idempotent(view):
     """Make ``view`` answer a retried request (same user, path and key) with its first answer."""
 
@@ -170,11 +180,16 @@ def idempotent(view):
         earlier = _earlier(scope, _fingerprint())
         if earlier is not None:
             return earlier
-        response = current_app.make_response(view(*args, **kwargs))
+        try:
+            response = current_app.make_response(view(*args, **kwargs))
+        except PiglistError as refusal:
+            if refusal.status < 500:
+                _release(scope)
+            raise
         if response.status_code < 400:
             _remember(scope, response)
         else:
-            db.session.rollback()
+            _release(scope)
         return response
 
     return wrapped
