@@ -180,6 +180,11 @@ def stats() -> None:
     click.echo(f"Groups: {figures['groups']}")
     gifts = figures["gifts"]
     click.echo(f"Gifts: {sum(gifts.values())} ({', '.join(f'{n} {s}' for s, n in gifts.items())})")
+    occasions = figures["occasions"]
+    click.echo(
+        f"Occasions: {occasions['occasions']} ({occasions['upcoming']} upcoming, {occasions['past']} past;"
+        f" {occasions['reveals']} lists revealed, {occasions['reminders_sent']} reminders sent)"
+    )
     queue = figures["queue"]
     if figures["redis"] == "absent":
         click.echo("Job queue: none shared (no REDIS_URL: each process runs its own jobs)")

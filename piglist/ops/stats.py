@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from piglist.extensions import db
 from piglist.live import socket_count
 from piglist.models import SCRAPE_STATUSES, Gift, Group, User
+from piglist.occasions.service import occasion_counts
 from piglist.stores import jobs
 from piglist.stores.redis_store import redis_status
 
@@ -33,6 +34,7 @@ def site_stats() -> dict[str, Any]:
         "users": db.session.scalar(select(func.count()).select_from(User)),
         "groups": db.session.scalar(select(func.count()).select_from(Group)),
         "gifts": {status: by_status.get(status, 0) for status in SCRAPE_STATUSES},
+        "occasions": occasion_counts(),
         "redis": redis_status(),
         "queue": None,
         "live_sockets": None,
