@@ -41,6 +41,7 @@ GIVER_KEYS = OWNER_KEYS | {
     "purchases",
     "viewers",
     "removed",
+    "group_gift",  # SPEC §10.3: null unless members chip in
 }
 
 

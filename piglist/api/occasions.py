@@ -6,7 +6,7 @@ from __future__ import annotations
 from ..groups.service import admin_group, member_group
 from ..occasions import calendar, reveal, service
 from ..rules.surprise import present_received
-from ..validation import parse_bool
+from ..rules.values import parse_bool
 from .access import api_user, json_body, login_required, optional_json_body
 from .blueprint import bp
 

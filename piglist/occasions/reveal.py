@@ -24,7 +24,7 @@ from ..groups.service import member_group
 from ..live import feed
 from ..models import Gift, Occasion, Piglist, Purchase, Reveal, User, utcnow
 from ..rules.surprise import present_received
-from ..validation import parse_int
+from ..rules.values import parse_int
 from .service import concerns, has_passed, is_recipient, member_occasion
 
 NO_LIST = "No such list (or it isn't in one of your groups)."

@@ -11,9 +11,9 @@ from sqlalchemy import select
 
 from piglist.web.forms import form_status, save_form
 
-from ..admin.routes import admin_required
 from ..errors import PiglistError
 from ..extensions import db
+from ..groups.guards import admin_required
 from ..groups.service import member_group
 from ..models import Group, Piglist, Reveal
 from ..rules.surprise import present_received

@@ -30,7 +30,7 @@ from ..models import (
     User,
     utcnow,
 )
-from ..validation import clean_text, parse_date
+from ..rules.values import clean_text, parse_date
 
 NO_OCCASION = "No such occasion in this group."
 TIME_ZONES = frozenset(available_timezones())

@@ -185,6 +185,10 @@ def stats() -> None:
         f"Occasions: {occasions['occasions']} ({occasions['upcoming']} upcoming, {occasions['past']} past;"
         f" {occasions['reveals']} lists revealed, {occasions['reminders_sent']} reminders sent)"
     )
+    exchanges = figures["exchanges"]
+    click.echo(
+        f"Secret Santa exchanges: {sum(exchanges.values())} ({exchanges['open']} open, {exchanges['drawn']} drawn)"
+    )
     queue = figures["queue"]
     if figures["redis"] == "absent":
         click.echo("Job queue: none shared (no REDIS_URL: each process runs its own jobs)")
