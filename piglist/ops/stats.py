@@ -1,5 +1,5 @@
 """Site-wide figures for operators (``flask piglist stats``): accounts, groups, gifts by scrape
-status, the job queue and the live connections. Members' own figures, which the surprise rule
+status, open group gifts, the job queue and the live connections. Members' own figures, which the surprise rule
 shapes, are per group (piglist.gifts.reading.group_stats)."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from piglist.extensions import db
 from piglist.live import socket_count
-from piglist.models import SCRAPE_STATUSES, Gift, Group, User
+from piglist.models import SCRAPE_STATUSES, Gift, Group, GroupGift, User
 from piglist.stores import jobs
 from piglist.stores.redis_store import redis_status
 
@@ -33,6 +33,13 @@ def site_stats() -> dict[str, Any]:
         "users": db.session.scalar(select(func.count()).select_from(User)),
         "groups": db.session.scalar(select(func.count()).select_from(Group)),
         "gifts": {status: by_status.get(status, 0) for status in SCRAPE_STATUSES},
+        # Counts only: who pledged what is members' business (SPEC §10.11).
+        "open_group_gifts": db.session.scalar(
+            select(func.count())
+            .select_from(GroupGift)
+            .join(Gift, Gift.id == GroupGift.gift_id)
+            .where(GroupGift.status == "open", Gift.deleted_at.is_(None))
+        ),
         "redis": redis_status(),
         "queue": None,
         "live_sockets": None,
