@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from piglist.web.formatting import format_money
+from piglist.rules.money import format_money
 
 from ..errors import (
     AlreadyPurchased,
