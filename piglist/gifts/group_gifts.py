@@ -34,7 +34,7 @@ from ..extensions import db
 from ..live import feed
 from ..models import Gift, GroupGift, Pledge, Purchase, User, utcnow
 from ..rules.surprise import is_owner
-from ..validation import parse_money
+from ..rules.values import parse_money
 from .loading import lock_gift_for_buying
 
 ZERO = Decimal("0.00")
