@@ -58,7 +58,10 @@ def _gift_markup(broadcast: Broadcast) -> str:
             return ""
         view = present_gift(gift, current_user, looking)
         roles = gift_roles(view)
-        key = current_app.json.dumps({"view": view, "roles": roles}, sort_keys=True)
+        # Chipping in speaks to each reader ("your pledge", the organiser's buttons): one
+        # rendering per reader for a gift that has a group gift.
+        reader = current_user.id if view.get("group_gift") else None
+        key = current_app.json.dumps({"view": view, "roles": roles, "reader": reader}, sort_keys=True)
         cache = broadcast.shared.setdefault("markup", {})
         if key not in cache:
             cache[key] = csrf_slot.cut(_render_gift(group, categories, view))
