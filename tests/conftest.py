@@ -606,7 +606,7 @@ def run_jobs(app) -> None:
         def work() -> None:
             with app.app_context():
                 connection = jobs.rq_connection(app)
-                queues = [Queue(name, connection=connection) for name in jobs.QUEUE_NAMES]
+                queues = [Queue(name, connection=connection) for name in jobs.ALL_QUEUE_NAMES]
                 worker = SimpleWorker(queues, connection=connection)
                 worker.last_cleaned_at = rq_now()
                 worker.work(burst=True)
@@ -624,7 +624,7 @@ def queued_jobs(app) -> int:
     """Jobs waiting in the queue (RQ) or not yet finished (the thread pool)."""
     if app.config["REDIS_URL"]:
         connection = jobs.rq_connection(app)
-        return sum(Queue(name, connection=connection).count for name in jobs.QUEUE_NAMES)
+        return sum(Queue(name, connection=connection).count for name in jobs.ALL_QUEUE_NAMES)
     runner = app.extensions["piglist_jobs"]
     return sum(info["status"] in ("queued", "started") for info in runner.jobs.values())
 

@@ -232,6 +232,7 @@ def test_stats_prints_the_sites_figures(app, runner, scraped):
         "Gifts: 7 (4 pending, 1 success, 1 failed, 1 manual)",
         "Job queue: 3 waiting, 0 failed in the last hour",
         "Live sockets: 7",
+        "Renders: off (SCRAPER_RENDER=off); 0 rendered, 0 failed, 0 requests blocked",
     ]
     assert runner.invoke(args=["piglist", "stats"]).output == result.output
 
@@ -246,4 +247,5 @@ def test_stats_without_redis(runner):
         "Gifts: 0 (0 pending, 0 success, 0 failed, 0 manual)",
         "Job queue: none shared (no REDIS_URL: each process runs its own jobs)",
         "Live sockets: 0",
+        "Renders: off (SCRAPER_RENDER=off); 0 rendered, 0 failed, 0 requests blocked",
     ]
