@@ -596,7 +596,7 @@ def shop(app):
     shop.close()
 
 
-def run_jobs(app) -> None:
+def run_jobs(app, seconds: float = 15) -> None:
     """Work the queue until it is empty: RQ's SimpleWorker with Redis, the thread pool without.
 
     The worker skips RQ's start-up maintenance round (for each of the 17 queues: a lock, then
@@ -617,7 +617,7 @@ def run_jobs(app) -> None:
         contextvars.Context().run(work)
         return
     runner = app.extensions["piglist_jobs"]
-    deadline = time.monotonic() + 15
+    deadline = time.monotonic() + seconds
     while any(info["status"] in ("queued", "started") for info in runner.jobs.values()):
         assert time.monotonic() < deadline, "jobs did not finish"
         time.sleep(0.05)

@@ -34,6 +34,10 @@ fetch("/api/kettle").then(r => r.json()).then(p => {
 </script></body></html>"""
 
 
+# A render may take its whole budget on a busy machine, plus starting Chromium.
+RENDER_WAIT = 45
+
+
 def script_shop(shop) -> str:
     shop.page(
         "/api/kettle", (200, "application/json", json.dumps({"name": "Copper Kettle", "price": "64.50"}))
@@ -51,7 +55,7 @@ def add(api, family, url):
 def test_a_script_built_product_page_is_rendered_and_fills_the_gift(app, api, family, shop, runner):
     app.config["SCRAPER_RENDER"] = "auto"
     gift_id = add(api, family, script_shop(shop))
-    run_jobs(app)
+    run_jobs(app, RENDER_WAIT)
     gift = fresh(gift_id)
     assert (gift.scrape_status, gift.title, gift.price, gift.currency) == (
         "success",
@@ -93,7 +97,7 @@ def test_a_fetch_details_preview_follows_the_render(app, api, family, shop):
     response = api(family.owner).post("/scrape", json={"url": script_shop(shop)})
     assert response.status_code == 202
     job_id = response.get_json()["job_id"]
-    run_jobs(app)
+    run_jobs(app, RENDER_WAIT)
     answer = api(family.owner).get(f"/scrape/{job_id}", query_string={"wait": 1}).get_json()
     assert answer["status"] == "finished"
     assert answer["result"]["product"]["price"] == "64.50"

@@ -129,10 +129,12 @@ def render(
     allow_hosts: frozenset[str] = frozenset(),
     budget: float = RENDER_SECONDS,
     chromium: str | None = None,
+    network: bool = True,
 ) -> Rendered:
     """The DOM of ``html`` (fetched from ``url``) after its scripts ran, within ``budget``
-    seconds. Raises RenderFailed when no browser is installed, the render overran, or the
-    browser failed."""
+    seconds; without ``network`` every request but the page itself is refused (measuring).
+    Raises RenderFailed when no browser is installed, the render overran, or the browser
+    failed."""
     chromium = chromium or chromium_path()
     if chromium is None or not os.access(chromium, os.X_OK):
         raise RenderFailed(transient=False)
@@ -185,7 +187,9 @@ def _kill(process: subprocess.Popen) -> None:
 # --- inside the child process ------------------------------------------------------------
 
 
-def _render_here(url: str, html: str, allow_hosts: frozenset[str], budget: float, chromium: str) -> dict:
+def _render_here(
+    url: str, html: str, allow_hosts: frozenset[str], budget: float, chromium: str, network: bool = True
+) -> dict:
     from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import sync_playwright
 
@@ -204,7 +208,7 @@ def _render_here(url: str, html: str, allow_hosts: frozenset[str], budget: float
             state["document_served"] = True
             route.fulfill(status=200, content_type="text/html; charset=utf-8", body=html)
             return
-        if request.resource_type in SKIPPED_RESOURCES or remaining() <= 0.5:
+        if not network or request.resource_type in SKIPPED_RESOURCES or remaining() <= 0.5:
             route.abort("blockedbyclient")
             return
         state["requests"] += 1
@@ -260,7 +264,12 @@ def _render_here(url: str, html: str, allow_hosts: frozenset[str], budget: float
 def main() -> int:
     job = json.loads(sys.stdin.read())
     result = _render_here(
-        job["url"], job["html"], frozenset(job["allow_hosts"]), float(job["budget"]), job["chromium"]
+        job["url"],
+        job["html"],
+        frozenset(job["allow_hosts"]),
+        float(job["budget"]),
+        job["chromium"],
+        bool(job.get("network", True)),
     )
     sys.stdout.write(json.dumps(result))
     return 0
