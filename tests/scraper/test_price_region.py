@@ -69,6 +69,23 @@ def scraped(name: str, url: str):
             "1499990.00",
             "CLP",
         ),
+        # JSON-LD and the first price give the regular price; the sale block beside shows the
+        # price to pay, unlabelled.
+        (
+            "sale-block-beside-structured-regular.html",
+            "https://ridgeandpine.example/scarf",
+            "39.99",
+            "59.99",
+            "USD",
+        ),
+        # "Prezzo:" then "Prezzo scontato:" (discounted price), nothing crossed out.
+        (
+            "italian-bookshop-discounted-label.html",
+            "https://www.libreriadelcorso.example/libro/1",
+            "17.10",
+            "18.00",
+            "EUR",
+        ),
         # A Japanese shop: 通常価格 struck through, 販売価格 with (税込), points.
         (
             "japan-tax-included.html",
@@ -142,6 +159,11 @@ def test_a_product_price_tag_of_1e3_is_stored_as_1000_never_1() -> None:
         ("¥1,980", "JP", "1980.00", "JPY"),
         ("12,800円", None, "12800.00", "JPY"),
         ("₩12,000", None, "12000.00", "KRW"),
+        ("12,000원", None, "12000.00", "KRW"),
+        # A code beside a shared symbol says whose dollar it is, wherever the page is.
+        ("$12.990 CLP", None, "12990.00", "CLP"),
+        ("CLP$ 12.990", "US", "12990.00", "CLP"),
+        ("$5 CAD", None, "5.00", "CAD"),
     ],
 )
 def test_thousands_separators_per_currency(text, country, amount, currency) -> None:
