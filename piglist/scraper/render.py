@@ -11,7 +11,8 @@ prefetching) is closed or pointed at a dead proxy.
 Each render runs in a child process (``python -m piglist.scraper.render``) with its own
 Chromium, killed whole at the deadline: a page that loops for ever, or a wedged browser, ends
 with the budget however it misbehaves. Pictures, media, fonts and style sheets are never
-loaded (the extractor reads the DOM), and the script heap is capped.
+loaded (the extractor reads the DOM); the script heap is capped, and so is the memory each of
+the render's processes may write.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import json
 import logging
 import os
 import re
+import resource
 import signal
 import subprocess
 import sys
@@ -43,6 +45,9 @@ MAX_REQUESTS = 150
 MAX_RESOURCE_BYTES = 5 * 1024 * 1024
 MAX_TOTAL_BYTES = 20 * 1024 * 1024
 JS_HEAP_MB = 256
+# Each process of a render (Python, Playwright's driver, Chromium's) may write at most this much
+# memory (RLIMIT_DATA, inherited); a page that grabs more crashes its tab and the render fails.
+PROCESS_MEMORY_MB = 768
 # What a rendered DOM doesn't need; skipping it saves most of a page's bytes.
 SKIPPED_RESOURCES = frozenset(
     {"image", "media", "font", "stylesheet", "manifest", "texttrack", "beacon", "ping"}
@@ -262,6 +267,8 @@ def _render_here(
 
 
 def main() -> int:
+    limit = PROCESS_MEMORY_MB * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
     job = json.loads(sys.stdin.read())
     result = _render_here(
         job["url"],
