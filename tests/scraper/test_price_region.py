@@ -53,13 +53,12 @@ def scraped(name: str, url: str):
             "EUR",
         ),
         # A Chilean shop: "Normal" and "Internet" prices, dots as thousands, instalments. JSON-LD
-        # gives the current price alone, and a lone structured price the page doesn't cross out
-        # is taken without scoring the page, so the regular price isn't looked for.
+        # gives the current price alone; the "Normal" one beside it is its regular price.
         (
             "chile-normal-and-internet-price.html",
             "https://www.tiendaandes.example.cl/p/88231",
             "29990.00",
-            None,
+            "39990.00",
             "CLP",
         ),
         (
@@ -174,6 +173,17 @@ def test_thousands_separators_per_currency(text, country, amount, currency) -> N
 @pytest.mark.parametrize(("value", "currency"), [("24.990", "CLP"), ("1.980", "JPY"), ("24,990", "CLP")])
 def test_structured_whole_unit_prices_read_separators_as_thousands(value: str, currency: str) -> None:
     assert parse_amount(value, currency) == Decimal(value.replace(".", "").replace(",", ""))
+
+
+def test_an_agreed_price_keeps_the_struck_price_beside_it_as_its_regular_price() -> None:
+    ld = {"@type": "Product", "name": "Oak Chair", "offers": {"price": "99.00", "priceCurrency": "GBP"}}
+    html = (
+        f"<html lang='en-GB'><head><script type='application/ld+json'>{json.dumps(ld)}</script></head>"
+        "<body><h1>Oak Chair</h1><div class='prices'><del>£129.00</del> <span>£99.00</span></div>"
+        "<aside class='related'><del>£300.00</del> <span>£199.00</span></aside></body></html>"
+    )
+    product = extract(html, "https://shop.example.co.uk/oak-chair")
+    assert (product.price, product.regular_price) == (Decimal("99.00"), Decimal("129.00"))
 
 
 def test_a_structured_price_the_page_labels_as_the_normal_price_loses_to_the_internet_price() -> None:

@@ -155,6 +155,19 @@ def shows_as_former(layout: Layout, amount: Decimal) -> bool:
     text holding the amount's last three whole digits (in "1.299,00", "1,299" or "1299" alike)
     is looked at.
     """
+    for element, text in _showing(layout, amount):
+        if (
+            _former_context(element)
+            or _OLD_TEXT.search(_label(element, text))
+            or _discounted_beside(element, amount, layout)
+            or _sale_beside(element, amount, layout)
+        ):
+            return True
+    return False
+
+
+def _showing(layout: Layout, amount: Decimal) -> Iterator[tuple[HtmlElement, str]]:
+    """The elements whose short text reads as ``amount``, with that text."""
     key = str(int(amount))[-3:]
     for node in layout.body.xpath(".//text()[contains(., $key)]", key=key):
         element = node.getparent()
@@ -164,16 +177,29 @@ def shows_as_former(layout: Layout, amount: Decimal) -> bool:
             continue
         text = _text(element, MAX_PRICE_TEXT)
         money = parse_money(text, country=layout.page.country) if text else None
-        if money is None or money.amount != amount:
-            continue
-        if (
-            _former_context(element)
-            or _OLD_TEXT.search(_label(element, text))
-            or _discounted_beside(element, amount, layout)
-            or _sale_beside(element, amount, layout)
-        ):
-            return True
-    return False
+        if money is not None and money.amount == amount:
+            yield element, text
+
+
+def regular_beside(layout: Layout, amount: Decimal) -> Decimal | None:
+    """The former price the page shows in ``amount``'s price block (crossed out, or named or
+    labelled old, regular, list…), when it is above ``amount``: the regular price of a price
+    structured data agree on, found without scoring the whole page."""
+    for element, _ in _showing(layout, amount):
+        for _, container in zip(range(PRICE_BLOCK_LEVELS), element.iterancestors(), strict=False):
+            if _text(container, MAX_BADGE_TEXT) is None:
+                break
+            former = [
+                candidate.money.amount
+                for candidate in _candidates(layout, container)
+                if (candidate.old or candidate.struck)
+                and not candidate.side
+                and candidate.money.amount > amount
+                and candidate.element is not element
+            ]
+            if former:
+                return min(former)
+    return None
 
 
 def _discounted_beside(element: HtmlElement, amount: Decimal, layout: Layout) -> bool:
@@ -261,10 +287,12 @@ def shown(layout: Layout) -> Shown:
     )
 
 
-def _candidates(layout: Layout) -> list[Candidate]:
+def _candidates(layout: Layout, within: HtmlElement | None = None) -> list[Candidate]:
+    """Every price on the page, or in the ``within`` element."""
     seen: set[HtmlElement] = set()
     found = []
-    for element in layout.body.iter("*"):
+    root = layout.body if within is None else within
+    for element in root.iter("*"):
         if element.tag in _SKIP_TAGS or not _has_own_digit(element):
             continue
         if len(seen) >= MAX_HOLDERS:
@@ -277,7 +305,7 @@ def _candidates(layout: Layout) -> list[Candidate]:
         candidate = _read(holder, layout, text)
         if candidate is not None:
             found.append(candidate)
-    for element in layout.body.xpath(".//*[@itemprop='price'][@content]"):
+    for element in root.xpath(".//*[@itemprop='price'][@content]"):
         if element not in seen:
             candidate = _read(element, layout, element.get("content", ""))
             if candidate is not None:
