@@ -191,3 +191,29 @@ def test_a_structured_price_the_page_labels_as_the_normal_price_loses_to_the_int
     html = html.replace('"price":"29990"', '"price":"39990"')
     product = extract(html, "https://www.tiendaandes.example.cl/p/88231")
     assert (product.price, product.regular_price) == (Decimal("29990.00"), Decimal("39990.00"))
+
+
+@pytest.mark.parametrize(
+    "elsewhere",
+    [
+        # A cart drawer rendered before the product, its line louder than the product's price.
+        "<div class='drawer'><h2>Your basket</h2><div><b class='price price--large'>£120.00</b></div></div>",
+        # "Frequently bought together": a bundle total right under the buy box.
+        "<section><h3>Frequently bought together</h3><div class='total'><span class='price'>£61.50</span>"
+        "</div></section>",
+        # Recently viewed, named only by its heading.
+        "<div><div><h2>Recently viewed</h2></div><ul><li><span class='price sale'>£9.99</span></li></ul></div>",
+        # A suggestion block named by its class.
+        "<div class='product-recommendations'><span class='price special-price'>£14.00</span></div>",
+    ],
+)
+def test_the_heading_and_cart_block_outrank_other_products_blocks(elsewhere: str) -> None:
+    main = (
+        "<div class='product'><h1>Oak Chair</h1><div><span class='amount'>£89.00</span></div>"
+        "<form action='/basket/add'><button>Add to basket</button></form></div>"
+    )
+    for html in (
+        f"<html lang='en-GB'><body>{elsewhere}{main}</body></html>",
+        f"<html lang='en-GB'><body>{main}{elsewhere}</body></html>",
+    ):
+        assert extract(html, "https://shop.example.co.uk/oak-chair").price == Decimal("89.00")
