@@ -5,6 +5,8 @@ setting turns it off; ``flask piglist stats`` counts the renders."""
 from __future__ import annotations
 
 import json
+import threading
+import time
 from decimal import Decimal
 
 import pytest
@@ -110,3 +112,22 @@ def test_a_fetch_details_preview_follows_the_render(app, api, family, shop):
 def test_a_bad_render_setting_stops_the_app_with_a_clear_message(value):
     with pytest.raises(RuntimeError, match="SCRAPER_RENDER must be auto or off"):
         create_app(TestingConfig, SCRAPER_RENDER=value, REDIS_URL=None)
+
+
+def _overlapping_sleep(log: list, lock: threading.Lock, running: list) -> None:
+    with lock:
+        running.append(1)
+        log.append(len(running))
+    time.sleep(0.2)
+    with lock:
+        running.pop()
+
+
+@pytest.mark.parametrize("app", ["sqlite"], indirect=True)
+def test_renders_in_one_process_run_one_at_a_time(app):
+    log: list[int] = []
+    lock, running = threading.Lock(), []
+    for _ in range(3):
+        jobs.enqueue(_overlapping_sleep, log, lock, running, queue=jobs.RENDER_QUEUE)
+    run_jobs(app)
+    assert log == [1, 1, 1]

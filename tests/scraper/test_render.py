@@ -127,3 +127,15 @@ def test_without_chromium_a_render_fails_for_good(server) -> None:
     with pytest.raises(RenderFailed) as failure:
         render(server.url("/p"), "<html></html>", chromium="/nonexistent/chromium")
     assert failure.value.transient is False
+
+
+def test_a_page_that_floods_requests_gets_at_most_the_cap_and_still_renders(server) -> None:
+    html = (
+        "<html><body><div id='root'></div><script>"
+        "for (let i = 0; i < 400; i++) fetch('/api/item?i=' + i).catch(() => 0);"
+        "document.getElementById('root').innerHTML = '<h1>Kettle</h1>';"
+        "</script></body></html>"
+    )
+    rendered = render(server.url("/p/flood"), html, allow_hosts=server.allow)
+    assert "<h1>Kettle</h1>" in rendered.html
+    assert len(server.requests) <= rendering.MAX_REQUESTS
