@@ -235,6 +235,7 @@ def test_stats_prints_the_sites_figures(app, runner, scraped):
         "Open group gifts: 0",
         "Job queue: 3 waiting, 0 failed in the last hour",
         "Live sockets: 7",
+        "Renders: off (SCRAPER_RENDER=off); 0 rendered, 0 failed, 0 requests blocked",
     ]
     assert runner.invoke(args=["piglist", "stats"]).output == result.output
 
@@ -252,4 +253,5 @@ def test_stats_without_redis(runner):
         "Open group gifts: 0",
         "Job queue: none shared (no REDIS_URL: each process runs its own jobs)",
         "Live sockets: 0",
+        "Renders: off (SCRAPER_RENDER=off); 0 rendered, 0 failed, 0 requests blocked",
     ]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 from redis.exceptions import RedisError
 
@@ -200,6 +200,24 @@ def stats() -> None:
         click.echo(f"Job queue: {queue['queued']} waiting, {queue['failed']} failed in the last hour")
     sockets = figures["live_sockets"]
     click.echo(f"Live sockets: {unknown if sockets is None else sockets}")
+    click.echo(f"Renders: {_renders_line(figures['renders'], unknown)}")
+
+
+def _renders_line(renders: dict | None, unknown: str) -> str:
+    if renders is None:
+        return unknown
+    if renders["enabled"]:
+        state = f"on ({renders['chromium']})"
+    elif current_app.config["SCRAPER_RENDER"] == "off":
+        state = "off (SCRAPER_RENDER=off)"
+    else:
+        state = "off (no Chromium installed)"
+    average = renders["average_seconds"]
+    timing = f", {average:.1f} s on average" if average is not None else ""
+    return (
+        f"{state}; {renders['renders']} rendered, {renders['failed']} failed, "
+        f"{renders['blocked']} requests blocked{timing}"
+    )
 
 
 def init_app(app: Flask) -> None:
