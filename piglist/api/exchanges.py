@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from ..errors import Forbidden
 from ..groups import service as groups
-from ..santa import exchanges, messages, secrecy
 from ..rules.values import parse_bool
+from ..santa import exchanges, messages, secrecy
 from .access import api_user, json_body, login_required, optional_json_body
 from .blueprint import bp
 
