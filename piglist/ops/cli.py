@@ -79,6 +79,24 @@ def sweep_presence() -> None:
     click.echo(f"Removed {removed} stale presence entr{'y' if removed == 1 else 'ies'}.")
 
 
+@piglist_cli.command("remind")
+@click.option(
+    "--today",
+    "today",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="Act as if it were this day (YYYY-MM-DD) for every occasion, rather than each one's own today.",
+)
+def remind(today) -> None:
+    """Send the occasion reminders that are due (21 and 7 days before); never one twice."""
+    from piglist.occasions.reminders import queue_due_reminders
+
+    try:
+        queued = queue_due_reminders(today.date() if today else None)
+    except RedisError as exc:
+        fail(f"The job queue is unreachable: {exc}")
+    click.echo(f"Queued {queued} reminder mail{'' if queued == 1 else 's'}.")
+
+
 @piglist_cli.command("export-user")
 @click.argument("email")
 def export_user(email: str) -> None:
