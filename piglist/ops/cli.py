@@ -180,6 +180,11 @@ def stats() -> None:
     click.echo(f"Groups: {figures['groups']}")
     gifts = figures["gifts"]
     click.echo(f"Gifts: {sum(gifts.values())} ({', '.join(f'{n} {s}' for s, n in gifts.items())})")
+    occasions = figures["occasions"]
+    click.echo(
+        f"Occasions: {occasions['occasions']} ({occasions['upcoming']} upcoming, {occasions['past']} past;"
+        f" {occasions['reveals']} lists revealed, {occasions['reminders_sent']} reminders sent)"
+    )
     exchanges = figures["exchanges"]
     click.echo(
         f"Secret Santa exchanges: {sum(exchanges.values())} ({exchanges['open']} open, {exchanges['drawn']} drawn)"
