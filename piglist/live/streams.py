@@ -37,7 +37,10 @@ def stream(action: str, target: str, html: str = "", morph: bool = False) -> str
 
 def render(broadcast: Broadcast, event: dict[str, Any]) -> str:
     """The Turbo Stream message for the current user about ``event`` (already let through for
-    them by the surprise rule), with their CSRF token in it."""
+    them by the surprise rule), with their CSRF token in it. A personal event (a Secret Santa
+    message) changes nothing a group page shows: no markup."""
+    if "gift_id" not in event:
+        return ""
     gift_id, owner_id = event["gift_id"], event["owner_id"]
     if event["type"] == "gift_created":
         return stream("reload", f"piglist_{owner_id}")
