@@ -19,13 +19,14 @@ import time
 
 from config import ConfigError, refuse_to_start
 from piglist import create_app
-from piglist.ops import housekeeping
+from piglist.ops import errortracking, housekeeping
 from piglist.scraping import rendering
 from piglist.stores import jobs
 
 
 def worker_main(queues: list[str] = jobs.QUEUE_NAMES) -> None:
     app = create_app()
+    errortracking.init_app(app, "worker")
     jobs.serve_jobs_with(app)
     jobs.work(app.config["REDIS_URL"], queues)
 
@@ -47,6 +48,7 @@ def main() -> int:
         app = create_app()
     except ConfigError as problem:
         refuse_to_start(problem)
+    errortracking.init_app(app, "worker")
     if not app.config["REDIS_URL"]:
         print("REDIS_URL is not set: jobs run inside the web process, no worker is needed.", file=sys.stderr)
         return 2

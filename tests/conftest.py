@@ -764,13 +764,21 @@ def site_shop():
     shop.close()
 
 
+SITE_METRICS_TOKEN = "metrics-token-for-tests-0123456789"
+
+
 @pytest.fixture(scope="session")
 def procfile_site(tmp_path_factory, site_shop):
     """The site served the Procfile's way from a fresh clone, as a new operator would, with its
     worker, for the whole run (started on first use)."""
     site = ProcfileSite(
         tmp_path_factory.mktemp("procfile-site"),
-        env={"SCRAPER_ALLOW_HOSTS": site_shop.host},
+        env={
+            "SCRAPER_ALLOW_HOSTS": site_shop.host,
+            # /metrics on, every process's figures in one folder (tests/test_ops_metrics.py).
+            "METRICS_TOKEN": SITE_METRICS_TOKEN,
+            "METRICS_DIR": str(tmp_path_factory.mktemp("metrics")),
+        },
         root=fresh_clone(tmp_path_factory.mktemp("fresh-clone")),
     ).start(worker=True)
     yield site

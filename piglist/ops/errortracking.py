@@ -4,12 +4,15 @@ release, so an operator gets from an alert to the log lines of that request.
 
 Families' data never leaves with them. The SDK sends no default personal data, no local
 variables and no breadcrumbs; ``scrub`` then keeps only an allow-list of each event's parts (the
-stack trace, the route, the method, tags) and blanks e-mail addresses, tokens and the parameters
-of SQL statements and log lines (where gift titles, names and addresses would be).
+stack trace, the route, the method, tags) and blanks e-mail addresses, tokens, quoted text and
+the parameters of SQL statements and log lines (where gift titles, names and addresses would
+be). A message that puts such data in unquoted is the one gap: the code's own messages quote
+what they quote (``{value!r}``).
 """
 
 from __future__ import annotations
 
+import os
 import re
 from typing import Any
 
@@ -23,10 +26,21 @@ EMAIL = re.compile(r"[^\s@<>()\"',;:]+@[^\s@<>()\"',;:]+")
 # Piglist's tokens (pgl_…), bearer credentials, cookies' values, long random strings.
 SECRET = re.compile(r"\b(?:pgl_[A-Za-z0-9_\-]+|Bearer\s+\S+)|[A-Za-z0-9_\-]{32,}")
 SQL_PARAMETERS = re.compile(r"\[parameters: .*?\](?=\n|$)", re.S)
+# Quoted text in a message is data (a title, a name, a value that failed): only its quotes stay.
+QUOTED = re.compile(r"'[^'\n]*'|\"[^\"\n]*\"")
 # The parts of an event kept, and of its request.
 KEPT = frozenset(
     {"event_id", "timestamp", "platform", "level", "logger", "release", "environment", "server_name", "tags"}
-    | {"exception", "threadId", "transaction", "transaction_info", "sdk", "contexts", "logentry", "fingerprint"}
+    | {
+        "exception",
+        "threadId",
+        "transaction",
+        "transaction_info",
+        "sdk",
+        "contexts",
+        "logentry",
+        "fingerprint",
+    }
 )
 KEPT_CONTEXTS = frozenset({"runtime", "os", "trace"})
 KEPT_HEADERS = frozenset({"user-agent", "content-type", "x-request-id"})
@@ -34,7 +48,8 @@ KEPT_HEADERS = frozenset({"user-agent", "content-type", "x-request-id"})
 
 def clean(text: str) -> str:
     text = SQL_PARAMETERS.sub("[parameters: …]", text)
-    return SECRET.sub("[secret]", EMAIL.sub("[e-mail]", text))
+    text = SECRET.sub("[secret]", EMAIL.sub("[e-mail]", text))
+    return QUOTED.sub(lambda quoted: quoted.group(0)[0] * 2, text)
 
 
 def scrub(event: dict[str, Any], _hint: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -76,7 +91,7 @@ def init_app(app: Flask, component: str = "web") -> None:
     sentry_sdk.init(
         dsn=dsn,
         release=app.config.get("RELEASE"),
-        environment=app.config.get("ENV_NAME") or app.config.get("PIGLIST_CONFIG") or "production",
+        environment=os.environ.get("PIGLIST_CONFIG", "development"),
         integrations=[FlaskIntegration(), RqIntegration(), LoggingIntegration(event_level="ERROR")],
         send_default_pii=False,
         include_local_variables=False,
@@ -85,6 +100,5 @@ def init_app(app: Flask, component: str = "web") -> None:
         before_send=scrub,
         server_name=component,
     )
-    sentry_sdk.set_tag("component", component)
+    sentry_sdk.get_global_scope().set_tag("component", component)
     app.before_request(_tag_request)
-

@@ -77,7 +77,7 @@ class ReadAtScrape(Collector):
         connection = jobs.rq_connection(self.app)
         kinds: dict[str, int] = {}
         age = 0.0
-        for name in jobs.QUEUE_NAMES:
+        for name in jobs.ALL_QUEUE_NAMES:
             queue = Queue(name, connection=connection)
             depth.add_metric([name], queue.count)
             first = queue.get_job_ids(0, 0)
