@@ -154,5 +154,6 @@ def scrape_status(job_id: str):
 @login_required
 def release_purchases(group_id: int, user_id: int):
     """An admin makes the gifts a departed member bought available again (SPEC §9)."""
-    group = admin_group(group_id, api_user())
-    return {"released": writes.release_purchases(group, user_id)}
+    admin = api_user()
+    group = admin_group(group_id, admin)
+    return {"released": writes.release_purchases(group, admin, user_id)}
