@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from limits import RateLimitItemPerMinute
 from sqlalchemy import select
 
 from piglist.stores import jobs
@@ -14,23 +15,33 @@ from piglist.stores import jobs
 from ..errors import ValidationFailed
 from ..extensions import db
 from ..live import feed
-from ..models import Gift, Piglist, utcnow
+from ..models import Gift, Piglist, User, utcnow
 from ..pictures import store
 from ..pictures.encoding import Encoded, PictureRefused, reencode
 from ..pictures.fetching import fetch_picture
+from ..rules import budgets
 from ..scraper.fetch import FetchError
 from .loading import lock_list
 
 log = logging.getLogger(__name__)
 
 PICTURE_RETRIES = 3
+UPLOADS_PER_MINUTE = RateLimitItemPerMinute(10)
 UNCHANGED: dict[str, Any] = {}
 
 
-def encode_upload(data: bytes | None) -> Encoded | None:
-    """An uploaded picture, re-encoded; a clear 422 for anything that isn't a usable picture."""
+def encode_upload(data: bytes | None, owner: User) -> Encoded | None:
+    """An uploaded picture, re-encoded; a clear 422 for anything that isn't a usable picture.
+    Decoding costs a web worker a moment of its CPU: each upload spends ``owner``'s budget."""
     if data is None:
         return None
+    budgets.spend(
+        UPLOADS_PER_MINUTE,
+        "picture-upload",
+        owner,
+        f"You've uploaded {UPLOADS_PER_MINUTE.amount} pictures in the last minute. "
+        "Wait {wait} seconds and try again.",
+    )
     try:
         return reencode(data)
     except PictureRefused as exc:

@@ -100,7 +100,7 @@ def add_gift(group_id: int, owner: User, data: Mapping[str, Any], picture: bytes
     fields = parse_gift_fields(data)
     if not fields.get("url") and not fields.get("title"):
         raise ValidationFailed("Give the gift a title, or paste a link to fetch it from.", "title")
-    upload = encode_upload(picture)  # before any lock: decoding takes a moment
+    upload = encode_upload(picture, owner)  # before any lock: decoding takes a moment
     ensure_unlocked(group)
     piglist = lock_list(own_piglist(group, owner).id)
     category = lock_category(group, fields.get("category_id"))
@@ -131,7 +131,7 @@ def update_gift(
     over a change made since the form was opened, such as a scrape that filled the gift in."""
     gift, group = own_gift_for_change(gift_id, owner)
     fields = parse_gift_fields(data)
-    upload = encode_upload(picture)
+    upload = encode_upload(picture, owner)
     ensure_unlocked(group)
     piglist = lock_list(gift.piglist_id)
     lock_row(Gift, gift.id)  # buyers lock the gift: the quantity can't change under a purchase

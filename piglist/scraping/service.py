@@ -22,9 +22,10 @@ from flask import current_app
 from limits import RateLimitItemPerMinute
 from redis.exceptions import RedisError
 
-from piglist.errors import NotFound, RateLimited, Unavailable
-from piglist.extensions import db, limiter
+from piglist.errors import NotFound, Unavailable
+from piglist.extensions import db
 from piglist.models import User
+from piglist.rules import budgets
 from piglist.scraper.extract import extract
 from piglist.scraper.fetch import FetchError, fetch
 from piglist.stores import jobs
@@ -60,20 +61,12 @@ def normalise_url(url: str) -> str:
 
 def spend_scrape_budget(user: User) -> None:
     """At most 10 scrapes a minute per person; raises RateLimited (429) past that."""
-    strategy = limiter.limiter
-    try:
-        allowed = strategy.hit(SCRAPES_PER_MINUTE, "scrape", str(user.id))
-        if allowed:
-            return
-        reset = strategy.get_window_stats(SCRAPES_PER_MINUTE, "scrape", str(user.id)).reset_time
-    except RedisError as exc:
-        log.warning("scrape budget unavailable, allowing: %s", exc)
-        return
-    wait = max(1, int(reset - time.time()))
-    raise RateLimited(
-        f"You've fetched {SCRAPES_PER_MINUTE.amount} links in the last minute. Wait {wait} seconds, "
+    budgets.spend(
+        SCRAPES_PER_MINUTE,
+        "scrape",
+        user,
+        f"You've fetched {SCRAPES_PER_MINUTE.amount} links in the last minute. Wait {{wait}} seconds, "
         "or fill in the details by hand.",
-        retry_after=wait,
     )
 
 
