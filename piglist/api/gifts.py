@@ -9,6 +9,7 @@ from typing import Any
 from flask import current_app, request
 
 from piglist.scraping import service as scraping
+from piglist.web.inputs import check_decoded_json
 
 from ..errors import BadRequest, ValidationFailed
 from ..gifts import fields, listcache, reading, writes
@@ -67,6 +68,7 @@ def gift_body() -> tuple[dict[str, Any], bytes | None]:
             data["options"] = json.loads(data["options"]) if data["options"].strip() else None
         except ValueError:
             raise ValidationFailed('The options must be JSON such as {"size": "M"}.', "options") from None
+        check_decoded_json(data["options"], "options")
     upload = request.files.get("image")
     if upload is None and request.files:
         raise BadRequest("Send the picture in a part named 'image'.")
