@@ -42,17 +42,17 @@ def create_app(config: type[Config] | None = None, **overrides: Any) -> Flask:
     register_extensions(app)
     register_blueprints(app)
 
-    from piglist import errors
     from piglist.ops import cli, housekeeping
     from piglist.stores import mail
-    from piglist.web import formatting, security
+    from piglist.web import errors, security
 
     from .gifts import listcache
     from .rules.lock import is_frozen
+    from .rules.money import format_money
 
     app.jinja_env.tests["frozen"] = is_frozen  # {% if group is frozen %}
+    app.jinja_env.filters["money"] = format_money  # {{ gift.price | money(gift.currency) }}
     errors.init_app(app)
-    formatting.init_app(app)
     listcache.init_app(app)
     housekeeping.init_app(app)
     mail.init_app(app)
@@ -99,14 +99,14 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from .admin import bp as admin_bp
-    from .api import bp as api_bp
-    from .auth import bp as auth_bp
+    from .admin.routes import bp as admin_bp
+    from .api.routes import bp as api_bp
+    from .auth.routes import bp as auth_bp
     from .gifts.routes import bp as gifts_bp
-    from .groups import bp as groups_bp
+    from .groups.routes import bp as groups_bp
     from .live.routes import bp as live_bp
-    from .main import bp as main_bp
-    from .pictures import bp as pictures_bp
+    from .main.routes import bp as main_bp
+    from .pictures.routes import bp as pictures_bp
     from .webapp.routes import bp as webapp_bp
 
     app.register_blueprint(main_bp)

@@ -13,7 +13,7 @@ from flask import g
 from ..auth import service
 from ..groups import notices
 from ..models import User
-from ..validation import parse_bool
+from ..rules.values import parse_bool
 from .access import api_user, json_body, login_required
 from .blueprint import bp
 

@@ -4,7 +4,7 @@ from wtforms.validators import InputRequired, Length
 
 from piglist.web.forms import domain_check
 
-from ..validation import check_password, clean_email
+from ..rules.values import check_password, clean_email
 from .service import clean_display_name
 
 

@@ -20,8 +20,8 @@ from flask import current_app
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
+from piglist.rules.money import format_money
 from piglist.stores import jobs, mail
-from piglist.web.formatting import format_money
 
 from ..extensions import db
 from ..models import Gift, PurchaseAlert, User, utcnow
