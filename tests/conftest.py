@@ -445,6 +445,12 @@ def is_member(group, user) -> bool:
     return db.session.get(GroupMember, (group.id, user.id)) is not None
 
 
+@pytest.fixture
+def elsewhere(app, request, tmp_path_factory):
+    """The same site's other web process: its own app, caches and sessions."""
+    return _make_app(request, tmp_path_factory)
+
+
 def member_client(app, user):
     """A browser of its own, logged in as ``user``."""
     client = app.test_client()
