@@ -16,7 +16,7 @@ from ..errors import ValidationFailed
 from ..extensions import db
 from ..live import feed
 from ..models import Gift, Piglist, User, utcnow
-from ..pictures import store
+from ..pictures import access, store
 from ..pictures.encoding import Encoded, PictureRefused, reencode
 from ..pictures.fetching import fetch_picture
 from ..rules import budgets
@@ -49,11 +49,12 @@ def encode_upload(data: bytes | None, owner: User) -> Encoded | None:
 
 
 def picture_fields(
-    fields: dict[str, Any], upload: Encoded | None, gift: Gift | None = None
+    fields: dict[str, Any], upload: Encoded | None, owner: User, gift: Gift | None = None
 ) -> dict[str, Any]:
     """The picture columns for what the owner asked: an upload wins; a link equal to the gift's
     own picture or pending link changes nothing (a client sending back the gift it read); a new
-    link waits for the worker; no link removes the picture."""
+    link waits for the worker; no link removes the picture. One of Piglist's own pictures only
+    if ``owner`` may see it: a key is no way to learn of, or borrow, another group's picture."""
     if upload is not None:
         return {"image_url": store.save(upload), "image_source": None}
     if "image_url" not in fields:
@@ -65,7 +66,7 @@ def picture_fields(
         return {"image_url": None, "image_source": None}
     key = store.key_of(requested)
     if key is not None:
-        if not store.exists(key):
+        if not access.visible_to(key, owner):
             raise ValidationFailed("That isn't one of Piglist's pictures.", "image_url")
         return {"image_url": requested, "image_source": None}
     return {"image_url": None, "image_source": requested}

@@ -110,7 +110,7 @@ def add_gift(group_id: int, owner: User, data: Mapping[str, Any], picture: bytes
     scrape = bool(fields.get("url")) and not fields.get("title")
     if scrape:
         spend_scrape_budget(owner)
-    fields.update(picture_fields(fields, upload))
+    fields.update(picture_fields(fields, upload, owner))
     gift = Gift(piglist=piglist, scrape_status="pending" if scrape else "manual", **fields)
     db.session.add(gift)
     _flush_unless_duplicate()
@@ -142,7 +142,7 @@ def update_gift(
             "This gift changed while you were editing it (its details may have been fetched). "
             "Check the form and save again."
         )
-    pictures = picture_fields(fields, upload, gift)
+    pictures = picture_fields(fields, upload, owner, gift)
     fields.pop("image_url", None)
     merged = with_currency(group, {name: fields.get(name, getattr(gift, name)) for name in EDITABLE})
     if not (merged["title"] or merged["url"]):
