@@ -106,7 +106,9 @@ def register_blueprints(app: Flask) -> None:
     from .groups.routes import bp as groups_bp
     from .live.routes import bp as live_bp
     from .main.routes import bp as main_bp
+    from .occasions.routes import bp as occasions_bp
     from .pictures.routes import bp as pictures_bp
+    from .santa.routes import bp as santa_bp
     from .webapp.routes import bp as webapp_bp
 
     app.register_blueprint(main_bp)
@@ -116,5 +118,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(groups_bp)
     app.register_blueprint(gifts_bp)
     app.register_blueprint(live_bp)
+    app.register_blueprint(occasions_bp)
+    app.register_blueprint(santa_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(api_bp, url_prefix="/api/v1")

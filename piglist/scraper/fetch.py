@@ -334,7 +334,9 @@ def _read_resource(response: requests.Response, url: str, guard: Guard, max_byte
     if declared.isdigit() and int(declared) > max_bytes:
         raise TooLarge()
     headers = {
-        name.lower(): value for name, value in response.headers.items() if name.lower() not in _TRANSFER_HEADERS
+        name.lower(): value
+        for name, value in response.headers.items()
+        if name.lower() not in _TRANSFER_HEADERS
     }
     return FetchedResource(url, response.status_code, headers, _read_body(response, guard, max_bytes))
 
