@@ -891,6 +891,15 @@ class SiteFamily:
     emails: dict[str, str]
 
 
+@pytest.fixture(scope="module")
+def one_process_site(tmp_path_factory):
+    """The Procfile's web line with one gevent process (no worker line): every request and socket
+    of a test shares that process, its caches and its event loop."""
+    site = ProcfileSite(tmp_path_factory.mktemp("one-process-site"), env={"WEB_CONCURRENCY": "1"})
+    yield site.migrate().start(worker=False, release=False)
+    site.stop()
+
+
 def site_family(site: ProcfileSite) -> SiteFamily:
     app = site.app()
     with app.app_context():

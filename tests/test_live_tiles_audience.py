@@ -7,20 +7,12 @@ from __future__ import annotations
 
 import re
 
-import pytest
 import requests
 
 from piglist.extensions import db
 from piglist.models import Gift
 
-from .conftest import ProcfileSite, live_socket, receive_until, site_family
-
-
-@pytest.fixture(scope="module")
-def one_process_site(tmp_path_factory):
-    site = ProcfileSite(tmp_path_factory.mktemp("tiles-site"), env={"WEB_CONCURRENCY": "1"})
-    yield site.migrate().start(worker=False, release=False)
-    site.stop()
+from .conftest import live_socket, receive_until, site_family
 
 
 def buy(site, family, who: str, gift_id: int) -> None:

@@ -126,3 +126,47 @@ def test_the_form_says_why_an_upload_is_refused_past_the_budget(app, api, family
     assert response.status_code == 422  # as every refusal on a form, the sentence on top of it
     assert "uploaded 10 pictures in the last minute" in response.get_data(as_text=True)
     assert db.session.scalar(select(Gift).where(Gift.title == "Kite")) is None
+
+
+# --- a web process keeps answering while pictures decode -----------------------------------------
+
+
+def test_health_answers_while_uploads_decode_in_a_gevent_web_process(one_process_site):
+    """Three 12-megapixel PNGs posted at once to the one gevent process (~1.3 s of decoding each):
+    /health, asked meanwhile, never waits for them. Before, each decode held the event loop (six
+    uploads stalled /health for 13.7 s)."""
+    import threading
+
+    import requests
+
+    from .conftest import site_family
+
+    site = one_process_site
+    family = site_family(site)
+    big = picture_bytes("PNG", (4000, 3000))
+    headers = {"Authorization": f"Bearer {family.tokens['owner']}"}
+    statuses: list[int] = []
+
+    def post(n: int) -> None:
+        response = requests.post(
+            f"{site.url}/api/v1/groups/{family.group_id}/gifts",
+            headers=headers,
+            data={"title": f"Poster {n}"},
+            files={"image": ("poster.png", big, "image/png")},
+            timeout=60,
+        )
+        statuses.append(response.status_code)
+
+    uploads = [threading.Thread(target=post, args=(n,)) for n in range(3)]
+    for upload_thread in uploads:
+        upload_thread.start()
+    waits = []
+    while any(t.is_alive() for t in uploads):
+        started = time.perf_counter()
+        assert requests.get(f"{site.url}/health", timeout=30).status_code == 200
+        waits.append(time.perf_counter() - started)
+        time.sleep(0.05)
+    for upload_thread in uploads:
+        upload_thread.join()
+    assert statuses == [201, 201, 201]
+    assert len(waits) >= 3 and max(waits) < 1.0, waits

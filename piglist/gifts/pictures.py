@@ -17,7 +17,7 @@ from ..extensions import db
 from ..live import feed
 from ..models import Gift, Piglist, User, utcnow
 from ..pictures import access, store
-from ..pictures.encoding import Encoded, PictureRefused, reencode
+from ..pictures.encoding import Encoded, PictureRefused, reencode_aside
 from ..pictures.fetching import fetch_picture
 from ..rules import budgets
 from ..scraper.fetch import FetchError
@@ -43,7 +43,7 @@ def encode_upload(data: bytes | None, owner: User) -> Encoded | None:
         "Wait {wait} seconds and try again.",
     )
     try:
-        return reencode(data)
+        return reencode_aside(data)
     except PictureRefused as exc:
         raise ValidationFailed(exc.reason, "image") from None
 
