@@ -166,13 +166,14 @@ def exclusive(name: str, seconds: int, owner: str | None = None) -> Iterator[boo
 
 def _take_over(store: Any, lock: Lock, owner: str) -> bool:
     """Whether the lock held is ``owner``'s own (an earlier attempt that died holding it); if so
-    it is ours again, for its full time. The check and the renewal are one atomic script."""
+    it is ours again, for its full time. The check and the renewal are one atomic script; a lock
+    that lapsed in between is simply taken."""
     lock.local.token = store.get_encoder().encode(owner)
     try:
         lock.reacquire()
     except LockError:
         lock.local.token = None
-        return False
+        return lock.acquire(token=owner)
     return True
 
 
