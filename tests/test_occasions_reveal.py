@@ -315,3 +315,21 @@ def test_the_reveal_page_offers_the_reveal_whatever_was_bought_and_shows_the_rec
     assert "Tom's list" in dad_page and "Kite" in dad_page and "Thanked" in dad_page
     assert f"/lists/{list_of(family.group, family.owner).id}/reveal" not in dad_page
     assert f"/lists/{list_of(family.group, family.giver).id}/reveal" in dad_page  # his own, to reveal
+
+
+def test_the_export_carries_what_was_received_and_the_reminder_settings(api, family, tom_list):
+    christmas = make_occasion(family.group, days_from_now=-1)
+    before = api(family.owner).get("/me/export").get_json()["occasions"]
+    assert before == {"reminders": True, "reminders_sent": [], "calendar_feed": None, "received": []}
+    reveal(api, family.owner, list_of(family.group, family.owner), christmas)
+    after = api(family.owner).get("/me/export").get_json()["occasions"]
+    assert titles(after["received"][0]["received"]) == ["Books", "Kite", "Scarf"]
+    assert api(family.giver).get("/me/export").get_json()["occasions"]["received"] == []
+
+
+def test_stats_count_the_occasions(app, api, runner, family, tom_list):
+    christmas = make_occasion(family.group, days_from_now=-1)
+    make_occasion(family.group, "Birthday", days_from_now=3)
+    reveal(api, family.owner, list_of(family.group, family.owner), christmas)
+    lines = runner.invoke(args=["piglist", "stats"]).output.splitlines()
+    assert "Occasions: 2 (1 upcoming, 1 past; 1 lists revealed, 0 reminders sent)" in lines

@@ -16,6 +16,24 @@ down_revision = '0009'
 branch_labels = None
 depends_on = None
 
+# SQLite's trigger moving a list's version names the gift columns the owner sees (0007); the new
+# ones join them. PostgreSQL's compares whole rows, so it needs nothing.
+CONTENT_0007 = (
+    'piglist_id', 'category_id', 'url', 'title', 'description', 'price', 'regular_price',
+    'currency', 'image_url', 'image_source', 'quantity', 'priority', 'options', 'scrape_status',
+    'scrape_error', 'deleted_at', 'created_at', 'updated_at',
+)
+NEW_GIFT_COLUMNS = ('occasion_id', 'reveal_id', 'thanked_at')
+
+
+def _sqlite_content_trigger(columns):
+    changed = ' OR '.join(f'OLD.{c} IS NOT NEW.{c}' for c in columns)
+    op.execute('DROP TRIGGER gifts_versions_content')
+    op.execute(
+        f"""CREATE TRIGGER gifts_versions_content AFTER UPDATE ON gifts WHEN {changed} BEGIN
+        UPDATE piglists SET version = version + 1 WHERE id IN (OLD.piglist_id, NEW.piglist_id); END"""
+    )
+
 
 def upgrade():
     op.create_table('occasions',
@@ -86,11 +104,15 @@ def upgrade():
     op.add_column('gifts', sa.Column('thanked_at', sa.DateTime(timezone=True), nullable=True))
     op.create_index(op.f('ix_gifts_occasion_id'), 'gifts', ['occasion_id'], unique=False)
     op.create_index(op.f('ix_gifts_reveal_id'), 'gifts', ['reveal_id'], unique=False)
+    if op.get_bind().dialect.name == 'sqlite':
+        _sqlite_content_trigger(CONTENT_0007 + NEW_GIFT_COLUMNS)
 
 
 def downgrade():
     # Plain ALTER TABLE, not a batch (see above). SQLite drops a column only once nothing
-    # (an index, a reference) names it.
+    # (an index, a reference, a trigger) names it.
+    if op.get_bind().dialect.name == 'sqlite':
+        _sqlite_content_trigger(CONTENT_0007)
     op.drop_index(op.f('ix_gifts_reveal_id'), table_name='gifts')
     op.drop_index(op.f('ix_gifts_occasion_id'), table_name='gifts')
     if op.get_bind().dialect.name == 'postgresql':

@@ -13,12 +13,23 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, func, select
 
 from ..errors import NotFound, PiglistError, ValidationFailed
 from ..extensions import db
 from ..groups.service import admin_group, member_group
-from ..models import MAX_ID, Group, GroupMember, Occasion, OccasionList, Piglist, Reveal, User, utcnow
+from ..models import (
+    MAX_ID,
+    Group,
+    GroupMember,
+    Occasion,
+    OccasionList,
+    Piglist,
+    Reveal,
+    SentReminder,
+    User,
+    utcnow,
+)
 from ..rules.values import clean_text, parse_date
 
 NO_OCCASION = "No such occasion in this group."
@@ -246,3 +257,16 @@ def upcoming_for(user: User, group: Group | None = None) -> list[tuple[Occasion,
         query = query.where(Occasion.group_id == group.id)
     found = [(o, days_left(o)) for o in db.session.scalars(query)]
     return [(o, left) for o, left in found if left >= 0]
+
+
+def occasion_counts() -> dict[str, int]:
+    """Site-wide counts for operators (``flask piglist stats``): no names, no dates."""
+    occasions = db.session.scalars(select(Occasion)).all()
+    upcoming = sum(1 for o in occasions if days_left(o) >= 0)
+    return {
+        "occasions": len(occasions),
+        "upcoming": upcoming,
+        "past": len(occasions) - upcoming,
+        "reveals": db.session.scalar(select(func.count()).select_from(Reveal)),
+        "reminders_sent": db.session.scalar(select(func.count()).select_from(SentReminder)),
+    }
