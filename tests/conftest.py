@@ -445,6 +445,12 @@ def is_member(group, user) -> bool:
     return db.session.get(GroupMember, (group.id, user.id)) is not None
 
 
+@pytest.fixture
+def elsewhere(app, request, tmp_path_factory):
+    """The same site's other web process: its own app, caches and sessions."""
+    return _make_app(request, tmp_path_factory)
+
+
 def member_client(app, user):
     """A browser of its own, logged in as ``user``."""
     client = app.test_client()
@@ -891,6 +897,15 @@ class SiteFamily:
     ids: dict[str, int]
     tokens: dict[str, str]
     emails: dict[str, str]
+
+
+@pytest.fixture(scope="module")
+def one_process_site(tmp_path_factory):
+    """The Procfile's web line with one gevent process (no worker line): every request and socket
+    of a test shares that process, its caches and its event loop."""
+    site = ProcfileSite(tmp_path_factory.mktemp("one-process-site"), env={"WEB_CONCURRENCY": "1"})
+    yield site.migrate().start(worker=False, release=False)
+    site.stop()
 
 
 def site_family(site: ProcfileSite) -> SiteFamily:

@@ -103,10 +103,10 @@ def test_erase_user_erases_and_says_what_it_did(runner, family):
     gift_id = gift.id
     result = runner.invoke(args=["piglist", "erase-user", family.admin.email], input="y\n")
     assert result.exit_code == 0, result.output
-    assert "1 gift(s) they had bought are available again." in result.output
+    assert "1 gift(s) they had bought stay bought, by a former member." in result.output
     assert "Left 'Smith Family' (group 1); Tom is its admin now." in result.output
     db.session.expire_all()
-    assert db.session.get(Gift, gift_id).status == "available"
+    assert db.session.get(Gift, gift_id).status == "purchased"
     assert len(db.session.scalars(select(User)).all()) == 3
     again = runner.invoke(args=["piglist", "erase-user", "--yes", "mum@example.org"])
     assert again.exit_code == 1 and "No account" in again.output

@@ -116,7 +116,7 @@ def erase_user(email: str, yes: bool) -> None:
         )
     erased = erase.erase_user(user)
     click.echo(f"Erased {erased.email}: account, tokens, sessions and piglists.")
-    click.echo(f"  {erased.released} gift(s) they had bought are available again.")
+    click.echo(f"  {erased.kept} gift(s) they had bought stay bought, by a former member.")
     for line in erased.groups:
         click.echo(f"  {line[0].upper()}{line[1:]}.")
 

@@ -44,7 +44,8 @@ log = logging.getLogger(__name__)
 OWNER_FIELDS = ("title", "description", "image_url", "price", "currency")
 
 
-# Longer than one try (the fetch stops at 10 s): a lock left by a killed worker lapses by then.
+# Longer than one try (the fetch stops at 10 s): a lock left by a killed worker lapses by then,
+# and the job's own retry takes it over at once (its id is the lock's token).
 SCRAPE_LOCK_SECONDS = 60
 
 
@@ -63,7 +64,7 @@ def scrape_gift(gift_id: int, render: bool = False) -> str:
     leaves ``failed`` with the reason, for the owner to fill in by hand. One scrape per gift
     runs at a time: a duplicate job (re-queued after a crash) finding it running steps aside.
     A page that builds its product with JavaScript is handed to the render queue (``render``)."""
-    with exclusive(f"scrape-gift:{gift_id}", SCRAPE_LOCK_SECONDS) as mine:
+    with exclusive(f"scrape-gift:{gift_id}", SCRAPE_LOCK_SECONDS, jobs.current_job_id()) as mine:
         if not mine:
             log.info("scrape of gift %s is already running; this one steps aside", gift_id)
             return "skipped"

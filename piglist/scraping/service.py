@@ -20,11 +20,13 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from flask import current_app
 from limits import RateLimitItemPerMinute
-from redis.exceptions import RedisError
+from redis.exceptions import LockError, RedisError
+from redis.lock import Lock
 
-from piglist.errors import NotFound, RateLimited, Unavailable
-from piglist.extensions import db, limiter
+from piglist.errors import NotFound, Unavailable
+from piglist.extensions import db
 from piglist.models import User
+from piglist.rules import budgets
 from piglist.scraper.extract import extract
 from piglist.scraper.fetch import FetchError, fetch
 from piglist.scraping import rendering
@@ -61,20 +63,12 @@ def normalise_url(url: str) -> str:
 
 def spend_scrape_budget(user: User) -> None:
     """At most 10 scrapes a minute per person; raises RateLimited (429) past that."""
-    strategy = limiter.limiter
-    try:
-        allowed = strategy.hit(SCRAPES_PER_MINUTE, "scrape", str(user.id))
-        if allowed:
-            return
-        reset = strategy.get_window_stats(SCRAPES_PER_MINUTE, "scrape", str(user.id)).reset_time
-    except RedisError as exc:
-        log.warning("scrape budget unavailable, allowing: %s", exc)
-        return
-    wait = max(1, int(reset - time.time()))
-    raise RateLimited(
-        f"You've fetched {SCRAPES_PER_MINUTE.amount} links in the last minute. Wait {wait} seconds, "
+    budgets.spend(
+        SCRAPES_PER_MINUTE,
+        "scrape",
+        user,
+        f"You've fetched {SCRAPES_PER_MINUTE.amount} links in the last minute. Wait {{wait}} seconds, "
         "or fill in the details by hand.",
-        retry_after=wait,
     )
 
 
@@ -109,6 +103,23 @@ class MemoryStore:
         with self.lock:
             self.items.pop(key, None)
 
+    @contextmanager
+    def exclusive(self, key: str, seconds: int, owner: str | None) -> Iterator[bool]:
+        """:func:`exclusive` in this process: the same owner may take its own lock over."""
+        token = owner or uuid.uuid4().hex
+        with self.lock:
+            found = self.items.get(key)
+            held = found is None or found[0] <= time.time() or found[1] == token
+            if held:
+                self.items[key] = (time.time() + seconds, token)
+        try:
+            yield held
+        finally:
+            if held:
+                with self.lock:
+                    if self.items.get(key, (0, None))[1] == token:
+                        del self.items[key]
+
     def hincrby(self, key: str, field: str, amount: int) -> int:
         with self.lock:
             counts = self.counters.setdefault(key, {})
@@ -137,13 +148,23 @@ def _store():
 
 
 @contextmanager
-def exclusive(name: str, seconds: int) -> Iterator[bool]:
+def exclusive(name: str, seconds: int, owner: str | None = None) -> Iterator[bool]:
     """Whether this caller alone holds ``name`` (for at most ``seconds``), until the block ends:
-    across every process with Redis, within this one without. With Redis down it says yes: a
-    duplicate scrape is better than none."""
-    key, token = f"piglist:exclusive:{name}", uuid.uuid4().hex
+    across every process with Redis (redis-py's ``Lock``: taken with SET NX, let go with a
+    compare-and-delete, so a holder never drops a later holder's lock), within this one without.
+    ``owner`` names the holder across attempts (a job's id): the lock a killed attempt left is
+    its retry's to take over at once, where anyone else waits for it to lapse. With Redis down
+    it says yes: a duplicate scrape is better than none."""
+    store = _store()
+    if isinstance(store, MemoryStore):
+        with store.exclusive(f"piglist:exclusive:{name}", seconds, owner) as held:
+            yield held
+        return
+    lock = store.lock(f"piglist:exclusive:{name}", timeout=seconds, blocking=False, thread_local=False)
     try:
-        held = bool(_store().set(key, token, ex=seconds, nx=True))
+        held = lock.acquire(token=owner) if owner else lock.acquire()
+        if not held and owner:
+            held = _take_over(store, lock, owner)
     except RedisError as exc:
         log.warning("scrape lock unavailable, going ahead: %s", exc)
         yield True
@@ -152,9 +173,21 @@ def exclusive(name: str, seconds: int) -> Iterator[bool]:
         yield held
     finally:
         if held:
-            with suppress(RedisError):
-                if _store().get(key) == token:  # not a later holder's, after ours expired
-                    _store().delete(key)
+            with suppress(LockError, RedisError):  # lapsed meanwhile: nothing of ours to let go
+                lock.release()
+
+
+def _take_over(store: Any, lock: Lock, owner: str) -> bool:
+    """Whether the lock held is ``owner``'s own (an earlier attempt that died holding it); if so
+    it is ours again, for its full time. The check and the renewal are one atomic script; a lock
+    that lapsed in between is simply taken."""
+    lock.local.token = store.get_encoder().encode(owner)
+    try:
+        lock.reacquire()
+    except LockError:
+        lock.local.token = None
+        return lock.acquire(token=owner)
+    return True
 
 
 def mark_once(name: str, seconds: int) -> bool:

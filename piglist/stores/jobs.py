@@ -65,6 +65,16 @@ def retries_left() -> int:
     return getattr(_local, "retries_left", 0)
 
 
+def current_job_id() -> str | None:
+    """The id of the job this code runs in (the same on each of its retries), or None outside one."""
+    from rq import get_current_job
+
+    current = get_current_job()
+    if current is not None:
+        return current.id
+    return getattr(_local, "job_id", None)
+
+
 def job(func: Callable) -> Callable:
     """Run the job inside an app context: the web app's in thread mode, the worker's own in RQ."""
 
@@ -143,6 +153,7 @@ class ThreadRunner:
         job waiting minutes to retry (mail) holds no thread of the pool meanwhile."""
         self._set(job_id, status="started")
         _local.retries_left = len(delays)
+        _local.job_id = job_id
         try:
             with self.app.app_context():
                 result = func(*args)
