@@ -42,17 +42,17 @@ def create_app(config: type[Config] | None = None, **overrides: Any) -> Flask:
     register_extensions(app)
     register_blueprints(app)
 
-    from piglist import errors
     from piglist.ops import cli, housekeeping
     from piglist.stores import mail
-    from piglist.web import formatting, idempotency, security
+    from piglist.web import errors, idempotency, security
 
     from .gifts import listcache
     from .rules.lock import is_frozen
+    from .rules.money import format_money
 
     app.jinja_env.tests["frozen"] = is_frozen  # {% if group is frozen %}
+    app.jinja_env.filters["money"] = format_money  # {{ gift.price | money(gift.currency) }}
     errors.init_app(app)
-    formatting.init_app(app)
     idempotency.init_app(app)
     listcache.init_app(app)
     housekeeping.init_app(app)
@@ -102,14 +102,16 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from .admin import bp as admin_bp
-    from .api import bp as api_bp
-    from .auth import bp as auth_bp
+    from .admin.routes import bp as admin_bp
+    from .api.routes import bp as api_bp
+    from .auth.routes import bp as auth_bp
     from .gifts.routes import bp as gifts_bp
-    from .groups import bp as groups_bp
+    from .groups.routes import bp as groups_bp
     from .live.routes import bp as live_bp
-    from .main import bp as main_bp
-    from .pictures import bp as pictures_bp
+    from .main.routes import bp as main_bp
+    from .occasions.routes import bp as occasions_bp
+    from .pictures.routes import bp as pictures_bp
+    from .santa.routes import bp as santa_bp
     from .webapp.routes import bp as webapp_bp
 
     app.register_blueprint(main_bp)
@@ -119,5 +121,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(groups_bp)
     app.register_blueprint(gifts_bp)
     app.register_blueprint(live_bp)
+    app.register_blueprint(occasions_bp)
+    app.register_blueprint(santa_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(api_bp, url_prefix="/api/v1")

@@ -20,6 +20,10 @@ TABLES = {
     "piglists",
     "gifts",
     "notices",
+    "exchanges",
+    "exchange_participants",
+    "exchange_exclusions",
+    "exchange_messages",
     "idempotent_requests",
 }
 

@@ -17,7 +17,7 @@ from ..gifts.reading import PiglistView
 from ..groups.service import admin_group
 from ..live.changes import parse_wait, wait_for_changes
 from ..pictures.uploads import accepts_picture
-from ..validation import parse_web_url
+from ..rules.values import parse_web_url
 from .access import api_user, json_body, login_required, optional_json_body
 from .blueprint import bp
 
@@ -36,18 +36,10 @@ def list_piglists(group_id: int):
     filters = fields.parse_list_filters(request.args)
     viewer = api_user()
     group, members = reading.group_and_members(group_id, viewer)
-    found = listcache.rendered_lists(
-        group,
-        viewer,
-        filters,
-        ("api", tuple(sorted(filters.items()))),
-        lambda view: current_app.json.dumps(piglist_dict(view), separators=(",", ":")),
-        members,
+    body = listcache.lists_json(
+        group, viewer, filters, ("api", tuple(sorted(filters.items()))), piglist_dict, members
     )
-    # What jsonify would write for the list of them, from the lists' JSON as stored.
-    return current_app.response_class(
-        "[" + ",".join(body for _, body in found) + "]\n", mimetype=current_app.json.mimetype
-    )
+    return current_app.response_class(body, mimetype=current_app.json.mimetype)
 
 
 @bp.get("/groups/<int:group_id>/piglists/<int:user_id>")

@@ -54,29 +54,12 @@ def lists_of(group: Group, filters: dict[str, Any], members: list, live: PageSta
     """The lists the page shows, rendered (or taken from the lists' cache) one frame each."""
     context = page_context(group, filters=filters, **flags)
 
-    def render(view: reading.PiglistView) -> tuple[str, ...]:
-        return listcache.cut_at_csrf_token(
-            render_template(
-                "gifts/_piglist.html",
-                **context,
-                piglist=view,
-                csrf_token=csrf_placeholder,
-                form_key=form_key_placeholder,
-            )
-        )
+    def render(view: reading.PiglistView) -> str:
+        return render_template("gifts/_piglist.html", **context, piglist=view)
 
-    found = listcache.rendered_lists(
+    return listcache.lists_html(
         group, current_user, filters, (request.endpoint, context["back"]), render, members, live.looking
     )
-    return [(owner, listcache.with_csrf_token(html)) for owner, html in found]
-
-
-def csrf_placeholder() -> str:
-    return listcache.CSRF_PLACEHOLDER
-
-
-def form_key_placeholder() -> str:
-    return listcache.FORM_KEY_PLACEHOLDER
 
 
 @bp.route("/groups/<int:group_id>/piglists")

@@ -8,9 +8,9 @@ from piglist.web.security import FOLLOWING_INVITE
 
 from ..auth.ratelimits import invitation_limit
 from ..errors import NotFound, PiglistError
-from ..main.routes import render_dashboard
 from ..models import Group
 from . import invitations, service
+from .dashboard import render_dashboard
 from .forms import GroupForm, InviteForm, JoinForm
 
 bp = Blueprint("groups", __name__)

@@ -30,7 +30,6 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError
 
-
 # A server that answers hears its statement_timeout first and cancels cleanly (the connection
 # lives on); the client gives up this much later.
 GRACE_SECONDS = 0.5

@@ -61,13 +61,18 @@ class AnswerLost(PiglistError):
     code, status = "idempotent_answer_lost", 409
 
 
+# Also written by piglist.gifts.csrf_slot (markup rendered once, served many times), which puts a
+# slot there that is filled with a new key each time the markup is served.
+FORM_KEY_ATTRIBUTE = "piglist_form_key"
+
+
 def form_key() -> str:
     """The one-time key a page's forms carry: one per page served (each form posts to its own
     path, so one value is enough), a new one with every page, so a second purchase after the
     page came back is a new request."""
-    if "piglist_form_key" not in g:
-        g.piglist_form_key = secrets.token_urlsafe(18)
-    return g.piglist_form_key
+    if FORM_KEY_ATTRIBUTE not in g:
+        setattr(g, FORM_KEY_ATTRIBUTE, secrets.token_urlsafe(18))
+    return getattr(g, FORM_KEY_ATTRIBUTE)
 
 
 def request_key() -> str | None:
