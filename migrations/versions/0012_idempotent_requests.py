@@ -1,14 +1,14 @@
 """Idempotency keys: requests that buy, pledge or add, and their answers, kept 24 hours
 
 Revision ID: 0012
-Revises: 0007
+Revises: 0011
 
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = '0012'
-down_revision = '0007'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 
