@@ -50,7 +50,7 @@ KEEP = timedelta(hours=24)
 _KEY = re.compile(r"[\x21-\x7e]{1,255}")
 # How long a retry waits for an answer the first request is about to store.
 ANSWER_WAIT_SECONDS = 2.0
-KEPT_HEADERS = ("Content-Type", "Location")
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 class KeyReused(PiglistError):
@@ -77,7 +77,7 @@ def form_key() -> str:
 
 def request_key() -> str | None:
     value = request.headers.get(HEADER)
-    if value is None and request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+    if value is None and request.mimetype in FORM_TYPES:
         value = request.form.get(FIELD) or None
     if value is None:
         return None
@@ -98,9 +98,10 @@ def _scope(user_id: int, key: str) -> str:
 
 def _fingerprint() -> str:
     """What the request asks, so a key sent again with another request is refused. A form's
-    fields and files, not its bytes: a retried multipart upload has a new boundary."""
+    fields and files, not its bytes: a retried multipart upload has a new boundary (and a parsed
+    form's bytes are gone)."""
     digest = hashlib.sha256(request.query_string)
-    if request.mimetype == "multipart/form-data":
+    if request.mimetype in FORM_TYPES:
         for name, value in sorted(request.form.items(multi=True)):
             digest.update(f"\0{name}={value}".encode())
         for name, upload in sorted(request.files.items(multi=True), key=lambda item: item[0]):
