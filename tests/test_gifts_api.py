@@ -27,6 +27,7 @@ OWNER_KEYS = {
     "options",
     "quantity",
     "priority",
+    "occasion_id",
     "scrape_status",
     "scrape_error",
     "created_at",

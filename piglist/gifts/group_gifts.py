@@ -19,8 +19,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from piglist.rules.money import format_money
-
 from ..errors import (
     AlreadyPurchased,
     Forbidden,
@@ -33,6 +31,7 @@ from ..errors import (
 from ..extensions import db
 from ..live import feed
 from ..models import Gift, GroupGift, Pledge, Purchase, User, utcnow
+from ..rules.money import format_money
 from ..rules.surprise import is_owner
 from ..rules.values import parse_money
 from .loading import lock_gift_for_buying

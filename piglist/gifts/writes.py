@@ -36,6 +36,7 @@ from ..extensions import db
 from ..groups.service import member_group
 from ..live import feed
 from ..models import Gift, Group, GroupMember, Piglist, Purchase, User, utcnow
+from ..occasions.service import check_gift_occasion
 from ..rules import limits
 from ..rules.lock import ensure_unlocked
 from ..rules.surprise import person
@@ -104,6 +105,7 @@ def add_gift(group_id: int, owner: User, data: Mapping[str, Any], picture: bytes
     ensure_unlocked(group)
     piglist = lock_list(own_piglist(group, owner).id)
     category = lock_category(group, fields.get("category_id"))
+    check_gift_occasion(piglist, fields.get("occasion_id"))
     with_currency(group, fields)
     _check_duplicate(piglist, fields.get("url"))
     limits.check_gift(group, piglist, category, fields)
@@ -148,6 +150,8 @@ def update_gift(
     if not (merged["title"] or merged["url"]):
         raise ValidationFailed("Give the gift a title, or a link.", "title")
     category = lock_category(group, merged["category_id"])
+    if "occasion_id" in fields:
+        check_gift_occasion(piglist, fields["occasion_id"])
     _check_duplicate(piglist, merged["url"], gift.id)
     limits.check_gift(group, piglist, category, merged, gift.id)
     if (merged["price"], merged["currency"]) != (gift.price, gift.currency):

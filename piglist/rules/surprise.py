@@ -38,6 +38,7 @@ OWNER_GIFT_FIELDS = frozenset(
         "options",
         "quantity",
         "priority",
+        "occasion_id",
         "scrape_status",
         "scrape_error",
         "created_at",
@@ -65,7 +66,10 @@ def is_owner(gift: Gift, viewer: User) -> bool:
 
 
 def may_see(gift: Gift, viewer: User) -> bool:
-    """A gift the owner deleted stays visible to those who had bought some of it, and to nobody else."""
+    """A gift the owner deleted stays visible to those who had bought some of it, and to nobody else.
+    A received gift (moved off the list by a reveal) is seen only through :func:`present_received`."""
+    if gift.reveal_id is not None:
+        return False
     if gift.deleted_at is None:
         return True
     return gift.bought_by(viewer.id) and not is_owner(gift, viewer)
@@ -91,6 +95,7 @@ def present_gift(gift: Gift, viewer: User, viewers: Mapping[int, User] | None = 
         "options": gift.options or {},
         "quantity": gift.quantity,
         "priority": gift.priority,
+        "occasion_id": gift.occasion_id,
         "scrape_status": gift.scrape_status,
         "scrape_error": gift.scrape_error,
         "created_at": gift.created_at,
@@ -189,3 +194,21 @@ def purchase_alert_recipients(gift: Gift) -> list[User]:
         buyers += [p.user for p in group_gift.pledges]
     unique = list({buyer.id: buyer for buyer in buyers}.values())
     return [buyer for buyer in unique if may_mail_about(gift, buyer, "purchase_alert")]
+
+
+def present_received(gift: Gift, viewer: User) -> dict[str, Any]:
+    """A gift a reveal moved to "Received" (piglist.occasions.reveal), as anyone in its group sees
+    it: read-only, with who bought it and the recipients' "thanked" tick. The reveal is the one
+    door that opens a recipient's purchases, and only for gifts it moved; any other is refused."""
+    if gift.reveal_id is None:
+        raise ValueError(f"gift {gift.id} was not revealed")
+    view = {name: value for name, value in present_gift(gift, viewer).items() if name in OWNER_GIFT_FIELDS}
+    view.update(
+        purchased_quantity=gift.purchased_quantity,
+        purchases=[
+            {"user": person(p.user), "quantity": p.quantity, "purchased_at": p.purchased_at}
+            for p in gift.purchases
+        ],
+        thanked=gift.thanked_at is not None,
+    )
+    return view
