@@ -280,3 +280,16 @@ def test_an_erased_pledger_leaves_no_pledge(app, api, family, big):
     erase_user(family.other)
     assert pledges_in_db(big) == []
     assert api(family.giver).get(f"/gifts/{big.id}").get_json()["group_gift"]["pledged"] == "0.00"
+
+
+def test_a_price_taken_off_stops_the_pledging_with_a_clear_error(app, api, family, big):
+    from .conftest import member_client, page_text
+
+    start(api, family.giver, big)
+    pledge(api, family.giver, big, "50.00")
+    assert api(family.owner).patch(f"/gifts/{big.id}", json={"price": None}).status_code == 200
+    refused = pledge(api, family.other, big, "1.00")
+    assert refused.status_code == 409 and "no price" in error(refused)["message"]
+    assert api(family.giver).get(f"/gifts/{big.id}").get_json()["group_gift"]["remaining"] == "0.00"
+    page = page_text(member_client(app, family.other).get(f"/groups/{family.group.id}/gifts/{big.id}"))
+    assert "$50 pledged · the price was taken off" in page
