@@ -109,6 +109,10 @@ def test_withdraw_call_off_and_mark_bought_from_the_page(app, family, bike):
     assert "Bought together by you and Gran" in text or "Bought together by Gran and you" in text
     assert "Purchased by" in text
     assert "Bought together by" in page_text(gran.get(at["tile"]))
+    # Only the organiser undoes it: Gran's share was money, her page offers no Undo.
+    assert "Undo" not in page_text(gran.get(at["detail"])) and "Undo" in page_text(dad.get(at["detail"]))
+    undone = post_form(dad, at["detail"] + "/unpurchase", {"next": at["detail"]}, follow_redirects=True)
+    assert "$200 of $200 pledged" in page_text(undone)
 
 
 def test_the_organiser_calls_it_off_from_the_page(app, family, bike):

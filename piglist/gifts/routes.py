@@ -333,6 +333,7 @@ def cancel_group_gift(group_id: int, gift_id: int):
 
 @bp.route("/groups/<int:group_id>/gifts/<int:gift_id>/pledge", methods=["POST"])
 @login_required
+@idempotent
 def pledge(group_id: int, gift_id: int):
     amount = request.form.get("amount")
     return gift_action(
