@@ -46,13 +46,14 @@ def create_app(config: type[Config] | None = None, **overrides: Any) -> Flask:
     from piglist.stores import mail
     from piglist.web import errors, security
 
-    from .gifts import listcache
+    from .gifts import csrf_slot, listcache
     from .rules.lock import is_frozen
     from .rules.money import format_money
 
     app.jinja_env.tests["frozen"] = is_frozen  # {% if group is frozen %}
     app.jinja_env.filters["money"] = format_money  # {{ gift.price | money(gift.currency) }}
     errors.init_app(app)
+    csrf_slot.init_app(app)
     listcache.init_app(app)
     housekeeping.init_app(app)
     mail.init_app(app)
@@ -69,18 +70,20 @@ def create_app(config: type[Config] | None = None, **overrides: Any) -> Flask:
 def register_extensions(app: Flask) -> None:
     from piglist import live
     from piglist.scraping import service as scraping
-    from piglist.stores import jobs, redis_store
+    from piglist.stores import database, jobs, redis_store
 
     from .auth import credentials
     from .extensions import csrf, db, limiter, login_manager, migrate, sock
 
-    if make_url(app.config["SQLALCHEMY_DATABASE_URI"]).get_backend_name() == "postgresql":
+    postgresql = make_url(app.config["SQLALCHEMY_DATABASE_URI"]).get_backend_name() == "postgresql"
+    if postgresql:
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
-            "pool_size": app.config["DATABASE_POOL_SIZE"],
-            "max_overflow": app.config["DATABASE_MAX_OVERFLOW"],
+            **database.engine_options(app.config),
             **app.config["SQLALCHEMY_ENGINE_OPTIONS"],
         }
     db.init_app(app)
+    if postgresql:
+        database.init_app(app, db)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     redis_store.init_app(app)

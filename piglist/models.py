@@ -695,3 +695,23 @@ class ExchangeMessage(db.Model):
     from_santa: Mapped[bool] = mapped_column()
     body: Mapped[str] = mapped_column(Text)
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# --- Idempotency keys (SPEC §10.8, issue 22): piglist.web.idempotency -------------------------
+
+
+class IdempotentRequest(db.Model):
+    """A request that buys, pledges or adds, made with an ``Idempotency-Key``: written in the same
+    transaction as what it changed, with its answer once it has one, kept 24 hours."""
+
+    __tablename__ = "idempotent_requests"
+
+    # sha256 of (user, method, path, key): the same key on another path is another request.
+    scope: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))  # sha256 of the request's body
+    status: Mapped[int | None] = mapped_column(Integer)
+    content_type: Mapped[str | None] = mapped_column(String(200))
+    location: Mapped[str | None] = mapped_column(Text)
+    body: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

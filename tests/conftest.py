@@ -596,7 +596,7 @@ def shop(app):
     shop.close()
 
 
-def run_jobs(app) -> None:
+def run_jobs(app, seconds: float = 15) -> None:
     """Work the queue until it is empty: RQ's SimpleWorker with Redis, the thread pool without.
 
     The worker skips RQ's start-up maintenance round (for each of the 17 queues: a lock, then
@@ -609,7 +609,7 @@ def run_jobs(app) -> None:
         def work() -> None:
             with app.app_context():
                 connection = jobs.rq_connection(app)
-                queues = [Queue(name, connection=connection) for name in jobs.QUEUE_NAMES]
+                queues = [Queue(name, connection=connection) for name in jobs.ALL_QUEUE_NAMES]
                 worker = SimpleWorker(queues, connection=connection)
                 worker.last_cleaned_at = rq_now()
                 worker.work(burst=True)
@@ -617,7 +617,7 @@ def run_jobs(app) -> None:
         contextvars.Context().run(work)
         return
     runner = app.extensions["piglist_jobs"]
-    deadline = time.monotonic() + 15
+    deadline = time.monotonic() + seconds
     while any(info["status"] in ("queued", "started") for info in runner.jobs.values()):
         assert time.monotonic() < deadline, "jobs did not finish"
         time.sleep(0.05)
@@ -627,7 +627,7 @@ def queued_jobs(app) -> int:
     """Jobs waiting in the queue (RQ) or not yet finished (the thread pool)."""
     if app.config["REDIS_URL"]:
         connection = jobs.rq_connection(app)
-        return sum(Queue(name, connection=connection).count for name in jobs.QUEUE_NAMES)
+        return sum(Queue(name, connection=connection).count for name in jobs.ALL_QUEUE_NAMES)
     runner = app.extensions["piglist_jobs"]
     return sum(info["status"] in ("queued", "started") for info in runner.jobs.values())
 

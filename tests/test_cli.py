@@ -232,8 +232,10 @@ def test_stats_prints_the_sites_figures(app, runner, scraped):
         "Gifts: 7 (4 pending, 1 success, 1 failed, 1 manual)",
         "Occasions: 0 (0 upcoming, 0 past; 0 lists revealed, 0 reminders sent)",
         "Secret Santa exchanges: 0 (0 open, 0 drawn)",
+        "Open group gifts: 0",
         "Job queue: 3 waiting, 0 failed in the last hour",
         "Live sockets: 7",
+        "Renders: off (SCRAPER_RENDER=off); 0 rendered, 0 failed, 0 requests blocked",
     ]
     assert runner.invoke(args=["piglist", "stats"]).output == result.output
 
@@ -248,6 +250,8 @@ def test_stats_without_redis(runner):
         "Gifts: 0 (0 pending, 0 success, 0 failed, 0 manual)",
         "Occasions: 0 (0 upcoming, 0 past; 0 lists revealed, 0 reminders sent)",
         "Secret Santa exchanges: 0 (0 open, 0 drawn)",
+        "Open group gifts: 0",
         "Job queue: none shared (no REDIS_URL: each process runs its own jobs)",
         "Live sockets: 0",
+        "Renders: off (SCRAPER_RENDER=off); 0 rendered, 0 failed, 0 requests blocked",
     ]

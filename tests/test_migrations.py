@@ -24,6 +24,7 @@ TABLES = {
     "exchange_participants",
     "exchange_exclusions",
     "exchange_messages",
+    "idempotent_requests",
 }
 
 

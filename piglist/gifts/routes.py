@@ -14,6 +14,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from piglist.web.forms import form_status, save_form
+from piglist.web.idempotency import idempotent
 from piglist.web.security import safe_next
 
 from ..errors import NotFound, PiglistError, ValidationFailed
@@ -24,7 +25,7 @@ from ..models import Group
 from ..occasions.service import occasion_choices
 from ..pictures.uploads import accepts_picture
 from ..rules.surprise import may_see, present_gift
-from . import fields, listcache, loading, reading, writes
+from . import fields, group_gifts, listcache, loading, reading, writes
 from .forms import GiftForm
 from .rendering import gift_name, hostname, owner_list_url, page_context, tile_url
 
@@ -181,6 +182,7 @@ def render_form(template: str, group: Group, form: GiftForm, **context: Any):
 @bp.route("/groups/<int:group_id>/gifts/add", methods=["GET", "POST"])
 @accepts_picture
 @login_required
+@idempotent
 def add(group_id: int):
     group = member_group(group_id, current_user)
     # ``url`` and ``fetch`` come from a shared link (piglist.webapp): the form opens with the link
@@ -281,6 +283,7 @@ def gift_action(group_id: int, gift_id: int, action: Callable, done: Callable[[d
 
 @bp.route("/groups/<int:group_id>/gifts/<int:gift_id>/purchase", methods=["POST"])
 @login_required
+@idempotent
 def purchase(group_id: int, gift_id: int):
     quantity = request.form.get("quantity")
     return gift_action(
@@ -302,3 +305,53 @@ def unpurchase(group_id: int, gift_id: int):
         return f"Undone: “{gift_name(view)}” is available again."
 
     return gift_action(group_id, gift_id, writes.unpurchase, done)
+
+
+# --- chipping in (SPEC §10.3) -------------------------------------------------------------------
+
+
+@bp.route("/groups/<int:group_id>/gifts/<int:gift_id>/group-gift", methods=["POST"])
+@login_required
+def start_group_gift(group_id: int, gift_id: int):
+    return gift_action(
+        group_id,
+        gift_id,
+        group_gifts.start,
+        lambda view: f"You're organising “{gift_name(view)}” together. Pledge what you'd like to put in.",
+    )
+
+
+@bp.route("/groups/<int:group_id>/gifts/<int:gift_id>/group-gift/cancel", methods=["POST"])
+@login_required
+def cancel_group_gift(group_id: int, gift_id: int):
+    return gift_action(
+        group_id,
+        gift_id,
+        group_gifts.cancel,
+        lambda view: f"Chipping in for “{gift_name(view)}” is called off.",
+    )
+
+
+@bp.route("/groups/<int:group_id>/gifts/<int:gift_id>/pledge", methods=["POST"])
+@login_required
+def pledge(group_id: int, gift_id: int):
+    amount = request.form.get("amount")
+    return gift_action(
+        group_id,
+        gift_id,
+        lambda gift_id, pledger, group_id: group_gifts.pledge(gift_id, pledger, amount, group_id),
+        lambda view: (
+            f"Your pledge toward “{gift_name(view)}” is saved. {view['owner']['display_name']} won't see it."
+        ),
+    )
+
+
+@bp.route("/groups/<int:group_id>/gifts/<int:gift_id>/pledge/withdraw", methods=["POST"])
+@login_required
+def withdraw_pledge(group_id: int, gift_id: int):
+    return gift_action(
+        group_id,
+        gift_id,
+        group_gifts.withdraw,
+        lambda view: f"Your pledge toward “{gift_name(view)}” is withdrawn.",
+    )

@@ -1,7 +1,8 @@
 """Chores that keep live state honest: forget viewers who went silent (and tell the others),
 re-queue scrapes that were left pending (a worker died, Redis was down when the gift was added),
 queue retries whose delay is over even while RQ's scheduler is down, queue the purchaser
-alerts whose time has come, and (hourly) the occasion reminders that are due.
+alerts whose time has come, forget idempotency keys older than a day, and (hourly) queue the
+occasion reminders that are due.
 
 They run in the worker process when Redis is used (``python worker.py``), or in a thread of the
 single web process otherwise: the presence sweep every second (so a silent viewer's departure
@@ -29,6 +30,7 @@ def run_once(requeue: bool = True, remind: bool = False) -> None:
     from piglist.live.viewing import sweep_presence
     from piglist.occasions.reminders import queue_due_reminders
     from piglist.scraping.gifts import requeue_stale_scrapes
+    from piglist.web.idempotency import forget_expired
 
     sweep_presence()
     if requeue:
@@ -40,6 +42,7 @@ def run_once(requeue: bool = True, remind: bool = False) -> None:
             if promoted:
                 log.info("queued %s due retries", promoted)
         queue_due_alerts()
+        forget_expired()
     if remind:
         reminded = queue_due_reminders()
         if reminded:

@@ -31,6 +31,7 @@ from piglist.scraping.service import (
     PENDING_TOO_LONG,
     SCRAPE_RETRIES,
     UNREADABLE,
+    RenderNeeded,
     exclusive,
     mark_once,
     scrape_url,
@@ -51,27 +52,35 @@ def enqueue_gift_scrape(gift_id: int, owner_id: int) -> str:
     return jobs.enqueue(scrape_gift, gift_id, retries=SCRAPE_RETRIES, person_id=owner_id)
 
 
+def enqueue_gift_render(gift_id: int) -> str:
+    return jobs.enqueue(scrape_gift, gift_id, True, retries=SCRAPE_RETRIES, queue=jobs.RENDER_QUEUE)
+
+
 @jobs.job
-def scrape_gift(gift_id: int) -> str:
+def scrape_gift(gift_id: int, render: bool = False) -> str:
     """Fill a pending gift from its page. Only fields still empty are filled: whatever the owner
     typed in meanwhile wins. A transient failure is retried; a permanent one (or the last retry)
     leaves ``failed`` with the reason, for the owner to fill in by hand. One scrape per gift
-    runs at a time: a duplicate job (re-queued after a crash) finding it running steps aside."""
+    runs at a time: a duplicate job (re-queued after a crash) finding it running steps aside.
+    A page that builds its product with JavaScript is handed to the render queue (``render``)."""
     with exclusive(f"scrape-gift:{gift_id}", SCRAPE_LOCK_SECONDS) as mine:
         if not mine:
             log.info("scrape of gift %s is already running; this one steps aside", gift_id)
             return "skipped"
-        return _scrape_gift(gift_id)
+        return _scrape_gift(gift_id, render)
 
 
-def _scrape_gift(gift_id: int) -> str:
+def _scrape_gift(gift_id: int, render: bool = False) -> str:
     gift = db.session.get(Gift, gift_id)
     if gift is None or gift.scrape_status != "pending" or gift.deleted_at is not None or not gift.url:
         return "skipped"
     url = gift.url
     db.session.close()  # no transaction stays open while the shop takes its time
     try:
-        found = scrape_url(url)
+        found = scrape_url(url, render=render)
+    except RenderNeeded:
+        enqueue_gift_render(gift_id)
+        return "rendering"
     except FetchError as exc:
         if exc.transient and jobs.retries_left() > 0:
             log.info("scrape of gift %s will be retried: %s", gift_id, exc.reason)

@@ -27,6 +27,7 @@ from piglist.extensions import db, limiter
 from piglist.models import User
 from piglist.scraper.extract import extract
 from piglist.scraper.fetch import FetchError, fetch
+from piglist.scraping import rendering
 from piglist.stores import jobs
 from piglist.stores.redis_store import get_redis
 
@@ -81,11 +82,12 @@ def spend_scrape_budget(user: User) -> None:
 
 
 class MemoryStore:
-    """The few Redis calls used here (``get``, ``set`` with ``ex``), in memory, for the single
+    """The few Redis calls used here (``get``, ``set`` with ``ex``, counters), in memory, for the single
     process mode; expired entries are dropped as new ones come."""
 
     def __init__(self) -> None:
         self.items: dict[str, tuple[float, str]] = {}
+        self.counters: dict[str, dict[str, int]] = {}
         self.lock = threading.Lock()
 
     def get(self, key: str) -> str | None:
@@ -107,6 +109,16 @@ class MemoryStore:
         with self.lock:
             self.items.pop(key, None)
 
+    def hincrby(self, key: str, field: str, amount: int) -> int:
+        with self.lock:
+            counts = self.counters.setdefault(key, {})
+            counts[field] = counts.get(field, 0) + amount
+            return counts[field]
+
+    def hgetall(self, key: str) -> dict[str, int]:
+        with self.lock:
+            return dict(self.counters.get(key, {}))
+
 
 def _cache_key(url: str) -> str:
     return "piglist:scrape:" + hashlib.sha256(normalise_url(url).encode()).hexdigest()
@@ -115,6 +127,7 @@ def _cache_key(url: str) -> str:
 def init_app(app) -> None:
     """Redis, or this process's memory, chosen once: the scrape cache and who asked for which
     preview."""
+    rendering.check_setting(app)
     with app.app_context():
         app.extensions["piglist_scrape_store"] = get_redis() or MemoryStore()
 
@@ -160,10 +173,16 @@ def cached_product(url: str) -> dict[str, Any] | None:
     return json.loads(raw) if raw else None
 
 
-def scrape_url(url: str) -> dict[str, Any]:
+class RenderNeeded(Exception):
+    """The page builds its product with JavaScript: the scrape goes on in a render job
+    (``scrape_url(url, render=True)`` on the render queue)."""
+
+
+def scrape_url(url: str, *, render: bool = False) -> dict[str, Any]:
     """Title, price, regular price, currency, image, description and options of the page at
     ``url`` — from the cache when it was fetched in the last 24 hours. Raises FetchError (a
-    NotAProductPage for a captcha, consent wall or "not found" page)."""
+    NotAProductPage for a captcha, consent wall or "not found" page), and RenderNeeded for a
+    page worth rendering unless ``render`` (the render job) says to render it here."""
     hit = cached_product(url)
     if hit is not None:
         return hit
@@ -171,6 +190,10 @@ def scrape_url(url: str) -> dict[str, Any]:
     seconds = current_app.config["SCRAPER_TIMEOUT"]
     page = fetch(url, allow_hosts=current_app.config["SCRAPER_ALLOW_HOSTS"], timeout=seconds, budget=seconds)
     product = extract(page.text, page.url)
+    if rendering.worth_rendering(page, product):
+        if not render:
+            raise RenderNeeded(url)
+        product = rendering.rendered_product(page, product, _store())
     found = {
         "title": product.title,
         "price": f"{product.price:.2f}" if product.price is not None else None,
@@ -208,10 +231,19 @@ def start_preview(user: User, url: str) -> str:
     return job_id
 
 
+def render_figures() -> dict[str, Any]:
+    """What ``flask piglist stats`` shows of the render fallback. Raises RedisError."""
+    return rendering.figures(_store())
+
+
 @jobs.job
-def preview_scrape(url: str) -> dict[str, Any]:
+def preview_scrape(url: str, render: bool = False) -> dict[str, Any]:
     try:
-        return {"ok": True, "product": scrape_url(url)}
+        return {"ok": True, "product": scrape_url(url, render=render)}
+    except RenderNeeded:
+        # Answered by the render job; whoever polls this job is sent on to it.
+        then = jobs.enqueue(preview_scrape, url, True, retries=SCRAPE_RETRIES, queue=jobs.RENDER_QUEUE)
+        return {"ok": None, "then": then}
     except FetchError as exc:
         if exc.transient and jobs.retries_left() > 0:
             raise jobs.Retry(exc.reason) from exc
@@ -233,7 +265,13 @@ def preview_status(user: User, job_id: str, wait: int) -> dict[str, Any]:
         deadline = time.monotonic() + wait
         while True:
             state = jobs.status(job_id) or {"status": "failed", "result": None}
-            if state["status"] in ("finished", "failed") or time.monotonic() >= deadline:
+            then = (state["result"] or {}).get("then") if state["status"] == "finished" else None
+            if then and _JOB_ID.match(str(then)):
+                # The page is being rendered: the render job's answer is this job's.
+                job_id, state = then, {"status": "started", "result": None}
+            elif state["status"] in ("finished", "failed"):
+                break
+            if time.monotonic() >= deadline:
                 break
             time.sleep(0.25)
     except RedisError as exc:

@@ -37,6 +37,10 @@ QUEUE = "piglist"
 # them in turn, so one person's ten slow links never hold up another's one.
 FAIR_SHARDS = 16
 QUEUE_NAMES = [QUEUE] + [f"{QUEUE}:{shard}" for shard in range(FAIR_SHARDS)]
+# Rendering a page in a browser (piglist.scraping.rendering) costs a Chromium: those jobs have a
+# queue of their own, which one process per worker takes, one render at a time.
+RENDER_QUEUE = f"{QUEUE}:render"
+ALL_QUEUE_NAMES = [*QUEUE_NAMES, RENDER_QUEUE]
 RESULT_TTL = 60 * 60
 # A try that runs past this is killed by RQ (and retried): the fetch itself stops at the
 # scraper's 10 s budget, so only a wedged extraction ever gets here.
@@ -101,17 +105,24 @@ class ThreadRunner:
     def __init__(self, app: Flask, workers: int = 4) -> None:
         self.app = app
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="piglist-job")
+        # The render queue's one lane: one render at a time in this process.
+        self.render_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="piglist-render")
         self.jobs: dict[str, dict[str, Any]] = {}
         self.lock = threading.Lock()
 
-    def submit(self, func: Callable, args: tuple, job_id: str, delays: list[float]) -> str:
+    def submit(
+        self, func: Callable, args: tuple, job_id: str, delays: list[float], queue: str | None = None
+    ) -> str:
         with self.lock:
             self._forget_old()
             self.jobs[job_id] = {"status": "queued", "result": None, "at": time.time()}
-        self.pool.submit(self._run, func, args, job_id, delays)
+        pool = self.render_pool if queue == RENDER_QUEUE else self.pool
+        pool.submit(self._run, func, args, job_id, delays, pool)
         return job_id
 
-    def _run(self, func: Callable, args: tuple, job_id: str, delays: list[float]) -> None:
+    def _run(
+        self, func: Callable, args: tuple, job_id: str, delays: list[float], pool: ThreadPoolExecutor
+    ) -> None:
         """One attempt; a failure with retries left comes back after its delay on a timer, so a
         job waiting minutes to retry (mail) holds no thread of the pool meanwhile."""
         self._set(job_id, status="started")
@@ -125,7 +136,7 @@ class ThreadRunner:
             if delays:
                 self._set(job_id, status="queued")
                 again = threading.Timer(
-                    delays[0], self.pool.submit, (self._run, func, args, job_id, delays[1:])
+                    delays[0], pool.submit, (self._run, func, args, job_id, delays[1:], pool)
                 )
                 again.daemon = True
                 again.start()
@@ -165,18 +176,19 @@ def enqueue(
     job_id: str | None = None,
     person_id: int | None = None,
     delays: Sequence[float] = (),
+    queue: str | None = None,
 ) -> str:
-    """Queue ``func(*args)`` on behalf of ``person_id`` (see FAIR_SHARDS); a job raising Retry
-    runs again up to ``retries`` times, after ``delays`` (by default ``JOB_RETRY_DELAYS``,
-    exponential: 2, 4, 8 s; the last one repeats)."""
+    """Queue ``func(*args)`` on behalf of ``person_id`` (see FAIR_SHARDS), or on ``queue``
+    (RENDER_QUEUE); a job raising Retry runs again up to ``retries`` times, after ``delays`` (by
+    default ``JOB_RETRY_DELAYS``, exponential: 2, 4, 8 s; the last one repeats)."""
     job_id = job_id or uuid.uuid4().hex
     delays = list(delays or current_app.config["JOB_RETRY_DELAYS"])
     delays = [delays[min(n, len(delays) - 1)] for n in range(retries)]
     runner = current_app.extensions.get("piglist_jobs")
     if runner is not None:
-        return runner.submit(func, args, job_id, delays)
+        return runner.submit(func, args, job_id, delays, queue)
     retry = RQRetry(max=retries, interval=delays) if retries else None
-    Queue(queue_for(person_id), connection=rq_connection()).enqueue(
+    Queue(queue or queue_for(person_id), connection=rq_connection()).enqueue(
         func,
         *args,
         job_id=job_id,
@@ -237,10 +249,10 @@ class PiglistWorker(Worker):
 DEQUEUE_STRATEGY = DequeueStrategy.ROUND_ROBIN
 
 
-def work(url: str) -> None:
-    """One worker process, on every queue."""
+def work(url: str, queues: Sequence[str] = QUEUE_NAMES) -> None:
+    """One worker process, on every queue but the render queue (or on ``queues``)."""
     connection = Redis.from_url(url)
-    worker = PiglistWorker(QUEUE_NAMES, connection=connection)
+    worker = PiglistWorker(list(queues), connection=connection)
     worker.work(with_scheduler=True, dequeue_strategy=DEQUEUE_STRATEGY)
 
 
@@ -249,7 +261,7 @@ def promote_due_retries(connection: Redis) -> int:
     lock keeps the others from taking over for a minute; this runs with the housekeeping in
     the worker, so retries go on meanwhile. Whoever removes a retry from the schedule queues it."""
     promoted = 0
-    for name in QUEUE_NAMES:
+    for name in ALL_QUEUE_NAMES:
         queue = Queue(name, connection=connection)
         registry = ScheduledJobRegistry(queue=queue)
         for job_id in registry.get_jobs_to_schedule(int(time.time())):
@@ -269,7 +281,7 @@ def queue_counts() -> dict[str, int] | None:
     RedisError."""
     if current_app.extensions.get("piglist_jobs") is not None:
         return None
-    queues = [Queue(name, connection=rq_connection()) for name in QUEUE_NAMES]
+    queues = [Queue(name, connection=rq_connection()) for name in ALL_QUEUE_NAMES]
     return {
         "queued": sum(queue.count for queue in queues),
         "failed": sum(FailedJobRegistry(queue=queue).count for queue in queues),
