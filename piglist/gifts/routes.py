@@ -24,7 +24,7 @@ from ..live.viewing import leave_gift, view_gift
 from ..models import Group
 from ..pictures.uploads import accepts_picture
 from ..rules.surprise import may_see, present_gift
-from . import fields, listcache, loading, reading, writes
+from . import fields, group_gifts, listcache, loading, reading, writes
 from .forms import GiftForm
 from .rendering import gift_name, hostname, owner_list_url, page_context, tile_url
 
@@ -304,3 +304,53 @@ def unpurchase(group_id: int, gift_id: int):
         return f"Undone: “{gift_name(view)}” is available again."
 
     return gift_action(group_id, gift_id, writes.unpurchase, done)
+
+
+# --- chipping in (SPEC §10.3) -------------------------------------------------------------------
+
+
+@bp.route("/groups/<int:group_id>/gifts/<int:gift_id>/group-gift", methods=["POST"])
+@login_required
+def start_group_gift(group_id: int, gift_id: int):
+    return gift_action(
+        group_id,
+        gift_id,
+        group_gifts.start,
+        lambda view: f"You're organising “{gift_name(view)}” together. Pledge what you'd like to put in.",
+    )
+
+
+@bp.route("/groups/<int:group_id>/gifts/<int:gift_id>/group-gift/cancel", methods=["POST"])
+@login_required
+def cancel_group_gift(group_id: int, gift_id: int):
+    return gift_action(
+        group_id,
+        gift_id,
+        group_gifts.cancel,
+        lambda view: f"Chipping in for “{gift_name(view)}” is called off.",
+    )
+
+
+@bp.route("/groups/<int:group_id>/gifts/<int:gift_id>/pledge", methods=["POST"])
+@login_required
+def pledge(group_id: int, gift_id: int):
+    amount = request.form.get("amount")
+    return gift_action(
+        group_id,
+        gift_id,
+        lambda gift_id, pledger, group_id: group_gifts.pledge(gift_id, pledger, amount, group_id),
+        lambda view: (
+            f"Your pledge toward “{gift_name(view)}” is saved. {view['owner']['display_name']} won't see it."
+        ),
+    )
+
+
+@bp.route("/groups/<int:group_id>/gifts/<int:gift_id>/pledge/withdraw", methods=["POST"])
+@login_required
+def withdraw_pledge(group_id: int, gift_id: int):
+    return gift_action(
+        group_id,
+        gift_id,
+        group_gifts.withdraw,
+        lambda view: f"Your pledge toward “{gift_name(view)}” is withdrawn.",
+    )

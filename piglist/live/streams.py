@@ -37,7 +37,10 @@ def stream(action: str, target: str, html: str = "", morph: bool = False) -> str
 
 def render(broadcast: Broadcast, event: dict[str, Any]) -> str:
     """The Turbo Stream message for the current user about ``event`` (already let through for
-    them by the surprise rule), with their CSRF token in it."""
+    them by the surprise rule), with their CSRF token in it. A personal event (a Secret Santa
+    message) changes nothing a group page shows: no markup."""
+    if "gift_id" not in event:
+        return ""
     gift_id, owner_id = event["gift_id"], event["owner_id"]
     if event["type"] == "gift_created":
         return stream("reload", f"piglist_{owner_id}")
@@ -58,7 +61,10 @@ def _gift_markup(broadcast: Broadcast) -> str:
             return ""
         view = present_gift(gift, current_user, looking)
         roles = gift_roles(view)
-        key = current_app.json.dumps({"view": view, "roles": roles}, sort_keys=True)
+        # Chipping in speaks to each reader ("your pledge", the organiser's buttons): one
+        # rendering per reader for a gift that has a group gift.
+        reader = current_user.id if view.get("group_gift") else None
+        key = current_app.json.dumps({"view": view, "roles": roles, "reader": reader}, sort_keys=True)
         cache = broadcast.shared.setdefault("markup", {})
         if key not in cache:
             cache[key] = csrf_slot.cut(_render_gift(group, categories, view))

@@ -173,7 +173,8 @@ def rescrape_pictures(group_id: int | None) -> None:
 
 @piglist_cli.command("stats")
 def stats() -> None:
-    """Print the site's figures: people, groups, gifts, the job queue, live connections."""
+    """Print the site's figures: people, groups, gifts, open group gifts, the job queue, live
+    connections."""
     figures = site_stats()
     unknown = "unknown (Redis is down)"
     click.echo(f"Users: {figures['users']}")
@@ -189,6 +190,7 @@ def stats() -> None:
     click.echo(
         f"Secret Santa exchanges: {sum(exchanges.values())} ({exchanges['open']} open, {exchanges['drawn']} drawn)"
     )
+    click.echo(f"Open group gifts: {figures['open_group_gifts']}")
     queue = figures["queue"]
     if figures["redis"] == "absent":
         click.echo("Job queue: none shared (no REDIS_URL: each process runs its own jobs)")
