@@ -100,6 +100,7 @@ _USUAL: dict[str, str] = {
     "₤": "GBP",
     # The table lists North Korea's won first; shops online price in South Korea's.
     "₩": "KRW",
+    "원": "KRW",
     "ريال": "SAR",
     "درهم": "AED",
     "руб": "RUB",
@@ -215,13 +216,27 @@ def parse_money(text: str, *, country: str | None = None) -> Money | None:
         return None
     price = Price.fromstring(text)
     symbol = price.currency if price.currency and _standalone(price.currency, text) else None
-    currency = currency_code(symbol, country) or find_currency(text, country)
+    currency = _stated_code(text, symbol) or currency_code(symbol, country) or find_currency(text, country)
     if currency in THREE_DECIMALS:
         price = Price.fromstring(text, decimal_separator=".")
     amount = quantize(price.amount)
     if amount is None:
         return None
     return Money(amount, currency)
+
+
+_CODE_WORD = re.compile(r"(?<![A-Za-z])([A-Z]{3})(?![A-Za-z])")
+
+
+def _stated_code(text: str, symbol: str | None) -> str | None:
+    """An ISO 4217 code written beside a symbol several currencies share: "$12.990 CLP" and
+    "CLP$ 12.990" are Chilean pesos wherever the page is, not dollars."""
+    if symbol is None or len(_SYMBOLS.get(symbol, ())) < 2:
+        return None
+    for code in _CODE_WORD.findall(text):
+        if code in _CODES and code in _SYMBOLS.get(symbol, ()):
+            return code
+    return None
 
 
 def _spaced(symbol: str) -> bool:

@@ -11,7 +11,8 @@ prefetching) is closed or pointed at a dead proxy.
 Each render runs in a child process (``python -m piglist.scraper.render``) with its own
 Chromium, killed whole at the deadline: a page that loops for ever, or a wedged browser, ends
 with the budget however it misbehaves. Pictures, media, fonts and style sheets are never
-loaded (the extractor reads the DOM), and the script heap is capped.
+loaded (the extractor reads the DOM); the script heap is capped, and so is the memory each of
+the render's processes may write.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import json
 import logging
 import os
 import re
+import resource
 import signal
 import subprocess
 import sys
@@ -43,6 +45,9 @@ MAX_REQUESTS = 150
 MAX_RESOURCE_BYTES = 5 * 1024 * 1024
 MAX_TOTAL_BYTES = 20 * 1024 * 1024
 JS_HEAP_MB = 256
+# Each process of a render (Python, Playwright's driver, Chromium's) may write at most this much
+# memory (RLIMIT_DATA, inherited); a page that grabs more crashes its tab and the render fails.
+PROCESS_MEMORY_MB = 768
 # What a rendered DOM doesn't need; skipping it saves most of a page's bytes.
 SKIPPED_RESOURCES = frozenset(
     {"image", "media", "font", "stylesheet", "manifest", "texttrack", "beacon", "ping"}
@@ -129,10 +134,12 @@ def render(
     allow_hosts: frozenset[str] = frozenset(),
     budget: float = RENDER_SECONDS,
     chromium: str | None = None,
+    network: bool = True,
 ) -> Rendered:
     """The DOM of ``html`` (fetched from ``url``) after its scripts ran, within ``budget``
-    seconds. Raises RenderFailed when no browser is installed, the render overran, or the
-    browser failed."""
+    seconds; without ``network`` every request but the page itself is refused (measuring).
+    Raises RenderFailed when no browser is installed, the render overran, or the browser
+    failed."""
     chromium = chromium or chromium_path()
     if chromium is None or not os.access(chromium, os.X_OK):
         raise RenderFailed(transient=False)
@@ -185,7 +192,9 @@ def _kill(process: subprocess.Popen) -> None:
 # --- inside the child process ------------------------------------------------------------
 
 
-def _render_here(url: str, html: str, allow_hosts: frozenset[str], budget: float, chromium: str) -> dict:
+def _render_here(
+    url: str, html: str, allow_hosts: frozenset[str], budget: float, chromium: str, network: bool = True
+) -> dict:
     from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import sync_playwright
 
@@ -204,7 +213,7 @@ def _render_here(url: str, html: str, allow_hosts: frozenset[str], budget: float
             state["document_served"] = True
             route.fulfill(status=200, content_type="text/html; charset=utf-8", body=html)
             return
-        if request.resource_type in SKIPPED_RESOURCES or remaining() <= 0.5:
+        if not network or request.resource_type in SKIPPED_RESOURCES or remaining() <= 0.5:
             route.abort("blockedbyclient")
             return
         state["requests"] += 1
@@ -258,9 +267,16 @@ def _render_here(url: str, html: str, allow_hosts: frozenset[str], budget: float
 
 
 def main() -> int:
+    limit = PROCESS_MEMORY_MB * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
     job = json.loads(sys.stdin.read())
     result = _render_here(
-        job["url"], job["html"], frozenset(job["allow_hosts"]), float(job["budget"]), job["chromium"]
+        job["url"],
+        job["html"],
+        frozenset(job["allow_hosts"]),
+        float(job["budget"]),
+        job["chromium"],
+        bool(job.get("network", True)),
     )
     sys.stdout.write(json.dumps(result))
     return 0
