@@ -14,6 +14,8 @@ from rq import Queue, SimpleWorker
 
 from config import TestingConfig
 from piglist import create_app
+from piglist.scraper.render import RenderFailed
+from piglist.scraping import rendering
 from piglist.scraping.service import render_figures
 from piglist.stores import jobs
 
@@ -131,3 +133,17 @@ def test_renders_in_one_process_run_one_at_a_time(app):
         jobs.enqueue(_overlapping_sleep, log, lock, running, queue=jobs.RENDER_QUEUE)
     run_jobs(app)
     assert log == [1, 1, 1]
+
+
+def test_a_failed_render_keeps_what_the_plain_page_gave(app, api, family, shop, monkeypatch):
+    def overran(*args, **kwargs):
+        raise RenderFailed()
+
+    app.config["SCRAPER_RENDER"] = "auto"
+    monkeypatch.setattr(rendering, "render", overran)
+    gift_id = add(api, family, script_shop(shop))
+    run_jobs(app)
+    gift = fresh(gift_id)
+    assert (gift.scrape_status, gift.title, gift.price) == ("success", "Kettle Co.", None)
+    figures = render_figures()
+    assert (figures["renders"], figures["failed"]) == (0, 1)

@@ -22,6 +22,7 @@ from ..groups.service import member_group, membership
 from ..live import PageStart, page_start
 from ..live.viewing import leave_gift, view_gift
 from ..models import Group
+from ..occasions.service import occasion_choices
 from ..pictures.uploads import accepts_picture
 from ..rules.surprise import may_see, present_gift
 from . import fields, group_gifts, listcache, loading, reading, writes
@@ -189,7 +190,7 @@ def add(group_id: int):
     form = GiftForm(
         currency=group.currency, category_id=request.args.get("category", ""), url=request.args.get("url")
     )
-    form.offer_choices(group.categories, group.currency)
+    form.offer_choices(group.categories, group.currency, occasion_choices(group, current_user))
     saved, gift = save_form(
         form, lambda: writes.add_gift(group_id, current_user, form.gift_data(), form.picture())
     )
@@ -214,7 +215,7 @@ def edit(group_id: int, gift_id: int):
     view = gift_in_group(group_id, gift_id)
     gift = loading.own_gift(gift_id, current_user)  # Forbidden for anyone but the owner
     form = GiftForm() if request.method == "POST" else GiftForm.for_gift(view, gift.image_source)
-    form.offer_choices(group.categories, group.currency)
+    form.offer_choices(group.categories, group.currency, occasion_choices(group, current_user))
     next_url = safe_next(url_for("gifts.my_piglist", group_id=group_id))
     saved, _ = save_form(
         form,

@@ -39,9 +39,9 @@ def stream(action: str, target: str, html: str = "", morph: bool = False) -> str
 def render(broadcast: Broadcast, event: dict[str, Any]) -> str:
     """The Turbo Stream message for the current user about ``event`` (already let through for
     them by the surprise rule), with their CSRF token in it. A personal event (a Secret Santa
-    message) changes nothing a group page shows: no markup."""
-    if "gift_id" not in event:
-        return ""
+    message) reloads its thread on the exchange's page, where there is one."""
+    if event["type"] == "exchange_message":
+        return stream("reload", f"santa_thread_{event['exchange_id']}")
     gift_id, owner_id = event["gift_id"], event["owner_id"]
     if event["type"] == "gift_created":
         return stream("reload", f"piglist_{owner_id}")
@@ -75,7 +75,7 @@ def _gift_markup(broadcast: Broadcast) -> str:
 def _named(roles: GiftRoles) -> int | None:
     """The person, when the markup names them as "you" (they bought some of the gift); everyone
     else who sees the gift the same way shares one rendering."""
-    return current_user.id if roles.bought_by_me else None
+    return current_user.id if roles.may_undo else None
 
 
 def _snapshot(broadcast: Broadcast):

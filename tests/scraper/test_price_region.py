@@ -217,3 +217,21 @@ def test_the_heading_and_cart_block_outrank_other_products_blocks(elsewhere: str
         f"<html lang='en-GB'><body>{main}{elsewhere}</body></html>",
     ):
         assert extract(html, "https://shop.example.co.uk/oak-chair").price == Decimal("89.00")
+
+
+@pytest.mark.parametrize(
+    ("head", "url"),
+    [
+        # og:price:amount with no currency tag, on a Chilean page (by its domain).
+        ("<meta property='og:price:amount' content='24.990'>", "https://www.tiendaandes.cl/p/1"),
+        # JSON-LD with no priceCurrency, on a page whose locale is Chilean.
+        (
+            '<meta property="og:locale" content="es_CL"><script type="application/ld+json">'
+            '{"@type": "Product", "name": "Silla", "offers": {"price": "24.990"}}</script>',
+            "https://tienda.example.com/p/1",
+        ),
+    ],
+)
+def test_a_structured_amount_without_a_currency_is_read_by_a_whole_unit_countrys_rules(head, url) -> None:
+    html = f"<html><head>{head}</head><body><h1>Silla</h1><div class='price'>$24.990</div></body></html>"
+    assert extract(html, url).price == Decimal("24990.00")
