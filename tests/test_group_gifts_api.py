@@ -293,3 +293,14 @@ def test_a_price_taken_off_stops_the_pledging_with_a_clear_error(app, api, famil
     assert api(family.giver).get(f"/gifts/{big.id}").get_json()["group_gift"]["remaining"] == "0.00"
     page = page_text(member_client(app, family.other).get(f"/groups/{family.group.id}/gifts/{big.id}"))
     assert "$50 pledged · the price was taken off" in page
+
+
+def test_someone_who_bought_another_one_alone_undoes_just_theirs(api, family):
+    gift = factories.make_gift(family.owner, family.group, price="30.00", quantity=2)
+    start(api, family.giver, gift)
+    pledge(api, family.giver, gift, "30.00")
+    assert api(family.giver).post(f"/gifts/{gift.id}/purchase").status_code == 200
+    assert api(family.admin).post(f"/gifts/{gift.id}/purchase").status_code == 200
+    view = api(family.admin).delete(f"/gifts/{gift.id}/purchase").get_json()
+    assert [(p["user"]["display_name"], p["quantity"]) for p in view["purchases"]] == [("Dad", 1)]
+    assert view["group_gift"]["status"] == "bought"
