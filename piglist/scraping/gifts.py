@@ -68,7 +68,11 @@ def scrape_gift(gift_id: int, render: bool = False) -> str:
         if not mine:
             log.info("scrape of gift %s is already running; this one steps aside", gift_id)
             return "skipped"
-        return _scrape_gift(gift_id, render)
+        outcome = _scrape_gift(gift_id, render)
+    if outcome == "rendering":
+        # Queued once the lock is let go: the render job takes it too, and may start at once.
+        enqueue_gift_render(gift_id)
+    return outcome
 
 
 def _scrape_gift(gift_id: int, render: bool = False) -> str:
@@ -80,7 +84,6 @@ def _scrape_gift(gift_id: int, render: bool = False) -> str:
     try:
         found = scrape_url(url, render=render)
     except RenderNeeded:
-        enqueue_gift_render(gift_id)
         return "rendering"
     except FetchError as exc:
         if exc.transient and jobs.retries_left() > 0:
