@@ -48,7 +48,10 @@ def api_user() -> User:
     return user
 
 
-def login_required(view):
+def token_or_session_required(view):
+    """The API's login check: a Bearer token or the session cookie (with its CSRF header), else a
+    401 in the API's JSON. Not Flask-Login's ``login_required``, which redirects to a page."""
+
     @wraps(view)
     def wrapped(*args: Any, **kwargs: Any):
         api_user()

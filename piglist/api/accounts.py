@@ -9,7 +9,7 @@ from ..auth.erase import erase_own_account
 from ..auth.export import export_json
 from ..auth.ratelimits import login_limit, register_limit
 from ..errors import Unauthenticated
-from .access import api_user, json_body, login_required
+from .access import api_user, json_body, token_or_session_required
 from .blueprint import bp
 from .profile import me_json
 
@@ -43,19 +43,19 @@ def revoke_token():
 
 
 @bp.get("/me")
-@login_required
+@token_or_session_required
 def me():
     return me_json(api_user())
 
 
 @bp.get("/me/export")
-@login_required
+@token_or_session_required
 def export():
     return Response(export_json(api_user()), mimetype="application/json")
 
 
 @bp.delete("/me")
-@login_required
+@token_or_session_required
 def erase():
     erase_own_account(api_user(), json_body().get("password"))
     return "", 204

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from ..extensions import limiter
 from ..groups import invitations, service
-from .access import api_user, json_body, login_required
+from .access import api_user, json_body, token_or_session_required
 from .blueprint import bp
 
 
@@ -15,7 +15,7 @@ def inviter_key() -> str:
 
 
 @bp.post("/groups/<int:group_id>/invitations")
-@login_required
+@token_or_session_required
 @limiter.limit("10 per hour", key_func=inviter_key, scope="invitations")
 def invite_by_email(group_id: int):
     """``{"emails": "a@example.org, b@example.org"}`` (or a list of addresses) → who was invited

@@ -14,7 +14,7 @@ from ..auth import service
 from ..groups import notices
 from ..models import User
 from ..rules.values import parse_bool
-from .access import api_user, json_body, login_required
+from .access import api_user, json_body, token_or_session_required
 from .blueprint import bp
 
 
@@ -23,7 +23,7 @@ def me_json(user: User) -> dict[str, Any]:
 
 
 @bp.patch("/me")
-@login_required
+@token_or_session_required
 def update_me():
     """``{display_name?, purchase_alerts?}``: every field is checked before anything is saved."""
     user = api_user()
@@ -38,7 +38,7 @@ def update_me():
 
 
 @bp.post("/me/password")
-@login_required
+@token_or_session_required
 def change_own_password():
     user = api_user()
     body = json_body()
@@ -49,28 +49,28 @@ def change_own_password():
 
 
 @bp.get("/me/tokens")
-@login_required
+@token_or_session_required
 def list_tokens():
     in_use = g.api_token.id if g.get("api_token") is not None else None
     return [{**token.to_dict(), "current": token.id == in_use} for token in service.list_tokens(api_user())]
 
 
 @bp.post("/me/tokens")
-@login_required
+@token_or_session_required
 def create_named_token():
     token, secret = service.issue_token(api_user(), json_body().get("name") or "API token")
     return {**token.to_dict(), "current": False, "token": secret}, 201
 
 
 @bp.delete("/me/tokens/<int:token_id>")
-@login_required
+@token_or_session_required
 def revoke_token_by_id(token_id: int):
     service.revoke_token(api_user(), token_id)
     return "", 204
 
 
 @bp.delete("/me/sessions")
-@login_required
+@token_or_session_required
 def log_out_everywhere():
     """ "Log out everywhere": every browser login of yours ends; tokens are left alone."""
     service.end_all_logins(api_user())
@@ -78,13 +78,13 @@ def log_out_everywhere():
 
 
 @bp.get("/me/notices")
-@login_required
+@token_or_session_required
 def list_notices():
     return [notice.to_dict() for notice in notices.notices_for(api_user())]
 
 
 @bp.delete("/me/notices/<int:notice_id>")
-@login_required
+@token_or_session_required
 def dismiss_notice(notice_id: int):
     notices.dismiss(api_user(), notice_id)
     return "", 204
