@@ -166,7 +166,7 @@ def _attached(model: type, columns: dict[str, Any]) -> Any:
     return row
 
 
-def current() -> CredentialCache:
+def credential_cache() -> CredentialCache:
     return current_app.extensions["piglist_credentials"]
 
 

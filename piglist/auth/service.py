@@ -125,7 +125,7 @@ def user_for_login(login_id: str) -> User | None:
     if not raw_id.isascii() or not raw_id.isdigit() or not key or int(raw_id) > MAX_ID:
         return None
     key_hash = hash_token(key)
-    found = credentials.current().find(
+    found = credentials.credential_cache().find(
         f"login:{key_hash}",
         lambda: (
             select(UserSession)
@@ -162,7 +162,7 @@ def user_for_token(secret: str) -> tuple[User, ApiToken] | None:
     """The token's owner: from this process's cache while nothing about them changed (one Redis
     round trip, piglist.auth.credentials), else read with the token in one query."""
     token_hash = hash_token(secret)
-    found = credentials.current().find(
+    found = credentials.credential_cache().find(
         f"token:{token_hash}",
         lambda: select(ApiToken).where(ApiToken.token_hash == token_hash).options(joinedload(ApiToken.user)),
     )

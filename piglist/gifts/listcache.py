@@ -112,14 +112,14 @@ def init_app(app: Flask) -> None:
     )
 
 
-def current() -> ListCache:
+def list_cache() -> ListCache:
     return current_app.extensions["piglist_listcache"]
 
 
 def categories_of(group: Group) -> list[Category]:
     """The group's categories in display order: read once per group version and process, kept as
     detached copies (read-only; a category changed moves the group's version)."""
-    return current().categories(group)
+    return list_cache().categories(group)
 
 
 def rendered_lists(
@@ -137,7 +137,7 @@ def rendered_lists(
     ``looking`` is who looks at the group's gifts, as the page read it (piglist.live.page_start);
     when not given it is read here, when another's list is shown. The gifts are read only for the
     lists the cache lacks."""
-    cache = current()
+    cache = list_cache()
     versions = {m.member.user_id: (m.version, m.purchase_version) for m in members}
     ordered = in_list_order([m.member for m in members], viewer)
     if filters.get("member"):

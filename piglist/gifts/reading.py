@@ -18,7 +18,7 @@ from sqlalchemy.orm import contains_eager
 from ..errors import NotFound
 from ..extensions import db
 from ..groups.service import NO_GROUP, member_group
-from ..live.presence import current as current_presence
+from ..live.presence import presence_store
 from ..models import Category, Gift, Group, GroupMember, Piglist, Purchase, User
 from ..rules.limits import gift_counts
 from ..rules.surprise import may_see, present_gift, purchases_visible_to
@@ -60,7 +60,7 @@ def looking_at(group_id: int, gift_ids: list[int] | None = None) -> dict[int, se
     if gift_ids is not None and not gift_ids:
         return {}
     try:
-        return current_presence().viewers(group_id, gift_ids)
+        return presence_store().viewers(group_id, gift_ids)
     except RedisError as exc:
         log.warning("presence unavailable: %s", exc)
         return {}

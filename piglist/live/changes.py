@@ -20,9 +20,8 @@ from ..groups.service import member_group
 from ..models import User
 from ..rules.values import parse_int
 from . import cursors
-from .feed import current as current_feed
-from .hub import DOWN, RESYNC, Broadcast
-from .hub import current as current_hub
+from .feed import change_feed
+from .hub import DOWN, RESYNC, Broadcast, process_hub
 
 MAX_WAIT = 25
 UNAVAILABLE = "Live updates are unavailable for a moment; the page still works."
@@ -61,7 +60,7 @@ def _answer(group_id: int, position: str, events: list[dict[str, Any]]) -> dict[
 
 
 def _read(group_id: int, viewer_id: int, position: str | None, wait: int) -> dict[str, Any]:
-    feed, hub = current_feed(), current_hub()
+    feed, hub = change_feed(), process_hub()
     if not hub.available:
         raise Unavailable(UNAVAILABLE)
     if position is None:

@@ -93,7 +93,7 @@ def emit(group_id: int, type: str, *, gift_id: int, owner_id: int, **data: Any) 
 
 def publish_now(group_id: int, payload: dict[str, Any]) -> None:
     """Publish at once, outside any transaction (presence changes have none)."""
-    current().publish(group_id, json.loads(current_app.json.dumps(payload)))
+    change_feed().publish(group_id, json.loads(current_app.json.dumps(payload)))
 
 
 @event.listens_for(Session, "after_commit")
@@ -205,5 +205,5 @@ class MemoryFeed:
         return found[:count]
 
 
-def current() -> RedisFeed | MemoryFeed:
+def change_feed() -> RedisFeed | MemoryFeed:
     return current_app.extensions["piglist_live"].feed

@@ -305,5 +305,5 @@ class Hub:
         return sum(int(counts[name]) for name, up in zip(names, alive, strict=True) if up)
 
 
-def current() -> Hub:
+def process_hub() -> Hub:
     return current_app.extensions["piglist_live"].hub

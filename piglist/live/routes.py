@@ -17,7 +17,7 @@ from ..errors import BadRequest, Forbidden, Unauthenticated, Unavailable, Valida
 from ..extensions import sock
 from ..groups.service import member_group
 from . import cursors
-from .hub import current as current_hub
+from .hub import process_hub
 from .socket import LiveSocket
 
 bp = Blueprint("live", __name__)
@@ -62,7 +62,7 @@ def admit() -> None:
             raise ValidationFailed(
                 "The cursor must be one Piglist handed out for this group.", "since"
             ) from None
-    if not current_hub().available:
+    if not process_hub().available:
         raise Unavailable("Live updates are unavailable for a moment; the page still works.")
     g.live_user = user
 
