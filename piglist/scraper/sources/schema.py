@@ -5,10 +5,10 @@ from __future__ import annotations
 from decimal import Decimal
 from urllib.parse import urlsplit
 
-from ..money import currency_code, parse_amount, parse_money
+from ..money import currency_code, money_in, parse_amount
 from ..page import Page
 from ..product import Product
-from ..text import clean_text
+from ..text import plain_text
 
 # Product and its subtypes, plus Book, which shops use for the same purpose.
 _PRODUCT_TYPES = frozenset(
@@ -113,7 +113,7 @@ def text_value(value: object) -> str | None:
     if isinstance(value, dict):
         value = value.get("@value") or value.get("name")
     if isinstance(value, str | int | float) and not isinstance(value, bool):
-        return clean_text(value)
+        return plain_text(value)
     return None
 
 
@@ -217,7 +217,7 @@ def _amount_and_currency(value: object, code: str | None) -> tuple[Decimal | Non
     """Structured prices are usually bare numbers, but some shops write "€ 12,99"; ``code`` (the
     offer's currency) tells how to read "24.990"."""
     if isinstance(value, str) and any(not (char.isdigit() or char in ".,") for char in value.strip()):
-        money = parse_money(value)
+        money = money_in(value)
         return (money.amount, money.currency) if money else (None, None)
     return parse_amount(value, code), None
 
