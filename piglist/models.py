@@ -135,7 +135,7 @@ class User(UserMixin, db.Model):
         """What Flask-Login keeps in the session and the remember cookie: ``<id>.<login key>``,
         so a cookie is only as good as its row in ``user_sessions``."""
         if self.login_key is None:
-            raise RuntimeError("no login started for this user (auth.service.start_login)")
+            raise RuntimeError("no login started for this user (auth.accounts.start_login)")
         return f"{self.id}.{self.login_key}"
 
     def to_dict(self) -> dict[str, Any]:

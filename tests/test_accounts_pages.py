@@ -6,8 +6,8 @@ from werkzeug.security import generate_password_hash
 
 from config import TestingConfig
 from piglist import create_app
+from piglist.auth.accounts import DUMMY_HASH_KEY, authenticate
 from piglist.auth.ratelimits import FAILED_LOGIN_LIMIT
-from piglist.auth.service import DUMMY_HASH_KEY, authenticate
 from piglist.extensions import db
 from piglist.models import User
 

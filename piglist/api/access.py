@@ -10,7 +10,7 @@ from flask_login import current_user
 
 from piglist.web.inputs import SAFE_METHODS
 
-from ..auth import service as accounts
+from ..auth import accounts
 from ..errors import BadRequest, Unauthenticated
 from ..extensions import csrf
 from ..models import User

@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import g
 
-from ..auth import service
+from ..auth import accounts
 from ..groups import notices
 from ..models import User
 from ..rules.values import parse_bool
@@ -28,12 +28,12 @@ def update_me():
     """``{display_name?, purchase_alerts?}``: every field is checked before anything is saved."""
     user = api_user()
     body = json_body()
-    name = service.clean_display_name(body["display_name"]) if "display_name" in body else None
+    name = accounts.clean_display_name(body["display_name"]) if "display_name" in body else None
     alerts = parse_bool(body["purchase_alerts"], "purchase_alerts") if "purchase_alerts" in body else None
     if name is not None:
-        service.update_display_name(user, name)
+        accounts.update_display_name(user, name)
     if alerts is not None:
-        service.set_purchase_alerts(user, alerts)
+        accounts.set_purchase_alerts(user, alerts)
     return me_json(user)
 
 
@@ -42,9 +42,9 @@ def update_me():
 def change_own_password():
     user = api_user()
     body = json_body()
-    service.change_password(user, body.get("current_password"), body.get("new_password"))
+    accounts.change_password(user, body.get("current_password"), body.get("new_password"))
     name = g.api_token.name if g.get("api_token") is not None else "API token"
-    _, secret = service.issue_token(user, name)
+    _, secret = accounts.issue_token(user, name)
     return {"token": secret}
 
 
@@ -52,20 +52,20 @@ def change_own_password():
 @token_or_session_required
 def list_tokens():
     in_use = g.api_token.id if g.get("api_token") is not None else None
-    return [{**token.to_dict(), "current": token.id == in_use} for token in service.list_tokens(api_user())]
+    return [{**token.to_dict(), "current": token.id == in_use} for token in accounts.list_tokens(api_user())]
 
 
 @bp.post("/me/tokens")
 @token_or_session_required
 def create_named_token():
-    token, secret = service.issue_token(api_user(), json_body().get("name") or "API token")
+    token, secret = accounts.issue_token(api_user(), json_body().get("name") or "API token")
     return {**token.to_dict(), "current": False, "token": secret}, 201
 
 
 @bp.delete("/me/tokens/<int:token_id>")
 @token_or_session_required
 def revoke_token_by_id(token_id: int):
-    service.revoke_token(api_user(), token_id)
+    accounts.revoke_token(api_user(), token_id)
     return "", 204
 
 
@@ -73,7 +73,7 @@ def revoke_token_by_id(token_id: int):
 @token_or_session_required
 def log_out_everywhere():
     """ "Log out everywhere": every browser login of yours ends; tokens are left alone."""
-    service.end_all_logins(api_user())
+    accounts.end_all_logins(api_user())
     return "", 204
 
 

@@ -17,7 +17,7 @@ from ..extensions import db
 from ..gifts.writes import release_everything_bought_by
 from ..groups.service import leave_every_group
 from ..models import User
-from .service import confirm_password
+from .accounts import confirm_password
 
 
 @dataclass

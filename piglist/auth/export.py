@@ -22,7 +22,7 @@ from ..extensions import db
 from ..gifts.loading import gift_query
 from ..models import Gift, GroupMember, Piglist, Purchase, PurchaseAlert, User, UserSession
 from ..rules.surprise import present_gift, purchases_visible_to
-from .service import list_tokens
+from .accounts import list_tokens
 
 
 def export_user(user: User) -> dict[str, Any]:

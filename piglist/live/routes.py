@@ -12,7 +12,7 @@ from __future__ import annotations
 from flask import Blueprint, g, request
 from flask_login import current_user
 
-from ..auth import service as accounts
+from ..auth import accounts
 from ..errors import BadRequest, Forbidden, Unauthenticated, Unavailable, ValidationFailed
 from ..extensions import sock
 from ..groups.service import member_group

@@ -10,8 +10,7 @@ from flask import Flask
 from flask.cli import AppGroup
 from redis.exceptions import RedisError
 
-from piglist.auth import erase, export
-from piglist.auth import service as accounts
+from piglist.auth import accounts, erase, export
 from piglist.errors import PiglistError
 from piglist.extensions import db
 from piglist.gifts.pictures import queue_pending_pictures

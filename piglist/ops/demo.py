@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from piglist.auth import service as accounts
+from piglist.auth import accounts
 from piglist.extensions import db
 from piglist.gifts import writes as gifts
 from piglist.groups import service as groups
