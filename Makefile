@@ -9,7 +9,7 @@ PORT ?= 5000
 TEST_WORKERS ?= 2
 export FLASK_APP := wsgi
 
-.PHONY: run test test-e2e e2e-deps lint install eval-scraper bench bench-live bench-web vendor-turbo vendor-axe clean
+.PHONY: run test test-e2e e2e-deps lint install api-docs eval-scraper bench bench-live bench-web vendor-turbo vendor-axe clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,10 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+
+# docs/api.md, the API reference, from piglist/api/openapi.yaml (a test fails when it is stale).
+api-docs: install
+	$(BIN)/python scripts/api_reference.py
 
 eval-scraper: install
 	$(BIN)/python -m piglist.scraper.evaluate
