@@ -50,11 +50,12 @@ test-e2e: install e2e-deps
 e2e-deps:
 	./scripts/e2e-deps.sh
 
-# Style and the layer contracts (import-linter, pyproject.toml).
+# Style, the layer contracts (import-linter) and the types (mypy over piglist/): pyproject.toml.
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 # docs/api.md, the API reference, from piglist/api/openapi.yaml (a test fails when it is stale).
 api-docs: install

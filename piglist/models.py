@@ -10,7 +10,7 @@ import hashlib
 import secrets
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import current_app
 from flask_login import UserMixin
@@ -36,7 +36,13 @@ from sqlalchemy.orm import Mapped, make_transient_to_detached, mapped_column, re
 from sqlalchemy.types import TypeDecorator
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .extensions import db
+from .extensions import Base, db
+
+if TYPE_CHECKING:
+    # Flask-SQLAlchemy makes db.Model at run time from Base; checkers see the Base it extends.
+    Model = Base
+else:
+    Model = db.Model
 
 
 def utcnow() -> datetime:
@@ -52,7 +58,7 @@ def detached_row(model: type, columns: dict[str, Any]) -> Any:
     """A ``model`` row made from ``columns`` (all of them, as :func:`column_values` gives) in no
     session, as if loaded: made the way the ORM's loading makes rows, without ``__init__``, whose
     attribute events cost more than the rest."""
-    row = sa_inspect(model).class_manager.new_instance()
+    row: Any = sa_inspect(model).class_manager.new_instance()
     row.__dict__.update(columns)
     make_transient_to_detached(row)
     return row
@@ -103,7 +109,7 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -121,7 +127,11 @@ class User(UserMixin, db.Model):
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True
     )
     # The secret of the login this request rides on (see UserSession); never stored as such.
-    login_key = None
+    # Not a column: the ORM reads class annotations, so only a checker sees this one's.
+    if TYPE_CHECKING:
+        login_key: str | None
+    else:
+        login_key = None
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(
@@ -149,7 +159,7 @@ class User(UserMixin, db.Model):
 Index("uq_users_email_lower", func.lower(User.email), unique=True)
 
 
-class UserSession(db.Model):
+class UserSession(Model):
     """One logged-in browser. The cookie carries the key; the database keeps its hash, so logging
     out (or out everywhere) ends the session for every copy of the cookie, and a Redis outage
     ends nothing."""
@@ -169,7 +179,7 @@ class UserSession(db.Model):
         return cls(user=user, key_hash=hash_token(key)), key
 
 
-class ApiToken(db.Model):
+class ApiToken(Model):
     __tablename__ = "api_tokens"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -200,7 +210,7 @@ class ApiToken(db.Model):
         }
 
 
-class Group(db.Model):
+class Group(Model):
     __tablename__ = "groups"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -246,7 +256,7 @@ class Group(db.Model):
         return f"<Group {self.id} {self.name!r}>"
 
 
-class GroupMember(db.Model):
+class GroupMember(Model):
     __tablename__ = "group_members"
     __table_args__ = (CheckConstraint("role IN ('admin', 'member')", name="role"),)
 
@@ -273,7 +283,7 @@ class GroupMember(db.Model):
         }
 
 
-class Category(db.Model):
+class Category(Model):
     __tablename__ = "categories"
     __table_args__ = (
         UniqueConstraint("group_id", "name"),
@@ -302,7 +312,7 @@ class Category(db.Model):
         }
 
 
-class Piglist(db.Model):
+class Piglist(Model):
     __tablename__ = "piglists"
     __table_args__ = (UniqueConstraint("group_id", "user_id"),)
 
@@ -322,7 +332,7 @@ class Piglist(db.Model):
     )
 
 
-class Gift(db.Model):
+class Gift(Model):
     __tablename__ = "gifts"
     __table_args__ = (
         CheckConstraint("price >= 0", name="price_not_negative"),
@@ -403,7 +413,7 @@ class Gift(db.Model):
         return f"<Gift {self.id} {self.title!r}>"
 
 
-class PurchaseAlert(db.Model):
+class PurchaseAlert(Model):
     """A purchaser to tell about a gift's changes: one row per purchaser and gift, holding the
     gift as it was before the first change, sent when ``due_at`` comes (piglist.gifts.alerts)."""
 
@@ -419,7 +429,7 @@ class PurchaseAlert(db.Model):
     due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
-class Notice(db.Model):
+class Notice(Model):
     """A message for one person's dashboard about something done to them by someone else (their
     group was deleted), kept until they dismiss it."""
 
@@ -434,7 +444,7 @@ class Notice(db.Model):
         return {"id": self.id, "message": self.message, "created_at": self.created_at}
 
 
-class Purchase(db.Model):
+class Purchase(Model):
     """One member's part of a gift: several members can each buy some of a gift's quantity. A member
     who buys again adds to their row. An erased account's purchases stay, without a name."""
 
@@ -454,7 +464,7 @@ class Purchase(db.Model):
     user: Mapped[User | None] = relationship()
 
 
-class Picture(db.Model):
+class Picture(Model):
     """A picture Piglist serves itself, re-encoded, keyed by the hash of its bytes (so the same
     picture is stored once). ``data`` is empty when IMAGE_STORE keeps the bytes in a directory."""
 

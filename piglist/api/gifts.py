@@ -38,7 +38,7 @@ def list_piglists(group_id: int):
     body = listcache.lists_json(
         group, viewer, filters, ("api", tuple(sorted(filters.items()))), piglist_dict, members
     )
-    return current_app.response_class(body, mimetype=current_app.json.mimetype)
+    return current_app.response_class(body, mimetype="application/json")
 
 
 @bp.get("/groups/<int:group_id>/piglists/<int:user_id>")

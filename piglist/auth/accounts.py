@@ -8,7 +8,8 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
-from flask import Flask, current_app
+from flask import current_app
+from flask.sansio.app import App
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
@@ -56,7 +57,7 @@ def register(email: object, password: object, display_name: object) -> User:
     return user
 
 
-def init_dummy_hash(app: Flask) -> None:
+def init_dummy_hash(app: App) -> None:
     """Hash a throw-away password once at start-up, with the method and cost of real hashes.
     It is checked when no account matches, so a wrong e-mail costs as long as a wrong
     password and the answer's timing doesn't tell which addresses have accounts."""

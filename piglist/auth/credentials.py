@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 # (a restart): counters that start again from nothing can't match an entry made before.
 EVERYONE = "piglist:auth:epoch"
 WATCHED = (User, ApiToken, UserSession)
-WATCHED_TABLES = frozenset(m.__table__.name for m in WATCHED)
+WATCHED_TABLES = frozenset(m.__tablename__ for m in WATCHED)
 
 
 def _key(user_id: int) -> str:
@@ -188,9 +188,8 @@ def _after_flush(session: Session, _context: Any) -> None:
 
 def _on_execute(state: ORMExecuteState) -> None:
     """An UPDATE or DELETE statement on users, tokens or logins: whose rows, it doesn't say."""
-    if (state.is_update or state.is_delete) and getattr(
-        state.statement.table, "name", None
-    ) in WATCHED_TABLES:
+    table = getattr(state.statement, "table", None)  # an UPDATE's or DELETE's
+    if (state.is_update or state.is_delete) and getattr(table, "name", "") in WATCHED_TABLES:
         _changes(state.session)["everyone"] = True
 
 

@@ -184,8 +184,11 @@ ONLY_THE_BUYER = "Only the person who bought this gift can undo it."
 
 
 def _bought_so_far(gift_id: int) -> int:
-    return db.session.scalar(
-        select(func.coalesce(func.sum(Purchase.quantity), 0)).where(Purchase.gift_id == gift_id)
+    return (
+        db.session.scalar(
+            select(func.coalesce(func.sum(Purchase.quantity), 0)).where(Purchase.gift_id == gift_id)
+        )
+        or 0
     )
 
 

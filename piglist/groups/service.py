@@ -119,13 +119,14 @@ def create_group(user: User, data: Mapping[str, Any]) -> Group:
 
 def update_group(group: Group, data: Mapping[str, Any]) -> Group:
     settings = parse_group_settings(data, creating=False)
-    if "name" in settings.given:
+    # A given name, lock flag or currency is parsed as required: never None here.
+    if settings.name is not None:
         group.name = settings.name
     if "lock_date" in settings.given:
         group.lock_date = settings.lock_date
-    if "is_locked" in settings.given:
+    if settings.is_locked is not None:
         group.is_locked = settings.is_locked
-    if "currency" in settings.given and settings.currency != group.currency:
+    if settings.currency is not None and settings.currency != group.currency:
         _change_currency(group, settings.currency)
     db.session.commit()
     return group
@@ -208,8 +209,11 @@ def join_group(user: User, code: object) -> tuple[Group, bool]:
 
 
 def _admin_count(group: Group) -> int:
-    return db.session.scalar(
-        select(func.count()).where(GroupMember.group_id == group.id, GroupMember.role == "admin")
+    return (
+        db.session.scalar(
+            select(func.count()).where(GroupMember.group_id == group.id, GroupMember.role == "admin")
+        )
+        or 0
     )
 
 

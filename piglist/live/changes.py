@@ -28,8 +28,8 @@ UNAVAILABLE = "Live updates are unavailable for a moment; the page still works."
 
 
 def parse_wait(value: Any) -> int:
-    wait = parse_int(value, "wait", minimum=0) if value not in (None, "") else 0
-    return min(wait, MAX_WAIT)
+    wait = parse_int(value, "wait", minimum=0) if value not in (None, "") else None
+    return min(wait or 0, MAX_WAIT)
 
 
 def wait_for_changes(group_id: int, viewer: User, since: str | None, wait: int) -> dict[str, Any]:

@@ -50,14 +50,15 @@ def socket_user():
 @bp.before_request
 def admit() -> None:
     user = socket_user()
-    member_group(request.view_args["group_id"], user)
+    group_id = int((request.view_args or {})["group_id"])  # every route here is under <group_id>
+    member_group(group_id, user)
     g.live_format = request.args.get("format", "turbo")
     if g.live_format not in FORMATS:
         raise BadRequest("'format' must be turbo (the default) or json.", "format")
     g.live_since = None
     if request.args.get("since"):
         try:
-            g.live_since = cursors.unseal(request.view_args["group_id"], request.args["since"])
+            g.live_since = cursors.unseal(group_id, request.args["since"])
         except ValueError:
             raise ValidationFailed(
                 "The cursor must be one Piglist handed out for this group.", "since"

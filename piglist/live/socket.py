@@ -192,9 +192,10 @@ class LiveSocket:
             return
         if kind not in ("view", "leave"):
             raise ValidationFailed("'type' must be view, leave or heartbeat.", "type")
-        gift_id = message.get("gift_id")
-        if not isinstance(gift_id, int) or isinstance(gift_id, bool) or gift_id < 1:
+        raw_id = message.get("gift_id")
+        if not isinstance(raw_id, int) or isinstance(raw_id, bool) or raw_id < 1:
             raise ValidationFailed("'gift_id' must be a gift's id.", "gift_id")
+        gift_id = raw_id
         if kind == "view":
             if gift_id not in self.viewing and len(self.viewing) >= MAX_VIEWING:
                 raise ValidationFailed(f"One connection can look at {MAX_VIEWING} gifts at most.", "gift_id")

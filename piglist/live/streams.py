@@ -71,7 +71,7 @@ def _snapshot(broadcast: Broadcast):
         gift = db.session.scalar(gift_query().where(Gift.id == broadcast.event["gift_id"]))
         snapshot = None
         if gift is not None:
-            group = db.session.get(Group, gift.piglist.group_id)
+            group = gift.piglist.group  # as db.session.get would: from the identity map when loaded
             looking = viewers_by_gift(group.id, [gift.id]).get(gift.id, {})
             snapshot = (gift, group, list(group.categories), looking)
         broadcast.shared["snapshot"] = snapshot

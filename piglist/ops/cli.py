@@ -4,6 +4,7 @@ call, prints what it did, and exits non-zero with a one-line message on bad inpu
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import NoReturn
 
 import click
 from flask import Flask
@@ -21,7 +22,7 @@ from piglist.scraping.gifts import rescrape_candidates, rescrape_gift
 piglist_cli = AppGroup("piglist", help="Piglist operators' commands.")
 
 
-def fail(message: str) -> None:
+def fail(message: str) -> NoReturn:
     raise click.ClickException(message)
 
 

@@ -4,6 +4,7 @@ empty database). Built through the same services as the pages, so it obeys every
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 
@@ -39,7 +40,7 @@ WISHES = [
 ]
 
 # Some wishes are most wanted, or wanted more than once (Tom buys one set of Lily's three).
-EXTRAS = {
+EXTRAS: dict[str, dict[str, Any]] = {
     "LEGO Technic Race Car": {"priority": "high"},
     "Roller skates": {"priority": "high"},
     "Glow-in-the-dark yo-yo": {"priority": "low"},

@@ -27,10 +27,14 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import BlockedAddress, FetchError, InvalidUrl
 from .page import Page
 from .text import plain_text
+
+if TYPE_CHECKING:  # Playwright is imported where a page is rendered, in the child process
+    from playwright.sync_api import ProxySettings
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +77,7 @@ CHROMIUM_ARGS = (
 )
 # Requests that slip past interception go to a port nothing listens on; "<-loopback>" removes
 # Chromium's implicit exemption of loopback addresses from the proxy.
-DEAD_PROXY = {"server": "http://127.0.0.1:9", "bypass": "<-loopback>"}
+DEAD_PROXY: ProxySettings = {"server": "http://127.0.0.1:9", "bypass": "<-loopback>"}
 
 
 class RenderFailed(FetchError):

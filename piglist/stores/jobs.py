@@ -175,7 +175,7 @@ def enqueue(
     runner = current_app.extensions.get("piglist_jobs")
     if runner is not None:
         return runner.submit(func, args, job_id, delays)
-    retry = RQRetry(max=retries, interval=delays) if retries else None
+    retry = RQRetry(max=retries, interval=delays) if retries else None  # type: ignore[arg-type]  # RQ waits fractions too
     Queue(queue_for(person_id), connection=rq_connection()).enqueue(
         func,
         *args,

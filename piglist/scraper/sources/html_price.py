@@ -143,7 +143,9 @@ def shows_as_former(layout: Layout, amount: Decimal) -> bool:
         if element is None:
             continue
         text = _text(element, MAX_PRICE_TEXT)
-        money = money_in(text, country=layout.page.country) if text else None
+        if not text:
+            continue
+        money = money_in(text, country=layout.page.country)
         if money is None or money.amount != amount:
             continue
         if (

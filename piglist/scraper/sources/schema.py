@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 from urllib.parse import urlsplit
 
@@ -33,7 +34,7 @@ def type_names(node: dict) -> set[str]:
     return {str(name).rstrip("/").rsplit("/", 1)[-1].rsplit(":", 1)[-1].lower() for name in names}
 
 
-def product_nodes(documents: list[object]) -> list[tuple[int, dict]]:
+def product_nodes(documents: Sequence[object]) -> list[tuple[int, dict]]:
     """Product-like nodes with their rank, best first: 0 for typed products with a price, 1 for
     other products, 2 for offers that stand alone.
 
@@ -62,7 +63,7 @@ def product_nodes(documents: list[object]) -> list[tuple[int, dict]]:
     return [(rank, node) for rank, _, node in sorted(ranked, key=lambda entry: entry[:2])]
 
 
-def main_product(documents: list[object], page: Page) -> Product:
+def main_product(documents: Sequence[object], page: Page) -> Product:
     """The page's product. Where the data lists several variants (one per colour, say), the one
     the page shows is taken, and the variants' sizes and colours become its options."""
     nodes = product_nodes(documents)
