@@ -8,6 +8,8 @@ PORT ?= 5000
 # Test processes; each gets its own PostgreSQL and Redis database (tests/conftest.py).
 TEST_WORKERS ?= 2
 export FLASK_APP := wsgi
+# Links in mails (the reset link `make run` prints) point here; never at a request's Host.
+export PUBLIC_URL ?= http://127.0.0.1:$(PORT)
 
 .PHONY: run test test-e2e e2e-deps lint lock install api-docs eval-scraper bench bench-live bench-web vendor-turbo vendor-axe clean
 

@@ -52,6 +52,19 @@ class Duplicate(PiglistError):
     code, status = "duplicate", 409
 
 
+class OverPledged(PiglistError):
+    """A pledge that would make a group gift's pledges add up to more than its price (§10.3)."""
+
+    code, status = "over_pledged", 409
+
+
+class GroupGiftConflict(PiglistError):
+    """The group gift isn't in the state the request needs: not fully pledged yet, already
+    bought, or open while someone tries to buy the last one alone."""
+
+    code, status = "group_gift_conflict", 409
+
+
 class EditConflict(PiglistError):
     """The thing changed since the form was opened; only a caller that says what it saw gets it."""
 

@@ -27,6 +27,7 @@ OWNER_KEYS = {
     "options",
     "quantity",
     "priority",
+    "occasion_id",
     "scrape_status",
     "scrape_error",
     "created_at",
@@ -40,6 +41,7 @@ GIVER_KEYS = OWNER_KEYS | {
     "purchases",
     "viewers",
     "removed",
+    "group_gift",  # SPEC §10.3: null unless members chip in
 }
 
 

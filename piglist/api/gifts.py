@@ -9,6 +9,7 @@ from typing import Any
 from flask import current_app, request
 
 from piglist.scraping import service as scraping
+from piglist.web.idempotency import idempotent
 
 from ..errors import BadRequest, ValidationFailed
 from ..gifts import fields, listcache, reading, writes
@@ -68,6 +69,7 @@ def gift_body() -> tuple[dict[str, Any], bytes | None]:
 @bp.post("/groups/<int:group_id>/gifts")
 @accepts_picture
 @token_or_session_required
+@idempotent
 def add_gift(group_id: int):
     data, picture = gift_body()
     gift = writes.add_gift(group_id, api_user(), data, picture)
@@ -98,6 +100,7 @@ def delete_gift(gift_id: int):
 
 @bp.post("/gifts/<int:gift_id>/purchase")
 @token_or_session_required
+@idempotent
 def purchase(gift_id: int):
     quantity = optional_json_body().get("quantity")
     return reading.view_of(writes.purchase(gift_id, api_user(), quantity), api_user())

@@ -94,6 +94,12 @@ def set_purchase_alerts(user: User, enabled: bool) -> None:
     db.session.commit()
 
 
+def set_reminders(user: User, enabled: bool) -> None:
+    """Occasion reminders (piglist.occasions.reminders) on or off."""
+    user.reminders = bool(enabled)
+    db.session.commit()
+
+
 def change_password(user: User, current: object, new: object) -> None:
     """The caller starts a new login for the device it is on."""
     confirm_password(user, current, "current_password")

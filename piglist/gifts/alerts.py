@@ -1,5 +1,6 @@
 """Purchaser alerts: when the owner changes the price, link or options of a gift someone has
-bought, or deletes it, each purchaser gets one mail saying what changed.
+bought (or pledged toward, SPEC §10.3), or deletes it, each purchaser gets one mail saying what
+changed.
 
 The owner's change records a pending alert per purchaser and gift (a row holding the gift as it
 was before the first change); housekeeping sends each one ``ALERT_DELAY_SECONDS`` after that
@@ -134,10 +135,14 @@ def send_purchase_alert(user_id: int, gift_id: int, before: dict[str, Any], base
         return  # changed and changed back within the window
     owner = gift.piglist.owner
     title = gift.title or gift.url or "a gift"
+    # Told as a pledger while the group gift is open (piglist.gifts.group_gifts); once bought
+    # together, the pledgers are its purchasers.
+    pledged = not gift.bought_by(user.id)
+    which = "which you are chipping in for" if pledged else "which you bought"
     if removed:
-        subject = f"{owner.display_name} removed “{title}”, which you bought"
+        subject = f"{owner.display_name} removed “{title}”, {which}"
     else:
-        subject = f"{owner.display_name} changed “{title}”, which you bought"
+        subject = f"{owner.display_name} changed “{title}”, {which}"
     message = mail.compose(
         "purchase_alert",
         to=user.email,
@@ -148,6 +153,7 @@ def send_purchase_alert(user_id: int, gift_id: int, before: dict[str, Any], base
         gift=gift,
         title=title,
         removed=removed,
+        pledged=pledged,
         changes=changes,
         gift_url=mail.link(base_url, "gifts.detail", group_id=gift.piglist.group_id, gift_id=gift.id),
     )

@@ -26,6 +26,7 @@ EDITABLE = (
     "options",
     "quantity",
     "priority",
+    "occasion_id",
 )
 MAX_DESCRIPTION = 5000
 MAX_OPTIONS = 20
@@ -105,6 +106,7 @@ PARSERS = {
     "options": clean_options,
     "quantity": parse_quantity,
     "priority": parse_priority,
+    "occasion_id": lambda v: parse_int(v, "occasion_id", minimum=1),
 }
 
 

@@ -14,6 +14,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from piglist.web.forms import form_status, save_form
+from piglist.web.idempotency import idempotent
 from piglist.web.security import safe_next
 
 from ..errors import NotFound, PiglistError, ValidationFailed
@@ -180,6 +181,7 @@ def render_form(template: str, group: Group, form: GiftForm, **context: Any):
 @bp.route("/groups/<int:group_id>/gifts/add", methods=["GET", "POST"])
 @accepts_picture
 @login_required
+@idempotent
 def add(group_id: int):
     group = member_group(group_id, current_user)
     # ``url`` and ``fetch`` come from a shared link (piglist.webapp): the form opens with the link
@@ -280,6 +282,7 @@ def gift_action(group_id: int, gift_id: int, action: Callable, done: Callable[[d
 
 @bp.route("/groups/<int:group_id>/gifts/<int:gift_id>/purchase", methods=["POST"])
 @login_required
+@idempotent
 def purchase(group_id: int, gift_id: int):
     quantity = request.form.get("quantity")
     return gift_action(

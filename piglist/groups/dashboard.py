@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import render_template
 from flask_login import current_user
 
+from ..santa.exchanges import user_exchanges
 from . import notices
 from . import service as groups_service
 from .forms import JoinForm
@@ -15,5 +16,9 @@ def render_dashboard(join_form: JoinForm, status: int = 200):
     """The dashboard, also when the join box was refused (with its form errors)."""
     groups = groups_service.user_groups(current_user)
     return render_template(
-        "main/dashboard.html", groups=groups, join_form=join_form, notices=notices.notices_for(current_user)
+        "main/dashboard.html",
+        groups=groups,
+        join_form=join_form,
+        notices=notices.notices_for(current_user),
+        exchanges=user_exchanges(current_user),
     ), status

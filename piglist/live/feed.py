@@ -41,7 +41,15 @@ from ..rules.surprise import visible_event
 log = logging.getLogger(__name__)
 
 EVENT_TYPES = frozenset(
-    {"gift_created", "gift_updated", "gift_deleted", "gift_purchased", "gift_unpurchased", "presence"}
+    {
+        "gift_created",
+        "gift_updated",
+        "gift_deleted",
+        "gift_purchased",
+        "gift_unpurchased",
+        "presence",
+        "group_gift_changed",
+    }
 )
 # A tab away for an afternoon (a phone in a pocket, a laptop closed over lunch) catches up without
 # reloading; one away longer than a day reloads its page (cursors.Stale). A family group writes a few

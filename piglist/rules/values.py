@@ -11,7 +11,7 @@ import re
 import unicodedata
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Literal, overload
 from urllib.parse import urlsplit
 
 from babel.core import get_global
@@ -61,6 +61,14 @@ def the(field: str) -> str:
     return SAID_AS.get(field, "the " + field.replace("_", " "))
 
 
+@overload
+def clean_text(
+    value: Any, field: str, *, max_length: int, required: Literal[True] = True, min_length: int = 1
+) -> str: ...
+@overload
+def clean_text(
+    value: Any, field: str, *, max_length: int, required: bool, min_length: int = 1
+) -> str | None: ...
 def clean_text(
     value: Any, field: str, *, max_length: int, required: bool = True, min_length: int = 1
 ) -> str | None:
@@ -119,6 +127,10 @@ def join_words(words: list[str]) -> str:
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
+@overload
+def parse_money(value: Any, field: str, *, required: Literal[True]) -> Decimal: ...
+@overload
+def parse_money(value: Any, field: str, *, required: bool = False) -> Decimal | None: ...
 def parse_money(value: Any, field: str, *, required: bool = False) -> Decimal | None:
     """A non-negative amount with at most two decimals: 12, 12.5, "12.50". A JSON number is read
     through its shortest text form, so 45.99 stays 45.99 and never becomes 45.98999…"""

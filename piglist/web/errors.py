@@ -11,6 +11,8 @@ from typing import Any
 
 from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
+from markupsafe import escape
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from werkzeug.exceptions import HTTPException
 
@@ -115,6 +117,17 @@ def init_app(app: Flask) -> None:
         log.warning("database pool exhausted on %s %s: %s", request.method, request.path, exc)
         return handle_domain_error(Unavailable("The site is very busy for a moment; please try again."))
 
+    @app.errorhandler(OperationalError)
+    def handle_database_unreachable(exc: OperationalError):
+        # PostgreSQL down, hung past its deadlines (piglist.stores.database) or a statement past
+        # DATABASE_STATEMENT_TIMEOUT_MS: nothing the visitor did wrong, and nothing they can see.
+        log.warning("database unavailable on %s %s: %s", request.method, request.path, exc.orig or exc)
+        problem = Unavailable("Piglist can't reach its database just now; please try again in a moment.")
+        if wants_json():
+            return handle_domain_error(problem)
+        # Not the site's page: its header asks the database who is logged in, and would wait again.
+        return plain_error_page(problem.message), problem.status
+
     @app.errorhandler(Exception)
     def handle_unexpected(exc: Exception):
         if isinstance(exc, HTTPException):
@@ -130,5 +143,10 @@ def render_error_page(status: int, message: str, headers=None):
         body = render_template("errors/error.html", status=status, message=message)
     except Exception:  # a broken template must not turn an error page into a traceback
         log.exception("error page failed to render")
-        body = f"<!doctype html><title>Piglist</title><p>{FRIENDLY_MESSAGES[500]}</p>"
+        body = plain_error_page(message)
     return body, status, headers or {}
+
+
+def plain_error_page(message: str) -> str:
+    """An error page that needs nothing: no template, no database, no login."""
+    return f"<!doctype html><title>Piglist</title><p>{escape(message)}</p>"
