@@ -12,7 +12,8 @@ from piglist.extensions import db
 from piglist.models import User
 
 from . import factories
-from .conftest import PASSWORD, both_backends, csrf_token
+from .support.apps import both_backends
+from .support.clients import PASSWORD, csrf_token
 
 FAILED_LOGIN_LIMIT_COUNT = int(FAILED_LOGIN_LIMIT.split()[0])
 

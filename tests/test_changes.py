@@ -10,13 +10,8 @@ import pytest
 from piglist.live import cursors, feed
 
 from . import factories
-from .conftest import both_backends, member_client
-
-
-def changes(client, gid, **query):
-    response = client.get(f"/groups/{gid}/changes", query_string=query)
-    assert response.status_code == 200, response.get_json()
-    return response.get_json()
+from .support.apps import both_backends
+from .support.clients import changes, member_client
 
 
 @both_backends

@@ -7,7 +7,7 @@ from piglist.extensions import db
 from piglist.models import GroupGift, Pledge, Purchase
 
 from . import factories
-from .conftest import error
+from .support.clients import error
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import time
 from piglist.live import feed, presence, viewing
 
 from . import factories
-from .conftest import both_backends
+from .support.apps import both_backends
 
 
 def look(app, gift, user, tab="tab-1"):

@@ -11,7 +11,8 @@ from piglist.extensions import db
 from piglist.groups import notices
 from piglist.models import ApiToken, UserSession
 
-from .conftest import PASSWORD, AuthActions, error, run_jobs
+from .support.clients import PASSWORD, AuthActions, error
+from .support.jobs import run_jobs
 
 
 def test_me_carries_the_mail_settings(api, user):
