@@ -97,7 +97,8 @@ Money = Numeric(12, 2, asdecimal=True)
 JSONDocument = JSON().with_variant(JSONB(), "postgresql")
 
 MAX_ID = 2**31 - 1  # PostgreSQL's integer, the type of every primary key
-ROLES = ("admin", "member")
+ADMIN, MEMBER = "admin", "member"  # a group member's roles
+ROLES = (ADMIN, MEMBER)
 SCRAPE_STATUSES = ("pending", "success", "failed", "manual")
 GIFT_STATUSES = ("available", "purchased")
 PRIORITIES = ("high", "normal", "low")
@@ -266,7 +267,7 @@ class GroupMember(Model):
     user_id: Mapped[int] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
     )
-    role: Mapped[str] = mapped_column(String(10), default="member")
+    role: Mapped[str] = mapped_column(String(10), default=MEMBER)
     joined_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     group: Mapped[Group] = relationship(back_populates="members")
@@ -274,7 +275,7 @@ class GroupMember(Model):
 
     @property
     def is_admin(self) -> bool:
-        return self.role == "admin"
+        return self.role == ADMIN
 
     def to_dict(self) -> dict[str, Any]:
         return {

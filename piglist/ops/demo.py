@@ -12,7 +12,7 @@ from piglist.auth import accounts
 from piglist.extensions import db
 from piglist.gifts import writes as gifts
 from piglist.groups import service as groups
-from piglist.models import Group, User
+from piglist.models import ADMIN, Group, User
 
 PASSWORD = "Piglist-Demo-1"  # noqa: S105 - the demo logins are printed for anyone to use
 DOMAIN = "demo.piglist.example"
@@ -84,7 +84,7 @@ def seed_demo() -> DemoResult:
     )
     for handle in ("dad", "tom", "lily"):
         groups.join_group(people[handle], group.invite_code)
-    groups.set_role(group, people["dad"].id, "admin")
+    groups.set_role(group, people["dad"].id, ADMIN)
     categories = [groups.create_category(group, fields) for fields in CATEGORIES]
 
     for owner, category, title, price, options, bought_by in WISHES:

@@ -19,6 +19,7 @@ from babel.numbers import get_territory_currencies
 from email_validator import EmailNotValidError, validate_email
 
 from ..errors import ValidationFailed
+from ..models import MAX_ID
 
 MAX_MONEY = Decimal("999999.99")
 CENTS = Decimal("0.01")
@@ -230,6 +231,6 @@ def parse_int(value: Any, field: str, *, required: bool = False, minimum: int | 
             raise ValidationFailed(f"{the(field).capitalize()} must be a whole number.", field)
     if minimum is not None and value < minimum:
         raise ValidationFailed(f"{the(field).capitalize()} must be at least {minimum}.", field)
-    if abs(value) > 2**31 - 1:
+    if abs(value) > MAX_ID:  # PostgreSQL's integer, for whole-number fields as for ids
         raise ValidationFailed(f"{the(field).capitalize()} is too large.", field)
     return value
