@@ -32,7 +32,7 @@ from .support.clients import ApiClient, AuthActions
 from .support.databases import PG_URL, create_process_database, empty_all_tables, process_redis, redis_url
 from .support.mailbox import Mailbox
 from .support.shop import Shop
-from .support.sites import ProcfileSite, fresh_clone
+from .support.sites import SITE_METRICS_TOKEN, ProcfileSite, fresh_clone
 
 speedups.install()
 
@@ -106,6 +106,12 @@ def app(request, tmp_path_factory):
 
 
 @pytest.fixture
+def elsewhere(app, request, tmp_path_factory):
+    """The same site's other web process: its own app, caches and sessions."""
+    return make_app(request, tmp_path_factory)
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 
@@ -173,8 +179,22 @@ def procfile_site(tmp_path_factory, site_shop):
     worker, for the whole run (started on first use)."""
     site = ProcfileSite(
         tmp_path_factory.mktemp("procfile-site"),
-        env={"SCRAPER_ALLOW_HOSTS": site_shop.host},
+        env={
+            "SCRAPER_ALLOW_HOSTS": site_shop.host,
+            # /metrics on, every process's figures in one folder (tests/test_ops_metrics.py).
+            "METRICS_TOKEN": SITE_METRICS_TOKEN,
+            "METRICS_DIR": str(tmp_path_factory.mktemp("metrics")),
+        },
         root=fresh_clone(tmp_path_factory.mktemp("fresh-clone")),
     ).start(worker=True)
     yield site
+    site.stop()
+
+
+@pytest.fixture(scope="module")
+def one_process_site(tmp_path_factory):
+    """The Procfile's web line with one gevent process (no worker line): every request and socket
+    of a test shares that process, its caches and its event loop."""
+    site = ProcfileSite(tmp_path_factory.mktemp("one-process-site"), env={"WEB_CONCURRENCY": "1"})
+    yield site.migrate().start(worker=False, release=False)
     site.stop()

@@ -13,16 +13,9 @@ from piglist.models import User
 from piglist.stores.redis_store import get_breaker
 
 from . import factories
-from .support.apps import make_app
 from .support.clients import ApiClient, AuthActions, post_form
 from .support.databases import redis_url
 from .test_query_counts import counting_queries
-
-
-@pytest.fixture
-def elsewhere(app, request, tmp_path_factory):
-    """The same site's other web process: its own app, caches and sessions."""
-    return make_app(request, tmp_path_factory)
 
 
 def calls(app, token: str) -> ApiClient:

@@ -40,16 +40,17 @@ class GiftRoles(NamedTuple):
 
     state: str | None  # tile_state: None on the viewer's own gift
     mine: bool
-    bought_by_me: bool  # some or all of it
+    may_undo: bool  # they bought some or all of it; of a gift bought together, its organiser only
 
 
 def gift_roles(view: Mapping[str, Any]) -> GiftRoles:
     """One set-up for the tile and the gift page (a Jinja macro can only return markup)."""
-    return GiftRoles(
-        state=tile_state(view),
-        mine=view["owner"]["id"] == current_user.id,
-        bought_by_me=any(p["user"] and p["user"]["id"] == current_user.id for p in view.get("purchases", [])),
-    )
+    together = view.get("group_gift")
+    if together and together["status"] == "bought":
+        may_undo = bool(together["organiser"]) and together["organiser"]["id"] == current_user.id
+    else:
+        may_undo = any(p["user"] and p["user"]["id"] == current_user.id for p in view.get("purchases", []))
+    return GiftRoles(state=tile_state(view), mine=view["owner"]["id"] == current_user.id, may_undo=may_undo)
 
 
 @dataclass

@@ -12,17 +12,31 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, joinedload
 
 from piglist.groups import notices
-from piglist.stores.rowlocks import lock_row
+from piglist.stores.rowlocks import lock_row, locked_all
 
 from ..errors import BadRequest, Forbidden, NotFound, ValidationFailed
 from ..extensions import db
 from ..live import feed
-from ..models import ADMIN, MAX_ID, MEMBER, ROLES, Category, Gift, Group, GroupMember, Piglist, User, today
+from ..models import (
+    ADMIN,
+    MAX_ID,
+    MEMBER,
+    ROLES,
+    Category,
+    Gift,
+    Group,
+    GroupGift,
+    GroupMember,
+    Piglist,
+    Pledge,
+    User,
+    today,
+)
 from ..rules.limits import check_limits_hold, first_breach
 from ..rules.lock import ensure_unlocked
 from ..rules.values import clean_text, parse_bool, parse_currency, parse_date, parse_int, parse_money
@@ -262,7 +276,43 @@ def _drop_membership(member: GroupMember) -> None:
         for gift_id in live:
             feed.emit(member.group_id, "gift_deleted", gift_id=gift_id, owner_id=member.user_id)
         db.session.delete(piglist)
+    _drop_promises(member)
     db.session.delete(member)
+
+
+def _drop_promises(member: GroupMember) -> None:
+    """What the member promised in the group's open group gifts goes with them (SPEC §10.3):
+    nobody can hold them to a pledge or wait on them to organise. Under each gift's row lock, as
+    every group gift change (piglist.gifts.group_gifts), so an organiser's purchase in flight
+    counts their pledge or doesn't, never half of it. The others see it live."""
+    found = db.session.execute(
+        select(Gift.id, Piglist.user_id)
+        .join(Piglist, Piglist.id == Gift.piglist_id)
+        .join(GroupGift, GroupGift.gift_id == Gift.id)
+        .where(
+            Piglist.group_id == member.group_id,
+            Piglist.user_id != member.user_id,
+            GroupGift.status == "open",
+            (GroupGift.organiser_id == member.user_id)
+            | GroupGift.pledges.any(Pledge.user_id == member.user_id),
+        )
+    ).all()
+    owners = dict(found)
+    locked_all(select(Gift), Gift, sorted(owners))
+    for group_gift in db.session.scalars(
+        select(GroupGift)
+        .where(GroupGift.gift_id.in_(owners), GroupGift.status == "open")
+        .execution_options(populate_existing=True)
+    ):
+        if group_gift.organiser_id == member.user_id:
+            group_gift.organiser_id = None
+        db.session.execute(
+            delete(Pledge).where(Pledge.group_gift_id == group_gift.id, Pledge.user_id == member.user_id)
+        )
+        gift_id = group_gift.gift_id
+        feed.emit(
+            member.group_id, "group_gift_changed", gift_id=gift_id, owner_id=owners[gift_id], change="left"
+        )
 
 
 def leave_every_group(user: User) -> list[str]:

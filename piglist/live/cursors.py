@@ -98,7 +98,9 @@ def seen_by(marks: dict[str, str], viewer_id: int) -> tuple[str | None, str | No
     newests: list[str] = []
     for name, entry_id in marks.items():
         kind, _, receivers = name.partition(":")
-        if receivers == f"not:{viewer_id}":
+        if receivers == f"not:{viewer_id}" or (
+            receivers.startswith("to:") and receivers != f"to:{viewer_id}"
+        ):
             continue
         (firsts if kind == "first" else newests).append(entry_id)
     return (min(firsts, key=id_key, default=None), max(newests, key=id_key, default=None))

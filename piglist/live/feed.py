@@ -51,6 +51,7 @@ EVENT_TYPES = frozenset(
         "group_gift_changed",
     }
 )
+PERSONAL_EVENT_TYPES = frozenset({"exchange_message"})
 # A tab away for an afternoon (a phone in a pocket, a laptop closed over lunch) catches up without
 # reloading; one away longer than a day reloads its page (cursors.Stale). A family group writes a few
 # hundred events a day, so a day of them costs Redis kilobytes per group.
@@ -78,7 +79,10 @@ def id_key(entry_id: str) -> tuple[int, int]:
 def receivers(payload: dict[str, Any]) -> str:
     """Who may receive the event: everyone, or everyone but its gift's owner (not the surprise
     rule's ``audience``, which groups viewers who see one event alike). The surprise rule
-    decides, so a new event type is hidden from owners unless the rule allows it."""
+    decides, so a new event type is hidden from owners unless the rule allows it. A personal
+    event (``to_user_id``) has one receiver."""
+    if "to_user_id" in payload:
+        return f"to:{payload['to_user_id']}"
     if visible_event(payload, payload["owner_id"]) is not None:
         return EVERYONE
     return f"not:{payload['owner_id']}"
@@ -96,6 +100,15 @@ def emit(group_id: int, type: str, *, gift_id: int, owner_id: int, **data: Any) 
         "at": utcnow(),
         **data,
     }
+    db.session().info.setdefault(_PENDING, []).append(payload)
+
+
+def emit_personal(group_id: int, type: str, *, to_user_id: int, **data: Any) -> None:
+    """Queue an event for one member of the group alone (the surprise rule lets it reach nobody
+    else); published if and when the transaction commits."""
+    if type not in PERSONAL_EVENT_TYPES:
+        raise ValueError(f"unknown personal event type {type!r}")
+    payload = {"type": type, "group_id": group_id, "to_user_id": to_user_id, "at": utcnow(), **data}
     db.session().info.setdefault(_PENDING, []).append(payload)
 
 

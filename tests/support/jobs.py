@@ -11,7 +11,7 @@ from rq.utils import now as rq_now
 from piglist.stores import jobs
 
 
-def run_jobs(app) -> None:
+def run_jobs(app, seconds: float = 15) -> None:
     """Work the queue until it is empty: RQ's SimpleWorker with Redis, the thread pool without.
 
     The worker skips RQ's start-up maintenance round (for each of the 17 queues: a lock, then
@@ -24,7 +24,7 @@ def run_jobs(app) -> None:
         def work() -> None:
             with app.app_context():
                 connection = jobs.rq_connection(app)
-                queues = [Queue(name, connection=connection) for name in jobs.QUEUE_NAMES]
+                queues = [Queue(name, connection=connection) for name in jobs.ALL_QUEUE_NAMES]
                 worker = SimpleWorker(queues, connection=connection)
                 worker.last_cleaned_at = rq_now()
                 worker.work(burst=True)
@@ -32,7 +32,7 @@ def run_jobs(app) -> None:
         contextvars.Context().run(work)
         return
     runner = app.extensions["piglist_jobs"]
-    deadline = time.monotonic() + 15
+    deadline = time.monotonic() + seconds
     while any(info["status"] in ("queued", "started") for info in runner.jobs.values()):
         assert time.monotonic() < deadline, "jobs did not finish"
         time.sleep(0.05)
@@ -42,6 +42,6 @@ def queued_jobs(app) -> int:
     """Jobs waiting in the queue (RQ) or not yet finished (the thread pool)."""
     if app.config["REDIS_URL"]:
         connection = jobs.rq_connection(app)
-        return sum(Queue(name, connection=connection).count for name in jobs.QUEUE_NAMES)
+        return sum(Queue(name, connection=connection).count for name in jobs.ALL_QUEUE_NAMES)
     runner = app.extensions["piglist_jobs"]
     return sum(info["status"] in ("queued", "started") for info in runner.jobs.values())

@@ -48,6 +48,10 @@ def fresh_clone(dest: Path) -> Path:
     return dest
 
 
+# /metrics on the run's Procfile site (tests/test_ops_metrics.py reads it).
+SITE_METRICS_TOKEN = "metrics-token-for-tests-0123456789"
+
+
 class ProcfileSite(procfile_site.ProcfileSite):
     """The real site run the Procfile's way (scripts/procfile_site.py), on a PostgreSQL database and a
     Redis database of its own, dropped and freed when the test process ends."""

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from urllib.parse import urlsplit
 
-from ..money import currency_code, money_in, parse_amount
+from ..money import currency_code, money_in, parse_amount, reading_currency
 from ..page import Page
 from ..product import Product
 from ..text import plain_text
@@ -161,7 +161,7 @@ def offers_price(offers: object, page: Page) -> tuple[Decimal | None, str | None
     ``price`` of an offer that also gives a (non-standard, but common) ``salePrice``."""
     fallback_currency = None
     for offer in _offer_list(offers):
-        code = _currency(offer, page)
+        code = reading_currency(_currency(offer, page), page.country)
         amount, currency = _offer_price(offer, code)
         currency = currency_code(currency, page.country) if currency else None
         if amount is not None:
