@@ -64,7 +64,10 @@ def create_app(config: type[Config] | None = None, **overrides: Any) -> Flask:
     hops = app.config["TRUSTED_PROXIES"]
     if hops:
         # Only the last ``hops`` entries of X-Forwarded-* were written by proxies we run behind.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
+        # Flask's documented way to add middleware is assigning to this method.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops
+        )
     return app
 
 

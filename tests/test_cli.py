@@ -6,7 +6,7 @@ from sqlalchemy import select
 from piglist.extensions import db
 from piglist.models import User
 
-from .conftest import PASSWORD
+from .support.clients import PASSWORD
 
 
 def test_create_user_prompts_for_the_password(runner):

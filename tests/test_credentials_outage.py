@@ -13,7 +13,7 @@ from piglist.models import User
 from piglist.stores.redis_store import get_breaker
 
 from . import factories
-from .conftest import AuthActions, post_form
+from .support.clients import AuthActions, post_form
 from .test_credentials_cache import calls, statements_of, warm
 
 

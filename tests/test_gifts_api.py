@@ -10,7 +10,8 @@ from piglist.extensions import db
 from piglist.models import Gift
 
 from . import factories
-from .conftest import both_backends, error
+from .support.apps import both_backends
+from .support.clients import error
 
 OWNER_KEYS = {
     "id",

@@ -7,7 +7,7 @@ from piglist.extensions import db
 from piglist.models import GroupGift, Pledge, Purchase
 
 from . import factories
-from .conftest import error
+from .support.clients import error
 
 
 @pytest.fixture
@@ -283,7 +283,7 @@ def test_an_erased_pledger_leaves_no_pledge(app, api, family, big):
 
 
 def test_a_price_taken_off_stops_the_pledging_with_a_clear_error(app, api, family, big):
-    from .conftest import member_client, page_text
+    from .support.clients import member_client, page_text
 
     start(api, family.giver, big)
     pledge(api, family.giver, big, "50.00")

@@ -7,7 +7,7 @@ from piglist.extensions import db
 from piglist.models import GroupGift, Pledge
 
 from . import factories
-from .conftest import member_client, page_text, post_form
+from .support.clients import member_client, page_text, post_form
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import requests
 
 from piglist.live import capacity
 
-from .conftest import ProcfileSite, handshake_status, live_socket, site_family
+from .support.sites import ProcfileSite, handshake_status, live_socket, site_family
 
 
 def test_a_long_poll_past_the_limit_is_refused_at_once_and_the_api_still_answers(app, api, family):

@@ -14,7 +14,7 @@ from piglist.extensions import db
 from piglist.models import Gift, Occasion, today
 
 from . import factories
-from .conftest import member_client, page_text, post_form
+from .support.clients import member_client, page_text, post_form
 from .support.occasions import list_of, make_occasion
 
 

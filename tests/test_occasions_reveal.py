@@ -16,8 +16,10 @@ from piglist.models import Gift, Reveal
 from piglist.occasions import service
 
 from . import factories
-from .conftest import both_backends, error, member_client, page_text, post_form, run_together
 from .rules.test_surprise_pages import normalised
+from .support.apps import both_backends
+from .support.clients import error, member_client, page_text, post_form
+from .support.concurrency import run_together
 from .support.occasions import list_of, make_occasion
 
 

@@ -11,7 +11,9 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from . import factories
-from .conftest import SITE_METRICS_TOKEN, live_socket, post, receive_until, run_jobs, site_family
+from .support.clients import post
+from .support.jobs import run_jobs
+from .support.sites import SITE_METRICS_TOKEN, live_socket, receive_until, site_family
 from .test_procfile_site import add_by_link, when_scraped
 
 TOKEN = SITE_METRICS_TOKEN

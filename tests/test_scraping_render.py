@@ -19,7 +19,9 @@ from piglist.scraping import rendering
 from piglist.scraping.service import render_figures
 from piglist.stores import jobs
 
-from .conftest import both_backends, fresh, run_jobs
+from .support.apps import both_backends
+from .support.jobs import run_jobs
+from .support.rows import fresh
 
 # A shop that draws its product with JavaScript from its own API, and also reaches for the cloud
 # metadata address on the way.

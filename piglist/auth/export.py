@@ -34,7 +34,7 @@ from ..models import (
 from ..occasions.export import occasions_export
 from ..rules.surprise import may_see, present_gift, purchases_visible_to
 from ..santa.export import export_for as santa_export
-from .service import list_tokens
+from .accounts import list_tokens
 
 
 def export_user(user: User) -> dict[str, Any]:
@@ -106,7 +106,7 @@ def _pledges(user: User) -> list[dict[str, Any]]:
             "gift": present_gift(gift, user),
             **next(
                 {"amount": p.amount, "created_at": p.created_at, "updated_at": p.updated_at}
-                for p in gift.group_gift.pledges
+                for p in (gift.group_gift.pledges if gift.group_gift else [])  # joined: never None
                 if p.user_id == user.id
             ),
         }

@@ -15,10 +15,10 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from flask import current_app
-from sqlalchemy import delete, select
+from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.exc import IntegrityError
 
 from piglist.rules.money import format_money
@@ -83,7 +83,10 @@ def queue_due_alerts() -> int:
     queued = 0
     for alert in due:
         args = (alert.user_id, alert.gift_id, alert.before, alert.base_url)
-        claimed = db.session.execute(delete(PurchaseAlert).where(PurchaseAlert.id == alert.id)).rowcount == 1
+        deleted = cast(
+            CursorResult, db.session.execute(delete(PurchaseAlert).where(PurchaseAlert.id == alert.id))
+        )
+        claimed = deleted.rowcount == 1
         if claimed and mail.queue(send_purchase_alert, *args):
             db.session.commit()
             queued += 1

@@ -235,6 +235,7 @@ def mark_bought(gift: Gift) -> None:
     pledger gets a purchases row; the organiser's (or, when they pledged nothing, the biggest
     pledger's) holds the one of the gift, the others their share of money only (quantity 0)."""
     group_gift = gift.group_gift
+    assert group_gift is not None  # check_purchase found it open
     pledges = group_gift.pledges
     holder = next((p for p in pledges if p.user_id == group_gift.organiser_id), None)
     holder = holder or max(pledges, key=lambda p: (p.amount, -p.id))
@@ -268,6 +269,7 @@ def undo_bought(gift: Gift) -> None:
     """Take back the purchase made together (checked by :func:`check_undo`): the holder's one of
     the gift and the pledgers' shares; the group gift is open again with its pledges."""
     group_gift = gift.group_gift
+    assert group_gift is not None  # check_undo found it bought
     pledgers = {p.user_id for p in group_gift.pledges}
     for row in list(gift.purchases):
         if row.user_id == group_gift.holder_id and row.quantity > 0:

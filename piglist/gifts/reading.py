@@ -18,7 +18,7 @@ from sqlalchemy.orm import contains_eager
 from ..errors import NotFound
 from ..extensions import db
 from ..groups.service import NO_GROUP, member_group
-from ..live.presence import current as current_presence
+from ..live.presence import presence_store
 from ..models import Category, Gift, Group, GroupMember, Piglist, Purchase, User
 from ..rules.limits import gift_counts
 from ..rules.surprise import may_see, present_gift, purchases_visible_to
@@ -33,7 +33,7 @@ NOT_A_MEMBER = "That person is not a member of this group."
 PRIORITY_ORDER = {"high": 0, "normal": 1, "low": 2}
 
 
-def _sort_key(sort: str | None, category_order: dict[int | None, int]):
+def _sort_key(sort: str | None, category_order: Mapping[int | None, int]):
     if sort in ("price", "-price"):
         missing = Decimal("Infinity") if sort == "price" else Decimal("-Infinity")
         return lambda v: (v["price"] if v["price"] is not None else missing, v["id"])
@@ -60,7 +60,7 @@ def looking_at(group_id: int, gift_ids: list[int] | None = None) -> dict[int, se
     if gift_ids is not None and not gift_ids:
         return {}
     try:
-        return current_presence().viewers(group_id, gift_ids)
+        return presence_store().viewers(group_id, gift_ids)
     except RedisError as exc:
         log.warning("presence unavailable: %s", exc)
         return {}
@@ -91,7 +91,7 @@ def category_totals(group: Group, categories: list[Category], gifts: list[Gift])
     sums: dict[int, Decimal] = defaultdict(Decimal)
     for gift in gifts:
         if gift.category_id and gift_counts(group, gift):
-            sums[gift.category_id] += gift.price
+            sums[gift.category_id] += gift.price or Decimal(0)  # counted gifts have a price
     return [
         {"category_id": c.id, "total": sums.get(c.id, Decimal("0.00")), "spending_limit": c.spending_limit}
         for c in categories
@@ -164,7 +164,7 @@ def piglists_of(
         if may_see(gift, viewer):
             by_owner[gift.piglist.user_id].append(gift)
 
-    category_order = {c.id: i for i, c in enumerate(categories)}
+    category_order: dict[int | None, int] = {c.id: i for i, c in enumerate(categories)}
     sort_key = _sort_key(filters.get("sort"), category_order)
     views = []
     for member in members:

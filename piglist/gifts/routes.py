@@ -51,7 +51,7 @@ def gift_in_group(group_id: int, gift_id: int) -> dict[str, Any]:
 # --- lists -------------------------------------------------------------------------------------
 
 
-def lists_of(group: Group, filters: dict[str, Any], members: list, live: PageStart, **flags: bool):
+def lists_of(group: Group, filters: dict[str, Any], members: list, live: PageStart, **flags: Any):
     """The lists the page shows, rendered (or taken from the lists' cache) one frame each."""
     context = page_context(group, filters=filters, **flags)
 

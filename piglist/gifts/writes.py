@@ -188,8 +188,11 @@ ONLY_THE_BUYER = "Only the person who bought this gift can undo it."
 
 
 def _bought_so_far(gift_id: int) -> int:
-    return db.session.scalar(
-        select(func.coalesce(func.sum(Purchase.quantity), 0)).where(Purchase.gift_id == gift_id)
+    return (
+        db.session.scalar(
+            select(func.coalesce(func.sum(Purchase.quantity), 0)).where(Purchase.gift_id == gift_id)
+        )
+        or 0
     )
 
 
@@ -327,7 +330,7 @@ def former_buyers(group: Group, viewer: User) -> list[tuple[User, int]]:
     visible = {gift.id for gift in purchases_visible_to({p.gift for p in purchases}, viewer)}
     counts: dict[User, int] = {}
     for bought in purchases:
-        if bought.gift_id in visible:
+        if bought.gift_id in visible and bought.user is not None:  # NOT IN leaves NULL users out anyway
             counts[bought.user] = counts.get(bought.user, 0) + 1
     return sorted(counts.items(), key=lambda row: (row[0].display_name, row[0].id))
 

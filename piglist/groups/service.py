@@ -22,7 +22,21 @@ from piglist.stores.rowlocks import lock_row, locked_all
 from ..errors import BadRequest, Forbidden, NotFound, ValidationFailed
 from ..extensions import db
 from ..live import feed
-from ..models import Category, Gift, Group, GroupGift, GroupMember, Piglist, Pledge, User, today
+from ..models import (
+    ADMIN,
+    MAX_ID,
+    MEMBER,
+    ROLES,
+    Category,
+    Gift,
+    Group,
+    GroupGift,
+    GroupMember,
+    Piglist,
+    Pledge,
+    User,
+    today,
+)
 from ..rules.limits import check_limits_hold, first_breach
 from ..rules.lock import ensure_unlocked
 from ..rules.values import clean_text, parse_bool, parse_currency, parse_date, parse_int, parse_money
@@ -111,7 +125,7 @@ def create_group(user: User, data: Mapping[str, Any]) -> Group:
     settings = parse_group_settings(data, creating=True)
     group = Group(name=settings.name, lock_date=settings.lock_date, currency=settings.currency or "USD")
     db.session.add(group)
-    db.session.add(GroupMember(group=group, user=user, role="admin"))
+    db.session.add(GroupMember(group=group, user=user, role=ADMIN))
     db.session.add(Piglist(group=group, owner=user))
     db.session.commit()
     return group
@@ -119,13 +133,14 @@ def create_group(user: User, data: Mapping[str, Any]) -> Group:
 
 def update_group(group: Group, data: Mapping[str, Any]) -> Group:
     settings = parse_group_settings(data, creating=False)
-    if "name" in settings.given:
+    # A given name, lock flag or currency is parsed as required: never None here.
+    if settings.name is not None:
         group.name = settings.name
     if "lock_date" in settings.given:
         group.lock_date = settings.lock_date
-    if "is_locked" in settings.given:
+    if settings.is_locked is not None:
         group.is_locked = settings.is_locked
-    if "currency" in settings.given and settings.currency != group.currency:
+    if settings.currency is not None and settings.currency != group.currency:
         _change_currency(group, settings.currency)
     db.session.commit()
     return group
@@ -182,7 +197,7 @@ def inviter(group: Group, user_id: object) -> User | None:
         number = parse_int(user_id, "from", minimum=1)
     except ValidationFailed:
         return None
-    if number is None or number > 2**31 - 1:  # beyond any id: the database would refuse the query
+    if number is None or number > MAX_ID:  # beyond any id: the database would refuse the query
         return None
     member = db.session.get(GroupMember, (group.id, number))
     return member.user if member is not None else None
@@ -193,7 +208,7 @@ def join_group(user: User, code: object) -> tuple[Group, bool]:
     group = group_by_invite(code)
     if db.session.get(GroupMember, (group.id, user.id)) is not None:
         return group, False
-    db.session.add(GroupMember(group=group, user=user, role="member"))
+    db.session.add(GroupMember(group=group, user=user, role=MEMBER))
     db.session.add(Piglist(group=group, owner=user))
     try:
         db.session.commit()
@@ -208,19 +223,22 @@ def join_group(user: User, code: object) -> tuple[Group, bool]:
 
 
 def _admin_count(group: Group) -> int:
-    return db.session.scalar(
-        select(func.count()).where(GroupMember.group_id == group.id, GroupMember.role == "admin")
+    return (
+        db.session.scalar(
+            select(func.count()).where(GroupMember.group_id == group.id, GroupMember.role == ADMIN)
+        )
+        or 0
     )
 
 
 def set_role(group: Group, user_id: int, role: object) -> GroupMember:
-    if role not in ("admin", "member"):
+    if role not in ROLES:
         raise ValidationFailed("The role must be 'admin' or 'member'.", "role")
     lock_row(Group, group.id)  # two admins demoting each other at once must not leave none
     target = db.session.get(GroupMember, (group.id, user_id))
     if target is None:
         raise NotFound("That person is not a member of this group.")
-    if target.role == "admin" and role == "member" and _admin_count(group) == 1:
+    if target.role == ADMIN and role == MEMBER and _admin_count(group) == 1:
         raise BadRequest("A group needs at least one admin: make someone else an admin first.", "role")
     target.role = role
     db.session.commit()
@@ -317,7 +335,7 @@ def leave_every_group(user: User) -> list[str]:
                 db.session.delete(group)
                 done.append(f"deleted {group.name!r} (group {group.id}), where nobody else was")
                 continue
-            successor.role = "admin"
+            successor.role = ADMIN
             line += f"; {successor.user.display_name} is its admin now"
         _drop_membership(member)
         done.append(line)

@@ -51,7 +51,7 @@ class Capacity:
             self.give_back()
 
 
-def current() -> Capacity:
+def process_capacity() -> Capacity:
     return current_app.extensions["piglist_live_capacity"]
 
 

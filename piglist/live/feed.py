@@ -114,7 +114,7 @@ def emit_personal(group_id: int, type: str, *, to_user_id: int, **data: Any) -> 
 
 def publish_now(group_id: int, payload: dict[str, Any]) -> None:
     """Publish at once, outside any transaction (presence changes have none)."""
-    current().publish(group_id, json.loads(current_app.json.dumps(payload)))
+    change_feed().publish(group_id, json.loads(current_app.json.dumps(payload)))
 
 
 @event.listens_for(Session, "after_commit")
@@ -226,5 +226,5 @@ class MemoryFeed:
         return found[:count]
 
 
-def current() -> RedisFeed | MemoryFeed:
+def change_feed() -> RedisFeed | MemoryFeed:
     return current_app.extensions["piglist_live"].feed

@@ -75,6 +75,7 @@ def _gift_markup(broadcast: Broadcast) -> str:
 def _named(roles: GiftRoles) -> int | None:
     """The person, when the markup names them as "you" (they bought some of the gift); everyone
     else who sees the gift the same way shares one rendering."""
+    # Called for gifts not bought together, where may_undo is exactly "bought some of it".
     return current_user.id if roles.may_undo else None
 
 
@@ -84,7 +85,7 @@ def _snapshot(broadcast: Broadcast):
         gift = db.session.scalar(gift_query().where(Gift.id == broadcast.event["gift_id"]))
         snapshot = None
         if gift is not None:
-            group = db.session.get(Group, gift.piglist.group_id)
+            group = gift.piglist.group  # as db.session.get would: from the identity map when loaded
             looking = viewers_by_gift(group.id, [gift.id]).get(gift.id, {})
             snapshot = (gift, group, list(group.categories), looking)
         broadcast.shared["snapshot"] = snapshot

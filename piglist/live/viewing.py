@@ -18,7 +18,7 @@ from ..gifts.reading import viewers_by_gift
 from ..models import Gift, User
 from ..rules.surprise import person
 from . import feed
-from .presence import current as current_presence
+from .presence import presence_store
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ def view_gift(gift_id: int, viewer: User, connection: str, group_id: int | None 
         return
     group_id, owner_id = gift.piglist.group_id, gift.piglist.user_id
     try:
-        if current_presence().view(group_id, gift.id, viewer.id, connection):
+        if presence_store().view(group_id, gift.id, viewer.id, connection):
             announce(group_id, gift.id, owner_id)
     except RedisError as exc:
         log.warning("presence not recorded: %s", exc)
@@ -55,7 +55,7 @@ def leave_gift(gift_id: int, viewer: User, connection: str, group_id: int | None
     gift = get_gift(gift_id, viewer, group_id)
     group_id, owner_id = gift.piglist.group_id, gift.piglist.user_id
     try:
-        if current_presence().leave(group_id, gift.id, viewer.id, connection):
+        if presence_store().leave(group_id, gift.id, viewer.id, connection):
             announce(group_id, gift.id, owner_id)
     except RedisError as exc:
         log.warning("presence not recorded: %s", exc)
@@ -63,7 +63,7 @@ def leave_gift(gift_id: int, viewer: User, connection: str, group_id: int | None
 
 def sweep_presence() -> int:
     """Forget viewers who went silent and announce who left; returns how many entries were removed."""
-    swept = current_presence().sweep()
+    swept = presence_store().sweep()
     if swept.changed:
         gift_ids = [gift_id for _, gift_id in swept.changed]
         gifts = db.session.scalars(gift_query().where(Gift.id.in_(gift_ids))).all()

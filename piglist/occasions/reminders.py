@@ -90,7 +90,7 @@ def queue_due_reminders(today: date | None = None) -> int:
     base_url = mail.site_url()
     queued = 0
     for due in due_occasions(today):
-        occasion = db.session.get(Occasion, due.occasion_id)
+        occasion = db.session.get_one(Occasion, due.occasion_id)  # due_occasions just read it
         lists = lists_of(occasion)
         members = db.session.scalars(
             select(User)

@@ -69,8 +69,9 @@ def reveal(list_id: int, occasion_id: Any, user: User) -> tuple[Reveal, list[Gif
             db.session.add(done)
     except IntegrityError:  # the other recipient of a shared list was quicker: theirs is ours
         db.session.rollback()
-        done = _find(occasion.id, piglist.id)
-        return done, received_on(done)
+        theirs = _find(occasion.id, piglist.id)
+        assert theirs is not None  # the unique key we collided with is theirs
+        return theirs, received_on(theirs)
     _move_bought_gifts(done, piglist, occasion)
     db.session.commit()
     return done, received_on(done)

@@ -112,16 +112,23 @@ class OccasionSettings:
 def _settings(group: Group, data: dict[str, Any], current: Occasion | None = None) -> OccasionSettings:
     """Every field checked before anything is saved; PATCH keeps what it doesn't name."""
 
-    def given(key: str) -> bool:
-        return current is None or key in data
-
-    time_zone = clean_time_zone(data.get("time_zone", "UTC")) if given("time_zone") else current.time_zone
-    name = clean_text(data.get("name"), "name", max_length=100) if given("name") else current.name
-    if given("date") or given("time_zone"):
+    # "Given" is "in data", or everything when creating (no current): spelled out each time, so a
+    # checker sees that the else branches have a current occasion.
+    time_zone = (
+        clean_time_zone(data.get("time_zone", "UTC"))
+        if current is None or "time_zone" in data
+        else current.time_zone
+    )
+    name = (
+        clean_text(data.get("name"), "name", max_length=100)
+        if current is None or "name" in data
+        else current.name
+    )
+    if current is None or "date" in data or "time_zone" in data:
         day = clean_occasion_date(data.get("date", current and current.date), time_zone)
     else:
         day = current.date
-    if given("list_ids"):
+    if current is None or "list_ids" in data:
         list_ids = clean_list_ids(data.get("list_ids"), group)
     else:
         list_ids = None if current.all_lists else [link.piglist_id for link in current.lists]
@@ -282,6 +289,6 @@ def occasion_counts() -> dict[str, int]:
         "occasions": len(occasions),
         "upcoming": upcoming,
         "past": len(occasions) - upcoming,
-        "reveals": db.session.scalar(select(func.count()).select_from(Reveal)),
-        "reminders_sent": db.session.scalar(select(func.count()).select_from(SentReminder)),
+        "reveals": db.session.scalar(select(func.count()).select_from(Reveal)) or 0,
+        "reminders_sent": db.session.scalar(select(func.count()).select_from(SentReminder)) or 0,
     }

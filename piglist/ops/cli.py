@@ -4,14 +4,14 @@ call, prints what it did, and exits non-zero with a one-line message on bad inpu
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import NoReturn
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 from redis.exceptions import RedisError
 
-from piglist.auth import erase, export
-from piglist.auth import service as accounts
+from piglist.auth import accounts, erase, export
 from piglist.errors import PiglistError
 from piglist.extensions import db
 from piglist.gifts.pictures import queue_pending_pictures
@@ -22,7 +22,7 @@ from piglist.scraping.gifts import rescrape_candidates, rescrape_gift
 piglist_cli = AppGroup("piglist", help="Piglist operators' commands.")
 
 
-def fail(message: str) -> None:
+def fail(message: str) -> NoReturn:
     raise click.ClickException(message)
 
 

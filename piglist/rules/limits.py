@@ -56,7 +56,7 @@ def category_usage(
     if exclude_gift_id is not None:
         query = query.where(Gift.id != exclude_gift_id)
     return [
-        (user_id, Decimal(total).quantize(Decimal("0.01")), highest)
+        (user_id, Decimal(total or 0).quantize(Decimal("0.01")), highest)
         for user_id, total, highest in db.session.execute(query)
     ]
 
@@ -89,7 +89,8 @@ def check_gift(
         return
     if category.max_item_price is None and category.spending_limit is None:
         return
-    total = price
+    assert price is not None  # counts_toward_limits said so
+    total: Decimal = price
     if category.spending_limit is not None:
         usage = category_usage(group, category.id, piglist_id=piglist.id, exclude_gift_id=gift_id)
         total += usage[0][1] if usage else Decimal("0.00")
@@ -115,7 +116,7 @@ def first_breach(
         broken = breaches(spending_limit, max_item_price, total, highest)
         if not broken:
             continue
-        name = db.session.get(User, user_id).display_name
+        name = db.session.get_one(User, user_id).display_name
         if "spending_limit" in broken:
             return "spending_limit", f"{name}'s list holds {_money(group, total)} in {category.name}"
         return "max_item_price", f"{name} wishes for a {_money(group, highest)} gift in {category.name}"
@@ -133,5 +134,5 @@ def check_limits_hold(
         raise ValidationFailed(f"{holding}; the {what} can't go below that.", field)
 
 
-def _money(group: Group, amount: Decimal) -> str:
+def _money(group: Group, amount: Decimal | None) -> str:
     return format_money(amount, group.currency)

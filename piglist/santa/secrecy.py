@@ -47,10 +47,10 @@ def my_recipient(exchange: Exchange, viewer: User) -> dict[str, Any] | None:
     if exchange.status != "drawn":
         return None
     mine = next((p for p in exchange.participants if p.user_id == viewer.id), None)
-    if mine is None or mine.recipient is None:
+    if mine is None or mine.recipient is None or mine.recipient_id is None:
         return None
     list_id = _list_ids(exchange.group_id, [mine.recipient_id]).get(mine.recipient_id)
-    return {**person(mine.recipient), "list_id": list_id}
+    return {**(person(mine.recipient) or {}), "list_id": list_id}
 
 
 def present_exchange(exchange: Exchange, viewer: User, *, is_admin: bool) -> dict[str, Any]:

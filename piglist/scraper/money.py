@@ -226,11 +226,11 @@ def parse_amount(value: object, currency: str | None = None) -> Decimal | None:
             return quantize(Decimal(text))
         except InvalidOperation:
             return None
-    money = parse_money(text)
+    money = money_in(text)
     return money.amount if money else None
 
 
-def parse_money(text: str, *, country: str | None = None) -> Money | None:
+def money_in(text: str, *, country: str | None = None) -> Money | None:
     """The first price in ``text`` ("1.299,00 €", "US$ 12.99", "12,50 zł") with its currency, if any.
 
     price-parser reads a lone "." or "," before three digits as a thousands mark ("24.990",

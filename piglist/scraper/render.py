@@ -31,10 +31,14 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import BlockedAddress, FetchError, InvalidUrl
 from .page import Page
-from .text import clean_text
+from .text import plain_text
+
+if TYPE_CHECKING:  # Playwright is imported where a page is rendered, in the child process
+    from playwright.sync_api import ProxySettings
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +84,7 @@ CHROMIUM_ARGS = (
 )
 # Requests that slip past interception go to a port nothing listens on; "<-loopback>" removes
 # Chromium's implicit exemption of loopback addresses from the proxy.
-DEAD_PROXY = {"server": "http://127.0.0.1:9", "bypass": "<-loopback>"}
+DEAD_PROXY: ProxySettings = {"server": "http://127.0.0.1:9", "bypass": "<-loopback>"}
 
 
 class RenderFailed(FetchError):
@@ -117,7 +121,7 @@ def looks_script_rendered(html: str, url: str) -> bool:
     ):
         return True
     body = page.root.find("body")
-    text = clean_text(body.text_content()) if body is not None else None
+    text = plain_text(body.text_content()) if body is not None else None
     if text and len(text) >= SHELL_TEXT:
         return False
     if any(_APP_ROOTS.match(element.get("id", "")) for element in page.root.xpath("//body//*[@id]")):

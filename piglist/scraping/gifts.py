@@ -186,7 +186,7 @@ def apply_scrape(gift_id: int, found: Mapping[str, Any] | None, error: str | Non
         _fill_empty_fields(gift, found)
         price, currency = _scraped_money(found)
         if gift.price is None and price is not None:
-            candidate = {"price": price, "currency": currency or group.currency}
+            candidate: dict[str, Any] = {"price": price, "currency": currency or group.currency}
             try:
                 limits.check_gift(group, piglist, category, candidate, gift.id)
             except (MaxItemPriceExceeded, SpendingLimitExceeded) as exc:

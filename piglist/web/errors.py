@@ -103,8 +103,9 @@ def init_app(app: Flask) -> None:
             message = f"Too many attempts. Please wait {retry_after} seconds and try again."
         else:
             message = FRIENDLY_MESSAGES.get(status, exc.description or "Request failed.")
-        if status == 405 and exc.valid_methods:
-            headers = {"Allow": ", ".join(exc.valid_methods)}
+        allowed = getattr(exc, "valid_methods", None)  # MethodNotAllowed's
+        if status == 405 and allowed:
+            headers = {"Allow": ", ".join(allowed)}
         if wants_json():
             return json_error(status, HTTP_CODES.get(status, "error"), message, headers=headers)
         return render_error_page(status, message, headers)

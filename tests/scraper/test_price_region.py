@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from piglist.scraper.extract import extract
-from piglist.scraper.money import parse_amount, parse_money
+from piglist.scraper.money import money_in, parse_amount
 
 PAGES = Path(__file__).parent / "pages"
 
@@ -136,7 +136,7 @@ def test_scientific_notation_in_structured_data_is_read_as_written(value, amount
 
 @pytest.mark.parametrize("text", ["1e3 €", "€1E3", "$2e5"])
 def test_scientific_notation_in_shown_text_is_no_price(text: str) -> None:
-    assert parse_money(text) is None
+    assert money_in(text) is None
 
 
 def test_a_product_price_tag_of_1e3_is_stored_as_1000_never_1() -> None:
@@ -166,7 +166,7 @@ def test_a_product_price_tag_of_1e3_is_stored_as_1000_never_1() -> None:
     ],
 )
 def test_thousands_separators_per_currency(text, country, amount, currency) -> None:
-    money = parse_money(text, country=country)
+    money = money_in(text, country=country)
     assert (money.amount, money.currency) == (Decimal(amount), currency)
 
 
