@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Hashable, Iterable, Mapping
 from typing import Any
 
-from ..models import Gift, User
+from ..models import Gift, Piglist, User
 
 # The gift fields an owner may receive about their own gifts: what they typed (how many, how
 # much they want it), what the scraper found (the shop's regular price too: shop data, not
@@ -58,8 +58,18 @@ def person(user: User | None) -> dict[str, Any] | None:
     return None if user is None else {"id": user.id, "display_name": user.display_name}
 
 
+def recipient_ids(piglist: Piglist) -> frozenset[int]:
+    """The people ``piglist`` is for: everything this module keeps from an owner it keeps from
+    each of them. Every question "is this person a recipient?" comes here."""
+    return frozenset({piglist.user_id})
+
+
+def is_recipient(user: User, piglist: Piglist) -> bool:
+    return user.id in recipient_ids(piglist)
+
+
 def is_owner(gift: Gift, viewer: User) -> bool:
-    return gift.piglist.user_id == viewer.id
+    return is_recipient(viewer, gift.piglist)
 
 
 def may_see(gift: Gift, viewer: User) -> bool:
