@@ -111,7 +111,9 @@ def add_gift(group_id: int, owner: User, data: Mapping[str, Any], picture: bytes
     if scrape:
         spend_scrape_budget(owner)
     fields.update(picture_fields(fields, upload))
-    gift = Gift(piglist=piglist, scrape_status="pending" if scrape else "manual", **fields)
+    gift = Gift(
+        piglist=piglist, added_by_id=owner.id, scrape_status="pending" if scrape else "manual", **fields
+    )
     db.session.add(gift)
     _flush_unless_duplicate()
     feed.emit(group.id, "gift_created", gift_id=gift.id, owner_id=owner.id)

@@ -112,7 +112,7 @@ def create_group(user: User, data: Mapping[str, Any]) -> Group:
     group = Group(name=settings.name, lock_date=settings.lock_date, currency=settings.currency or "USD")
     db.session.add(group)
     db.session.add(GroupMember(group=group, user=user, role="admin"))
-    db.session.add(Piglist(group=group, owner=user))
+    db.session.add(Piglist.for_member(group, user))
     db.session.commit()
     return group
 
@@ -194,7 +194,7 @@ def join_group(user: User, code: object) -> tuple[Group, bool]:
     if db.session.get(GroupMember, (group.id, user.id)) is not None:
         return group, False
     db.session.add(GroupMember(group=group, user=user, role="member"))
-    db.session.add(Piglist(group=group, owner=user))
+    db.session.add(Piglist.for_member(group, user))
     try:
         db.session.commit()
     except IntegrityError:
