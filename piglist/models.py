@@ -97,7 +97,7 @@ GIFT_STATUSES = ("available", "purchased")
 PRIORITIES = ("high", "normal", "low")
 MAX_QUANTITY = 99
 LIST_KINDS = ("member", "shared", "dependant")
-LIST_STATUSES = ("active", "pending")
+LIST_STATUSES = ("active", "pending", "deleted")
 
 
 def hash_token(token: str) -> str:
@@ -316,7 +316,7 @@ class Piglist(db.Model):
         # A member list per member and group; the other kinds have no user_id (NULLs never clash).
         UniqueConstraint("group_id", "user_id"),
         CheckConstraint("kind IN ('member', 'shared', 'dependant')", name="kind"),
-        CheckConstraint("status IN ('active', 'pending')", name="status"),
+        CheckConstraint("status IN ('active', 'pending', 'deleted')", name="status"),
         CheckConstraint("(kind = 'member') = (user_id IS NOT NULL)", name="member_has_user"),
     )
 

@@ -15,6 +15,7 @@ from .conftest import both_backends, error
 OWNER_KEYS = {
     "id",
     "group_id",
+    "list_id",
     "owner",
     "category_id",
     "url",
@@ -40,6 +41,8 @@ GIVER_KEYS = OWNER_KEYS | {
     "purchases",
     "viewers",
     "removed",
+    "idea",
+    "added_by",
 }
 
 

@@ -69,7 +69,7 @@ def upgrade():
     if op.get_bind().dialect.name == 'postgresql':
         op.alter_column('piglists', 'user_id', existing_type=sa.Integer(), nullable=True)
         op.create_check_constraint(op.f('ck_piglists_kind'), 'piglists', "kind IN ('member', 'shared', 'dependant')")
-        op.create_check_constraint(op.f('ck_piglists_status'), 'piglists', "status IN ('active', 'pending')")
+        op.create_check_constraint(op.f('ck_piglists_status'), 'piglists', "status IN ('active', 'pending', 'deleted')")
         op.create_check_constraint(
             op.f('ck_piglists_member_has_user'), 'piglists', "(kind = 'member') = (user_id IS NOT NULL)"
         )

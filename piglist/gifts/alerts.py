@@ -129,12 +129,13 @@ def send_purchase_alert(user_id: int, gift_id: int, before: dict[str, Any], base
     changes = [] if removed else describe_changes(before, gift)
     if not removed and not changes:
         return  # changed and changed back within the window
-    owner = gift.piglist.owner
+    # Who the list is for: a member, a couple, or a child whose parents keep it.
+    owner = gift.piglist.title
     title = gift.title or gift.url or "a gift"
     if removed:
-        subject = f"{owner.display_name} removed “{title}”, which you bought"
+        subject = f"{owner} removed “{title}”, which you bought"
     else:
-        subject = f"{owner.display_name} changed “{title}”, which you bought"
+        subject = f"{owner} changed “{title}”, which you bought"
     message = mail.compose(
         "purchase_alert",
         to=user.email,

@@ -22,7 +22,7 @@ from piglist.stores.rowlocks import lock_row
 from ..errors import BadRequest, Forbidden, NotFound, ValidationFailed
 from ..extensions import db
 from ..live import feed
-from ..models import Category, Gift, Group, GroupMember, Piglist, User, today
+from ..models import Category, Gift, Group, GroupMember, ListManager, ListRecipient, Piglist, User, today
 from ..rules.limits import check_limits_hold, first_breach
 from ..rules.lock import ensure_unlocked
 from ..validation import clean_text, parse_bool, parse_currency, parse_date, parse_int, parse_money
@@ -253,12 +253,42 @@ def _drop_membership(member: GroupMember) -> None:
     )
     if piglist is not None:
         live = db.session.scalars(
-            select(Gift.id).where(Gift.piglist_id == piglist.id, Gift.deleted_at.is_(None))
+            select(Gift).where(Gift.piglist_id == piglist.id, Gift.deleted_at.is_(None))
         ).all()
-        for gift_id in live:
-            feed.emit(member.group_id, "gift_deleted", gift_id=gift_id, owner_id=member.user_id)
+        for gift in live:
+            feed.emit("gift_deleted", gift)
         db.session.delete(piglist)
+    _hand_over_lists(member)
     db.session.delete(member)
+
+
+def _hand_over_lists(member: GroupMember) -> None:
+    """The other lists a leaving member was for or kept stay with the others (SPEC 10.1): a
+    shared list with the partner, a dependant's with its other keepers, or with the group's
+    admins when nobody else kept it. A shared list still waiting for an answer is withdrawn."""
+    lists = db.session.scalars(
+        select(Piglist).where(
+            Piglist.group_id == member.group_id,
+            Piglist.kind != "member",
+            Piglist.id.in_(select(ListManager.list_id).where(ListManager.user_id == member.user_id))
+            | Piglist.id.in_(select(ListRecipient.list_id).where(ListRecipient.user_id == member.user_id)),
+        )
+    ).all()
+    for piglist in lists:
+        if piglist.kind == "shared" and piglist.status == "pending":
+            db.session.delete(piglist)
+            continue
+        piglist.recipient_links = [link for link in piglist.recipient_links if link.user_id != member.user_id]
+        piglist.manager_links = [link for link in piglist.manager_links if link.user_id != member.user_id]
+        if not piglist.manager_links:
+            admins = db.session.scalars(
+                select(GroupMember.user_id).where(
+                    GroupMember.group_id == member.group_id,
+                    GroupMember.role == "admin",
+                    GroupMember.user_id != member.user_id,
+                )
+            ).all()
+            piglist.manager_links = [ListManager(user_id=user_id) for user_id in admins]
 
 
 def leave_every_group(user: User) -> list[str]:

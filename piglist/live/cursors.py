@@ -29,7 +29,7 @@ from typing import Any
 from flask import current_app
 
 from ..rules.surprise import visible_event
-from .feed import RETENTION_SECONDS, START, Entry, MemoryFeed, RedisFeed, id_key
+from .feed import RETENTION_SECONDS, START, Entry, MemoryFeed, RedisFeed, hidden_from, id_key
 
 PLAIN_BYTES = 48  # positions are padded to this, so a cursor's length says nothing either
 TAG_BYTES = 16
@@ -93,7 +93,7 @@ def seen_by(marks: dict[str, str], viewer_id: int) -> tuple[str | None, str | No
     firsts, newests = [], []
     for name, entry_id in marks.items():
         kind, _, audience = name.partition(":")
-        if audience == f"not:{viewer_id}":
+        if hidden_from(audience, viewer_id):
             continue
         (firsts if kind == "first" else newests).append(entry_id)
     return (min(firsts, key=id_key, default=None), max(newests, key=id_key, default=None))

@@ -40,7 +40,9 @@ def stream(action: str, target: str, html: str = "", morph: bool = False) -> str
 def render(broadcast: Broadcast, event: dict[str, Any]) -> str:
     """The Turbo Stream message for the current user about ``event`` (already let through for
     them by the surprise rule), with their CSRF token in it."""
-    gift_id, owner_id = event["gift_id"], event["owner_id"]
+    gift_id = event["gift_id"]
+    # A member's list is known by its member, the others by their own id (as the pages name them).
+    owner_id = event["owner_id"] if event["owner_id"] is not None else f"list_{event['list_id']}"
     if event["type"] == "gift_created":
         return stream("reload", f"piglist_{owner_id}")
     if event["type"] == "gift_deleted":
