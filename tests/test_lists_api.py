@@ -15,7 +15,9 @@ from .conftest import error
 
 def make_lily(api, family):
     """Mum (the admin) keeps Lily's list."""
-    response = api(family.admin).post(f"/groups/{family.group.id}/lists", json={"kind": "dependant", "name": "Lily"})
+    response = api(family.admin).post(
+        f"/groups/{family.group.id}/lists", json={"kind": "dependant", "name": "Lily"}
+    )
     assert response.status_code == 201
     return response.get_json()
 
@@ -64,9 +66,11 @@ def test_the_keeper_of_a_dependants_list_sees_and_makes_purchases(api, family):
 
 
 def test_a_recipient_who_does_not_keep_the_list_cannot_add_to_it(api, family):
-    shared = api(family.owner).post(
-        f"/groups/{family.group.id}/lists", json={"kind": "shared", "with_user_id": family.giver.id}
-    ).get_json()
+    shared = (
+        api(family.owner)
+        .post(f"/groups/{family.group.id}/lists", json={"kind": "shared", "with_user_id": family.giver.id})
+        .get_json()
+    )
     before = db.session.scalar(select(func.count(Gift.id)))
     response = api(family.giver).post(f"/lists/{shared['id']}/gifts", json={"title": "Wine"})
     assert response.status_code == 403
@@ -82,7 +86,9 @@ def test_a_shared_list_waits_for_the_partner_then_is_both_of_theirs(api, family)
     assert shared["status"] == "pending" and shared["title"] == "Tom & Dad"
     # Nobody else knows of it yet.
     assert api(family.other).get(f"/lists/{shared['id']}").status_code == 404
-    assert shared["id"] not in [x["id"] for x in api(family.other).get(f"/groups/{family.group.id}/lists").get_json()]
+    assert shared["id"] not in [
+        x["id"] for x in api(family.other).get(f"/groups/{family.group.id}/lists").get_json()
+    ]
     # Only the partner may answer.
     assert api(family.owner).post(f"/lists/{shared['id']}/accept").status_code == 403
     accepted = api(family.giver).post(f"/lists/{shared['id']}/accept")
@@ -96,9 +102,11 @@ def test_a_shared_list_waits_for_the_partner_then_is_both_of_theirs(api, family)
 
 
 def test_declining_a_shared_list_removes_it(api, family):
-    shared = api(family.owner).post(
-        f"/groups/{family.group.id}/lists", json={"kind": "shared", "with_user_id": family.giver.id}
-    ).get_json()
+    shared = (
+        api(family.owner)
+        .post(f"/groups/{family.group.id}/lists", json={"kind": "shared", "with_user_id": family.giver.id})
+        .get_json()
+    )
     assert api(family.giver).post(f"/lists/{shared['id']}/decline").status_code == 204
     assert api(family.owner).get(f"/lists/{shared['id']}").status_code == 404
 
@@ -106,7 +114,9 @@ def test_declining_a_shared_list_removes_it(api, family):
 def test_one_shared_list_per_couple(api, family):
     body = {"kind": "shared", "with_user_id": family.giver.id}
     assert api(family.owner).post(f"/groups/{family.group.id}/lists", json=body).status_code == 201
-    again = api(family.giver).post(f"/groups/{family.group.id}/lists", json={"kind": "shared", "with_user_id": family.owner.id})
+    again = api(family.giver).post(
+        f"/groups/{family.group.id}/lists", json={"kind": "shared", "with_user_id": family.owner.id}
+    )
     assert again.status_code == 409 and error(again)["code"] == "duplicate"
 
 
@@ -182,7 +192,9 @@ def test_keepers_add_and_remove_keepers_and_a_list_keeps_one(api, family):
     assert api(family.giver).delete(f"/lists/{lid}/managers/{family.admin.id}").status_code == 204
     last = api(family.giver).delete(f"/lists/{lid}/managers/{family.giver.id}")
     assert last.status_code == 400
-    assert [m["id"] for m in api(family.giver).get(f"/lists/{lid}").get_json()["managers"]] == [family.giver.id]
+    assert [m["id"] for m in api(family.giver).get(f"/lists/{lid}").get_json()["managers"]] == [
+        family.giver.id
+    ]
     stranger = factories.make_user()
     refused = api(family.giver).post(f"/lists/{lid}/managers/{stranger.id}")
     assert refused.status_code == 422 and error(refused)["field"] == "user_id"
@@ -211,7 +223,11 @@ def test_deleting_a_dependants_list_keeps_bought_gifts_for_their_buyers(api, fam
 
 
 def test_the_last_keeper_leaving_hands_a_dependants_list_to_the_admins(api, family):
-    lily = api(family.giver).post(f"/groups/{family.group.id}/lists", json={"kind": "dependant", "name": "Lily"}).get_json()
+    lily = (
+        api(family.giver)
+        .post(f"/groups/{family.group.id}/lists", json={"kind": "dependant", "name": "Lily"})
+        .get_json()
+    )
     assert api(family.giver).delete(f"/groups/{family.group.id}/members/{family.giver.id}").status_code == 204
     managers = api(family.admin).get(f"/lists/{lily['id']}").get_json()["managers"]
     assert managers == [{"id": family.admin.id, "display_name": "Mum"}]
