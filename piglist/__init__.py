@@ -104,6 +104,7 @@ def register_blueprints(app: Flask) -> None:
     from .auth import bp as auth_bp
     from .gifts.routes import bp as gifts_bp
     from .groups import bp as groups_bp
+    from .lists.routes import bp as lists_bp
     from .live.routes import bp as live_bp
     from .main import bp as main_bp
     from .pictures import bp as pictures_bp
@@ -115,6 +116,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(groups_bp)
     app.register_blueprint(gifts_bp)
+    app.register_blueprint(lists_bp)
     app.register_blueprint(live_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(api_bp, url_prefix="/api/v1")
