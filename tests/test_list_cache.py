@@ -51,6 +51,8 @@ def new_value(gift: Gift, column: str, family):
         "status": "purchased",
         "purchased_by_id": family.giver.id,
         "purchased_at": utcnow(),
+        "added_by_id": family.giver.id,
+        "is_idea": True,
         "deleted_at": utcnow(),
         "created_at": utcnow() - timedelta(days=3),
         "updated_at": utcnow() + timedelta(days=1),

@@ -52,6 +52,23 @@ def _unique_url_index(where):
     )
 
 
+# 0007's SQLite trigger names the columns a list's version follows; PostgreSQL's compares whole rows.
+CONTENT_COLUMNS = (
+    'piglist_id', 'category_id', 'url', 'title', 'description', 'price', 'regular_price',
+    'currency', 'image_url', 'image_source', 'quantity', 'priority', 'options', 'scrape_status',
+    'scrape_error', 'deleted_at', 'created_at', 'updated_at',
+)
+
+
+def _sqlite_content_trigger(columns):
+    changed = ' OR '.join(f'OLD.{c} IS NOT NEW.{c}' for c in columns)
+    op.execute('DROP TRIGGER gifts_versions_content')
+    op.execute(
+        f"""CREATE TRIGGER gifts_versions_content AFTER UPDATE ON gifts WHEN {changed} BEGIN
+        UPDATE piglists SET version = version + 1 WHERE id IN (OLD.piglist_id, NEW.piglist_id); END"""
+    )
+
+
 def _triggers_now():
     """0007's version triggers are deferred to the commit; PostgreSQL won't change an index of a
     table with trigger events pending, so this migration's row changes fire them at once."""
@@ -87,6 +104,8 @@ def upgrade():
     op.execute('UPDATE gifts SET added_by_id = (SELECT user_id FROM piglists WHERE piglists.id = gifts.piglist_id)')
     op.drop_index('uq_gifts_piglist_id_url_live', table_name='gifts')
     _unique_url_index(LIVE_WISH)
+    if op.get_bind().dialect.name == 'sqlite':
+        _sqlite_content_trigger((*CONTENT_COLUMNS, 'added_by_id', 'is_idea'))
 
 
 def downgrade():
@@ -96,6 +115,8 @@ def downgrade():
     op.execute("DELETE FROM piglists WHERE kind <> 'member'")
     op.drop_index('uq_gifts_piglist_id_url_live', table_name='gifts')
     _unique_url_index(LIVE)
+    if op.get_bind().dialect.name == 'sqlite':
+        _sqlite_content_trigger(CONTENT_COLUMNS)
     if op.get_bind().dialect.name == 'postgresql':
         op.drop_constraint(op.f('fk_gifts_added_by_id_users'), 'gifts', type_='foreignkey')
     op.drop_index(op.f('ix_gifts_added_by_id'), table_name='gifts')
