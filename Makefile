@@ -8,8 +8,10 @@ PORT ?= 5000
 # Test processes; each gets its own PostgreSQL and Redis database (tests/conftest.py).
 TEST_WORKERS ?= 2
 export FLASK_APP := wsgi
+# Links in mails (the reset link `make run` prints) point here; never at a request's Host.
+export PUBLIC_URL ?= http://127.0.0.1:$(PORT)
 
-.PHONY: run test test-e2e e2e-deps lint install eval-scraper bench bench-live bench-web vendor-turbo vendor-axe clean
+.PHONY: run test test-e2e e2e-deps lint install api-docs eval-scraper bench bench-live bench-web vendor-turbo vendor-axe clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,9 +42,15 @@ test-e2e: install e2e-deps
 e2e-deps:
 	./scripts/e2e-deps.sh
 
+# Style, the layer contracts (import-linter, pyproject.toml) and the types (mypy, pyproject.toml).
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+# docs/api.md, the API reference, from piglist/api/openapi.yaml (a test fails when it is stale).
+api-docs: install
+	$(BIN)/python scripts/api_reference.py
 
 eval-scraper: install
 	$(BIN)/python -m piglist.scraper.evaluate

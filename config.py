@@ -8,10 +8,37 @@ from __future__ import annotations
 
 import os
 import secrets
+import sys
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any, NoReturn
+from urllib.parse import urlsplit
 
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = BASE_DIR / "instance"
+
+
+class ConfigError(RuntimeError):
+    """A setting that is missing or can't work: the app refuses to start, saying which in one line
+    (the release line, gunicorn and the worker print it as ``Error: …``, never a traceback)."""
+
+
+# Problems met while reading the environment at import. Kept, not raised, so that importing this
+# module never fails: the entry points ask :func:`check` and print the first one.
+_PROBLEMS: dict[str, str] = {}
+
+
+def whole_number(name: str, default: int, minimum: int = 0) -> int:
+    """The environment's ``name`` as a whole number of at least ``minimum``; the default when
+    unset, and a recorded problem when it is anything else."""
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():
+        return default
+    value = raw.strip()
+    if not (value.isascii() and value.isdigit()) or int(value) < minimum:
+        _PROBLEMS[name] = f"{name} must be a whole number ({minimum} or more), not {raw!r}."
+        return default
+    return int(value)
 
 
 def database_url(value: str | None, default: str) -> str:
@@ -44,10 +71,114 @@ def proxy_hops(value: str | None, default: int) -> int:
     if value is None or not value.strip():
         return default
     if not value.strip().isdigit() or not value.isascii():
-        raise RuntimeError(
-            f"TRUSTED_PROXIES must be a whole number of proxy hops (0 or more), not {value!r}."
-        )
+        raise ConfigError(f"TRUSTED_PROXIES must be a whole number of proxy hops (0 or more), not {value!r}.")
     return int(value)
+
+
+def trusted_proxies(default: int) -> int:
+    try:
+        return proxy_hops(os.environ.get("TRUSTED_PROXIES"), default)
+    except ConfigError as exc:
+        _PROBLEMS["TRUSTED_PROXIES"] = str(exc)
+        return default
+
+
+MAIL_BACKENDS = ("smtp", "log")
+SMTP_SCHEMES = ("smtp", "smtps")
+
+
+def public_url_problem(value: str) -> str | None:
+    """Why ``value`` can't be the site's address for links, or None. Links are built by joining
+    paths to it, so it is a bare http(s) origin with at most a path: no query, fragment or login."""
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 (raises on a port that isn't a number)
+    except ValueError:
+        parts = None
+    if (
+        parts is None
+        or parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or parts.query
+        or parts.fragment
+        or parts.username
+        or parts.password
+        or not value.isascii()
+        or any(c.isspace() for c in value)
+    ):
+        return f"PUBLIC_URL must be the site's address, like https://piglist.example, not {value!r}."
+    return None
+
+
+def smtp_url_problem(value: str) -> str | None:
+    parts = urlsplit(value)
+    if parts.scheme not in SMTP_SCHEMES or not parts.hostname:
+        return "SMTP_URL must look like smtp://user:password@host:port or smtps://…"
+    return None
+
+
+def check(settings: Mapping[str, Any]) -> None:
+    """Raise :class:`ConfigError` for the first setting that can't work in ``settings`` (an app's
+    config, or a config class's values read by :func:`settings_of`)."""
+    production = settings.get("ENV_NAME") == "production"
+    if _PROBLEMS:
+        raise ConfigError(next(iter(_PROBLEMS.values())))
+    if production and not settings.get("SECRET_KEY"):
+        raise ConfigError("SECRET_KEY must be set in production (PIGLIST_CONFIG=production).")
+    if production and len(settings["SECRET_KEY"]) < 16:
+        raise ConfigError(
+            "SECRET_KEY must be long and random (at least 16 characters; 64 hex digits is good)."
+        )
+    public_url = settings.get("PUBLIC_URL")
+    if production and not public_url:
+        raise ConfigError(
+            "PUBLIC_URL must be set in production: the site's address for links in mails, like https://piglist.example."
+        )
+    if public_url and (problem := public_url_problem(public_url)):
+        raise ConfigError(problem)
+    backend = settings.get("MAIL_BACKEND")
+    smtp_url = settings.get("SMTP_URL")
+    if backend and backend not in MAIL_BACKENDS:
+        raise ConfigError(f"MAIL_BACKEND must be one of {', '.join(MAIL_BACKENDS)}, not {backend!r}.")
+    if backend == "log" and smtp_url:
+        raise ConfigError(
+            "MAIL_BACKEND=log writes mails to the log: unset SMTP_URL, or MAIL_BACKEND to send them."
+        )
+    if not smtp_url and (backend == "smtp" or (production and backend != "log")):
+        raise ConfigError(
+            "SMTP_URL must be set in production, so mails are sent (MAIL_BACKEND=log writes them to the log instead)."
+            if production
+            else "MAIL_BACKEND=smtp needs SMTP_URL."
+        )
+    if smtp_url and (problem := smtp_url_problem(smtp_url)):
+        raise ConfigError(problem)
+    if production and smtp_url and not settings.get("MAIL_FROM"):
+        raise ConfigError("MAIL_FROM must be set when SMTP_URL is (PIGLIST_CONFIG=production).")
+    ca_file = settings.get("SMTP_CA_FILE")
+    if ca_file and not os.path.isfile(ca_file):
+        raise ConfigError(f"SMTP_CA_FILE {ca_file!r} is not a file.")
+
+
+# gunicorn's "App failed to load": a worker exiting with it stops gunicorn instead of being
+# started again and again. The release line and the worker exit with it too.
+APP_LOAD_ERROR = 4
+
+
+def refuse_to_start(problem: ConfigError) -> NoReturn:
+    """What every entry point does with a setting that can't work: one line, no traceback."""
+    print(f"Error: {problem}", file=sys.stderr)
+    raise SystemExit(APP_LOAD_ERROR)
+
+
+def settings_of(config_class: type) -> dict[str, Any]:
+    """A config class's settings, as ``app.config`` would hold them: for checking without an app."""
+    return {name: getattr(config_class, name) for name in dir(config_class) if name.isupper()}
+
+
+def check_environment() -> None:
+    """:func:`check` the configuration the environment chooses; for entry points that must refuse
+    to start before they build anything (gunicorn.conf.py, before any worker boots)."""
+    check(settings_of(config_from_env()))
 
 
 class Config:
@@ -57,13 +188,20 @@ class Config:
     SQLALCHEMY_DATABASE_URI = database_url(
         os.environ.get("DATABASE_URL"), f"sqlite:///{INSTANCE_DIR / 'piglist.sqlite3'}"
     )
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    # PostgreSQL's options come from the DATABASE_* settings (piglist.stores.database); these win.
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     # PostgreSQL connections each web process keeps open, and how many more it may open for a
     # burst (closed again after it). A gevent worker serves many requests at once and each holds
     # a connection until it ends: with SQLAlchemy's 5, a worker under 8 concurrent page loads
     # opened and closed a connection every 20 requests.
-    DATABASE_POOL_SIZE = int(os.environ.get("DATABASE_POOL_SIZE") or 10)
-    DATABASE_MAX_OVERFLOW = int(os.environ.get("DATABASE_MAX_OVERFLOW") or 20)
+    DATABASE_POOL_SIZE = whole_number("DATABASE_POOL_SIZE", 10)
+    DATABASE_MAX_OVERFLOW = whole_number("DATABASE_MAX_OVERFLOW", 20)
+    # A hung PostgreSQL gets a 503 in seconds (piglist.stores.database): seconds to connect (libpq
+    # counts at least 2), milliseconds a statement may run (0: no limit), seconds a request waits
+    # for a free pooled connection.
+    DATABASE_CONNECT_TIMEOUT = whole_number("DATABASE_CONNECT_TIMEOUT", 3, minimum=1)
+    DATABASE_STATEMENT_TIMEOUT_MS = whole_number("DATABASE_STATEMENT_TIMEOUT_MS", 5000)
+    DATABASE_POOL_TIMEOUT = whole_number("DATABASE_POOL_TIMEOUT", 5, minimum=1)
     REDIS_URL: str | None = os.environ.get("REDIS_URL") or None
 
     SESSION_COOKIE_HTTPONLY = True
@@ -89,7 +227,7 @@ class Config:
     PASSWORD_HASH_METHOD = "scrypt"
     HSTS = False
     # 0: X-Forwarded-For is ignored, the socket's address counts (rate limits can't be dodged).
-    TRUSTED_PROXIES = proxy_hops(os.environ.get("TRUSTED_PROXIES"), 0)
+    TRUSTED_PROXIES = trusted_proxies(0)
     LOG_JSON = True
 
     # A viewer silent this long is gone (SPEC: 60 s); shorter only for tests of the silence.
@@ -99,21 +237,25 @@ class Config:
 
     # Each web process keeps the lists it rendered, keyed on the database's versions
     # (piglist.gifts.listcache): at most this many bytes, each list at most this long. 0: off.
-    LIST_CACHE_BYTES = int(os.environ.get("LIST_CACHE_BYTES") or 32 * 1024 * 1024)
+    LIST_CACHE_BYTES = whole_number("LIST_CACHE_BYTES", 32 * 1024 * 1024)
     LIST_CACHE_SECONDS = 600.0
 
     # API tokens and logins each web process recognises without the database while Redis says
     # nothing about their user changed (piglist.auth.credentials): how many, how long at most. 0: off.
-    CREDENTIAL_CACHE_ENTRIES = int(os.environ.get("CREDENTIAL_CACHE_ENTRIES") or 10_000)
+    CREDENTIAL_CACHE_ENTRIES = whole_number("CREDENTIAL_CACHE_ENTRIES", 10_000)
     CREDENTIAL_CACHE_SECONDS = 60.0
 
     SCRAPER_ALLOW_HOSTS = allow_hosts(os.environ.get("SCRAPER_ALLOW_HOSTS"))
     JOB_RETRY_DELAYS = (2, 4, 8)  # seconds; exponential backoff between a job's attempts
     SCRAPER_TIMEOUT = 10.0  # seconds to connect, and between bytes read
 
-    # E-mail (piglist/mail.py). No SMTP_URL: each mail is written to the log instead of sent.
+    # E-mail (piglist/stores/mail.py). No SMTP_URL: each mail is written to the log instead of sent,
+    # which production accepts only when MAIL_BACKEND=log says so.
     SMTP_URL: str | None = os.environ.get("SMTP_URL") or None
+    MAIL_BACKEND: str | None = os.environ.get("MAIL_BACKEND") or None
     MAIL_FROM: str | None = os.environ.get("MAIL_FROM") or None
+    # The site's address: every absolute link (mails, invite and share links, the bookmarklet) is
+    # built from it, never from a request's Host. Required in production.
     PUBLIC_URL: str | None = os.environ.get("PUBLIC_URL") or None
     # A PEM file of the CA certificates to trust for the SMTP server instead of the system's (a
     # relay with a private CA). Certificates are always checked; there is no switch to skip that.
@@ -126,17 +268,21 @@ class Config:
 
     @classmethod
     def init_app(cls, app) -> None:
-        """Last checks and settings that need the app; refuses a configuration that cannot be right."""
+        """Last settings that need the app, then :func:`check`: refuses a configuration that cannot be right."""
+        check(app.config)
 
 
 class DevelopmentConfig(Config):
     ENV_NAME = "development"
     LOG_JSON = os.environ.get("LOG_JSON", "0") == "1"
+    # `flask run`'s address (`make run` passes its own).
+    PUBLIC_URL = os.environ.get("PUBLIC_URL") or "http://127.0.0.1:5000"
 
     @classmethod
     def init_app(cls, app) -> None:
         if not app.config.get("SECRET_KEY"):
             app.config["SECRET_KEY"] = development_secret_key()
+        super().init_app(app)
 
 
 class TestingConfig(Config):
@@ -153,7 +299,9 @@ class TestingConfig(Config):
     JOB_RETRY_DELAYS = (0, 0, 0)
     MAIL_RETRY_DELAYS = (0, 0, 0, 0)
     SMTP_URL = None
+    MAIL_BACKEND = None
     SMTP_CA_FILE = None
+    PUBLIC_URL = "http://localhost"  # the test client's host
 
 
 class ProductionConfig(Config):
@@ -162,14 +310,7 @@ class ProductionConfig(Config):
     REMEMBER_COOKIE_SECURE = True
     HSTS = True
     # The platform's router is one hop in front of gunicorn.
-    TRUSTED_PROXIES = proxy_hops(os.environ.get("TRUSTED_PROXIES"), 1)
-
-    @classmethod
-    def init_app(cls, app) -> None:
-        if not app.config.get("SECRET_KEY"):
-            raise RuntimeError("SECRET_KEY must be set in production (PIGLIST_CONFIG=production).")
-        if app.config.get("SMTP_URL") and not app.config.get("MAIL_FROM"):
-            raise RuntimeError("MAIL_FROM must be set when SMTP_URL is (PIGLIST_CONFIG=production).")
+    TRUSTED_PROXIES = trusted_proxies(1)
 
 
 CONFIGS: dict[str, type[Config]] = {
@@ -184,4 +325,4 @@ def config_from_env() -> type[Config]:
     try:
         return CONFIGS[name]
     except KeyError:
-        raise RuntimeError(f"PIGLIST_CONFIG must be one of {', '.join(CONFIGS)}, not {name!r}.") from None
+        raise ConfigError(f"PIGLIST_CONFIG must be one of {', '.join(CONFIGS)}, not {name!r}.") from None

@@ -15,6 +15,7 @@ import signal
 import sys
 import time
 
+from config import ConfigError, refuse_to_start
 from piglist import create_app
 from piglist.ops import housekeeping
 from piglist.stores import jobs
@@ -34,7 +35,10 @@ def worker_count() -> int:
 
 
 def main() -> int:
-    app = create_app()
+    try:
+        app = create_app()
+    except ConfigError as problem:
+        refuse_to_start(problem)
     if not app.config["REDIS_URL"]:
         print("REDIS_URL is not set: jobs run inside the web process, no worker is needed.", file=sys.stderr)
         return 2

@@ -2,9 +2,13 @@
 
 import gc
 
+from config import ConfigError, refuse_to_start
 from piglist import create_app
 
-app = create_app()
+try:
+    app = create_app()
+except ConfigError as problem:
+    refuse_to_start(problem)
 
 # Everything made so far (modules, the app, mappers, templates' machinery: ~134,000 objects) lives
 # as long as the process. Frozen, the collector stops walking it: a full collection, which stops

@@ -42,17 +42,18 @@ def create_app(config: type[Config] | None = None, **overrides: Any) -> Flask:
     register_extensions(app)
     register_blueprints(app)
 
-    from piglist import errors
     from piglist.ops import cli, housekeeping
     from piglist.stores import mail
-    from piglist.web import formatting, security
+    from piglist.web import errors, security
 
-    from .gifts import listcache
+    from .gifts import csrf_slot, listcache
     from .rules.lock import is_frozen
+    from .rules.money import format_money
 
     app.jinja_env.tests["frozen"] = is_frozen  # {% if group is frozen %}
+    app.jinja_env.filters["money"] = format_money  # {{ gift.price | money(gift.currency) }}
     errors.init_app(app)
-    formatting.init_app(app)
+    csrf_slot.init_app(app)
     listcache.init_app(app)
     housekeeping.init_app(app)
     mail.init_app(app)
@@ -69,18 +70,20 @@ def create_app(config: type[Config] | None = None, **overrides: Any) -> Flask:
 def register_extensions(app: Flask) -> None:
     from piglist import live
     from piglist.scraping import service as scraping
-    from piglist.stores import jobs, redis_store
+    from piglist.stores import database, jobs, redis_store
 
     from .auth import credentials
     from .extensions import csrf, db, limiter, login_manager, migrate, sock
 
-    if make_url(app.config["SQLALCHEMY_DATABASE_URI"]).get_backend_name() == "postgresql":
+    postgresql = make_url(app.config["SQLALCHEMY_DATABASE_URI"]).get_backend_name() == "postgresql"
+    if postgresql:
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
-            "pool_size": app.config["DATABASE_POOL_SIZE"],
-            "max_overflow": app.config["DATABASE_MAX_OVERFLOW"],
+            **database.engine_options(app.config),
             **app.config["SQLALCHEMY_ENGINE_OPTIONS"],
         }
     db.init_app(app)
+    if postgresql:
+        database.init_app(app, db)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     redis_store.init_app(app)
@@ -99,15 +102,17 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from .admin import bp as admin_bp
-    from .api import bp as api_bp
-    from .auth import bp as auth_bp
+    from .admin.routes import bp as admin_bp
+    from .api.routes import bp as api_bp
+    from .auth.routes import bp as auth_bp
     from .gifts.routes import bp as gifts_bp
-    from .groups import bp as groups_bp
+    from .groups.routes import bp as groups_bp
     from .lists.routes import bp as lists_bp
     from .live.routes import bp as live_bp
-    from .main import bp as main_bp
-    from .pictures import bp as pictures_bp
+    from .main.routes import bp as main_bp
+    from .occasions.routes import bp as occasions_bp
+    from .pictures.routes import bp as pictures_bp
+    from .santa.routes import bp as santa_bp
     from .webapp.routes import bp as webapp_bp
 
     app.register_blueprint(main_bp)
@@ -118,5 +123,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(gifts_bp)
     app.register_blueprint(lists_bp)
     app.register_blueprint(live_bp)
+    app.register_blueprint(occasions_bp)
+    app.register_blueprint(santa_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(api_bp, url_prefix="/api/v1")

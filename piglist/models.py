@@ -32,7 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import Mapped, make_transient_to_detached, mapped_column, relationship
+from sqlalchemy.orm import Mapped, backref, make_transient_to_detached, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -115,6 +115,8 @@ class User(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Mail me when the owner changes or removes a gift I bought (piglist.gifts.alerts).
     purchase_alerts: Mapped[bool] = mapped_column(default=True, server_default=text("true"))
+    # Mail me 21 and 7 days before my groups' occasions (piglist.occasions.reminders).
+    reminders: Mapped[bool] = mapped_column(default=True, server_default=text("true"))
 
     memberships: Mapped[list[GroupMember]] = relationship(
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True
@@ -433,6 +435,13 @@ class Gift(db.Model):
     # Set by hand on the owner's edits and on scrapes only: a purchase must never move it, or the
     # owner could read a purchase off the timestamp.
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Occasions (piglist.occasions): the one a gift is wished for, and the reveal that moved it,
+    # bought, off the active list to "Received" (with its recipients' "thanked" tick).
+    occasion_id: Mapped[int | None] = mapped_column(
+        ForeignKey("occasions.id", ondelete="SET NULL"), index=True
+    )
+    reveal_id: Mapped[int | None] = mapped_column(ForeignKey("reveals.id", ondelete="SET NULL"), index=True)
+    thanked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     # Who added it; an idea (SPEC 10.2) is a gift added by someone the list is not for and who
     # doesn't keep it: its recipients never learn of it (piglist.rules.surprise).
@@ -503,7 +512,9 @@ class Purchase(db.Model):
     __tablename__ = "purchases"
     __table_args__ = (
         UniqueConstraint("gift_id", "user_id"),
-        CheckConstraint("quantity BETWEEN 1 AND 99", name="quantity"),
+        # 0 for a pledger of a gift bought together whose part is money, not one of the gift
+        # (the group gift's holder has the 1): migration 0009.
+        CheckConstraint("quantity BETWEEN 0 AND 99", name="quantity"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -559,3 +570,242 @@ class ListManager(db.Model):
     )
 
     user: Mapped[User] = relationship()
+
+
+# --- Group gifts (chipping in, SPEC §10.3) -------------------------------------------------------
+
+GROUP_GIFT_STATUSES = ("open", "bought", "cancelled")
+
+
+class GroupGift(db.Model):
+    """Several members chipping in for one of a gift: its organiser and its state. One row per gift,
+    reopened when a cancelled one is started again. What the pledges add up to is always counted
+    from the pledges, under the gift's row lock (piglist.gifts.group_gifts)."""
+
+    __tablename__ = "group_gifts"
+    __table_args__ = (CheckConstraint("status IN ('open', 'bought', 'cancelled')", name="status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    gift_id: Mapped[int] = mapped_column(ForeignKey("gifts.id", ondelete="CASCADE"), unique=True)
+    organiser_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    status: Mapped[str] = mapped_column(String(10), default="open")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Whose purchases row holds the one of the gift bought together (the organiser's when they
+    # pledged, else the biggest pledger's), so undoing it takes back exactly that.
+    holder_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    gift: Mapped[Gift] = relationship(
+        backref=backref("group_gift", uselist=False, cascade="all, delete-orphan", passive_deletes=True)
+    )
+    organiser: Mapped[User | None] = relationship(foreign_keys=[organiser_id])
+    pledges: Mapped[list[Pledge]] = relationship(
+        back_populates="group_gift",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="(Pledge.created_at, Pledge.id)",
+    )
+
+    @property
+    def pledged(self) -> Decimal:
+        return sum((p.amount for p in self.pledges), Decimal("0.00"))
+
+
+class Pledge(db.Model):
+    """One member's promise toward a group gift. Piglist records promises; no money passes through it."""
+
+    __tablename__ = "pledges"
+    __table_args__ = (
+        UniqueConstraint("group_gift_id", "user_id"),
+        CheckConstraint("amount > 0", name="amount_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_gift_id: Mapped[int] = mapped_column(ForeignKey("group_gifts.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    group_gift: Mapped[GroupGift] = relationship(back_populates="pledges")
+    user: Mapped[User] = relationship()
+
+
+# --- Occasions: dates, reminders, calendar feeds and reveals (piglist.occasions) -----------------
+
+
+class Occasion(db.Model):
+    """A day the group gives on: Christmas for every list, a birthday for one. ``date`` is a day
+    in ``time_zone``, the family's, which decides when reminders are due and when it has passed."""
+
+    __tablename__ = "occasions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    date: Mapped[date] = mapped_column(Date, index=True)
+    time_zone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
+    # Every list of the group, those made later too; otherwise the lists in occasion_lists.
+    all_lists: Mapped[bool] = mapped_column(default=True, server_default=text("true"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    group: Mapped[Group] = relationship()
+    lists: Mapped[list[OccasionList]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, order_by="OccasionList.piglist_id"
+    )
+
+
+class OccasionList(db.Model):
+    __tablename__ = "occasion_lists"
+
+    occasion_id: Mapped[int] = mapped_column(ForeignKey("occasions.id", ondelete="CASCADE"), primary_key=True)
+    piglist_id: Mapped[int] = mapped_column(
+        ForeignKey("piglists.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class SentReminder(db.Model):
+    """A reminder mail claimed for one person, occasion and stage (21 or 7 days before): the key
+    is unique, so whichever process inserts it first sends it, once, across restarts."""
+
+    __tablename__ = "sent_reminders"
+
+    occasion_id: Mapped[int] = mapped_column(ForeignKey("occasions.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    days_before: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CalendarFeed(db.Model):
+    """A person's private calendar address: the secret is in the URL, only its hash is kept, and
+    a new one replaces the old."""
+
+    __tablename__ = "calendar_feeds"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Reveal(db.Model):
+    """A recipient opened their list's surprise for an occasion that has passed: the gifts bought
+    by then moved off the active list (``Gift.reveal_id``). Final, one per list and occasion."""
+
+    __tablename__ = "reveals"
+    __table_args__ = (UniqueConstraint("occasion_id", "piglist_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    occasion_id: Mapped[int] = mapped_column(ForeignKey("occasions.id", ondelete="CASCADE"))
+    piglist_id: Mapped[int] = mapped_column(ForeignKey("piglists.id", ondelete="CASCADE"), index=True)
+    revealed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    revealed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    occasion: Mapped[Occasion] = relationship()
+    piglist: Mapped[Piglist] = relationship()
+
+
+# --- Secret Santa (issue 26, SPEC §10.5): exchanges, their draws and anonymous questions -------
+
+EXCHANGE_STATUSES = ("open", "drawn")
+
+
+class Exchange(db.Model):
+    """A name draw in a group. Who drew whom lives on the participants' rows; what anyone may read
+    of it is decided by piglist.santa.secrecy alone."""
+
+    __tablename__ = "exchanges"
+    __table_args__ = (
+        CheckConstraint("status IN ('open', 'drawn')", name="status"),
+        CheckConstraint("budget >= 0", name="budget_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(10), default="open")
+    avoid_previous: Mapped[bool] = mapped_column(default=False)
+    budget: Mapped[Decimal | None] = mapped_column(Money)
+    reveal_date: Mapped[date | None] = mapped_column(Date)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    drawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    group: Mapped[Group] = relationship()
+    participants: Mapped[list[ExchangeParticipant]] = relationship(
+        back_populates="exchange",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="ExchangeParticipant.user_id",
+    )
+    exclusions: Mapped[list[ExchangeExclusion]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, order_by="ExchangeExclusion.first_id"
+    )
+
+
+class ExchangeParticipant(db.Model):
+    """One person in an exchange, and (once drawn) whom they give to; ``opened_at`` is when they
+    first read it, after which the draw can't be made again."""
+
+    __tablename__ = "exchange_participants"
+    # Each person is drawn once per exchange (NULLs, before the draw, don't collide).
+    __table_args__ = (UniqueConstraint("exchange_id", "recipient_id"),)
+
+    exchange_id: Mapped[int] = mapped_column(ForeignKey("exchanges.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    recipient_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    exchange: Mapped[Exchange] = relationship(back_populates="participants")
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    recipient: Mapped[User | None] = relationship(foreign_keys=[recipient_id])
+
+
+class ExchangeExclusion(db.Model):
+    """Two participants who must not draw each other (a couple), either way round; stored with the
+    smaller id first so a pair is kept once."""
+
+    __tablename__ = "exchange_exclusions"
+    __table_args__ = (CheckConstraint("first_id < second_id", name="ordered"),)
+
+    exchange_id: Mapped[int] = mapped_column(ForeignKey("exchanges.id", ondelete="CASCADE"), primary_key=True)
+    first_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    second_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+
+
+class ExchangeMessage(db.Model):
+    """A line in the anonymous thread between a Santa and their recipient. The thread is named by
+    both, so answers find their way back; only piglist.santa.secrecy turns it into what each
+    side may read (the recipient never learns ``santa_id``)."""
+
+    __tablename__ = "exchange_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    exchange_id: Mapped[int] = mapped_column(ForeignKey("exchanges.id", ondelete="CASCADE"), index=True)
+    santa_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    recipient_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    from_santa: Mapped[bool] = mapped_column()
+    body: Mapped[str] = mapped_column(Text)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# --- Idempotency keys (SPEC §10.8, issue 22): piglist.web.idempotency -------------------------
+
+
+class IdempotentRequest(db.Model):
+    """A request that buys, pledges or adds, made with an ``Idempotency-Key``: written in the same
+    transaction as what it changed, with its answer once it has one, kept 24 hours."""
+
+    __tablename__ = "idempotent_requests"
+
+    # sha256 of (user, method, path, key): the same key on another path is another request.
+    scope: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))  # sha256 of the request's body
+    status: Mapped[int | None] = mapped_column(Integer)
+    content_type: Mapped[str | None] = mapped_column(String(200))
+    location: Mapped[str | None] = mapped_column(Text)
+    body: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

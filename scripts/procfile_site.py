@@ -66,6 +66,7 @@ class ProcfileSite:
             "DATABASE_URL": self.database_url,
             "REDIS_URL": self.redis_url,
             "PORT": str(self.port),
+            "PUBLIC_URL": self.url,
             "LOG_JSON": "0",
             **(env or {}),
         }

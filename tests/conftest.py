@@ -59,6 +59,7 @@ from scripts import procfile_site
 from scripts.procfile_site import ROOT, free_port
 
 from . import factories
+from .support.openapi import check_against_document
 
 BASE_PG_URL = database_url(os.environ.get("TEST_DATABASE_URL"), "postgresql://root@127.0.0.1:5432/test")
 BASE_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/1")
@@ -510,7 +511,9 @@ class ApiClient:
         headers = dict(headers or {})
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
-        return self.client.open("/api/v1" + path, method=method, json=json, headers=headers, **kwargs)
+        response = self.client.open("/api/v1" + path, method=method, json=json, headers=headers, **kwargs)
+        check_against_document(response)
+        return response
 
     def get(self, path, **kw):
         return self.call("GET", path, **kw)

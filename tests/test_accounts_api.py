@@ -22,7 +22,7 @@ def test_register_returns_user_and_a_working_token(api):
     assert "password" not in str(body["user"]).lower()
     me = anonymous.get("/me", headers={"Authorization": "Bearer " + body["token"]})
     # GET /me is the user plus the settings only its owner sees.
-    assert me.get_json() == {**body["user"], "purchase_alerts": True}
+    assert me.get_json() == {**body["user"], "purchase_alerts": True, "reminders": True}
 
 
 @pytest.mark.parametrize(

@@ -64,7 +64,7 @@ def test_a_web_process_keeps_enough_postgresql_connections_open(tmp_path):
     embedded = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/x.db", REDIS_URL=None)
     with default.app_context():
         assert (db.engine.pool.size(), db.engine.pool._max_overflow) == (10, 20)
-        assert db.engine.pool._pre_ping
+        assert db.engine.pool._timeout == 5  # DATABASE_POOL_TIMEOUT: a request never waits longer for one
     with sized.app_context():
         assert (db.engine.pool.size(), db.engine.pool._max_overflow) == (3, 1)
     with embedded.app_context():
@@ -135,6 +135,8 @@ def test_production_sends_hsts_and_secure_cookies_without_redirecting():
     app = create_app(
         ProductionConfig,
         SECRET_KEY="x" * 32,
+        PUBLIC_URL="https://piglist.example",
+        MAIL_BACKEND="log",
         SQLALCHEMY_DATABASE_URI="sqlite://",
         REDIS_URL=None,
         HOUSEKEEPING=False,
@@ -151,6 +153,8 @@ def test_production_trusts_one_proxy_hop():
     app = create_app(
         ProductionConfig,
         SECRET_KEY="x" * 32,
+        PUBLIC_URL="https://piglist.example",
+        MAIL_BACKEND="log",
         SQLALCHEMY_DATABASE_URI="sqlite://",
         REDIS_URL=None,
         HOUSEKEEPING=False,
@@ -203,6 +207,8 @@ def test_production_without_a_router_can_trust_no_proxy():
     app = create_app(
         ProductionConfig,
         SECRET_KEY="x" * 32,
+        PUBLIC_URL="https://piglist.example",
+        MAIL_BACKEND="log",
         SQLALCHEMY_DATABASE_URI="sqlite://",
         REDIS_URL=None,
         HOUSEKEEPING=False,

@@ -230,6 +230,8 @@ def test_stats_prints_the_sites_figures(app, runner, scraped):
         "Users: 4",
         "Groups: 2",
         "Gifts: 7 (4 pending, 1 success, 1 failed, 1 manual)",
+        "Occasions: 0 (0 upcoming, 0 past; 0 lists revealed, 0 reminders sent)",
+        "Secret Santa exchanges: 0 (0 open, 0 drawn)",
         "Job queue: 3 waiting, 0 failed in the last hour",
         "Live sockets: 7",
     ]
@@ -244,6 +246,8 @@ def test_stats_without_redis(runner):
         "Users: 0",
         "Groups: 0",
         "Gifts: 0 (0 pending, 0 success, 0 failed, 0 manual)",
+        "Occasions: 0 (0 upcoming, 0 past; 0 lists revealed, 0 reminders sent)",
+        "Secret Santa exchanges: 0 (0 open, 0 drawn)",
         "Job queue: none shared (no REDIS_URL: each process runs its own jobs)",
         "Live sockets: 0",
     ]

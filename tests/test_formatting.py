@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from babel.numbers import format_currency, get_currency_symbol
 
-from piglist.web.formatting import LOCALE, NBSP, format_money
+from piglist.rules.money import LOCALE, NBSP, format_money
 
 CURRENCIES = ["USD", "EUR", "GBP", "CHF", "JPY", "BHD", "SEK", "INR", "CAD", "PLN", "KWD", "CLP", "XXX"]
 AMOUNTS = ["0", "0.01", "0.5", "1", "9.99", "12.50", "150", "1000", "1234.56", "99999.995", "999999.99"]

@@ -28,6 +28,7 @@ OWNER_KEYS = {
     "options",
     "quantity",
     "priority",
+    "occasion_id",
     "scrape_status",
     "scrape_error",
     "created_at",
@@ -43,6 +44,7 @@ GIVER_KEYS = OWNER_KEYS | {
     "removed",
     "idea",
     "added_by",
+    "group_gift",  # SPEC §10.3: null unless members chip in
 }
 
 

@@ -11,11 +11,12 @@ import pytest
 from sqlalchemy import select, text
 
 from piglist.extensions import db
-from piglist.models import Category, Gift, Group, Piglist, User, utcnow
+from piglist.models import Category, Gift, Group, Piglist, Reveal, User, utcnow
 
 from . import factories
 from .conftest import both_backends, fresh, member_client, post_form
 from .rules.test_surprise_pages import normalised
+from .support.occasions import make_occasion
 from .test_query_counts import counting_queries
 
 # What a purchase changes on the gift row; every other column is what the owner sees.
@@ -39,6 +40,14 @@ def new_value(gift: Gift, column: str, family):
     )
     if column == "category_id":
         return factories.make_category(family.group, name=f"Moved {current}").id
+    if column in ("occasion_id", "reveal_id"):
+        occasion = make_occasion(family.group, f"Moved {current}", days_from_now=-1)
+        if column == "occasion_id":
+            return occasion.id
+        reveal = Reveal(occasion_id=occasion.id, piglist_id=other_list)
+        db.session.add(reveal)
+        db.session.commit()
+        return reveal.id
     values = {
         "piglist_id": other_list,
         "price": Decimal("12.34"),
@@ -54,6 +63,7 @@ def new_value(gift: Gift, column: str, family):
         "added_by_id": family.giver.id,
         "is_idea": True,
         "deleted_at": utcnow(),
+        "thanked_at": utcnow(),
         "created_at": utcnow() - timedelta(days=3),
         "updated_at": utcnow() + timedelta(days=1),
     }

@@ -20,6 +20,11 @@ TABLES = {
     "piglists",
     "gifts",
     "notices",
+    "exchanges",
+    "exchange_participants",
+    "exchange_exclusions",
+    "exchange_messages",
+    "idempotent_requests",
 }
 
 

@@ -144,6 +144,6 @@ def test_a_look_at_a_gift_of_another_group_is_not_found(app, api, family):
 
 def test_presence_events_are_kept_from_the_owner_by_the_surprise_rule():
     event = {"type": "presence", "group_id": 1, "gift_id": 2, "owner_id": 7, "viewers": []}
-    assert feed.audience(event) == "not:7"
-    assert feed.audience({**event, "type": "gift_updated"}) == feed.EVERYONE
-    assert feed.audience({**event, "type": "a_new_kind"}) == "not:7"  # allow-list: unknown is hidden
+    assert feed.receivers(event) == "not:7"
+    assert feed.receivers({**event, "type": "gift_updated"}) == feed.EVERYONE
+    assert feed.receivers({**event, "type": "a_new_kind"}) == "not:7"  # allow-list: unknown is hidden

@@ -20,6 +20,7 @@ def test_me_carries_the_mail_settings(api, user):
         "email": user.email,
         "display_name": "Alice",
         "purchase_alerts": True,
+        "reminders": True,
     }
 
 

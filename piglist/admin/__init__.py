@@ -1,5 +1,1 @@
 """The group admins' pages, under /admin/groups/<id>/ — every route behind one admin check."""
-
-from .routes import bp
-
-__all__ = ["bp"]

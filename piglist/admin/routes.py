@@ -1,32 +1,18 @@
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from piglist.web.forms import form_status, save_form
 
 from ..errors import PiglistError
 from ..gifts import writes
 from ..groups import service
+from ..groups.guards import admin_required
 from ..models import Category, Group
 from .forms import CategoryForm, DeleteGroupForm, SettingsForm
 
 bp = Blueprint("admin", __name__)
-
-
-def admin_required(view: Callable) -> Callable:
-    """The one check in front of every admin page: logged in, then the service's admin rule
-    (non-members get 404, members 403). The view receives the group instead of its id."""
-
-    @wraps(view)
-    @login_required
-    def checked(group_id: int, **kwargs):
-        return view(service.admin_group(group_id, current_user), **kwargs)
-
-    return checked
 
 
 # --- settings, lock and invite link ---------------------------------------------------------

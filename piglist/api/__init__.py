@@ -1,6 +1,2 @@
-"""The JSON API (``/api/v1``): the same services as the pages, answered as JSON."""
-
-from . import access, accounts, gifts, groups, invitations, lists, profile  # noqa: F401  (views attach themselves to bp)
-from .blueprint import bp
-
-__all__ = ["bp"]
+"""The JSON API (``/api/v1``): the same services as the pages, answered as JSON. The blueprint
+is in ``blueprint``; ``routes`` attaches every view to it and is what ``create_app`` registers."""

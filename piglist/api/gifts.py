@@ -9,6 +9,7 @@ from typing import Any
 from flask import current_app, request
 
 from piglist.scraping import service as scraping
+from piglist.web.idempotency import idempotent
 
 from ..errors import BadRequest, ValidationFailed
 from ..gifts import fields, listcache, reading, writes
@@ -16,7 +17,7 @@ from ..gifts.reading import PiglistView
 from ..groups.service import admin_group
 from ..live.changes import parse_wait, wait_for_changes
 from ..pictures.uploads import accepts_picture
-from ..validation import parse_web_url
+from ..rules.values import parse_web_url
 from .access import api_user, json_body, login_required, optional_json_body
 from .blueprint import bp
 
@@ -35,18 +36,10 @@ def list_piglists(group_id: int):
     filters = fields.parse_list_filters(request.args)
     viewer = api_user()
     group, members = reading.group_and_members(group_id, viewer)
-    found = listcache.rendered_lists(
-        group,
-        viewer,
-        filters,
-        ("api", tuple(sorted(filters.items()))),
-        lambda view: current_app.json.dumps(piglist_dict(view), separators=(",", ":")),
-        members,
+    body = listcache.lists_json(
+        group, viewer, filters, ("api", tuple(sorted(filters.items()))), piglist_dict, members
     )
-    # What jsonify would write for the list of them, from the lists' JSON as stored.
-    return current_app.response_class(
-        "[" + ",".join(body for _, body in found) + "]\n", mimetype=current_app.json.mimetype
-    )
+    return current_app.response_class(body, mimetype=current_app.json.mimetype)
 
 
 @bp.get("/groups/<int:group_id>/piglists/<int:user_id>")
@@ -76,6 +69,7 @@ def gift_body() -> tuple[dict[str, Any], bytes | None]:
 @bp.post("/groups/<int:group_id>/gifts")
 @accepts_picture
 @login_required
+@idempotent
 def add_gift(group_id: int):
     data, picture = gift_body()
     gift = writes.add_gift(group_id, api_user(), data, picture)
@@ -106,6 +100,7 @@ def delete_gift(gift_id: int):
 
 @bp.post("/gifts/<int:gift_id>/purchase")
 @login_required
+@idempotent
 def purchase(gift_id: int):
     quantity = optional_json_body().get("quantity")
     return reading.view_of(writes.purchase(gift_id, api_user(), quantity), api_user())

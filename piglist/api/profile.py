@@ -13,27 +13,31 @@ from flask import g
 from ..auth import service
 from ..groups import notices
 from ..models import User
-from ..validation import parse_bool
+from ..rules.values import parse_bool
 from .access import api_user, json_body, login_required
 from .blueprint import bp
 
 
 def me_json(user: User) -> dict[str, Any]:
-    return {**user.to_dict(), "purchase_alerts": user.purchase_alerts}
+    return {**user.to_dict(), "purchase_alerts": user.purchase_alerts, "reminders": user.reminders}
 
 
 @bp.patch("/me")
 @login_required
 def update_me():
-    """``{display_name?, purchase_alerts?}``: every field is checked before anything is saved."""
+    """``{display_name?, purchase_alerts?, reminders?}``: every field is checked before anything is
+    saved."""
     user = api_user()
     body = json_body()
     name = service.clean_display_name(body["display_name"]) if "display_name" in body else None
     alerts = parse_bool(body["purchase_alerts"], "purchase_alerts") if "purchase_alerts" in body else None
+    reminders = parse_bool(body["reminders"], "reminders") if "reminders" in body else None
     if name is not None:
         service.update_display_name(user, name)
     if alerts is not None:
         service.set_purchase_alerts(user, alerts)
+    if reminders is not None:
+        service.set_reminders(user, reminders)
     return me_json(user)
 
 

@@ -1,5 +1,1 @@
 """Accounts on the website: register, log in and out, profile and personal API tokens."""
-
-from .routes import bp
-
-__all__ = ["bp"]

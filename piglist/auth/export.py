@@ -23,7 +23,9 @@ from ..extensions import db
 from ..gifts.loading import gift_query
 from ..lists.service import list_dict, managed_lists
 from ..models import Gift, GroupMember, Piglist, Purchase, PurchaseAlert, User, UserSession
+from ..occasions.export import occasions_export
 from ..rules.surprise import may_see, present_gift, purchases_visible_to
+from ..santa.export import export_for as santa_export
 from .service import list_tokens
 
 
@@ -90,6 +92,9 @@ def export_user(user: User) -> dict[str, Any]:
             )
         ],
         "notices": [notice.to_dict() for notice in notices_for(user)],
+        "occasions": occasions_export(user),
+        # Their own name and threads only: piglist.santa.secrecy decides.
+        "secret_santa": santa_export(user),
         # Mails about gifts they bought, waiting to be sent (piglist.gifts.alerts).
         "pending_purchase_alerts": [
             {"gift_id": gift_id, "due_at": due}

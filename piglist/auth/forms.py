@@ -4,7 +4,7 @@ from wtforms.validators import InputRequired, Length
 
 from piglist.web.forms import domain_check
 
-from ..validation import check_password, clean_email
+from ..rules.values import check_password, clean_email
 from .service import clean_display_name
 
 
@@ -68,6 +68,7 @@ class ResetPasswordForm(FlaskForm):
 
 class EmailSettingsForm(FlaskForm):
     purchase_alerts = BooleanField("Mail me when the owner changes or removes a gift I bought")
+    reminders = BooleanField("Remind me of my groups' occasions, 3 weeks and 1 week before")
     submit = SubmitField("Save e-mail settings")
 
 

@@ -25,7 +25,7 @@ from piglist.stores.rowlocks import lock_row
 from ..errors import NotFound
 from ..extensions import db
 from ..models import User, utcnow
-from ..validation import check_password, clean_email
+from ..rules.values import check_password, clean_email
 from .service import find_user_by_email, replace_password
 
 log = logging.getLogger(__name__)

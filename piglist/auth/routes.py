@@ -167,7 +167,10 @@ def render_profile(status: int = 200, new_token: str | None = None, **forms):
     forms.setdefault("password_form", PasswordForm(formdata=None))
     forms.setdefault("token_form", TokenForm(formdata=None))
     forms.setdefault(
-        "email_form", EmailSettingsForm(formdata=None, purchase_alerts=current_user.purchase_alerts)
+        "email_form",
+        EmailSettingsForm(
+            formdata=None, purchase_alerts=current_user.purchase_alerts, reminders=current_user.reminders
+        ),
     )
     forms.setdefault("erase_form", EraseForm(formdata=None))
     return (
@@ -199,6 +202,7 @@ def update_email_settings():
     form = EmailSettingsForm()
     if form.validate_on_submit():
         service.set_purchase_alerts(current_user, form.purchase_alerts.data)
+        service.set_reminders(current_user, form.reminders.data)
         flash("Your e-mail settings are saved.", "success")
         return redirect(url_for("auth.profile", _anchor="email"))
     return render_profile(422, email_form=form)

@@ -17,7 +17,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from ..errors import Duplicate, NotFound, ValidationFailed
 from ..extensions import db
 from ..models import MAX_ID, ApiToken, User, UserSession, hash_token, utcnow
-from ..validation import check_password, clean_email, clean_text
+from ..rules.values import check_password, clean_email, clean_text
 from . import credentials
 
 DUMMY_HASH_KEY = "piglist.dummy_password_hash"
@@ -90,6 +90,12 @@ def confirm_password(user: User, value: object, field: str = "password") -> None
 
 def set_purchase_alerts(user: User, enabled: bool) -> None:
     user.purchase_alerts = bool(enabled)
+    db.session.commit()
+
+
+def set_reminders(user: User, enabled: bool) -> None:
+    """Occasion reminders (piglist.occasions.reminders) on or off."""
+    user.reminders = bool(enabled)
     db.session.commit()
 
 

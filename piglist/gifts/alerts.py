@@ -1,5 +1,6 @@
 """Purchaser alerts: when the owner changes the price, link or options of a gift someone has
-bought, or deletes it, each purchaser gets one mail saying what changed.
+bought (or pledged toward, SPEC §10.3), or deletes it, each purchaser gets one mail saying what
+changed.
 
 The owner's change records a pending alert per purchaser and gift (a row holding the gift as it
 was before the first change); housekeeping sends each one ``ALERT_DELAY_SECONDS`` after that
@@ -20,8 +21,8 @@ from flask import current_app
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
+from piglist.rules.money import format_money
 from piglist.stores import jobs, mail
-from piglist.web.formatting import format_money
 
 from ..extensions import db
 from ..models import Gift, PurchaseAlert, User, utcnow
@@ -132,10 +133,11 @@ def send_purchase_alert(user_id: int, gift_id: int, before: dict[str, Any], base
     # Who the list is for: a member, a couple, or a child whose parents keep it.
     owner = gift.piglist.title
     title = gift.title or gift.url or "a gift"
-    if removed:
-        subject = f"{owner} removed “{title}”, which you bought"
-    else:
-        subject = f"{owner} changed “{title}”, which you bought"
+    # Told as a pledger while the group gift is open (piglist.gifts.group_gifts); once bought
+    # together, the pledgers are its purchasers.
+    pledged = not gift.bought_by(user.id)
+    which = "which you are chipping in for" if pledged else "which you bought"
+    subject = f"{owner} {'removed' if removed else 'changed'} “{title}”, {which}"
     message = mail.compose(
         "purchase_alert",
         to=user.email,
@@ -146,6 +148,7 @@ def send_purchase_alert(user_id: int, gift_id: int, before: dict[str, Any], base
         gift=gift,
         title=title,
         removed=removed,
+        pledged=pledged,
         changes=changes,
         gift_url=mail.link(base_url, "gifts.detail", group_id=gift.piglist.group_id, gift_id=gift.id),
     )

@@ -1,7 +1,7 @@
 """A gift's fields as people type them: each editable field's parser, shared by the API and the
 forms (which show the parser's sentence under the field), and the list filters.
 
-Input rules common to every area (text, money, links, currencies) live in piglist.validation;
+Input rules common to every area (text, money, links, currencies) live in piglist.rules.values;
 what is particular to gifts (descriptions, options, which fields exist) lives here.
 """
 
@@ -13,7 +13,7 @@ from typing import Any
 
 from ..errors import ValidationFailed
 from ..models import MAX_QUANTITY, PRIORITIES
-from ..validation import clean_text, parse_currency, parse_int, parse_money, parse_web_url
+from ..rules.values import clean_text, parse_currency, parse_int, parse_money, parse_web_url
 
 EDITABLE = (
     "url",
@@ -26,6 +26,7 @@ EDITABLE = (
     "options",
     "quantity",
     "priority",
+    "occasion_id",
 )
 MAX_DESCRIPTION = 5000
 MAX_OPTIONS = 20
@@ -104,6 +105,7 @@ PARSERS = {
     "options": clean_options,
     "quantity": parse_quantity,
     "priority": parse_priority,
+    "occasion_id": lambda v: parse_int(v, "occasion_id", minimum=1),
 }
 
 

@@ -17,7 +17,7 @@ from piglist.web.forms import currency_choices, domain_check
 
 from ..errors import PiglistError
 from ..models import Category
-from ..validation import clean_text, parse_int
+from ..rules.values import clean_text, parse_int
 from .fields import PARSERS, PRIORITY_LABELS, clean_options
 
 # The options with a field of their own; any other option is a "name: value" line.

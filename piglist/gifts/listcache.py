@@ -15,7 +15,8 @@ unused:
   which the page made anyway) and compared with what the entry showed. Never for the reader's
   own list, which shows nobody.
 Versions are read before the gifts, so an entry can hold newer data than its key, never older.
-Forms in stored HTML carry a placeholder for the CSRF token, filled in for each request.
+Forms in stored HTML carry a slot for the CSRF token, filled in for each request; callers get the
+final Markup (:func:`lists_html`) or JSON (:func:`lists_json`).
 """
 
 from __future__ import annotations
@@ -27,15 +28,12 @@ from typing import Any
 
 from cachetools import LRUCache, TTLCache
 from flask import Flask, current_app
-from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
 from ..models import Category, Group, GroupMember, User, detached_copy
 from ..rules.lock import is_frozen
+from . import csrf_slot
 from .reading import ListVersions, PiglistView, in_list_order, looking_at, piglists_of
-
-# Where a stored page's forms want the reader's CSRF token. Escaped text can't contain it.
-CSRF_PLACEHOLDER = Markup("<csrf-token>")
 
 Looking = tuple[tuple[int, frozenset[int]], ...]
 
@@ -46,13 +44,15 @@ Body = str | tuple[str, ...]
 
 
 @dataclass(frozen=True)
-class Entry:
+class StoredList:
+    """A list as the cache keeps it: its body and what the body showed of who was looking."""
+
     body: Body
     watched: tuple[int, ...]  # the gifts whose viewers the body shows
     looking: Looking  # who was looking at them when it was made
 
 
-def _size(entry: Entry) -> int:
+def _size(entry: StoredList) -> int:
     text = sum(map(len, entry.body)) if isinstance(entry.body, tuple) else len(entry.body)
     return text + 64 * (len(entry.watched) + 4)
 
@@ -65,7 +65,9 @@ class ListCache:
     """An LRU of rendered lists bounded in bytes and in age; safe across threads and greenlets."""
 
     def __init__(self, max_bytes: int, max_age: float) -> None:
-        self._entries: TTLCache[Hashable, Entry] = TTLCache(maxsize=max_bytes, ttl=max_age, getsizeof=_size)
+        self._entries: TTLCache[Hashable, StoredList] = TTLCache(
+            maxsize=max_bytes, ttl=max_age, getsizeof=_size
+        )
         self._lock = threading.Lock()
         self.enabled = max_bytes > 0
         # (group, its version) -> its categories, as detached copies: every list page reads them.
@@ -81,7 +83,7 @@ class ListCache:
     def put(
         self, key: Hashable, body: Body, watched: tuple[int, ...], looking: Mapping[int, set[int]]
     ) -> None:
-        entry = Entry(body, watched, _looking(watched, looking))
+        entry = StoredList(body, watched, _looking(watched, looking))
         if not self.enabled or self._entries.getsizeof(entry) > self._entries.maxsize:
             return
         with self._lock:
@@ -160,13 +162,43 @@ def rendered_lists(
     return [(m.user, bodies[m.user_id]) for m in ordered]
 
 
-def cut_at_csrf_token(html: str) -> tuple[str, ...]:
-    """Rendered HTML as stored: cut where its forms want the reader's CSRF token (HTML only: JSON
-    doesn't escape the placeholder's brackets)."""
-    return tuple(html.split(CSRF_PLACEHOLDER))
+def lists_html(
+    group: Group,
+    viewer: User,
+    filters: Mapping[str, Any],
+    form: Hashable,
+    render: Callable[[PiglistView], str],
+    members: list[ListVersions],
+    looking: Mapping[int, set[int]] | None = None,
+) -> list[tuple[User, Markup]]:
+    """The lists as HTML, each ``render``-ed (a template's output) with its forms' CSRF token
+    slotted (piglist.gifts.csrf_slot) and served with the reader's own. As :func:`rendered_lists`."""
 
+    def stored(view: PiglistView) -> tuple[str, ...]:
+        with csrf_slot.rendering_with_slot():
+            return csrf_slot.cut(render(view))
 
-def with_csrf_token(parts: tuple[str, ...]) -> Markup:
-    """Stored HTML with the reader's CSRF token in its forms."""
+    found = rendered_lists(group, viewer, filters, form, stored, members, looking)
     # The parts are the templates' escaped output, and the token is URL-safe base64.
-    return Markup(generate_csrf().join(parts))  # noqa: S704
+    return [(owner, Markup(csrf_slot.filled(parts))) for owner, parts in found]  # noqa: S704
+
+
+def lists_json(
+    group: Group,
+    viewer: User,
+    filters: Mapping[str, Any],
+    form: Hashable,
+    as_dict: Callable[[PiglistView], dict[str, Any]],
+    members: list[ListVersions],
+) -> str:
+    """The lists as one JSON array, what ``jsonify`` would write for ``as_dict`` of each, from the
+    lists' JSON as stored. As :func:`rendered_lists`."""
+    found = rendered_lists(
+        group,
+        viewer,
+        filters,
+        form,
+        lambda view: current_app.json.dumps(as_dict(view), separators=(",", ":")),
+        members,
+    )
+    return "[" + ",".join(body for _, body in found) + "]\n"

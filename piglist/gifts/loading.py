@@ -13,7 +13,7 @@ from piglist.stores.rowlocks import lock_row, locked
 
 from ..errors import Forbidden, NotFound, ValidationFailed
 from ..extensions import db
-from ..models import Category, Gift, Group, GroupMember, Piglist, Purchase, User
+from ..models import Category, Gift, Group, GroupGift, GroupMember, Piglist, Pledge, Purchase, User
 from ..rules.surprise import is_owner, is_recipient, may_see
 
 NO_GIFT = "No such gift (or it isn't in one of your groups)."
@@ -29,7 +29,7 @@ class NoSuchGift(NotFound):
 
 
 def gift_query(purchases=subqueryload):
-    """Gifts with their list, its owner, and their purchases with the buyers. For many gifts the
+    """Gifts with their list, its owner, their purchases with the buyers, and their group gifts. For many gifts the
     purchases are one more query, whatever their number (selectinload would send one per 500
     gifts, its IN-list batch; a subquery load never more than one); for one gift, ``joinedload``
     reads them in the same statement."""
@@ -41,6 +41,9 @@ def gift_query(purchases=subqueryload):
             joinedload(Gift.purchased_by),
             joinedload(Gift.added_by),
             purchases(Gift.purchases).joinedload(Purchase.user),
+            # One to one, so a join; its pledges one more query only when a gift has one.
+            joinedload(Gift.group_gift).joinedload(GroupGift.organiser),
+            joinedload(Gift.group_gift).selectinload(GroupGift.pledges).joinedload(Pledge.user),
         )
     )
 
@@ -87,12 +90,32 @@ def purchases_of(gift_ids: list[int]) -> dict[int, list[Purchase]]:
     return found
 
 
+def _purchases_and_group_gift(gift_id: int) -> tuple[list[Purchase], GroupGift | None]:
+    """A gift's purchases with their buyers and its group gift (piglist.gifts.group_gifts), in one
+    statement read afresh after the gift's lock. Not in the locking statement: under READ
+    COMMITTED a row lock waited for returns the locked row as committed, but the rows joined to it
+    as they were when the statement began."""
+    rows = db.session.execute(
+        select(Purchase, GroupGift)
+        .select_from(Gift)
+        .outerjoin(Purchase, Purchase.gift_id == Gift.id)
+        .outerjoin(GroupGift, GroupGift.gift_id == Gift.id)
+        .where(Gift.id == gift_id)
+        .options(joinedload(Purchase.user))
+        .order_by(Purchase.purchased_at, Purchase.id)  # the relationship's order
+        .execution_options(populate_existing=True)
+    ).all()
+    purchases = [purchase for purchase, _ in rows if purchase is not None]
+    return purchases, rows[0][1] if rows else None
+
+
 def lock_gift_for_buying(gift_id: int, viewer: User, group_id: int | None = None) -> Gift:
     """The gift as :func:`get_gift` finds it, locked for a purchase or an undo, in two statements:
     the gift with its list and owner, locked, where the viewer is a member (one round trip), then
     its purchases with their buyers, read after the lock so that they include everything the
-    buyers before committed. Buyers queue on the gift's row lock; the list stays unlocked (the
-    owner's edits lock it, then the gift). What the answer needs is then in memory."""
+    buyers before committed (and its group gift with them). Buyers queue on the gift's row lock;
+    the list stays unlocked (the owner's edits lock it, then the gift). What the answer needs is
+    then in memory."""
     gift = locked(
         select(Gift)
         .join(Gift.piglist)
@@ -105,7 +128,9 @@ def lock_gift_for_buying(gift_id: int, viewer: User, group_id: int | None = None
     )
     if gift is None:
         raise NoSuchGift()
-    set_committed_value(gift, "purchases", purchases_of([gift.id])[gift.id])
+    purchases, group_gift = _purchases_and_group_gift(gift.id)
+    set_committed_value(gift, "purchases", purchases)
+    set_committed_value(gift, "group_gift", group_gift)
     if not may_see(gift, viewer):
         raise NoSuchGift()
     return gift

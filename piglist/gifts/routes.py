@@ -14,6 +14,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from piglist.web.forms import form_status, save_form
+from piglist.web.idempotency import idempotent
 from piglist.web.security import safe_next
 
 from ..errors import NotFound, PiglistError, ValidationFailed
@@ -53,19 +54,12 @@ def lists_of(group: Group, filters: dict[str, Any], members: list, live: PageSta
     """The lists the page shows, rendered (or taken from the lists' cache) one frame each."""
     context = page_context(group, filters=filters, **flags)
 
-    def render(view: reading.PiglistView) -> tuple[str, ...]:
-        return listcache.cut_at_csrf_token(
-            render_template("gifts/_piglist.html", **context, piglist=view, csrf_token=csrf_placeholder)
-        )
+    def render(view: reading.PiglistView) -> str:
+        return render_template("gifts/_piglist.html", **context, piglist=view)
 
-    found = listcache.rendered_lists(
+    return listcache.lists_html(
         group, current_user, filters, (request.endpoint, context["back"]), render, members, live.looking
     )
-    return [(owner, listcache.with_csrf_token(html)) for owner, html in found]
-
-
-def csrf_placeholder() -> str:
-    return listcache.CSRF_PLACEHOLDER
 
 
 @bp.route("/groups/<int:group_id>/piglists")
@@ -187,6 +181,7 @@ def render_form(template: str, group: Group, form: GiftForm, **context: Any):
 @bp.route("/groups/<int:group_id>/gifts/add", methods=["GET", "POST"])
 @accepts_picture
 @login_required
+@idempotent
 def add(group_id: int):
     group = member_group(group_id, current_user)
     # ``url`` and ``fetch`` come from a shared link (piglist.webapp): the form opens with the link
@@ -300,6 +295,7 @@ def gift_action(group_id: int, gift_id: int, action: Callable, done: Callable[[d
 
 @bp.route("/groups/<int:group_id>/gifts/<int:gift_id>/purchase", methods=["POST"])
 @login_required
+@idempotent
 def purchase(group_id: int, gift_id: int):
     quantity = request.form.get("quantity")
     return gift_action(

@@ -36,10 +36,11 @@ from ..extensions import db
 from ..groups.service import member_group
 from ..live import feed
 from ..models import Gift, Group, GroupMember, Piglist, Purchase, User, utcnow
+from ..occasions.service import check_gift_occasion
 from ..rules import limits
 from ..rules.lock import ensure_unlocked
 from ..rules.surprise import is_owner, is_recipient, person
-from . import alerts
+from . import alerts, group_gifts
 from .fields import EDITABLE, parse_gift_fields, parse_quantity
 from .loading import (
     NO_GIFT,
@@ -128,6 +129,7 @@ def _add(
     ensure_unlocked(group)
     piglist = lock_list(piglist.id)
     category = lock_category(group, fields.get("category_id"))
+    check_gift_occasion(piglist, fields.get("occasion_id"))
     with_currency(group, fields)
     _check_duplicate(piglist, fields.get("url"), idea=idea)
     limits.check_gift(group, piglist, category, fields, idea=idea)
@@ -178,6 +180,8 @@ def update_gift(
     if not (merged["title"] or merged["url"]):
         raise ValidationFailed("Give the gift a title, or a link.", "title")
     category = lock_category(group, merged["category_id"])
+    if "occasion_id" in fields:
+        check_gift_occasion(piglist, fields["occasion_id"])
     _check_duplicate(piglist, merged["url"], gift.id, idea=gift.is_idea)
     limits.check_gift(group, piglist, category, merged, gift.id, idea=gift.is_idea)
     if (merged["price"], merged["currency"]) != (gift.price, gift.currency):
@@ -282,14 +286,21 @@ def purchase(gift_id: int, buyer: User, quantity: Any = None, group_id: int | No
             if remaining <= 0:
                 raise AlreadyPurchased("Someone has already bought this gift.")
             raise AlreadyPurchased(f"Only {remaining} of {gift.quantity} are still to buy.", "quantity")
+        together = group_gifts.check_purchase(gift, buyer, wanted)
     except PiglistError:
         _commit_keeping_loaded()  # nothing changed: this lets the gift's lock go
         raise
-    mine = next((p for p in gift.purchases if p.user_id == buyer.id), None)
-    if mine is None:
-        gift.purchases.append(Purchase(user_id=buyer.id, user=buyer, quantity=wanted, purchased_at=utcnow()))
+    if together:  # the organiser marks the group gift bought: one of it, for the pledgers
+        group_gifts.mark_bought(gift)
+        wanted = 1
     else:
-        mine.quantity += wanted
+        mine = next((p for p in gift.purchases if p.user_id == buyer.id), None)
+        if mine is None:
+            gift.purchases.append(
+                Purchase(user_id=buyer.id, user=buyer, quantity=wanted, purchased_at=utcnow())
+            )
+        else:
+            mine.quantity += wanted
     _tally(gift)
     feed.emit("gift_purchased", gift, purchased_by=person(buyer), quantity=wanted)
     _commit_keeping_loaded()
@@ -304,13 +315,18 @@ def unpurchase(gift_id: int, buyer: User, group_id: int | None = None) -> Gift:
         gift = lock_gift_for_buying(gift_id, buyer, group_id)
         if is_owner(gift, buyer):
             raise Forbidden(ONLY_THE_BUYER)
+        together = group_gifts.check_undo(gift, buyer)
         mine = next((p for p in gift.purchases if p.user_id == buyer.id), None)
-        if mine is None and gift.purchases:
+        if mine is None and gift.purchases and not together:
             raise Forbidden(ONLY_THE_BUYER)
     except PiglistError:
         _commit_keeping_loaded()
         raise
-    if mine is not None:
+    if together:
+        group_gifts.undo_bought(gift)
+        _tally(gift)
+        feed.emit("gift_unpurchased", gift)
+    elif mine is not None:
         gift.purchases.remove(mine)  # deleted as an orphan
         _tally(gift)
         feed.emit("gift_unpurchased", gift)

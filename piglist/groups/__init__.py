@@ -1,5 +1,1 @@
 """Family groups on the website: create, join by invite link, the group overview, leave."""
-
-from .routes import bp
-
-__all__ = ["bp"]

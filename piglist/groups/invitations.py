@@ -17,7 +17,7 @@ from piglist.stores import jobs, mail
 from ..errors import ValidationFailed
 from ..extensions import db
 from ..models import Group, GroupMember, User
-from ..validation import clean_email, require_str
+from ..rules.values import clean_email, require_str
 
 MAX_ADDRESSES = 20
 SEPARATORS = re.compile(r"[\s,;]+")

@@ -9,9 +9,9 @@ from piglist.web.security import FOLLOWING_INVITE
 from ..errors import NotFound, PiglistError
 from ..extensions import limiter
 from ..lists.service import group_lists
-from ..main.routes import render_dashboard
 from ..models import Group
 from . import invitations, service
+from .dashboard import render_dashboard
 from .forms import GroupForm, InviteForm, JoinForm
 
 bp = Blueprint("groups", __name__)

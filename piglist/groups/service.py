@@ -25,7 +25,7 @@ from ..live import feed
 from ..models import Category, Gift, Group, GroupMember, ListManager, ListRecipient, Piglist, User, today
 from ..rules.limits import check_limits_hold, first_breach
 from ..rules.lock import ensure_unlocked
-from ..validation import clean_text, parse_bool, parse_currency, parse_date, parse_int, parse_money
+from ..rules.values import clean_text, parse_bool, parse_currency, parse_date, parse_int, parse_money
 
 NO_GROUP = "No such group (or you're not a member of it)."
 

@@ -25,7 +25,7 @@ from ..live import feed
 from ..models import Gift, Group, GroupMember, ListManager, ListRecipient, Piglist, User, utcnow
 from ..rules.lock import ensure_unlocked
 from ..rules.surprise import is_recipient, person
-from ..validation import clean_text, parse_int
+from ..rules.values import clean_text, parse_int
 
 CREATABLE_KINDS = ("dependant", "shared")
 KIND_ORDER = {"member": 0, "shared": 1, "dependant": 2}

@@ -18,7 +18,7 @@ from ..errors import Unavailable, ValidationFailed
 from ..extensions import db
 from ..groups.service import member_group
 from ..models import User
-from ..validation import parse_int
+from ..rules.values import parse_int
 from . import cursors
 from .feed import current as current_feed
 from .hub import DOWN, RESYNC, Broadcast

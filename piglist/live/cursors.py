@@ -8,7 +8,7 @@ deterministic — one position, one cursor — so a reader can compare cursors a
 what their own events already told them.
 
 Whether anything new exists for a reader is read from the feed's marks (the newest and first
-event id of each audience), in one round trip whatever the number of events hidden from them.
+event id for each set of receivers), in one round trip whatever the number of events hidden from them.
 Only when there is something do we read the stream, from their position to their newest event.
 The stream is trimmed by age, never by count, so a reader can be too far behind (:class:`Stale`)
 only because of time; never because of events they may not see.
@@ -29,7 +29,7 @@ from typing import Any
 from flask import current_app
 
 from ..rules.surprise import visible_event
-from .feed import RETENTION_SECONDS, START, Entry, MemoryFeed, RedisFeed, hidden_from, id_key
+from .feed import RETENTION_SECONDS, START, FeedEntry, MemoryFeed, RedisFeed, hidden_from, id_key
 
 PLAIN_BYTES = 48  # positions are padded to this, so a cursor's length says nothing either
 TAG_BYTES = 16
@@ -92,8 +92,8 @@ def seen_by(marks: dict[str, str], viewer_id: int) -> tuple[str | None, str | No
     """The first and newest event ids ``viewer_id`` may see, from the feed's marks."""
     firsts, newests = [], []
     for name, entry_id in marks.items():
-        kind, _, audience = name.partition(":")
-        if hidden_from(audience, viewer_id):
+        kind, _, receivers = name.partition(":")
+        if hidden_from(receivers, viewer_id):
             continue
         (firsts if kind == "first" else newests).append(entry_id)
     return (min(firsts, key=id_key, default=None), max(newests, key=id_key, default=None))
@@ -137,7 +137,7 @@ def catch_up(
     return found, position
 
 
-def visible_in(entries: list[Entry], viewer_id: int, position: str) -> tuple[list[dict[str, Any]], str]:
+def visible_in(entries: list[FeedEntry], viewer_id: int, position: str) -> tuple[list[dict[str, Any]], str]:
     """The same for entries handed over by the hub: those after ``position`` the viewer may see."""
     found = []
     for entry in entries:

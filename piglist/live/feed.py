@@ -3,9 +3,9 @@
 Writers call :func:`emit` inside their transaction; the event is published when the
 transaction commits (never for a rolled-back change). Publishing does three things at once:
 it appends the event to the group's stream (what readers catch up from, kept for
-``RETENTION_SECONDS``), records the event's id as the newest of its *audience* (everyone, or
+``RETENTION_SECONDS``), records the event's id as the newest for its *receivers* (everyone, or
 everyone but the gift's owner, as the surprise rule decides), and wakes the hub of every web
-process. The audiences' newest ids let a reader learn whether anything new *for them* exists
+process. These newest ids let a reader learn whether anything new *for them* exists
 in one round trip, however many events hidden from them came after (piglist.live.cursors).
 
 Trimming is by age only, never by count: how far back a reader can catch up depends on the
@@ -41,7 +41,15 @@ from ..rules.surprise import event_subject, visible_event
 log = logging.getLogger(__name__)
 
 EVENT_TYPES = frozenset(
-    {"gift_created", "gift_updated", "gift_deleted", "gift_purchased", "gift_unpurchased", "presence"}
+    {
+        "gift_created",
+        "gift_updated",
+        "gift_deleted",
+        "gift_purchased",
+        "gift_unpurchased",
+        "presence",
+        "group_gift_changed",
+    }
 )
 # A tab away for an afternoon (a phone in a pocket, a laptop closed over lunch) catches up without
 # reloading; one away longer than a day reloads its page (cursors.Stale). A family group writes a few
@@ -54,7 +62,9 @@ _PENDING = "piglist_pending_events"
 
 
 @dataclass(frozen=True)
-class Entry:
+class FeedEntry:
+    """An event as the feed holds it, with its stream id."""
+
     id: str
     event: dict[str, Any]
 
@@ -65,18 +75,19 @@ def id_key(entry_id: str) -> tuple[int, int]:
     return int(ms), int(seq or 0)
 
 
-def audience(payload: dict[str, Any]) -> str:
+def receivers(payload: dict[str, Any]) -> str:
     """Who may receive the event: everyone, or everyone but some of its list's recipients
-    (``not:<id>,<id>``). The surprise rule decides, so a new event type is hidden from
-    recipients unless the rule allows it."""
+    (``not:<id>,<id>``; not the surprise rule's ``audience``, which groups viewers who see one
+    event alike). The surprise rule decides, so a new event type is hidden from recipients
+    unless the rule allows it."""
     recipients = payload.get("recipients", [payload["owner_id"]])
     hidden = sorted(uid for uid in recipients if visible_event(payload, uid) is None)
     return f"not:{','.join(map(str, hidden))}" if hidden else EVERYONE
 
 
-def hidden_from(audience_name: str, viewer_id: int) -> bool:
-    """Whether an audience named by :func:`audience` leaves ``viewer_id`` out."""
-    kind, _, ids = audience_name.partition(":")
+def hidden_from(receivers_name: str, viewer_id: int) -> bool:
+    """Whether the receivers named by :func:`receivers` leave ``viewer_id`` out."""
+    kind, _, ids = receivers_name.partition(":")
     return kind == "not" and str(viewer_id) in ids.split(",")
 
 
@@ -119,8 +130,8 @@ def _drop_pending(session: Session) -> None:
     session.info.pop(_PENDING, None)
 
 
-# One round trip, atomic: append (trimming by age), note the audience's newest and first ids,
-# and wake every process's hub. KEYS: stream, marks, channel. ARGV: min id, event, audience, ttls.
+# One round trip, atomic: append (trimming by age), note the receivers' newest and first ids,
+# and wake every process's hub. KEYS: stream, marks, channel. ARGV: min id, event, receivers, ttls.
 _PUBLISH = """
 local id = redis.call('XADD', KEYS[1], 'MINID', '~', ARGV[1], '*', 'event', ARGV[2])
 redis.call('HSET', KEYS[2], 'newest:' .. ARGV[3], id)
@@ -151,7 +162,7 @@ class RedisFeed:
         key = self.stream_key(group_id)
         return self.script(
             keys=[key, f"{key}:marks", f"{self.channel_prefix}{group_id}"],
-            args=[min_id, json.dumps(payload), audience(payload), RETENTION_SECONDS * 2000, MARKS_SECONDS],
+            args=[min_id, json.dumps(payload), receivers(payload), RETENTION_SECONDS * 2000, MARKS_SECONDS],
         )
 
     def marks(self, group_id: int) -> dict[str, str]:
@@ -161,18 +172,18 @@ class RedisFeed:
         """:meth:`marks` on a pipeline, to share its round trip (its answer is the marks)."""
         pipe.hgetall(f"{self.stream_key(group_id)}:marks")
 
-    def entries(self, group_id: int, after: str, upto: str = "+", count: int = 500) -> list[Entry]:
+    def entries(self, group_id: int, after: str, upto: str = "+", count: int = 500) -> list[FeedEntry]:
         rows = self.client.xrange(self.stream_key(group_id), f"({after}", upto, count=count)
-        return [Entry(entry_id, json.loads(fields["event"])) for entry_id, fields in rows]
+        return [FeedEntry(entry_id, json.loads(fields["event"])) for entry_id, fields in rows]
 
 
 class MemoryFeed:
     """The same feed for the single-process mode: same ids, same marks, same trimming by age;
     ``deliver`` is the hub's, called for each new entry (there is no other process to wake)."""
 
-    def __init__(self, deliver: Callable[[int, Entry], None]) -> None:
+    def __init__(self, deliver: Callable[[int, FeedEntry], None]) -> None:
         self.deliver = deliver
-        self.streams: dict[int, deque[Entry]] = {}
+        self.streams: dict[int, deque[FeedEntry]] = {}
         self.group_marks: dict[int, dict[str, str]] = {}
         self.lock = threading.Lock()
         self.last = (0, 0)
@@ -184,15 +195,15 @@ class MemoryFeed:
 
     def publish(self, group_id: int, payload: dict[str, Any]) -> str:
         with self.lock:
-            entry = Entry(self._next_id(), payload)
+            entry = FeedEntry(self._next_id(), payload)
             stream = self.streams.setdefault(group_id, deque())
             oldest = int((time.time() - RETENTION_SECONDS) * 1000)
             while stream and id_key(stream[0].id)[0] < oldest:
                 stream.popleft()
             stream.append(entry)
             marks = self.group_marks.setdefault(group_id, {})
-            marks[f"newest:{audience(payload)}"] = entry.id
-            marks.setdefault(f"first:{audience(payload)}", entry.id)
+            marks[f"newest:{receivers(payload)}"] = entry.id
+            marks.setdefault(f"first:{receivers(payload)}", entry.id)
         self.deliver(group_id, entry)
         return entry.id
 
@@ -200,7 +211,7 @@ class MemoryFeed:
         with self.lock:
             return dict(self.group_marks.get(group_id, {}))
 
-    def entries(self, group_id: int, after: str, upto: str = "+", count: int = 500) -> list[Entry]:
+    def entries(self, group_id: int, after: str, upto: str = "+", count: int = 500) -> list[FeedEntry]:
         low = id_key(after)
         high = None if upto == "+" else id_key(upto)
         with self.lock:

@@ -43,7 +43,7 @@ from redis.retry import Retry
 
 from piglist.stores.redis_store import QUICK_TIMEOUT, Breaker
 
-from .feed import Entry
+from .feed import FeedEntry
 
 log = logging.getLogger(__name__)
 
@@ -166,7 +166,7 @@ class Hub:
             self.sockets = 0
             self.up = self.url is None
 
-    def dispatch(self, group_id: int, entry: Entry) -> None:
+    def dispatch(self, group_id: int, entry: FeedEntry) -> None:
         broadcast = Broadcast(group_id, entry.id, entry.event)
         with self.lock:
             receivers = list(self.waiting.get(group_id, ()))
@@ -256,7 +256,7 @@ class Hub:
         elif kind == "pmessage":
             group_id = int(message["channel"][len(self.prefix) :])
             entry_id, _, data = message["data"].partition(" ")
-            self.dispatch(group_id, Entry(entry_id, json.loads(data)))
+            self.dispatch(group_id, FeedEntry(entry_id, json.loads(data)))
 
     # --- open sockets ---------------------------------------------------------------------------
 

@@ -16,20 +16,18 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import current_app, g, render_template, url_for
+from flask import current_app, render_template, url_for
 from flask_login import current_user
-from flask_wtf.csrf import generate_csrf
 from markupsafe import escape
 
 from ..extensions import db
+from ..gifts import csrf_slot
 from ..gifts.loading import gift_query
 from ..gifts.reading import viewers_by_gift
 from ..gifts.rendering import gift_roles, owner_list_url, page_context
 from ..models import Gift, Group
 from ..rules.surprise import may_see, present_gift
 from .hub import Broadcast
-
-CSRF_PLACEHOLDER = "__piglist_csrf_token__"
 
 
 def stream(action: str, target: str, html: str = "", morph: bool = False) -> str:
@@ -65,8 +63,8 @@ def _gift_markup(broadcast: Broadcast) -> str:
         key = current_app.json.dumps({"view": view, "roles": roles}, sort_keys=True)
         cache = broadcast.shared.setdefault("markup", {})
         if key not in cache:
-            cache[key] = _render_gift(group, categories, view)
-    return cache[key].replace(CSRF_PLACEHOLDER, generate_csrf())
+            cache[key] = csrf_slot.cut(_render_gift(group, categories, view))
+    return csrf_slot.filled(cache[key])
 
 
 def _snapshot(broadcast: Broadcast):
@@ -87,9 +85,7 @@ def _snapshot(broadcast: Broadcast):
 def _render_gift(group: Group, categories: list, view: dict[str, Any]) -> str:
     """The tile and the gift page's card; morphed in place by the browser, so a button being
     pressed stays the same element and the presence line stays one live region."""
-    saved = g.pop("csrf_token", None)
-    g.csrf_token = CSRF_PLACEHOLDER  # flask-wtf's generate_csrf() answers g.csrf_token when set
-    try:
+    with csrf_slot.rendering_with_slot():
         tile = render_template(
             "gifts/_gift_tile.html",
             **page_context(group, categories, view=view, notice=None, back=owner_list_url(group.id, view)),
@@ -101,10 +97,6 @@ def _render_gift(group: Group, categories: list, view: dict[str, Any]) -> str:
         return stream("replace", f"gift_{view['id']}", tile, morph=True) + stream(
             "replace", f"gift_detail_{view['id']}", detail, morph=True
         )
-    finally:
-        g.pop("csrf_token", None)
-        if saved is not None:
-            g.csrf_token = saved
 
 
 def as_json(event: dict[str, Any]) -> str:

@@ -1,5 +1,1 @@
 """The landing page, the dashboard and the health check."""
-
-from .routes import bp
-
-__all__ = ["bp"]

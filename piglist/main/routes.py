@@ -11,9 +11,8 @@ from piglist.groups import notices
 from piglist.stores.redis_store import redis_status
 
 from ..extensions import db, limiter
-from ..groups import service as groups_service
+from ..groups.dashboard import render_dashboard
 from ..groups.forms import JoinForm
-from ..lists.service import managed_lists
 
 bp = Blueprint("main", __name__)
 
@@ -31,18 +30,6 @@ def index():
 @login_required
 def dashboard():
     return render_dashboard(JoinForm())
-
-
-def render_dashboard(join_form: JoinForm, status: int = 200):
-    """The dashboard, also when the join box was refused (with its form errors)."""
-    groups = groups_service.user_groups(current_user)
-    return render_template(
-        "main/dashboard.html",
-        groups=groups,
-        join_form=join_form,
-        notices=notices.notices_for(current_user),
-        kept_lists=managed_lists(current_user),
-    ), status
 
 
 @bp.post("/notices/<int:notice_id>/dismiss")

@@ -79,6 +79,24 @@ def sweep_presence() -> None:
     click.echo(f"Removed {removed} stale presence entr{'y' if removed == 1 else 'ies'}.")
 
 
+@piglist_cli.command("remind")
+@click.option(
+    "--today",
+    "today",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="Act as if it were this day (YYYY-MM-DD) for every occasion, rather than each one's own today.",
+)
+def remind(today) -> None:
+    """Send the occasion reminders that are due (21 and 7 days before); never one twice."""
+    from piglist.occasions.reminders import queue_due_reminders
+
+    try:
+        queued = queue_due_reminders(today.date() if today else None)
+    except RedisError as exc:
+        fail(f"The job queue is unreachable: {exc}")
+    click.echo(f"Queued {queued} reminder mail{'' if queued == 1 else 's'}.")
+
+
 @piglist_cli.command("export-user")
 @click.argument("email")
 def export_user(email: str) -> None:
@@ -162,6 +180,15 @@ def stats() -> None:
     click.echo(f"Groups: {figures['groups']}")
     gifts = figures["gifts"]
     click.echo(f"Gifts: {sum(gifts.values())} ({', '.join(f'{n} {s}' for s, n in gifts.items())})")
+    occasions = figures["occasions"]
+    click.echo(
+        f"Occasions: {occasions['occasions']} ({occasions['upcoming']} upcoming, {occasions['past']} past;"
+        f" {occasions['reveals']} lists revealed, {occasions['reminders_sent']} reminders sent)"
+    )
+    exchanges = figures["exchanges"]
+    click.echo(
+        f"Secret Santa exchanges: {sum(exchanges.values())} ({exchanges['open']} open, {exchanges['drawn']} drawn)"
+    )
     queue = figures["queue"]
     if figures["redis"] == "absent":
         click.echo("Job queue: none shared (no REDIS_URL: each process runs its own jobs)")

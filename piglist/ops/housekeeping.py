@@ -1,7 +1,8 @@
 """Chores that keep live state honest: forget viewers who went silent (and tell the others),
 re-queue scrapes that were left pending (a worker died, Redis was down when the gift was added),
-queue retries whose delay is over even while RQ's scheduler is down, and queue the purchaser
-alerts whose time has come.
+queue retries whose delay is over even while RQ's scheduler is down, queue the purchaser
+alerts whose time has come, forget idempotency keys older than a day, and (hourly) queue the
+occasion reminders that are due.
 
 They run in the worker process when Redis is used (``python worker.py``), or in a thread of the
 single web process otherwise: the presence sweep every second (so a silent viewer's departure
@@ -24,10 +25,12 @@ SWEEP_SECONDS = 1
 REQUEUE_SECONDS = 10
 
 
-def run_once(requeue: bool = True) -> None:
+def run_once(requeue: bool = True, remind: bool = False) -> None:
     from piglist.gifts.alerts import queue_due_alerts
     from piglist.live.viewing import sweep_presence
+    from piglist.occasions.reminders import queue_due_reminders
     from piglist.scraping.gifts import requeue_stale_scrapes
+    from piglist.web.idempotency import forget_expired
 
     sweep_presence()
     if requeue:
@@ -39,17 +42,28 @@ def run_once(requeue: bool = True) -> None:
             if promoted:
                 log.info("queued %s due retries", promoted)
         queue_due_alerts()
+        forget_expired()
+    if remind:
+        reminded = queue_due_reminders()
+        if reminded:
+            log.info("queued %s occasion reminders", reminded)
 
 
 def _loop(app: Flask, stop: threading.Event) -> None:
+    from piglist.occasions.reminders import REMIND_SECONDS
+
     last_requeue = time.monotonic()
+    last_remind = None  # at start, then hourly
     while not stop.wait(SWEEP_SECONDS):
         requeue = time.monotonic() - last_requeue >= REQUEUE_SECONDS
         if requeue:
             last_requeue = time.monotonic()
+        remind = last_remind is None or time.monotonic() - last_remind >= REMIND_SECONDS
+        if remind:
+            last_remind = time.monotonic()
         try:
             with app.app_context():
-                run_once(requeue)
+                run_once(requeue, remind)
         except Exception:  # a failed round must not end the chores for good
             log.exception("housekeeping round failed")
             time.sleep(REQUEUE_SECONDS)

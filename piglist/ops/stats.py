@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 
 from piglist.extensions import db
 from piglist.live import socket_count
-from piglist.models import SCRAPE_STATUSES, Gift, Group, User
+from piglist.models import EXCHANGE_STATUSES, SCRAPE_STATUSES, Exchange, Gift, Group, User
+from piglist.occasions.service import occasion_counts
 from piglist.stores import jobs
 from piglist.stores.redis_store import redis_status
 
@@ -29,10 +30,16 @@ def site_stats() -> dict[str, Any]:
             .group_by(Gift.scrape_status)
         ).all()
     )
+    # Counts only: never who drew whom (piglist.santa.secrecy).
+    exchanges = dict(
+        db.session.execute(select(Exchange.status, func.count()).group_by(Exchange.status)).all()
+    )
     figures: dict[str, Any] = {
         "users": db.session.scalar(select(func.count()).select_from(User)),
         "groups": db.session.scalar(select(func.count()).select_from(Group)),
         "gifts": {status: by_status.get(status, 0) for status in SCRAPE_STATUSES},
+        "occasions": occasion_counts(),
+        "exchanges": {status: exchanges.get(status, 0) for status in EXCHANGE_STATUSES},
         "redis": redis_status(),
         "queue": None,
         "live_sockets": None,

@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from piglist.web.formatting import format_money
+from piglist.rules.money import format_money
 
 from ..errors import MaxItemPriceExceeded, SpendingLimitExceeded, ValidationFailed
 from ..extensions import db

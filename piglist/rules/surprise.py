@@ -16,6 +16,7 @@ and mails about a gift only whom :func:`may_mail_about` allows.
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Mapping
+from decimal import Decimal
 from typing import Any
 
 from ..models import Gift, Piglist, User
@@ -41,6 +42,7 @@ OWNER_GIFT_FIELDS = frozenset(
         "options",
         "quantity",
         "priority",
+        "occasion_id",
         "scrape_status",
         "scrape_error",
         "created_at",
@@ -49,8 +51,9 @@ OWNER_GIFT_FIELDS = frozenset(
 )
 
 # The change events a recipient may receive about their list's wishes, and the fields they may
-# carry. A purchase, an undo or a viewer is never among them, not even as a bare "gift_updated";
-# nothing about an idea is either.
+# carry. A purchase, an undo, a viewer or a group gift's change (piglist.gifts.group_gifts:
+# "group_gift_changed") is never among them, not even as a bare "gift_updated"; nothing about an
+# idea is either.
 OWNER_EVENT_TYPES = frozenset({"gift_created", "gift_updated", "gift_deleted"})
 OWNER_EVENT_FIELDS = frozenset({"type", "group_id", "gift_id", "owner_id", "list_id", "at"})
 
@@ -84,7 +87,10 @@ def is_owner(gift: Gift, viewer: User) -> bool:
 
 def may_see(gift: Gift, viewer: User) -> bool:
     """An idea is never there for its list's recipients. A gift removed from its list stays
-    visible to those who had bought some of it, and to nobody else."""
+    visible to those who had bought some of it, and to nobody else. A received gift (moved off the
+    list by a reveal) is seen only through :func:`present_received`."""
+    if gift.reveal_id is not None:
+        return False
     if gift.is_idea and is_owner(gift, viewer):
         return False
     if gift.deleted_at is None:
@@ -129,6 +135,7 @@ def present_gift(gift: Gift, viewer: User, viewers: Mapping[int, User] | None = 
         "options": gift.options or {},
         "quantity": gift.quantity,
         "priority": gift.priority,
+        "occasion_id": gift.occasion_id,
         "scrape_status": gift.scrape_status,
         "scrape_error": gift.scrape_error,
         "created_at": gift.created_at,
@@ -153,8 +160,25 @@ def present_gift(gift: Gift, viewer: User, viewers: Mapping[int, User] | None = 
         removed=gift.deleted_at is not None,
         idea=gift.is_idea,
         added_by=person(gift.added_by),
+        group_gift=_group_gift(gift),
     )
     return view
+
+
+def _group_gift(gift: Gift) -> dict[str, Any] | None:
+    """Who chips in for the gift and how much (SPEC §10.3), for those who aren't its recipients;
+    None when nobody is (or it was called off). Amounts are in the gift's currency."""
+    group_gift = gift.group_gift
+    if group_gift is None or group_gift.status == "cancelled":
+        return None
+    pledged = group_gift.pledged
+    return {
+        "status": group_gift.status,
+        "organiser": person(group_gift.organiser),
+        "pledges": [{"user": person(p.user), "amount": p.amount} for p in group_gift.pledges],
+        "pledged": pledged,
+        "remaining": max((gift.price or Decimal("0.00")) - pledged, Decimal("0.00")),
+    }
 
 
 def tile_state(view: Mapping[str, Any]) -> str | None:
@@ -206,7 +230,29 @@ def may_mail_about(gift: Gift, user: User, kind: str) -> bool:
 
 
 def purchase_alert_recipients(gift: Gift) -> list[User]:
-    """Who is told when a manager changes or removes ``gift``: whoever bought any of it, never its
-    list's recipients."""
+    """Who is told when a manager changes or removes ``gift``: whoever bought any of it, and whoever
+    pledged toward it while it is being bought together — never its list's recipients."""
     buyers = [p.user for p in gift.purchases if p.user is not None]  # partly bought too
-    return [buyer for buyer in buyers if may_mail_about(gift, buyer, "purchase_alert")]
+    group_gift = gift.group_gift
+    if group_gift is not None and group_gift.status == "open":
+        buyers += [p.user for p in group_gift.pledges]
+    unique = list({buyer.id: buyer for buyer in buyers}.values())
+    return [buyer for buyer in unique if may_mail_about(gift, buyer, "purchase_alert")]
+
+
+def present_received(gift: Gift, viewer: User) -> dict[str, Any]:
+    """A gift a reveal moved to "Received" (piglist.occasions.reveal), as anyone in its group sees
+    it: read-only, with who bought it and the recipients' "thanked" tick. The reveal is the one
+    door that opens a recipient's purchases, and only for gifts it moved; any other is refused."""
+    if gift.reveal_id is None:
+        raise ValueError(f"gift {gift.id} was not revealed")
+    view = {name: value for name, value in present_gift(gift, viewer).items() if name in OWNER_GIFT_FIELDS}
+    view.update(
+        purchased_quantity=gift.purchased_quantity,
+        purchases=[
+            {"user": person(p.user), "quantity": p.quantity, "purchased_at": p.purchased_at}
+            for p in gift.purchases
+        ],
+        thanked=gift.thanked_at is not None,
+    )
+    return view

@@ -117,6 +117,9 @@ def choose_price(product: Product, found: dict[str, Product], shown: Shown) -> N
 
 def _price_source(found: dict[str, Product], shown: Shown) -> str | None:
     priced = [name for name in PRIORITY["price"] if found[name].price is not None]
+    agreed = _agreed_source(found, priced, shown)
+    if agreed is not None:
+        return agreed
     for money in shown.payable:
         for name in priced:
             if found[name].price == money.amount:
@@ -128,6 +131,19 @@ def _price_source(found: dict[str, Product], shown: Shown) -> str | None:
     if shown.current is not None:
         return SHOWN
     return priced[0] if priced else None
+
+
+def _agreed_source(found: dict[str, Product], priced: list[str], shown: Shown) -> str | None:
+    """A price two structured sources agree on, that the page shows as a price to pay and never
+    crosses out, is the product's: no price elsewhere on the page (a suggested product's card,
+    a bundle) overrules it, however loudly it is shown."""
+    payable = {money.amount for money in shown.payable}
+    for name in priced:
+        amount = found[name].price
+        agreeing = sum(found[other].price == amount for other in priced)
+        if agreeing >= 2 and amount in payable and amount not in shown.former:
+            return name
+    return None
 
 
 def _regular_price(

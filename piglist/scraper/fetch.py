@@ -40,6 +40,7 @@ __all__ = [
     "FetchTimeout",
     "FetchedImage",
     "FetchedPage",
+    "FetchedResource",
     "HostNotFound",
     "HttpStatusError",
     "ImageTooLarge",
@@ -51,6 +52,7 @@ __all__ = [
     "TooManyRedirects",
     "fetch",
     "fetch_image",
+    "fetch_resource",
 ]
 
 MAX_URL_LENGTH = 2048
@@ -110,6 +112,51 @@ def fetch(
     return _guarded(url, _read_page, allow_hosts, timeout, max_bytes, max_redirects, session, HEADERS, budget)
 
 
+@dataclass(frozen=True)
+class FetchedResource:
+    url: str
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
+# Headers a browser's request carries that the fetcher sets itself, or that name the connection.
+_OWN_HEADERS = frozenset(
+    {"host", "connection", "content-length", "accept-encoding", "transfer-encoding", "keep-alive", "upgrade"}
+)
+
+
+def fetch_resource(
+    url: str,
+    *,
+    method: str = "GET",
+    headers: dict[str, str] | None = None,
+    body: bytes | None = None,
+    allow_hosts: frozenset[str] = frozenset(),
+    timeout: float = 10,
+    max_bytes: int = 5 * 1024 * 1024,
+    max_redirects: int = 5,
+    budget: float | None = None,
+) -> FetchedResource:
+    """Any resource a rendered page asks for (a script, an API call), under the same address
+    rules as :func:`fetch`: every hop checked, at most ``max_bytes``, within ``budget``. Any
+    content type and status is returned as it came. Raises a ``FetchError`` subclass."""
+    sent = {name: value for name, value in (headers or {}).items() if name.lower() not in _OWN_HEADERS}
+    return _guarded(
+        url,
+        _read_resource,
+        allow_hosts,
+        timeout,
+        max_bytes,
+        max_redirects,
+        None,
+        {**HEADERS, **sent},
+        budget,
+        method=method.upper(),
+        body=body,
+    )
+
+
 def fetch_image(
     url: str,
     *,
@@ -138,6 +185,9 @@ def _guarded(
     session: requests.Session | None,
     headers: dict[str, str],
     budget: float | None,
+    *,
+    method: str = "GET",
+    body: bytes | None = None,
 ):
     allowed = frozenset(entry.strip().lower() for entry in allow_hosts)
     guard = Guard(allowed, time.monotonic() + (budget if budget is not None else DEADLINE_FACTOR * timeout))
@@ -151,7 +201,7 @@ def _guarded(
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     try:
-        return _follow(session, url, guard, timeout, max_bytes, max_redirects, read, headers)
+        return _follow(session, url, guard, timeout, max_bytes, max_redirects, read, headers, method, body)
     finally:
         guard.stop()
         adapter.close()
@@ -171,13 +221,17 @@ def _follow(
     max_redirects: int,
     read: Callable,
     headers: dict[str, str],
+    method: str = "GET",
+    body: bytes | None = None,
 ):
     url = _checked_url(url)
     for _ in range(max_redirects + 1):
-        response = _request(session, url, guard, timeout, headers)
+        response = _request(session, url, guard, timeout, headers, method, body)
         with response:
             location = response.headers.get("Location")
             if response.status_code in REDIRECT_STATUSES and location:
+                if response.status_code in (301, 302, 303) and method not in ("GET", "HEAD"):
+                    method, body = "GET", None  # as browsers do
                 try:
                     url = urljoin(url, location)
                 except ValueError as error:  # e.g. "http://[x": no address to go to
@@ -203,11 +257,23 @@ def _checked_url(url: str) -> str:
 
 
 def _request(
-    session: requests.Session, url: str, guard: Guard, timeout: float, headers: dict[str, str]
+    session: requests.Session,
+    url: str,
+    guard: Guard,
+    timeout: float,
+    headers: dict[str, str],
+    method: str = "GET",
+    body: bytes | None = None,
 ) -> requests.Response:
     try:
-        return session.get(
-            url, headers=headers, timeout=(timeout, timeout), allow_redirects=False, stream=True
+        return session.request(
+            method,
+            url,
+            headers=headers,
+            data=body,
+            timeout=(timeout, timeout),
+            allow_redirects=False,
+            stream=True,
         )
     except FetchError:
         raise
@@ -257,6 +323,22 @@ def _read_image(response: requests.Response, url: str, guard: Guard, max_bytes: 
         return FetchedImage(url, media_type, _read_body(response, guard, max_bytes))
     except TooLarge:
         raise ImageTooLarge() from None
+
+
+# Response headers that describe the transfer, not the resource: requests has undone them.
+_TRANSFER_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding", "connection"})
+
+
+def _read_resource(response: requests.Response, url: str, guard: Guard, max_bytes: int) -> FetchedResource:
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise TooLarge()
+    headers = {
+        name.lower(): value
+        for name, value in response.headers.items()
+        if name.lower() not in _TRANSFER_HEADERS
+    }
+    return FetchedResource(url, response.status_code, headers, _read_body(response, guard, max_bytes))
 
 
 def _read_body(response: requests.Response, guard: Guard, max_bytes: int) -> bytes:

@@ -98,6 +98,8 @@ _USUAL: dict[str, str] = {
     "ƒ": "ANG",
     "ZK": "ZMW",
     "₤": "GBP",
+    # The table lists North Korea's won first; shops online price in South Korea's.
+    "₩": "KRW",
     "ريال": "SAR",
     "درهم": "AED",
     "руб": "RUB",
@@ -161,6 +163,11 @@ def quantize(amount: Decimal | None) -> Decimal | None:
 
 
 _PLAIN_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+# "1e3", "2.5E+3": how a JSON number or a script writes 1000 and 2500. In structured data it is
+# read as written; price-parser would stop at the "e" and make 1e3 a price of 1.00.
+_SCIENTIFIC = re.compile(r"\+?\d+(?:\.\d+)?[eE][+-]?\d{1,3}")
+# The same shape anywhere in shown text ("1e3 €") is a code or a typo, never a price a shop shows.
+_SCIENTIFIC_IN_TEXT = re.compile(r"\d[eE][+-]?\d")
 _THOUSANDS_DOT = re.compile(r"\d{1,3}(?:\.\d{3})+")
 _DIGIT = re.compile(r"\d")
 # A minus sign against the number or its symbol ("-5", "−5", "-€5", "US$ -5"); a dash with a
@@ -187,7 +194,7 @@ def parse_amount(value: object, currency: str | None = None) -> Decimal | None:
         return None
     if currency in WHOLE_UNITS and _THOUSANDS_DOT.fullmatch(text):
         text = text.replace(".", "")
-    if _PLAIN_NUMBER.fullmatch(text):
+    if _PLAIN_NUMBER.fullmatch(text) or _SCIENTIFIC.fullmatch(text):
         try:
             return quantize(Decimal(text))
         except InvalidOperation:
@@ -203,6 +210,8 @@ def parse_money(text: str, *, country: str | None = None) -> Money | None:
     "1,234"), which is right for every currency but those with three decimals ("423.923 KD").
     """
     if not text or not any(char.isdigit() for char in text) or is_negative(text):
+        return None
+    if _SCIENTIFIC_IN_TEXT.search(text):
         return None
     price = Price.fromstring(text)
     symbol = price.currency if price.currency and _standalone(price.currency, text) else None

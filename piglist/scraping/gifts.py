@@ -24,6 +24,8 @@ from piglist.gifts.pictures import enqueue_picture_fetch
 from piglist.live import feed
 from piglist.models import Gift, Piglist, utcnow
 from piglist.rules import limits
+from piglist.rules.money import format_money
+from piglist.rules.values import clean_text, parse_currency, parse_money, parse_web_url
 from piglist.scraper.fetch import FetchError
 from piglist.scraping.service import (
     PENDING_TOO_LONG,
@@ -34,8 +36,6 @@ from piglist.scraping.service import (
     scrape_url,
 )
 from piglist.stores import jobs
-from piglist.validation import clean_text, parse_currency, parse_money, parse_web_url
-from piglist.web.formatting import format_money
 
 log = logging.getLogger(__name__)
 

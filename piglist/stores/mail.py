@@ -5,7 +5,7 @@
 with STARTTLS whenever the server offers it, ``smtps://…`` speaks TLS from the first byte. Over
 TLS the server's certificate is always checked, against the system's CAs or ``SMTP_CA_FILE``'s.
 With SMTP_URL unset, each mail is written to the log instead of sent, so a developer can follow
-the links without a mail server. A mail that can't be sent is retried with backoff (``MAIL_RETRY_DELAYS``)
+the links without a mail server (production insists on SMTP_URL unless ``MAIL_BACKEND=log``). A mail that can't be sent is retried with backoff (``MAIL_RETRY_DELAYS``)
 and, when it finally fails, logged with the reason: never lost silently, never a 500.
 
 Every mail has a plain-text part, an HTML part and a link to the profile settings; nothing in it
@@ -16,7 +16,6 @@ rule's decision (piglist.rules.surprise), never this module's.
 from __future__ import annotations
 
 import logging
-import os
 import smtplib
 import ssl
 from collections.abc import Callable
@@ -26,7 +25,7 @@ from email.utils import formatdate, make_msgid, parseaddr
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from flask import Flask, current_app, has_request_context, render_template, request
+from flask import Flask, current_app, render_template
 from redis.exceptions import RedisError
 
 from piglist.stores import jobs
@@ -60,16 +59,9 @@ def parse_smtp_url(url: str) -> Transport:
 
 
 def init_app(app: Flask) -> None:
-    """Refuse to start with an SMTP_URL or SMTP_CA_FILE that could never work, rather than fail at
-    the first mail."""
-    if app.config["SMTP_URL"]:
-        try:
-            parse_smtp_url(app.config["SMTP_URL"])
-        except ValueError as exc:
-            raise RuntimeError(str(exc)) from None
-    ca_file = app.config["SMTP_CA_FILE"]
-    if ca_file and not os.path.isfile(ca_file):
-        raise RuntimeError(f"SMTP_CA_FILE {ca_file!r} is not a file.")
+    """``site_link(endpoint, **values)`` for templates that show an absolute link (the invite link).
+    Settings that could never work (SMTP_URL, SMTP_CA_FILE) were refused by config.check."""
+    app.jinja_env.globals["site_link"] = lambda endpoint, **values: link(site_url(), endpoint, **values)
 
 
 def tls_context() -> ssl.SSLContext:
@@ -79,13 +71,11 @@ def tls_context() -> ssl.SSLContext:
 
 
 def site_url() -> str:
-    """Where links in mails point: ``PUBLIC_URL``, else the address of the request causing the mail
-    (outside any request, with neither, the development server's). Called in that request; the
-    job that builds the mail is handed the answer."""
-    configured = current_app.config["PUBLIC_URL"]
-    if configured:
-        return configured.rstrip("/") + "/"
-    return request.url_root if has_request_context() else "http://localhost:5000/"
+    """Where absolute links point: ``PUBLIC_URL``, always. Never the request's ``Host`` or
+    ``X-Forwarded-Host``: anyone can write those, and a reset mail linking to their host hands
+    them the token (issue 22). Production refuses to start without it; the other configurations
+    default it."""
+    return current_app.config["PUBLIC_URL"].rstrip("/") + "/"
 
 
 def link(base_url: str, endpoint: str, anchor: str = "", **values: Any) -> str:
@@ -139,7 +129,7 @@ def queue(job: Callable, *args: Any) -> bool:
 def deliver(message: EmailMessage) -> None:
     """Send ``message`` now; called inside a mail job. A transient failure raises jobs.Retry while
     retries are left; a permanent one, or the last, is logged with its reason and dropped."""
-    if not current_app.config["SMTP_URL"]:
+    if current_app.config["MAIL_BACKEND"] == "log" or not current_app.config["SMTP_URL"]:
         text = message.get_body(("plain",)).get_content()
         log.info("mail not sent (SMTP_URL is unset) to %s: %s\n%s", message["To"], message["Subject"], text)
         return

@@ -10,7 +10,7 @@ from wtforms import Field
 from wtforms.validators import ValidationError
 
 from piglist.errors import PiglistError
-from piglist.validation import ISO_CURRENCIES
+from piglist.rules.values import ISO_CURRENCIES
 
 T = TypeVar("T")
 
@@ -29,7 +29,7 @@ def currency_choices(*also: str | None) -> list[tuple[str, str]]:
 
 
 def domain_check(parse: Callable[[Any], Any]) -> Callable[[Any, Field], None]:
-    """Run one of ``piglist.validation``'s parsers as a form validator: the page shows the same
+    """Run one of ``piglist.rules.values``'s parsers as a form validator: the page shows the same
     sentence the API returns, and ``field.data`` becomes the clean value."""
 
     def validate(form: Any, field: Field) -> None:

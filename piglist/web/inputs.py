@@ -68,6 +68,7 @@ def submitted_strings() -> Iterator[tuple[str, str]]:
             yield name, value
     for source in (request.args, request.form):
         for name, values in source.lists():
+            name = name or ""  # a multipart part whose name Werkzeug can't parse has None
             yield name, name
             for value in values:
                 yield name, value

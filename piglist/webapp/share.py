@@ -23,7 +23,7 @@ from ..errors import ValidationFailed
 from ..groups import service as groups_service
 from ..models import User
 from ..rules.lock import is_frozen
-from ..validation import parse_web_url
+from ..rules.values import parse_web_url
 
 # A web address inside shared text: up to the first space or a closing bracket/quote around it.
 _LINK_IN_TEXT = re.compile(r"https?://[^\s<>\"'()\[\]{}]+", re.IGNORECASE)

@@ -1,5 +1,5 @@
 """The surprise rule on the website, tested as the owner: every page they can open is the same,
-byte for byte (apart from the CSRF token and the CSP nonce), before and after someone else buys
+byte for byte (apart from the CSRF token, the CSP nonce and the forms' one-time key), before and after someone else buys
 their gift, undoes it, looks at it, or buys it before the owner deletes it."""
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ VOLATILE = [
     (re.compile(r'(name="csrf_token" value=")[^"]*'), r"\1…"),
     (re.compile(r'(<meta name="csrf-token" content=")[^"]*'), r"\1…"),
     (re.compile(r'(<meta name="csp-nonce" content=")[^"]*'), r"\1…"),
+    # The forms' one-time key (piglist.web.idempotency): new with every page, like the token.
+    (re.compile(r'(name="idempotency_key" value=")[^"]*'), r"\1…"),
 ]
 # Where the page's live updates start: it moves with every change the owner may see (their own
 # additions and removals), never with a purchase or a viewer (the other tests here keep it).

@@ -32,6 +32,9 @@ MIN_SCORE = 4.0
 # Per enclosing block of page chrome or recommendations: enough that such prices fall below
 # MIN_SCORE however close they sit, yet a buy box the template calls "sidebar" can still win.
 CHROME_PENALTY = 6.0
+# A price inside the product's own block (its Product scope, or the block that holds its heading
+# and add-to-cart control) and in no block of other products within it.
+MAIN_REGION_BONUS = 2.0
 # How far up two prices may share an ancestor and still be one price block (sale + was).
 PRICE_BLOCK_LEVELS = 3
 # Product pages show a few dozen numbers; a page with thousands (a price list) is cut short
@@ -63,8 +66,20 @@ _SIDE_TEXT = re.compile(
     r"^\+|%|\bsave\b|\bspar|économ|ahorr|rispar|\bwas\b|statt|instead|\buvp\b|\brrp\b|"
     r"/\s*(?:mo|month)\b|\bper\s*(?:month|\d|kg|g|l|ml|lb|oz|unit|piece|item)\b|/\s*(?:kg|l|100|st)\b|"
     r"\bx\s*\d|\d\s*x\b|\binstal|\bshipping|versand|livraison|env[ií]o|spedizione|delivery|postage|"
-    r"משלוח|coupon|gutschein|"
+    r"משלוח|coupon|gutschein|lowest price|niedrigste|najniższa|prix le plus bas|prezzo più basso|"
+    r"precio más bajo|laagste prijs|\b30 (?:days|dni|tage|tagen|jours|giorni|días|dias|dagen)\b|"
     r"每期|分期|期付|할부|쿠폰|优惠券|優惠券|クーポン|적립|포인트|ポイント",
+    re.I,
+)
+# Labels of a former price written as text beside it ("Regular price:", "Antes:", "Prezzo di
+# copertina:", "通常価格"); a price so labelled is the former one when a current one stands by.
+_OLD_TEXT = re.compile(
+    r"\bregular(?:ly)?\b|\blist price|\boriginal(?:ly)?\b|\bcompare at|\bmsrp\b|retail price|"
+    r"\bnormal(?:pris|preis)?\b|\bbefore\b|precio (?:normal|regular|anterior|de lista|lista)|\bantes\b|"
+    r"\bavant\b|au lieu de|prix (?:initial|barré|de référence|conseillé)|prezzo (?:di copertina|di listino|pieno|"
+    r"consigliato)|\blistino\b|\bcopertina\b|invece di|anziché|streichpreis|ursprünglich|alter preis|\bvorher\b|"
+    r"\bvoorheen\b|\badviesprijs\b|przed obniżką|cena regularna|cena katalogowa|pre[çc]o (?:original|anterior|de)|"
+    r"обычная цена|старая цена|通常価格|定価|希望小売価格|参考価格|原价|原價|정가|정상가",
     re.I,
 )
 # A price before tax, which some shops lead with and others show second.
@@ -131,7 +146,11 @@ def shows_as_former(layout: Layout, amount: Decimal) -> bool:
         money = parse_money(text, country=layout.page.country) if text else None
         if money is None or money.amount != amount:
             continue
-        if _former_context(element) or _discounted_beside(element, amount, layout):
+        if (
+            _former_context(element)
+            or _OLD_TEXT.search(_label(element, text))
+            or _discounted_beside(element, amount, layout)
+        ):
             return True
     return False
 
@@ -329,13 +348,16 @@ def _read(holder: HtmlElement, layout: Layout, text: str) -> Candidate | None:
         return None
     label = _label(holder, text)
     side = bool(_SIDE_NAMES.search(names) or _SIDE_NAMES.search(near_names) or _SIDE_TEXT.search(label))
-    old = bool(_OLD_NAMES.search(names) or _OLD_NAMES.search(near_names))
+    old = bool(_OLD_NAMES.search(names) or _OLD_NAMES.search(near_names) or _OLD_TEXT.search(label))
     net = bool(_NET_TEXT.search(label))
     struck = _is_struck(holder, context)
     score = _naming_score(holder, names, near_names) + _display_score(holder, context, money, prominent)
     if struck:
         score -= 5.0
-    score += _position_score(holder, layout) - CHROME_PENALTY * layout.chrome_depth(holder)
+    depth = layout.chrome_depth(holder)
+    score += _position_score(holder, layout) - CHROME_PENALTY * depth
+    if depth == 0 and layout.in_main_region(holder):
+        score += MAIN_REGION_BONUS
     block = tuple(context[: PRICE_BLOCK_LEVELS + 1])
     return Candidate(holder, money, score, old, side, net, struck, block)
 

@@ -22,6 +22,47 @@ _CHROME_NAMES = re.compile(
     re.IGNORECASE,
 )
 _TITLE_NAMES = re.compile(r"product[-_]?(?:title|name)|pdp[-_]?title|item[-_]?title", re.IGNORECASE)
+# Blocks of other products, by the names templates give them: suggestions, recently viewed,
+# bundles, the cart. Narrower than page chrome: a "sidebar" or "tile" may hold the buy box.
+_OTHER_PRODUCT_NAMES = re.compile(
+    r"related|recommend|similar|upsell|up-sell|cross-?sell|also-?(?:bought|viewed|like)|recently|"
+    r"recent-?view|bundle|mini-?cart|cart-drawer|you-?may|ymal|complete-?the-?look|shop-?the-?look",
+    re.IGNORECASE,
+)
+# What shops write above such a block, in the languages they commonly use.
+_OTHER_PRODUCT_TEXT = re.compile(
+    r"you (?:may|might|will) (?:also )?(?:like|love|be interested)|also (?:like|bought|viewed)|"
+    r"related (?:products|items)|recommended|recommendations|similar (?:products|items|styles)|"
+    r"recently viewed|frequently bought|bought together|complete the look|shop the look|"
+    r"customers (?:also|who)|people also|more from|inspired by your|your (?:cart|basket|bag)|"
+    r"das könnte (?:dir|ihnen) auch|ähnliche (?:produkte|artikel)|kunden (?:kauften|haben) auch|"
+    r"zuletzt angesehen|passend dazu|empfehlungen|vous aimerez aussi|vous aimerez peut-être|"
+    r"produits similaires|récemment consultés|nos suggestions|"
+    r"te puede(?:n)? (?:gustar|interesar)|también te|productos (?:relacionados|similares)|vistos recientemente|"
+    r"potrebbe(?:ro)? (?:interessarti|piacerti)|ti potrebbe|prodotti (?:correlati|simili)|visti di recente|"
+    r"misschien ook|gerelateerde|vergelijkbare|onlangs bekeken|podobne produkty|polecane|"
+    r"ostatnio oglądane|produtos relacionados|você (?:também )?pode gostar|"
+    r"похожие товары|с этим товаром|вы смотрели|"
+    r"おすすめ|関連商品|最近チェック|相关推荐|猜你喜欢|推薦商品|연관 상품|추천 상품",
+    re.IGNORECASE,
+)
+# A heading above a block is short; longer text is content, not a heading.
+MAX_HEADING_TEXT = 80
+# How far up, and how many siblings back, a block's heading is looked for.
+_HEADING_LEVELS = 6
+_HEADING_SIBLINGS = 3
+# The control that puts the product in the cart: a form posting to the cart, or its button.
+_CART_ACTION = re.compile(
+    r"cart|basket|\bbag\b|warenkorb|panier|carrito|carrello|winkelwagen|koszyk|kosik|checkout", re.I
+)
+_CART_BUTTON = re.compile(
+    r"add[-_ ]?to[-_ ]?(?:cart|basket|bag)|buy[-_ ]?now|in den warenkorb|ajouter au panier|"
+    r"añadir al (?:carrito|cesta)|agregar al carro|aggiungi al carrello|in winkelwagen|do koszyka|"
+    r"adicionar ao carrinho|в корзину|カートに入れる|加入购物车|加入購物車|장바구니",
+    re.IGNORECASE,
+)
+# The product's block is looked for this far above its heading.
+_REGION_LEVELS = 6
 
 
 def attribute_text(element: HtmlElement) -> str:
@@ -38,6 +79,64 @@ def is_chrome(element: HtmlElement, *, by_name: bool = True) -> bool:
     return by_name and bool(_CHROME_NAMES.search(element.get("class", "") + " " + element.get("id", "")))
 
 
+def _introduced_as_other_products(element: HtmlElement) -> bool:
+    """Whether a short heading just before ``element`` ("You may also like") or its own label
+    announces other products."""
+    label = " ".join(element.get(name, "") for name in ("aria-label", "data-title", "title"))
+    if label.strip() and _OTHER_PRODUCT_TEXT.search(label):
+        return True
+    sibling = element.getprevious()
+    for _ in range(_HEADING_SIBLINGS):
+        if sibling is None:
+            return False
+        if isinstance(sibling.tag, str):
+            text = clean_text(_short_text(sibling))
+            if text and _OTHER_PRODUCT_TEXT.search(text):
+                return True
+            if text:
+                return False
+        sibling = sibling.getprevious()
+    return False
+
+
+def _short_text(element: HtmlElement) -> str | None:
+    """The element's text if it is short enough to be a heading; None for longer content."""
+    text = ""
+    for piece in element.itertext():
+        text += piece
+        if len(text) > MAX_HEADING_TEXT * 2:
+            return None
+    return text if len(text.strip()) <= MAX_HEADING_TEXT else None
+
+
+def shows_other_products(element: HtmlElement) -> bool:
+    """Whether ``element`` sits in a block of other products: suggestions, recently viewed,
+    bundles or the cart, by the block's name or by the heading above it."""
+    for height, ancestor in enumerate([element, *element.iterancestors()]):
+        if ancestor.tag in ("body", "html") or height > _HEADING_LEVELS:
+            return False
+        if _OTHER_PRODUCT_NAMES.search(ancestor.get("class", "") + " " + ancestor.get("id", "")):
+            return True
+        if _introduced_as_other_products(ancestor):
+            return True
+    return False
+
+
+def is_cart_control(element: HtmlElement) -> bool:
+    """A form that posts to the cart, or a button that adds to it."""
+    if element.tag == "form":
+        return bool(_CART_ACTION.search(element.get("action", "") + " " + attribute_text(element)))
+    if element.tag in ("button", "input") or element.get("role") == "button":
+        words = " ".join(
+            filter(
+                None,
+                [element.get("name"), element.get("value"), attribute_text(element), element.text_content()],
+            )
+        )
+        return bool(_CART_BUTTON.search(words))
+    return False
+
+
 class Layout:
     """Document order and ancestry of one page, computed once for all heuristics."""
 
@@ -46,6 +145,7 @@ class Layout:
         self.body = _body(page)
         self.order = {element: index for index, element in enumerate(self.body.iter("*"))}
         self._chrome_names: dict[HtmlElement, bool] = {}
+        self._others: dict[HtmlElement, bool] = {}
         self.anchor = self._product_heading(known_title)
 
     def ancestors(self, element: HtmlElement) -> list[HtmlElement]:
@@ -70,9 +170,34 @@ class Layout:
         for height, ancestor in enumerate(self.ancestors(element)):
             if ancestor in self.anchor_ancestors:
                 break
-            if is_chrome(ancestor, by_name=False) or (height >= 1 and self._named_chrome(ancestor)):
+            named = height >= 1 and self._named_chrome(ancestor)
+            if is_chrome(ancestor, by_name=False) or named or self._introduces_others(ancestor):
                 depth += 1
         return depth
+
+    def _introduces_others(self, element: HtmlElement) -> bool:
+        if element not in self._others:
+            self._others[element] = _introduced_as_other_products(element)
+        return self._others[element]
+
+    @cached_property
+    def main_region(self) -> HtmlElement | None:
+        """The product's own block: the schema.org Product scope around its heading, else the
+        nearest block holding both the heading and the add-to-cart control; None when neither
+        is found (the whole page is then one region)."""
+        if self.anchor is None:
+            return None
+        for ancestor in list(self.anchor_ancestors)[:_REGION_LEVELS]:
+            if ancestor.get("itemscope") is not None and "product" in ancestor.get("itemtype", "").lower():
+                return ancestor
+        for ancestor in list(self.anchor_ancestors)[:_REGION_LEVELS]:
+            if any(is_cart_control(element) for element in ancestor.iter("form", "button", "input")):
+                return ancestor
+        return None
+
+    def in_main_region(self, element: HtmlElement) -> bool:
+        region = self.main_region
+        return region is not None and (element is region or any(a is region for a in element.iterancestors()))
 
     def _named_chrome(self, element: HtmlElement) -> bool:
         # Every price on a page asks about the same few containers: remember the answers.

@@ -7,6 +7,7 @@ from lxml.html import HtmlElement
 from ..page import Page
 from ..product import Product
 from ..text import clean_text
+from .layout import shows_other_products
 from .schema import main_product
 
 _URL_ATTRIBUTE = {
@@ -24,8 +25,21 @@ _URL_ATTRIBUTE = {
 
 
 def items(page: Page) -> list[dict]:
-    """Top-level microdata items; nested ones appear as property values inside them."""
-    return [_item(element) for element in page.root.xpath("//*[@itemscope and not(@itemprop)]")]
+    """Top-level microdata items; nested ones appear as property values inside them.
+
+    Items in a block of other products ("You may also like", recently viewed, the cart) are
+    those products, not the page's; where an item holds the page's <h1>, it is the product.
+    """
+    scopes = [
+        element
+        for element in page.root.xpath("//*[@itemscope and not(@itemprop)]")
+        if not shows_other_products(element)
+    ]
+    products = [element for element in scopes if "product" in element.get("itemtype", "").lower()]
+    headed = [element for element in products if element.xpath(".//h1")]
+    if headed:
+        scopes = [element for element in scopes if element not in products or element in headed]
+    return [_item(element) for element in scopes]
 
 
 def _item(scope: HtmlElement) -> dict:

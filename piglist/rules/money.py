@@ -1,4 +1,4 @@
-"""How money reads on the pages.
+"""How money reads, on the pages, in mail and in the rules' messages.
 
 A list page shows hundreds of prices, and Babel's ``format_currency`` parses its pattern and looks
 up the locale's data on every call (a quarter of a 200-gift page's time). So Babel is asked once
@@ -59,7 +59,3 @@ def format_money(amount: Decimal | None, currency: str | None) -> str:
         return ""
     layout = money_format(currency or "USD")
     return layout.apply(amount, 0 if amount == amount.to_integral_value() else layout.decimals)
-
-
-def init_app(app) -> None:
-    app.jinja_env.filters["money"] = format_money

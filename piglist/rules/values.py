@@ -18,7 +18,7 @@ from babel.core import get_global
 from babel.numbers import get_territory_currencies
 from email_validator import EmailNotValidError, validate_email
 
-from .errors import ValidationFailed
+from ..errors import ValidationFailed
 
 MAX_MONEY = Decimal("999999.99")
 CENTS = Decimal("0.01")
