@@ -237,3 +237,37 @@ def test_wrong_ids_in_paths_are_not_found(api, family):
     client = api(family.owner)
     for path in ("/lists/0", f"/lists/{2**31 - 1}", "/lists/999999"):
         assert client.get(path).status_code == 404
+
+
+def test_operators_stats_count_lists_by_kind_and_ideas(api, family, runner):
+    make_lily(api, family)
+    tom_list = db.session.scalar(select(Piglist.id).where(Piglist.user_id == family.owner.id))
+    api(family.giver).post(f"/lists/{tom_list}/gifts", json={"title": "Secret"})
+    output = runner.invoke(args=["piglist", "stats"]).output.splitlines()
+    assert "Lists: 5 (4 member, 0 shared, 1 dependant)" in output
+    assert "Ideas: 1" in output
+
+
+def test_erasing_a_keeper_keeps_the_childs_list_with_the_other_keeper(api, family, runner):
+    lily = make_lily(api, family)
+    api(family.admin).post(f"/lists/{lily['id']}/managers/{family.giver.id}")
+    wish = api(family.admin).post(f"/lists/{lily['id']}/gifts", json={"title": "Doll"}).get_json()
+    result = runner.invoke(args=["piglist", "erase-user", family.admin.email], input="y\n")
+    assert result.exit_code == 0, result.output
+    kept = api(family.giver).get(f"/lists/{lily['id']}").get_json()
+    assert kept["managers"] == [{"id": family.giver.id, "display_name": "Dad"}]
+    assert [g["title"] for g in kept["gifts"]] == ["Doll"] and kept["gifts"][0]["id"] == wish["id"]
+
+
+def test_the_export_holds_the_lists_you_keep_and_your_ideas(api, family):
+    lily = make_lily(api, family)
+    api(family.admin).post(f"/lists/{lily['id']}/gifts", json={"title": "Doll"})
+    tom_list = db.session.scalar(select(Piglist.id).where(Piglist.user_id == family.owner.id))
+    api(family.admin).post(f"/lists/{tom_list}/gifts", json={"title": "Secret telescope"})
+    mine = api(family.admin).get("/me/export").get_json()
+    assert [(k["title"], [g["title"] for g in k["gifts"]]) for k in mine["kept_lists"]] == [
+        ("Lily", ["Doll"])
+    ]
+    assert [g["title"] for g in mine["ideas"]] == ["Secret telescope"]
+    toms = api(family.owner).get("/me/export").get_data(as_text=True)
+    assert "Secret telescope" not in toms

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from piglist.stores.rowlocks import lock_row
 
@@ -22,7 +22,7 @@ from ..gifts import alerts
 from ..gifts.loading import visible_list
 from ..groups.service import member_group
 from ..live import feed
-from ..models import Gift, Group, GroupMember, ListManager, ListRecipient, Piglist, User, utcnow
+from ..models import LIST_KINDS, Gift, Group, GroupMember, ListManager, ListRecipient, Piglist, User, utcnow
 from ..rules.lock import ensure_unlocked
 from ..rules.surprise import is_recipient, person
 from ..rules.values import clean_text, parse_int
@@ -72,6 +72,19 @@ def managed_lists(user: User) -> list[Piglist]:
         )
     ).all()
     return sorted(lists, key=lambda p: (p.group_id, KIND_ORDER[p.kind], p.title.casefold(), p.id))
+
+
+def list_counts() -> dict[str, Any]:
+    """For operators (``flask piglist stats``): lists by kind, and the ideas on them. Counts only."""
+    kinds = dict(
+        db.session.execute(
+            select(Piglist.kind, func.count()).where(Piglist.status != "deleted").group_by(Piglist.kind)
+        ).all()
+    )
+    ideas = db.session.scalar(
+        select(func.count()).select_from(Gift).where(Gift.is_idea.is_(True), Gift.deleted_at.is_(None))
+    )
+    return {"lists": {kind: kinds.get(kind, 0) for kind in LIST_KINDS}, "ideas": ideas}
 
 
 def invitation_for(piglist: Piglist, user: User) -> bool:
