@@ -26,7 +26,7 @@ from ..gifts.loading import gift_query
 from ..gifts.reading import viewers_by_gift
 from ..gifts.rendering import gift_roles, owner_list_url, page_context
 from ..models import Gift, Group
-from ..rules.surprise import may_see, present_gift
+from ..rules.surprise import may_see, present_gift, recipient_ids
 from .hub import Broadcast
 
 
@@ -75,6 +75,7 @@ def _snapshot(broadcast: Broadcast):
         if gift is not None:
             group = db.session.get(Group, gift.piglist.group_id)
             looking = viewers_by_gift(group.id, [gift.id]).get(gift.id, {})
+            recipient_ids(gift.piglist)  # a shared list's partners, read while there is a session
             snapshot = (gift, group, list(group.categories), looking)
         broadcast.shared["snapshot"] = snapshot
         # Nothing more is read: the objects stay usable, and the connection goes back to the pool.
