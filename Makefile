@@ -33,7 +33,7 @@ run: install
 # Tests on the Procfile site (the browser tests among them) share one site and one browser: --dist loadgroup keeps them on one worker.
 test: install e2e-deps
 	./scripts/test-services.sh
-	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup --cov --cov-report=term
 
 test-e2e: install e2e-deps
 	./scripts/test-services.sh

@@ -248,6 +248,17 @@ class Config:
     SCRAPER_ALLOW_HOSTS = allow_hosts(os.environ.get("SCRAPER_ALLOW_HOSTS"))
     JOB_RETRY_DELAYS = (2, 4, 8)  # seconds; exponential backoff between a job's attempts
     SCRAPER_TIMEOUT = 10.0  # seconds to connect, and between bytes read
+    # Pages that build their product with JavaScript are rendered in headless Chromium by the
+    # worker (piglist.scraping.rendering): "auto" when Chromium is installed, or "off".
+    SCRAPER_RENDER = os.environ.get("SCRAPER_RENDER") or "auto"
+    SCRAPER_RENDER_SECONDS = 15.0
+
+    # Operators' figures (piglist/ops/metrics.py): GET /metrics answers only this bearer token; unset,
+    # it is a 404. METRICS_DIR (read by piglist/stores/metrics.py) adds up every process's figures.
+    METRICS_TOKEN: str | None = os.environ.get("METRICS_TOKEN") or None
+    # Error tracking (piglist/ops/errortracking.py): Sentry's DSN; unset, nothing is sent anywhere.
+    SENTRY_DSN: str | None = os.environ.get("SENTRY_DSN") or None
+    RELEASE: str | None = os.environ.get("RELEASE") or os.environ.get("SOURCE_VERSION") or None
 
     # E-mail (piglist/stores/mail.py). No SMTP_URL: each mail is written to the log instead of sent,
     # which production accepts only when MAIL_BACKEND=log says so.
@@ -298,6 +309,8 @@ class TestingConfig(Config):
     LOG_JSON = False
     JOB_RETRY_DELAYS = (0, 0, 0)
     MAIL_RETRY_DELAYS = (0, 0, 0, 0)
+    # A render starts a Chromium; the tests that render turn it on.
+    SCRAPER_RENDER = "off"
     SMTP_URL = None
     MAIL_BACKEND = None
     SMTP_CA_FILE = None

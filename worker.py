@@ -1,5 +1,7 @@
 """The background worker: ``python worker.py`` runs ``WORKER_PROCESSES`` RQ workers (default 4)
-on Piglist's queues, so one slow shop holds up one process, not every scrape.
+on Piglist's queues, so one slow shop holds up one process, not every scrape; and, when the
+render fallback is on (SCRAPER_RENDER), one more on the render queue, so at most one headless
+Chromium runs per worker.
 
 Jobs receive ids, never ORM objects, and push their own app context (piglist.stores.jobs.job).
 This process supervises: it restarts a worker that dies, and runs the housekeeping (presence
@@ -17,14 +19,21 @@ import time
 
 from config import ConfigError, refuse_to_start
 from piglist import create_app
-from piglist.ops import housekeeping
+from piglist.ops import errortracking, housekeeping
+from piglist.scraping import rendering
 from piglist.stores import jobs
 
 
-def worker_main() -> None:
+def worker_main(queues: list[str] = jobs.QUEUE_NAMES) -> None:
     app = create_app()
+    errortracking.init_app(app, "worker")
     jobs.serve_jobs_with(app)
-    jobs.work(app.config["REDIS_URL"])
+    jobs.work(app.config["REDIS_URL"], queues)
+
+
+def render_worker_main() -> None:
+    """The render queue's one process: one headless Chromium at a time per worker."""
+    worker_main([jobs.RENDER_QUEUE])
 
 
 def worker_count() -> int:
@@ -39,13 +48,18 @@ def main() -> int:
         app = create_app()
     except ConfigError as problem:
         refuse_to_start(problem)
+    errortracking.init_app(app, "worker")
     if not app.config["REDIS_URL"]:
         print("REDIS_URL is not set: jobs run inside the web process, no worker is needed.", file=sys.stderr)
         return 2
     count = worker_count()
     housekeeping.start(app)
     context = multiprocessing.get_context("spawn")  # a fresh interpreter: no inherited threads or sockets
-    processes = [context.Process(target=worker_main, name=f"piglist-worker-{n}") for n in range(count)]
+    targets = {f"piglist-worker-{n}": worker_main for n in range(count)}
+    with app.app_context():
+        if rendering.enabled():
+            targets["piglist-render"] = render_worker_main
+    processes = [context.Process(target=target, name=name) for name, target in targets.items()]
     for process in processes:
         process.start()
 
@@ -62,7 +76,7 @@ def main() -> int:
     while True:
         for n, process in enumerate(processes):
             if not process.is_alive():
-                processes[n] = context.Process(target=worker_main, name=process.name)
+                processes[n] = context.Process(target=targets[process.name], name=process.name)
                 processes[n].start()
         time.sleep(1)
 

@@ -4,11 +4,13 @@ import gc
 
 from config import ConfigError, refuse_to_start
 from piglist import create_app
+from piglist.ops import errortracking
 
 try:
     app = create_app()
 except ConfigError as problem:
     refuse_to_start(problem)
+errortracking.init_app(app, "web")
 
 # Everything made so far (modules, the app, mappers, templates' machinery: ~134,000 objects) lives
 # as long as the process. Frozen, the collector stops walking it: a full collection, which stops

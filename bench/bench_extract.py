@@ -1,17 +1,23 @@
-"""Extraction speed over the scrape corpus: parse + extract per page, no network.
+"""Extraction speed over the scrape corpus: parse + extract per page, no network; then what
+the render fallback costs per page.
 
-    python bench/bench_extract.py [--corpus DIR] [--repeat N]
+    python bench/bench_extract.py [--corpus DIR] [--repeat N] [--renders N]
 
 Each page is extracted N times; a page's time is its median run, and the report gives the
 median and 95th percentile of those per-page times, plus the slowest pages. Wall-clock time is
 what a scrape waits; CPU time is what the extractor costs, and stays readable on a machine other
 processes are busy on (where wall-clock figures swell with the queue for a core).
+
+Renders: the first N corpus pages are rendered in headless Chromium as the worker would, but
+offline (every request but the page itself refused), each in its own browser; the report gives
+median and p95 seconds per render, start-up included, and the largest process's peak memory.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import resource
 import statistics
 import sys
 import time
@@ -23,6 +29,7 @@ import contextlib
 
 from piglist.scraper.evaluate import DEFAULT_CORPUS
 from piglist.scraper.extract import NotAProductPage, extract
+from piglist.scraper.render import RenderFailed, chromium_path, render
 
 
 def load(corpus: Path) -> list[tuple[str, str, str]]:
@@ -52,10 +59,32 @@ def summary(label: str, times: dict[str, float]) -> str:
     return f"{label}: median {statistics.median(ordered):.1f} ms/page, p95 {p95:.1f} ms/page, max {ordered[-1]:.1f} ms"
 
 
+def render_costs(pages: list[tuple[str, str, str]], count: int) -> None:
+    if chromium_path() is None:
+        print("renders: no Chromium installed, not measured")
+        return
+    seconds, failed = [], 0
+    for _, html, url in pages[:count]:
+        started = time.perf_counter()
+        try:
+            render(url or "https://shop.example/", html, network=False)
+        except RenderFailed:
+            failed += 1
+        seconds.append(time.perf_counter() - started)
+    ordered = sorted(seconds)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(
+        f"renders: {len(seconds)} pages, median {statistics.median(ordered):.2f} s/page, p95 {p95:.2f} s, "
+        f"{failed} failed; largest process peaked at {peak:.0f} MiB"
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--renders", type=int, default=10, help="corpus pages to render (0: none)")
     args = parser.parse_args()
     if not args.corpus.is_dir():
         print(f"Corpus directory not found: {args.corpus}", file=sys.stderr)
@@ -70,6 +99,8 @@ def main() -> int:
     print(summary("CPU time  ", cpu_times))
     for name, ms in sorted(times.items(), key=lambda item: item[1], reverse=True)[:3]:
         print(f"  slowest: {name} {ms:.1f} ms")
+    if args.renders:
+        render_costs(pages, args.renders)
     return 0
 
 

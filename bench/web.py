@@ -427,7 +427,8 @@ def main() -> None:
     with contextlib.ExitStack() as stack:
         redis_url = stack.enter_context(own_redis(workdir))
         db_url = stack.enter_context(own_database())
-        env = {"PIGLIST_CONFIG": "production", "SECRET_KEY": SECRET_KEY}
+        # Mails are never sent under load: logging them is what the bench means (MAIL_BACKEND=log).
+        env = {"PIGLIST_CONFIG": "production", "SECRET_KEY": SECRET_KEY, "MAIL_BACKEND": "log"}
         site = ProcfileSite(workdir / "site", db_url, redis_url, env=env)
         site.run("release")
         floor_procfile = workdir / "Procfile.floor"
@@ -439,6 +440,8 @@ def main() -> None:
             SQLALCHEMY_DATABASE_URI=db_url,
             REDIS_URL=redis_url,
             SECRET_KEY=SECRET_KEY,
+            PUBLIC_URL=site.url,
+            MAIL_BACKEND="log",
             PASSWORD_HASH_METHOD="pbkdf2:sha256:1000",  # seeding 38 accounts; nobody logs in under load
         )
         logging.getLogger().setLevel(logging.WARNING)  # this process's request log lines are noise here

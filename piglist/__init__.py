@@ -42,23 +42,24 @@ def create_app(config: type[Config] | None = None, **overrides: Any) -> Flask:
     register_extensions(app)
     register_blueprints(app)
 
-    from piglist.ops import cli, housekeeping
+    from piglist.ops import cli, housekeeping, metrics
     from piglist.stores import mail
-    from piglist.web import errors, security
+    from piglist.web import errors, idempotency, security
 
-    from .gifts import csrf_slot, listcache
+    from .gifts import listcache
     from .rules.lock import is_frozen
     from .rules.money import format_money
 
     app.jinja_env.tests["frozen"] = is_frozen  # {% if group is frozen %}
     app.jinja_env.filters["money"] = format_money  # {{ gift.price | money(gift.currency) }}
     errors.init_app(app)
-    csrf_slot.init_app(app)
+    idempotency.init_app(app)
     listcache.init_app(app)
     housekeeping.init_app(app)
     mail.init_app(app)
     security.init_app(app)
     cli.init_app(app)
+    metrics.init_app(app)
 
     hops = app.config["TRUSTED_PROXIES"]
     if hops:

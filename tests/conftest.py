@@ -445,6 +445,12 @@ def is_member(group, user) -> bool:
     return db.session.get(GroupMember, (group.id, user.id)) is not None
 
 
+@pytest.fixture
+def elsewhere(app, request, tmp_path_factory):
+    """The same site's other web process: its own app, caches and sessions."""
+    return _make_app(request, tmp_path_factory)
+
+
 def member_client(app, user):
     """A browser of its own, logged in as ``user``."""
     client = app.test_client()
@@ -596,7 +602,7 @@ def shop(app):
     shop.close()
 
 
-def run_jobs(app) -> None:
+def run_jobs(app, seconds: float = 15) -> None:
     """Work the queue until it is empty: RQ's SimpleWorker with Redis, the thread pool without.
 
     The worker skips RQ's start-up maintenance round (for each of the 17 queues: a lock, then
@@ -609,7 +615,7 @@ def run_jobs(app) -> None:
         def work() -> None:
             with app.app_context():
                 connection = jobs.rq_connection(app)
-                queues = [Queue(name, connection=connection) for name in jobs.QUEUE_NAMES]
+                queues = [Queue(name, connection=connection) for name in jobs.ALL_QUEUE_NAMES]
                 worker = SimpleWorker(queues, connection=connection)
                 worker.last_cleaned_at = rq_now()
                 worker.work(burst=True)
@@ -617,7 +623,7 @@ def run_jobs(app) -> None:
         contextvars.Context().run(work)
         return
     runner = app.extensions["piglist_jobs"]
-    deadline = time.monotonic() + 15
+    deadline = time.monotonic() + seconds
     while any(info["status"] in ("queued", "started") for info in runner.jobs.values()):
         assert time.monotonic() < deadline, "jobs did not finish"
         time.sleep(0.05)
@@ -627,7 +633,7 @@ def queued_jobs(app) -> int:
     """Jobs waiting in the queue (RQ) or not yet finished (the thread pool)."""
     if app.config["REDIS_URL"]:
         connection = jobs.rq_connection(app)
-        return sum(Queue(name, connection=connection).count for name in jobs.QUEUE_NAMES)
+        return sum(Queue(name, connection=connection).count for name in jobs.ALL_QUEUE_NAMES)
     runner = app.extensions["piglist_jobs"]
     return sum(info["status"] in ("queued", "started") for info in runner.jobs.values())
 
@@ -764,13 +770,21 @@ def site_shop():
     shop.close()
 
 
+SITE_METRICS_TOKEN = "metrics-token-for-tests-0123456789"
+
+
 @pytest.fixture(scope="session")
 def procfile_site(tmp_path_factory, site_shop):
     """The site served the Procfile's way from a fresh clone, as a new operator would, with its
     worker, for the whole run (started on first use)."""
     site = ProcfileSite(
         tmp_path_factory.mktemp("procfile-site"),
-        env={"SCRAPER_ALLOW_HOSTS": site_shop.host},
+        env={
+            "SCRAPER_ALLOW_HOSTS": site_shop.host,
+            # /metrics on, every process's figures in one folder (tests/test_ops_metrics.py).
+            "METRICS_TOKEN": SITE_METRICS_TOKEN,
+            "METRICS_DIR": str(tmp_path_factory.mktemp("metrics")),
+        },
         root=fresh_clone(tmp_path_factory.mktemp("fresh-clone")),
     ).start(worker=True)
     yield site
@@ -883,6 +897,15 @@ class SiteFamily:
     ids: dict[str, int]
     tokens: dict[str, str]
     emails: dict[str, str]
+
+
+@pytest.fixture(scope="module")
+def one_process_site(tmp_path_factory):
+    """The Procfile's web line with one gevent process (no worker line): every request and socket
+    of a test shares that process, its caches and its event loop."""
+    site = ProcfileSite(tmp_path_factory.mktemp("one-process-site"), env={"WEB_CONCURRENCY": "1"})
+    yield site.migrate().start(worker=False, release=False)
+    site.stop()
 
 
 def site_family(site: ProcfileSite) -> SiteFamily:

@@ -103,10 +103,10 @@ def test_erase_user_erases_and_says_what_it_did(runner, family):
     gift_id = gift.id
     result = runner.invoke(args=["piglist", "erase-user", family.admin.email], input="y\n")
     assert result.exit_code == 0, result.output
-    assert "1 gift(s) they had bought are available again." in result.output
+    assert "1 gift(s) they had bought stay bought, by a former member." in result.output
     assert "Left 'Smith Family' (group 1); Tom is its admin now." in result.output
     db.session.expire_all()
-    assert db.session.get(Gift, gift_id).status == "available"
+    assert db.session.get(Gift, gift_id).status == "purchased"
     assert len(db.session.scalars(select(User)).all()) == 3
     again = runner.invoke(args=["piglist", "erase-user", "--yes", "mum@example.org"])
     assert again.exit_code == 1 and "No account" in again.output
@@ -234,8 +234,10 @@ def test_stats_prints_the_sites_figures(app, runner, scraped):
         "Ideas: 0",
         "Occasions: 0 (0 upcoming, 0 past; 0 lists revealed, 0 reminders sent)",
         "Secret Santa exchanges: 0 (0 open, 0 drawn)",
+        "Open group gifts: 0",
         "Job queue: 3 waiting, 0 failed in the last hour",
         "Live sockets: 7",
+        "Renders: off (SCRAPER_RENDER=off); 0 rendered, 0 failed, 0 requests blocked",
     ]
     assert runner.invoke(args=["piglist", "stats"]).output == result.output
 
@@ -252,6 +254,8 @@ def test_stats_without_redis(runner):
         "Ideas: 0",
         "Occasions: 0 (0 upcoming, 0 past; 0 lists revealed, 0 reminders sent)",
         "Secret Santa exchanges: 0 (0 open, 0 drawn)",
+        "Open group gifts: 0",
         "Job queue: none shared (no REDIS_URL: each process runs its own jobs)",
         "Live sockets: 0",
+        "Renders: off (SCRAPER_RENDER=off); 0 rendered, 0 failed, 0 requests blocked",
     ]

@@ -13,14 +13,8 @@ from piglist.models import User
 from piglist.stores.redis_store import get_breaker
 
 from . import factories
-from .conftest import ApiClient, AuthActions, _make_app, post_form, redis_url
+from .conftest import ApiClient, AuthActions, post_form, redis_url
 from .test_query_counts import counting_queries
-
-
-@pytest.fixture
-def elsewhere(app, request, tmp_path_factory):
-    """The same site's other web process: its own app, caches and sessions."""
-    return _make_app(request, tmp_path_factory)
 
 
 def calls(app, token: str) -> ApiClient:

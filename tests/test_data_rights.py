@@ -179,7 +179,8 @@ def test_erasing_removes_the_account_its_lists_and_memberships(api, family):
     assert count(User) == 3 and count(GroupMember) == 3
 
 
-def test_an_erased_purchasers_gifts_are_available_again_and_the_others_see_it_live(api, family):
+def test_an_erased_purchasers_gifts_stay_bought_by_a_former_member_and_nothing_flips(app, api, family):
+    """Issue 22, finding 6: erasing an account keeps its purchases (as leaving does), not its name."""
     wish = factories.make_gift(family.owner, family.group, title="Kite")
     removed = factories.make_gift(family.owner, family.group, title="Removed after buying")
     dad = api(family.giver)
@@ -189,17 +190,29 @@ def test_an_erased_purchasers_gifts_are_available_again_and_the_others_see_it_li
     gran, tom = api(family.other), api(family.owner)
     gid = family.group.id
     gran_cursor, tom_cursor = changes(gran, gid)["cursor"], changes(tom, gid)["cursor"]
+    toms_gift = tom.get(f"/gifts/{wish.id}").get_data()
+    grans_browser = member_client(app, family.other)
+    list_page = f"/groups/{gid}/piglists/{family.owner.id}"
+    assert "Purchased by Dad" in grans_browser.get(list_page).get_data(as_text=True)  # now cached
 
     assert dad.delete("/me", json={"password": PASSWORD}).status_code == 204
 
-    seen = changes(gran, gid, since=gran_cursor, wait=5)
-    assert ("gift_unpurchased", wish.id) in [(e["type"], e["gift_id"]) for e in seen["events"]]
-    assert gran.get(f"/gifts/{wish.id}").get_json()["status"] == "available"
-    assert gran.get(f"/gifts/{wish.id}").get_json()["purchased_by"] is None
-    # The owner learns nothing: no event, the cursor doesn't move.
+    # Nobody's page flips to "Available": no event about the gift at all.
+    seen = changes(gran, gid, since=gran_cursor, wait=1)
+    assert wish.id not in [e.get("gift_id") for e in seen["events"]]
     assert changes(tom, gid, since=tom_cursor, wait=0) == {"cursor": tom_cursor, "events": []}
+    view = gran.get(f"/gifts/{wish.id}").get_json()
+    assert (view["status"], view["purchased_by"], view["purchased_quantity"]) == ("purchased", None, 1)
+    assert view["purchases"][0]["user"] is None
+    assert gran.post(f"/gifts/{wish.id}/purchase").get_json()["error"]["code"] == "already_purchased"
+    page = grans_browser.get(f"/groups/{gid}/gifts/{wish.id}").get_data(as_text=True)
+    assert "Purchased by a former member" in page and "Dad" not in page
+    listed = grans_browser.get(list_page).get_data(as_text=True)
+    assert "Purchased by a former member" in listed and "Purchased by Dad" not in listed
+    assert tom.get(f"/gifts/{wish.id}").get_data() == toms_gift
     db.session.expire_all()
-    assert db.session.get(Gift, removed.id).status == "available"
+    assert db.session.get(Gift, removed.id).status == "purchased"
+    assert db.session.get(Gift, wish.id).purchased_by_id is None
 
 
 def test_the_erased_persons_own_gifts_vanish_live_from_the_others_pages(api, family):
@@ -282,7 +295,7 @@ def test_deleting_on_the_page_erases_and_logs_out(app, family):
     assert login.status_code == 422
 
 
-def test_erasing_a_partial_buyer_releases_only_their_part(api, family):
+def test_erasing_a_partial_buyer_keeps_their_part_without_their_name(api, family):
     wish = factories.make_gift(family.owner, family.group, title="Socks", quantity=3)
     dad, gran = api(family.giver), api(family.other)
     assert dad.post(f"/gifts/{wish.id}/purchase", json={"quantity": 2}).status_code == 200
@@ -290,8 +303,11 @@ def test_erasing_a_partial_buyer_releases_only_their_part(api, family):
     owner_before = api(family.owner).get(f"/gifts/{wish.id}").get_data()
     assert dad.delete("/me", json={"password": PASSWORD}).status_code == 204
     seen = gran.get(f"/gifts/{wish.id}").get_json()
-    assert (seen["status"], seen["purchased_quantity"]) == ("available", 1)
-    assert [p["user"]["id"] for p in seen["purchases"]] == [family.other.id]
+    assert (seen["status"], seen["purchased_quantity"]) == ("purchased", 3)
+    assert [(p["user"], p["quantity"]) for p in seen["purchases"]] == [
+        (None, 2),
+        ({"id": family.other.id, "display_name": "Gran"}, 1),
+    ]
     assert api(family.owner).get(f"/gifts/{wish.id}").get_data() == owner_before
 
 

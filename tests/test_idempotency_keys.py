@@ -213,6 +213,15 @@ def test_the_buy_form_carries_a_one_time_key_and_a_double_submit_buys_once(app, 
     assert bought(kite.id) == 2
 
 
+def test_the_same_form_key_with_another_quantity_is_refused(app, family, kite):
+    browser = member_client(app, family.giver)
+    path = f"/groups/{family.group.id}/gifts/{kite.id}/purchase"
+    form = {"csrf_token": csrf_token(browser), "idempotency_key": "page-key", "quantity": "1"}
+    assert browser.post(path, data=form).status_code == 303
+    assert browser.post(path, data={**form, "quantity": "2"}).status_code == 422
+    assert bought(kite.id) == 1
+
+
 def test_the_one_time_key_is_new_on_every_page_even_from_the_lists_cache(app, family, kite):
     browser = member_client(app, family.giver)
     path = f"/groups/{family.group.id}/piglists"

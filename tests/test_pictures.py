@@ -105,7 +105,7 @@ def upload(api, user, path, method="post", picture=None, filename="photo.jpg", *
 
 
 @both_backends
-def test_an_uploaded_picture_is_served_by_piglist_for_ever(app, api, family, client):
+def test_an_uploaded_picture_is_served_by_piglist_for_ever(app, api, family):
     response = upload(
         api,
         family.owner,
@@ -120,9 +120,9 @@ def test_an_uploaded_picture_is_served_by_piglist_for_ever(app, api, family, cli
     gift = response.get_json()
     assert gift["image_url"].startswith("/images/") and gift["quantity"] == 2
     assert gift["options"] == {"colour": "red"}
-    served = client.get(gift["image_url"])
+    served = member_client(app, family.giver).get(gift["image_url"])
     assert served.status_code == 200 and served.mimetype == "image/webp"
-    assert served.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert served.headers["Cache-Control"] == "private, max-age=31536000, immutable"
     assert opened(served.get_data()).size == (1024, 768)
     assert b"PiglistCam" not in served.get_data()
 
@@ -219,14 +219,14 @@ def test_the_form_uploads_a_picture_and_explains_a_bad_one(app, family):
     assert f'<img src="{gift.image_url}"' in page
 
 
-def test_the_picture_store_can_be_a_directory(app, api, family, client, tmp_path):
+def test_the_picture_store_can_be_a_directory(app, api, family, tmp_path):
     app.config["IMAGE_STORE"] = str(tmp_path / "pictures")
     gift = upload(api, family.owner, f"/groups/{family.group.id}/gifts", picture=jpeg_bytes(), title="K")
     url = gift.get_json()["image_url"]
     key = url.rsplit("/", 1)[1]
     assert (tmp_path / "pictures" / key).is_file()
     assert db.session.get(Picture, key).data is None
-    assert client.get(url).status_code == 200
+    assert member_client(app, family.owner).get(url).status_code == 200
 
 
 @pytest.mark.parametrize("key", ["a" * 64, "../../etc/passwd", "A" * 64, "abc"])

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from piglist.extensions import db
-from piglist.models import Exchange, ExchangeMessage, ExchangeParticipant
+from piglist.models import Exchange, ExchangeMessage, ExchangeParticipant, GroupMember
 
 from . import factories
 from .conftest import error, run_together
@@ -223,7 +223,7 @@ def test_listing_exchanges_opens_nobodys_assignment(api, admin, family, people):
 
 
 def test_two_admins_drawing_at_once_make_one_draw(api, admin, family, people):
-    db.session.get(type(family.group.members[0]), (family.group.id, family.giver.id)).role = "admin"
+    db.session.get(GroupMember, (family.group.id, family.giver.id)).role = "admin"
     db.session.commit()
     made = new_exchange(admin, family.group, people)
     path = f"/exchanges/{made['id']}/draw"
@@ -308,3 +308,44 @@ def test_a_body_that_is_not_json_is_a_bad_request(api, admin, family, people):
         "POST", f"/exchanges/{made['id']}/messages", data="to=santa", headers={"Content-Type": "text/plain"}
     )
     assert response.status_code == 400 and error(response)["code"] == "bad_request"
+
+
+def test_the_export_holds_ones_own_exchanges_and_names_a_recipient_only_once_opened(
+    api, admin, family, people
+):
+    made = new_exchange(admin, family.group, people)
+    admin.post(f"/exchanges/{made['id']}/draw")
+    tom = api(family.owner)
+    [before] = tom.get("/me/export").get_json()["secret_santa"]
+    assert before["name"] == "Christmas" and before["my_recipient"] is None and before["messages"] == []
+    assert "pairs" not in before and "can_redraw" not in before
+    opened = tom.get(f"/exchanges/{made['id']}").get_json()["my_recipient"]
+    tom.post(f"/exchanges/{made['id']}/messages", json={"to": "recipient", "body": "Size?"})
+    [after] = tom.get("/me/export").get_json()["secret_santa"]
+    assert after["my_recipient"] == opened
+    assert [(m["thread"], m["body"]) for m in after["messages"]] == [("my_recipient", "Size?")]
+    # Exporting opened nothing for anyone else: the admin's export of a fresh draw names nobody.
+    assert api(family.other).get("/me/export").get_json()["secret_santa"][0]["my_recipient"] is None
+
+
+def test_stats_count_exchanges_and_nothing_about_pairs(app, admin, family, people, runner):
+    made = new_exchange(admin, family.group, people)
+    new_exchange(admin, family.group, people, name="Birthday")
+    admin.post(f"/exchanges/{made['id']}/draw")
+    result = runner.invoke(args=["piglist", "stats"])
+    assert "Secret Santa exchanges: 2 (1 open, 1 drawn)" in result.output
+    assert all(p.display_name not in result.output for p in people)
+
+
+def test_an_erased_participant_leaves_the_draw_standing_for_the_others(api, admin, family, people):
+    made = new_exchange(admin, family.group, people)
+    admin.post(f"/exchanges/{made['id']}/draw")
+    pairs = pairs_of(made["id"])
+    gran_id = family.other.id
+    gran_santa = next(p for p in people if pairs[p.id] == gran_id)
+    santa = api(gran_santa)
+    assert api(family.other).delete("/me", json={"password": factories.PASSWORD}).status_code == 204
+    view = santa.get(f"/exchanges/{made['id']}").get_json()
+    assert view["my_recipient"] is None and gran_id not in [p["id"] for p in view["participants"]]
+    refused = santa.post(f"/exchanges/{made['id']}/messages", json={"to": "recipient", "body": "hi"})
+    assert refused.status_code == 422 and error(refused)["field"] == "to"

@@ -13,7 +13,7 @@ from piglist.extensions import db
 from piglist.models import Exchange, today
 
 from .conftest import member_client, post_form, run_jobs
-from .rules.test_surprise_pages import normalised
+from .rules.test_surprise_pages import CURSOR, normalised
 from .support.santa import new_exchange, set_pairs
 
 
@@ -53,7 +53,8 @@ def page_views(client, group_id: int, exchange_id: int) -> dict:
         "/dashboard",
         "/profile/export",
     ]
-    return {path: normalised(client.get(path)) for path in paths}
+    # The live cursor moves with the reader's own events (each scenario's message is a new one).
+    return {path: CURSOR.sub(r"\1…", "".join(map(str, normalised(client.get(path))))) for path in paths}
 
 
 def everything(api_client, page_client, group_id, exchange_id) -> dict:
@@ -114,7 +115,7 @@ def test_a_recipients_views_never_name_their_santa(app, api, family, drawn):
         api(his_santa).post(f"/exchanges/{drawn}/messages", json={"to": "recipient", "body": "Which colour?"})
         seen.append(everything(tom_api, tom_page, family.group.id, drawn))
     assert seen[0] == seen[1]
-    page = seen[0][f"/groups/{family.group.id}/exchanges/{drawn}"][2]
+    page = seen[0][f"/groups/{family.group.id}/exchanges/{drawn}"]
     assert "Your Secret Santa asks: Which colour?" in page
 
 

@@ -1,7 +1,7 @@
 """Idempotency keys: requests that buy, pledge or add, and their answers, kept 24 hours
 
 Revision ID: 0012
-Revises: 0007
+Revises: 0011
 
 """
 from alembic import op

@@ -90,7 +90,7 @@ def members(group: Group):
         "admin/members.html",
         group=group,
         members=service.group_members(group),
-        former_buyers=writes.former_buyers(group),
+        former_buyers=writes.former_buyers(group, current_user),
     )
 
 
@@ -129,7 +129,7 @@ def remove_member(group: Group, user_id: int):
 @admin_required
 def release_purchases(group: Group, user_id: int):
     try:
-        released = writes.release_purchases(group, user_id)
+        released = writes.release_purchases(group, current_user, user_id)
     except PiglistError as exc:
         flash(exc.message, "error")
     else:

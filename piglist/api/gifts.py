@@ -10,6 +10,7 @@ from flask import current_app, request
 
 from piglist.scraping import service as scraping
 from piglist.web.idempotency import idempotent
+from piglist.web.inputs import check_decoded_json
 
 from ..errors import BadRequest, ValidationFailed
 from ..gifts import fields, listcache, reading, writes
@@ -60,6 +61,7 @@ def gift_body() -> tuple[dict[str, Any], bytes | None]:
             data["options"] = json.loads(data["options"]) if data["options"].strip() else None
         except ValueError:
             raise ValidationFailed('The options must be JSON such as {"size": "M"}.', "options") from None
+        check_decoded_json(data["options"], "options")
     upload = request.files.get("image")
     if upload is None and request.files:
         raise BadRequest("Send the picture in a part named 'image'.")
@@ -149,5 +151,6 @@ def scrape_status(job_id: str):
 @login_required
 def release_purchases(group_id: int, user_id: int):
     """An admin makes the gifts a departed member bought available again (SPEC §9)."""
-    group = admin_group(group_id, api_user())
-    return {"released": writes.release_purchases(group, user_id)}
+    admin = api_user()
+    group = admin_group(group_id, admin)
+    return {"released": writes.release_purchases(group, admin, user_id)}

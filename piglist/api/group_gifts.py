@@ -4,6 +4,8 @@ answer is the gift as the surprise rule shows it to the caller."""
 
 from __future__ import annotations
 
+from piglist.web.idempotency import idempotent
+
 from ..gifts import group_gifts, reading
 from .access import api_user, json_body, login_required
 from .blueprint import bp
@@ -23,6 +25,7 @@ def cancel_group_gift(gift_id: int):
 
 @bp.put("/gifts/<int:gift_id>/pledge")
 @login_required
+@idempotent
 def pledge(gift_id: int):
     amount = json_body().get("amount")
     return reading.view_of(group_gifts.pledge(gift_id, api_user(), amount), api_user())

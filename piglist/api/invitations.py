@@ -4,19 +4,15 @@ page's, counted per person whichever door they use."""
 
 from __future__ import annotations
 
-from ..extensions import limiter
+from ..auth.ratelimits import invitation_limit
 from ..groups import invitations, service
 from .access import api_user, json_body, login_required
 from .blueprint import bp
 
 
-def inviter_key() -> str:
-    return str(api_user().id)
-
-
 @bp.post("/groups/<int:group_id>/invitations")
 @login_required
-@limiter.limit("10 per hour", key_func=inviter_key, scope="invitations")
+@invitation_limit()
 def invite_by_email(group_id: int):
     """``{"emails": "a@example.org, b@example.org"}`` (or a list of addresses) → who was invited
     and who is a member already."""

@@ -6,14 +6,17 @@ Each web process keeps, for at most a minute, which user a credential belongs to
 the user's columns). Before trusting an entry it asks one question of Redis (one ``MGET``): has
 anything about this user, or about every user, changed since the entry was made? Every change
 to a user, a token or a login moves a counter there after its commit — found by watching the
-ORM session (rows flushed, and UPDATE/DELETE statements on those tables, which move everyone's
-counter) — so a revoked token, a logout, a new password or an erased account is refused by every
-process at once, and a new display name shows at once.
+ORM session (rows flushed, and UPDATE/DELETE statements on those tables: those that name their
+user with :func:`for_user` move that user's counter, any other moves everyone's) — so a revoked
+token, a logout, a new password or an erased account is refused by every process at once, and a
+new display name shows at once.
 
-Redis unreachable: nothing is trusted from the cache, every call asks the database as before.
-A counter that could not be moved (Redis failing at that very moment) leaves other processes'
-entries trusted until they are a minute old; the README says so. Without Redis (one process),
-the counters live in the process.
+Redis unreachable: nothing is trusted from the cache, every call asks the database as before,
+and a process that meets the outage forgets every entry (something may have changed meanwhile
+that nobody could announce). A counter that could not be moved is owed: the process trusts
+nothing of its own cache until it is paid, and pays it as soon as Redis answers again (a
+background retry, twice a second, past the breaker), so the others doubt their entries within
+a second of Redis coming back. Without Redis (one process), the counters live in the process.
 """
 
 from __future__ import annotations
@@ -21,17 +24,20 @@ from __future__ import annotations
 import logging
 import secrets
 import threading
+import time
 from collections.abc import Callable, Hashable
 from typing import Any
 
 from cachetools import LRUCache, TTLCache
 from flask import Flask, current_app, has_app_context
+from redis import Redis
 from redis.exceptions import RedisError
-from sqlalchemy import Select, event, inspect
+from sqlalchemy import Executable, Select, event, inspect
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from ..extensions import db
 from ..models import ApiToken, User, UserSession, column_values, detached_row
+from ..stores import metrics
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +46,7 @@ log = logging.getLogger(__name__)
 EVERYONE = "piglist:auth:epoch"
 WATCHED = (User, ApiToken, UserSession)
 WATCHED_TABLES = frozenset(m.__table__.name for m in WATCHED)
+PAY_INTERVAL = 0.5  # seconds between tries to announce what Redis didn't take
 
 
 def _key(user_id: int) -> str:
@@ -49,6 +56,9 @@ def _key(user_id: int) -> str:
 class RedisGenerations:
     def __init__(self, client) -> None:
         self.client = client
+        # The same connections without the breaker, for the background retry of an owed move:
+        # it may wait out a slow answer, and must not wait for the breaker to close.
+        self.unguarded = Redis(connection_pool=client.connection_pool)
 
     def read(self, user_id: int) -> Hashable:
         epoch, count = self.client.mget(EVERYONE, _key(user_id))
@@ -57,8 +67,8 @@ class RedisGenerations:
             epoch, count = self.client.mget(EVERYONE, _key(user_id))
         return (epoch, count)
 
-    def move(self, user_ids: set[int], everyone: bool) -> None:
-        pipe = self.client.pipeline(transaction=False)
+    def move(self, user_ids: set[int], everyone: bool, guarded: bool = True) -> None:
+        pipe = (self.client if guarded else self.unguarded).pipeline(transaction=False)
         if everyone:
             pipe.set(EVERYONE, secrets.token_hex(8))
         for user_id in user_ids:
@@ -76,7 +86,7 @@ class MemoryGenerations:
     def read(self, user_id: int) -> Hashable:
         return (self.counts.get(EVERYONE, 0), self.counts.get(_key(user_id), 0))
 
-    def move(self, user_ids: set[int], everyone: bool) -> None:
+    def move(self, user_ids: set[int], everyone: bool, guarded: bool = True) -> None:
         with self.lock:
             for key in [EVERYONE] * everyone + [_key(u) for u in user_ids]:
                 self.counts[key] = self.counts.get(key, 0) + 1
@@ -95,14 +105,64 @@ class CredentialCache:
         self.owners: LRUCache[str, int] = LRUCache(maxsize=max(max_entries, 1))
         self.enabled = max_entries > 0
         self.lock = threading.Lock()
+        # Changes committed here whose counters Redis didn't take: (users, everyone).
+        self.owed_users: set[int] = set()
+        self.owed_everyone = False
+        self.paying: threading.Thread | None = None
 
     def generation(self, user_id: int) -> Hashable | None:
-        """The user's counters now, or None when they can't be read (then nothing is trusted)."""
+        """The user's counters now, or None when nothing may be trusted: Redis can't be read (what
+        was cached before the outage is forgotten), or this process owes a move."""
+        if self.owed_users or self.owed_everyone:
+            return None
         try:
             return self.generations.read(user_id)
         except RedisError as exc:
-            log.debug("credential cache bypassed, Redis unreachable: %s", exc)
+            log.debug("credential cache bypassed and emptied, Redis unreachable: %s", exc)
+            self.forget()
             return None
+
+    def forget(self, user_ids: set[int] | None = None) -> None:
+        """Drop the entries of ``user_ids`` (all of them when None)."""
+        with self.lock:
+            if user_ids is None:
+                self.entries.clear()
+                return
+            for key in [key for key, entry in self.entries.items() if entry[1]["id"] in user_ids]:
+                del self.entries[key]
+
+    def announce(self, user_ids: set[int], everyone: bool) -> None:
+        """Move the counters after a commit; when Redis doesn't take it, the move is owed."""
+        try:
+            self.generations.move(user_ids, everyone)
+        except RedisError as exc:
+            log.warning("could not tell other processes of a change to users or tokens yet: %s", exc)
+            self.owe(user_ids, everyone)
+
+    def owe(self, user_ids: set[int], everyone: bool) -> None:
+        self.forget(None if everyone else user_ids)
+        with self.lock:
+            self.owed_users |= user_ids
+            self.owed_everyone = self.owed_everyone or everyone
+            if self.paying is None or not self.paying.is_alive():
+                self.paying = threading.Thread(target=self._pay, name="piglist-credentials", daemon=True)
+                self.paying.start()
+
+    def _pay(self) -> None:
+        while True:
+            time.sleep(PAY_INTERVAL)
+            with self.lock:
+                users, everyone = set(self.owed_users), self.owed_everyone
+            try:
+                self.generations.move(users, everyone, guarded=False)
+            except RedisError:
+                continue
+            with self.lock:
+                self.owed_users -= users
+                self.owed_everyone = self.owed_everyone and not everyone
+                if not (self.owed_users or self.owed_everyone):
+                    log.info("changes to users or tokens announced now that Redis answers")
+                    return
 
     def lookup(self, key: str) -> tuple[User, Any] | None:
         """The credential and its user from the cache, attached to this request's session without
@@ -142,6 +202,7 @@ class CredentialCache:
         from the cache when it may be trusted, else from the database, remembered for next time.
         The query is built only on a miss (building it cost a cached ``/me`` an eighth of its time)."""
         found = self.lookup(key)
+        metrics.count_cache("credentials", hit=found is not None)
         if found is not None:
             return found
         owner = self.owner(key)
@@ -186,12 +247,23 @@ def _after_flush(session: Session, _context: Any) -> None:
             users.add(row.user_id)
 
 
+def for_user(statement: Executable, user_id: int) -> Executable:
+    """An UPDATE or DELETE of users, tokens or logins that touches ``user_id``'s rows only (the
+    caller's WHERE says so): it moves that user's counter, not everyone's."""
+    return statement.execution_options(piglist_credential_owner=user_id)
+
+
 def _on_execute(state: ORMExecuteState) -> None:
-    """An UPDATE or DELETE statement on users, tokens or logins: whose rows, it doesn't say."""
+    """An UPDATE or DELETE statement on users, tokens or logins: whose rows, only
+    :func:`for_user` says; without it, everyone's entries are doubted."""
     if (state.is_update or state.is_delete) and getattr(
         state.statement.table, "name", None
     ) in WATCHED_TABLES:
-        _changes(state.session)["everyone"] = True
+        owner = state.execution_options.get("piglist_credential_owner")
+        if owner is None:
+            _changes(state.session)["everyone"] = True
+        else:
+            _changes(state.session)["users"].add(owner)
 
 
 def _after_commit(session: Session) -> None:
@@ -199,12 +271,8 @@ def _after_commit(session: Session) -> None:
     if not changes or not (changes["users"] or changes["everyone"]) or not has_app_context():
         return
     cache = current_app.extensions.get("piglist_credentials")
-    if cache is None:
-        return
-    try:
-        cache.generations.move(changes["users"], changes["everyone"])
-    except RedisError as exc:
-        log.warning("could not tell other processes of a change to users or tokens: %s", exc)
+    if cache is not None:
+        cache.announce(changes["users"], changes["everyone"])
 
 
 def _after_rollback(session: Session) -> None:

@@ -3,8 +3,9 @@
 
 Everything of the person goes: the account, its tokens and sessions (the session cookie names a
 user that no longer exists), their piglists and notices. What they bought on other people's
-lists becomes available again, and the others see it live (the ordinary undo event, which the
-surprise rule keeps from the owners). A group whose last admin they were is handed to the
+lists stays bought, as when someone leaves a group: the gift was bought, and erasing an account
+must not offer it to be bought twice. Those purchases keep no name (the database sets their
+buyer to nothing), so the others see "a former member"; nothing is announced, so no page flips. A group whose last admin they were is handed to the
 longest-standing other member, or deleted when nobody else is in it: a family shouldn't lose
 its group, nor be left with one nobody can manage, because one person left Piglist.
 """
@@ -13,24 +14,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from sqlalchemy import func, select
+
 from ..extensions import db
-from ..gifts.writes import release_everything_bought_by
 from ..groups.service import leave_every_group
-from ..models import User
+from ..models import Purchase, User
 from .service import confirm_password
 
 
 @dataclass
 class Erased:
     email: str
-    released: int = 0
+    # How many gifts they bought stay bought, now by "a former member".
+    kept: int = 0
     groups: list[str] = field(default_factory=list)
 
 
 def erase_user(user: User) -> Erased:
     """One transaction: either all of it happens or none of it."""
     erased = Erased(email=user.email)
-    erased.released = release_everything_bought_by(user)
+    erased.kept = db.session.scalar(select(func.count()).where(Purchase.user_id == user.id))
     erased.groups = leave_every_group(user)
     # Their memberships are gone already (some with a deleted group): the account's own cascade
     # must not delete them a second time.

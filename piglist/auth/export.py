@@ -3,9 +3,10 @@ API (``GET /api/v1/me/export``), the profile page's download and ``flask piglist
 
 The surprise rule applies as for the person themselves: their own gifts go through
 :func:`~piglist.rules.surprise.present_gift` as they would see them (nothing about purchases or
-viewers, and no idea others added to their list), and the purchases listed are counted over
-:func:`~piglist.rules.surprise.purchases_visible_to`. The other lists they keep (a child's, a
-shared one) and the ideas they added to others' lists are theirs too, seen as they see them. Gifts they deleted are left out: for them
+viewers, and no idea others added to their list), and the purchases and pledges listed are
+counted over :func:`~piglist.rules.surprise.purchases_visible_to`. The other lists they keep (a
+child's, a shared one) and the ideas they added to others' lists are theirs too, seen as they
+see them. Gifts they deleted are left out: for them
 those are gone (one already bought stays stored for its buyer only). The document carries no
 time of its own, so two exports with nothing changed for the person are byte for byte the same.
 """
@@ -22,7 +23,17 @@ from piglist.groups.notices import notices_for
 from ..extensions import db
 from ..gifts.loading import gift_query
 from ..lists.service import list_dict, managed_lists
-from ..models import Gift, GroupMember, Piglist, Purchase, PurchaseAlert, User, UserSession
+from ..models import (
+    Gift,
+    GroupGift,
+    GroupMember,
+    Piglist,
+    Pledge,
+    Purchase,
+    PurchaseAlert,
+    User,
+    UserSession,
+)
 from ..occasions.export import occasions_export
 from ..rules.surprise import may_see, present_gift, purchases_visible_to
 from ..santa.export import export_for as santa_export
@@ -83,6 +94,7 @@ def export_user(user: User) -> dict[str, Any]:
         ],
         "ideas": [present_gift(g, user) for g in ideas if may_see(g, user)],
         "purchases": [present_gift(g, user) for g in purchases_visible_to(bought, user)],
+        "pledges": _pledges(user),
         "tokens": [token.to_dict() for token in list_tokens(user)],
         # Each logged-in browser; its key is kept only as a hash, and neither is exported.
         "logins": [
@@ -105,6 +117,29 @@ def export_user(user: User) -> dict[str, Any]:
             )
         ],
     }
+
+
+def _pledges(user: User) -> list[dict[str, Any]]:
+    """What they promised toward group gifts (SPEC §10.3), each with the gift as they see it: only
+    gifts the rule lets them know the purchases of, and still visible to them."""
+    gifts = db.session.scalars(
+        gift_query()
+        .join(GroupGift, GroupGift.gift_id == Gift.id)
+        .where(GroupGift.pledges.any(Pledge.user_id == user.id))
+        .order_by(Gift.id)
+    ).all()
+    return [
+        {
+            "gift": present_gift(gift, user),
+            **next(
+                {"amount": p.amount, "created_at": p.created_at, "updated_at": p.updated_at}
+                for p in gift.group_gift.pledges
+                if p.user_id == user.id
+            ),
+        }
+        for gift in purchases_visible_to(gifts, user)
+        if may_see(gift, user)
+    ]
 
 
 def export_json(user: User) -> str:

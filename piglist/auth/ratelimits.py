@@ -6,8 +6,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from flask import Response, request
+from flask import Response, g, request
 from flask_limiter import RequestLimit
+from flask_login import current_user
 
 from ..extensions import client_address, limiter
 
@@ -21,6 +22,8 @@ REGISTER_LIMIT = "20 per hour"
 # behind one router).
 RESET_LIMIT_PER_EMAIL = "3 per hour"
 RESET_LIMIT_PER_ADDRESS = "10 per hour"
+# Batches of invitation mails per person, whichever door, login or token they use.
+INVITATION_LIMIT = "10 per hour"
 
 
 def submitted_email() -> str:
@@ -62,6 +65,17 @@ def login_limit(on_breach: Callable | None = None):
         return per_address(per_email(view))
 
     return decorate
+
+
+def person_key() -> str:
+    """Who is asking, by user id: an API token's owner, else the logged-in person. Not the login
+    (``get_id()`` names the login too): logging in again must not buy a fresh budget."""
+    user = g.get("api_user") or current_user
+    return str(getattr(user, "id", "") or "")
+
+
+def invitation_limit():
+    return limiter.shared_limit(INVITATION_LIMIT, scope="invitations", key_func=person_key, methods=["POST"])
 
 
 def register_limit(on_breach: Callable | None = None):

@@ -110,8 +110,8 @@ def replace_password(user: User, secret: str) -> None:
     """Every way a password changes (the profile, a reset link) ends every session of the account
     and revokes its API tokens: whoever knew the old password may have made either."""
     user.set_password(secret)
-    db.session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
-    db.session.execute(delete(UserSession).where(UserSession.user_id == user.id))
+    db.session.execute(credentials.for_user(delete(ApiToken).where(ApiToken.user_id == user.id), user.id))
+    end_every_login(user)
 
 
 # --- logins (one row per logged-in browser) ----------------------------------------------------
@@ -148,12 +148,22 @@ def user_for_login(login_id: str) -> User | None:
 
 def end_login(user: User) -> None:
     if user.login_key is not None:
-        db.session.execute(delete(UserSession).where(UserSession.key_hash == hash_token(user.login_key)))
+        ended = delete(UserSession).where(
+            UserSession.key_hash == hash_token(user.login_key), UserSession.user_id == user.id
+        )
+        db.session.execute(credentials.for_user(ended, user.id))
         db.session.commit()
 
 
+def end_every_login(user: User) -> None:
+    """In the caller's transaction; only ``user``'s cached credentials are doubted elsewhere."""
+    db.session.execute(
+        credentials.for_user(delete(UserSession).where(UserSession.user_id == user.id), user.id)
+    )
+
+
 def end_all_logins(user: User) -> None:
-    db.session.execute(delete(UserSession).where(UserSession.user_id == user.id))
+    end_every_login(user)
     db.session.commit()
 
 

@@ -1,64 +1,65 @@
-"""The slots where a reader's CSRF token and the page's one-time form key go in markup rendered
-once for many readers: the lists' cache keeps a list's HTML for everyone who reads it, and the
-live layer renders a gift's Turbo Stream once per way of seeing it. Both render with the slots
-in place of the values, cut the markup there, and fill each reader's values in when served.
+"""The slot where a reader's CSRF token goes in markup rendered once for many readers: the lists'
+cache keeps a list's HTML for everyone who reads it, and the live layer renders a gift's Turbo
+Stream once per way of seeing it. Both render with the slot in the token's place, cut the markup
+there, and fill each reader's token in when they are served.
 
-The form key (``form_key()`` in templates) is the ``Idempotency-Key`` a page's buy and add forms
-send (piglist.web.idempotency reads it): one per page served, so a resubmitted page is the same
-request and a new page is a new one.
+The forms that buy carry a one-time key (``form_key()``, piglist.web.idempotency) that must be new
+each time the markup is served, never the one it was rendered with: it has a slot too.
 """
 
 from __future__ import annotations
 
-import re
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from flask import Flask, g
+from flask import g
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
-# Escaped text can't contain them, so only a form's hidden fields can put them in the markup.
+# Escaped text can't contain it, so only a form's token field can put it in the markup.
 SLOT = Markup("<csrf-token>")
 FORM_KEY_SLOT = Markup("<form-key>")
-_SLOTS = re.compile(f"({SLOT}|{FORM_KEY_SLOT})")
-
-
-def form_key() -> str:
-    """This page's one-time form key, made on first use."""
-    if "piglist_form_key" not in g:
-        g.piglist_form_key = secrets.token_urlsafe(18)
-    return g.piglist_form_key
+# Where ``form_key()`` (piglist.web.idempotency) looks first; this layer may not import it.
+FORM_KEY_ATTRIBUTE = "piglist_form_key"
 
 
 @contextmanager
 def rendering_with_slot() -> Iterator[None]:
     """Within, ``csrf_token()`` in templates (and every form's hidden token) writes the slot:
     flask-wtf's ``generate_csrf()`` answers ``g.csrf_token`` when it is set."""
-    saved = {name: g.pop(name, None) for name in ("csrf_token", "piglist_form_key")}
-    g.csrf_token, g.piglist_form_key = SLOT, FORM_KEY_SLOT
+    saved = g.pop("csrf_token", None)
+    saved_key = g.pop(FORM_KEY_ATTRIBUTE, None)
+    g.csrf_token = SLOT
+    setattr(g, FORM_KEY_ATTRIBUTE, FORM_KEY_SLOT)
     try:
         yield
     finally:
-        for name, value in saved.items():
-            g.pop(name, None)
-            if value is not None:
-                setattr(g, name, value)
+        g.pop("csrf_token", None)
+        g.pop(FORM_KEY_ATTRIBUTE, None)
+        if saved is not None:
+            g.csrf_token = saved
+        if saved_key is not None:
+            setattr(g, FORM_KEY_ATTRIBUTE, saved_key)
 
 
 def cut(markup: str) -> tuple[str, ...]:
-    """Rendered markup as stored: cut at its slots, each slot a part of its own, so serving it
-    fills parts rather than searches."""
-    return tuple(_SLOTS.split(markup))
+    """Rendered markup as stored: cut at its CSRF slots, so serving it joins rather than searches;
+    each part cut again at its form-key slots (most have none)."""
+    return tuple(part.split(FORM_KEY_SLOT) if FORM_KEY_SLOT in part else part for part in markup.split(SLOT))
 
 
-def filled(parts: tuple[str, ...]) -> str:
-    """Stored markup with this request's reader's CSRF token and form key in its slots. The parts
-    are the templates' escaped output; the token and the key are URL-safe base64."""
-    values = {SLOT: generate_csrf(), FORM_KEY_SLOT: form_key()}
-    return "".join([values.get(part, part) for part in parts])
+def filled(parts: tuple) -> str:
+    """Stored markup with this request's reader's CSRF token in its slots, and a new one-time form
+    key in each of its forms' key slots. The parts are the templates' escaped output; the token and
+    the keys are URL-safe base64."""
+    return generate_csrf().join(
+        part if isinstance(part, str) else "".join(_with_keys(part)) for part in parts
+    )
 
 
-def init_app(app: Flask) -> None:
-    app.jinja_env.globals["form_key"] = form_key
+def _with_keys(pieces: list[str]) -> Iterator[str]:
+    yield pieces[0]
+    for piece in pieces[1:]:
+        yield secrets.token_urlsafe(18)
+        yield piece

@@ -144,6 +144,8 @@ def pledge(gift_id: int, pledger: User, amount: Any, group_id: int | None = None
 
     def work(gift: Gift) -> None:
         group_gift = _open(gift)
+        if not gift.price:
+            raise GroupGiftConflict("This gift has no price any more, so there is nothing to pledge toward.")
         mine = next((p for p in group_gift.pledges if p.user_id == pledger.id), None)
         others = group_gift.pledged - (mine.amount if mine else ZERO)
         room = max((gift.price or ZERO) - others, ZERO)

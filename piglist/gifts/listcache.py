@@ -32,6 +32,7 @@ from markupsafe import Markup
 
 from ..models import Category, Group, GroupMember, User, detached_copy
 from ..rules.lock import is_frozen
+from ..stores import metrics
 from . import csrf_slot
 from .reading import ListVersions, PiglistView, in_list_order, looking_at, piglists_of
 
@@ -77,7 +78,9 @@ class ListCache:
         with self._lock:
             entry = self._entries.get(key)
         if entry is None or entry.looking != _looking(entry.watched, looking):
+            metrics.count_cache("lists", hit=False)
             return None
+        metrics.count_cache("lists", hit=True)
         return entry.body
 
     def put(

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from limits import RateLimitItemPerMinute
 from sqlalchemy import select
 
 from piglist.stores import jobs
@@ -14,35 +15,46 @@ from piglist.stores import jobs
 from ..errors import ValidationFailed
 from ..extensions import db
 from ..live import feed
-from ..models import Gift, Piglist, utcnow
-from ..pictures import store
-from ..pictures.encoding import Encoded, PictureRefused, reencode
+from ..models import Gift, Piglist, User, utcnow
+from ..pictures import access, store
+from ..pictures.encoding import Encoded, PictureRefused, reencode_aside
 from ..pictures.fetching import fetch_picture
+from ..rules import budgets
 from ..scraper.fetch import FetchError
 from .loading import lock_list
 
 log = logging.getLogger(__name__)
 
 PICTURE_RETRIES = 3
+UPLOADS_PER_MINUTE = RateLimitItemPerMinute(10)
 UNCHANGED: dict[str, Any] = {}
 
 
-def encode_upload(data: bytes | None) -> Encoded | None:
-    """An uploaded picture, re-encoded; a clear 422 for anything that isn't a usable picture."""
+def encode_upload(data: bytes | None, owner: User) -> Encoded | None:
+    """An uploaded picture, re-encoded; a clear 422 for anything that isn't a usable picture.
+    Decoding costs a web worker a moment of its CPU: each upload spends ``owner``'s budget."""
     if data is None:
         return None
+    budgets.spend(
+        UPLOADS_PER_MINUTE,
+        "picture-upload",
+        owner,
+        f"You've uploaded {UPLOADS_PER_MINUTE.amount} pictures in the last minute. "
+        "Wait {wait} seconds and try again.",
+    )
     try:
-        return reencode(data)
+        return reencode_aside(data)
     except PictureRefused as exc:
         raise ValidationFailed(exc.reason, "image") from None
 
 
 def picture_fields(
-    fields: dict[str, Any], upload: Encoded | None, gift: Gift | None = None
+    fields: dict[str, Any], upload: Encoded | None, owner: User, gift: Gift | None = None
 ) -> dict[str, Any]:
     """The picture columns for what the owner asked: an upload wins; a link equal to the gift's
     own picture or pending link changes nothing (a client sending back the gift it read); a new
-    link waits for the worker; no link removes the picture."""
+    link waits for the worker; no link removes the picture. One of Piglist's own pictures only
+    if ``owner`` may see it: a key is no way to learn of, or borrow, another group's picture."""
     if upload is not None:
         return {"image_url": store.save(upload), "image_source": None}
     if "image_url" not in fields:
@@ -54,7 +66,7 @@ def picture_fields(
         return {"image_url": None, "image_source": None}
     key = store.key_of(requested)
     if key is not None:
-        if not store.exists(key):
+        if not access.visible_to(key, owner):
             raise ValidationFailed("That isn't one of Piglist's pictures.", "image_url")
         return {"image_url": requested, "image_source": None}
     return {"image_url": None, "image_source": requested}

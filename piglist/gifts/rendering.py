@@ -42,17 +42,22 @@ class GiftRoles(NamedTuple):
 
     state: str | None  # tile_state: None on a gift of a list the viewer is a recipient of
     mine: bool  # the viewer is a recipient of its list
-    bought_by_me: bool  # some or all of it
+    may_undo: bool  # they bought some or all of it; of a gift bought together, its organiser only
     keeps: bool = False  # a giver who may still edit it: an idea's author, a child's list's keeper
 
 
 def gift_roles(view: Mapping[str, Any]) -> GiftRoles:
     """One set-up for the tile and the gift page (a Jinja macro can only return markup)."""
+    together = view.get("group_gift")
+    if together and together["status"] == "bought":
+        may_undo = bool(together["organiser"]) and together["organiser"]["id"] == current_user.id
+    else:
+        may_undo = any(p["user"] and p["user"]["id"] == current_user.id for p in view.get("purchases", []))
     state = tile_state(view)
     return GiftRoles(
         state=state,
         mine=state is None,
-        bought_by_me=any(p["user"] and p["user"]["id"] == current_user.id for p in view.get("purchases", [])),
+        may_undo=may_undo,
         keeps=state is not None and _giver_keeps(view),
     )
 

@@ -22,9 +22,10 @@ from ..groups.service import member_group, membership
 from ..live import PageStart, page_start
 from ..live.viewing import leave_gift, view_gift
 from ..models import Group
+from ..occasions.service import occasion_choices
 from ..pictures.uploads import accepts_picture
 from ..rules.surprise import may_see, present_gift
-from . import fields, listcache, loading, reading, writes
+from . import fields, group_gifts, listcache, loading, reading, writes
 from .forms import GiftForm
 from .rendering import gift_name, hostname, list_title, list_url, owner_list_url, page_context, tile_url
 
@@ -189,7 +190,7 @@ def add(group_id: int):
     form = GiftForm(
         currency=group.currency, category_id=request.args.get("category", ""), url=request.args.get("url")
     )
-    form.offer_choices(group.categories, group.currency)
+    form.offer_choices(group.categories, group.currency, occasion_choices(group, current_user))
     saved, gift = save_form(
         form, lambda: writes.add_gift(group_id, current_user, form.gift_data(), form.picture())
     )
@@ -214,7 +215,7 @@ def edit(group_id: int, gift_id: int):
     view = gift_in_group(group_id, gift_id)
     gift = loading.own_gift(gift_id, current_user)  # Forbidden for anyone who may not change it
     form = GiftForm() if request.method == "POST" else GiftForm.for_gift(view, gift.image_source)
-    form.offer_choices(group.categories, group.currency)
+    form.offer_choices(group.categories, group.currency, occasion_choices(group, current_user))
     next_url = safe_next(_after_change(group_id, view))
     saved, _ = save_form(
         form,
@@ -315,3 +316,54 @@ def unpurchase(group_id: int, gift_id: int):
         return f"Undone: “{gift_name(view)}” is available again."
 
     return gift_action(group_id, gift_id, writes.unpurchase, done)
+
+
+# --- chipping in (SPEC §10.3) -------------------------------------------------------------------
+
+
+@bp.route("/groups/<int:group_id>/gifts/<int:gift_id>/group-gift", methods=["POST"])
+@login_required
+def start_group_gift(group_id: int, gift_id: int):
+    return gift_action(
+        group_id,
+        gift_id,
+        group_gifts.start,
+        lambda view: f"You're organising “{gift_name(view)}” together. Pledge what you'd like to put in.",
+    )
+
+
+@bp.route("/groups/<int:group_id>/gifts/<int:gift_id>/group-gift/cancel", methods=["POST"])
+@login_required
+def cancel_group_gift(group_id: int, gift_id: int):
+    return gift_action(
+        group_id,
+        gift_id,
+        group_gifts.cancel,
+        lambda view: f"Chipping in for “{gift_name(view)}” is called off.",
+    )
+
+
+@bp.route("/groups/<int:group_id>/gifts/<int:gift_id>/pledge", methods=["POST"])
+@login_required
+@idempotent
+def pledge(group_id: int, gift_id: int):
+    amount = request.form.get("amount")
+    return gift_action(
+        group_id,
+        gift_id,
+        lambda gift_id, pledger, group_id: group_gifts.pledge(gift_id, pledger, amount, group_id),
+        lambda view: (
+            f"Your pledge toward “{gift_name(view)}” is saved. {view['owner']['display_name']} won't see it."
+        ),
+    )
+
+
+@bp.route("/groups/<int:group_id>/gifts/<int:gift_id>/pledge/withdraw", methods=["POST"])
+@login_required
+def withdraw_pledge(group_id: int, gift_id: int):
+    return gift_action(
+        group_id,
+        gift_id,
+        group_gifts.withdraw,
+        lambda view: f"Your pledge toward “{gift_name(view)}” is withdrawn.",
+    )

@@ -15,7 +15,7 @@ from typing import Any
 from redis.exceptions import RedisError
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import contains_eager, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from piglist.scraping.gifts import enqueue_gift_scrape
@@ -39,7 +39,7 @@ from ..models import Gift, Group, GroupMember, Piglist, Purchase, User, utcnow
 from ..occasions.service import check_gift_occasion
 from ..rules import limits
 from ..rules.lock import ensure_unlocked
-from ..rules.surprise import is_owner, is_recipient, person
+from ..rules.surprise import is_owner, is_recipient, person, purchases_visible_to
 from . import alerts, group_gifts
 from .fields import EDITABLE, parse_gift_fields, parse_quantity
 from .loading import (
@@ -125,7 +125,7 @@ def _add(
     fields = parse_gift_fields(data)
     if not fields.get("url") and not fields.get("title"):
         raise ValidationFailed("Give the gift a title, or paste a link to fetch it from.", "title")
-    upload = encode_upload(picture)  # before any lock: decoding takes a moment
+    upload = encode_upload(picture, author)  # before any lock: decoding takes a moment
     ensure_unlocked(group)
     piglist = lock_list(piglist.id)
     category = lock_category(group, fields.get("category_id"))
@@ -136,7 +136,7 @@ def _add(
     scrape = bool(fields.get("url")) and not fields.get("title")
     if scrape:
         spend_scrape_budget(author)
-    fields.update(picture_fields(fields, upload))
+    fields.update(picture_fields(fields, upload, author))
     gift = Gift(
         piglist=piglist,
         added_by_id=author.id,
@@ -163,7 +163,7 @@ def update_gift(
     over a change made since the form was opened, such as a scrape that filled the gift in."""
     gift, group = own_gift_for_change(gift_id, owner)
     fields = parse_gift_fields(data)
-    upload = encode_upload(picture)
+    upload = encode_upload(picture, owner)
     ensure_unlocked(group)
     piglist = lock_list(gift.piglist_id)
     lock_row(Gift, gift.id)  # buyers lock the gift: the quantity can't change under a purchase
@@ -174,7 +174,7 @@ def update_gift(
             "This gift changed while you were editing it (its details may have been fetched). "
             "Check the form and save again."
         )
-    pictures = picture_fields(fields, upload, gift)
+    pictures = picture_fields(fields, upload, owner, gift)
     fields.pop("image_url", None)
     merged = with_currency(group, {name: fields.get(name, getattr(gift, name)) for name in EDITABLE})
     if not (merged["title"] or merged["url"]):
@@ -334,55 +334,48 @@ def unpurchase(gift_id: int, buyer: User, group_id: int | None = None) -> Gift:
     return gift
 
 
-def former_buyers(group: Group) -> list[tuple[User, int]]:
+def former_buyers(group: Group, viewer: User) -> list[tuple[User, int]]:
     """People who no longer belong to ``group`` but still hold purchases on its lists, with how
-    many: their purchases can only be released by an admin (release_purchases)."""
+    many: their purchases can only be released by an admin (release_purchases). Counted over the
+    gifts whose purchases ``viewer`` may know of (the surprise rule): an admin who keeps a list
+    in the group must not learn, from a name or a number, that a gift on it was bought."""
     members = select(GroupMember.user_id).where(GroupMember.group_id == group.id)
-    rows = db.session.execute(
-        select(User, func.count(Purchase.gift_id))
-        .join(Purchase, Purchase.user_id == User.id)
+    purchases = db.session.scalars(
+        select(Purchase)
         .join(Gift, Gift.id == Purchase.gift_id)
         .join(Piglist, Piglist.id == Gift.piglist_id)
-        .where(Piglist.group_id == group.id, User.id.not_in(members))
-        .group_by(User.id)
-        .order_by(User.display_name, User.id)
+        .where(Piglist.group_id == group.id, Purchase.user_id.not_in(members))
+        .options(joinedload(Purchase.user), contains_eager(Purchase.gift).contains_eager(Gift.piglist))
     ).all()
-    return [(user, count) for user, count in rows]
+    visible = {gift.id for gift in purchases_visible_to({p.gift for p in purchases}, viewer)}
+    counts: dict[User, int] = {}
+    for bought in purchases:
+        if bought.gift_id in visible:
+            counts[bought.user] = counts.get(bought.user, 0) + 1
+    return sorted(counts.items(), key=lambda row: (row[0].display_name, row[0].id))
 
 
-def release_purchases(group: Group, user_id: int) -> int:
+def release_purchases(group: Group, admin: User, user_id: int) -> int:
     """Undo what a departed member bought on ``group``'s lists (the caller checked the admin):
-    their rows in purchases go, the others' stay; returns how many gifts. The others see each
-    gift change live; owners see nothing, as with any undo. A current member's purchases are
-    theirs to undo."""
+    their rows in purchases go, the others' stay; returns how many gifts. Only the gifts whose
+    purchases ``admin`` may know of: what they bought on the admin's own list stays bought (a
+    release counted or undone there would tell the admin it was bought; another admin can release
+    it). The others see each gift change live; owners see nothing, as with any undo. A current
+    member's purchases are theirs to undo."""
     lock_row(Group, group.id)  # nobody joins or leaves while we decide who has left
     if db.session.get(GroupMember, (group.id, user_id)) is not None:
         raise BadRequest("That person is still in the group: only they can undo their purchases.", "user_id")
-    released = _take_back_purchases(user_id, Piglist.group_id == group.id)
+    released = _take_back_purchases(user_id, Piglist.group_id == group.id, visible_to=admin)
     for gift in released:
         feed.emit("gift_unpurchased", gift)
     db.session.commit()
     return len(released)
 
 
-def release_everything_bought_by(buyer: User) -> int:
-    """Everything ``buyer`` bought becomes available again (their account is being erased), in the
-    caller's transaction: their rows of purchases go, the others' stay. The others see it live,
-    the owners learn nothing (the events pass the surprise rule like any undo). Returns how many
-    gifts were released."""
-    released = _take_back_purchases(buyer.id)
-    for gift in released:
-        # A gift its owner removed after the purchase was visible to its buyers alone: the
-        # others have nothing to be told.
-        if gift.deleted_at is None:
-            feed.emit("gift_unpurchased", gift)
-    return len(released)
-
-
-def _take_back_purchases(user_id: int, *where: Any) -> list[Gift]:
-    """Delete ``user_id``'s purchases of the gifts ``where`` selects (gifts joined to their lists;
-    every gift when nothing is given) and write those gifts' new summaries, in the caller's
-    transaction; the gifts whose purchase was taken back. However many gifts: one statement finds
+def _take_back_purchases(user_id: int, *where: Any, visible_to: User) -> list[Gift]:
+    """Delete ``user_id``'s purchases of the gifts ``where`` selects (gifts joined to their lists)
+    whose purchases ``visible_to`` may know of, and write those gifts' new summaries, in the
+    caller's transaction; the gifts whose purchase was taken back. However many gifts: one statement finds
     them, one locks them all (in id order) with their lists, one reads their purchases after the
     locks, one deletes and one (executemany) updates."""
     gift_ids = db.session.scalars(
@@ -391,7 +384,8 @@ def _take_back_purchases(user_id: int, *where: Any) -> list[Gift]:
         .join(Piglist, Piglist.id == Gift.piglist_id)
         .where(Purchase.user_id == user_id, *where)
     ).all()
-    gifts = locked_all(select(Gift).options(joinedload(Gift.piglist)), Gift, list(gift_ids))
+    locked = locked_all(select(Gift).options(joinedload(Gift.piglist)), Gift, list(gift_ids))
+    gifts = purchases_visible_to(locked, visible_to)
     purchases = purchases_of([gift.id for gift in gifts])
     taken: list[Gift] = []
     theirs: list[Purchase] = []

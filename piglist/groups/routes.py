@@ -6,8 +6,8 @@ from flask_login import current_user, login_required
 from piglist.web.forms import form_status, save_form
 from piglist.web.security import FOLLOWING_INVITE
 
+from ..auth.ratelimits import invitation_limit
 from ..errors import NotFound, PiglistError
-from ..extensions import limiter
 from ..lists.service import group_lists
 from ..models import Group
 from . import invitations, service
@@ -46,13 +46,9 @@ def render_overview(group_id: int, invite_form: InviteForm | None = None, status
     ), status
 
 
-def inviter_key() -> str:
-    return str(current_user.get_id() or "")
-
-
 @bp.route("/groups/<int:group_id>/invitations", methods=["POST"])
 @login_required
-@limiter.limit("10 per hour", key_func=inviter_key, scope="invitations")
+@invitation_limit()
 def invite_by_email(group_id: int):
     group = service.admin_group(group_id, current_user)
     form = InviteForm()

@@ -12,17 +12,29 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, joinedload
 
 from piglist.groups import notices
-from piglist.stores.rowlocks import lock_row
+from piglist.stores.rowlocks import lock_row, locked_all
 
 from ..errors import BadRequest, Forbidden, NotFound, ValidationFailed
 from ..extensions import db
 from ..live import feed
-from ..models import Category, Gift, Group, GroupMember, ListManager, ListRecipient, Piglist, User, today
+from ..models import (
+    Category,
+    Gift,
+    Group,
+    GroupGift,
+    GroupMember,
+    ListManager,
+    ListRecipient,
+    Piglist,
+    Pledge,
+    User,
+    today,
+)
 from ..rules.limits import check_limits_hold, first_breach
 from ..rules.lock import ensure_unlocked
 from ..rules.values import clean_text, parse_bool, parse_currency, parse_date, parse_int, parse_money
@@ -258,8 +270,42 @@ def _drop_membership(member: GroupMember) -> None:
         for gift in live:
             feed.emit("gift_deleted", gift)
         db.session.delete(piglist)
+    _drop_promises(member)
     _hand_over_lists(member)
     db.session.delete(member)
+
+
+def _drop_promises(member: GroupMember) -> None:
+    """What the member promised in the group's open group gifts goes with them (SPEC §10.3):
+    nobody can hold them to a pledge or wait on them to organise. Under each gift's row lock, as
+    every group gift change (piglist.gifts.group_gifts), so an organiser's purchase in flight
+    counts their pledge or doesn't, never half of it. The others see it live."""
+    found = db.session.execute(
+        select(Gift.id, Piglist.user_id)
+        .join(Piglist, Piglist.id == Gift.piglist_id)
+        .join(GroupGift, GroupGift.gift_id == Gift.id)
+        .where(
+            Piglist.group_id == member.group_id,
+            # Not their own list's; a shared or a child's list has no user_id.
+            Piglist.user_id.is_(None) | (Piglist.user_id != member.user_id),
+            GroupGift.status == "open",
+            (GroupGift.organiser_id == member.user_id)
+            | GroupGift.pledges.any(Pledge.user_id == member.user_id),
+        )
+    ).all()
+    owners = dict(found)
+    gifts = {gift.id: gift for gift in locked_all(select(Gift), Gift, sorted(owners))}
+    for group_gift in db.session.scalars(
+        select(GroupGift)
+        .where(GroupGift.gift_id.in_(owners), GroupGift.status == "open")
+        .execution_options(populate_existing=True)
+    ):
+        if group_gift.organiser_id == member.user_id:
+            group_gift.organiser_id = None
+        db.session.execute(
+            delete(Pledge).where(Pledge.group_gift_id == group_gift.id, Pledge.user_id == member.user_id)
+        )
+        feed.emit("group_gift_changed", gifts[group_gift.gift_id], change="left")
 
 
 def _hand_over_lists(member: GroupMember) -> None:

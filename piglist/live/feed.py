@@ -51,6 +51,7 @@ EVENT_TYPES = frozenset(
         "group_gift_changed",
     }
 )
+PERSONAL_EVENT_TYPES = frozenset({"exchange_message"})
 # A tab away for an afternoon (a phone in a pocket, a laptop closed over lunch) catches up without
 # reloading; one away longer than a day reloads its page (cursors.Stale). A family group writes a few
 # hundred events a day, so a day of them costs Redis kilobytes per group.
@@ -79,15 +80,20 @@ def receivers(payload: dict[str, Any]) -> str:
     """Who may receive the event: everyone, or everyone but some of its list's recipients
     (``not:<id>,<id>``; not the surprise rule's ``audience``, which groups viewers who see one
     event alike). The surprise rule decides, so a new event type is hidden from recipients
-    unless the rule allows it."""
+    unless the rule allows it. A personal event (``to_user_id``) has one receiver."""
+    if "to_user_id" in payload:
+        return f"to:{payload['to_user_id']}"
     recipients = payload.get("recipients", [payload["owner_id"]])
     hidden = sorted(uid for uid in recipients if visible_event(payload, uid) is None)
     return f"not:{','.join(map(str, hidden))}" if hidden else EVERYONE
 
 
 def hidden_from(receivers_name: str, viewer_id: int) -> bool:
-    """Whether the receivers named by :func:`receivers` leave ``viewer_id`` out."""
+    """Whether the receivers named by :func:`receivers` leave ``viewer_id`` out: one of the
+    recipients kept out, or a personal event for someone else."""
     kind, _, ids = receivers_name.partition(":")
+    if kind == "to":
+        return ids != str(viewer_id)
     return kind == "not" and str(viewer_id) in ids.split(",")
 
 
@@ -106,6 +112,15 @@ def emit(type: str, gift: Gift, **data: Any) -> None:
         **subject,
         **data,
     }
+    db.session().info.setdefault(_PENDING, []).append(payload)
+
+
+def emit_personal(group_id: int, type: str, *, to_user_id: int, **data: Any) -> None:
+    """Queue an event for one member of the group alone (the surprise rule lets it reach nobody
+    else); published if and when the transaction commits."""
+    if type not in PERSONAL_EVENT_TYPES:
+        raise ValueError(f"unknown personal event type {type!r}")
+    payload = {"type": type, "group_id": group_id, "to_user_id": to_user_id, "at": utcnow(), **data}
     db.session().info.setdefault(_PENDING, []).append(payload)
 
 

@@ -41,9 +41,10 @@ from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 from redis.retry import Retry
 
+from piglist.stores import metrics
 from piglist.stores.redis_store import QUICK_TIMEOUT, Breaker
 
-from .feed import FeedEntry
+from .feed import FeedEntry, id_key
 
 log = logging.getLogger(__name__)
 
@@ -172,6 +173,9 @@ class Hub:
             receivers = list(self.waiting.get(group_id, ()))
         for subscription in receivers:
             subscription.put(broadcast)
+        if receivers:
+            published_ms, _ = id_key(entry.id)
+            metrics.LIVE_DELIVERY_SECONDS.observe(max(time.time() - published_ms / 1000, 0.0))
 
     def _tell_everyone(self, item: str) -> None:
         with self.lock:

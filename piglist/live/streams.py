@@ -6,8 +6,9 @@ rendered from :func:`piglist.rules.surprise.present_gift` for that person, like 
 
 Hundreds of sockets receive each event, and most of them see the gift the same way. So the gift
 (with its group and viewers) is loaded once per process and event, and each distinct way of
-seeing it is rendered once: the cache key is what the templates read (the view dict and the
-person's relation to the gift). The one per-person part of the markup, the CSRF token in the
+seeing it is rendered once: the cache key is what the templates read (the view dict, the
+person's relation to the gift, and who "you" is among the buyers: "you (1), Lily (1)" is Dad's
+wording alone). The one per-person part of the markup, the CSRF token in the
 buttons' forms, is rendered as a placeholder and filled in per socket.
 """
 
@@ -24,7 +25,7 @@ from ..extensions import db
 from ..gifts import csrf_slot
 from ..gifts.loading import gift_query
 from ..gifts.reading import viewers_by_gift
-from ..gifts.rendering import gift_roles, owner_list_url, page_context
+from ..gifts.rendering import GiftRoles, gift_roles, owner_list_url, page_context
 from ..models import Gift, Group
 from ..rules.surprise import may_see, present_gift, recipient_ids
 from .hub import Broadcast
@@ -37,7 +38,10 @@ def stream(action: str, target: str, html: str = "", morph: bool = False) -> str
 
 def render(broadcast: Broadcast, event: dict[str, Any]) -> str:
     """The Turbo Stream message for the current user about ``event`` (already let through for
-    them by the surprise rule), with their CSRF token in it."""
+    them by the surprise rule), with their CSRF token in it. A personal event (a Secret Santa
+    message) reloads its thread on the exchange's page, where there is one."""
+    if event["type"] == "exchange_message":
+        return stream("reload", f"santa_thread_{event['exchange_id']}")
     gift_id = event["gift_id"]
     # A member's list is known by its member, the others by their own id (as the pages name them).
     owner_id = event["owner_id"] if event["owner_id"] is not None else f"list_{event['list_id']}"
@@ -60,11 +64,20 @@ def _gift_markup(broadcast: Broadcast) -> str:
             return ""
         view = present_gift(gift, current_user, looking)
         roles = gift_roles(view)
-        key = current_app.json.dumps({"view": view, "roles": roles}, sort_keys=True)
+        # Chipping in speaks to each reader ("your pledge", the organiser's buttons): one
+        # rendering per reader for a gift that has a group gift.
+        reader = current_user.id if view.get("group_gift") else _named(roles)
+        key = current_app.json.dumps({"view": view, "roles": roles, "reader": reader}, sort_keys=True)
         cache = broadcast.shared.setdefault("markup", {})
         if key not in cache:
             cache[key] = csrf_slot.cut(_render_gift(group, categories, view))
     return csrf_slot.filled(cache[key])
+
+
+def _named(roles: GiftRoles) -> int | None:
+    """The person, when the markup names them as "you" (they bought some of the gift); everyone
+    else who sees the gift the same way shares one rendering."""
+    return current_user.id if roles.bought_by_me else None
 
 
 def _snapshot(broadcast: Broadcast):

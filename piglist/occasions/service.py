@@ -221,6 +221,21 @@ def check_gift_occasion(piglist: Piglist, occasion_id: int | None) -> None:
         raise ValidationFailed("Choose one of this list's occasions, or none.", "occasion_id")
 
 
+def occasion_choices(group: Group, user: User) -> list[tuple[int, str]]:
+    """(id, label) of the group's occasions a list of ``user``'s concerns: what their gifts may be
+    tagged for on the add and edit forms."""
+    own = [
+        p
+        for p in db.session.scalars(select(Piglist).where(Piglist.group_id == group.id))
+        if is_recipient(p, user)
+    ]
+    return [
+        (o.id, f"{o.name} ({o.date:%-d %b %Y})")
+        for o in occasions_of(group)
+        if any(concerns(o, piglist) for piglist in own)
+    ]
+
+
 def days_left(occasion: Occasion, now: datetime | None = None) -> int:
     return (occasion.date - today_in(occasion.time_zone, now)).days
 

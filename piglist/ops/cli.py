@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 from redis.exceptions import RedisError
 
@@ -116,7 +116,7 @@ def erase_user(email: str, yes: bool) -> None:
         )
     erased = erase.erase_user(user)
     click.echo(f"Erased {erased.email}: account, tokens, sessions and piglists.")
-    click.echo(f"  {erased.released} gift(s) they had bought are available again.")
+    click.echo(f"  {erased.kept} gift(s) they had bought stay bought, by a former member.")
     for line in erased.groups:
         click.echo(f"  {line[0].upper()}{line[1:]}.")
 
@@ -173,7 +173,8 @@ def rescrape_pictures(group_id: int | None) -> None:
 
 @piglist_cli.command("stats")
 def stats() -> None:
-    """Print the site's figures: people, groups, gifts, the job queue, live connections."""
+    """Print the site's figures: people, groups, gifts, open group gifts, the job queue, live
+    connections."""
     figures = site_stats()
     unknown = "unknown (Redis is down)"
     click.echo(f"Users: {figures['users']}")
@@ -192,6 +193,7 @@ def stats() -> None:
     click.echo(
         f"Secret Santa exchanges: {sum(exchanges.values())} ({exchanges['open']} open, {exchanges['drawn']} drawn)"
     )
+    click.echo(f"Open group gifts: {figures['open_group_gifts']}")
     queue = figures["queue"]
     if figures["redis"] == "absent":
         click.echo("Job queue: none shared (no REDIS_URL: each process runs its own jobs)")
@@ -201,6 +203,24 @@ def stats() -> None:
         click.echo(f"Job queue: {queue['queued']} waiting, {queue['failed']} failed in the last hour")
     sockets = figures["live_sockets"]
     click.echo(f"Live sockets: {unknown if sockets is None else sockets}")
+    click.echo(f"Renders: {_renders_line(figures['renders'], unknown)}")
+
+
+def _renders_line(renders: dict | None, unknown: str) -> str:
+    if renders is None:
+        return unknown
+    if renders["enabled"]:
+        state = f"on ({renders['chromium']})"
+    elif current_app.config["SCRAPER_RENDER"] == "off":
+        state = "off (SCRAPER_RENDER=off)"
+    else:
+        state = "off (no Chromium installed)"
+    average = renders["average_seconds"]
+    timing = f", {average:.1f} s on average" if average is not None else ""
+    return (
+        f"{state}; {renders['renders']} rendered, {renders['failed']} failed, "
+        f"{renders['blocked']} requests blocked{timing}"
+    )
 
 
 def init_app(app: Flask) -> None:

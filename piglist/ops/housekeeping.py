@@ -1,8 +1,8 @@
 """Chores that keep live state honest: forget viewers who went silent (and tell the others),
 re-queue scrapes that were left pending (a worker died, Redis was down when the gift was added),
 queue retries whose delay is over even while RQ's scheduler is down, queue the purchaser
-alerts whose time has come, forget idempotency keys older than a day, and (hourly) queue the
-occasion reminders that are due.
+alerts whose time has come, forget idempotency keys older than a day, and (hourly) the occasion
+reminders that are due.
 
 They run in the worker process when Redis is used (``python worker.py``), or in a thread of the
 single web process otherwise: the presence sweep every second (so a silent viewer's departure

@@ -67,10 +67,6 @@ def _write_file(directory: Path, key: str, data: bytes) -> None:
     os.replace(temporary, directory / key)
 
 
-def exists(key: str) -> bool:
-    return db.session.get(Picture, key) is not None
-
-
 def load(key: str) -> tuple[bytes, str] | None:
     """The picture's bytes and content type, or None."""
     if not KEY.fullmatch(key):

@@ -57,6 +57,10 @@ OWNER_GIFT_FIELDS = frozenset(
 OWNER_EVENT_TYPES = frozenset({"gift_created", "gift_updated", "gift_deleted"})
 OWNER_EVENT_FIELDS = frozenset({"type", "group_id", "gift_id", "owner_id", "list_id", "at"})
 
+# Events meant for one person (a new Secret Santa message): they reach their addressee only, cut to
+# these fields. No time: when a Santa wrote could be matched with who was online then.
+PERSONAL_EVENT_FIELDS = frozenset({"type", "group_id", "exchange_id"})
+
 # The mails about a gift that its owner may receive. None: the only mail about a gift is the
 # purchaser alert, which tells of a purchase. A new kind reaches owners only when listed here.
 OWNER_GIFT_MAILS: frozenset[str] = frozenset()
@@ -193,7 +197,12 @@ def tile_state(view: Mapping[str, Any]) -> str | None:
 def visible_event(event: Mapping[str, Any], viewer_id: int) -> dict[str, Any] | None:
     """The event as ``viewer_id`` may receive it, or None. A recipient receives only the allowed
     event types about their list's wishes, cut to the allowed fields, and nothing about an idea;
-    nobody is told that they themselves are looking."""
+    nobody is told that they themselves are looking. A personal event (``to_user_id``) reaches
+    its addressee alone."""
+    if "to_user_id" in event:
+        if event["to_user_id"] != viewer_id:
+            return None
+        return {name: value for name, value in event.items() if name in PERSONAL_EVENT_FIELDS}
     if viewer_id in _event_recipients(event):
         if event["type"] not in OWNER_EVENT_TYPES or event.get("idea"):
             return None
@@ -207,7 +216,10 @@ def visible_event(event: Mapping[str, Any], viewer_id: int) -> dict[str, Any] | 
 def audience(event: Mapping[str, Any], viewer_id: int) -> Hashable:
     """Which of the event's audiences ``viewer_id`` is in: everyone in one audience receives the
     same :func:`visible_event`, so a process serving many sockets shapes it once per audience.
-    The recipients; a person the presence event names (they are left out of it); everyone else."""
+    The recipients; a person the presence event names (they are left out of it); everyone else;
+    and a personal event's addressee (anyone else receives nothing of it)."""
+    if "to_user_id" in event:
+        return ("to", viewer_id)
     if viewer_id in _event_recipients(event):
         return "recipient"
     if event["type"] == "presence" and any(v["id"] == viewer_id for v in event.get("viewers", [])):

@@ -15,6 +15,7 @@ from sqlalchemy import or_, select
 
 from ..errors import Forbidden, ValidationFailed
 from ..extensions import db
+from ..live import feed
 from ..models import Exchange, ExchangeMessage, ExchangeParticipant, User
 from ..rules.values import clean_text
 from . import mails
@@ -72,6 +73,13 @@ def send(exchange: Exchange, user: User, data: Mapping[str, Any]) -> dict[str, A
         body=body,
     )
     db.session.add(message)
+    # Live to the reader's sockets and long polls, and to nobody else (piglist.rules.surprise).
+    feed.emit_personal(
+        exchange.group_id,
+        "exchange_message",
+        to_user_id=recipient_id if message.from_santa else santa_id,
+        exchange_id=exchange.id,
+    )
     db.session.commit()
     mails.queue_message_mail(message)
     return present_messages([message], user)[0]

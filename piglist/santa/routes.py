@@ -14,6 +14,7 @@ from piglist.web.forms import apply_error, form_status, save_form
 
 from ..errors import NotFound, PiglistError
 from ..groups import service as groups
+from ..live import page_start
 from . import exchanges, messages, secrecy
 from .forms import DrawForm, ExchangeForm, MessageForm, OpenForm
 
@@ -51,6 +52,8 @@ def exchanges_page(group_id: int):
 
 
 def render_exchange(exchange, member, message_form: MessageForm | None = None, status: int = 200):
+    # Before the data: a message written meanwhile is then replayed to the page (piglist.live).
+    live = page_start(exchange.group_id, current_user.id, looking=False)
     view = secrecy.present_exchange(exchange, current_user, is_admin=member.is_admin)
     mine = exchanges.participation(exchange, current_user)
     opened = mine is not None and mine.opened_at is not None
@@ -59,6 +62,7 @@ def render_exchange(exchange, member, message_form: MessageForm | None = None, s
         group=member.group,
         me=member,
         exchange=view,
+        live=live,
         opened=opened,
         recipient=view["my_recipient"] if opened else None,
         lines=messages.thread(exchange, current_user) if mine is not None else [],

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from decimal import Decimal
 
 from .errors import NotAProductPage
+from .money import Money
 from .page import Page
 from .page_kind import not_a_product
 from .product import DESCRIPTION_LIMIT, TITLE_LIMIT, Product
@@ -70,10 +71,14 @@ def extract(html: str, url: str) -> Product:
 def _shown_price(layout: Layout, found: dict[str, Product]) -> Shown:
     """What the page shows a buyer, worked out in full only when structured data leave doubt:
     no price, prices that disagree, or a price the page crosses out. Scoring every price on a
-    page is the extractor's costliest step."""
+    page is the extractor's costliest step; where they agree, only the agreed price's block is
+    read, for a former price shown beside it."""
     amounts = {product.price for product in found.values() if product.price is not None}
-    if len(amounts) == 1 and not html_price.shows_as_former(layout, next(iter(amounts))):
-        return Shown()
+    if len(amounts) == 1:
+        amount = next(iter(amounts))
+        if not html_price.shows_as_former(layout, amount):
+            regular = html_price.regular_beside(layout, amount)
+            return Shown(current=Money(amount, None), regular=regular) if regular else Shown()
     return html_price.shown(layout)
 
 

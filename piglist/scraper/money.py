@@ -28,6 +28,32 @@ WHOLE_UNITS = frozenset(
     }
 )
 
+# The currency of countries that price in whole units: a structured amount with no currency of
+# its own ("24.990" in og:price:amount) on a Chilean page is read as a Chilean price would be.
+WHOLE_UNIT_COUNTRIES = {
+    "CL": "CLP",
+    "JP": "JPY",
+    "KR": "KRW",
+    "HU": "HUF",
+    "CO": "COP",
+    "AR": "ARS",
+    "ID": "IDR",
+    "VN": "VND",
+    "PY": "PYG",
+    "IS": "ISK",
+    "CR": "CRC",
+    "KZ": "KZT",
+    "UZ": "UZS",
+    "UG": "UGX",
+    "RW": "RWF",
+}
+
+
+def reading_currency(currency: str | None, country: str | None) -> str | None:
+    """The currency to read a structured amount by: its own, else a whole-unit country's."""
+    return currency or WHOLE_UNIT_COUNTRIES.get((country or "").upper())
+
+
 # Codes the table still lists but that no shop prices in any more.
 _WITHDRAWN = frozenset(
     {"CYP", "EEK", "FRF", "IEP", "ITL", "LUF", "MTL", "NLG", "PTE", "VAL", "ZMK", "USN", "NTD", "RMB"}
@@ -100,6 +126,7 @@ _USUAL: dict[str, str] = {
     "₤": "GBP",
     # The table lists North Korea's won first; shops online price in South Korea's.
     "₩": "KRW",
+    "원": "KRW",
     "ريال": "SAR",
     "درهم": "AED",
     "руб": "RUB",
@@ -215,13 +242,27 @@ def parse_money(text: str, *, country: str | None = None) -> Money | None:
         return None
     price = Price.fromstring(text)
     symbol = price.currency if price.currency and _standalone(price.currency, text) else None
-    currency = currency_code(symbol, country) or find_currency(text, country)
+    currency = _stated_code(text, symbol) or currency_code(symbol, country) or find_currency(text, country)
     if currency in THREE_DECIMALS:
         price = Price.fromstring(text, decimal_separator=".")
     amount = quantize(price.amount)
     if amount is None:
         return None
     return Money(amount, currency)
+
+
+_CODE_WORD = re.compile(r"(?<![A-Za-z])([A-Z]{3})(?![A-Za-z])")
+
+
+def _stated_code(text: str, symbol: str | None) -> str | None:
+    """An ISO 4217 code written beside a symbol several currencies share: "$12.990 CLP" and
+    "CLP$ 12.990" are Chilean pesos wherever the page is, not dollars."""
+    if symbol is None or len(_SYMBOLS.get(symbol, ())) < 2:
+        return None
+    for code in _CODE_WORD.findall(text):
+        if code in _CODES and code in _SYMBOLS.get(symbol, ()):
+            return code
+    return None
 
 
 def _spaced(symbol: str) -> bool:

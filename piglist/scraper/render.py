@@ -11,20 +11,24 @@ prefetching) is closed or pointed at a dead proxy.
 Each render runs in a child process (``python -m piglist.scraper.render``) with its own
 Chromium, killed whole at the deadline: a page that loops for ever, or a wedged browser, ends
 with the budget however it misbehaves. Pictures, media, fonts and style sheets are never
-loaded (the extractor reads the DOM), and the script heap is capped.
+loaded (the extractor reads the DOM); the script heap is capped, and so is the memory each of
+the render's processes may write.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
 import os
 import re
+import resource
 import signal
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,6 +47,9 @@ MAX_REQUESTS = 150
 MAX_RESOURCE_BYTES = 5 * 1024 * 1024
 MAX_TOTAL_BYTES = 20 * 1024 * 1024
 JS_HEAP_MB = 256
+# Each process of a render (Python, Playwright's driver, Chromium's) may write at most this much
+# memory (RLIMIT_DATA, inherited); a page that grabs more crashes its tab and the render fails.
+PROCESS_MEMORY_MB = 768
 # What a rendered DOM doesn't need; skipping it saves most of a page's bytes.
 SKIPPED_RESOURCES = frozenset(
     {"image", "media", "font", "stylesheet", "manifest", "texttrack", "beacon", "ping"}
@@ -129,10 +136,12 @@ def render(
     allow_hosts: frozenset[str] = frozenset(),
     budget: float = RENDER_SECONDS,
     chromium: str | None = None,
+    network: bool = True,
 ) -> Rendered:
     """The DOM of ``html`` (fetched from ``url``) after its scripts ran, within ``budget``
-    seconds. Raises RenderFailed when no browser is installed, the render overran, or the
-    browser failed."""
+    seconds; without ``network`` every request but the page itself is refused (measuring).
+    Raises RenderFailed when no browser is installed, the render overran, or the browser
+    failed."""
     chromium = chromium or chromium_path()
     if chromium is None or not os.access(chromium, os.X_OK):
         raise RenderFailed(transient=False)
@@ -185,12 +194,22 @@ def _kill(process: subprocess.Popen) -> None:
 # --- inside the child process ------------------------------------------------------------
 
 
-def _render_here(url: str, html: str, allow_hosts: frozenset[str], budget: float, chromium: str) -> dict:
-    from playwright.sync_api import Error as PlaywrightError
-    from playwright.sync_api import sync_playwright
+# Resources fetched at once for one page, as a browser would (it opens six per host).
+PARALLEL_FETCHES = 6
 
-    from .fetch import fetch_resource
 
+async def _render_here(
+    url: str, html: str, allow_hosts: frozenset[str], budget: float, chromium: str, network: bool = True
+) -> dict:
+    """Chromium's requests are answered concurrently: each fetch runs on a thread, and the page
+    goes on while they wait."""
+    from playwright.async_api import Error as PlaywrightError
+    from playwright.async_api import async_playwright
+
+    from .fetch import HEADERS, FetchedResource, fetch_resource
+
+    loop = asyncio.get_running_loop()
+    fetchers = ThreadPoolExecutor(max_workers=PARALLEL_FETCHES)
     deadline = time.monotonic() + budget
     state = {"requests": 0, "bytes": 0, "document_served": False}
     blocked: list[str] = []
@@ -198,69 +217,90 @@ def _render_here(url: str, html: str, allow_hosts: frozenset[str], budget: float
     def remaining() -> float:
         return deadline - time.monotonic()
 
-    def handle(route) -> None:
+    def fetch(request) -> FetchedResource:
+        return fetch_resource(
+            request.url,
+            method=request.method,
+            headers=request.headers,
+            body=request.post_data_buffer,
+            allow_hosts=allow_hosts,
+            timeout=min(10.0, remaining()),
+            budget=remaining(),
+            max_bytes=MAX_RESOURCE_BYTES,
+        )
+
+    async def handle(route) -> None:
         request = route.request
         if not state["document_served"] and request.url == url and request.resource_type == "document":
             state["document_served"] = True
-            route.fulfill(status=200, content_type="text/html; charset=utf-8", body=html)
+            await route.fulfill(status=200, content_type="text/html; charset=utf-8", body=html)
             return
-        if request.resource_type in SKIPPED_RESOURCES or remaining() <= 0.5:
-            route.abort("blockedbyclient")
+        if not network or request.resource_type in SKIPPED_RESOURCES or remaining() <= 0.5:
+            await route.abort("blockedbyclient")
             return
         state["requests"] += 1
         if state["requests"] > MAX_REQUESTS or state["bytes"] > MAX_TOTAL_BYTES:
-            route.abort("blockedbyclient")
+            await route.abort("blockedbyclient")
             return
         try:
-            resource = fetch_resource(
-                request.url,
-                method=request.method,
-                headers=request.headers,
-                body=request.post_data_buffer,
-                allow_hosts=allow_hosts,
-                timeout=min(10.0, remaining()),
-                budget=remaining(),
-                max_bytes=MAX_RESOURCE_BYTES,
-            )
+            resource = await loop.run_in_executor(fetchers, fetch, request)
         except (BlockedAddress, InvalidUrl) as error:
             blocked.append(f"{request.url} ({error.reason})")
-            route.abort("blockedbyclient")
+            await route.abort("blockedbyclient")
             return
         except FetchError:
-            route.abort("failed")
+            await route.abort("failed")
             return
         state["bytes"] += len(resource.body)
-        route.fulfill(status=resource.status, headers=resource.headers, body=resource.body)
+        await route.fulfill(status=resource.status, headers=resource.headers, body=resource.body)
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=chromium, args=list(CHROMIUM_ARGS), proxy=DEAD_PROXY
-        )
-        try:
-            context = browser.new_context(
-                service_workers="block", accept_downloads=False, java_script_enabled=True
+    async def close_socket(socket) -> None:
+        await socket.close()
+
+    try:
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.launch(
+                executable_path=chromium, args=list(CHROMIUM_ARGS), proxy=DEAD_PROXY
             )
-            context.route("**/*", handle)
-            context.route_web_socket("**/*", lambda socket: socket.close())
-            page = context.new_page()
-            page.set_default_timeout(max(1.0, remaining()) * 1000)
             try:
-                page.goto(url, wait_until="load", timeout=max(1.0, remaining() - 1) * 1000)
-                # Scripts often fetch the product after "load": wait for the network to settle.
-                page.wait_for_load_state("networkidle", timeout=max(0.5, remaining() - 1) * 1000)
-            except PlaywrightError:
-                pass  # whatever the page shows by the deadline is read
-            content = page.content()
-            final_url = page.url
-        finally:
-            browser.close()
+                context = await browser.new_context(
+                    service_workers="block",
+                    accept_downloads=False,
+                    user_agent=HEADERS["User-Agent"],
+                    locale="en-GB",
+                )
+                await context.route("**/*", handle)
+                await context.route_web_socket("**/*", close_socket)
+                page = await context.new_page()
+                page.set_default_timeout(max(1.0, remaining()) * 1000)
+                try:
+                    await page.goto(url, wait_until="load", timeout=max(1.0, remaining() - 1) * 1000)
+                    # Scripts often fetch the product after "load": wait for the network to settle.
+                    await page.wait_for_load_state("networkidle", timeout=max(0.5, remaining() - 1) * 1000)
+                except PlaywrightError:
+                    pass  # whatever the page shows by the deadline is read
+                content = await page.content()
+                final_url = page.url
+            finally:
+                await browser.close()
+    finally:
+        fetchers.shutdown(wait=False, cancel_futures=True)
     return {"html": content, "url": final_url or url, "requests": state["requests"], "blocked": blocked}
 
 
 def main() -> int:
+    limit = PROCESS_MEMORY_MB * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
     job = json.loads(sys.stdin.read())
-    result = _render_here(
-        job["url"], job["html"], frozenset(job["allow_hosts"]), float(job["budget"]), job["chromium"]
+    result = asyncio.run(
+        _render_here(
+            job["url"],
+            job["html"],
+            frozenset(job["allow_hosts"]),
+            float(job["budget"]),
+            job["chromium"],
+            bool(job.get("network", True)),
+        )
     )
     sys.stdout.write(json.dumps(result))
     return 0

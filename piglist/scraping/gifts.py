@@ -31,11 +31,12 @@ from piglist.scraping.service import (
     PENDING_TOO_LONG,
     SCRAPE_RETRIES,
     UNREADABLE,
+    RenderNeeded,
     exclusive,
     mark_once,
     scrape_url,
 )
-from piglist.stores import jobs
+from piglist.stores import jobs, metrics
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +44,8 @@ log = logging.getLogger(__name__)
 OWNER_FIELDS = ("title", "description", "image_url", "price", "currency")
 
 
-# Longer than one try (the fetch stops at 10 s): a lock left by a killed worker lapses by then.
+# Longer than one try (the fetch stops at 10 s): a lock left by a killed worker lapses by then,
+# and the job's own retry takes it over at once (its id is the lock's token).
 SCRAPE_LOCK_SECONDS = 60
 
 
@@ -51,36 +53,48 @@ def enqueue_gift_scrape(gift_id: int, owner_id: int) -> str:
     return jobs.enqueue(scrape_gift, gift_id, retries=SCRAPE_RETRIES, person_id=owner_id)
 
 
+def enqueue_gift_render(gift_id: int) -> str:
+    return jobs.enqueue(scrape_gift, gift_id, True, retries=SCRAPE_RETRIES, queue=jobs.RENDER_QUEUE)
+
+
 @jobs.job
-def scrape_gift(gift_id: int) -> str:
+def scrape_gift(gift_id: int, render: bool = False) -> str:
     """Fill a pending gift from its page. Only fields still empty are filled: whatever the owner
     typed in meanwhile wins. A transient failure is retried; a permanent one (or the last retry)
     leaves ``failed`` with the reason, for the owner to fill in by hand. One scrape per gift
-    runs at a time: a duplicate job (re-queued after a crash) finding it running steps aside."""
-    with exclusive(f"scrape-gift:{gift_id}", SCRAPE_LOCK_SECONDS) as mine:
+    runs at a time: a duplicate job (re-queued after a crash) finding it running steps aside.
+    A page that builds its product with JavaScript is handed to the render queue (``render``)."""
+    with exclusive(f"scrape-gift:{gift_id}", SCRAPE_LOCK_SECONDS, jobs.current_job_id()) as mine:
         if not mine:
             log.info("scrape of gift %s is already running; this one steps aside", gift_id)
             return "skipped"
-        return _scrape_gift(gift_id)
+        return _scrape_gift(gift_id, render)
 
 
-def _scrape_gift(gift_id: int) -> str:
+def _scrape_gift(gift_id: int, render: bool = False) -> str:
     gift = db.session.get(Gift, gift_id)
     if gift is None or gift.scrape_status != "pending" or gift.deleted_at is not None or not gift.url:
         return "skipped"
     url = gift.url
     db.session.close()  # no transaction stays open while the shop takes its time
     try:
-        found = scrape_url(url)
+        found = scrape_url(url, render=render)
+    except RenderNeeded:
+        enqueue_gift_render(gift_id)
+        return "rendering"
     except FetchError as exc:
         if exc.transient and jobs.retries_left() > 0:
             log.info("scrape of gift %s will be retried: %s", gift_id, exc.reason)
+            metrics.SCRAPES.labels("retried", type(exc).__name__).inc()
             raise jobs.Retry(exc.reason) from exc
+        metrics.SCRAPES.labels("failed", type(exc).__name__).inc()
         return apply_scrape(gift_id, None, exc.reason)
     except Exception:
         # A page the extractor chokes on must not leave the gift pending for ever.
         log.exception("scrape of gift %s failed", gift_id)
+        metrics.SCRAPES.labels("failed", "Unreadable").inc()
         return apply_scrape(gift_id, None, UNREADABLE)
+    metrics.SCRAPES.labels("success", "").inc()
     return apply_scrape(gift_id, found, None)
 
 

@@ -20,13 +20,16 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from flask import current_app
 from limits import RateLimitItemPerMinute
-from redis.exceptions import RedisError
+from redis.exceptions import LockError, RedisError
+from redis.lock import Lock
 
-from piglist.errors import NotFound, RateLimited, Unavailable
-from piglist.extensions import db, limiter
+from piglist.errors import NotFound, Unavailable
+from piglist.extensions import db
 from piglist.models import User
+from piglist.rules import budgets
 from piglist.scraper.extract import extract
 from piglist.scraper.fetch import FetchError, fetch
+from piglist.scraping import rendering
 from piglist.stores import jobs
 from piglist.stores.redis_store import get_redis
 
@@ -60,20 +63,12 @@ def normalise_url(url: str) -> str:
 
 def spend_scrape_budget(user: User) -> None:
     """At most 10 scrapes a minute per person; raises RateLimited (429) past that."""
-    strategy = limiter.limiter
-    try:
-        allowed = strategy.hit(SCRAPES_PER_MINUTE, "scrape", str(user.id))
-        if allowed:
-            return
-        reset = strategy.get_window_stats(SCRAPES_PER_MINUTE, "scrape", str(user.id)).reset_time
-    except RedisError as exc:
-        log.warning("scrape budget unavailable, allowing: %s", exc)
-        return
-    wait = max(1, int(reset - time.time()))
-    raise RateLimited(
-        f"You've fetched {SCRAPES_PER_MINUTE.amount} links in the last minute. Wait {wait} seconds, "
+    budgets.spend(
+        SCRAPES_PER_MINUTE,
+        "scrape",
+        user,
+        f"You've fetched {SCRAPES_PER_MINUTE.amount} links in the last minute. Wait {{wait}} seconds, "
         "or fill in the details by hand.",
-        retry_after=wait,
     )
 
 
@@ -81,11 +76,12 @@ def spend_scrape_budget(user: User) -> None:
 
 
 class MemoryStore:
-    """The few Redis calls used here (``get``, ``set`` with ``ex``), in memory, for the single
+    """The few Redis calls used here (``get``, ``set`` with ``ex``, counters), in memory, for the single
     process mode; expired entries are dropped as new ones come."""
 
     def __init__(self) -> None:
         self.items: dict[str, tuple[float, str]] = {}
+        self.counters: dict[str, dict[str, int]] = {}
         self.lock = threading.Lock()
 
     def get(self, key: str) -> str | None:
@@ -107,6 +103,33 @@ class MemoryStore:
         with self.lock:
             self.items.pop(key, None)
 
+    @contextmanager
+    def exclusive(self, key: str, seconds: int, owner: str | None) -> Iterator[bool]:
+        """:func:`exclusive` in this process: the same owner may take its own lock over."""
+        token = owner or uuid.uuid4().hex
+        with self.lock:
+            found = self.items.get(key)
+            held = found is None or found[0] <= time.time() or found[1] == token
+            if held:
+                self.items[key] = (time.time() + seconds, token)
+        try:
+            yield held
+        finally:
+            if held:
+                with self.lock:
+                    if self.items.get(key, (0, None))[1] == token:
+                        del self.items[key]
+
+    def hincrby(self, key: str, field: str, amount: int) -> int:
+        with self.lock:
+            counts = self.counters.setdefault(key, {})
+            counts[field] = counts.get(field, 0) + amount
+            return counts[field]
+
+    def hgetall(self, key: str) -> dict[str, int]:
+        with self.lock:
+            return dict(self.counters.get(key, {}))
+
 
 def _cache_key(url: str) -> str:
     return "piglist:scrape:" + hashlib.sha256(normalise_url(url).encode()).hexdigest()
@@ -115,6 +138,7 @@ def _cache_key(url: str) -> str:
 def init_app(app) -> None:
     """Redis, or this process's memory, chosen once: the scrape cache and who asked for which
     preview."""
+    rendering.check_setting(app)
     with app.app_context():
         app.extensions["piglist_scrape_store"] = get_redis() or MemoryStore()
 
@@ -124,13 +148,23 @@ def _store():
 
 
 @contextmanager
-def exclusive(name: str, seconds: int) -> Iterator[bool]:
+def exclusive(name: str, seconds: int, owner: str | None = None) -> Iterator[bool]:
     """Whether this caller alone holds ``name`` (for at most ``seconds``), until the block ends:
-    across every process with Redis, within this one without. With Redis down it says yes: a
-    duplicate scrape is better than none."""
-    key, token = f"piglist:exclusive:{name}", uuid.uuid4().hex
+    across every process with Redis (redis-py's ``Lock``: taken with SET NX, let go with a
+    compare-and-delete, so a holder never drops a later holder's lock), within this one without.
+    ``owner`` names the holder across attempts (a job's id): the lock a killed attempt left is
+    its retry's to take over at once, where anyone else waits for it to lapse. With Redis down
+    it says yes: a duplicate scrape is better than none."""
+    store = _store()
+    if isinstance(store, MemoryStore):
+        with store.exclusive(f"piglist:exclusive:{name}", seconds, owner) as held:
+            yield held
+        return
+    lock = store.lock(f"piglist:exclusive:{name}", timeout=seconds, blocking=False, thread_local=False)
     try:
-        held = bool(_store().set(key, token, ex=seconds, nx=True))
+        held = lock.acquire(token=owner) if owner else lock.acquire()
+        if not held and owner:
+            held = _take_over(store, lock, owner)
     except RedisError as exc:
         log.warning("scrape lock unavailable, going ahead: %s", exc)
         yield True
@@ -139,9 +173,21 @@ def exclusive(name: str, seconds: int) -> Iterator[bool]:
         yield held
     finally:
         if held:
-            with suppress(RedisError):
-                if _store().get(key) == token:  # not a later holder's, after ours expired
-                    _store().delete(key)
+            with suppress(LockError, RedisError):  # lapsed meanwhile: nothing of ours to let go
+                lock.release()
+
+
+def _take_over(store: Any, lock: Lock, owner: str) -> bool:
+    """Whether the lock held is ``owner``'s own (an earlier attempt that died holding it); if so
+    it is ours again, for its full time. The check and the renewal are one atomic script; a lock
+    that lapsed in between is simply taken."""
+    lock.local.token = store.get_encoder().encode(owner)
+    try:
+        lock.reacquire()
+    except LockError:
+        lock.local.token = None
+        return lock.acquire(token=owner)
+    return True
 
 
 def mark_once(name: str, seconds: int) -> bool:
@@ -160,10 +206,16 @@ def cached_product(url: str) -> dict[str, Any] | None:
     return json.loads(raw) if raw else None
 
 
-def scrape_url(url: str) -> dict[str, Any]:
+class RenderNeeded(Exception):
+    """The page builds its product with JavaScript: the scrape goes on in a render job
+    (``scrape_url(url, render=True)`` on the render queue)."""
+
+
+def scrape_url(url: str, *, render: bool = False) -> dict[str, Any]:
     """Title, price, regular price, currency, image, description and options of the page at
     ``url`` — from the cache when it was fetched in the last 24 hours. Raises FetchError (a
-    NotAProductPage for a captcha, consent wall or "not found" page)."""
+    NotAProductPage for a captcha, consent wall or "not found" page), and RenderNeeded for a
+    page worth rendering unless ``render`` (the render job) says to render it here."""
     hit = cached_product(url)
     if hit is not None:
         return hit
@@ -171,6 +223,10 @@ def scrape_url(url: str) -> dict[str, Any]:
     seconds = current_app.config["SCRAPER_TIMEOUT"]
     page = fetch(url, allow_hosts=current_app.config["SCRAPER_ALLOW_HOSTS"], timeout=seconds, budget=seconds)
     product = extract(page.text, page.url)
+    if rendering.worth_rendering(page, product):
+        if not render:
+            raise RenderNeeded(url)
+        product = rendering.rendered_product(page, product, _store())
     found = {
         "title": product.title,
         "price": f"{product.price:.2f}" if product.price is not None else None,
@@ -208,10 +264,19 @@ def start_preview(user: User, url: str) -> str:
     return job_id
 
 
+def render_figures() -> dict[str, Any]:
+    """What ``flask piglist stats`` shows of the render fallback. Raises RedisError."""
+    return rendering.figures(_store())
+
+
 @jobs.job
-def preview_scrape(url: str) -> dict[str, Any]:
+def preview_scrape(url: str, render: bool = False) -> dict[str, Any]:
     try:
-        return {"ok": True, "product": scrape_url(url)}
+        return {"ok": True, "product": scrape_url(url, render=render)}
+    except RenderNeeded:
+        # Answered by the render job; whoever polls this job is sent on to it.
+        then = jobs.enqueue(preview_scrape, url, True, retries=SCRAPE_RETRIES, queue=jobs.RENDER_QUEUE)
+        return {"ok": None, "then": then}
     except FetchError as exc:
         if exc.transient and jobs.retries_left() > 0:
             raise jobs.Retry(exc.reason) from exc
@@ -233,7 +298,13 @@ def preview_status(user: User, job_id: str, wait: int) -> dict[str, Any]:
         deadline = time.monotonic() + wait
         while True:
             state = jobs.status(job_id) or {"status": "failed", "result": None}
-            if state["status"] in ("finished", "failed") or time.monotonic() >= deadline:
+            then = (state["result"] or {}).get("then") if state["status"] == "finished" else None
+            if then and _JOB_ID.match(str(then)):
+                # The page is being rendered: the render job's answer is this job's.
+                job_id, state = then, {"status": "started", "result": None}
+            elif state["status"] in ("finished", "failed"):
+                break
+            if time.monotonic() >= deadline:
                 break
             time.sleep(0.25)
     except RedisError as exc:

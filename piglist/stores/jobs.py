@@ -28,6 +28,7 @@ from rq.job import Job, JobStatus
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry
 from rq.worker import DequeueStrategy
 
+from piglist.stores import metrics
 from piglist.stores.redis_store import get_breaker, guarded_client
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,10 @@ QUEUE = "piglist"
 # them in turn, so one person's ten slow links never hold up another's one.
 FAIR_SHARDS = 16
 QUEUE_NAMES = [QUEUE] + [f"{QUEUE}:{shard}" for shard in range(FAIR_SHARDS)]
+# Rendering a page in a browser (piglist.scraping.rendering) costs a Chromium: those jobs have a
+# queue of their own, which one process per worker takes, one render at a time.
+RENDER_QUEUE = f"{QUEUE}:render"
+ALL_QUEUE_NAMES = [*QUEUE_NAMES, RENDER_QUEUE]
 RESULT_TTL = 60 * 60
 # A try that runs past this is killed by RQ (and retried): the fetch itself stops at the
 # scraper's 10 s budget, so only a wedged extraction ever gets here.
@@ -60,19 +65,44 @@ def retries_left() -> int:
     return getattr(_local, "retries_left", 0)
 
 
+def current_job_id() -> str | None:
+    """The id of the job this code runs in (the same on each of its retries), or None outside one."""
+    from rq import get_current_job
+
+    current = get_current_job()
+    if current is not None:
+        return current.id
+    return getattr(_local, "job_id", None)
+
+
 def job(func: Callable) -> Callable:
     """Run the job inside an app context: the web app's in thread mode, the worker's own in RQ."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         if has_app_context():
-            return func(*args, **kwargs)
+            return _counted(func, args, kwargs)
         if _jobs_app is None:
             raise RuntimeError("no app for jobs: the worker calls piglist.stores.jobs.serve_jobs_with(app)")
+        metrics.write_as_parent()  # an RQ work horse: count into its worker's figures
         with _jobs_app.app_context():
-            return func(*args, **kwargs)
+            return _counted(func, args, kwargs)
 
     return wrapper
+
+
+def _counted(func: Callable, args: tuple, kwargs: dict[str, Any]) -> Any:
+    """Runs the job, counting its outcome by kind for /metrics."""
+    try:
+        result = func(*args, **kwargs)
+    except Retry:
+        metrics.JOBS.labels(func.__name__, "retried").inc()
+        raise
+    except Exception:
+        metrics.JOBS.labels(func.__name__, "failed").inc()
+        raise
+    metrics.JOBS.labels(func.__name__, "ok").inc()
+    return result
 
 
 def serve_jobs_with(app: Flask) -> None:
@@ -101,21 +131,29 @@ class ThreadRunner:
     def __init__(self, app: Flask, workers: int = 4) -> None:
         self.app = app
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="piglist-job")
+        # The render queue's one lane: one render at a time in this process.
+        self.render_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="piglist-render")
         self.jobs: dict[str, dict[str, Any]] = {}
         self.lock = threading.Lock()
 
-    def submit(self, func: Callable, args: tuple, job_id: str, delays: list[float]) -> str:
+    def submit(
+        self, func: Callable, args: tuple, job_id: str, delays: list[float], queue: str | None = None
+    ) -> str:
         with self.lock:
             self._forget_old()
             self.jobs[job_id] = {"status": "queued", "result": None, "at": time.time()}
-        self.pool.submit(self._run, func, args, job_id, delays)
+        pool = self.render_pool if queue == RENDER_QUEUE else self.pool
+        pool.submit(self._run, func, args, job_id, delays, pool)
         return job_id
 
-    def _run(self, func: Callable, args: tuple, job_id: str, delays: list[float]) -> None:
+    def _run(
+        self, func: Callable, args: tuple, job_id: str, delays: list[float], pool: ThreadPoolExecutor
+    ) -> None:
         """One attempt; a failure with retries left comes back after its delay on a timer, so a
         job waiting minutes to retry (mail) holds no thread of the pool meanwhile."""
         self._set(job_id, status="started")
         _local.retries_left = len(delays)
+        _local.job_id = job_id
         try:
             with self.app.app_context():
                 result = func(*args)
@@ -125,7 +163,7 @@ class ThreadRunner:
             if delays:
                 self._set(job_id, status="queued")
                 again = threading.Timer(
-                    delays[0], self.pool.submit, (self._run, func, args, job_id, delays[1:])
+                    delays[0], pool.submit, (self._run, func, args, job_id, delays[1:], pool)
                 )
                 again.daemon = True
                 again.start()
@@ -165,18 +203,19 @@ def enqueue(
     job_id: str | None = None,
     person_id: int | None = None,
     delays: Sequence[float] = (),
+    queue: str | None = None,
 ) -> str:
-    """Queue ``func(*args)`` on behalf of ``person_id`` (see FAIR_SHARDS); a job raising Retry
-    runs again up to ``retries`` times, after ``delays`` (by default ``JOB_RETRY_DELAYS``,
-    exponential: 2, 4, 8 s; the last one repeats)."""
+    """Queue ``func(*args)`` on behalf of ``person_id`` (see FAIR_SHARDS), or on ``queue``
+    (RENDER_QUEUE); a job raising Retry runs again up to ``retries`` times, after ``delays`` (by
+    default ``JOB_RETRY_DELAYS``, exponential: 2, 4, 8 s; the last one repeats)."""
     job_id = job_id or uuid.uuid4().hex
     delays = list(delays or current_app.config["JOB_RETRY_DELAYS"])
     delays = [delays[min(n, len(delays) - 1)] for n in range(retries)]
     runner = current_app.extensions.get("piglist_jobs")
     if runner is not None:
-        return runner.submit(func, args, job_id, delays)
+        return runner.submit(func, args, job_id, delays, queue)
     retry = RQRetry(max=retries, interval=delays) if retries else None
-    Queue(queue_for(person_id), connection=rq_connection()).enqueue(
+    Queue(queue or queue_for(person_id), connection=rq_connection()).enqueue(
         func,
         *args,
         job_id=job_id,
@@ -237,10 +276,10 @@ class PiglistWorker(Worker):
 DEQUEUE_STRATEGY = DequeueStrategy.ROUND_ROBIN
 
 
-def work(url: str) -> None:
-    """One worker process, on every queue."""
+def work(url: str, queues: Sequence[str] = QUEUE_NAMES) -> None:
+    """One worker process, on every queue but the render queue (or on ``queues``)."""
     connection = Redis.from_url(url)
-    worker = PiglistWorker(QUEUE_NAMES, connection=connection)
+    worker = PiglistWorker(list(queues), connection=connection)
     worker.work(with_scheduler=True, dequeue_strategy=DEQUEUE_STRATEGY)
 
 
@@ -249,7 +288,7 @@ def promote_due_retries(connection: Redis) -> int:
     lock keeps the others from taking over for a minute; this runs with the housekeeping in
     the worker, so retries go on meanwhile. Whoever removes a retry from the schedule queues it."""
     promoted = 0
-    for name in QUEUE_NAMES:
+    for name in ALL_QUEUE_NAMES:
         queue = Queue(name, connection=connection)
         registry = ScheduledJobRegistry(queue=queue)
         for job_id in registry.get_jobs_to_schedule(int(time.time())):
@@ -269,7 +308,7 @@ def queue_counts() -> dict[str, int] | None:
     RedisError."""
     if current_app.extensions.get("piglist_jobs") is not None:
         return None
-    queues = [Queue(name, connection=rq_connection()) for name in QUEUE_NAMES]
+    queues = [Queue(name, connection=rq_connection()) for name in ALL_QUEUE_NAMES]
     return {
         "queued": sum(queue.count for queue in queues),
         "failed": sum(FailedJobRegistry(queue=queue).count for queue in queues),

@@ -28,7 +28,7 @@ from urllib.parse import unquote, urlsplit
 from flask import Flask, current_app, render_template
 from redis.exceptions import RedisError
 
-from piglist.stores import jobs
+from piglist.stores import jobs, metrics
 
 log = logging.getLogger(__name__)
 
@@ -132,6 +132,7 @@ def deliver(message: EmailMessage) -> None:
     if current_app.config["MAIL_BACKEND"] == "log" or not current_app.config["SMTP_URL"]:
         text = message.get_body(("plain",)).get_content()
         log.info("mail not sent (SMTP_URL is unset) to %s: %s\n%s", message["To"], message["Subject"], text)
+        metrics.MAILS.labels("logged").inc()
         return
     try:
         _send(message, parse_smtp_url(current_app.config["SMTP_URL"]))
@@ -139,10 +140,13 @@ def deliver(message: EmailMessage) -> None:
         reason = _reason(exc)
         if _permanent(exc) or jobs.retries_left() <= 0:
             log.error("mail to %s (%s) not sent: %s", message["To"], message["Subject"], reason)
+            metrics.MAILS.labels("failed").inc()
             return
         log.warning("mail to %s (%s) not sent yet, will retry: %s", message["To"], message["Subject"], reason)
+        metrics.MAILS.labels("retried").inc()
         raise jobs.Retry(reason) from exc
     log.info("mail sent to %s: %s", message["To"], message["Subject"])
+    metrics.MAILS.labels("sent").inc()
 
 
 def _send(message: EmailMessage, transport: Transport) -> None:

@@ -23,8 +23,15 @@ from redis.retry import Retry
 
 log = logging.getLogger(__name__)
 
-# Seconds. Redis answers in well under a millisecond when it is well; the margin is for a busy
-# gevent process, where a reply can wait for the greenlet to be scheduled.
+# Seconds. Redis answers in well under a millisecond when it is well. A call gives up after
+# CALL_TIMEOUT (connecting, or waiting for a reply) and trips the breaker: with Redis hung
+# (connections accepted, nothing answered) the request that meets the hang first waits that long
+# and no longer, the ones after it not at all (issue 22: the first one waited a full second). A
+# busy gevent process that delays a reply past it pauses presence and live updates for
+# BREAKER_SECONDS, which is the price of pages that never wait on Redis.
+CALL_TIMEOUT = 0.1
+# Waiting for a free connection of the process's pool, and background connections (the live
+# hub's subscriber): a busy process, not a hung Redis, so a longer margin.
 QUICK_TIMEOUT = 1.0
 BREAKER_SECONDS = 5.0
 MAX_CONNECTIONS = 100  # per client and process; more greenlets wait their turn (WaitingPool)
@@ -118,8 +125,8 @@ def guarded_client(
         url,
         max_connections=max_connections,
         timeout=QUICK_TIMEOUT,
-        socket_connect_timeout=QUICK_TIMEOUT,
-        socket_timeout=QUICK_TIMEOUT,
+        socket_connect_timeout=CALL_TIMEOUT,
+        socket_timeout=CALL_TIMEOUT,
         retry=Retry(NoBackoff(), 0),
         decode_responses=decode_responses,
     )
@@ -136,7 +143,7 @@ def init_app(app: Flask) -> None:
     if url:
         app.config.setdefault(
             "RATELIMIT_STORAGE_OPTIONS",
-            {"socket_connect_timeout": QUICK_TIMEOUT, "socket_timeout": QUICK_TIMEOUT},
+            {"socket_connect_timeout": CALL_TIMEOUT, "socket_timeout": CALL_TIMEOUT},
         )
 
 

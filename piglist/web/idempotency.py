@@ -28,12 +28,13 @@ from __future__ import annotations
 
 import hashlib
 import re
+import secrets
 import time
 from datetime import timedelta
 from functools import wraps
 from typing import Any
 
-from flask import current_app, g, request
+from flask import Flask, current_app, g, request
 from flask_login import current_user
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
@@ -49,7 +50,7 @@ KEEP = timedelta(hours=24)
 _KEY = re.compile(r"[\x21-\x7e]{1,255}")
 # How long a retry waits for an answer the first request is about to store.
 ANSWER_WAIT_SECONDS = 2.0
-KEPT_HEADERS = ("Content-Type", "Location")
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 class KeyReused(PiglistError):
@@ -60,9 +61,23 @@ class AnswerLost(PiglistError):
     code, status = "idempotent_answer_lost", 409
 
 
+# Also written by piglist.gifts.csrf_slot (markup rendered once, served many times), which puts a
+# slot there that is filled with a new key each time the markup is served.
+FORM_KEY_ATTRIBUTE = "piglist_form_key"
+
+
+def form_key() -> str:
+    """The one-time key a page's forms carry: one per page served (each form posts to its own
+    path, so one value is enough), a new one with every page, so a second purchase after the
+    page came back is a new request."""
+    if FORM_KEY_ATTRIBUTE not in g:
+        setattr(g, FORM_KEY_ATTRIBUTE, secrets.token_urlsafe(18))
+    return getattr(g, FORM_KEY_ATTRIBUTE)
+
+
 def request_key() -> str | None:
     value = request.headers.get(HEADER)
-    if value is None and request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+    if value is None and request.mimetype in FORM_TYPES:
         value = request.form.get(FIELD) or None
     if value is None:
         return None
@@ -83,9 +98,10 @@ def _scope(user_id: int, key: str) -> str:
 
 def _fingerprint() -> str:
     """What the request asks, so a key sent again with another request is refused. A form's
-    fields and files, not its bytes: a retried multipart upload has a new boundary."""
+    fields and files, not its bytes: a retried multipart upload has a new boundary (and a parsed
+    form's bytes are gone)."""
     digest = hashlib.sha256(request.query_string)
-    if request.mimetype == "multipart/form-data":
+    if request.mimetype in FORM_TYPES:
         for name, value in sorted(request.form.items(multi=True)):
             digest.update(f"\0{name}={value}".encode())
         for name, upload in sorted(request.files.items(multi=True), key=lambda item: item[0]):
@@ -192,3 +208,8 @@ def forget_expired() -> int:
     )
     db.session.commit()
     return removed.rowcount
+
+
+def init_app(app: Flask) -> None:
+    """``form_key()`` for the templates' forms."""
+    app.jinja_env.globals["form_key"] = form_key

@@ -76,13 +76,23 @@ def submitted_strings() -> Iterator[tuple[str, str]]:
         yield from strings_in(request.get_json(silent=True))
 
 
+def refuse_unstorable(strings: Iterator[tuple[str, str]]) -> None:
+    for field, text in strings:
+        if has_unstorable(text):
+            raise ValidationFailed(unstorable_message(field), field)
+
+
+def check_decoded_json(value: Any, field: str) -> None:
+    """The same check for JSON a view decodes itself from a form field (a multipart request's
+    ``options``): ``"\ud800"`` is plain text until it is decoded."""
+    refuse_unstorable(strings_in(value, field))
+
+
 def check_input() -> None:
     if request.is_json and not request.path.startswith("/api/") and request.method not in SAFE_METHODS:
         # Flask-WTF would read a JSON body as form data and choke on a list or a number.
         raise UnsupportedMediaType("Pages take form posts; send JSON to the API under /api/v1.")
-    for field, text in submitted_strings():
-        if has_unstorable(text):
-            raise ValidationFailed(unstorable_message(field), field)
+    refuse_unstorable(submitted_strings())
 
 
 def init_app(app: Flask) -> None:

@@ -86,7 +86,8 @@ def init_app(app: Flask) -> None:
         headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
         if app.config["HSTS"]:
             headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-        if request.path.startswith("/api/") or response.mimetype == "text/html":
-            # Pages and API answers differ per person; no shared cache may keep them.
-            headers.setdefault("Cache-Control", "no-store")
+        # Pages, API answers, exports, /health: nothing may be kept by a cache unless its view
+        # says so itself (static files, pictures, the manifest). Opting out, not in, so a new
+        # door can't forget (issue 22: the JSON export and /health had no header at all).
+        headers.setdefault("Cache-Control", "no-store")
         return response

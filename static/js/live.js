@@ -98,6 +98,10 @@ StreamActions.reload = function reload() {
 const queued = new Set();
 
 export function applyChange(event) {
+  if (event.type === "exchange_message") {
+    refresh(`santa_thread_${event.exchange_id}`);
+    return;
+  }
   if (event.type === "gift_created" || event.type === "gift_deleted") {
     if (refresh(`piglist_${event.owner_id}`)) return;
   }

@@ -53,13 +53,12 @@ def scraped(name: str, url: str):
             "EUR",
         ),
         # A Chilean shop: "Normal" and "Internet" prices, dots as thousands, instalments. JSON-LD
-        # gives the current price alone, and a lone structured price the page doesn't cross out
-        # is taken without scoring the page, so the regular price isn't looked for.
+        # gives the current price alone; the "Normal" one beside it is its regular price.
         (
             "chile-normal-and-internet-price.html",
             "https://www.tiendaandes.example.cl/p/88231",
             "29990.00",
-            None,
+            "39990.00",
             "CLP",
         ),
         (
@@ -68,6 +67,23 @@ def scraped(name: str, url: str):
             "1249990.00",
             "1499990.00",
             "CLP",
+        ),
+        # JSON-LD and the first price give the regular price; the sale block beside shows the
+        # price to pay, unlabelled.
+        (
+            "sale-block-beside-structured-regular.html",
+            "https://ridgeandpine.example/scarf",
+            "39.99",
+            "59.99",
+            "USD",
+        ),
+        # "Prezzo:" then "Prezzo scontato:" (discounted price), nothing crossed out.
+        (
+            "italian-bookshop-discounted-label.html",
+            "https://www.libreriadelcorso.example/libro/1",
+            "17.10",
+            "18.00",
+            "EUR",
         ),
         # A Japanese shop: 通常価格 struck through, 販売価格 with (税込), points.
         (
@@ -142,6 +158,11 @@ def test_a_product_price_tag_of_1e3_is_stored_as_1000_never_1() -> None:
         ("¥1,980", "JP", "1980.00", "JPY"),
         ("12,800円", None, "12800.00", "JPY"),
         ("₩12,000", None, "12000.00", "KRW"),
+        ("12,000원", None, "12000.00", "KRW"),
+        # A code beside a shared symbol says whose dollar it is, wherever the page is.
+        ("$12.990 CLP", None, "12990.00", "CLP"),
+        ("CLP$ 12.990", "US", "12990.00", "CLP"),
+        ("$5 CAD", None, "5.00", "CAD"),
     ],
 )
 def test_thousands_separators_per_currency(text, country, amount, currency) -> None:
@@ -154,8 +175,63 @@ def test_structured_whole_unit_prices_read_separators_as_thousands(value: str, c
     assert parse_amount(value, currency) == Decimal(value.replace(".", "").replace(",", ""))
 
 
+def test_an_agreed_price_keeps_the_struck_price_beside_it_as_its_regular_price() -> None:
+    ld = {"@type": "Product", "name": "Oak Chair", "offers": {"price": "99.00", "priceCurrency": "GBP"}}
+    html = (
+        f"<html lang='en-GB'><head><script type='application/ld+json'>{json.dumps(ld)}</script></head>"
+        "<body><h1>Oak Chair</h1><div class='prices'><del>£129.00</del> <span>£99.00</span></div>"
+        "<aside class='related'><del>£300.00</del> <span>£199.00</span></aside></body></html>"
+    )
+    product = extract(html, "https://shop.example.co.uk/oak-chair")
+    assert (product.price, product.regular_price) == (Decimal("99.00"), Decimal("129.00"))
+
+
 def test_a_structured_price_the_page_labels_as_the_normal_price_loses_to_the_internet_price() -> None:
     html = (PAGES / "chile-normal-and-internet-price.html").read_text(encoding="utf-8")
     html = html.replace('"price":"29990"', '"price":"39990"')
     product = extract(html, "https://www.tiendaandes.example.cl/p/88231")
     assert (product.price, product.regular_price) == (Decimal("29990.00"), Decimal("39990.00"))
+
+
+@pytest.mark.parametrize(
+    "elsewhere",
+    [
+        # A cart drawer rendered before the product, its line louder than the product's price.
+        "<div class='drawer'><h2>Your basket</h2><div><b class='price price--large'>£120.00</b></div></div>",
+        # "Frequently bought together": a bundle total right under the buy box.
+        "<section><h3>Frequently bought together</h3><div class='total'><span class='price'>£61.50</span>"
+        "</div></section>",
+        # Recently viewed, named only by its heading.
+        "<div><div><h2>Recently viewed</h2></div><ul><li><span class='price sale'>£9.99</span></li></ul></div>",
+        # A suggestion block named by its class.
+        "<div class='product-recommendations'><span class='price special-price'>£14.00</span></div>",
+    ],
+)
+def test_the_heading_and_cart_block_outrank_other_products_blocks(elsewhere: str) -> None:
+    main = (
+        "<div class='product'><h1>Oak Chair</h1><div><span class='amount'>£89.00</span></div>"
+        "<form action='/basket/add'><button>Add to basket</button></form></div>"
+    )
+    for html in (
+        f"<html lang='en-GB'><body>{elsewhere}{main}</body></html>",
+        f"<html lang='en-GB'><body>{main}{elsewhere}</body></html>",
+    ):
+        assert extract(html, "https://shop.example.co.uk/oak-chair").price == Decimal("89.00")
+
+
+@pytest.mark.parametrize(
+    ("head", "url"),
+    [
+        # og:price:amount with no currency tag, on a Chilean page (by its domain).
+        ("<meta property='og:price:amount' content='24.990'>", "https://www.tiendaandes.cl/p/1"),
+        # JSON-LD with no priceCurrency, on a page whose locale is Chilean.
+        (
+            '<meta property="og:locale" content="es_CL"><script type="application/ld+json">'
+            '{"@type": "Product", "name": "Silla", "offers": {"price": "24.990"}}</script>',
+            "https://tienda.example.com/p/1",
+        ),
+    ],
+)
+def test_a_structured_amount_without_a_currency_is_read_by_a_whole_unit_countrys_rules(head, url) -> None:
+    html = f"<html><head>{head}</head><body><h1>Silla</h1><div class='price'>$24.990</div></body></html>"
+    assert extract(html, url).price == Decimal("24990.00")

@@ -112,7 +112,30 @@ def test_a_page_that_never_stops_running_is_cut_off_at_the_budget(server) -> Non
     assert time.monotonic() - started < 2 + rendering.GRACE_SECONDS + 2
 
 
+def test_a_page_that_grabs_all_the_memory_it_can_fails_without_taking_the_machine(server) -> None:
+    html = (
+        "<html><body><div id='root'></div>"
+        "<script>const hoard = []; for (;;) { hoard.push(new Array(1e6).fill(1.5)); }</script></body></html>"
+    )
+    started = time.monotonic()
+    with pytest.raises(RenderFailed):
+        render(server.url("/p/hog"), html, allow_hosts=server.allow, budget=10)
+    assert time.monotonic() - started < 10 + rendering.GRACE_SECONDS + 2
+
+
 def test_without_chromium_a_render_fails_for_good(server) -> None:
     with pytest.raises(RenderFailed) as failure:
         render(server.url("/p"), "<html></html>", chromium="/nonexistent/chromium")
     assert failure.value.transient is False
+
+
+def test_a_page_that_floods_requests_gets_at_most_the_cap_and_still_renders(server) -> None:
+    html = (
+        "<html><body><div id='root'></div><script>"
+        "for (let i = 0; i < 400; i++) fetch('/api/item?i=' + i).catch(() => 0);"
+        "document.getElementById('root').innerHTML = '<h1>Kettle</h1>';"
+        "</script></body></html>"
+    )
+    rendered = render(server.url("/p/flood"), html, allow_hosts=server.allow)
+    assert "<h1>Kettle</h1>" in rendered.html
+    assert len(server.requests) <= rendering.MAX_REQUESTS

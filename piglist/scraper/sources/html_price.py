@@ -66,11 +66,18 @@ _SIDE_TEXT = re.compile(
     r"^\+|%|\bsave\b|\bspar|économ|ahorr|rispar|\bwas\b|statt|instead|\buvp\b|\brrp\b|"
     r"/\s*(?:mo|month)\b|\bper\s*(?:month|\d|kg|g|l|ml|lb|oz|unit|piece|item)\b|/\s*(?:kg|l|100|st)\b|"
     r"\bx\s*\d|\d\s*x\b|\binstal|\bshipping|versand|livraison|env[ií]o|spedizione|delivery|postage|"
-    r"משלוח|coupon|gutschein|lowest price|niedrigste|najniższa|prix le plus bas|prezzo più basso|"
-    r"precio más bajo|laagste prijs|\b30 (?:days|dni|tage|tagen|jours|giorni|días|dias|dagen)\b|"
+    r"משלוח|coupon|gutschein|"
     r"每期|分期|期付|할부|쿠폰|优惠券|優惠券|クーポン|적립|포인트|ポイント",
     re.I,
 )
+# The EU's "lowest price in the last 30 days" beside a discount: a reference, never the price.
+# Its label is a sentence, so it is looked for in up to MAX_NOTE_TEXT characters around.
+_LOWEST_PRICE_TEXT = re.compile(
+    r"lowest price|niedrigste|najniższa|prix le plus bas|prezzo più basso|precio más bajo|laagste prijs|"
+    r"nejnižší|legalacsonyabb|\b30 (?:days|dni|tage|tagen|jours|giorni|días|dias|dagen|dní|nap)\b",
+    re.I,
+)
+MAX_NOTE_TEXT = 80
 # Labels of a former price written as text beside it ("Regular price:", "Antes:", "Prezzo di
 # copertina:", "通常価格"); a price so labelled is the former one when a current one stands by.
 _OLD_TEXT = re.compile(
@@ -80,6 +87,17 @@ _OLD_TEXT = re.compile(
     r"consigliato)|\blistino\b|\bcopertina\b|invece di|anziché|streichpreis|ursprünglich|alter preis|\bvorher\b|"
     r"\bvoorheen\b|\badviesprijs\b|przed obniżką|cena regularna|cena katalogowa|pre[çc]o (?:original|anterior|de)|"
     r"обычная цена|старая цена|通常価格|定価|希望小売価格|参考価格|原价|原價|정가|정상가",
+    re.I,
+)
+# A sale price, by its block's name or its label: beside it, a dearer price is the former one.
+_SALE_NAMES = re.compile(
+    r"sale|special|promo|offer|deal|reduced|clearance|scontat|rebaj|oferta|angebot|aktion|solde|"
+    r"remise|korting|akcij|promocj|акци|セール|特価|할인",
+    re.I,
+)
+_SALE_TEXT = re.compile(
+    r"\bsale\b|\bnow\b|special price|\bscontat|precio (?:oferta|rebajado|internet)|\boferta\b|"
+    r"angebot|aktionspreis|prix soldé|\bsoldé|\bpromo|\bteraz\b|セール価格|特価|할인가",
     re.I,
 )
 # A price before tax, which some shops lead with and others show second.
@@ -109,6 +127,8 @@ class Candidate:
     # The holder and its nearest ancestors: prices sharing one of these form one price block.
     block: tuple[HtmlElement, ...]
     former: bool = False
+    # Named or labelled as the sale price ("sale-block", "promo-price", "Prezzo scontato:").
+    sale: bool = False
 
 
 @dataclass(frozen=True)
@@ -135,6 +155,19 @@ def shows_as_former(layout: Layout, amount: Decimal) -> bool:
     text holding the amount's last three whole digits (in "1.299,00", "1,299" or "1299" alike)
     is looked at.
     """
+    for element, text in _showing(layout, amount):
+        if (
+            _former_context(element)
+            or _OLD_TEXT.search(_label(element, text))
+            or _discounted_beside(element, amount, layout)
+            or _sale_beside(element, amount, layout)
+        ):
+            return True
+    return False
+
+
+def _showing(layout: Layout, amount: Decimal) -> Iterator[tuple[HtmlElement, str]]:
+    """The elements whose short text reads as ``amount``, with that text."""
     key = str(int(amount))[-3:]
     for node in layout.body.xpath(".//text()[contains(., $key)]", key=key):
         element = node.getparent()
@@ -144,15 +177,29 @@ def shows_as_former(layout: Layout, amount: Decimal) -> bool:
             continue
         text = _text(element, MAX_PRICE_TEXT)
         money = parse_money(text, country=layout.page.country) if text else None
-        if money is None or money.amount != amount:
-            continue
-        if (
-            _former_context(element)
-            or _OLD_TEXT.search(_label(element, text))
-            or _discounted_beside(element, amount, layout)
-        ):
-            return True
-    return False
+        if money is not None and money.amount == amount:
+            yield element, text
+
+
+def regular_beside(layout: Layout, amount: Decimal) -> Decimal | None:
+    """The former price the page shows in ``amount``'s price block (crossed out, or named or
+    labelled old, regular, list…), when it is above ``amount``: the regular price of a price
+    structured data agree on, found without scoring the whole page."""
+    for element, _ in _showing(layout, amount):
+        for _, container in zip(range(PRICE_BLOCK_LEVELS), element.iterancestors(), strict=False):
+            if _text(container, MAX_BADGE_TEXT) is None:
+                break
+            former = [
+                candidate.money.amount
+                for candidate in _candidates(layout, container)
+                if (candidate.old or candidate.struck)
+                and not candidate.side
+                and candidate.money.amount > amount
+                and candidate.element is not element
+            ]
+            if former:
+                return min(former)
+    return None
 
 
 def _discounted_beside(element: HtmlElement, amount: Decimal, layout: Layout) -> bool:
@@ -174,6 +221,23 @@ def _discounted_beside(element: HtmlElement, amount: Decimal, layout: Layout) ->
     return False
 
 
+def _sale_beside(element: HtmlElement, amount: Decimal, layout: Layout) -> bool:
+    """Whether a cheaper price named as the sale price stands in ``amount``'s price block."""
+    if _SALE_NAMES.search(" ".join(attribute_text(e) for e in [element, *element.iterancestors()][:3])):
+        return False  # this is the sale price itself
+    for _, container in zip(range(PRICE_BLOCK_LEVELS), element.iterancestors(), strict=False):
+        if _text(container, MAX_BADGE_TEXT) is None:
+            return False
+        for named in container.iterdescendants("*"):
+            if named is element or not _SALE_NAMES.search(attribute_text(named)):
+                continue
+            text = _text(named, MAX_PRICE_TEXT)
+            money = parse_money(text, country=layout.page.country) if text else None
+            if money and money.amount < amount and not _SIDE_TEXT.search(text):
+                return True
+    return False
+
+
 def _former_context(element: HtmlElement) -> bool:
     for _, ancestor in zip(range(5), element.iterancestors(), strict=False):
         if ancestor.tag in _STRUCK_TAGS or "line-through" in ancestor.get("style", ""):
@@ -187,6 +251,7 @@ def shown(layout: Layout) -> Shown:
     candidates = _candidates(layout)
     _penalise_former_prices(candidates)
     _penalise_discounted_prices(candidates)
+    _penalise_prices_beside_a_sale(candidates)
     # Shipping, instalments, unit prices and savings are never the price to pay.
     payable = [
         candidate
@@ -222,10 +287,12 @@ def shown(layout: Layout) -> Shown:
     )
 
 
-def _candidates(layout: Layout) -> list[Candidate]:
+def _candidates(layout: Layout, within: HtmlElement | None = None) -> list[Candidate]:
+    """Every price on the page, or in the ``within`` element."""
     seen: set[HtmlElement] = set()
     found = []
-    for element in layout.body.iter("*"):
+    root = layout.body if within is None else within
+    for element in root.iter("*"):
         if element.tag in _SKIP_TAGS or not _has_own_digit(element):
             continue
         if len(seen) >= MAX_HOLDERS:
@@ -238,7 +305,7 @@ def _candidates(layout: Layout) -> list[Candidate]:
         candidate = _read(holder, layout, text)
         if candidate is not None:
             found.append(candidate)
-    for element in layout.body.xpath(".//*[@itemprop='price'][@content]"):
+    for element in root.xpath(".//*[@itemprop='price'][@content]"):
         if element not in seen:
             candidate = _read(element, layout, element.get("content", ""))
             if candidate is not None:
@@ -347,9 +414,19 @@ def _read(holder: HtmlElement, layout: Layout, text: str) -> Candidate | None:
     ):
         return None
     label = _label(holder, text)
-    side = bool(_SIDE_NAMES.search(names) or _SIDE_NAMES.search(near_names) or _SIDE_TEXT.search(label))
+    side = bool(
+        _SIDE_NAMES.search(names)
+        or _SIDE_NAMES.search(near_names)
+        or _SIDE_TEXT.search(label)
+        or _LOWEST_PRICE_TEXT.search(_note(holder))
+    )
     old = bool(_OLD_NAMES.search(names) or _OLD_NAMES.search(near_names) or _OLD_TEXT.search(label))
     net = bool(_NET_TEXT.search(label))
+    sale = bool(
+        _SALE_NAMES.search(names)
+        or _SALE_NAMES.search(near_names)
+        or (label != text and _SALE_TEXT.search(label))
+    )
     struck = _is_struck(holder, context)
     score = _naming_score(holder, names, near_names) + _display_score(holder, context, money, prominent)
     if struck:
@@ -359,7 +436,14 @@ def _read(holder: HtmlElement, layout: Layout, text: str) -> Candidate | None:
     if depth == 0 and layout.in_main_region(holder):
         score += MAIN_REGION_BONUS
     block = tuple(context[: PRICE_BLOCK_LEVELS + 1])
-    return Candidate(holder, money, score, old, side, net, struck, block)
+    return Candidate(holder, money, score, old, side, net, struck, block, sale=sale)
+
+
+def _note(holder: HtmlElement) -> str:
+    """The sentence the price stands in, when its container is short ("Lowest price in the last
+    30 days: $44.99"), whatever other numbers it holds."""
+    parent = holder.getparent()
+    return (_text(parent, MAX_NOTE_TEXT) if parent is not None else None) or ""
 
 
 def _label(holder: HtmlElement, text: str) -> str:
@@ -485,6 +569,21 @@ def _penalise_discounted_prices(candidates: list[Candidate]) -> None:
                     high.former = True
                     high.score -= 4.0
                     break
+
+
+def _penalise_prices_beside_a_sale(candidates: list[Candidate]) -> None:
+    """Two prices in one block, neither crossed out nor labelled, the cheaper one named or
+    labelled as the sale price ("sale-block", "Prezzo scontato:"): the dearer is the former."""
+    current = [
+        c for c in candidates if not (c.old or c.side or c.struck or c.former) and c.score >= MIN_SCORE
+    ]
+    for low in (c for c in current if c.sale):
+        for high in current:
+            if high.sale or high.money.amount <= low.money.amount:
+                continue
+            if not set(low.block[1:]).isdisjoint(high.block[1:]):
+                high.former = True
+                high.score -= 4.0
 
 
 _BADGE = re.compile(r"[-−]\s?(\d{1,2}(?:[.,]\d)?)\s?%")

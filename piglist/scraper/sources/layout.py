@@ -32,7 +32,8 @@ _OTHER_PRODUCT_NAMES = re.compile(
 # What shops write above such a block, in the languages they commonly use.
 _OTHER_PRODUCT_TEXT = re.compile(
     r"you (?:may|might|will) (?:also )?(?:like|love|be interested)|also (?:like|bought|viewed)|"
-    r"related (?:products|items)|recommended|recommendations|similar (?:products|items|styles)|"
+    r"related (?:products|items)|recommended (?:for|products|items)|recommendations|"
+    r"similar (?:products|items|styles)|"
     r"recently viewed|frequently bought|bought together|complete the look|shop the look|"
     r"customers (?:also|who)|people also|more from|inspired by your|your (?:cart|basket|bag)|"
     r"das könnte (?:dir|ihnen) auch|ähnliche (?:produkte|artikel)|kunden (?:kauften|haben) auch|"

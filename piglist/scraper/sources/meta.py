@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from ..money import currency_code, parse_amount, parse_money
+from ..money import currency_code, parse_amount, parse_money, reading_currency
 from ..page import Page
 from ..product import Product
 from ..text import clean_text, strip_site_name
@@ -27,10 +27,11 @@ def opengraph(page: Page) -> Product:
         page.meta_value("product:sale_price:currency", "product:price:currency", "og:price:currency"),
         page.country,
     )
-    sale = parse_amount(page.meta_value("product:sale_price:amount"), currency)
-    listed = parse_amount(page.meta_value("product:price:amount", "og:price:amount"), currency)
+    reading = reading_currency(currency, page.country)
+    sale = parse_amount(page.meta_value("product:sale_price:amount"), reading)
+    listed = parse_amount(page.meta_value("product:price:amount", "og:price:amount"), reading)
     original = parse_amount(
-        page.meta_value("product:original_price:amount", "og:original_price:amount"), currency
+        page.meta_value("product:original_price:amount", "og:original_price:amount"), reading
     )
     price = sale or listed
     regular = next((amount for amount in (original, listed) if amount and price and amount > price), None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from urllib.parse import urlsplit
 
-from ..money import currency_code, parse_amount, parse_money
+from ..money import currency_code, parse_amount, parse_money, reading_currency
 from ..page import Page
 from ..product import Product
 from ..text import clean_text
@@ -160,7 +160,7 @@ def offers_price(offers: object, page: Page) -> tuple[Decimal | None, str | None
     ``price`` of an offer that also gives a (non-standard, but common) ``salePrice``."""
     fallback_currency = None
     for offer in _offer_list(offers):
-        code = _currency(offer, page)
+        code = reading_currency(_currency(offer, page), page.country)
         amount, currency = _offer_price(offer, code)
         currency = currency_code(currency, page.country) if currency else None
         if amount is not None:

@@ -1,0 +1,109 @@
+"""Migration 0009 (group gifts) with data, on SQLite where it rebuilds `purchases` (its CHECK) and
+on PostgreSQL: the lists' versions still move with purchases, and now with group gifts and
+pledges; a pledger's 0-quantity purchase is allowed, and goes when downgrading."""
+
+import pytest
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+
+from config import TestingConfig
+from piglist import create_app
+from piglist.extensions import db
+
+from .conftest import PG_URL
+
+NOW = "2026-12-01 10:00:00+00:00"
+
+
+def seed(conn) -> None:
+    conn.execute(
+        text(
+            "INSERT INTO users (id, email, display_name, password_hash, created_at) VALUES "
+            "(1, 'a@x.org', 'Tom', 'h', :now), (2, 'b@x.org', 'Dad', 'h', :now), (3, 'c@x.org', 'Gran', 'h', :now)"
+        ),
+        {"now": NOW},
+    )
+    conn.execute(
+        text(
+            "INSERT INTO groups (id, name, invite_code, is_locked, currency, created_at) "
+            "VALUES (1, 'F', 'code', false, 'USD', :now)"
+        ),
+        {"now": NOW},
+    )
+    conn.execute(
+        text("INSERT INTO piglists (id, group_id, user_id, created_at) VALUES (1, 1, 1, :now)"), {"now": NOW}
+    )
+    conn.execute(
+        text(
+            "INSERT INTO gifts (id, piglist_id, title, price, options, scrape_status, status, created_at, updated_at) "
+            "VALUES (1, 1, 'Bike', 200, '{}', 'manual', 'available', :now, :now)"
+        ),
+        {"now": NOW},
+    )
+
+
+def purchase_version(conn) -> int:
+    return conn.execute(text("SELECT purchase_version FROM piglists WHERE id = 1")).scalar_one()
+
+
+def check(app) -> None:
+    with app.app_context():
+        upgrade(revision="0007")
+        with db.engine.begin() as conn:
+            seed(conn)
+        upgrade(revision="0009")
+        steps = [
+            "INSERT INTO group_gifts (id, gift_id, organiser_id, status, created_at) VALUES (1, 1, 2, 'open', :now)",
+            "INSERT INTO pledges (id, group_gift_id, user_id, amount, created_at, updated_at) VALUES (1, 1, 2, 150, :now, :now)",
+            "UPDATE pledges SET amount = 160 WHERE id = 1",
+            "INSERT INTO pledges (id, group_gift_id, user_id, amount, created_at, updated_at) VALUES (2, 1, 3, 40, :now, :now)",
+            "INSERT INTO purchases (gift_id, user_id, quantity, purchased_at) VALUES (1, 2, 1, :now), (1, 3, 0, :now)",
+            "UPDATE group_gifts SET status = 'bought', holder_id = 2 WHERE id = 1",
+        ]
+        for statement in steps:
+            with db.engine.begin() as conn:
+                before = purchase_version(conn)
+                conn.execute(text(statement), {"now": NOW})
+            with db.engine.connect() as conn:
+                assert purchase_version(conn) > before, statement
+        with pytest.raises(IntegrityError), db.engine.begin() as conn:
+            conn.execute(text("UPDATE pledges SET amount = 0 WHERE id = 1"))
+
+        downgrade(revision="0007")
+        with db.engine.connect() as conn:
+            assert conn.execute(text("SELECT user_id, quantity FROM purchases")).all() == [(2, 1)]
+        with db.engine.begin() as conn:  # 0007's triggers on purchases are there again
+            before = purchase_version(conn)
+            conn.execute(text("UPDATE purchases SET quantity = 2"))
+        with db.engine.connect() as conn:
+            assert purchase_version(conn) > before
+        with pytest.raises(IntegrityError), db.engine.begin() as conn:
+            conn.execute(text("UPDATE purchases SET quantity = 0"))
+        upgrade(revision="0009")
+        db.engine.dispose()
+
+
+def test_migration_0009_with_data_on_sqlite(tmp_path):
+    check(
+        create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/m.sqlite3", REDIS_URL=None)
+    )
+
+
+def test_migration_0009_with_data_on_postgresql(pg_schema):
+    app = create_app(
+        TestingConfig,
+        SQLALCHEMY_DATABASE_URI=PG_URL,
+        SQLALCHEMY_ENGINE_OPTIONS={"connect_args": {"options": "-csearch_path=group_gifts_check"}},
+        REDIS_URL=None,
+    )
+    with app.app_context(), db.engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS group_gifts_check CASCADE"))
+        conn.execute(text("CREATE SCHEMA group_gifts_check"))
+    try:
+        check(app)
+    finally:
+        with app.app_context(), db.engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA group_gifts_check CASCADE"))
+        with app.app_context():
+            db.engine.dispose()
