@@ -271,3 +271,13 @@ def test_the_export_holds_the_lists_you_keep_and_your_ideas(api, family):
     assert [g["title"] for g in mine["ideas"]] == ["Secret telescope"]
     toms = api(family.owner).get("/me/export").get_data(as_text=True)
     assert "Secret telescope" not in toms
+
+
+@pytest.mark.parametrize("app", ["sqlite"], indirect=True)
+def test_on_sqlite_a_childs_list_is_refused_clearly_and_changes_nothing(api, family):
+    before = list_count()
+    response = api(family.admin).post(
+        f"/groups/{family.group.id}/lists", json={"kind": "dependant", "name": "Lily"}
+    )
+    assert response.status_code == 400 and "PostgreSQL" in error(response)["message"]
+    assert list_count() == before
