@@ -19,6 +19,7 @@ from typing import Any
 from flask import Flask, current_app
 from redis.exceptions import RedisError
 
+from . import capacity
 from .cursors import position_from, seal
 from .feed import MemoryFeed, RedisFeed
 from .hub import Hub
@@ -73,6 +74,7 @@ def init_app(app: Flask) -> None:
         hub = Hub(app.config["REDIS_URL"], client, app.extensions["piglist_redis_breaker"], prefix)
         live = Live(RedisFeed(client, prefix), RedisPresence(client, ttl), hub, client)
     app.extensions["piglist_live"] = live
+    capacity.init_app(app)
 
 
 def page_start(group_id: int, viewer_id: int, *, looking: bool) -> PageStart:

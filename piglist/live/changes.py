@@ -20,7 +20,7 @@ from ..groups.service import member_group
 from ..models import User
 from ..rules.values import parse_int
 from ..stores import metrics
-from . import cursors
+from . import capacity, cursors
 from .feed import current as current_feed
 from .hub import DOWN, RESYNC, Broadcast
 from .hub import current as current_hub
@@ -51,7 +51,9 @@ def wait_for_changes(group_id: int, viewer: User, since: str | None, wait: int) 
     # Hand the database connection back: the wait below may last 25 s.
     db.session.close()
     try:
-        with metrics.LONG_POLLS.track_inprogress():
+        if not wait:
+            return _read(group_id, viewer_id, position, wait)
+        with capacity.current().holding(), metrics.LONG_POLLS.track_inprogress():
             return _read(group_id, viewer_id, position, wait)
     except RedisError as exc:
         current_app.logger.warning("change feed unavailable: %s", exc)

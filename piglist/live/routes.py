@@ -16,7 +16,7 @@ from ..auth import service as accounts
 from ..errors import BadRequest, Forbidden, Unauthenticated, Unavailable, ValidationFailed
 from ..extensions import sock
 from ..groups.service import member_group
-from . import cursors
+from . import capacity, cursors
 from .hub import current as current_hub
 from .socket import LiveSocket
 
@@ -64,7 +64,16 @@ def admit() -> None:
             ) from None
     if not current_hub().available:
         raise Unavailable("Live updates are unavailable for a moment; the page still works.")
+    capacity.current().take()  # last: a refused socket holds nothing
+    g.live_slot = True
     g.live_user = user
+
+
+@bp.teardown_request
+def give_back(_exc: BaseException | None) -> None:
+    """The socket's request ends when the socket closes (or its handshake fails)."""
+    if g.pop("live_slot", False):
+        capacity.current().give_back()
 
 
 @sock.route("/ws/groups/<int:group_id>", bp=bp)

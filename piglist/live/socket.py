@@ -44,7 +44,7 @@ CHECK_SECONDS = 60  # membership is checked again at least this often
 MAX_VIEWING = 20  # gifts one socket may say it looks at
 MAX_MESSAGES = 30  # per RATE_SECONDS from the client; more closes the socket
 RATE_SECONDS = 10
-GOING_AWAY, POLICY, TRY_AGAIN = 1001, 1008, 1013
+GOING_AWAY, POLICY, SERVER_ERROR, TRY_AGAIN = 1001, 1008, 1011, 1013
 CLOSED = "closed"  # the reader thread's last word
 UNAVAILABLE = "Live updates are unavailable for a moment."
 
@@ -83,6 +83,11 @@ class LiveSocket:
         except RedisError as exc:
             log.warning("live socket closed, Redis unreachable: %s", exc)
             self._close(TRY_AGAIN, UNAVAILABLE)
+        except Exception:
+            # Closed as a socket: an HTTP error page written into an upgraded connection is garbage
+            # to the browser's WebSocket. The page reconnects and catches up from its cursor.
+            log.exception("live socket of group %s failed", self.group_id)
+            self._close(SERVER_ERROR, "Something went wrong; the page will reconnect.")
         finally:
             subscription.close()
             self._leave_everything()

@@ -77,7 +77,7 @@ def _gift_markup(broadcast: Broadcast) -> str:
 def _named(roles: GiftRoles) -> int | None:
     """The person, when the markup names them as "you" (they bought some of the gift); everyone
     else who sees the gift the same way shares one rendering."""
-    return current_user.id if roles.bought_by_me else None
+    return current_user.id if roles.may_undo else None
 
 
 def _snapshot(broadcast: Broadcast):

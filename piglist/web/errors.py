@@ -16,7 +16,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from werkzeug.exceptions import HTTPException
 
-from piglist.errors import PiglistError, RateLimited, Unavailable
+from piglist.errors import PiglistError, Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +81,7 @@ def retry_after_of(exc: HTTPException) -> int | None:
 def init_app(app: Flask) -> None:
     @app.errorhandler(PiglistError)
     def handle_domain_error(exc: PiglistError):
-        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
+        headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
         if wants_json():
             return json_error(exc.status, exc.code, exc.message, exc.field, headers)
         return render_error_page(exc.status, exc.message, headers)
