@@ -111,6 +111,7 @@ def register_blueprints(app: Flask) -> None:
     from .auth.routes import bp as auth_bp
     from .gifts.routes import bp as gifts_bp
     from .groups.routes import bp as groups_bp
+    from .lists.routes import bp as lists_bp
     from .live.routes import bp as live_bp
     from .main.routes import bp as main_bp
     from .occasions.routes import bp as occasions_bp
@@ -124,6 +125,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(groups_bp)
     app.register_blueprint(gifts_bp)
+    app.register_blueprint(lists_bp)
     app.register_blueprint(live_bp)
     app.register_blueprint(occasions_bp)
     app.register_blueprint(santa_bp)

@@ -103,6 +103,8 @@ SCRAPE_STATUSES = ("pending", "success", "failed", "manual")
 GIFT_STATUSES = ("available", "purchased")
 PRIORITIES = ("high", "normal", "low")
 MAX_QUANTITY = 99
+LIST_KINDS = ("member", "shared", "dependant")
+LIST_STATUSES = ("active", "pending", "deleted")
 
 
 def hash_token(token: str) -> str:
@@ -316,12 +318,26 @@ class Category(Model):
 
 
 class Piglist(Model):
+    """A list of wishes: a member's own (``user_id`` is that member), a couple's shared list or a
+    dependant's (no ``user_id``; who it is for and who keeps it are in list_recipients and
+    list_managers, see the lists section below)."""
+
     __tablename__ = "piglists"
-    __table_args__ = (UniqueConstraint("group_id", "user_id"),)
+    __table_args__ = (
+        # A member list per member and group; the other kinds have no user_id (NULLs never clash).
+        UniqueConstraint("group_id", "user_id"),
+        CheckConstraint("kind IN ('member', 'shared', 'dependant')", name="kind"),
+        CheckConstraint("status IN ('active', 'pending', 'deleted')", name="status"),
+        CheckConstraint("(kind = 'member') = (user_id IS NOT NULL)", name="member_has_user"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"))
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(10), default="member", server_default="member")
+    status: Mapped[str] = mapped_column(String(10), default="active", server_default="active")
+    # A dependant's name (they have no account); None for the other kinds.
+    name: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Moved by the database's triggers (migration 0007): ``version`` when a gift changes as its
     # owner sees it, ``purchase_version`` when its purchases change. Never set them by hand.
@@ -329,7 +345,44 @@ class Piglist(Model):
     purchase_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     group: Mapped[Group] = relationship(back_populates="piglists")
-    owner: Mapped[User] = relationship()
+    owner: Mapped[User | None] = relationship()
+    recipients: Mapped[list[User]] = relationship(
+        secondary="list_recipients", order_by="User.id", viewonly=True
+    )
+    managers: Mapped[list[User]] = relationship(secondary="list_managers", order_by="User.id", viewonly=True)
+    recipient_links: Mapped[list[ListRecipient]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True
+    )
+    manager_links: Mapped[list[ListManager]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    @classmethod
+    def for_member(cls, group: Group, user: User) -> Piglist:
+        """A member's own list, made when they join: they are its recipient and its manager."""
+        return cls(
+            group=group,
+            owner=user,
+            kind="member",
+            recipient_links=[ListRecipient(user=user)],
+            manager_links=[ListManager(user=user)],
+        )
+
+    @property
+    def title(self) -> str:
+        """Who the list is for, as people read it: "Tom", "Anna & Ben", "Lily"."""
+        if self.kind == "dependant":
+            return self.name or ""
+        if self.kind == "member" and self.owner is not None:
+            return self.owner.display_name
+        return " & ".join(user.display_name for user in self.recipients)
+
+    @property
+    def manager_ids(self) -> frozenset[int]:
+        if self.kind == "member":
+            return frozenset() if self.user_id is None else frozenset({self.user_id})
+        return frozenset(user.id for user in self.managers)
+
     gifts: Mapped[list[Gift]] = relationship(
         back_populates="piglist", cascade="all, delete-orphan", passive_deletes=True
     )
@@ -344,14 +397,15 @@ class Gift(Model):
         CheckConstraint("scrape_status IN ('pending', 'success', 'failed', 'manual')", name="scrape_status"),
         CheckConstraint("quantity BETWEEN 1 AND 99", name="quantity"),
         CheckConstraint("priority IN ('high', 'normal', 'low')", name="priority"),
-        # The same URL twice on one list is a duplicate, unless the first was deleted.
+        # The same URL twice among one list's wishes is a duplicate, unless the first was deleted.
+        # Ideas are left out: a recipient's wish must never clash with an idea they can't see.
         Index(
             "uq_gifts_piglist_id_url_live",
             "piglist_id",
             "url",
             unique=True,
-            postgresql_where=text("deleted_at IS NULL AND url IS NOT NULL"),
-            sqlite_where=text("deleted_at IS NULL AND url IS NOT NULL"),
+            postgresql_where=text("deleted_at IS NULL AND url IS NOT NULL AND NOT is_idea"),
+            sqlite_where=text("deleted_at IS NULL AND url IS NOT NULL AND NOT is_idea"),
         ),
     )
 
@@ -400,7 +454,13 @@ class Gift(Model):
     reveal_id: Mapped[int | None] = mapped_column(ForeignKey("reveals.id", ondelete="SET NULL"), index=True)
     thanked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
+    # Who added it; an idea (SPEC 10.2) is a gift added by someone the list is not for and who
+    # doesn't keep it: its recipients never learn of it (piglist.rules.surprise).
+    added_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    is_idea: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
+
     piglist: Mapped[Piglist] = relationship(back_populates="gifts")
+    added_by: Mapped[User | None] = relationship(foreign_keys=[added_by_id])
     category: Mapped[Category | None] = relationship()
     purchased_by: Mapped[User | None] = relationship(foreign_keys=[purchased_by_id])
     purchases: Mapped[list[Purchase]] = relationship(
@@ -489,6 +549,38 @@ class Picture(Model):
     size: Mapped[int] = mapped_column(Integer)
     data: Mapped[bytes | None] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# --- Lists: who a list is for, who keeps it (SPEC 10.1, issue 24) ----------------------------
+
+
+class ListRecipient(Model):
+    """A person a list is for. A member list's is its member; a shared list's are both partners
+    (the invited one from the start, so nothing reaches them before they accept); a dependant
+    has no account, so their list has none. piglist.rules.surprise reads who they are."""
+
+    __tablename__ = "list_recipients"
+
+    list_id: Mapped[int] = mapped_column(ForeignKey("piglists.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+    user: Mapped[User] = relationship()
+
+
+class ListManager(Model):
+    """A member who edits a list's wishes: a member list's member, a shared list's partners once
+    the invited one accepts, a dependant's parents (at least one)."""
+
+    __tablename__ = "list_managers"
+
+    list_id: Mapped[int] = mapped_column(ForeignKey("piglists.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+    user: Mapped[User] = relationship()
 
 
 # --- Group gifts (chipping in, SPEC §10.3) -------------------------------------------------------

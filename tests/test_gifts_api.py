@@ -16,6 +16,7 @@ from .support.clients import error
 OWNER_KEYS = {
     "id",
     "group_id",
+    "list_id",
     "owner",
     "category_id",
     "url",
@@ -42,6 +43,8 @@ GIVER_KEYS = OWNER_KEYS | {
     "purchases",
     "viewers",
     "removed",
+    "idea",
+    "added_by",
     "group_gift",  # SPEC §10.3: null unless members chip in
 }
 

@@ -93,6 +93,7 @@ def test_no_route_answers_500_to_hostile_input(app, client, auth, family):
         "token": resets.make_token(family.other),
         "notice_id": 1,
         "key": "0" * 64,
+        "list_id": gift.piglist_id,
     }
     auth.login_as(family.admin)
     session_csrf = csrf_token(client)

@@ -62,6 +62,8 @@ def new_value(gift: Gift, column: str, family):
         "status": "purchased",
         "purchased_by_id": family.giver.id,
         "purchased_at": utcnow(),
+        "added_by_id": family.giver.id,
+        "is_idea": True,
         "deleted_at": utcnow(),
         "thanked_at": utcnow(),
         "created_at": utcnow() - timedelta(days=3),

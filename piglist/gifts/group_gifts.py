@@ -89,13 +89,7 @@ def _open(gift: Gift) -> GroupGift:
 
 
 def _emit(gift: Gift, change: str) -> None:
-    feed.emit(
-        gift.piglist.group_id,
-        "group_gift_changed",
-        gift_id=gift.id,
-        owner_id=gift.piglist.user_id,
-        change=change,
-    )
+    feed.emit("group_gift_changed", gift, change=change)
 
 
 def _change(gift_id: int, user: User, group_id: int | None, work) -> Gift:

@@ -32,6 +32,8 @@ from ..models import (
     Group,
     GroupGift,
     GroupMember,
+    ListManager,
+    ListRecipient,
     Piglist,
     Pledge,
     User,
@@ -126,7 +128,7 @@ def create_group(user: User, data: Mapping[str, Any]) -> Group:
     group = Group(name=settings.name, lock_date=settings.lock_date, currency=settings.currency or "USD")
     db.session.add(group)
     db.session.add(GroupMember(group=group, user=user, role=ADMIN))
-    db.session.add(Piglist(group=group, owner=user))
+    db.session.add(Piglist.for_member(group, user))
     db.session.commit()
     return group
 
@@ -209,7 +211,7 @@ def join_group(user: User, code: object) -> tuple[Group, bool]:
     if db.session.get(GroupMember, (group.id, user.id)) is not None:
         return group, False
     db.session.add(GroupMember(group=group, user=user, role=MEMBER))
-    db.session.add(Piglist(group=group, owner=user))
+    db.session.add(Piglist.for_member(group, user))
     try:
         db.session.commit()
     except IntegrityError:
@@ -271,12 +273,13 @@ def _drop_membership(member: GroupMember) -> None:
     )
     if piglist is not None:
         live = db.session.scalars(
-            select(Gift.id).where(Gift.piglist_id == piglist.id, Gift.deleted_at.is_(None))
+            select(Gift).where(Gift.piglist_id == piglist.id, Gift.deleted_at.is_(None))
         ).all()
-        for gift_id in live:
-            feed.emit(member.group_id, "gift_deleted", gift_id=gift_id, owner_id=member.user_id)
+        for gift in live:
+            feed.emit("gift_deleted", gift)
         db.session.delete(piglist)
     _drop_promises(member)
+    _hand_over_lists(member)
     db.session.delete(member)
 
 
@@ -291,14 +294,15 @@ def _drop_promises(member: GroupMember) -> None:
         .join(GroupGift, GroupGift.gift_id == Gift.id)
         .where(
             Piglist.group_id == member.group_id,
-            Piglist.user_id != member.user_id,
+            # Not their own list's; a shared or a child's list has no user_id.
+            Piglist.user_id.is_(None) | (Piglist.user_id != member.user_id),
             GroupGift.status == "open",
             (GroupGift.organiser_id == member.user_id)
             | GroupGift.pledges.any(Pledge.user_id == member.user_id),
         )
     ).all()
     owners = dict(found)
-    locked_all(select(Gift), Gift, sorted(owners))
+    gifts = {gift.id: gift for gift in locked_all(select(Gift), Gift, sorted(owners))}
     for group_gift in db.session.scalars(
         select(GroupGift)
         .where(GroupGift.gift_id.in_(owners), GroupGift.status == "open")
@@ -309,10 +313,36 @@ def _drop_promises(member: GroupMember) -> None:
         db.session.execute(
             delete(Pledge).where(Pledge.group_gift_id == group_gift.id, Pledge.user_id == member.user_id)
         )
-        gift_id = group_gift.gift_id
-        feed.emit(
-            member.group_id, "group_gift_changed", gift_id=gift_id, owner_id=owners[gift_id], change="left"
+        feed.emit("group_gift_changed", gifts[group_gift.gift_id], change="left")
+
+
+def _hand_over_lists(member: GroupMember) -> None:
+    """The other lists a leaving member was for or kept stay with the others (SPEC 10.1): a
+    shared list with the partner, a dependant's with its other keepers, or with the group's
+    admins when nobody else kept it. A shared list still waiting for an answer is withdrawn."""
+    lists = db.session.scalars(
+        select(Piglist).where(
+            Piglist.group_id == member.group_id,
+            Piglist.kind != "member",
+            Piglist.id.in_(select(ListManager.list_id).where(ListManager.user_id == member.user_id))
+            | Piglist.id.in_(select(ListRecipient.list_id).where(ListRecipient.user_id == member.user_id)),
         )
+    ).all()
+    for piglist in lists:
+        if piglist.kind == "shared" and piglist.status == "pending":
+            db.session.delete(piglist)
+            continue
+        piglist.recipient_links = [link for link in piglist.recipient_links if link.user_id != member.user_id]
+        piglist.manager_links = [link for link in piglist.manager_links if link.user_id != member.user_id]
+        if not piglist.manager_links:
+            admins = db.session.scalars(
+                select(GroupMember.user_id).where(
+                    GroupMember.group_id == member.group_id,
+                    GroupMember.role == "admin",
+                    GroupMember.user_id != member.user_id,
+                )
+            ).all()
+            piglist.manager_links = [ListManager(user_id=user_id) for user_id in admins]
 
 
 def leave_every_group(user: User) -> list[str]:

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 from flask import current_app
 
 from ..rules.surprise import visible_event
-from .feed import RETENTION_SECONDS, START, FeedEntry, MemoryFeed, RedisFeed, id_key
+from .feed import RETENTION_SECONDS, START, FeedEntry, MemoryFeed, RedisFeed, hidden_from, id_key
 
 if TYPE_CHECKING:  # the hub imports the feed, as this module does; a type only
     from .hub import Broadcast
@@ -98,9 +98,7 @@ def seen_by(marks: dict[str, str], viewer_id: int) -> tuple[str | None, str | No
     newests: list[str] = []
     for name, entry_id in marks.items():
         kind, _, receivers = name.partition(":")
-        if receivers == f"not:{viewer_id}" or (
-            receivers.startswith("to:") and receivers != f"to:{viewer_id}"
-        ):
+        if hidden_from(receivers, viewer_id):
             continue
         (firsts if kind == "first" else newests).append(entry_id)
     return (min(firsts, key=id_key, default=None), max(newests, key=id_key, default=None))

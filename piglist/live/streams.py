@@ -27,7 +27,7 @@ from ..gifts.loading import gift_query
 from ..gifts.reading import viewers_by_gift
 from ..gifts.rendering import GiftRoles, gift_roles, owner_list_url, page_context
 from ..models import Gift, Group
-from ..rules.surprise import may_see, present_gift
+from ..rules.surprise import may_see, present_gift, recipient_ids
 from .hub import Broadcast
 
 
@@ -42,7 +42,9 @@ def render(broadcast: Broadcast, event: dict[str, Any]) -> str:
     message) reloads its thread on the exchange's page, where there is one."""
     if event["type"] == "exchange_message":
         return stream("reload", f"santa_thread_{event['exchange_id']}")
-    gift_id, owner_id = event["gift_id"], event["owner_id"]
+    gift_id = event["gift_id"]
+    # A member's list is known by its member, the others by their own id (as the pages name them).
+    owner_id = event["owner_id"] if event["owner_id"] is not None else f"list_{event['list_id']}"
     if event["type"] == "gift_created":
         return stream("reload", f"piglist_{owner_id}")
     if event["type"] == "gift_deleted":
@@ -87,6 +89,7 @@ def _snapshot(broadcast: Broadcast):
         if gift is not None:
             group = gift.piglist.group  # as db.session.get would: from the identity map when loaded
             looking = viewers_by_gift(group.id, [gift.id]).get(gift.id, {})
+            recipient_ids(gift.piglist)  # a shared list's partners, read while there is a session
             snapshot = (gift, group, list(group.categories), looking)
         broadcast.shared["snapshot"] = snapshot
         # Nothing more is read: the objects stay usable, and the connection goes back to the pool.

@@ -30,7 +30,7 @@ class OccasionForm(FlaskForm):
     submit = SubmitField("Save occasion")
 
     def offer(self, lists: list[Piglist], occasion: Occasion | None = None) -> OccasionForm:
-        self.list_ids.choices = [(str(p.id), f"{p.owner.display_name}'s list") for p in lists]
+        self.list_ids.choices = [(str(p.id), f"{p.title}'s list") for p in lists]
         if occasion is not None and not self.is_submitted():
             self.name.data, self.date.data = occasion.name, occasion.date.isoformat()
             self.time_zone.data = occasion.time_zone

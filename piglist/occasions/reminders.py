@@ -120,7 +120,7 @@ class ListLine:
 
 
 def list_title(piglist: Piglist) -> str:
-    return f"{piglist.owner.display_name}'s list"
+    return f"{piglist.title}'s list"
 
 
 def lines_for(occasion: Occasion, user: User, base_url: str) -> list[ListLine]:
@@ -148,7 +148,7 @@ def lines_for(occasion: Occasion, user: User, base_url: str) -> list[ListLine]:
             available[p.id],
             mail.link(base_url, "gifts.piglist", group_id=p.group_id, user_id=p.user_id),
         )
-        for p in sorted(others, key=lambda p: (p.owner.display_name.lower(), p.id))
+        for p in sorted(others, key=lambda p: (p.title.lower(), p.id))
     ]
 
 

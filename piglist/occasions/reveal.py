@@ -106,7 +106,7 @@ def _move_bought_gifts(done: Reveal, piglist: Piglist, occasion: Occasion) -> No
         gift.reveal_id = done.id
         gift.deleted_at = gift.deleted_at or now
         if was_listed:
-            feed.emit(piglist.group_id, "gift_deleted", gift_id=gift.id, owner_id=piglist.user_id)
+            feed.emit("gift_deleted", gift)
 
 
 def received_on(done: Reveal) -> list[Gift]:

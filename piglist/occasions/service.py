@@ -30,6 +30,7 @@ from ..models import (
     User,
     utcnow,
 )
+from ..rules.surprise import recipient_ids
 from ..rules.values import clean_text, parse_date
 
 NO_OCCASION = "No such occasion in this group."
@@ -45,9 +46,9 @@ class OccasionRevealed(PiglistError):
 
 def is_recipient(piglist: Piglist, user: User | int) -> bool:
     """Whether ``user`` is one of the people ``piglist`` is for: the one question occasions ask of
-    the surprise rule's idea of a recipient (today a list's owner)."""
+    the surprise rule (piglist.rules.surprise.recipient_ids)."""
     user_id = user if isinstance(user, int) else user.id
-    return piglist.user_id == user_id
+    return user_id in recipient_ids(piglist)
 
 
 def today_in(time_zone: str, now: datetime | None = None) -> date:

@@ -181,6 +181,9 @@ def stats() -> None:
     click.echo(f"Groups: {figures['groups']}")
     gifts = figures["gifts"]
     click.echo(f"Gifts: {sum(gifts.values())} ({', '.join(f'{n} {s}' for s, n in gifts.items())})")
+    lists = figures["lists"]
+    click.echo(f"Lists: {sum(lists.values())} ({', '.join(f'{n} {kind}' for kind, n in lists.items())})")
+    click.echo(f"Ideas: {figures['ideas']}")
     occasions = figures["occasions"]
     click.echo(
         f"Occasions: {occasions['occasions']} ({occasions['upcoming']} upcoming, {occasions['past']} past;"

@@ -38,7 +38,7 @@ def _list_ids(group_id: int, user_ids: Iterable[int]) -> dict[int, int]:
     rows = db.session.execute(
         select(Piglist.user_id, Piglist.id).where(Piglist.group_id == group_id, Piglist.user_id.in_(ids))
     ).all()
-    return dict(rows)
+    return {user_id: list_id for user_id, list_id in rows if user_id is not None}
 
 
 def my_recipient(exchange: Exchange, viewer: User) -> dict[str, Any] | None:

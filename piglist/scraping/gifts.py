@@ -49,7 +49,7 @@ OWNER_FIELDS = ("title", "description", "image_url", "price", "currency")
 SCRAPE_LOCK_SECONDS = 60
 
 
-def enqueue_gift_scrape(gift_id: int, owner_id: int) -> str:
+def enqueue_gift_scrape(gift_id: int, owner_id: int | None) -> str:
     return jobs.enqueue(scrape_gift, gift_id, retries=SCRAPE_RETRIES, person_id=owner_id)
 
 
@@ -159,7 +159,7 @@ def rescrape_gift(gift_id: int) -> bool:
         return False
     owner_id = gift.piglist.user_id
     gift.scrape_status, gift.scrape_error, gift.updated_at = "pending", None, utcnow()
-    feed.emit(gift.piglist.group_id, "gift_updated", gift_id=gift.id, owner_id=owner_id)
+    feed.emit("gift_updated", gift)
     db.session.commit()
     enqueue_gift_scrape(gift_id, owner_id)
     return True
@@ -188,7 +188,7 @@ def apply_scrape(gift_id: int, found: Mapping[str, Any] | None, error: str | Non
         if gift.price is None and price is not None:
             candidate: dict[str, Any] = {"price": price, "currency": currency or group.currency}
             try:
-                limits.check_gift(group, piglist, category, candidate, gift.id)
+                limits.check_gift(group, piglist, category, candidate, gift.id, idea=gift.is_idea)
             except (MaxItemPriceExceeded, SpendingLimitExceeded) as exc:
                 gift.scrape_error = f"The shop's price ({format_money(price, candidate['currency'])}) wasn't filled in: {exc.message}"[
                     :255
@@ -199,7 +199,7 @@ def apply_scrape(gift_id: int, found: Mapping[str, Any] | None, error: str | Non
     if any(getattr(gift, name) != value for name, value in before.items()):
         # Only a change to what the owner edits moves it (an open edit form then says so).
         gift.updated_at = utcnow()
-    feed.emit(group.id, "gift_updated", gift_id=gift.id, owner_id=piglist.user_id)
+    feed.emit("gift_updated", gift)
     db.session.commit()
     if gift.image_source:
         enqueue_picture_fetch(gift.id)
