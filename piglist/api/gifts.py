@@ -25,7 +25,7 @@ from .blueprint import bp
 
 def piglist_dict(view: PiglistView) -> dict:
     return {
-        "user": {"id": view.user.id, "display_name": view.user.display_name},
+        "user": None if view.user is None else {"id": view.user.id, "display_name": view.user.display_name},
         "gifts": view.gifts,
         "totals": view.totals,
     }
