@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from flask import request
 
+from piglist.web.idempotency import idempotent
+
 from ..gifts import fields, reading, writes
 from ..gifts.loading import visible_list
 from ..lists import service
@@ -72,6 +74,7 @@ def remove_list_manager(list_id: int, user_id: int):
 @bp.post("/lists/<int:list_id>/gifts")
 @accepts_picture
 @token_or_session_required
+@idempotent
 def add_to_list(list_id: int):
     data, picture = gift_body()
     gift = writes.add_to_list(list_id, api_user(), data, picture)
