@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import yaml
 from openapi_spec_validator import validate
 
 from piglist.api.document import openapi_document
@@ -106,3 +107,21 @@ def test_schemathesis_finds_no_server_error_nor_undocumented_answer(procfile_sit
         command += ["--exclude-operation-id", operation]
     run = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=tmp_path)
     assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-2000:] + procfile_site.tail("web")
+
+
+def test_the_document_repeats_no_key():
+    """YAML keeps the last of two equal keys silently: a second `parameters:` would drop the first."""
+
+    class Strict(yaml.SafeLoader):
+        pass
+
+    def mapping(loader, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = loader.construct_object(key_node, deep=deep)
+            assert key not in seen, f"{key!r} twice, line {key_node.start_mark.line + 1}"
+            seen.add(key)
+        return yaml.SafeLoader.construct_mapping(loader, node, deep)
+
+    Strict.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, mapping)
+    yaml.load(Path("piglist/api/openapi.yaml").read_text(encoding="utf-8"), Loader=Strict)  # noqa: S506
