@@ -11,18 +11,28 @@ export FLASK_APP := wsgi
 # Links in mails (the reset link `make run` prints) point here; never at a request's Host.
 export PUBLIC_URL ?= http://127.0.0.1:$(PORT)
 
-.PHONY: run test test-e2e e2e-deps lint install api-docs eval-scraper bench bench-live bench-web vendor-turbo vendor-axe clean
+.PHONY: run test test-e2e e2e-deps lint lock install api-docs eval-scraper bench bench-live bench-web vendor-turbo vendor-axe clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-# Reinstalls only when a requirements file changes.
-$(VENV)/.installed: requirements.txt requirements-dev.txt | $(BIN)/python
-	$(BIN)/pip install --quiet -r requirements-dev.txt
+# Reinstalls only when the lock file changes. Every package is pinned with its hashes there, so
+# pip installs exactly what was locked or refuses.
+$(VENV)/.installed: requirements-dev.lock | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-dev.lock
 	touch $@
 
 install: $(VENV)/.installed
+
+# requirements*.txt name what Piglist uses; `make lock` pins everything they bring, with hashes.
+# The hashes come from the package index alone, not from a machine's local wheel cache.
+LOCK := PIP_CONFIG_FILE=/dev/null PIP_FIND_LINKS= $(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe \
+	--no-emit-find-links --no-emit-index-url --strip-extras
+lock: | $(BIN)/python
+	$(BIN)/pip install --quiet pip-tools==7.7.0
+	$(LOCK) --output-file=requirements.lock requirements.txt
+	$(LOCK) --output-file=requirements-dev.lock requirements-dev.txt
 
 run: install
 	$(BIN)/flask db upgrade
@@ -42,11 +52,12 @@ test-e2e: install e2e-deps
 e2e-deps:
 	./scripts/e2e-deps.sh
 
-# Style, the layer contracts (import-linter, pyproject.toml) and the types (mypy, pyproject.toml).
+# Style, the layer contracts (import-linter) and the types (mypy over piglist/): pyproject.toml.
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 # docs/api.md, the API reference, from piglist/api/openapi.yaml (a test fails when it is stale).
 api-docs: install

@@ -245,6 +245,16 @@ class Config:
     CREDENTIAL_CACHE_ENTRIES = whole_number("CREDENTIAL_CACHE_ENTRIES", 10_000)
     CREDENTIAL_CACHE_SECONDS = 60.0
 
+    # Connections one web process serves at once (the Procfile passes it to gunicorn as
+    # --worker-connections), and how many of them live sockets and long polls may hold together
+    # (piglist.live.capacity; 80 % by default): past it they get 503 with Retry-After.
+    WEB_CONNECTIONS = whole_number("WEB_CONNECTIONS", 1000, minimum=1)
+    LIVE_CONNECTIONS = whole_number("LIVE_CONNECTIONS", 0) or None
+    if LIVE_CONNECTIONS and LIVE_CONNECTIONS > WEB_CONNECTIONS:
+        _PROBLEMS["LIVE_CONNECTIONS"] = (
+            f"LIVE_CONNECTIONS ({LIVE_CONNECTIONS}) must leave pages room: at most WEB_CONNECTIONS ({WEB_CONNECTIONS})."
+        )
+
     SCRAPER_ALLOW_HOSTS = allow_hosts(os.environ.get("SCRAPER_ALLOW_HOSTS"))
     JOB_RETRY_DELAYS = (2, 4, 8)  # seconds; exponential backoff between a job's attempts
     SCRAPER_TIMEOUT = 10.0  # seconds to connect, and between bytes read

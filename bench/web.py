@@ -45,7 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from config import ProductionConfig, database_url
 from piglist import create_app
-from piglist.auth import service as accounts
+from piglist.auth import accounts
 from piglist.extensions import db
 from piglist.groups import service as groups
 from piglist.models import Gift, Piglist, utcnow

@@ -64,7 +64,10 @@ def create_app(config: type[Config] | None = None, **overrides: Any) -> Flask:
     hops = app.config["TRUSTED_PROXIES"]
     if hops:
         # Only the last ``hops`` entries of X-Forwarded-* were written by proxies we run behind.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
+        # Flask's documented way to add middleware is assigning to this method.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops
+        )
     return app
 
 
@@ -108,6 +111,7 @@ def register_blueprints(app: Flask) -> None:
     from .auth.routes import bp as auth_bp
     from .gifts.routes import bp as gifts_bp
     from .groups.routes import bp as groups_bp
+    from .lists.routes import bp as lists_bp
     from .live.routes import bp as live_bp
     from .main.routes import bp as main_bp
     from .occasions.routes import bp as occasions_bp
@@ -121,6 +125,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(groups_bp)
     app.register_blueprint(gifts_bp)
+    app.register_blueprint(lists_bp)
     app.register_blueprint(live_bp)
     app.register_blueprint(occasions_bp)
     app.register_blueprint(santa_bp)

@@ -11,6 +11,7 @@ from typing import Any
 class PiglistError(Exception):
     code = "bad_request"
     status = 400
+    retry_after: int | None = None  # seconds, sent as Retry-After
 
     def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)
@@ -89,6 +90,10 @@ class MaxItemPriceExceeded(PiglistError):
 
 class Unavailable(PiglistError):
     code, status = "unavailable", 503
+
+    def __init__(self, message: str, field: str | None = None, retry_after: int | None = None) -> None:
+        super().__init__(message, field)
+        self.retry_after = retry_after
 
 
 class RateLimited(PiglistError):

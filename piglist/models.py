@@ -10,7 +10,7 @@ import hashlib
 import secrets
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import current_app
 from flask_login import UserMixin
@@ -36,7 +36,13 @@ from sqlalchemy.orm import Mapped, backref, make_transient_to_detached, mapped_c
 from sqlalchemy.types import TypeDecorator
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .extensions import db
+from .extensions import Base, db
+
+if TYPE_CHECKING:
+    # Flask-SQLAlchemy makes db.Model at run time from Base; checkers see the Base it extends.
+    Model = Base
+else:
+    Model = db.Model
 
 
 def utcnow() -> datetime:
@@ -52,7 +58,7 @@ def detached_row(model: type, columns: dict[str, Any]) -> Any:
     """A ``model`` row made from ``columns`` (all of them, as :func:`column_values` gives) in no
     session, as if loaded: made the way the ORM's loading makes rows, without ``__init__``, whose
     attribute events cost more than the rest."""
-    row = sa_inspect(model).class_manager.new_instance()
+    row: Any = sa_inspect(model).class_manager.new_instance()
     row.__dict__.update(columns)
     make_transient_to_detached(row)
     return row
@@ -91,11 +97,14 @@ Money = Numeric(12, 2, asdecimal=True)
 JSONDocument = JSON().with_variant(JSONB(), "postgresql")
 
 MAX_ID = 2**31 - 1  # PostgreSQL's integer, the type of every primary key
-ROLES = ("admin", "member")
+ADMIN, MEMBER = "admin", "member"  # a group member's roles
+ROLES = (ADMIN, MEMBER)
 SCRAPE_STATUSES = ("pending", "success", "failed", "manual")
 GIFT_STATUSES = ("available", "purchased")
 PRIORITIES = ("high", "normal", "low")
 MAX_QUANTITY = 99
+LIST_KINDS = ("member", "shared", "dependant")
+LIST_STATUSES = ("active", "pending", "deleted")
 
 
 def hash_token(token: str) -> str:
@@ -103,7 +112,7 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -123,7 +132,11 @@ class User(UserMixin, db.Model):
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True
     )
     # The secret of the login this request rides on (see UserSession); never stored as such.
-    login_key = None
+    # Not a column: the ORM reads class annotations, so only a checker sees this one's.
+    if TYPE_CHECKING:
+        login_key: str | None
+    else:
+        login_key = None
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(
@@ -137,7 +150,7 @@ class User(UserMixin, db.Model):
         """What Flask-Login keeps in the session and the remember cookie: ``<id>.<login key>``,
         so a cookie is only as good as its row in ``user_sessions``."""
         if self.login_key is None:
-            raise RuntimeError("no login started for this user (auth.service.start_login)")
+            raise RuntimeError("no login started for this user (auth.accounts.start_login)")
         return f"{self.id}.{self.login_key}"
 
     def to_dict(self) -> dict[str, Any]:
@@ -151,7 +164,7 @@ class User(UserMixin, db.Model):
 Index("uq_users_email_lower", func.lower(User.email), unique=True)
 
 
-class UserSession(db.Model):
+class UserSession(Model):
     """One logged-in browser. The cookie carries the key; the database keeps its hash, so logging
     out (or out everywhere) ends the session for every copy of the cookie, and a Redis outage
     ends nothing."""
@@ -171,7 +184,7 @@ class UserSession(db.Model):
         return cls(user=user, key_hash=hash_token(key)), key
 
 
-class ApiToken(db.Model):
+class ApiToken(Model):
     __tablename__ = "api_tokens"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -202,7 +215,7 @@ class ApiToken(db.Model):
         }
 
 
-class Group(db.Model):
+class Group(Model):
     __tablename__ = "groups"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -248,7 +261,7 @@ class Group(db.Model):
         return f"<Group {self.id} {self.name!r}>"
 
 
-class GroupMember(db.Model):
+class GroupMember(Model):
     __tablename__ = "group_members"
     __table_args__ = (CheckConstraint("role IN ('admin', 'member')", name="role"),)
 
@@ -256,7 +269,7 @@ class GroupMember(db.Model):
     user_id: Mapped[int] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
     )
-    role: Mapped[str] = mapped_column(String(10), default="member")
+    role: Mapped[str] = mapped_column(String(10), default=MEMBER)
     joined_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     group: Mapped[Group] = relationship(back_populates="members")
@@ -264,7 +277,7 @@ class GroupMember(db.Model):
 
     @property
     def is_admin(self) -> bool:
-        return self.role == "admin"
+        return self.role == ADMIN
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -275,7 +288,7 @@ class GroupMember(db.Model):
         }
 
 
-class Category(db.Model):
+class Category(Model):
     __tablename__ = "categories"
     __table_args__ = (
         UniqueConstraint("group_id", "name"),
@@ -304,13 +317,27 @@ class Category(db.Model):
         }
 
 
-class Piglist(db.Model):
+class Piglist(Model):
+    """A list of wishes: a member's own (``user_id`` is that member), a couple's shared list or a
+    dependant's (no ``user_id``; who it is for and who keeps it are in list_recipients and
+    list_managers, see the lists section below)."""
+
     __tablename__ = "piglists"
-    __table_args__ = (UniqueConstraint("group_id", "user_id"),)
+    __table_args__ = (
+        # A member list per member and group; the other kinds have no user_id (NULLs never clash).
+        UniqueConstraint("group_id", "user_id"),
+        CheckConstraint("kind IN ('member', 'shared', 'dependant')", name="kind"),
+        CheckConstraint("status IN ('active', 'pending', 'deleted')", name="status"),
+        CheckConstraint("(kind = 'member') = (user_id IS NOT NULL)", name="member_has_user"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"))
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(10), default="member", server_default="member")
+    status: Mapped[str] = mapped_column(String(10), default="active", server_default="active")
+    # A dependant's name (they have no account); None for the other kinds.
+    name: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Moved by the database's triggers (migration 0007): ``version`` when a gift changes as its
     # owner sees it, ``purchase_version`` when its purchases change. Never set them by hand.
@@ -318,13 +345,50 @@ class Piglist(db.Model):
     purchase_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     group: Mapped[Group] = relationship(back_populates="piglists")
-    owner: Mapped[User] = relationship()
+    owner: Mapped[User | None] = relationship()
+    recipients: Mapped[list[User]] = relationship(
+        secondary="list_recipients", order_by="User.id", viewonly=True
+    )
+    managers: Mapped[list[User]] = relationship(secondary="list_managers", order_by="User.id", viewonly=True)
+    recipient_links: Mapped[list[ListRecipient]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True
+    )
+    manager_links: Mapped[list[ListManager]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    @classmethod
+    def for_member(cls, group: Group, user: User) -> Piglist:
+        """A member's own list, made when they join: they are its recipient and its manager."""
+        return cls(
+            group=group,
+            owner=user,
+            kind="member",
+            recipient_links=[ListRecipient(user=user)],
+            manager_links=[ListManager(user=user)],
+        )
+
+    @property
+    def title(self) -> str:
+        """Who the list is for, as people read it: "Tom", "Anna & Ben", "Lily"."""
+        if self.kind == "dependant":
+            return self.name or ""
+        if self.kind == "member" and self.owner is not None:
+            return self.owner.display_name
+        return " & ".join(user.display_name for user in self.recipients)
+
+    @property
+    def manager_ids(self) -> frozenset[int]:
+        if self.kind == "member":
+            return frozenset() if self.user_id is None else frozenset({self.user_id})
+        return frozenset(user.id for user in self.managers)
+
     gifts: Mapped[list[Gift]] = relationship(
         back_populates="piglist", cascade="all, delete-orphan", passive_deletes=True
     )
 
 
-class Gift(db.Model):
+class Gift(Model):
     __tablename__ = "gifts"
     __table_args__ = (
         CheckConstraint("price >= 0", name="price_not_negative"),
@@ -333,19 +397,22 @@ class Gift(db.Model):
         CheckConstraint("scrape_status IN ('pending', 'success', 'failed', 'manual')", name="scrape_status"),
         CheckConstraint("quantity BETWEEN 1 AND 99", name="quantity"),
         CheckConstraint("priority IN ('high', 'normal', 'low')", name="priority"),
-        # The same URL twice on one list is a duplicate, unless the first was deleted.
+        # The same URL twice among one list's wishes is a duplicate, unless the first was deleted.
+        # Ideas are left out: a recipient's wish must never clash with an idea they can't see.
         Index(
             "uq_gifts_piglist_id_url_live",
             "piglist_id",
             "url",
             unique=True,
-            postgresql_where=text("deleted_at IS NULL AND url IS NOT NULL"),
-            sqlite_where=text("deleted_at IS NULL AND url IS NOT NULL"),
+            postgresql_where=text("deleted_at IS NULL AND url IS NOT NULL AND NOT is_idea"),
+            sqlite_where=text("deleted_at IS NULL AND url IS NOT NULL AND NOT is_idea"),
         ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     piglist_id: Mapped[int] = mapped_column(ForeignKey("piglists.id", ondelete="CASCADE"), index=True)
+    if TYPE_CHECKING:  # GroupGift's backref makes it at run time
+        group_gift: GroupGift | None
     category_id: Mapped[int | None] = mapped_column(
         ForeignKey("categories.id", ondelete="SET NULL"), index=True
     )
@@ -387,7 +454,13 @@ class Gift(db.Model):
     reveal_id: Mapped[int | None] = mapped_column(ForeignKey("reveals.id", ondelete="SET NULL"), index=True)
     thanked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
+    # Who added it; an idea (SPEC 10.2) is a gift added by someone the list is not for and who
+    # doesn't keep it: its recipients never learn of it (piglist.rules.surprise).
+    added_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    is_idea: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
+
     piglist: Mapped[Piglist] = relationship(back_populates="gifts")
+    added_by: Mapped[User | None] = relationship(foreign_keys=[added_by_id])
     category: Mapped[Category | None] = relationship()
     purchased_by: Mapped[User | None] = relationship(foreign_keys=[purchased_by_id])
     purchases: Mapped[list[Purchase]] = relationship(
@@ -412,7 +485,7 @@ class Gift(db.Model):
         return f"<Gift {self.id} {self.title!r}>"
 
 
-class PurchaseAlert(db.Model):
+class PurchaseAlert(Model):
     """A purchaser to tell about a gift's changes: one row per purchaser and gift, holding the
     gift as it was before the first change, sent when ``due_at`` comes (piglist.gifts.alerts)."""
 
@@ -428,7 +501,7 @@ class PurchaseAlert(db.Model):
     due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
-class Notice(db.Model):
+class Notice(Model):
     """A message for one person's dashboard about something done to them by someone else (their
     group was deleted), kept until they dismiss it."""
 
@@ -443,7 +516,7 @@ class Notice(db.Model):
         return {"id": self.id, "message": self.message, "created_at": self.created_at}
 
 
-class Purchase(db.Model):
+class Purchase(Model):
     """One member's part of a gift: several members can each buy some of a gift's quantity. A member
     who buys again adds to their row. An erased account's purchases stay, without a name."""
 
@@ -465,7 +538,7 @@ class Purchase(db.Model):
     user: Mapped[User | None] = relationship()
 
 
-class Picture(db.Model):
+class Picture(Model):
     """A picture Piglist serves itself, re-encoded, keyed by the hash of its bytes (so the same
     picture is stored once). ``data`` is empty when IMAGE_STORE keeps the bytes in a directory."""
 
@@ -478,12 +551,44 @@ class Picture(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+# --- Lists: who a list is for, who keeps it (SPEC 10.1, issue 24) ----------------------------
+
+
+class ListRecipient(Model):
+    """A person a list is for. A member list's is its member; a shared list's are both partners
+    (the invited one from the start, so nothing reaches them before they accept); a dependant
+    has no account, so their list has none. piglist.rules.surprise reads who they are."""
+
+    __tablename__ = "list_recipients"
+
+    list_id: Mapped[int] = mapped_column(ForeignKey("piglists.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+    user: Mapped[User] = relationship()
+
+
+class ListManager(Model):
+    """A member who edits a list's wishes: a member list's member, a shared list's partners once
+    the invited one accepts, a dependant's parents (at least one)."""
+
+    __tablename__ = "list_managers"
+
+    list_id: Mapped[int] = mapped_column(ForeignKey("piglists.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+    user: Mapped[User] = relationship()
+
+
 # --- Group gifts (chipping in, SPEC §10.3) -------------------------------------------------------
 
 GROUP_GIFT_STATUSES = ("open", "bought", "cancelled")
 
 
-class GroupGift(db.Model):
+class GroupGift(Model):
     """Several members chipping in for one of a gift: its organiser and its state. One row per gift,
     reopened when a cancelled one is started again. What the pledges add up to is always counted
     from the pledges, under the gift's row lock (piglist.gifts.group_gifts)."""
@@ -516,7 +621,7 @@ class GroupGift(db.Model):
         return sum((p.amount for p in self.pledges), Decimal("0.00"))
 
 
-class Pledge(db.Model):
+class Pledge(Model):
     """One member's promise toward a group gift. Piglist records promises; no money passes through it."""
 
     __tablename__ = "pledges"
@@ -539,7 +644,7 @@ class Pledge(db.Model):
 # --- Occasions: dates, reminders, calendar feeds and reveals (piglist.occasions) -----------------
 
 
-class Occasion(db.Model):
+class Occasion(Model):
     """A day the group gives on: Christmas for every list, a birthday for one. ``date`` is a day
     in ``time_zone``, the family's, which decides when reminders are due and when it has passed."""
 
@@ -560,7 +665,7 @@ class Occasion(db.Model):
     )
 
 
-class OccasionList(db.Model):
+class OccasionList(Model):
     __tablename__ = "occasion_lists"
 
     occasion_id: Mapped[int] = mapped_column(ForeignKey("occasions.id", ondelete="CASCADE"), primary_key=True)
@@ -569,7 +674,7 @@ class OccasionList(db.Model):
     )
 
 
-class SentReminder(db.Model):
+class SentReminder(Model):
     """A reminder mail claimed for one person, occasion and stage (21 or 7 days before): the key
     is unique, so whichever process inserts it first sends it, once, across restarts."""
 
@@ -583,7 +688,7 @@ class SentReminder(db.Model):
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class CalendarFeed(db.Model):
+class CalendarFeed(Model):
     """A person's private calendar address: the secret is in the URL, only its hash is kept, and
     a new one replaces the old."""
 
@@ -594,7 +699,7 @@ class CalendarFeed(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class Reveal(db.Model):
+class Reveal(Model):
     """A recipient opened their list's surprise for an occasion that has passed: the gifts bought
     by then moved off the active list (``Gift.reveal_id``). Final, one per list and occasion."""
 
@@ -616,7 +721,7 @@ class Reveal(db.Model):
 EXCHANGE_STATUSES = ("open", "drawn")
 
 
-class Exchange(db.Model):
+class Exchange(Model):
     """A name draw in a group. Who drew whom lives on the participants' rows; what anyone may read
     of it is decided by piglist.santa.secrecy alone."""
 
@@ -649,7 +754,7 @@ class Exchange(db.Model):
     )
 
 
-class ExchangeParticipant(db.Model):
+class ExchangeParticipant(Model):
     """One person in an exchange, and (once drawn) whom they give to; ``opened_at`` is when they
     first read it, after which the draw can't be made again."""
 
@@ -669,7 +774,7 @@ class ExchangeParticipant(db.Model):
     recipient: Mapped[User | None] = relationship(foreign_keys=[recipient_id])
 
 
-class ExchangeExclusion(db.Model):
+class ExchangeExclusion(Model):
     """Two participants who must not draw each other (a couple), either way round; stored with the
     smaller id first so a pair is kept once."""
 
@@ -681,7 +786,7 @@ class ExchangeExclusion(db.Model):
     second_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
 
 
-class ExchangeMessage(db.Model):
+class ExchangeMessage(Model):
     """A line in the anonymous thread between a Santa and their recipient. The thread is named by
     both, so answers find their way back; only piglist.santa.secrecy turns it into what each
     side may read (the recipient never learns ``santa_id``)."""
@@ -700,7 +805,7 @@ class ExchangeMessage(db.Model):
 # --- Idempotency keys (SPEC §10.8, issue 22): piglist.web.idempotency -------------------------
 
 
-class IdempotentRequest(db.Model):
+class IdempotentRequest(Model):
     """A request that buys, pledges or adds, made with an ``Idempotency-Key``: written in the same
     transaction as what it changed, with its answer once it has one, kept 24 hours."""
 

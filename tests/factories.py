@@ -40,10 +40,10 @@ def _new_group(admin: User, *members: User, name: str, currency: str, **fields) 
     group = Group(name=name, currency=currency, **fields)
     db.session.add(group)
     db.session.add(GroupMember(group=group, user=admin, role="admin"))
-    db.session.add(Piglist(group=group, owner=admin))
+    db.session.add(Piglist.for_member(group, admin))
     for member in members:
         db.session.add(GroupMember(group=group, user=member, role="member"))
-        db.session.add(Piglist(group=group, owner=member))
+        db.session.add(Piglist.for_member(group, member))
     return group
 
 
@@ -58,7 +58,7 @@ def make_group(
 def add_member(group: Group, user: User, role: str = "member") -> GroupMember:
     member = GroupMember(group=group, user=user, role=role)
     db.session.add(member)
-    db.session.add(Piglist(group=group, owner=user))
+    db.session.add(Piglist.for_member(group, user))
     db.session.commit()
     return member
 

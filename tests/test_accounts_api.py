@@ -7,7 +7,8 @@ from piglist.extensions import db
 from piglist.models import ApiToken, User
 
 from . import factories
-from .conftest import PASSWORD, both_backends, csrf_token, error
+from .support.apps import both_backends
+from .support.clients import PASSWORD, csrf_token, error
 
 
 @both_backends

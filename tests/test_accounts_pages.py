@@ -6,13 +6,14 @@ from werkzeug.security import generate_password_hash
 
 from config import TestingConfig
 from piglist import create_app
+from piglist.auth.accounts import DUMMY_HASH_KEY, authenticate
 from piglist.auth.ratelimits import FAILED_LOGIN_LIMIT
-from piglist.auth.service import DUMMY_HASH_KEY, authenticate
 from piglist.extensions import db
 from piglist.models import User
 
 from . import factories
-from .conftest import PASSWORD, both_backends, csrf_token
+from .support.apps import both_backends
+from .support.clients import PASSWORD, csrf_token
 
 FAILED_LOGIN_LIMIT_COUNT = int(FAILED_LOGIN_LIMIT.split()[0])
 

@@ -14,8 +14,10 @@ from piglist.models import Category, Gift, Group, GroupMember, Piglist, today
 from piglist.rules.lock import is_frozen
 
 from . import factories
-from .conftest import both_backends, is_member, post
-from .conftest import page_text as text
+from .support.apps import both_backends
+from .support.clients import page_text as text
+from .support.clients import post
+from .support.rows import is_member
 
 
 @pytest.fixture

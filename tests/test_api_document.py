@@ -17,7 +17,7 @@ from openapi_spec_validator import validate
 from piglist.api.document import openapi_document
 from scripts import api_reference
 
-from .conftest import site_family
+from .support.sites import site_family
 
 METHODS = {"get", "post", "put", "patch", "delete"}
 # Operations the property-based run leaves alone: each ends the session it runs with (its token

@@ -10,7 +10,8 @@ from config import DevelopmentConfig, ProductionConfig, TestingConfig, allow_hos
 from piglist import create_app
 
 from . import factories
-from .conftest import PG_URL, both_backends, redis_url
+from .support.apps import both_backends
+from .support.databases import PG_URL, redis_url
 
 
 def test_postgres_scheme_is_rewritten():

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from piglist.extensions import db
 from piglist.models import User
 
-from .conftest import PASSWORD
+from .support.clients import PASSWORD
 
 
 def test_create_user_prompts_for_the_password(runner):
@@ -230,6 +230,8 @@ def test_stats_prints_the_sites_figures(app, runner, scraped):
         "Users: 4",
         "Groups: 2",
         "Gifts: 7 (4 pending, 1 success, 1 failed, 1 manual)",
+        "Lists: 5 (5 member, 0 shared, 0 dependant)",
+        "Ideas: 0",
         "Occasions: 0 (0 upcoming, 0 past; 0 lists revealed, 0 reminders sent)",
         "Secret Santa exchanges: 0 (0 open, 0 drawn)",
         "Open group gifts: 0",
@@ -248,6 +250,8 @@ def test_stats_without_redis(runner):
         "Users: 0",
         "Groups: 0",
         "Gifts: 0 (0 pending, 0 success, 0 failed, 0 manual)",
+        "Lists: 0 (0 member, 0 shared, 0 dependant)",
+        "Ideas: 0",
         "Occasions: 0 (0 upcoming, 0 past; 0 lists revealed, 0 reminders sent)",
         "Secret Santa exchanges: 0 (0 open, 0 drawn)",
         "Open group gifts: 0",

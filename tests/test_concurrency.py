@@ -9,7 +9,8 @@ from piglist.extensions import db
 from piglist.models import Gift, Purchase
 
 from . import factories
-from .conftest import post, run_together
+from .support.clients import post
+from .support.concurrency import run_together
 
 
 def test_forty_simultaneous_purchases_have_exactly_one_winner(app, api, family):

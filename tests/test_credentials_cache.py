@@ -13,7 +13,8 @@ from piglist.models import User
 from piglist.stores.redis_store import get_breaker
 
 from . import factories
-from .conftest import ApiClient, AuthActions, post_form, redis_url
+from .support.clients import ApiClient, AuthActions, post_form
+from .support.databases import redis_url
 from .test_query_counts import counting_queries
 
 
@@ -55,7 +56,7 @@ def test_a_new_password_revokes_cached_tokens_everywhere(app, user, elsewhere):
     so every entry is doubted."""
     token, bystander = factories.token_for(user), factories.token_for(factories.make_user())
     there, theirs = warm(elsewhere, token), warm(elsewhere, bystander)
-    from piglist.auth.service import replace_password
+    from piglist.auth.accounts import replace_password
 
     replace_password(db.session.get(User, user.id), "a new long password 123")
     db.session.commit()
@@ -133,7 +134,7 @@ def test_a_login_is_known_without_a_query_and_a_logout_holds_everywhere_at_once(
 
 
 def test_log_out_everywhere_holds_in_every_process_at_once(app, user, elsewhere):
-    from piglist.auth.service import end_all_logins
+    from piglist.auth.accounts import end_all_logins
 
     _, there = logged_in_twice(app, elsewhere, user)
     end_all_logins(db.session.get(User, user.id))
@@ -142,7 +143,7 @@ def test_log_out_everywhere_holds_in_every_process_at_once(app, user, elsewhere)
 
 def test_a_live_login_key_under_another_id_is_no_login(app, user, elsewhere):
     """Hostile: a cookie naming someone else's id with a live key, once the key is cached."""
-    from piglist.auth.service import start_login, user_for_login
+    from piglist.auth.accounts import start_login, user_for_login
 
     person = db.session.get(User, user.id)
     start_login(person)

@@ -13,7 +13,7 @@ from piglist.models import User
 from piglist.stores.redis_store import get_breaker
 
 from . import factories
-from .conftest import AuthActions, post_form
+from .support.clients import AuthActions, post_form
 from .test_credentials_cache import calls, statements_of, warm
 
 
@@ -78,7 +78,7 @@ def test_a_logout_doubts_only_that_users_cached_credentials(app, user, elsewhere
 
 
 def test_a_new_password_doubts_only_that_users_cached_credentials(app, user, elsewhere):
-    from piglist.auth.service import replace_password
+    from piglist.auth.accounts import replace_password
 
     token, bystander = factories.token_for(user), factories.token_for(factories.make_user())
     there, theirs = warm(elsewhere, token), warm(elsewhere, bystander)

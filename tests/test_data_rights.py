@@ -8,25 +8,15 @@ import json
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from piglist.extensions import db
 from piglist.live.viewing import view_gift
 from piglist.models import ApiToken, Gift, Group, GroupMember, Piglist, User, UserSession
 
 from . import factories
-from .conftest import PASSWORD, member_client, page_text, post_form
-
-
-def changes(client, gid, **query):
-    response = client.get(f"/groups/{gid}/changes", query_string=query)
-    assert response.status_code == 200, response.get_json()
-    return response.get_json()
-
-
-def count(model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
-
+from .support.clients import PASSWORD, changes, member_client, page_text, post_form
+from .support.rows import count
 
 # --- export -----------------------------------------------------------------------------------
 

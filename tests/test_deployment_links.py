@@ -11,7 +11,8 @@ import pytest
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import factories
-from .conftest import CSRF_META, member_client, run_jobs
+from .support.clients import CSRF_META, member_client
+from .support.jobs import run_jobs
 from .test_mail_alerts import time_passes
 
 PUBLIC = "https://piglist.example/family"

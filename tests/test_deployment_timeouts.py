@@ -15,7 +15,8 @@ from piglist.extensions import db
 from piglist.models import Purchase
 
 from . import factories
-from .conftest import PG_URL, AuthActions, redis_url
+from .support.clients import AuthActions
+from .support.databases import PG_URL, redis_url
 from .support.tcprelay import Relay
 
 STATEMENT_MS = 4000  # the longest a request may take on a hung database, with the settings below

@@ -10,11 +10,13 @@ from piglist.extensions import db
 from piglist.models import Gift
 
 from . import factories
-from .conftest import both_backends, error
+from .support.apps import both_backends
+from .support.clients import error
 
 OWNER_KEYS = {
     "id",
     "group_id",
+    "list_id",
     "owner",
     "category_id",
     "url",
@@ -41,6 +43,8 @@ GIVER_KEYS = OWNER_KEYS | {
     "purchases",
     "viewers",
     "removed",
+    "idea",
+    "added_by",
     "group_gift",  # SPEC §10.3: null unless members chip in
 }
 

@@ -12,7 +12,8 @@ from piglist.extensions import db
 from piglist.models import Gift
 
 from . import factories
-from .conftest import both_backends, member_client, post_form
+from .support.apps import both_backends
+from .support.clients import member_client, post_form
 
 
 def text(response) -> str:
@@ -448,7 +449,10 @@ def test_only_the_owner_may_edit_or_delete(family, giver):
     assert giver.get(f"/groups/{gid}/gifts/{gift.id}/edit").status_code == 403
     assert post_form(giver, f"/groups/{gid}/gifts/{gift.id}/edit", {"title": "Mine now"}).status_code == 403
     response = post_form(giver, f"/groups/{gid}/gifts/{gift.id}/delete", follow_redirects=True)
-    assert "Only the list&#39;s owner can change or remove this gift." in text(response)
+    assert (
+        "Only the list&#39;s keepers (or, for an idea, its author) can change or remove this gift."
+        in text(response)
+    )
     db.session.refresh(gift)
     assert (gift.title, gift.deleted_at) == ("Kite", None)
 

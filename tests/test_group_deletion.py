@@ -11,7 +11,7 @@ from piglist.extensions import db
 from piglist.models import Gift, Group, GroupMember, Notice, Piglist, User
 
 from . import factories
-from .conftest import member_client, page_text, post_form
+from .support.clients import member_client, page_text, post_form
 
 
 @pytest.fixture

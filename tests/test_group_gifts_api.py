@@ -7,7 +7,7 @@ from piglist.extensions import db
 from piglist.models import GroupGift, Pledge, Purchase
 
 from . import factories
-from .conftest import error
+from .support.clients import error
 
 
 @pytest.fixture
@@ -239,3 +239,68 @@ def test_a_lower_price_leaves_nothing_remaining_never_a_negative(api, family, bi
     view = api(family.giver).get(f"/gifts/{big.id}").get_json()["group_gift"]
     assert view["remaining"] == "0.00"
     assert pledge(api, family.other, big, "1.00").status_code == 409
+
+
+def test_a_retried_pledge_with_its_idempotency_key_gets_the_first_answer_and_changes_nothing(
+    api, family, big
+):
+    start(api, family.giver, big)
+    gran = api(family.other)
+    headers = {"Idempotency-Key": "pledge-once-1"}
+    path = f"/gifts/{big.id}/pledge"
+    first = gran.call("PUT", path, json={"amount": "30.00"}, headers=headers)
+    assert first.status_code == 200
+    gran.delete(path)  # withdrawn since: the retry must not pledge again
+    retry = gran.call("PUT", path, json={"amount": "30.00"}, headers=headers)
+    assert (retry.status_code, retry.get_data()) == (first.status_code, first.get_data())
+    assert pledges_in_db(big) == []
+    other = gran.call("PUT", path, json={"amount": "31.00"}, headers=headers)
+    assert other.status_code == 422  # the same key with another request
+
+
+def test_a_member_who_leaves_takes_their_pledge_and_organising_with_them(api, family, big):
+    start(api, family.giver, big)
+    pledge(api, family.giver, big, "50.00")
+    pledge(api, family.other, big, "150.00")
+    assert api(family.giver).delete(f"/groups/{family.group.id}/members/{family.giver.id}").status_code == 204
+    view = api(family.other).get(f"/gifts/{big.id}").get_json()["group_gift"]
+    assert view["organiser"] is None
+    assert (view["pledged"], view["remaining"]) == ("150.00", "50.00")
+    assert pledges_in_db(big) == [(family.other.id, "150.00")]
+    # With the organiser gone, a pledger decides: Gran covers the rest and marks it bought.
+    pledge(api, family.other, big, "200.00")
+    assert api(family.other).post(f"/gifts/{big.id}/purchase").status_code == 200
+
+
+def test_an_erased_pledger_leaves_no_pledge(app, api, family, big):
+    from piglist.auth.erase import erase_user
+
+    start(api, family.giver, big)
+    pledge(api, family.other, big, "40.00")
+    erase_user(family.other)
+    assert pledges_in_db(big) == []
+    assert api(family.giver).get(f"/gifts/{big.id}").get_json()["group_gift"]["pledged"] == "0.00"
+
+
+def test_a_price_taken_off_stops_the_pledging_with_a_clear_error(app, api, family, big):
+    from .support.clients import member_client, page_text
+
+    start(api, family.giver, big)
+    pledge(api, family.giver, big, "50.00")
+    assert api(family.owner).patch(f"/gifts/{big.id}", json={"price": None}).status_code == 200
+    refused = pledge(api, family.other, big, "1.00")
+    assert refused.status_code == 409 and "no price" in error(refused)["message"]
+    assert api(family.giver).get(f"/gifts/{big.id}").get_json()["group_gift"]["remaining"] == "0.00"
+    page = page_text(member_client(app, family.other).get(f"/groups/{family.group.id}/gifts/{big.id}"))
+    assert "$50 pledged · the price was taken off" in page
+
+
+def test_someone_who_bought_another_one_alone_undoes_just_theirs(api, family):
+    gift = factories.make_gift(family.owner, family.group, price="30.00", quantity=2)
+    start(api, family.giver, gift)
+    pledge(api, family.giver, gift, "30.00")
+    assert api(family.giver).post(f"/gifts/{gift.id}/purchase").status_code == 200
+    assert api(family.admin).post(f"/gifts/{gift.id}/purchase").status_code == 200
+    view = api(family.admin).delete(f"/gifts/{gift.id}/purchase").get_json()
+    assert [(p["user"]["display_name"], p["quantity"]) for p in view["purchases"]] == [("Dad", 1)]
+    assert view["group_gift"]["status"] == "bought"

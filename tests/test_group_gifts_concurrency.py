@@ -8,7 +8,7 @@ from piglist.extensions import db
 from piglist.models import Gift, GroupGift, Pledge, Purchase
 
 from . import factories
-from .conftest import run_together
+from .support.concurrency import run_together
 
 
 def relatives(family, count):

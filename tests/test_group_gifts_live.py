@@ -10,7 +10,7 @@ import re
 import pytest
 import requests
 
-from .conftest import live_socket, receive_until, site_family
+from .support.sites import live_socket, receive_until, site_family
 
 
 def api(site, family, who, method, path, **kwargs):

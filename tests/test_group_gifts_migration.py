@@ -11,7 +11,7 @@ from config import TestingConfig
 from piglist import create_app
 from piglist.extensions import db
 
-from .conftest import PG_URL
+from .support.databases import PG_URL
 
 NOW = "2026-12-01 10:00:00+00:00"
 

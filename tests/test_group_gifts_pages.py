@@ -7,7 +7,7 @@ from piglist.extensions import db
 from piglist.models import GroupGift, Pledge
 
 from . import factories
-from .conftest import member_client, page_text, post_form
+from .support.clients import member_client, page_text, post_form
 
 
 @pytest.fixture
@@ -109,6 +109,10 @@ def test_withdraw_call_off_and_mark_bought_from_the_page(app, family, bike):
     assert "Bought together by you and Gran" in text or "Bought together by Gran and you" in text
     assert "Purchased by" in text
     assert "Bought together by" in page_text(gran.get(at["tile"]))
+    # Only the organiser undoes it: Gran's share was money, her page offers no Undo.
+    assert "Undo" not in page_text(gran.get(at["detail"])) and "Undo" in page_text(dad.get(at["detail"]))
+    undone = post_form(dad, at["detail"] + "/unpurchase", {"next": at["detail"]}, follow_redirects=True)
+    assert "$200 of $200 pledged" in page_text(undone)
 
 
 def test_the_organiser_calls_it_off_from_the_page(app, family, bike):
@@ -144,3 +148,27 @@ def test_a_gift_without_a_price_offers_no_chipping_in(app, family):
     gift = factories.make_gift(family.owner, family.group, title="Hug", price=None)
     dad = member_client(app, family.giver)
     assert "Chip in together" not in page_text(dad.get(paths(family, gift)["detail"]))
+
+
+def test_the_cached_lists_show_each_pledge_at_once(app, family, bike):
+    """The lists' cache keys on the list's purchase version, which the pledges' triggers move."""
+    dad, gran = member_client(app, family.giver), member_client(app, family.other)
+    at = paths(family, bike)
+    lists = f"/groups/{family.group.id}/piglists"
+    assert "pledged" not in page_text(gran.get(lists))
+    post_form(dad, at["start"])
+    assert "$0 of $200 pledged" in page_text(gran.get(lists))
+    for amount, shown in (("20", "$20 of $200"), ("35", "$35 of $200")):
+        post_form(dad, at["pledge"], {"amount": amount})
+        assert shown in page_text(gran.get(lists))
+        assert shown in page_text(gran.get(f"/groups/{family.group.id}/piglists/{family.owner.id}"))
+
+
+def test_a_gift_of_another_group_is_a_missing_page_through_this_groups_address(app, family, bike):
+    stranger = factories.make_user(display_name="Stranger")
+    other_group = factories.make_group(stranger, family.giver, name="Other family")
+    dad = member_client(app, family.giver)
+    for action in ("group-gift", "pledge", "pledge/withdraw", "group-gift/cancel"):
+        path = f"/groups/{other_group.id}/gifts/{bike.id}/{action}"
+        assert post_form(dad, path, {"amount": "5"}).status_code == 404
+    assert pledges(bike) == []

@@ -14,9 +14,10 @@ from piglist.auth.export import export_json
 from piglist.rules.surprise import OWNER_EVENT_TYPES, OWNER_GIFT_FIELDS, present_gift, visible_event
 
 from . import factories
-from .conftest import member_client, post_form, run_jobs
 from .rules.test_surprise import owner_answers
 from .rules.test_surprise_pages import owner_pages, snapshot, world  # noqa: F401  (a fixture)
+from .support.clients import member_client, post_form
+from .support.jobs import run_jobs
 from .test_mail_alerts import time_passes
 
 # Everything the others can do about a group gift on the recipient's list, in order.

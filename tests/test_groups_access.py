@@ -13,7 +13,7 @@ from piglist.extensions import db
 from piglist.models import Category, Group, GroupMember
 
 from . import factories
-from .conftest import csrf_token
+from .support.clients import csrf_token
 
 
 @dataclass(frozen=True)

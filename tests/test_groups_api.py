@@ -7,7 +7,7 @@ from piglist.extensions import db
 from piglist.models import Category, Gift, Group, GroupMember, Piglist
 
 from . import factories
-from .conftest import error
+from .support.clients import error
 
 
 def test_create_group_makes_the_creator_admin_with_a_list(api, user):

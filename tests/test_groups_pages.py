@@ -9,21 +9,19 @@ from decimal import Decimal
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from piglist.extensions import db
 from piglist.models import Gift, Group, GroupMember, Piglist, User, today
 from piglist.web.security import FOLLOWING_INVITE
 
 from . import factories
-from .conftest import PASSWORD, both_backends, csrf_token, is_member, post
-from .conftest import page_text as text
+from .support.apps import both_backends
+from .support.clients import PASSWORD, csrf_token, post
+from .support.clients import page_text as text
+from .support.rows import count, is_member
 
 INVITE_INPUT = re.compile(r'id="invite-url"[^>]*value="([^"]+)"')
-
-
-def count(model, *where) -> int:
-    return db.session.scalar(select(func.count()).select_from(model).where(*where))
 
 
 # --- dashboard -----------------------------------------------------------------------------------

@@ -7,14 +7,15 @@ The fuzz test walks ``app.url_map``, so a route added later is fuzzed without an
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from piglist.auth import resets
 from piglist.extensions import db
 from piglist.models import ApiToken, Gift, Group, User
 
 from . import factories
-from .conftest import csrf_token
+from .support.clients import csrf_token
+from .support.rows import count
 
 FIELDS = [
     "email",
@@ -93,6 +94,7 @@ def test_no_route_answers_500_to_hostile_input(app, client, auth, family):
         "notice_id": 1,
         "exchange_id": 1,
         "key": "0" * 64,
+        "list_id": gift.piglist_id,
     }
     auth.login_as(family.admin)
     session_csrf = csrf_token(client)
@@ -131,10 +133,6 @@ def test_no_route_answers_500_to_hostile_input(app, client, auth, family):
                         assert response.status_code < 400 or "error" in response.get_json(), path
                     db.session.rollback()
     assert failures == [], "\n".join(failures)
-
-
-def count(model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
 
 
 @pytest.mark.parametrize(

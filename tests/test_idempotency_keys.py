@@ -15,7 +15,8 @@ from piglist.models import Gift, IdempotentRequest, Purchase, utcnow
 from piglist.web import idempotency
 
 from . import factories
-from .conftest import csrf_token, member_client, run_together
+from .support.clients import csrf_token, member_client
+from .support.concurrency import run_together
 
 KEY_FIELD = re.compile(r'name="idempotency_key" value="([^"]+)"')
 
@@ -69,7 +70,7 @@ def test_an_added_gift_sent_again_with_its_key_is_added_once(api, family):
 
 
 def test_a_multipart_upload_retried_with_a_new_boundary_is_the_same_request(api, family):
-    from .conftest import picture_bytes
+    from .support.pictures import picture_bytes
 
     path = f"/groups/{family.group.id}/gifts"
     picture = picture_bytes()

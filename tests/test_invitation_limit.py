@@ -4,7 +4,7 @@ token they use (issue 22 finding 10: logging in again bought a fresh budget)."""
 from __future__ import annotations
 
 from . import factories
-from .conftest import AuthActions, post
+from .support.clients import AuthActions, post
 
 LIMIT = 10
 

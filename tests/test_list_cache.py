@@ -14,9 +14,11 @@ from piglist.extensions import db
 from piglist.models import Category, Gift, Group, Piglist, Reveal, User, utcnow
 
 from . import factories
-from .conftest import both_backends, fresh, member_client, post_form
 from .rules.test_surprise_pages import normalised
+from .support.apps import both_backends
+from .support.clients import member_client, post_form
 from .support.occasions import make_occasion
+from .support.rows import fresh
 from .test_query_counts import counting_queries
 
 # What a purchase changes on the gift row; every other column is what the owner sees.
@@ -60,6 +62,8 @@ def new_value(gift: Gift, column: str, family):
         "status": "purchased",
         "purchased_by_id": family.giver.id,
         "purchased_at": utcnow(),
+        "added_by_id": family.giver.id,
+        "is_idea": True,
         "deleted_at": utcnow(),
         "thanked_at": utcnow(),
         "created_at": utcnow() - timedelta(days=3),

@@ -16,7 +16,7 @@ from simple_websocket import ConnectionError as SocketError
 
 from piglist.live import feed
 
-from .conftest import (
+from .support.sites import (
     HangingProxy,
     ProcfileSite,
     RedisServer,

@@ -12,7 +12,7 @@ import requests
 from piglist.extensions import db
 from piglist.models import Gift
 
-from .conftest import live_socket, receive_until, site_family
+from .support.sites import live_socket, receive_until, site_family
 
 
 def buy(site, family, who: str, gift_id: int) -> None:

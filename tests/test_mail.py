@@ -12,7 +12,10 @@ from config import TestingConfig
 from piglist import create_app
 from piglist.stores import mail
 
-from .conftest import Mailbox, both_backends, post, run_jobs, self_signed_certificate
+from .support.apps import both_backends
+from .support.clients import post
+from .support.jobs import run_jobs
+from .support.mailbox import Mailbox, self_signed_certificate
 
 
 def ask_for_link(client, email: str):

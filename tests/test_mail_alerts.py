@@ -15,7 +15,9 @@ from piglist.models import PurchaseAlert, utcnow
 from piglist.rules import surprise
 
 from . import factories
-from .conftest import both_backends, member_client, page_text, post_form, run_jobs
+from .support.apps import both_backends
+from .support.clients import member_client, page_text, post_form
+from .support.jobs import run_jobs
 
 
 @pytest.fixture

@@ -13,8 +13,10 @@ from piglist.extensions import db
 from piglist.models import Group, GroupMember, User
 
 from . import factories
-from .conftest import PASSWORD, both_backends, post, queued_jobs, run_jobs
-from .conftest import page_text as text
+from .support.apps import both_backends
+from .support.clients import PASSWORD, post
+from .support.clients import page_text as text
+from .support.jobs import queued_jobs, run_jobs
 
 JOIN_LINK = re.compile(r"http://localhost/join/[A-Za-z0-9_-]+\?from=[0-9]+&email=[^\s\"<]+")
 

@@ -14,7 +14,9 @@ from piglist.extensions import db
 from piglist.models import ApiToken, utcnow
 
 from . import factories
-from .conftest import PASSWORD, both_backends, csrf_token, post, queued_jobs, run_jobs
+from .support.apps import both_backends
+from .support.clients import PASSWORD, csrf_token, post
+from .support.jobs import queued_jobs, run_jobs
 
 NEW_PASSWORD = "Brand-New-Pass-7"
 LINK = re.compile(r"http://localhost/password/reset/[A-Za-z0-9._-]+")

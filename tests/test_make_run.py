@@ -14,7 +14,9 @@ import urllib.parse
 import urllib.request
 from urllib.error import URLError
 
-from .conftest import CSRF_META, ROOT, free_port
+from scripts.procfile_site import ROOT, free_port
+
+from .support.clients import CSRF_META
 
 DEADLINE_SECONDS = 90  # for starting up and for the job to run, not a measurement
 

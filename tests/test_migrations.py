@@ -8,7 +8,7 @@ from config import TestingConfig
 from piglist import create_app
 from piglist.extensions import db
 
-from .conftest import PG_URL
+from .support.databases import PG_URL
 
 TABLES = {
     "users",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import member_client
+from .support.clients import member_client
 
 
 @pytest.mark.parametrize("path", ["/profile/export", "/health", "/api/v1/me", "/profile"])

@@ -12,7 +12,8 @@ from piglist.extensions import db
 from piglist.models import Occasion, today
 
 from . import factories
-from .conftest import both_backends, error
+from .support.apps import both_backends
+from .support.clients import error
 from .support.occasions import list_of, make_occasion
 
 

@@ -13,7 +13,7 @@ from icalendar import Calendar
 from piglist.models import CalendarFeed
 
 from . import factories
-from .conftest import member_client, page_text, post_form
+from .support.clients import member_client, page_text, post_form
 from .support.occasions import list_of, make_occasion
 
 PUBLIC = "https://piglist.example/"

@@ -18,7 +18,8 @@ from piglist.occasions import reminders, service
 from piglist.occasions.reminders import queue_due_reminders
 
 from . import factories
-from .conftest import both_backends, run_jobs
+from .support.apps import both_backends
+from .support.jobs import run_jobs
 from .support.occasions import list_of, make_occasion
 
 PUBLIC = "https://piglist.example/"

@@ -16,8 +16,10 @@ from piglist.models import Gift, Reveal
 from piglist.occasions import service
 
 from . import factories
-from .conftest import both_backends, error, member_client, page_text, post_form, run_together
 from .rules.test_surprise_pages import normalised
+from .support.apps import both_backends
+from .support.clients import error, member_client, page_text, post_form
+from .support.concurrency import run_together
 from .support.occasions import list_of, make_occasion
 
 
@@ -257,9 +259,9 @@ def test_a_purchase_racing_the_reveal_is_received_or_stays_a_secret(app, api, fa
 # --- the surprise rule's pages, as the recipient ------------------------------------------------
 
 
-def recipient_paths(family, occasion) -> list[str]:
+def recipient_paths(family, occasion, admin: bool) -> list[str]:
     gid = family.group.id
-    return [
+    paths = [
         f"/groups/{gid}/occasions",
         f"/groups/{gid}",
         "/dashboard",
@@ -268,25 +270,30 @@ def recipient_paths(family, occasion) -> list[str]:
         f"/api/v1/occasions/{occasion.id}",
         f"/api/v1/occasions/{occasion.id}/received",
         f"/api/v1/groups/{gid}/received",
+        "/api/v1/me/export",
     ]
+    if admin:
+        paths += [f"/admin/groups/{gid}/occasions", f"/admin/groups/{gid}/occasions/{occasion.id}/edit"]
+    return paths
 
 
 @both_backends
 @pytest.mark.parametrize("days", [-1, 0, 12])
-def test_before_a_reveal_the_recipients_views_are_unchanged_by_purchases(app, family, days):
-    kite = factories.make_gift(family.owner, family.group, title="Kite")
+@pytest.mark.parametrize("recipient", ["owner", "admin"])
+def test_before_a_reveal_the_recipients_views_are_unchanged_by_purchases(app, family, days, recipient):
+    """As Tom, and as Mum, the admin who keeps a list of her own and sets the occasions."""
+    person = getattr(family, recipient)
+    wish = factories.make_gift(person, family.group, title="Kite")
     factories.make_gift(family.giver, family.group, title="Drill")
     christmas = make_occasion(family.group, days_from_now=days)
-    make_occasion(
-        family.group, "Tom's birthday", days_from_now=days + 3, lists=[list_of(family.group, family.owner)]
-    )
-    tom = member_client(app, family.owner)
-    paths = recipient_paths(family, christmas)
-    before = {p: normalised(tom.get(p)) for p in paths}
+    make_occasion(family.group, "Birthday", days_from_now=days + 3, lists=[list_of(family.group, person)])
+    client = member_client(app, person)
+    paths = recipient_paths(family, christmas, admin=recipient == "admin")
+    before = {p: normalised(client.get(p)) for p in paths}
     assert all(status == 200 for status, _, _ in before.values()), before
     dad = member_client(app, family.giver)
-    assert post_form(dad, f"/groups/{family.group.id}/gifts/{kite.id}/purchase").status_code == 303
-    after = {p: normalised(tom.get(p)) for p in paths}
+    assert post_form(dad, f"/groups/{family.group.id}/gifts/{wish.id}/purchase").status_code == 303
+    after = {p: normalised(client.get(p)) for p in paths}
     for path in paths:
         assert after[path] == before[path], path
 
@@ -333,3 +340,11 @@ def test_stats_count_the_occasions(app, api, runner, family, tom_list):
     reveal(api, family.owner, list_of(family.group, family.owner), christmas)
     lines = runner.invoke(args=["piglist", "stats"]).output.splitlines()
     assert "Occasions: 2 (1 upcoming, 1 past; 1 lists revealed, 0 reminders sent)" in lines
+
+
+def test_a_group_with_revealed_lists_can_still_be_deleted(api, family, tom_list):
+    christmas = make_occasion(family.group, days_from_now=-1)
+    reveal(api, family.owner, list_of(family.group, family.owner), christmas)
+    answer = api(family.admin).delete(f"/groups/{family.group.id}", json={"confirm_name": family.group.name})
+    assert answer.status_code == 204, answer.get_json()
+    assert db.session.scalar(select(func.count()).select_from(Reveal)) == 0

@@ -18,7 +18,7 @@ from piglist.extensions import db
 from piglist.models import Gift, Purchase, User
 
 from . import factories
-from .conftest import PG_URL, _libpq, create_database
+from .support.databases import PG_URL, _libpq, create_database
 
 
 def test_a_dump_restored_into_an_empty_database_serves_the_same_family(app, tmp_path):

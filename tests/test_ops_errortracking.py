@@ -16,7 +16,7 @@ from piglist.ops import errortracking
 from piglist.stores import jobs
 
 from . import factories
-from .conftest import run_jobs
+from .support.jobs import run_jobs
 from .support.sentry import EnvelopeReceiver, exploding_job
 
 EMAIL = "gran.secret@example.org"

@@ -11,7 +11,9 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from . import factories
-from .conftest import SITE_METRICS_TOKEN, live_socket, post, run_jobs, site_family
+from .support.clients import post
+from .support.jobs import run_jobs
+from .support.sites import SITE_METRICS_TOKEN, live_socket, receive_until, site_family
 from .test_procfile_site import add_by_link, when_scraped
 
 TOKEN = SITE_METRICS_TOKEN
@@ -139,6 +141,14 @@ def test_the_procfile_site_adds_up_web_and_worker_figures(procfile_site, site_sh
     family = site_family(procfile_site)
     ws = live_socket(procfile_site, family.group_id, family.tokens["other"], format="json")
     try:
+        edited = requests.patch(
+            f"{procfile_site.url}/api/v1/gifts/{family.gift_id}",
+            json={"title": "Red kite"},
+            headers={"Authorization": f"Bearer {family.tokens['owner']}"},
+            timeout=10,
+        )
+        assert edited.status_code == 200
+        receive_until(ws, lambda message: f'"gift_id":{family.gift_id}' in message.replace(" ", ""))
         answers = [
             samples(requests.get(url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10).text)
             for _ in range(4)  # whichever web process answers, the sums are the same
@@ -159,3 +169,5 @@ def test_the_procfile_site_adds_up_web_and_worker_figures(procfile_site, site_sh
             >= 1
         )
         assert value(figures, "piglist_live_sockets") >= 1
+    # The edit was handed to the open socket by one of the web processes: its delivery was timed.
+    assert max(value(figures, "piglist_live_delivery_seconds_count") for figures in answers) >= 1

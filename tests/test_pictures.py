@@ -15,18 +15,12 @@ from piglist.models import Gift, Picture
 from piglist.pictures.encoding import MAX_SIDE, PictureRefused, reencode
 
 from . import factories
-from .conftest import (
-    Shop,
-    animated_gif_bytes,
-    bomb_png_bytes,
-    both_backends,
-    fresh,
-    jpeg_bytes,
-    member_client,
-    picture_bytes,
-    post_form,
-    run_jobs,
-)
+from .support.apps import both_backends
+from .support.clients import member_client, post_form
+from .support.jobs import run_jobs
+from .support.pictures import animated_gif_bytes, bomb_png_bytes, jpeg_bytes, picture_bytes
+from .support.rows import fresh
+from .support.shop import Shop
 
 
 def opened(data: bytes) -> Image.Image:

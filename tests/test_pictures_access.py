@@ -10,8 +10,9 @@ import pytest
 from piglist.pictures.encoding import reencode
 
 from . import factories
-from .conftest import jpeg_bytes, member_client
 from .rules.test_surprise_pages import normalised
+from .support.clients import member_client
+from .support.pictures import jpeg_bytes
 from .test_pictures import upload
 
 PHOTO = jpeg_bytes((300, 200))

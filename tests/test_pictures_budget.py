@@ -18,7 +18,8 @@ from piglist.models import Gift, Picture
 from piglist.pictures.encoding import MAX_FULL_DECODE_PIXELS, PictureRefused, reencode
 
 from . import factories
-from .conftest import bomb_png_bytes, member_client, picture_bytes, post_form
+from .support.clients import member_client, post_form
+from .support.pictures import bomb_png_bytes, picture_bytes
 from .test_pictures import opened, upload
 
 PNG_7060 = picture_bytes("PNG", (7060, 7060))
@@ -139,7 +140,7 @@ def test_health_answers_while_uploads_decode_in_a_gevent_web_process(one_process
 
     import requests
 
-    from .conftest import site_family
+    from .support.sites import site_family
 
     site = one_process_site
     family = site_family(site)

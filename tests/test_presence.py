@@ -6,7 +6,7 @@ import time
 from piglist.live import feed, presence, viewing
 
 from . import factories
-from .conftest import both_backends
+from .support.apps import both_backends
 
 
 def look(app, gift, user, tab="tab-1"):
@@ -67,7 +67,7 @@ def test_a_whole_lists_viewers_are_one_read(app, family):
     gifts = [factories.make_gift(family.owner, family.group) for _ in range(3)]
     look(app, gifts[0], family.giver)
     look(app, gifts[2], family.other)
-    store = presence.current()
+    store = presence.presence_store()
     assert store.viewers(family.group.id) == {gifts[0].id: {family.giver.id}, gifts[2].id: {family.other.id}}
     assert store.viewers(family.group.id, [gifts[2].id]) == {gifts[2].id: {family.other.id}}
 
@@ -76,7 +76,7 @@ def test_a_whole_lists_viewers_are_one_read(app, family):
 def test_viewers_go_when_they_go_silent(app, api, family, monkeypatch):
     gift = factories.make_gift(family.owner, family.group)
     look(app, gift, family.giver)
-    later = time.time() + presence.current().ttl + 1
+    later = time.time() + presence.presence_store().ttl + 1
     monkeypatch.setattr(presence.time, "time", lambda: later)
     assert api(family.other).get(f"/gifts/{gift.id}").get_json()["viewers"] == []
 
@@ -89,7 +89,7 @@ def test_the_presence_ttl_is_configurable(tmp_path):
         TestingConfig, REDIS_URL=None, PRESENCE_TTL_SECONDS=2, SQLALCHEMY_DATABASE_URI="sqlite://"
     )
     with app.app_context():
-        assert presence.current().ttl == 2
+        assert presence.presence_store().ttl == 2
 
 
 @both_backends
@@ -98,7 +98,7 @@ def test_sweeping_announces_silent_viewers_to_others_but_never_to_the_owner(app,
     cursor_other = cursor_of(api, family.other, family.group)
     owner_before = api(family.owner).get(f"/groups/{family.group.id}/changes").get_json()
     look(app, gift, family.giver)
-    later = time.time() + presence.current().ttl + 1
+    later = time.time() + presence.presence_store().ttl + 1
     monkeypatch.setattr(presence.time, "time", lambda: later)
     with app.app_context():
         assert viewing.sweep_presence() == 1
@@ -119,7 +119,7 @@ def test_sweep_presence_prints_how_many_stale_entries_it_removed(app, runner, fa
     gift = factories.make_gift(family.owner, family.group)
     look(app, gift, family.giver, "tab-1")
     look(app, gift, family.giver, "tab-2")
-    later = time.time() + presence.current().ttl + 1
+    later = time.time() + presence.presence_store().ttl + 1
     monkeypatch.setattr(presence.time, "time", lambda: later)
     result = runner.invoke(args=["piglist", "sweep-presence"])
     assert result.exit_code == 0, result.output

@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 from piglist.extensions import db
 from piglist.models import ApiToken
 
-from .conftest import PASSWORD, csrf_token
+from .support.clients import PASSWORD, csrf_token
 
 
 def test_change_display_name(client, auth, user):
@@ -45,7 +45,7 @@ def test_change_password_needs_the_current_one(client, auth, user):
 
 def test_change_password_signs_out_other_sessions_but_not_this_one(app, client, auth, user):
     other_device = app.test_client()
-    from .conftest import AuthActions
+    from .support.clients import AuthActions
 
     AuthActions(other_device).login_as(user)
     auth.login_as(user)

@@ -6,12 +6,13 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from piglist.auth import service
+from piglist.auth import accounts
 from piglist.extensions import db
 from piglist.groups import notices
 from piglist.models import ApiToken, UserSession
 
-from .conftest import PASSWORD, AuthActions, error, run_jobs
+from .support.clients import PASSWORD, AuthActions, error
+from .support.jobs import run_jobs
 
 
 def test_me_carries_the_mail_settings(api, user):
@@ -95,7 +96,7 @@ def test_listing_naming_and_revoking_your_tokens(api, user):
 
 
 def test_someone_elses_token_cannot_be_revoked_or_seen(api, user, family):
-    theirs, _ = service.issue_token(family.giver, "Theirs")
+    theirs, _ = accounts.issue_token(family.giver, "Theirs")
     answer = api(user).delete(f"/me/tokens/{theirs.id}")
     assert (answer.status_code, error(answer)["code"]) == (404, "not_found")
     assert db.session.get(ApiToken, theirs.id) is not None

@@ -12,7 +12,8 @@ from piglist.extensions import db
 from piglist.models import Gift, Purchase
 
 from . import factories
-from .conftest import both_backends, member_client, post_form
+from .support.apps import both_backends
+from .support.clients import member_client, post_form
 
 
 def buy(api, user, gift, quantity=None):

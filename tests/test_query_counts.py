@@ -13,7 +13,7 @@ from piglist.extensions import db
 from piglist.models import Gift, Piglist, Purchase
 
 from . import factories
-from .conftest import csrf_token, member_client, post_form
+from .support.clients import csrf_token, member_client, post_form
 
 MEMBERS = 8
 BUDGET = 8  # README, Performance

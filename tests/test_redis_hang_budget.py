@@ -13,7 +13,8 @@ from config import TestingConfig
 from piglist import create_app
 
 from . import factories
-from .conftest import PG_URL, AuthActions, redis_url
+from .support.clients import AuthActions
+from .support.databases import PG_URL, redis_url
 from .support.tcprelay import Relay
 
 BUDGET = 0.1  # seconds a page may wait on Redis (the issue's ~100 ms)

@@ -10,7 +10,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 
 from piglist.stores.redis_store import Breaker, PoolExhausted, guarded_client
 
-from .conftest import redis_url
+from .support.databases import redis_url
 
 
 def test_a_busy_pool_makes_callers_wait_their_turn(app):

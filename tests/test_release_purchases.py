@@ -9,13 +9,8 @@ from piglist.extensions import db
 from piglist.models import Gift
 
 from . import factories
-from .conftest import both_backends, csrf_token
-
-
-def changes(client, gid, **query):
-    response = client.get(f"/groups/{gid}/changes", query_string=query)
-    assert response.status_code == 200, response.get_json()
-    return response.get_json()
+from .support.apps import both_backends
+from .support.clients import changes, csrf_token
 
 
 @pytest.fixture
@@ -185,7 +180,7 @@ def test_two_admins_releasing_while_others_buy_never_lose_a_purchase(app, api, f
     Dad's stays."""
     from collections import Counter
 
-    from .conftest import run_together
+    from .support.concurrency import run_together
 
     if app.config["TEST_BACKEND"] != "postgresql":
         pytest.fail("a race needs PostgreSQL")

@@ -12,7 +12,8 @@ from piglist.extensions import db
 from piglist.models import Exchange, ExchangeMessage, ExchangeParticipant, GroupMember
 
 from . import factories
-from .conftest import error, run_together
+from .support.clients import error
+from .support.concurrency import run_together
 from .support.santa import new_exchange, pairs_of, set_pairs
 
 

@@ -4,7 +4,7 @@ the admin; their feeds don't even move."""
 
 from __future__ import annotations
 
-from .conftest import both_backends
+from .support.apps import both_backends
 from .support.santa import new_exchange, set_pairs
 
 

@@ -10,8 +10,9 @@ from piglist.extensions import db
 from piglist.models import Exchange, ExchangeParticipant
 
 from . import factories
-from .conftest import member_client, post, run_jobs
-from .conftest import page_text as text
+from .support.clients import member_client, post
+from .support.clients import page_text as text
+from .support.jobs import run_jobs
 from .support.santa import new_exchange, pairs_of
 
 

@@ -17,8 +17,8 @@ from piglist.models import Gift
 from piglist.scraping.service import exclusive
 
 from . import factories
-from .conftest import run_jobs
 from .support import rq_worker
+from .support.jobs import run_jobs
 
 PAGE = '<!doctype html><html><head><meta property="og:title" content="Rainbow Kite"></head></html>'
 

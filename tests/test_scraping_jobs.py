@@ -23,7 +23,12 @@ from piglist.stores import jobs
 from piglist.stores.jobs import PiglistWorker
 
 from . import factories
-from .conftest import Shop, both_backends, fresh, jpeg_bytes, member_client, run_jobs
+from .support.apps import both_backends
+from .support.clients import member_client
+from .support.jobs import run_jobs
+from .support.pictures import jpeg_bytes
+from .support.rows import fresh
+from .support.shop import Shop
 
 PRODUCT_PAGE = """<!doctype html><html lang="en"><head><title>Kite – Toy Shop</title>
 <meta property="og:title" content="Rainbow Kite">

@@ -9,9 +9,12 @@ from config import TestingConfig
 from piglist import create_app
 from piglist.extensions import db
 from piglist.models import UserSession
+from scripts.procfile_site import free_port
 
 from . import factories
-from .conftest import PASSWORD, PG_URL, AuthActions, IsolatedClient, csrf_token, free_port
+from .support.apps import IsolatedClient
+from .support.clients import PASSWORD, AuthActions, csrf_token
+from .support.databases import PG_URL
 
 NEW_PASSWORD = "New-Pass-123"
 

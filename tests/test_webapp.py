@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from . import factories
-from .conftest import AuthActions, member_client, page_text
+from .support.clients import AuthActions, member_client, page_text
 
 SHOP = "https://shop.example/kites/stunt-kite?colour=red"
 

@@ -1,7 +1,7 @@
 """Group gifts: several members chipping in for one gift (SPEC §10.3)
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 Create Date: 2026-12-07 09:30:00
 
 `group_gifts` holds a gift's organiser and state (open, bought, cancelled), `pledges` what each
@@ -21,7 +21,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0009'
-down_revision = '0007'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 

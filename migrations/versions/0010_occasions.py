@@ -24,6 +24,8 @@ CONTENT_0007 = (
     'scrape_error', 'deleted_at', 'created_at', 'updated_at',
 )
 NEW_GIFT_COLUMNS = ('occasion_id', 'reveal_id', 'thanked_at')
+# What 0008 (lists and ideas) taught the trigger, kept when this one rewrites it.
+LISTS_0008 = ('added_by_id', 'is_idea')
 
 
 def _sqlite_content_trigger(columns):
@@ -105,14 +107,14 @@ def upgrade():
     op.create_index(op.f('ix_gifts_occasion_id'), 'gifts', ['occasion_id'], unique=False)
     op.create_index(op.f('ix_gifts_reveal_id'), 'gifts', ['reveal_id'], unique=False)
     if op.get_bind().dialect.name == 'sqlite':
-        _sqlite_content_trigger(CONTENT_0007 + NEW_GIFT_COLUMNS)
+        _sqlite_content_trigger(CONTENT_0007 + LISTS_0008 + NEW_GIFT_COLUMNS)
 
 
 def downgrade():
     # Plain ALTER TABLE, not a batch (see above). SQLite drops a column only once nothing
     # (an index, a reference, a trigger) names it.
     if op.get_bind().dialect.name == 'sqlite':
-        _sqlite_content_trigger(CONTENT_0007)
+        _sqlite_content_trigger(CONTENT_0007 + LISTS_0008)
     op.drop_index(op.f('ix_gifts_reveal_id'), table_name='gifts')
     op.drop_index(op.f('ix_gifts_occasion_id'), table_name='gifts')
     if op.get_bind().dialect.name == 'postgresql':

@@ -192,7 +192,7 @@ def edit_category(group: Group, category_id: int):
 @admin_required
 def move_category(group: Group, category_id: int):
     try:
-        service.move_category(group, category_id, request.form.get("direction"))
+        service.move_category(group, category_id, request.form.get("direction", ""))
     except PiglistError as exc:
         flash(exc.message, "error")
     return redirect(url_for("admin.categories", group_id=group.id))

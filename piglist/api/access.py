@@ -10,7 +10,7 @@ from flask_login import current_user
 
 from piglist.web.inputs import SAFE_METHODS
 
-from ..auth import service as accounts
+from ..auth import accounts
 from ..errors import BadRequest, Unauthenticated
 from ..extensions import csrf
 from ..models import User
@@ -48,7 +48,10 @@ def api_user() -> User:
     return user
 
 
-def login_required(view):
+def token_or_session_required(view):
+    """The API's login check: a Bearer token or the session cookie (with its CSRF header), else a
+    401 in the API's JSON. Not Flask-Login's ``login_required``, which redirects to a page."""
+
     @wraps(view)
     def wrapped(*args: Any, **kwargs: Any):
         api_user()

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from flask import Response, g
 
-from ..auth import service
+from ..auth import accounts
 from ..auth.erase import erase_own_account
 from ..auth.export import export_json
 from ..auth.ratelimits import login_limit, register_limit
 from ..errors import Unauthenticated
-from .access import api_user, json_body, login_required
+from .access import api_user, json_body, token_or_session_required
 from .blueprint import bp
 from .profile import me_json
 
@@ -18,8 +18,8 @@ from .profile import me_json
 @register_limit()
 def register():
     body = json_body()
-    user = service.register(body.get("email"), body.get("password"), body.get("display_name"))
-    _, secret = service.issue_token(user, "Created at registration")
+    user = accounts.register(body.get("email"), body.get("password"), body.get("display_name"))
+    _, secret = accounts.issue_token(user, "Created at registration")
     return {"user": user.to_dict(), "token": secret}, 201
 
 
@@ -27,10 +27,10 @@ def register():
 @login_limit()
 def create_token():
     body = json_body()
-    user = service.authenticate(body.get("email"), body.get("password"))
+    user = accounts.authenticate(body.get("email"), body.get("password"))
     if user is None:
         raise Unauthenticated("That email and password don't match an account.")
-    _, secret = service.issue_token(user, body.get("name") or "API token")
+    _, secret = accounts.issue_token(user, body.get("name") or "API token")
     return {"token": secret}
 
 
@@ -38,24 +38,24 @@ def create_token():
 def revoke_token():
     if g.get("api_token") is None:
         raise Unauthenticated("Send the token to revoke as 'Authorization: Bearer <token>'.")
-    service.revoke_token(g.api_user, g.api_token.id)
+    accounts.revoke_token(g.api_user, g.api_token.id)
     return "", 204
 
 
 @bp.get("/me")
-@login_required
+@token_or_session_required
 def me():
     return me_json(api_user())
 
 
 @bp.get("/me/export")
-@login_required
+@token_or_session_required
 def export():
     return Response(export_json(api_user()), mimetype="application/json")
 
 
 @bp.delete("/me")
-@login_required
+@token_or_session_required
 def erase():
     erase_own_account(api_user(), json_body().get("password"))
     return "", 204

@@ -11,12 +11,12 @@ from ..errors import Forbidden
 from ..groups import service as groups
 from ..rules.values import parse_bool
 from ..santa import exchanges, messages, secrecy
-from .access import api_user, json_body, login_required, optional_json_body
+from .access import api_user, json_body, optional_json_body, token_or_session_required
 from .blueprint import bp
 
 
 @bp.get("/groups/<int:group_id>/exchanges")
-@login_required
+@token_or_session_required
 def list_exchanges(group_id: int):
     user = api_user()
     member = groups.membership(group_id, user)
@@ -29,7 +29,7 @@ def list_exchanges(group_id: int):
 
 
 @bp.post("/groups/<int:group_id>/exchanges")
-@login_required
+@token_or_session_required
 def create_exchange(group_id: int):
     user = api_user()
     group = groups.admin_group(group_id, user)
@@ -38,7 +38,7 @@ def create_exchange(group_id: int):
 
 
 @bp.get("/exchanges/<int:exchange_id>")
-@login_required
+@token_or_session_required
 def get_exchange(exchange_id: int):
     user = api_user()
     exchange, member = exchanges.member_exchange(exchange_id, user)
@@ -47,7 +47,7 @@ def get_exchange(exchange_id: int):
 
 
 @bp.post("/exchanges/<int:exchange_id>/draw")
-@login_required
+@token_or_session_required
 def draw_exchange(exchange_id: int):
     redraw = optional_json_body().get("redraw", False)
     exchange = exchanges.draw_exchange(exchange_id, api_user(), redraw=parse_bool(redraw, "redraw"))
@@ -56,7 +56,7 @@ def draw_exchange(exchange_id: int):
 
 
 @bp.get("/exchanges/<int:exchange_id>/messages")
-@login_required
+@token_or_session_required
 def list_messages(exchange_id: int):
     user = api_user()
     exchange, _ = exchanges.member_exchange(exchange_id, user)
@@ -66,7 +66,7 @@ def list_messages(exchange_id: int):
 
 
 @bp.post("/exchanges/<int:exchange_id>/messages")
-@login_required
+@token_or_session_required
 def post_message(exchange_id: int):
     user = api_user()
     exchange, _ = exchanges.member_exchange(exchange_id, user)

@@ -19,20 +19,20 @@ from ..groups.service import admin_group
 from ..live.changes import parse_wait, wait_for_changes
 from ..pictures.uploads import accepts_picture
 from ..rules.values import parse_web_url
-from .access import api_user, json_body, login_required, optional_json_body
+from .access import api_user, json_body, optional_json_body, token_or_session_required
 from .blueprint import bp
 
 
 def piglist_dict(view: PiglistView) -> dict:
     return {
-        "user": {"id": view.user.id, "display_name": view.user.display_name},
+        "user": None if view.user is None else {"id": view.user.id, "display_name": view.user.display_name},
         "gifts": view.gifts,
         "totals": view.totals,
     }
 
 
 @bp.get("/groups/<int:group_id>/piglists")
-@login_required
+@token_or_session_required
 def list_piglists(group_id: int):
     filters = fields.parse_list_filters(request.args)
     viewer = api_user()
@@ -40,11 +40,11 @@ def list_piglists(group_id: int):
     body = listcache.lists_json(
         group, viewer, filters, ("api", tuple(sorted(filters.items()))), piglist_dict, members
     )
-    return current_app.response_class(body, mimetype=current_app.json.mimetype)
+    return current_app.response_class(body, mimetype="application/json")
 
 
 @bp.get("/groups/<int:group_id>/piglists/<int:user_id>")
-@login_required
+@token_or_session_required
 def get_piglist(group_id: int, user_id: int):
     filters = fields.parse_list_filters(request.args)
     return piglist_dict(reading.one_piglist(group_id, user_id, api_user(), filters))
@@ -70,7 +70,7 @@ def gift_body() -> tuple[dict[str, Any], bytes | None]:
 
 @bp.post("/groups/<int:group_id>/gifts")
 @accepts_picture
-@login_required
+@token_or_session_required
 @idempotent
 def add_gift(group_id: int):
     data, picture = gift_body()
@@ -79,14 +79,14 @@ def add_gift(group_id: int):
 
 
 @bp.get("/gifts/<int:gift_id>")
-@login_required
+@token_or_session_required
 def get_gift(gift_id: int):
     return reading.gift_view(gift_id, api_user())
 
 
 @bp.patch("/gifts/<int:gift_id>")
 @accepts_picture
-@login_required
+@token_or_session_required
 def update_gift(gift_id: int):
     data, picture = gift_body()
     writes.update_gift(gift_id, api_user(), data, picture=picture)
@@ -94,14 +94,14 @@ def update_gift(gift_id: int):
 
 
 @bp.delete("/gifts/<int:gift_id>")
-@login_required
+@token_or_session_required
 def delete_gift(gift_id: int):
     writes.delete_gift(gift_id, api_user())
     return "", 204
 
 
 @bp.post("/gifts/<int:gift_id>/purchase")
-@login_required
+@token_or_session_required
 @idempotent
 def purchase(gift_id: int):
     quantity = optional_json_body().get("quantity")
@@ -109,14 +109,14 @@ def purchase(gift_id: int):
 
 
 @bp.delete("/gifts/<int:gift_id>/purchase")
-@login_required
+@token_or_session_required
 def unpurchase(gift_id: int):
     # The gift as it is now, even when undoing made a removed gift vanish from the buyer's lists.
     return reading.view_of(writes.unpurchase(gift_id, api_user()), api_user())
 
 
 @bp.get("/groups/<int:group_id>/changes")
-@login_required
+@token_or_session_required
 def changes(group_id: int):
     if "viewing" in request.args:
         # A GET changes nothing: a cross-site link must not make anyone "look" at a gift.
@@ -129,26 +129,26 @@ def changes(group_id: int):
 
 
 @bp.get("/groups/<int:group_id>/stats")
-@login_required
+@token_or_session_required
 def stats(group_id: int):
     return reading.group_stats(group_id, api_user())
 
 
 @bp.post("/scrape")
-@login_required
+@token_or_session_required
 def scrape():
     url = parse_web_url(json_body().get("url"), "url", required=True)
     return {"job_id": scraping.start_preview(api_user(), url)}, 202
 
 
 @bp.get("/scrape/<job_id>")
-@login_required
+@token_or_session_required
 def scrape_status(job_id: str):
     return scraping.preview_status(api_user(), job_id, parse_wait(request.args.get("wait")))
 
 
 @bp.delete("/groups/<int:group_id>/purchases/<int:user_id>")
-@login_required
+@token_or_session_required
 def release_purchases(group_id: int, user_id: int):
     """An admin makes the gifts a departed member bought available again (SPEC §9)."""
     admin = api_user()

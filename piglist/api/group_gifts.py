@@ -7,24 +7,24 @@ from __future__ import annotations
 from piglist.web.idempotency import idempotent
 
 from ..gifts import group_gifts, reading
-from .access import api_user, json_body, login_required
+from .access import api_user, json_body, token_or_session_required
 from .blueprint import bp
 
 
 @bp.post("/gifts/<int:gift_id>/group-gift")
-@login_required
+@token_or_session_required
 def start_group_gift(gift_id: int):
     return reading.view_of(group_gifts.start(gift_id, api_user()), api_user())
 
 
 @bp.delete("/gifts/<int:gift_id>/group-gift")
-@login_required
+@token_or_session_required
 def cancel_group_gift(gift_id: int):
     return reading.view_of(group_gifts.cancel(gift_id, api_user()), api_user())
 
 
 @bp.put("/gifts/<int:gift_id>/pledge")
-@login_required
+@token_or_session_required
 @idempotent
 def pledge(gift_id: int):
     amount = json_body().get("amount")
@@ -32,6 +32,6 @@ def pledge(gift_id: int):
 
 
 @bp.delete("/gifts/<int:gift_id>/pledge")
-@login_required
+@token_or_session_required
 def withdraw_pledge(gift_id: int):
     return reading.view_of(group_gifts.withdraw(gift_id, api_user()), api_user())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..groups import service
 from ..models import Group
 from ..rules.lock import is_frozen
-from .access import api_user, json_body, login_required
+from .access import api_user, json_body, token_or_session_required
 from .blueprint import bp
 
 
@@ -22,7 +22,7 @@ def group_details(group: Group) -> dict:
 
 
 @bp.get("/groups")
-@login_required
+@token_or_session_required
 def list_groups():
     return [
         {**group_json(group), "role": member.role, "member_count": count}
@@ -31,34 +31,34 @@ def list_groups():
 
 
 @bp.post("/groups")
-@login_required
+@token_or_session_required
 def create_group():
     group = service.create_group(api_user(), json_body())
     return group_details(group), 201
 
 
 @bp.post("/groups/join")
-@login_required
+@token_or_session_required
 def join_group():
     group, _ = service.join_group(api_user(), json_body().get("invite_code"))
     return group_details(group)
 
 
 @bp.get("/groups/<int:group_id>")
-@login_required
+@token_or_session_required
 def get_group(group_id: int):
     return group_details(service.member_group(group_id, api_user()))
 
 
 @bp.patch("/groups/<int:group_id>")
-@login_required
+@token_or_session_required
 def update_group(group_id: int):
     group = service.admin_group(group_id, api_user())
     return group_details(service.update_group(group, json_body()))
 
 
 @bp.delete("/groups/<int:group_id>")
-@login_required
+@token_or_session_required
 def delete_group(group_id: int):
     user = api_user()
     service.delete_group(service.admin_group(group_id, user), user)
@@ -66,21 +66,21 @@ def delete_group(group_id: int):
 
 
 @bp.post("/groups/<int:group_id>/invite")
-@login_required
+@token_or_session_required
 def regenerate_invite(group_id: int):
     group = service.admin_group(group_id, api_user())
     return {"invite_code": service.regenerate_invite(group)}
 
 
 @bp.patch("/groups/<int:group_id>/members/<int:user_id>")
-@login_required
+@token_or_session_required
 def set_member_role(group_id: int, user_id: int):
     group = service.admin_group(group_id, api_user())
     return service.set_role(group, user_id, json_body().get("role")).to_dict()
 
 
 @bp.delete("/groups/<int:group_id>/members/<int:user_id>")
-@login_required
+@token_or_session_required
 def remove_member(group_id: int, user_id: int):
     user = api_user()
     service.remove_member(service.member_group(group_id, user), user, user_id)
@@ -88,21 +88,21 @@ def remove_member(group_id: int, user_id: int):
 
 
 @bp.post("/groups/<int:group_id>/categories")
-@login_required
+@token_or_session_required
 def create_category(group_id: int):
     group = service.admin_group(group_id, api_user())
     return service.create_category(group, json_body()).to_dict(), 201
 
 
 @bp.patch("/groups/<int:group_id>/categories/<int:category_id>")
-@login_required
+@token_or_session_required
 def update_category(group_id: int, category_id: int):
     group = service.admin_group(group_id, api_user())
     return service.update_category(group, category_id, json_body()).to_dict()
 
 
 @bp.delete("/groups/<int:group_id>/categories/<int:category_id>")
-@login_required
+@token_or_session_required
 def delete_category(group_id: int, category_id: int):
     group = service.admin_group(group_id, api_user())
     service.delete_category(group, category_id)

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from ..auth.ratelimits import invitation_limit
 from ..groups import invitations, service
-from .access import api_user, json_body, login_required
+from .access import api_user, json_body, token_or_session_required
 from .blueprint import bp
 
 
 @bp.post("/groups/<int:group_id>/invitations")
-@login_required
+@token_or_session_required
 @invitation_limit()
 def invite_by_email(group_id: int):
     """``{"emails": "a@example.org, b@example.org"}`` (or a list of addresses) → who was invited

@@ -7,19 +7,19 @@ from ..groups.service import admin_group, member_group
 from ..occasions import calendar, reveal, service
 from ..rules.surprise import present_received
 from ..rules.values import parse_bool
-from .access import api_user, json_body, login_required, optional_json_body
+from .access import api_user, json_body, optional_json_body, token_or_session_required
 from .blueprint import bp
 
 
 @bp.get("/groups/<int:group_id>/occasions")
-@login_required
+@token_or_session_required
 def list_occasions(group_id: int):
     group = member_group(group_id, api_user())
     return [service.occasion_json(o) for o in service.occasions_of(group)]
 
 
 @bp.post("/groups/<int:group_id>/occasions")
-@login_required
+@token_or_session_required
 def create_occasion(group_id: int):
     group = admin_group(group_id, api_user())
     return service.occasion_json(service.create_occasion(group, json_body())), 201
@@ -27,7 +27,7 @@ def create_occasion(group_id: int):
 
 @bp.get("/occasions/<int:occasion_id>")
 @bp.get("/groups/<int:group_id>/occasions/<int:occasion_id>")
-@login_required
+@token_or_session_required
 def get_occasion(occasion_id: int, group_id: int | None = None):
     occasion, _ = _occasion(occasion_id, group_id, admin=False)
     return service.occasion_json(occasion)
@@ -35,7 +35,7 @@ def get_occasion(occasion_id: int, group_id: int | None = None):
 
 @bp.patch("/occasions/<int:occasion_id>")
 @bp.patch("/groups/<int:group_id>/occasions/<int:occasion_id>")
-@login_required
+@token_or_session_required
 def update_occasion(occasion_id: int, group_id: int | None = None):
     occasion, group = _occasion(occasion_id, group_id, admin=True)
     return service.occasion_json(service.update_occasion(group, occasion.id, json_body()))
@@ -43,7 +43,7 @@ def update_occasion(occasion_id: int, group_id: int | None = None):
 
 @bp.delete("/occasions/<int:occasion_id>")
 @bp.delete("/groups/<int:group_id>/occasions/<int:occasion_id>")
-@login_required
+@token_or_session_required
 def delete_occasion(occasion_id: int, group_id: int | None = None):
     occasion, group = _occasion(occasion_id, group_id, admin=True)
     service.delete_occasion(group, occasion.id)
@@ -60,7 +60,7 @@ def _occasion(occasion_id: int, group_id: int | None, admin: bool):
 
 
 @bp.get("/occasions/<int:occasion_id>/received")
-@login_required
+@token_or_session_required
 def past_occasion(occasion_id: int):
     """Past occasions: every list revealed for it, read-only, as any member of the group sees it."""
     user = api_user()
@@ -69,7 +69,7 @@ def past_occasion(occasion_id: int):
 
 
 @bp.post("/lists/<int:list_id>/reveal")
-@login_required
+@token_or_session_required
 def reveal_list(list_id: int):
     user = api_user()
     done, gifts = reveal.reveal(list_id, json_body().get("occasion_id"), user)
@@ -77,7 +77,7 @@ def reveal_list(list_id: int):
 
 
 @bp.get("/groups/<int:group_id>/received")
-@login_required
+@token_or_session_required
 def my_received(group_id: int):
     """The caller's "Received" lists in a group: one per reveal of a list they are a recipient of."""
     user = api_user()
@@ -85,7 +85,7 @@ def my_received(group_id: int):
 
 
 @bp.put("/gifts/<int:gift_id>/thanked")
-@login_required
+@token_or_session_required
 def set_thanked(gift_id: int):
     user = api_user()
     thanked = parse_bool(json_body().get("thanked"), "thanked")
@@ -93,7 +93,7 @@ def set_thanked(gift_id: int):
 
 
 @bp.post("/me/calendar")
-@login_required
+@token_or_session_required
 def new_calendar_feed():
     """A new private calendar address (the old one stops working), shown once."""
     optional_json_body()
@@ -101,7 +101,7 @@ def new_calendar_feed():
 
 
 @bp.delete("/me/calendar")
-@login_required
+@token_or_session_required
 def revoke_calendar_feed():
     calendar.revoke_feed(api_user())
     return "", 204

@@ -10,11 +10,11 @@ from typing import Any
 
 from flask import g
 
-from ..auth import service
+from ..auth import accounts
 from ..groups import notices
 from ..models import User
 from ..rules.values import parse_bool
-from .access import api_user, json_body, login_required
+from .access import api_user, json_body, token_or_session_required
 from .blueprint import bp
 
 
@@ -23,72 +23,72 @@ def me_json(user: User) -> dict[str, Any]:
 
 
 @bp.patch("/me")
-@login_required
+@token_or_session_required
 def update_me():
     """``{display_name?, purchase_alerts?, reminders?}``: every field is checked before anything is
     saved."""
     user = api_user()
     body = json_body()
-    name = service.clean_display_name(body["display_name"]) if "display_name" in body else None
+    name = accounts.clean_display_name(body["display_name"]) if "display_name" in body else None
     alerts = parse_bool(body["purchase_alerts"], "purchase_alerts") if "purchase_alerts" in body else None
     reminders = parse_bool(body["reminders"], "reminders") if "reminders" in body else None
     if name is not None:
-        service.update_display_name(user, name)
+        accounts.update_display_name(user, name)
     if alerts is not None:
-        service.set_purchase_alerts(user, alerts)
+        accounts.set_purchase_alerts(user, alerts)
     if reminders is not None:
-        service.set_reminders(user, reminders)
+        accounts.set_reminders(user, reminders)
     return me_json(user)
 
 
 @bp.post("/me/password")
-@login_required
+@token_or_session_required
 def change_own_password():
     user = api_user()
     body = json_body()
-    service.change_password(user, body.get("current_password"), body.get("new_password"))
+    accounts.change_password(user, body.get("current_password"), body.get("new_password"))
     name = g.api_token.name if g.get("api_token") is not None else "API token"
-    _, secret = service.issue_token(user, name)
+    _, secret = accounts.issue_token(user, name)
     return {"token": secret}
 
 
 @bp.get("/me/tokens")
-@login_required
+@token_or_session_required
 def list_tokens():
     in_use = g.api_token.id if g.get("api_token") is not None else None
-    return [{**token.to_dict(), "current": token.id == in_use} for token in service.list_tokens(api_user())]
+    return [{**token.to_dict(), "current": token.id == in_use} for token in accounts.list_tokens(api_user())]
 
 
 @bp.post("/me/tokens")
-@login_required
+@token_or_session_required
 def create_named_token():
-    token, secret = service.issue_token(api_user(), json_body().get("name") or "API token")
+    token, secret = accounts.issue_token(api_user(), json_body().get("name") or "API token")
     return {**token.to_dict(), "current": False, "token": secret}, 201
 
 
 @bp.delete("/me/tokens/<int:token_id>")
-@login_required
+@token_or_session_required
 def revoke_token_by_id(token_id: int):
-    service.revoke_token(api_user(), token_id)
+    accounts.revoke_token(api_user(), token_id)
     return "", 204
 
 
 @bp.delete("/me/sessions")
-@login_required
+@token_or_session_required
 def log_out_everywhere():
     """ "Log out everywhere": every browser login of yours ends; tokens are left alone."""
-    service.end_all_logins(api_user())
+    accounts.end_all_logins(api_user())
     return "", 204
 
 
 @bp.get("/me/notices")
-@login_required
+@token_or_session_required
 def list_notices():
     return [notice.to_dict() for notice in notices.notices_for(api_user())]
 
 
 @bp.delete("/me/notices/<int:notice_id>")
-@login_required
+@token_or_session_required
 def dismiss_notice(notice_id: int):
     notices.dismiss(api_user(), notice_id)
     return "", 204

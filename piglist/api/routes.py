@@ -10,6 +10,7 @@ from . import (  # noqa: F401  (views attach themselves to bp)
     group_gifts,
     groups,
     invitations,
+    lists,
     occasions,
     profile,
 )

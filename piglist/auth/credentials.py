@@ -45,7 +45,7 @@ log = logging.getLogger(__name__)
 # (a restart): counters that start again from nothing can't match an entry made before.
 EVERYONE = "piglist:auth:epoch"
 WATCHED = (User, ApiToken, UserSession)
-WATCHED_TABLES = frozenset(m.__table__.name for m in WATCHED)
+WATCHED_TABLES = frozenset(m.__tablename__ for m in WATCHED)
 PAY_INTERVAL = 0.5  # seconds between tries to announce what Redis didn't take
 
 
@@ -227,7 +227,7 @@ def _attached(model: type, columns: dict[str, Any]) -> Any:
     return row
 
 
-def current() -> CredentialCache:
+def credential_cache() -> CredentialCache:
     return current_app.extensions["piglist_credentials"]
 
 
@@ -256,9 +256,8 @@ def for_user(statement: Executable, user_id: int) -> Executable:
 def _on_execute(state: ORMExecuteState) -> None:
     """An UPDATE or DELETE statement on users, tokens or logins: whose rows, only
     :func:`for_user` says; without it, everyone's entries are doubted."""
-    if (state.is_update or state.is_delete) and getattr(
-        state.statement.table, "name", None
-    ) in WATCHED_TABLES:
+    table = getattr(state.statement, "table", None)  # an UPDATE's or DELETE's
+    if (state.is_update or state.is_delete) and getattr(table, "name", "") in WATCHED_TABLES:
         owner = state.execution_options.get("piglist_credential_owner")
         if owner is None:
             _changes(state.session)["everyone"] = True

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from ..extensions import db
 from ..groups.service import leave_every_group
 from ..models import Purchase, User
-from .service import confirm_password
+from .accounts import confirm_password
 
 
 @dataclass
@@ -33,7 +33,7 @@ class Erased:
 def erase_user(user: User) -> Erased:
     """One transaction: either all of it happens or none of it."""
     erased = Erased(email=user.email)
-    erased.kept = db.session.scalar(select(func.count()).where(Purchase.user_id == user.id))
+    erased.kept = db.session.scalar(select(func.count()).where(Purchase.user_id == user.id)) or 0
     erased.groups = leave_every_group(user)
     # Their memberships are gone already (some with a deleted group): the account's own cascade
     # must not delete them a second time.

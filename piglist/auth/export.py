@@ -3,8 +3,10 @@ API (``GET /api/v1/me/export``), the profile page's download and ``flask piglist
 
 The surprise rule applies as for the person themselves: their own gifts go through
 :func:`~piglist.rules.surprise.present_gift` as they would see them (nothing about purchases or
-viewers), and the purchases and pledges listed are counted over
-:func:`~piglist.rules.surprise.purchases_visible_to`. Gifts they deleted are left out: for them
+viewers, and no idea others added to their list), and the purchases and pledges listed are
+counted over :func:`~piglist.rules.surprise.purchases_visible_to`. The other lists they keep (a
+child's, a shared one) and the ideas they added to others' lists are theirs too, seen as they
+see them. Gifts they deleted are left out: for them
 those are gone (one already bought stays stored for its buyer only). The document carries no
 time of its own, so two exports with nothing changed for the person are byte for byte the same.
 """
@@ -20,6 +22,7 @@ from piglist.groups.notices import notices_for
 
 from ..extensions import db
 from ..gifts.loading import gift_query
+from ..lists.service import list_dict, managed_lists
 from ..models import (
     Gift,
     GroupGift,
@@ -34,7 +37,7 @@ from ..models import (
 from ..occasions.export import occasions_export
 from ..rules.surprise import may_see, present_gift, purchases_visible_to
 from ..santa.export import export_for as santa_export
-from .service import list_tokens
+from .accounts import list_tokens
 
 
 def export_user(user: User) -> dict[str, Any]:
@@ -44,6 +47,18 @@ def export_user(user: User) -> dict[str, Any]:
     own = db.session.scalars(
         gift_query()
         .where(Piglist.user_id == user.id, Gift.deleted_at.is_(None))
+        .order_by(Gift.created_at, Gift.id)
+    ).all()
+    own = [gift for gift in own if may_see(gift, user)]
+    kept = [p for p in managed_lists(user) if user.id in p.manager_ids]
+    kept_gifts = db.session.scalars(
+        gift_query()
+        .where(Gift.piglist_id.in_([p.id for p in kept]), Gift.deleted_at.is_(None))
+        .order_by(Gift.created_at, Gift.id)
+    ).all()
+    ideas = db.session.scalars(
+        gift_query()
+        .where(Gift.added_by_id == user.id, Gift.is_idea.is_(True), Gift.deleted_at.is_(None))
         .order_by(Gift.created_at, Gift.id)
     ).all()
     bought = db.session.scalars(
@@ -66,6 +81,18 @@ def export_user(user: User) -> dict[str, Any]:
             }
             for member in memberships
         ],
+        "kept_lists": [
+            {
+                **list_dict(piglist),
+                "gifts": [
+                    present_gift(g, user)
+                    for g in kept_gifts
+                    if g.piglist_id == piglist.id and may_see(g, user)
+                ],
+            }
+            for piglist in kept
+        ],
+        "ideas": [present_gift(g, user) for g in ideas if may_see(g, user)],
         "purchases": [present_gift(g, user) for g in purchases_visible_to(bought, user)],
         "pledges": _pledges(user),
         "tokens": [token.to_dict() for token in list_tokens(user)],
@@ -106,7 +133,7 @@ def _pledges(user: User) -> list[dict[str, Any]]:
             "gift": present_gift(gift, user),
             **next(
                 {"amount": p.amount, "created_at": p.created_at, "updated_at": p.updated_at}
-                for p in gift.group_gift.pledges
+                for p in (gift.group_gift.pledges if gift.group_gift else [])  # joined: never None
                 if p.user_id == user.id
             ),
         }

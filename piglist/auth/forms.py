@@ -5,7 +5,7 @@ from wtforms.validators import InputRequired, Length
 from piglist.web.forms import domain_check
 
 from ..rules.values import check_password, clean_email
-from .service import clean_display_name
+from .accounts import clean_display_name
 
 
 class RegisterForm(FlaskForm):

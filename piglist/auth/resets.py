@@ -26,7 +26,7 @@ from ..errors import NotFound
 from ..extensions import db
 from ..models import User, utcnow
 from ..rules.values import check_password, clean_email
-from .service import find_user_by_email, replace_password
+from .accounts import find_user_by_email, replace_password
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from piglist.web.security import FOLLOWING_INVITE, safe_next
 from ..extensions import login_manager
 from ..models import User
 from ..webapp import share
-from . import resets, service
+from . import accounts, resets
 from .erase import erase_own_account
 from .export import export_json
 from .forms import (
@@ -28,13 +28,13 @@ from .forms import (
 from .ratelimits import login_limit, register_limit, reset_limits, seconds_until_reset
 
 bp = Blueprint("auth", __name__)
-bp.record_once(lambda state: service.init_dummy_hash(state.app))
+bp.record_once(lambda state: accounts.init_dummy_hash(state.app))
 
 
 @login_manager.user_loader
 def load_user(login_id: str) -> User | None:
     """The cookie holds ``<id>.<login key>``; it works while that login's row exists."""
-    return service.user_for_login(login_id)
+    return accounts.user_for_login(login_id)
 
 
 def next_page(default: str = "main.dashboard") -> str:
@@ -46,7 +46,7 @@ def start_session(user, remember: bool = False) -> None:
     so a planted cookie can't ride into the account. The one exception is the invite link the
     visitor was following, and only when they are going back to that very link (``next``), which
     then joins them (groups.join checks the code again)."""
-    service.start_login(user)
+    accounts.start_login(user)
     following = session.get(FOLLOWING_INVITE)
     session.clear()
     login_user(user, remember=remember)
@@ -84,7 +84,7 @@ def register():
         # An invitation by e-mail brings the address it was sent to.
         form.email.data = request.args.get("email", "")[:254]
     saved, user = save_form(
-        form, lambda: service.register(form.email.data, form.password.data, form.display_name.data)
+        form, lambda: accounts.register(form.email.data, form.password.data, form.display_name.data)
     )
     if saved:
         start_session(user)
@@ -100,7 +100,7 @@ def login():
         return redirect(next_page())
     form = LoginForm()
     if form.validate_on_submit():
-        user = service.authenticate(form.email.data, form.password.data)
+        user = accounts.authenticate(form.email.data, form.password.data)
         if user is not None:
             start_session(user, remember=form.remember.data)
             return redirect(next_page())
@@ -145,14 +145,14 @@ def reset_password(token: str):
 @bp.route("/logout", methods=["POST"])
 def logout():
     if current_user.is_authenticated:
-        service.end_login(current_user)
+        accounts.end_login(current_user)
     return end_session("You're logged out. See you soon!")
 
 
 @bp.route("/logout/everywhere", methods=["POST"])
 @login_required
 def logout_everywhere():
-    service.end_all_logins(current_user)
+    accounts.end_all_logins(current_user)
     return end_session("You're logged out on every device, this one included.")
 
 
@@ -176,7 +176,7 @@ def render_profile(status: int = 200, new_token: str | None = None, **forms):
     return (
         render_template(
             "auth/profile.html",
-            tokens=service.list_tokens(current_user),
+            tokens=accounts.list_tokens(current_user),
             bookmarklet=share.bookmarklet(),
             new_token=new_token,
             **forms,
@@ -190,7 +190,7 @@ def render_profile(status: int = 200, new_token: str | None = None, **forms):
 def update_name():
     form = ProfileForm()
     if form.validate_on_submit():
-        service.update_display_name(current_user, form.display_name.data)
+        accounts.update_display_name(current_user, form.display_name.data)
         flash("Your name is saved.", "success")
         return redirect(url_for("auth.profile"))
     return render_profile(422, profile_form=form)
@@ -201,8 +201,8 @@ def update_name():
 def update_email_settings():
     form = EmailSettingsForm()
     if form.validate_on_submit():
-        service.set_purchase_alerts(current_user, form.purchase_alerts.data)
-        service.set_reminders(current_user, form.reminders.data)
+        accounts.set_purchase_alerts(current_user, form.purchase_alerts.data)
+        accounts.set_reminders(current_user, form.reminders.data)
         flash("Your e-mail settings are saved.", "success")
         return redirect(url_for("auth.profile", _anchor="email"))
     return render_profile(422, email_form=form)
@@ -214,7 +214,7 @@ def change_password():
     form = PasswordForm()
     saved, _ = save_form(
         form,
-        lambda: service.change_password(current_user, form.current_password.data, form.new_password.data),
+        lambda: accounts.change_password(current_user, form.current_password.data, form.new_password.data),
     )
     if saved:
         start_session(current_user._get_current_object())
@@ -232,7 +232,7 @@ def change_password():
 def create_token():
     form = TokenForm()
     if form.validate_on_submit():
-        _, secret = service.issue_token(current_user, form.name.data or "API token")
+        _, secret = accounts.issue_token(current_user, form.name.data or "API token")
         # Shown once, in this answer only: the database keeps just its hash, and the secret
         # never rides in the (signed, not encrypted) session cookie.
         return render_profile(new_token=secret)
@@ -242,7 +242,7 @@ def create_token():
 @bp.route("/profile/tokens/<int:token_id>/revoke", methods=["POST"])
 @login_required
 def revoke_token(token_id: int):
-    service.revoke_token(current_user, token_id)
+    accounts.revoke_token(current_user, token_id)
     flash("The token is revoked; programs using it are locked out.", "info")
     return redirect(url_for("auth.profile"))
 

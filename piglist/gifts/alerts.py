@@ -15,10 +15,10 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from flask import current_app
-from sqlalchemy import delete, select
+from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.exc import IntegrityError
 
 from piglist.rules.money import format_money
@@ -83,7 +83,10 @@ def queue_due_alerts() -> int:
     queued = 0
     for alert in due:
         args = (alert.user_id, alert.gift_id, alert.before, alert.base_url)
-        claimed = db.session.execute(delete(PurchaseAlert).where(PurchaseAlert.id == alert.id)).rowcount == 1
+        deleted = cast(
+            CursorResult, db.session.execute(delete(PurchaseAlert).where(PurchaseAlert.id == alert.id))
+        )
+        claimed = deleted.rowcount == 1
         if claimed and mail.queue(send_purchase_alert, *args):
             db.session.commit()
             queued += 1
@@ -130,16 +133,14 @@ def send_purchase_alert(user_id: int, gift_id: int, before: dict[str, Any], base
     changes = [] if removed else describe_changes(before, gift)
     if not removed and not changes:
         return  # changed and changed back within the window
-    owner = gift.piglist.owner
+    # Who the list is for: a member, a couple, or a child whose parents keep it.
+    owner = gift.piglist.title
     title = gift.title or gift.url or "a gift"
     # Told as a pledger while the group gift is open (piglist.gifts.group_gifts); once bought
     # together, the pledgers are its purchasers.
     pledged = not gift.bought_by(user.id)
     which = "which you are chipping in for" if pledged else "which you bought"
-    if removed:
-        subject = f"{owner.display_name} removed “{title}”, {which}"
-    else:
-        subject = f"{owner.display_name} changed “{title}”, {which}"
+    subject = f"{owner} {'removed' if removed else 'changed'} “{title}”, {which}"
     message = mail.compose(
         "purchase_alert",
         to=user.email,

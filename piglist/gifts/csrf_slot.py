@@ -12,6 +12,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from flask import g
 from flask_wtf.csrf import generate_csrf
@@ -43,7 +44,7 @@ def rendering_with_slot() -> Iterator[None]:
             setattr(g, FORM_KEY_ATTRIBUTE, saved_key)
 
 
-def cut(markup: str) -> tuple[str, ...]:
+def cut(markup: str) -> tuple[Any, ...]:
     """Rendered markup as stored: cut at its CSRF slots, so serving it joins rather than searches;
     each part cut again at its form-key slots (most have none)."""
     return tuple(part.split(FORM_KEY_SLOT) if FORM_KEY_SLOT in part else part for part in markup.split(SLOT))

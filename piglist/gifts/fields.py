@@ -59,12 +59,13 @@ def clean_options(value: Any) -> dict[str, str]:
         )
     if len(value) > MAX_OPTIONS:
         raise ValidationFailed(f"A gift can have at most {MAX_OPTIONS} options.", "options")
-    options = {}
+    options: dict[str, str] = {}
     for key, raw in value.items():
         name = clean_text(key, "options", max_length=50)
+        assert name is not None  # required
         if isinstance(raw, bool) or not isinstance(raw, (str, int, float)):
             raise ValidationFailed(f'The option {name!r} must be a short text such as "M".', "options")
-        options[name] = clean_text(str(raw), "options", max_length=100)
+        options[name] = str(clean_text(str(raw), "options", max_length=100))  # required: never None
     return options
 
 

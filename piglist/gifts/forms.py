@@ -58,6 +58,7 @@ class GiftForm(FlaskForm):
     # A select of common codes (validate_choice off: any code the API takes is still accepted).
     currency = SelectField("Currency", validators=[domain_check(PARSERS["currency"])], validate_choice=False)
     category_id = SelectField("Category", choices=[], validate_choice=False)
+    occasion_id = SelectField("For", choices=[], validate_choice=False)
     quantity = StringField("How many", default="1", validators=[domain_check(PARSERS["quantity"])])
     priority = SelectField(
         "How much you want it",
@@ -82,8 +83,12 @@ class GiftForm(FlaskForm):
     description = TextAreaField("Description", validators=[domain_check(PARSERS["description"])])
     submit = SubmitField("Save gift")
 
-    def offer_choices(self, categories: Iterable[Category], group_currency: str) -> None:
+    def offer_choices(
+        self, categories: Iterable[Category], group_currency: str, occasions: Iterable[tuple[int, str]] = ()
+    ) -> None:
+        """``occasions``: (id, label) of the occasions the list's gifts may be tagged for."""
         self.category_id.choices = [("", "No category")] + [(str(c.id), c.name) for c in categories]
+        self.occasion_id.choices = [("", "Any occasion")] + [(str(oid), label) for oid, label in occasions]
         current = (self.currency.data or "").strip().upper() or None
         self.currency.choices = [
             (code, f"{code} – {name}") for code, name in currency_choices(group_currency, current)
@@ -95,6 +100,12 @@ class GiftForm(FlaskForm):
         # Only the id's shape here: whether it is one of this group's is the service's check.
         try:
             parse_int(field.data or None, "category_id")
+        except PiglistError as exc:
+            raise ValidationError(exc.message) from None
+
+    def validate_occasion_id(self, field: SelectField) -> None:
+        try:
+            parse_int(field.data or None, "occasion_id")
         except PiglistError as exc:
             raise ValidationError(exc.message) from None
 
@@ -116,6 +127,7 @@ class GiftForm(FlaskForm):
             "price": self.price.data,
             "currency": self.currency.data,
             "category_id": parse_int(self.category_id.data or None, "category_id"),
+            "occasion_id": parse_int(self.occasion_id.data or None, "occasion_id"),
             "description": self.description.data,
             "image_url": self.image_url.data,
             "options": self.options_data(),
@@ -140,6 +152,7 @@ class GiftForm(FlaskForm):
             price=view["price"],
             currency=view["currency"],
             category_id=str(view["category_id"] or ""),
+            occasion_id=str(view.get("occasion_id") or ""),
             description=view["description"],
             image_url=image_source or view["image_url"],
             quantity=str(view["quantity"]),

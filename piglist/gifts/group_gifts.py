@@ -89,13 +89,7 @@ def _open(gift: Gift) -> GroupGift:
 
 
 def _emit(gift: Gift, change: str) -> None:
-    feed.emit(
-        gift.piglist.group_id,
-        "group_gift_changed",
-        gift_id=gift.id,
-        owner_id=gift.piglist.user_id,
-        change=change,
-    )
+    feed.emit("group_gift_changed", gift, change=change)
 
 
 def _change(gift_id: int, user: User, group_id: int | None, work) -> Gift:
@@ -150,6 +144,8 @@ def pledge(gift_id: int, pledger: User, amount: Any, group_id: int | None = None
 
     def work(gift: Gift) -> None:
         group_gift = _open(gift)
+        if not gift.price:
+            raise GroupGiftConflict("This gift has no price any more, so there is nothing to pledge toward.")
         mine = next((p for p in group_gift.pledges if p.user_id == pledger.id), None)
         others = group_gift.pledged - (mine.amount if mine else ZERO)
         room = max((gift.price or ZERO) - others, ZERO)
@@ -181,13 +177,17 @@ def withdraw(gift_id: int, pledger: User, group_id: int | None = None) -> Gift:
     return _change(gift_id, pledger, group_id, work)
 
 
+def _decides(group_gift: GroupGift, user: User) -> bool:
+    """The organiser decides (marks it bought, undoes that, calls it off); once they have left the
+    group or erased their account, any pledger may."""
+    if group_gift.organiser_id is None:
+        return any(p.user_id == user.id for p in group_gift.pledges)
+    return group_gift.organiser_id == user.id
+
+
 def _check_organiser(group_gift: GroupGift, user: User, doing: str) -> None:
-    """The organiser decides; when their account is gone, any pledger may."""
-    if group_gift.organiser_id == user.id:
-        return
-    if group_gift.organiser_id is None and any(p.user_id == user.id for p in group_gift.pledges):
-        return
-    raise Forbidden(f"Only the organiser can {doing}.")
+    if not _decides(group_gift, user):
+        raise Forbidden(f"Only the organiser can {doing}.")
 
 
 def cancel(gift_id: int, user: User, group_id: int | None = None) -> Gift:
@@ -213,9 +213,7 @@ def check_purchase(gift: Gift, buyer: User, wanted: int) -> bool:
     if group_gift is None or group_gift.status != "open":
         return False
     pledges = load_pledges(group_gift)
-    if group_gift.organiser_id == buyer.id or (
-        group_gift.organiser_id is None and any(p.user_id == buyer.id for p in pledges)
-    ):
+    if _decides(group_gift, buyer):
         if remaining(gift, group_gift) > 0 or not pledges:
             raise GroupGiftConflict("The pledges don't cover the price yet.", "amount")
         return True
@@ -231,6 +229,7 @@ def mark_bought(gift: Gift) -> None:
     pledger gets a purchases row; the organiser's (or, when they pledged nothing, the biggest
     pledger's) holds the one of the gift, the others their share of money only (quantity 0)."""
     group_gift = gift.group_gift
+    assert group_gift is not None  # check_purchase found it open
     pledges = group_gift.pledges
     holder = next((p for p in pledges if p.user_id == group_gift.organiser_id), None)
     holder = holder or max(pledges, key=lambda p: (p.amount, -p.id))
@@ -247,21 +246,24 @@ def mark_bought(gift: Gift) -> None:
 
 def check_undo(gift: Gift, user: User) -> bool:
     """Whether ``user``'s undo on ``gift`` (locked) is the organiser taking back the purchase made
-    together; a pledger's own undo of it is refused (it was everyone's)."""
+    together. A pledger's own undo is refused (their purchase is everyone's); anyone else undoes
+    what they bought of the gift alone, as usual."""
     group_gift = gift.group_gift
     if group_gift is None or group_gift.status != "bought":
         return False
-    load_pledges(group_gift)
-    if not any(p.user_id == user.id for p in gift.purchases) and group_gift.organiser_id != user.id:
-        return False
-    _check_organiser(group_gift, user, "undo a gift bought together")
-    return True
+    pledges = load_pledges(group_gift)
+    if _decides(group_gift, user):
+        return True
+    if any(p.user_id == user.id for p in pledges):
+        raise Forbidden("Only the organiser can undo a gift bought together.")
+    return False
 
 
 def undo_bought(gift: Gift) -> None:
     """Take back the purchase made together (checked by :func:`check_undo`): the holder's one of
     the gift and the pledgers' shares; the group gift is open again with its pledges."""
     group_gift = gift.group_gift
+    assert group_gift is not None  # check_undo found it bought
     pledgers = {p.user_id for p in group_gift.pledges}
     for row in list(gift.purchases):
         if row.user_id == group_gift.holder_id and row.quantity > 0:

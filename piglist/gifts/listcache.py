@@ -24,7 +24,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from cachetools import LRUCache, TTLCache
 from flask import Flask, current_app
@@ -42,6 +42,7 @@ Looking = tuple[tuple[int, frozenset[int]], ...]
 # A stored list: JSON text, or HTML cut at its CSRF placeholders (joined with each reader's token
 # without searching 25 KB per list per request).
 Body = str | tuple[str, ...]
+B = TypeVar("B", str, tuple[str, ...])
 
 
 @dataclass(frozen=True)
@@ -115,14 +116,14 @@ def init_app(app: Flask) -> None:
     )
 
 
-def current() -> ListCache:
+def list_cache() -> ListCache:
     return current_app.extensions["piglist_listcache"]
 
 
 def categories_of(group: Group) -> list[Category]:
     """The group's categories in display order: read once per group version and process, kept as
     detached copies (read-only; a category changed moves the group's version)."""
-    return current().categories(group)
+    return list_cache().categories(group)
 
 
 def rendered_lists(
@@ -130,17 +131,17 @@ def rendered_lists(
     viewer: User,
     filters: Mapping[str, Any],
     form: Hashable,
-    render: Callable[[PiglistView], Body],
+    render: Callable[[PiglistView], B],
     members: list[ListVersions],
     looking: Mapping[int, set[int]] | None = None,
-) -> list[tuple[User, Body]]:
+) -> list[tuple[User, B]]:
     """Every member's list (or the one ``filters["member"]`` names) as ``viewer`` sees it, rendered
     by ``render`` in ``form`` (a name for the form and its address), from the cache where it holds
     it. ``members`` are the group's, with their lists' versions (reading.group_and_members).
     ``looking`` is who looks at the group's gifts, as the page read it (piglist.live.page_start);
     when not given it is read here, when another's list is shown. The gifts are read only for the
     lists the cache lacks."""
-    cache = current()
+    cache = list_cache()
     versions = {m.member.user_id: (m.version, m.purchase_version) for m in members}
     ordered = in_list_order([m.member for m in members], viewer)
     if filters.get("member"):
@@ -148,13 +149,21 @@ def rendered_lists(
     # One's own list shows nobody looking (my piglist reads no presence).
     if looking is None:
         looking = looking_at(group.id) if any(m.user_id != viewer.id for m in ordered) else {}
-    common = (form, group.id, group.created_at, group.version, is_frozen(group), viewer.id)
+    common: tuple[Hashable, ...] = (
+        form,
+        group.id,
+        group.created_at,
+        group.version,
+        is_frozen(group),
+        viewer.id,
+    )
 
     def key(member: GroupMember) -> Hashable:
         version, purchases = versions[member.user_id]
         return (*common, member.user_id, version, None if member.user_id == viewer.id else purchases)
 
-    bodies = {m.user_id: cache.get(key(m), looking) for m in ordered}
+    # What a key stores is what ``render`` makes: the form is part of the key.
+    bodies = {m.user_id: cast("B | None", cache.get(key(m), looking)) for m in ordered}
     missing = [m for m in ordered if bodies[m.user_id] is None]
     if missing:
         for member, view in zip(missing, piglists_of(group, viewer, missing, filters, looking), strict=True):
@@ -162,7 +171,7 @@ def rendered_lists(
             watched = () if member.user_id == viewer.id else tuple(g["id"] for g in view.gifts)
             cache.put(key(member), body, watched, looking)
             bodies[member.user_id] = body
-    return [(m.user, bodies[m.user_id]) for m in ordered]
+    return [(m.user, stored) for m in ordered if (stored := bodies[m.user_id]) is not None]
 
 
 def lists_html(

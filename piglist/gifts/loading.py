@@ -14,9 +14,10 @@ from piglist.stores.rowlocks import lock_row, locked
 from ..errors import Forbidden, NotFound, ValidationFailed
 from ..extensions import db
 from ..models import Category, Gift, Group, GroupGift, GroupMember, Piglist, Pledge, Purchase, User
-from ..rules.surprise import may_see
+from ..rules.surprise import is_owner, is_recipient, may_see
 
 NO_GIFT = "No such gift (or it isn't in one of your groups)."
+NO_LIST = "No such list (or it isn't in one of your groups)."
 
 
 class NoSuchGift(NotFound):
@@ -38,6 +39,7 @@ def gift_query(purchases=subqueryload):
         .options(
             contains_eager(Gift.piglist).joinedload(Piglist.owner),
             joinedload(Gift.purchased_by),
+            joinedload(Gift.added_by),
             purchases(Gift.purchases).joinedload(Purchase.user),
             # One to one, so a join; its pledges one more query only when a gift has one.
             joinedload(Gift.group_gift).joinedload(GroupGift.organiser),
@@ -117,7 +119,7 @@ def lock_gift_for_buying(gift_id: int, viewer: User, group_id: int | None = None
     gift = locked(
         select(Gift)
         .join(Gift.piglist)
-        .join(Piglist.owner)
+        .outerjoin(Piglist.owner)  # a shared or a dependant's list has none
         .join(GroupMember, (GroupMember.group_id == Piglist.group_id) & (GroupMember.user_id == viewer.id))
         .where(Gift.id == gift_id, *([Piglist.group_id == group_id] if group_id is not None else []))
         .options(contains_eager(Gift.piglist).contains_eager(Piglist.owner)),
@@ -143,10 +145,36 @@ def own_piglist(group: Group, user: User) -> Piglist:
     return piglist
 
 
+def visible_list(list_id: int, viewer: User) -> Piglist:
+    """A list of one of the viewer's groups, NotFound otherwise. A shared list still waiting for
+    its partner is there only for the two of them."""
+    piglist = db.session.scalar(
+        select(Piglist)
+        .join(GroupMember, (GroupMember.group_id == Piglist.group_id) & (GroupMember.user_id == viewer.id))
+        .where(Piglist.id == list_id)
+    )
+    if piglist is None or piglist.status == "deleted":
+        raise NotFound(NO_LIST)
+    if piglist.status == "pending" and not is_recipient(viewer, piglist):
+        raise NotFound(NO_LIST)
+    return piglist
+
+
+def may_change(gift: Gift, user: User) -> bool:
+    """A wish is changed by its list's managers; an idea by its author and by the managers who
+    aren't the list's recipients (SPEC 10.2)."""
+    piglist = gift.piglist
+    if gift.is_idea:
+        return gift.added_by_id == user.id or (user.id in piglist.manager_ids and not is_owner(gift, user))
+    return user.id in piglist.manager_ids
+
+
 def own_gift_for_change(gift_id: int, user: User) -> tuple[Gift, Group]:
     gift = get_gift(gift_id, user)
-    if gift.piglist.user_id != user.id:
-        raise Forbidden("Only the list's owner can change or remove this gift.")
+    if not may_change(gift, user):
+        raise Forbidden(
+            "Only the list's keepers (or, for an idea, its author) can change or remove this gift."
+        )
     if gift.deleted_at is not None:
         raise NotFound(NO_GIFT)
     return gift, gift.piglist.group
@@ -179,5 +207,5 @@ def with_currency(group: Group, fields: dict[str, Any]) -> dict[str, Any]:
 
 
 def own_gift(gift_id: int, user: User) -> Gift:
-    """A gift of ``user``'s own list, for changing it: Forbidden for anyone else's."""
+    """A gift ``user`` may change (:func:`may_change`): Forbidden for anyone else's."""
     return own_gift_for_change(gift_id, user)[0]

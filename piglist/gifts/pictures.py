@@ -103,13 +103,13 @@ def _apply_picture(gift_id: int, source: str, encoded: Encoded) -> str:
     gift = db.session.get(Gift, gift_id)
     if gift is None:
         return "skipped"
-    piglist = lock_list(gift.piglist_id)  # queued behind any edit of the list, as scrapes are
+    lock_list(gift.piglist_id)  # queued behind any edit of the list, as scrapes are
     db.session.refresh(gift)
     if gift.image_source != source or gift.deleted_at is not None:
         return "skipped"  # the owner chose another picture meanwhile
     gift.image_url, gift.image_source = store.save(encoded), None
     gift.updated_at = utcnow()
-    feed.emit(piglist.group_id, "gift_updated", gift_id=gift.id, owner_id=piglist.user_id)
+    feed.emit("gift_updated", gift)
     db.session.commit()
     return "success"
 

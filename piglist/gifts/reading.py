@@ -18,10 +18,10 @@ from sqlalchemy.orm import contains_eager
 from ..errors import NotFound
 from ..extensions import db
 from ..groups.service import NO_GROUP, member_group
-from ..live.presence import current as current_presence
+from ..live.presence import presence_store
 from ..models import Category, Gift, Group, GroupMember, Piglist, Purchase, User
 from ..rules.limits import gift_counts
-from ..rules.surprise import may_see, present_gift, purchases_visible_to
+from ..rules.surprise import is_owner, may_see, present_gift, purchases_visible_to
 from .loading import get_gift, gift_query
 
 log = logging.getLogger(__name__)
@@ -33,7 +33,7 @@ NOT_A_MEMBER = "That person is not a member of this group."
 PRIORITY_ORDER = {"high": 0, "normal": 1, "low": 2}
 
 
-def _sort_key(sort: str | None, category_order: dict[int | None, int]):
+def _sort_key(sort: str | None, category_order: Mapping[int | None, int]):
     if sort in ("price", "-price"):
         missing = Decimal("Infinity") if sort == "price" else Decimal("-Infinity")
         return lambda v: (v["price"] if v["price"] is not None else missing, v["id"])
@@ -49,7 +49,7 @@ def _sort_key(sort: str | None, category_order: dict[int | None, int]):
 
 @dataclass
 class PiglistView:
-    user: User
+    user: User | None  # None on a dependant's or a shared list: see its Piglist
     gifts: list[dict[str, Any]] = field(default_factory=list)
     totals: list[dict[str, Any]] = field(default_factory=list)
 
@@ -60,7 +60,7 @@ def looking_at(group_id: int, gift_ids: list[int] | None = None) -> dict[int, se
     if gift_ids is not None and not gift_ids:
         return {}
     try:
-        return current_presence().viewers(group_id, gift_ids)
+        return presence_store().viewers(group_id, gift_ids)
     except RedisError as exc:
         log.warning("presence unavailable: %s", exc)
         return {}
@@ -91,7 +91,7 @@ def category_totals(group: Group, categories: list[Category], gifts: list[Gift])
     sums: dict[int, Decimal] = defaultdict(Decimal)
     for gift in gifts:
         if gift.category_id and gift_counts(group, gift):
-            sums[gift.category_id] += gift.price
+            sums[gift.category_id] += gift.price or Decimal(0)  # counted gifts have a price
     return [
         {"category_id": c.id, "total": sums.get(c.id, Decimal("0.00")), "spending_limit": c.spending_limit}
         for c in categories
@@ -157,14 +157,14 @@ def piglists_of(
         if owners
         else []
     )
-    others = [g.id for g in gifts if g.piglist.user_id != viewer.id]
+    others = [g.id for g in gifts if not is_owner(g, viewer)]
     seen = viewers_by_gift(group.id, others, {m.user_id: m.user for m in members}, looking)
     by_owner: dict[int, list[Gift]] = defaultdict(list)
     for gift in gifts:
         if may_see(gift, viewer):
             by_owner[gift.piglist.user_id].append(gift)
 
-    category_order = {c.id: i for i, c in enumerate(categories)}
+    category_order: dict[int | None, int] = {c.id: i for i, c in enumerate(categories)}
     sort_key = _sort_key(filters.get("sort"), category_order)
     views = []
     for member in members:
@@ -190,13 +190,38 @@ def one_piglist(
     return piglists_of(group, viewer, members, filters or {})[0]
 
 
+def list_gifts(piglist: Piglist, viewer: User, filters: Mapping[str, Any] | None = None) -> PiglistView:
+    """Any list's gifts and category totals as ``viewer`` may see them (one list: a shared or a
+    dependant's, or a member's read by its id), in the lists' default order."""
+    group = piglist.group
+    filters = filters or {}
+    gifts = db.session.scalars(
+        gift_query().where(
+            Gift.piglist_id == piglist.id,
+            or_(Gift.deleted_at.is_(None), Gift.purchases.any(Purchase.user_id == viewer.id)),
+        )
+    ).all()
+    gifts = [g for g in gifts if may_see(g, viewer)]
+    seen = viewers_by_gift(group.id, [g.id for g in gifts if not is_owner(g, viewer)])
+    categories = list(group.categories)
+    shown = [present_gift(g, viewer, seen.get(g.id)) for g in gifts]
+    if filters.get("category"):
+        shown = [v for v in shown if v["category_id"] == filters["category"]]
+    sort = filters.get("sort")
+    shown.sort(
+        key=_sort_key(sort, {c.id: i for i, c in enumerate(categories)}),
+        reverse=sort in ("-price", "-created"),
+    )
+    return PiglistView(piglist.owner, shown, category_totals(group, categories, gifts))
+
+
 def gift_view(gift_id: int, viewer: User, group_id: int | None = None) -> dict[str, Any]:
     return view_of(get_gift(gift_id, viewer, group_id), viewer)
 
 
 def view_of(gift: Gift, viewer: User) -> dict[str, Any]:
     """The gift as ``viewer`` may see it, with who is looking (never asked for the owner)."""
-    looking = viewers_by_gift(gift.piglist.group_id, [gift.id]) if gift.piglist.user_id != viewer.id else {}
+    looking = viewers_by_gift(gift.piglist.group_id, [gift.id]) if not is_owner(gift, viewer) else {}
     return present_gift(gift, viewer, looking.get(gift.id))
 
 
@@ -208,6 +233,8 @@ def group_stats(group_id: int, viewer: User) -> dict[str, Any]:
     gifts = db.session.scalars(
         gift_query().where(Piglist.group_id == group.id, Gift.deleted_at.is_(None))
     ).all()
+    # A recipient's figures are made without the ideas on their lists, as if there were none.
+    gifts = [g for g in gifts if may_see(g, viewer)]
     others = purchases_visible_to(gifts, viewer)
     value = sum((g.price for g in gifts if gift_counts(group, g)), Decimal("0.00"))
     return {

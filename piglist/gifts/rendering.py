@@ -12,10 +12,12 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 from urllib.parse import urlencode, urlsplit
 
-from flask import request, url_for
+from flask import g, request, url_for
 from flask_login import current_user
+from sqlalchemy import select
 
-from ..models import Category, Group
+from ..extensions import db
+from ..models import Category, Group, ListManager, Piglist
 from ..rules.surprise import tile_state
 from .listcache import categories_of
 from .reading import PiglistView
@@ -38,18 +40,57 @@ def here() -> str:
 class GiftRoles(NamedTuple):
     """How the viewer stands to one gift, as its templates need it."""
 
-    state: str | None  # tile_state: None on the viewer's own gift
-    mine: bool
-    bought_by_me: bool  # some or all of it
+    state: str | None  # tile_state: None on a gift of a list the viewer is a recipient of
+    mine: bool  # the viewer is a recipient of its list
+    may_undo: bool  # they bought some or all of it; of a gift bought together, its organiser only
+    keeps: bool = False  # a giver who may still edit it: an idea's author, a child's list's keeper
 
 
 def gift_roles(view: Mapping[str, Any]) -> GiftRoles:
     """One set-up for the tile and the gift page (a Jinja macro can only return markup)."""
+    together = view.get("group_gift")
+    if together and together["status"] == "bought":
+        may_undo = bool(together["organiser"]) and together["organiser"]["id"] == current_user.id
+    else:
+        may_undo = any(p["user"] and p["user"]["id"] == current_user.id for p in view.get("purchases", []))
+    state = tile_state(view)
     return GiftRoles(
-        state=tile_state(view),
-        mine=view["owner"]["id"] == current_user.id,
-        bought_by_me=any(p["user"] and p["user"]["id"] == current_user.id for p in view.get("purchases", [])),
+        state=state,
+        mine=state is None,
+        may_undo=may_undo,
+        keeps=state is not None and _giver_keeps(view),
     )
+
+
+def _giver_keeps(view: Mapping[str, Any]) -> bool:
+    """Mirrors piglist.gifts.loading.may_change for a giver's view: the list's keepers' own
+    lists are asked once per request, and only for an idea or a list that isn't a member's."""
+    if view["removed"]:
+        return False
+    if view["idea"] and view["added_by"] and view["added_by"]["id"] == current_user.id:
+        return True
+    if view["owner"] is not None and not view["idea"]:
+        return False  # a member's wish: only they change it
+    if "kept_lists" not in g:
+        g.kept_lists = frozenset(
+            db.session.scalars(select(ListManager.list_id).where(ListManager.user_id == current_user.id))
+        )
+    return view["list_id"] in g.kept_lists
+
+
+def list_title(view: Mapping[str, Any]) -> str:
+    """Who the gift's list is for: its member, or a couple's or a child's list's title."""
+    if view["owner"] is not None:
+        return view["owner"]["display_name"]
+    piglist = db.session.get(Piglist, view["list_id"])
+    return piglist.title if piglist is not None else ""
+
+
+def list_url(group_id: int, view: Mapping[str, Any]) -> str:
+    """The page of the gift's list."""
+    if view["owner"] is not None:
+        return url_for("gifts.piglist", group_id=group_id, user_id=view["owner"]["id"])
+    return url_for("lists.page", group_id=group_id, list_id=view["list_id"])
 
 
 @dataclass
@@ -61,11 +102,14 @@ class Section:
     totals: dict[str, Any] | None
 
 
-def sections(piglist: PiglistView, categories: Iterable[Category], *, everything: bool) -> list[Section]:
+def sections(
+    piglist: PiglistView, categories: Iterable[Category], *, everything: bool, kept: bool = False
+) -> list[Section]:
     """A list's gifts grouped by category in display order, then "Other wishes". The service's
-    sort order holds inside each group. ``everything`` keeps empty categories (edit mode)."""
-    mine = piglist.user.id == current_user.id
-    totals = {t["category_id"]: t for t in piglist.totals} if mine else {}
+    sort order holds inside each group. ``everything`` keeps empty categories (edit mode);
+    totals show on one's own list and on a list one keeps (``kept``)."""
+    mine = piglist.user is not None and piglist.user.id == current_user.id
+    totals = {t["category_id"]: t for t in piglist.totals} if mine or kept else {}
     known = set()
     result = []
     for category in categories:
@@ -87,9 +131,13 @@ def page_context(group: Group, categories: list[Category] | None = None, **conte
         "group": group,
         "categories": categories,
         "category_names": {c.id: c.name for c in categories},
-        "sections": lambda piglist, everything=False: sections(piglist, categories, everything=everything),
+        "sections": lambda piglist, everything=False, kept=False: sections(
+            piglist, categories, everything=everything, kept=kept
+        ),
         "gift_name": gift_name,
         "gift_roles": gift_roles,
+        "list_title": list_title,
+        "list_url": list_url,
         "tile_url": tile_url,
         "back": here(),
         **context,
@@ -102,4 +150,4 @@ def tile_url(group_id: int, gift_id: int, back: str) -> str:
 
 def owner_list_url(group_id: int, view: Mapping[str, Any]) -> str:
     """Where a tile's buttons come back to when the page they are on is not known."""
-    return url_for("gifts.piglist", group_id=group_id, user_id=view["owner"]["id"])
+    return list_url(group_id, view)

@@ -22,11 +22,12 @@ from ..groups.service import member_group, membership
 from ..live import PageStart, page_start
 from ..live.viewing import leave_gift, view_gift
 from ..models import Group
+from ..occasions.service import occasion_choices
 from ..pictures.uploads import accepts_picture
 from ..rules.surprise import may_see, present_gift
 from . import fields, group_gifts, listcache, loading, reading, writes
 from .forms import GiftForm
-from .rendering import gift_name, hostname, owner_list_url, page_context, tile_url
+from .rendering import gift_name, hostname, list_title, list_url, owner_list_url, page_context, tile_url
 
 bp = Blueprint("gifts", __name__)
 
@@ -50,7 +51,7 @@ def gift_in_group(group_id: int, gift_id: int) -> dict[str, Any]:
 # --- lists -------------------------------------------------------------------------------------
 
 
-def lists_of(group: Group, filters: dict[str, Any], members: list, live: PageStart, **flags: bool):
+def lists_of(group: Group, filters: dict[str, Any], members: list, live: PageStart, **flags: Any):
     """The lists the page shows, rendered (or taken from the lists' cache) one frame each."""
     context = page_context(group, filters=filters, **flags)
 
@@ -189,7 +190,7 @@ def add(group_id: int):
     form = GiftForm(
         currency=group.currency, category_id=request.args.get("category", ""), url=request.args.get("url")
     )
-    form.offer_choices(group.categories, group.currency)
+    form.offer_choices(group.categories, group.currency, occasion_choices(group, current_user))
     saved, gift = save_form(
         form, lambda: writes.add_gift(group_id, current_user, form.gift_data(), form.picture())
     )
@@ -212,10 +213,10 @@ def add(group_id: int):
 def edit(group_id: int, gift_id: int):
     group = member_group(group_id, current_user)
     view = gift_in_group(group_id, gift_id)
-    gift = loading.own_gift(gift_id, current_user)  # Forbidden for anyone but the owner
+    gift = loading.own_gift(gift_id, current_user)  # Forbidden for anyone who may not change it
     form = GiftForm() if request.method == "POST" else GiftForm.for_gift(view, gift.image_source)
-    form.offer_choices(group.categories, group.currency)
-    next_url = safe_next(url_for("gifts.my_piglist", group_id=group_id))
+    form.offer_choices(group.categories, group.currency, occasion_choices(group, current_user))
+    next_url = safe_next(_after_change(group_id, view))
     saved, _ = save_form(
         form,
         lambda: writes.update_gift(
@@ -241,8 +242,21 @@ def delete(group_id: int, gift_id: int):
     except PiglistError as exc:
         flash(exc.message, "error")
         return redirect(safe_next(url_for("gifts.detail", group_id=group_id, gift_id=gift_id)), 303)
-    flash(f"“{gift_name(view)}” is removed from your piglist.", "success")
-    return redirect(url_for("gifts.my_piglist", group_id=group_id), 303)
+    where = "your piglist" if _own_member_gift(view) else f"{list_title(view)}'s list"
+    flash(f"“{gift_name(view)}” is removed from {where}.", "success")
+    return redirect(_after_change(group_id, view), 303)
+
+
+def _own_member_gift(view: dict[str, Any]) -> bool:
+    return view["owner"] is not None and view["owner"]["id"] == current_user.id
+
+
+def _after_change(group_id: int, view: dict[str, Any]) -> str:
+    """Back to the list after an edit or a removal: one's own piglist in edit mode, or the list
+    the gift is on (a child's list one keeps, an idea on someone else's)."""
+    if _own_member_gift(view):
+        return url_for("gifts.my_piglist", group_id=group_id)
+    return list_url(group_id, view)
 
 
 # --- buying ------------------------------------------------------------------------------------
@@ -273,7 +287,7 @@ def gift_action(group_id: int, gift_id: int, action: Callable, done: Callable[[d
         # Undoing a gift its owner had removed: it is gone from every list now, so back to the
         # list (from a tile's frame too: that answer lacks the frame and shows as the page).
         flash(done(view), "success")
-        return redirect(url_for("gifts.piglist", group_id=group_id, user_id=view["owner"]["id"]), 303)
+        return redirect(list_url(group_id, view), 303)
     if in_frame():
         return redirect(tile_url(group_id, gift_id, safe_next(default)), 303)
     flash(done(view), "success")
@@ -289,7 +303,7 @@ def purchase(group_id: int, gift_id: int):
         group_id,
         gift_id,
         lambda gift_id, buyer, group_id: writes.purchase(gift_id, buyer, quantity, group_id),
-        lambda view: f"You bought “{gift_name(view)}”. {view['owner']['display_name']} won't see that.",
+        lambda view: f"You bought “{gift_name(view)}”. {list_title(view)} won't see that.",
     )
 
 
@@ -298,9 +312,7 @@ def purchase(group_id: int, gift_id: int):
 def unpurchase(group_id: int, gift_id: int):
     def done(view: dict[str, Any]) -> str:
         if view.get("removed"):
-            return (
-                f"Undone. {view['owner']['display_name']} had removed “{gift_name(view)}”, so it's gone now."
-            )
+            return f"Undone. {list_title(view)} had removed “{gift_name(view)}”, so it's gone now."
         return f"Undone: “{gift_name(view)}” is available again."
 
     return gift_action(group_id, gift_id, writes.unpurchase, done)
@@ -333,6 +345,7 @@ def cancel_group_gift(group_id: int, gift_id: int):
 
 @bp.route("/groups/<int:group_id>/gifts/<int:gift_id>/pledge", methods=["POST"])
 @login_required
+@idempotent
 def pledge(group_id: int, gift_id: int):
     amount = request.form.get("amount")
     return gift_action(

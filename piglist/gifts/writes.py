@@ -1,4 +1,4 @@
-"""Changing gifts: the owner adds, edits and deletes; the others buy and undo.
+"""Changing gifts: a list's keepers add, edit and delete wishes, others add ideas; the others buy and undo.
 
 Each change takes the list's row lock (and the category's) before it reads what a rule depends
 on, checks the lock (piglist.rules.lock), duplicates and the limits (piglist.rules.limits),
@@ -39,7 +39,7 @@ from ..models import Gift, Group, GroupMember, Piglist, Purchase, User, utcnow
 from ..occasions.service import check_gift_occasion
 from ..rules import limits
 from ..rules.lock import ensure_unlocked
-from ..rules.surprise import person, purchases_visible_to
+from ..rules.surprise import is_owner, is_recipient, person, purchases_visible_to
 from . import alerts, group_gifts
 from .fields import EDITABLE, parse_gift_fields, parse_quantity
 from .loading import (
@@ -50,6 +50,7 @@ from .loading import (
     own_gift_for_change,
     own_piglist,
     purchases_of,
+    visible_list,
     with_currency,
 )
 from .pictures import encode_upload, enqueue_picture_fetch, picture_fields
@@ -69,7 +70,11 @@ def _flush_unless_duplicate() -> None:
         raise Duplicate(DUPLICATE_LINK, "url") from None
 
 
-def _check_duplicate(piglist: Piglist, url: str | None, gift_id: int | None = None) -> None:
+def _check_duplicate(
+    piglist: Piglist, url: str | None, gift_id: int | None = None, idea: bool = False
+) -> None:
+    """A wish clashes with the list's wishes only, never with an idea its recipients can't see;
+    an idea's author (never a recipient) is told of a clash with either."""
     if url is None:
         return
     clash = db.session.scalar(
@@ -77,6 +82,7 @@ def _check_duplicate(piglist: Piglist, url: str | None, gift_id: int | None = No
             Gift.piglist_id == piglist.id,
             Gift.url == url,
             Gift.deleted_at.is_(None),
+            *([] if idea else [Gift.is_idea.is_(False)]),
             *([Gift.id != gift_id] if gift_id is not None else []),
         )
     )
@@ -96,29 +102,53 @@ def _queue_after_commit(gift: Gift, owner_id: int, scrape: bool) -> None:
 
 
 def add_gift(group_id: int, owner: User, data: Mapping[str, Any], picture: bytes | None = None) -> Gift:
-    """``picture`` is an uploaded file's bytes; it wins over an ``image_url`` link."""
+    """A wish on ``owner``'s own list. ``picture`` is an uploaded file's bytes; it wins over an
+    ``image_url`` link."""
     group = member_group(group_id, owner)
+    return _add(group, own_piglist(group, owner), owner, data, picture)
+
+
+def add_to_list(list_id: int, author: User, data: Mapping[str, Any], picture: bytes | None = None) -> Gift:
+    """A gift on any list of the author's groups: a wish when they keep the list, an idea
+    (SPEC 10.2) when they are neither its recipient nor its keeper. A recipient who doesn't keep
+    the list can't add to it."""
+    piglist = visible_list(list_id, author)
+    return _add(piglist.group, piglist, author, data, picture)
+
+
+def _add(
+    group: Group, piglist: Piglist, author: User, data: Mapping[str, Any], picture: bytes | None
+) -> Gift:
+    idea = author.id not in piglist.manager_ids
+    if idea and is_recipient(author, piglist):
+        raise Forbidden("This list is kept by someone else: ask them to add your wish.")
     fields = parse_gift_fields(data)
     if not fields.get("url") and not fields.get("title"):
         raise ValidationFailed("Give the gift a title, or paste a link to fetch it from.", "title")
-    upload = encode_upload(picture, owner)  # before any lock: decoding takes a moment
+    upload = encode_upload(picture, author)  # before any lock: decoding takes a moment
     ensure_unlocked(group)
-    piglist = lock_list(own_piglist(group, owner).id)
+    piglist = lock_list(piglist.id)
     category = lock_category(group, fields.get("category_id"))
     check_gift_occasion(piglist, fields.get("occasion_id"))
     with_currency(group, fields)
-    _check_duplicate(piglist, fields.get("url"))
-    limits.check_gift(group, piglist, category, fields)
+    _check_duplicate(piglist, fields.get("url"), idea=idea)
+    limits.check_gift(group, piglist, category, fields, idea=idea)
     scrape = bool(fields.get("url")) and not fields.get("title")
     if scrape:
-        spend_scrape_budget(owner)
-    fields.update(picture_fields(fields, upload, owner))
-    gift = Gift(piglist=piglist, scrape_status="pending" if scrape else "manual", **fields)
+        spend_scrape_budget(author)
+    fields.update(picture_fields(fields, upload, author))
+    gift = Gift(
+        piglist=piglist,
+        added_by_id=author.id,
+        is_idea=idea,
+        scrape_status="pending" if scrape else "manual",
+        **fields,
+    )
     db.session.add(gift)
     _flush_unless_duplicate()
-    feed.emit(group.id, "gift_created", gift_id=gift.id, owner_id=owner.id)
+    feed.emit("gift_created", gift)
     db.session.commit()
-    _queue_after_commit(gift, owner.id, scrape)
+    _queue_after_commit(gift, author.id, scrape)
     return gift
 
 
@@ -152,8 +182,8 @@ def update_gift(
     category = lock_category(group, merged["category_id"])
     if "occasion_id" in fields:
         check_gift_occasion(piglist, fields["occasion_id"])
-    _check_duplicate(piglist, merged["url"], gift.id)
-    limits.check_gift(group, piglist, category, merged, gift.id)
+    _check_duplicate(piglist, merged["url"], gift.id, idea=gift.is_idea)
+    limits.check_gift(group, piglist, category, merged, gift.id, idea=gift.is_idea)
     if (merged["price"], merged["currency"]) != (gift.price, gift.currency):
         # The shop's regular price was the one before its discount on the shop's price.
         gift.regular_price = None
@@ -167,7 +197,7 @@ def update_gift(
     gift.updated_at = utcnow()
     _flush_unless_duplicate()
     alerts.note_change(gift, before)
-    feed.emit(group.id, "gift_updated", gift_id=gift.id, owner_id=owner.id)
+    feed.emit("gift_updated", gift)
     db.session.commit()
     if "image_source" in pictures:
         _queue_after_commit(gift, owner.id, scrape=False)
@@ -180,7 +210,7 @@ def delete_gift(gift_id: int, owner: User) -> None:
     ensure_unlocked(group)
     gift.deleted_at = utcnow()
     alerts.note_change(gift, alerts.snapshot(gift))
-    feed.emit(group.id, "gift_deleted", gift_id=gift.id, owner_id=owner.id)
+    feed.emit("gift_deleted", gift)
     db.session.commit()
 
 
@@ -188,8 +218,11 @@ ONLY_THE_BUYER = "Only the person who bought this gift can undo it."
 
 
 def _bought_so_far(gift_id: int) -> int:
-    return db.session.scalar(
-        select(func.coalesce(func.sum(Purchase.quantity), 0)).where(Purchase.gift_id == gift_id)
+    return (
+        db.session.scalar(
+            select(func.coalesce(func.sum(Purchase.quantity), 0)).where(Purchase.gift_id == gift_id)
+        )
+        or 0
     )
 
 
@@ -246,7 +279,7 @@ def purchase(gift_id: int, buyer: User, quantity: Any = None, group_id: int | No
     with its purchases loaded."""
     try:
         gift = lock_gift_for_buying(gift_id, buyer, group_id)
-        if gift.piglist.user_id == buyer.id:
+        if is_owner(gift, buyer):
             raise Forbidden("You can't buy a gift from your own list.")
         wanted = parse_quantity(quantity)
         if gift.deleted_at is not None:  # still shown to those who had bought some of it
@@ -272,14 +305,7 @@ def purchase(gift_id: int, buyer: User, quantity: Any = None, group_id: int | No
         else:
             mine.quantity += wanted
     _tally(gift)
-    feed.emit(
-        gift.piglist.group_id,
-        "gift_purchased",
-        gift_id=gift.id,
-        owner_id=gift.piglist.user_id,
-        purchased_by=person(buyer),
-        quantity=wanted,
-    )
+    feed.emit("gift_purchased", gift, purchased_by=person(buyer), quantity=wanted)
     _commit_keeping_loaded()
     return gift
 
@@ -290,7 +316,7 @@ def unpurchase(gift_id: int, buyer: User, group_id: int | None = None) -> Gift:
     was bought. The gift returned is the one saved, with its purchases loaded."""
     try:
         gift = lock_gift_for_buying(gift_id, buyer, group_id)
-        if gift.piglist.user_id == buyer.id:
+        if is_owner(gift, buyer):
             raise Forbidden(ONLY_THE_BUYER)
         together = group_gifts.check_undo(gift, buyer)
         mine = next((p for p in gift.purchases if p.user_id == buyer.id), None)
@@ -302,11 +328,11 @@ def unpurchase(gift_id: int, buyer: User, group_id: int | None = None) -> Gift:
     if together:
         group_gifts.undo_bought(gift)
         _tally(gift)
-        feed.emit(gift.piglist.group_id, "gift_unpurchased", gift_id=gift.id, owner_id=gift.piglist.user_id)
+        feed.emit("gift_unpurchased", gift)
     elif mine is not None:
         gift.purchases.remove(mine)  # deleted as an orphan
         _tally(gift)
-        feed.emit(gift.piglist.group_id, "gift_unpurchased", gift_id=gift.id, owner_id=gift.piglist.user_id)
+        feed.emit("gift_unpurchased", gift)
     _commit_keeping_loaded()  # with nothing to undo, this only lets the gift's lock go
     return gift
 
@@ -327,7 +353,7 @@ def former_buyers(group: Group, viewer: User) -> list[tuple[User, int]]:
     visible = {gift.id for gift in purchases_visible_to({p.gift for p in purchases}, viewer)}
     counts: dict[User, int] = {}
     for bought in purchases:
-        if bought.gift_id in visible:
+        if bought.gift_id in visible and bought.user is not None:  # NOT IN leaves NULL users out anyway
             counts[bought.user] = counts.get(bought.user, 0) + 1
     return sorted(counts.items(), key=lambda row: (row[0].display_name, row[0].id))
 
@@ -344,7 +370,7 @@ def release_purchases(group: Group, admin: User, user_id: int) -> int:
         raise BadRequest("That person is still in the group: only they can undo their purchases.", "user_id")
     released = _take_back_purchases(user_id, Piglist.group_id == group.id, visible_to=admin)
     for gift in released:
-        feed.emit(group.id, "gift_unpurchased", gift_id=gift.id, owner_id=gift.piglist.user_id)
+        feed.emit("gift_unpurchased", gift)
     db.session.commit()
     return len(released)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import render_template
 from flask_login import current_user
 
+from ..lists.service import managed_lists
 from ..santa.exchanges import user_exchanges
 from . import notices
 from . import service as groups_service
@@ -21,4 +22,5 @@ def render_dashboard(join_form: JoinForm, status: int = 200):
         join_form=join_form,
         notices=notices.notices_for(current_user),
         exchanges=user_exchanges(current_user),
+        kept_lists=managed_lists(current_user),
     ), status

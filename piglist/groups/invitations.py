@@ -9,6 +9,7 @@ stays the key: a new code (the admin's "make a new link") kills mailed links too
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -68,9 +69,8 @@ def send_invitation(group_id: int, inviter_id: int, email: str, base_url: str) -
     inviter = db.session.get(User, inviter_id)
     if group is None or inviter is None:
         return
-    join_url = mail.link(
-        base_url, "groups.join", code=group.invite_code, **{"from": inviter.id, "email": email}
-    )
+    query: dict[str, Any] = {"from": inviter.id, "email": email}  # "from" is a keyword in Python
+    join_url = mail.link(base_url, "groups.join", code=group.invite_code, **query)
     message = mail.compose(
         "invitation",
         to=email,

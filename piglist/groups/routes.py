@@ -8,6 +8,7 @@ from piglist.web.security import FOLLOWING_INVITE
 
 from ..auth.ratelimits import invitation_limit
 from ..errors import NotFound, PiglistError
+from ..lists.service import group_lists
 from ..models import Group
 from . import invitations, service
 from .dashboard import render_dashboard
@@ -40,6 +41,7 @@ def render_overview(group_id: int, invite_form: InviteForm | None = None, status
         group=me.group,
         me=me,
         members=service.group_members(me.group),
+        lists=[p for p in group_lists(group_id, current_user) if p.kind != "member"],
         invite_form=invite_form or InviteForm(formdata=None),
     ), status
 

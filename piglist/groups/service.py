@@ -12,17 +12,33 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, joinedload
 
 from piglist.groups import notices
-from piglist.stores.rowlocks import lock_row
+from piglist.stores.rowlocks import lock_row, locked_all
 
 from ..errors import BadRequest, Forbidden, NotFound, ValidationFailed
 from ..extensions import db
 from ..live import feed
-from ..models import Category, Gift, Group, GroupMember, Piglist, User, today
+from ..models import (
+    ADMIN,
+    MAX_ID,
+    MEMBER,
+    ROLES,
+    Category,
+    Gift,
+    Group,
+    GroupGift,
+    GroupMember,
+    ListManager,
+    ListRecipient,
+    Piglist,
+    Pledge,
+    User,
+    today,
+)
 from ..rules.limits import check_limits_hold, first_breach
 from ..rules.lock import ensure_unlocked
 from ..rules.values import clean_text, parse_bool, parse_currency, parse_date, parse_int, parse_money
@@ -111,21 +127,22 @@ def create_group(user: User, data: Mapping[str, Any]) -> Group:
     settings = parse_group_settings(data, creating=True)
     group = Group(name=settings.name, lock_date=settings.lock_date, currency=settings.currency or "USD")
     db.session.add(group)
-    db.session.add(GroupMember(group=group, user=user, role="admin"))
-    db.session.add(Piglist(group=group, owner=user))
+    db.session.add(GroupMember(group=group, user=user, role=ADMIN))
+    db.session.add(Piglist.for_member(group, user))
     db.session.commit()
     return group
 
 
 def update_group(group: Group, data: Mapping[str, Any]) -> Group:
     settings = parse_group_settings(data, creating=False)
-    if "name" in settings.given:
+    # A given name, lock flag or currency is parsed as required: never None here.
+    if settings.name is not None:
         group.name = settings.name
     if "lock_date" in settings.given:
         group.lock_date = settings.lock_date
-    if "is_locked" in settings.given:
+    if settings.is_locked is not None:
         group.is_locked = settings.is_locked
-    if "currency" in settings.given and settings.currency != group.currency:
+    if settings.currency is not None and settings.currency != group.currency:
         _change_currency(group, settings.currency)
     db.session.commit()
     return group
@@ -182,7 +199,7 @@ def inviter(group: Group, user_id: object) -> User | None:
         number = parse_int(user_id, "from", minimum=1)
     except ValidationFailed:
         return None
-    if number is None or number > 2**31 - 1:  # beyond any id: the database would refuse the query
+    if number is None or number > MAX_ID:  # beyond any id: the database would refuse the query
         return None
     member = db.session.get(GroupMember, (group.id, number))
     return member.user if member is not None else None
@@ -193,8 +210,8 @@ def join_group(user: User, code: object) -> tuple[Group, bool]:
     group = group_by_invite(code)
     if db.session.get(GroupMember, (group.id, user.id)) is not None:
         return group, False
-    db.session.add(GroupMember(group=group, user=user, role="member"))
-    db.session.add(Piglist(group=group, owner=user))
+    db.session.add(GroupMember(group=group, user=user, role=MEMBER))
+    db.session.add(Piglist.for_member(group, user))
     try:
         db.session.commit()
     except IntegrityError:
@@ -208,19 +225,22 @@ def join_group(user: User, code: object) -> tuple[Group, bool]:
 
 
 def _admin_count(group: Group) -> int:
-    return db.session.scalar(
-        select(func.count()).where(GroupMember.group_id == group.id, GroupMember.role == "admin")
+    return (
+        db.session.scalar(
+            select(func.count()).where(GroupMember.group_id == group.id, GroupMember.role == ADMIN)
+        )
+        or 0
     )
 
 
 def set_role(group: Group, user_id: int, role: object) -> GroupMember:
-    if role not in ("admin", "member"):
+    if role not in ROLES:
         raise ValidationFailed("The role must be 'admin' or 'member'.", "role")
     lock_row(Group, group.id)  # two admins demoting each other at once must not leave none
     target = db.session.get(GroupMember, (group.id, user_id))
     if target is None:
         raise NotFound("That person is not a member of this group.")
-    if target.role == "admin" and role == "member" and _admin_count(group) == 1:
+    if target.role == ADMIN and role == MEMBER and _admin_count(group) == 1:
         raise BadRequest("A group needs at least one admin: make someone else an admin first.", "role")
     target.role = role
     db.session.commit()
@@ -253,12 +273,76 @@ def _drop_membership(member: GroupMember) -> None:
     )
     if piglist is not None:
         live = db.session.scalars(
-            select(Gift.id).where(Gift.piglist_id == piglist.id, Gift.deleted_at.is_(None))
+            select(Gift).where(Gift.piglist_id == piglist.id, Gift.deleted_at.is_(None))
         ).all()
-        for gift_id in live:
-            feed.emit(member.group_id, "gift_deleted", gift_id=gift_id, owner_id=member.user_id)
+        for gift in live:
+            feed.emit("gift_deleted", gift)
         db.session.delete(piglist)
+    _drop_promises(member)
+    _hand_over_lists(member)
     db.session.delete(member)
+
+
+def _drop_promises(member: GroupMember) -> None:
+    """What the member promised in the group's open group gifts goes with them (SPEC §10.3):
+    nobody can hold them to a pledge or wait on them to organise. Under each gift's row lock, as
+    every group gift change (piglist.gifts.group_gifts), so an organiser's purchase in flight
+    counts their pledge or doesn't, never half of it. The others see it live."""
+    found = db.session.execute(
+        select(Gift.id, Piglist.user_id)
+        .join(Piglist, Piglist.id == Gift.piglist_id)
+        .join(GroupGift, GroupGift.gift_id == Gift.id)
+        .where(
+            Piglist.group_id == member.group_id,
+            # Not their own list's; a shared or a child's list has no user_id.
+            Piglist.user_id.is_(None) | (Piglist.user_id != member.user_id),
+            GroupGift.status == "open",
+            (GroupGift.organiser_id == member.user_id)
+            | GroupGift.pledges.any(Pledge.user_id == member.user_id),
+        )
+    ).all()
+    owners = dict(found)
+    gifts = {gift.id: gift for gift in locked_all(select(Gift), Gift, sorted(owners))}
+    for group_gift in db.session.scalars(
+        select(GroupGift)
+        .where(GroupGift.gift_id.in_(owners), GroupGift.status == "open")
+        .execution_options(populate_existing=True)
+    ):
+        if group_gift.organiser_id == member.user_id:
+            group_gift.organiser_id = None
+        db.session.execute(
+            delete(Pledge).where(Pledge.group_gift_id == group_gift.id, Pledge.user_id == member.user_id)
+        )
+        feed.emit("group_gift_changed", gifts[group_gift.gift_id], change="left")
+
+
+def _hand_over_lists(member: GroupMember) -> None:
+    """The other lists a leaving member was for or kept stay with the others (SPEC 10.1): a
+    shared list with the partner, a dependant's with its other keepers, or with the group's
+    admins when nobody else kept it. A shared list still waiting for an answer is withdrawn."""
+    lists = db.session.scalars(
+        select(Piglist).where(
+            Piglist.group_id == member.group_id,
+            Piglist.kind != "member",
+            Piglist.id.in_(select(ListManager.list_id).where(ListManager.user_id == member.user_id))
+            | Piglist.id.in_(select(ListRecipient.list_id).where(ListRecipient.user_id == member.user_id)),
+        )
+    ).all()
+    for piglist in lists:
+        if piglist.kind == "shared" and piglist.status == "pending":
+            db.session.delete(piglist)
+            continue
+        piglist.recipient_links = [link for link in piglist.recipient_links if link.user_id != member.user_id]
+        piglist.manager_links = [link for link in piglist.manager_links if link.user_id != member.user_id]
+        if not piglist.manager_links:
+            admins = db.session.scalars(
+                select(GroupMember.user_id).where(
+                    GroupMember.group_id == member.group_id,
+                    GroupMember.role == "admin",
+                    GroupMember.user_id != member.user_id,
+                )
+            ).all()
+            piglist.manager_links = [ListManager(user_id=user_id) for user_id in admins]
 
 
 def leave_every_group(user: User) -> list[str]:
@@ -281,7 +365,7 @@ def leave_every_group(user: User) -> list[str]:
                 db.session.delete(group)
                 done.append(f"deleted {group.name!r} (group {group.id}), where nobody else was")
                 continue
-            successor.role = "admin"
+            successor.role = ADMIN
             line += f"; {successor.user.display_name} is its admin now"
         _drop_membership(member)
         done.append(line)

@@ -19,6 +19,7 @@ from typing import Any
 from flask import Flask, current_app
 from redis.exceptions import RedisError
 
+from . import capacity
 from .cursors import position_from, seal
 from .feed import MemoryFeed, RedisFeed
 from .hub import Hub
@@ -38,12 +39,13 @@ class Live:
 
     def marks_and_viewers(self, group_id: int, viewers: bool) -> tuple[dict[str, str], dict[int, set[int]]]:
         """The feed's marks and, if asked, who looks at the group's gifts: one round trip."""
-        if self.client is None:
-            return self.feed.marks(group_id), self.presence.viewers(group_id) if viewers else {}
+        feed, presence = self.feed, self.presence
+        if not isinstance(feed, RedisFeed) or not isinstance(presence, RedisPresence):
+            return feed.marks(group_id), presence.viewers(group_id) if viewers else {}
         pipe = self.client.pipeline(transaction=False)
-        self.feed.queue_marks(pipe, group_id)
+        feed.queue_marks(pipe, group_id)
         if viewers:
-            self.presence.queue_viewers(pipe, group_id)
+            presence.queue_viewers(pipe, group_id)
         marks, *looking = pipe.execute()
         return marks, dict(users_by_gift(looking[0])) if viewers else {}
 
@@ -73,6 +75,7 @@ def init_app(app: Flask) -> None:
         hub = Hub(app.config["REDIS_URL"], client, app.extensions["piglist_redis_breaker"], prefix)
         live = Live(RedisFeed(client, prefix), RedisPresence(client, ttl), hub, client)
     app.extensions["piglist_live"] = live
+    capacity.init_app(app)
 
 
 def page_start(group_id: int, viewer_id: int, *, looking: bool) -> PageStart:

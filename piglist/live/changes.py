@@ -20,18 +20,17 @@ from ..groups.service import member_group
 from ..models import User
 from ..rules.values import parse_int
 from ..stores import metrics
-from . import cursors
-from .feed import current as current_feed
-from .hub import DOWN, RESYNC, Broadcast
-from .hub import current as current_hub
+from . import capacity, cursors
+from .feed import change_feed
+from .hub import DOWN, RESYNC, Broadcast, process_hub
 
 MAX_WAIT = 25
 UNAVAILABLE = "Live updates are unavailable for a moment; the page still works."
 
 
 def parse_wait(value: Any) -> int:
-    wait = parse_int(value, "wait", minimum=0) if value not in (None, "") else 0
-    return min(wait, MAX_WAIT)
+    wait = parse_int(value, "wait", minimum=0) if value not in (None, "") else None
+    return min(wait or 0, MAX_WAIT)
 
 
 def wait_for_changes(group_id: int, viewer: User, since: str | None, wait: int) -> dict[str, Any]:
@@ -51,7 +50,9 @@ def wait_for_changes(group_id: int, viewer: User, since: str | None, wait: int) 
     # Hand the database connection back: the wait below may last 25 s.
     db.session.close()
     try:
-        with metrics.LONG_POLLS.track_inprogress():
+        if not wait:
+            return _read(group_id, viewer_id, position, wait)
+        with capacity.process_capacity().holding(), metrics.LONG_POLLS.track_inprogress():
             return _read(group_id, viewer_id, position, wait)
     except RedisError as exc:
         current_app.logger.warning("change feed unavailable: %s", exc)
@@ -63,7 +64,7 @@ def _answer(group_id: int, position: str, events: list[dict[str, Any]]) -> dict[
 
 
 def _read(group_id: int, viewer_id: int, position: str | None, wait: int) -> dict[str, Any]:
-    feed, hub = current_feed(), current_hub()
+    feed, hub = change_feed(), process_hub()
     if not hub.available:
         raise Unavailable(UNAVAILABLE)
     if position is None:

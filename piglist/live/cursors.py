@@ -24,12 +24,16 @@ import functools
 import hashlib
 import hmac
 import time
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from flask import current_app
 
 from ..rules.surprise import visible_event
-from .feed import RETENTION_SECONDS, START, FeedEntry, MemoryFeed, RedisFeed, id_key
+from .feed import RETENTION_SECONDS, START, FeedEntry, MemoryFeed, RedisFeed, hidden_from, id_key
+
+if TYPE_CHECKING:  # the hub imports the feed, as this module does; a type only
+    from .hub import Broadcast
 
 PLAIN_BYTES = 48  # positions are padded to this, so a cursor's length says nothing either
 TAG_BYTES = 16
@@ -90,12 +94,11 @@ def unseal(group_id: int, cursor: str) -> str:
 
 def seen_by(marks: dict[str, str], viewer_id: int) -> tuple[str | None, str | None]:
     """The first and newest event ids ``viewer_id`` may see, from the feed's marks."""
-    firsts, newests = [], []
+    firsts: list[str] = []
+    newests: list[str] = []
     for name, entry_id in marks.items():
         kind, _, receivers = name.partition(":")
-        if receivers == f"not:{viewer_id}" or (
-            receivers.startswith("to:") and receivers != f"to:{viewer_id}"
-        ):
+        if hidden_from(receivers, viewer_id):
             continue
         (firsts if kind == "first" else newests).append(entry_id)
     return (min(firsts, key=id_key, default=None), max(newests, key=id_key, default=None))
@@ -120,7 +123,7 @@ def catch_up(
     if newest is None or id_key(newest) <= id_key(position):
         return [], position
     oldest_kept = (int((time.time() - RETENTION_SECONDS) * 1000), 0)
-    if id_key(position if position != START else first) < oldest_kept:
+    if id_key(position if position != START or first is None else first) < oldest_kept:
         raise Stale()
     found: list[dict[str, Any]] = []
     read_from = position
@@ -139,7 +142,9 @@ def catch_up(
     return found, position
 
 
-def visible_in(entries: list[FeedEntry], viewer_id: int, position: str) -> tuple[list[dict[str, Any]], str]:
+def visible_in(
+    entries: Sequence[FeedEntry | Broadcast], viewer_id: int, position: str
+) -> tuple[list[dict[str, Any]], str]:
     """The same for entries handed over by the hub: those after ``position`` the viewer may see."""
     found = []
     for entry in entries:

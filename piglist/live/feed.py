@@ -35,8 +35,8 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from ..extensions import db
-from ..models import utcnow
-from ..rules.surprise import visible_event
+from ..models import Gift, utcnow
+from ..rules.surprise import event_subject, visible_event
 
 log = logging.getLogger(__name__)
 
@@ -77,27 +77,39 @@ def id_key(entry_id: str) -> tuple[int, int]:
 
 
 def receivers(payload: dict[str, Any]) -> str:
-    """Who may receive the event: everyone, or everyone but its gift's owner (not the surprise
-    rule's ``audience``, which groups viewers who see one event alike). The surprise rule
-    decides, so a new event type is hidden from owners unless the rule allows it. A personal
-    event (``to_user_id``) has one receiver."""
+    """Who may receive the event: everyone, or everyone but some of its list's recipients
+    (``not:<id>,<id>``; not the surprise rule's ``audience``, which groups viewers who see one
+    event alike). The surprise rule decides, so a new event type is hidden from recipients
+    unless the rule allows it. A personal event (``to_user_id``) has one receiver."""
     if "to_user_id" in payload:
         return f"to:{payload['to_user_id']}"
-    if visible_event(payload, payload["owner_id"]) is not None:
-        return EVERYONE
-    return f"not:{payload['owner_id']}"
+    recipients = payload.get("recipients", [payload["owner_id"]])
+    hidden = sorted(uid for uid in recipients if visible_event(payload, uid) is None)
+    return f"not:{','.join(map(str, hidden))}" if hidden else EVERYONE
 
 
-def emit(group_id: int, type: str, *, gift_id: int, owner_id: int, **data: Any) -> None:
-    """Queue an event on the current transaction; it is published if and when it commits."""
+def hidden_from(receivers_name: str, viewer_id: int) -> bool:
+    """Whether the receivers named by :func:`receivers` leave ``viewer_id`` out: one of the
+    recipients kept out, or a personal event for someone else."""
+    kind, _, ids = receivers_name.partition(":")
+    if kind == "to":
+        return ids != str(viewer_id)
+    return kind == "not" and str(viewer_id) in ids.split(",")
+
+
+def emit(type: str, gift: Gift, **data: Any) -> None:
+    """Queue an event about ``gift`` on the current transaction; it is published if and when it
+    commits. It names the gift's list and recipients (the surprise rule reads them)."""
     if type not in EVENT_TYPES:
         raise ValueError(f"unknown event type {type!r}")
+    subject = event_subject(gift)
     payload = {
         "type": type,
-        "group_id": group_id,
-        "gift_id": gift_id,
-        "owner_id": owner_id,
+        "group_id": gift.piglist.group_id,
+        "gift_id": subject.pop("gift_id"),
+        "owner_id": subject.pop("owner_id"),
         "at": utcnow(),
+        **subject,
         **data,
     }
     db.session().info.setdefault(_PENDING, []).append(payload)
@@ -114,7 +126,7 @@ def emit_personal(group_id: int, type: str, *, to_user_id: int, **data: Any) -> 
 
 def publish_now(group_id: int, payload: dict[str, Any]) -> None:
     """Publish at once, outside any transaction (presence changes have none)."""
-    current().publish(group_id, json.loads(current_app.json.dumps(payload)))
+    change_feed().publish(group_id, json.loads(current_app.json.dumps(payload)))
 
 
 @event.listens_for(Session, "after_commit")
@@ -226,5 +238,5 @@ class MemoryFeed:
         return found[:count]
 
 
-def current() -> RedisFeed | MemoryFeed:
+def change_feed() -> RedisFeed | MemoryFeed:
     return current_app.extensions["piglist_live"].feed

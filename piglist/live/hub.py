@@ -33,7 +33,7 @@ import threading
 import time
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from flask import current_app
 from redis import Redis
@@ -72,7 +72,7 @@ class Broadcast:
     group_id: int
     id: str
     event: dict[str, Any]
-    shared: dict[str, Any] = field(default_factory=dict)
+    shared: dict[Hashable, Any] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def once(self, key: Hashable, make: Callable[[], Any]) -> Any:
@@ -186,6 +186,7 @@ class Hub:
     # --- the subscription (Redis only) ----------------------------------------------------------
 
     def _client(self) -> Redis:
+        assert self.url is not None  # only the Redis hub subscribes
         return Redis.from_url(
             self.url,
             socket_connect_timeout=QUICK_TIMEOUT,
@@ -297,7 +298,7 @@ class Hub:
         """Open sockets across every live web process (this one only, without Redis)."""
         if self.quick is None:
             return self.sockets
-        counts = self.quick.hgetall(SOCKETS_KEY)
+        counts = cast(dict[str, str], self.quick.hgetall(SOCKETS_KEY))  # the client decodes replies
         names = list(counts)
         pipe = self.quick.pipeline(transaction=False)
         for name in names:
@@ -309,5 +310,5 @@ class Hub:
         return sum(int(counts[name]) for name, up in zip(names, alive, strict=True) if up)
 
 
-def current() -> Hub:
+def process_hub() -> Hub:
     return current_app.extensions["piglist_live"].hub

@@ -164,5 +164,5 @@ class MemoryPresence:
         return Swept(removed, changed)
 
 
-def current() -> RedisPresence | MemoryPresence:
+def presence_store() -> RedisPresence | MemoryPresence:
     return current_app.extensions["piglist_live"].presence

@@ -12,12 +12,12 @@ from __future__ import annotations
 from flask import Blueprint, g, request
 from flask_login import current_user
 
-from ..auth import service as accounts
+from ..auth import accounts
 from ..errors import BadRequest, Forbidden, Unauthenticated, Unavailable, ValidationFailed
 from ..extensions import sock
 from ..groups.service import member_group
-from . import cursors
-from .hub import current as current_hub
+from . import capacity, cursors
+from .hub import process_hub
 from .socket import LiveSocket
 
 bp = Blueprint("live", __name__)
@@ -50,21 +50,31 @@ def socket_user():
 @bp.before_request
 def admit() -> None:
     user = socket_user()
-    member_group(request.view_args["group_id"], user)
+    group_id = int((request.view_args or {})["group_id"])  # every route here is under <group_id>
+    member_group(group_id, user)
     g.live_format = request.args.get("format", "turbo")
     if g.live_format not in FORMATS:
         raise BadRequest("'format' must be turbo (the default) or json.", "format")
     g.live_since = None
     if request.args.get("since"):
         try:
-            g.live_since = cursors.unseal(request.view_args["group_id"], request.args["since"])
+            g.live_since = cursors.unseal(group_id, request.args["since"])
         except ValueError:
             raise ValidationFailed(
                 "The cursor must be one Piglist handed out for this group.", "since"
             ) from None
-    if not current_hub().available:
+    if not process_hub().available:
         raise Unavailable("Live updates are unavailable for a moment; the page still works.")
+    capacity.process_capacity().take()  # last: a refused socket holds nothing
+    g.live_slot = True
     g.live_user = user
+
+
+@bp.teardown_request
+def give_back(_exc: BaseException | None) -> None:
+    """The socket's request ends when the socket closes (or its handshake fails)."""
+    if g.pop("live_slot", False):
+        capacity.process_capacity().give_back()
 
 
 @sock.route("/ws/groups/<int:group_id>", bp=bp)

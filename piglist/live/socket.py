@@ -32,10 +32,8 @@ from ..groups.service import member_group
 from ..models import User
 from ..rules.surprise import audience, visible_event
 from . import streams
-from .feed import current as current_feed
-from .feed import id_key
-from .hub import DOWN, RESYNC, Broadcast, Subscription
-from .hub import current as current_hub
+from .feed import change_feed, id_key
+from .hub import DOWN, RESYNC, Broadcast, Subscription, process_hub
 from .viewing import leave_gift, view_gift
 
 log = logging.getLogger(__name__)
@@ -44,7 +42,7 @@ CHECK_SECONDS = 60  # membership is checked again at least this often
 MAX_VIEWING = 20  # gifts one socket may say it looks at
 MAX_MESSAGES = 30  # per RATE_SECONDS from the client; more closes the socket
 RATE_SECONDS = 10
-GOING_AWAY, POLICY, TRY_AGAIN = 1001, 1008, 1013
+GOING_AWAY, POLICY, SERVER_ERROR, TRY_AGAIN = 1001, 1008, 1011, 1013
 CLOSED = "closed"  # the reader thread's last word
 UNAVAILABLE = "Live updates are unavailable for a moment."
 
@@ -68,7 +66,7 @@ class LiveSocket:
 
     def run(self, since: str | None = None) -> None:
         """Serve until the socket closes; ``since`` (a page's position) is caught up from first."""
-        hub = current_hub()
+        hub = process_hub()
         hub.socket_opened()
         subscription = hub.subscribe(self.group_id)
         try:
@@ -83,6 +81,11 @@ class LiveSocket:
         except RedisError as exc:
             log.warning("live socket closed, Redis unreachable: %s", exc)
             self._close(TRY_AGAIN, UNAVAILABLE)
+        except Exception:
+            # Closed as a socket: an HTTP error page written into an upgraded connection is garbage
+            # to the browser's WebSocket. The page reconnects and catches up from its cursor.
+            log.exception("live socket of group %s failed", self.group_id)
+            self._close(SERVER_ERROR, "Something went wrong; the page will reconnect.")
         finally:
             subscription.close()
             self._leave_everything()
@@ -90,7 +93,7 @@ class LiveSocket:
             db.session.remove()
 
     def _stream_end(self) -> str:
-        newest = [v for k, v in current_feed().marks(self.group_id).items() if k.startswith("newest:")]
+        newest = [v for k, v in change_feed().marks(self.group_id).items() if k.startswith("newest:")]
         return max(newest, key=id_key, default="0-0")
 
     def _read_client(self, subscription: Subscription) -> None:
@@ -164,7 +167,7 @@ class LiveSocket:
     def _catch_up(self) -> None:
         """The subscription was (re)made: what was published meanwhile comes from the stream."""
         try:
-            entries = current_feed().entries(self.group_id, self.position)
+            entries = change_feed().entries(self.group_id, self.position)
         except RedisError as exc:
             log.warning("live socket could not catch up: %s", exc)
             return
@@ -194,9 +197,10 @@ class LiveSocket:
             return
         if kind not in ("view", "leave"):
             raise ValidationFailed("'type' must be view, leave or heartbeat.", "type")
-        gift_id = message.get("gift_id")
-        if not isinstance(gift_id, int) or isinstance(gift_id, bool) or gift_id < 1:
+        raw_id = message.get("gift_id")
+        if not isinstance(raw_id, int) or isinstance(raw_id, bool) or raw_id < 1:
             raise ValidationFailed("'gift_id' must be a gift's id.", "gift_id")
+        gift_id = raw_id
         if kind == "view":
             if gift_id not in self.viewing and len(self.viewing) >= MAX_VIEWING:
                 raise ValidationFailed(f"One connection can look at {MAX_VIEWING} gifts at most.", "gift_id")

@@ -27,7 +27,7 @@ from ..gifts.loading import gift_query
 from ..gifts.reading import viewers_by_gift
 from ..gifts.rendering import GiftRoles, gift_roles, owner_list_url, page_context
 from ..models import Gift, Group
-from ..rules.surprise import may_see, present_gift
+from ..rules.surprise import may_see, present_gift, recipient_ids
 from .hub import Broadcast
 
 
@@ -42,7 +42,9 @@ def render(broadcast: Broadcast, event: dict[str, Any]) -> str:
     message) reloads its thread on the exchange's page, where there is one."""
     if event["type"] == "exchange_message":
         return stream("reload", f"santa_thread_{event['exchange_id']}")
-    gift_id, owner_id = event["gift_id"], event["owner_id"]
+    gift_id = event["gift_id"]
+    # A member's list is known by its member, the others by their own id (as the pages name them).
+    owner_id = event["owner_id"] if event["owner_id"] is not None else f"list_{event['list_id']}"
     if event["type"] == "gift_created":
         return stream("reload", f"piglist_{owner_id}")
     if event["type"] == "gift_deleted":
@@ -75,7 +77,8 @@ def _gift_markup(broadcast: Broadcast) -> str:
 def _named(roles: GiftRoles) -> int | None:
     """The person, when the markup names them as "you" (they bought some of the gift); everyone
     else who sees the gift the same way shares one rendering."""
-    return current_user.id if roles.bought_by_me else None
+    # Called for gifts not bought together, where may_undo is exactly "bought some of it".
+    return current_user.id if roles.may_undo else None
 
 
 def _snapshot(broadcast: Broadcast):
@@ -84,8 +87,9 @@ def _snapshot(broadcast: Broadcast):
         gift = db.session.scalar(gift_query().where(Gift.id == broadcast.event["gift_id"]))
         snapshot = None
         if gift is not None:
-            group = db.session.get(Group, gift.piglist.group_id)
+            group = gift.piglist.group  # as db.session.get would: from the identity map when loaded
             looking = viewers_by_gift(group.id, [gift.id]).get(gift.id, {})
+            recipient_ids(gift.piglist)  # a shared list's partners, read while there is a session
             snapshot = (gift, group, list(group.categories), looking)
         broadcast.shared["snapshot"] = snapshot
         # Nothing more is read: the objects stay usable, and the connection goes back to the pool.

@@ -16,22 +16,22 @@ from ..extensions import db
 from ..gifts.loading import get_gift, gift_query
 from ..gifts.reading import viewers_by_gift
 from ..models import Gift, User
-from ..rules.surprise import person
+from ..rules.surprise import event_subject, is_owner, person
 from . import feed
-from .presence import current as current_presence
+from .presence import presence_store
 
 log = logging.getLogger(__name__)
 
 
-def announce(group_id: int, gift_id: int, owner_id: int) -> None:
-    looking = viewers_by_gift(group_id, [gift_id]).get(gift_id, {})
+def announce(gift: Gift) -> None:
+    group_id = gift.piglist.group_id
+    looking = viewers_by_gift(group_id, [gift.id]).get(gift.id, {})
     feed.publish_now(
         group_id,
         {
             "type": "presence",
             "group_id": group_id,
-            "gift_id": gift_id,
-            "owner_id": owner_id,
+            **event_subject(gift),
             "viewers": [person(user) for _, user in sorted(looking.items())],
         },
     )
@@ -41,34 +41,32 @@ def view_gift(gift_id: int, viewer: User, connection: str, group_id: int | None 
     """``viewer`` is looking at the gift from ``connection``; refreshed at least every 30 s.
     With ``group_id``, a gift of another group is not found. Redis down: nothing is recorded."""
     gift = get_gift(gift_id, viewer, group_id)
-    if gift.piglist.user_id == viewer.id or gift.deleted_at is not None:
+    if is_owner(gift, viewer) or gift.deleted_at is not None:
         return
-    group_id, owner_id = gift.piglist.group_id, gift.piglist.user_id
     try:
-        if current_presence().view(group_id, gift.id, viewer.id, connection):
-            announce(group_id, gift.id, owner_id)
+        if presence_store().view(gift.piglist.group_id, gift.id, viewer.id, connection):
+            announce(gift)
     except RedisError as exc:
         log.warning("presence not recorded: %s", exc)
 
 
 def leave_gift(gift_id: int, viewer: User, connection: str, group_id: int | None = None) -> None:
     gift = get_gift(gift_id, viewer, group_id)
-    group_id, owner_id = gift.piglist.group_id, gift.piglist.user_id
     try:
-        if current_presence().leave(group_id, gift.id, viewer.id, connection):
-            announce(group_id, gift.id, owner_id)
+        if presence_store().leave(gift.piglist.group_id, gift.id, viewer.id, connection):
+            announce(gift)
     except RedisError as exc:
         log.warning("presence not recorded: %s", exc)
 
 
 def sweep_presence() -> int:
     """Forget viewers who went silent and announce who left; returns how many entries were removed."""
-    swept = current_presence().sweep()
+    swept = presence_store().sweep()
     if swept.changed:
         gift_ids = [gift_id for _, gift_id in swept.changed]
         gifts = db.session.scalars(gift_query().where(Gift.id.in_(gift_ids))).all()
         for gift in gifts:
-            announce(gift.piglist.group_id, gift.id, gift.piglist.user_id)
+            announce(gift)
     if swept.removed:
         log.info("presence swept", extra={"entries": swept.removed, "gifts": len(swept.changed)})
     return swept.removed

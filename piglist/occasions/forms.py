@@ -22,7 +22,6 @@ class OccasionForm(FlaskForm):
     )
     list_ids = SelectMultipleField(
         "For",
-        coerce=int,
         description="Tick none for every list (Christmas); one for a birthday.",
         widget=ListWidget(prefix_label=False),
         option_widget=CheckboxInput(),
@@ -31,11 +30,13 @@ class OccasionForm(FlaskForm):
     submit = SubmitField("Save occasion")
 
     def offer(self, lists: list[Piglist], occasion: Occasion | None = None) -> OccasionForm:
-        self.list_ids.choices = [(p.id, f"{p.owner.display_name}'s list") for p in lists]
+        self.list_ids.choices = [(str(p.id), f"{p.title}'s list") for p in lists]
         if occasion is not None and not self.is_submitted():
             self.name.data, self.date.data = occasion.name, occasion.date.isoformat()
             self.time_zone.data = occasion.time_zone
-            self.list_ids.data = [] if occasion.all_lists else [link.piglist_id for link in occasion.lists]
+            self.list_ids.data = (
+                [] if occasion.all_lists else [str(link.piglist_id) for link in occasion.lists]
+            )
         return self
 
     def settings(self) -> dict[str, Any]:
@@ -43,5 +44,6 @@ class OccasionForm(FlaskForm):
             "name": self.name.data,
             "date": self.date.data,
             "time_zone": self.time_zone.data or "UTC",
-            "list_ids": self.list_ids.data or None,
+            # Ids as numbers; anything else goes as sent, for the service to refuse in its words.
+            "list_ids": [int(v) if v.isascii() and v.isdigit() else v for v in self.list_ids.data] or None,
         }

@@ -90,7 +90,7 @@ def queue_due_reminders(today: date | None = None) -> int:
     base_url = mail.site_url()
     queued = 0
     for due in due_occasions(today):
-        occasion = db.session.get(Occasion, due.occasion_id)
+        occasion = db.session.get_one(Occasion, due.occasion_id)  # due_occasions just read it
         lists = lists_of(occasion)
         members = db.session.scalars(
             select(User)
@@ -120,7 +120,7 @@ class ListLine:
 
 
 def list_title(piglist: Piglist) -> str:
-    return f"{piglist.owner.display_name}'s list"
+    return f"{piglist.title}'s list"
 
 
 def lines_for(occasion: Occasion, user: User, base_url: str) -> list[ListLine]:
@@ -148,7 +148,7 @@ def lines_for(occasion: Occasion, user: User, base_url: str) -> list[ListLine]:
             available[p.id],
             mail.link(base_url, "gifts.piglist", group_id=p.group_id, user_id=p.user_id),
         )
-        for p in sorted(others, key=lambda p: (p.owner.display_name.lower(), p.id))
+        for p in sorted(others, key=lambda p: (p.title.lower(), p.id))
     ]
 
 

@@ -69,8 +69,9 @@ def reveal(list_id: int, occasion_id: Any, user: User) -> tuple[Reveal, list[Gif
             db.session.add(done)
     except IntegrityError:  # the other recipient of a shared list was quicker: theirs is ours
         db.session.rollback()
-        done = _find(occasion.id, piglist.id)
-        return done, received_on(done)
+        theirs = _find(occasion.id, piglist.id)
+        assert theirs is not None  # the unique key we collided with is theirs
+        return theirs, received_on(theirs)
     _move_bought_gifts(done, piglist, occasion)
     db.session.commit()
     return done, received_on(done)
@@ -105,7 +106,7 @@ def _move_bought_gifts(done: Reveal, piglist: Piglist, occasion: Occasion) -> No
         gift.reveal_id = done.id
         gift.deleted_at = gift.deleted_at or now
         if was_listed:
-            feed.emit(piglist.group_id, "gift_deleted", gift_id=gift.id, owner_id=piglist.user_id)
+            feed.emit("gift_deleted", gift)
 
 
 def received_on(done: Reveal) -> list[Gift]:

@@ -79,6 +79,8 @@ def delete_occasion(group: Group, occasion_id: int):
     try:
         service.delete_occasion(group, occasion_id)
     except PiglistError as exc:
+        if exc.status == 404:
+            raise
         flash(exc.message, "error")
     else:
         flash("Occasion deleted.", "success")

@@ -30,6 +30,7 @@ from ..models import (
     User,
     utcnow,
 )
+from ..rules.surprise import recipient_ids
 from ..rules.values import clean_text, parse_date
 
 NO_OCCASION = "No such occasion in this group."
@@ -45,9 +46,9 @@ class OccasionRevealed(PiglistError):
 
 def is_recipient(piglist: Piglist, user: User | int) -> bool:
     """Whether ``user`` is one of the people ``piglist`` is for: the one question occasions ask of
-    the surprise rule's idea of a recipient (today a list's owner)."""
+    the surprise rule (piglist.rules.surprise.recipient_ids)."""
     user_id = user if isinstance(user, int) else user.id
-    return piglist.user_id == user_id
+    return user_id in recipient_ids(piglist)
 
 
 def today_in(time_zone: str, now: datetime | None = None) -> date:
@@ -112,16 +113,23 @@ class OccasionSettings:
 def _settings(group: Group, data: dict[str, Any], current: Occasion | None = None) -> OccasionSettings:
     """Every field checked before anything is saved; PATCH keeps what it doesn't name."""
 
-    def given(key: str) -> bool:
-        return current is None or key in data
-
-    time_zone = clean_time_zone(data.get("time_zone", "UTC")) if given("time_zone") else current.time_zone
-    name = clean_text(data.get("name"), "name", max_length=100) if given("name") else current.name
-    if given("date") or given("time_zone"):
+    # "Given" is "in data", or everything when creating (no current): spelled out each time, so a
+    # checker sees that the else branches have a current occasion.
+    time_zone = (
+        clean_time_zone(data.get("time_zone", "UTC"))
+        if current is None or "time_zone" in data
+        else current.time_zone
+    )
+    name = (
+        clean_text(data.get("name"), "name", max_length=100)
+        if current is None or "name" in data
+        else current.name
+    )
+    if current is None or "date" in data or "time_zone" in data:
         day = clean_occasion_date(data.get("date", current and current.date), time_zone)
     else:
         day = current.date
-    if given("list_ids"):
+    if current is None or "list_ids" in data:
         list_ids = clean_list_ids(data.get("list_ids"), group)
     else:
         list_ids = None if current.all_lists else [link.piglist_id for link in current.lists]
@@ -220,6 +228,21 @@ def check_gift_occasion(piglist: Piglist, occasion_id: int | None) -> None:
         raise ValidationFailed("Choose one of this list's occasions, or none.", "occasion_id")
 
 
+def occasion_choices(group: Group, user: User) -> list[tuple[int, str]]:
+    """(id, label) of the group's occasions a list of ``user``'s concerns: what their gifts may be
+    tagged for on the add and edit forms."""
+    own = [
+        p
+        for p in db.session.scalars(select(Piglist).where(Piglist.group_id == group.id))
+        if is_recipient(p, user)
+    ]
+    return [
+        (o.id, f"{o.name} ({o.date:%-d %b %Y})")
+        for o in occasions_of(group)
+        if any(concerns(o, piglist) for piglist in own)
+    ]
+
+
 def days_left(occasion: Occasion, now: datetime | None = None) -> int:
     return (occasion.date - today_in(occasion.time_zone, now)).days
 
@@ -267,6 +290,6 @@ def occasion_counts() -> dict[str, int]:
         "occasions": len(occasions),
         "upcoming": upcoming,
         "past": len(occasions) - upcoming,
-        "reveals": db.session.scalar(select(func.count()).select_from(Reveal)),
-        "reminders_sent": db.session.scalar(select(func.count()).select_from(SentReminder)),
+        "reveals": db.session.scalar(select(func.count()).select_from(Reveal)) or 0,
+        "reminders_sent": db.session.scalar(select(func.count()).select_from(SentReminder)) or 0,
     }

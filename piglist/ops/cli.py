@@ -4,14 +4,14 @@ call, prints what it did, and exits non-zero with a one-line message on bad inpu
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import NoReturn
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 from redis.exceptions import RedisError
 
-from piglist.auth import erase, export
-from piglist.auth import service as accounts
+from piglist.auth import accounts, erase, export
 from piglist.errors import PiglistError
 from piglist.extensions import db
 from piglist.gifts.pictures import queue_pending_pictures
@@ -22,7 +22,7 @@ from piglist.scraping.gifts import rescrape_candidates, rescrape_gift
 piglist_cli = AppGroup("piglist", help="Piglist operators' commands.")
 
 
-def fail(message: str) -> None:
+def fail(message: str) -> NoReturn:
     raise click.ClickException(message)
 
 
@@ -181,6 +181,9 @@ def stats() -> None:
     click.echo(f"Groups: {figures['groups']}")
     gifts = figures["gifts"]
     click.echo(f"Gifts: {sum(gifts.values())} ({', '.join(f'{n} {s}' for s, n in gifts.items())})")
+    lists = figures["lists"]
+    click.echo(f"Lists: {sum(lists.values())} ({', '.join(f'{n} {kind}' for kind, n in lists.items())})")
+    click.echo(f"Ideas: {figures['ideas']}")
     occasions = figures["occasions"]
     click.echo(
         f"Occasions: {occasions['occasions']} ({occasions['upcoming']} upcoming, {occasions['past']} past;"

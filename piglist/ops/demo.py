@@ -4,14 +4,15 @@ empty database). Built through the same services as the pages, so it obeys every
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 
-from piglist.auth import service as accounts
+from piglist.auth import accounts
 from piglist.extensions import db
 from piglist.gifts import writes as gifts
 from piglist.groups import service as groups
-from piglist.models import Group, User
+from piglist.models import ADMIN, Group, User
 
 PASSWORD = "Piglist-Demo-1"  # noqa: S105 - the demo logins are printed for anyone to use
 DOMAIN = "demo.piglist.example"
@@ -39,7 +40,7 @@ WISHES = [
 ]
 
 # Some wishes are most wanted, or wanted more than once (Tom buys one set of Lily's three).
-EXTRAS = {
+EXTRAS: dict[str, dict[str, Any]] = {
     "LEGO Technic Race Car": {"priority": "high"},
     "Roller skates": {"priority": "high"},
     "Glow-in-the-dark yo-yo": {"priority": "low"},
@@ -83,7 +84,7 @@ def seed_demo() -> DemoResult:
     )
     for handle in ("dad", "tom", "lily"):
         groups.join_group(people[handle], group.invite_code)
-    groups.set_role(group, people["dad"].id, "admin")
+    groups.set_role(group, people["dad"].id, ADMIN)
     categories = [groups.create_category(group, fields) for fields in CATEGORIES]
 
     for owner, category, title, price, options, bought_by in WISHES:

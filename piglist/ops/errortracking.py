@@ -12,6 +12,7 @@ what they quote (``{value!r}``).
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from typing import Any
@@ -92,12 +93,12 @@ def init_app(app: Flask, component: str = "web") -> None:
         dsn=dsn,
         release=app.config.get("RELEASE"),
         environment=os.environ.get("PIGLIST_CONFIG", "development"),
-        integrations=[FlaskIntegration(), RqIntegration(), LoggingIntegration(event_level="ERROR")],
+        integrations=[FlaskIntegration(), RqIntegration(), LoggingIntegration(event_level=logging.ERROR)],
         send_default_pii=False,
         include_local_variables=False,
         max_breadcrumbs=0,
         traces_sample_rate=0,
-        before_send=scrub,
+        before_send=scrub,  # type: ignore[arg-type]  # sentry's Event is a TypedDict; scrub reads it as a dict
         server_name=component,
     )
     sentry_sdk.get_global_scope().set_tag("component", component)

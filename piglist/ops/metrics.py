@@ -87,7 +87,7 @@ class ReadAtScrape(Collector):
                     age = max(age, time.time() - found.enqueued_at.timestamp())
             for job in Job.fetch_many(FailedJobRegistry(queue=queue).get_job_ids(), connection=connection):
                 if job is not None:
-                    kind = job.func_name.rsplit(".", 1)[-1]
+                    kind = (job.func_name or "").rsplit(".", 1)[-1]
                     kinds[kind] = kinds.get(kind, 0) + 1
         for kind, count in sorted(kinds.items()):
             failed.add_metric([kind], count)

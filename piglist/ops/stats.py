@@ -11,6 +11,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import func, select
 
 from piglist.extensions import db
+from piglist.lists.service import list_counts
 from piglist.live import socket_count
 from piglist.models import EXCHANGE_STATUSES, SCRAPE_STATUSES, Exchange, Gift, Group, GroupGift, User
 from piglist.occasions.service import occasion_counts
@@ -39,6 +40,7 @@ def site_stats() -> dict[str, Any]:
         "users": db.session.scalar(select(func.count()).select_from(User)),
         "groups": db.session.scalar(select(func.count()).select_from(Group)),
         "gifts": {status: by_status.get(status, 0) for status in SCRAPE_STATUSES},
+        **list_counts(),
         "occasions": occasion_counts(),
         "exchanges": {status: exchanges.get(status, 0) for status in EXCHANGE_STATUSES},
         # Counts only: who pledged what is members' business (SPEC §10.11).

@@ -10,7 +10,7 @@ from flask import request
 from flask_login import current_user
 from sqlalchemy import exists, select
 
-from ..auth import service as accounts
+from ..auth import accounts
 from ..extensions import db
 from ..models import Gift, GroupMember, Piglist, User
 from . import store

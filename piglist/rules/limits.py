@@ -6,8 +6,8 @@ category, a scrape filling a price in (:func:`check_gift`), and an admin changin
 category's limits or the group's currency (:func:`check_limits_hold`). The owner's totals
 count what :func:`gift_counts` says counts.
 
-A gift counts when it is on the list (not deleted), has a price, and is priced in the group's
-currency: a price in another currency can't be compared with the limits, so it is accepted,
+A gift counts when it is a wish (ideas others add don't: limits bound what a list's recipients ask
+for, SPEC 10.2), is on the list (not deleted), has a price, and is priced in the group's currency: a price in another currency can't be compared with the limits, so it is accepted,
 flagged on the page, and left out. Purchases play no part. Callers hold the list's and the
 category's row locks (piglist.stores.rowlocks) so that concurrent writes each see final sums.
 """
@@ -24,7 +24,7 @@ from piglist.rules.money import format_money
 
 from ..errors import MaxItemPriceExceeded, SpendingLimitExceeded, ValidationFailed
 from ..extensions import db
-from ..models import Category, Gift, Group, Piglist, User
+from ..models import Category, Gift, Group, Piglist
 
 
 def counts_toward_limits(group: Group, price: Decimal | None, currency: str | None) -> bool:
@@ -32,32 +32,37 @@ def counts_toward_limits(group: Group, price: Decimal | None, currency: str | No
 
 
 def gift_counts(group: Group, gift: Gift) -> bool:
-    return gift.deleted_at is None and counts_toward_limits(group, gift.price, gift.currency)
+    return (
+        not gift.is_idea
+        and gift.deleted_at is None
+        and counts_toward_limits(group, gift.price, gift.currency)
+    )
 
 
 def category_usage(
     group: Group, category_id: int, *, piglist_id: int | None = None, exclude_gift_id: int | None = None
 ) -> list[tuple[int, Decimal, Decimal | None]]:
-    """Per list (by owner's user id): the total and the highest price of the gifts that count in
-    the category."""
+    """Per list (by its id): the total and the highest price of the gifts that count in the
+    category."""
     query = (
-        select(Piglist.user_id, func.coalesce(func.sum(Gift.price), 0), func.max(Gift.price))
+        select(Piglist.id, func.coalesce(func.sum(Gift.price), 0), func.max(Gift.price))
         .join(Gift, Gift.piglist_id == Piglist.id)
         .where(
             Gift.category_id == category_id,
+            Gift.is_idea.is_(False),
             Gift.deleted_at.is_(None),
             Gift.price.is_not(None),
             Gift.currency == group.currency,
         )
-        .group_by(Piglist.user_id)
+        .group_by(Piglist.id)
     )
     if piglist_id is not None:
         query = query.where(Piglist.id == piglist_id)
     if exclude_gift_id is not None:
         query = query.where(Gift.id != exclude_gift_id)
     return [
-        (user_id, Decimal(total).quantize(Decimal("0.01")), highest)
-        for user_id, total, highest in db.session.execute(query)
+        (list_id, Decimal(total or 0).quantize(Decimal("0.01")), highest)
+        for list_id, total, highest in db.session.execute(query)
     ]
 
 
@@ -80,16 +85,19 @@ def check_gift(
     category: Category | None,
     fields: Mapping[str, Any],
     gift_id: int | None = None,
+    *,
+    idea: bool = False,
 ) -> None:
     """Would the gift (``fields``' price and currency, in ``category``) keep the list within the
     category's limits? Raises MaxItemPriceExceeded or SpendingLimitExceeded; ``gift_id`` is the
-    gift being changed, whose old price no longer counts."""
+    gift being changed, whose old price no longer counts. An idea is never held to them."""
     price, currency = fields.get("price"), fields.get("currency")
-    if category is None or not counts_toward_limits(group, price, currency):
+    if idea or category is None or not counts_toward_limits(group, price, currency):
         return
     if category.max_item_price is None and category.spending_limit is None:
         return
-    total = price
+    assert price is not None  # counts_toward_limits said so
+    total: Decimal = price
     if category.spending_limit is not None:
         usage = category_usage(group, category.id, piglist_id=piglist.id, exclude_gift_id=gift_id)
         total += usage[0][1] if usage else Decimal("0.00")
@@ -111,11 +119,11 @@ def first_breach(
     group: Group, category: Category, spending_limit: Decimal | None, max_item_price: Decimal | None
 ) -> tuple[str, str] | None:
     """The first list that the given limits would put over, as (field, what it holds), or None."""
-    for user_id, total, highest in category_usage(group, category.id):
+    for list_id, total, highest in category_usage(group, category.id):
         broken = breaches(spending_limit, max_item_price, total, highest)
         if not broken:
             continue
-        name = db.session.get(User, user_id).display_name
+        name = db.session.get_one(Piglist, list_id).title
         if "spending_limit" in broken:
             return "spending_limit", f"{name}'s list holds {_money(group, total)} in {category.name}"
         return "max_item_price", f"{name} wishes for a {_money(group, highest)} gift in {category.name}"
@@ -133,5 +141,5 @@ def check_limits_hold(
         raise ValidationFailed(f"{holding}; the {what} can't go below that.", field)
 
 
-def _money(group: Group, amount: Decimal) -> str:
+def _money(group: Group, amount: Decimal | None) -> str:
     return format_money(amount, group.currency)

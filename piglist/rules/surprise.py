@@ -1,13 +1,16 @@
 """The surprise rule: the one place that decides what a person may receive about a gift.
 
-For a gift on your own list, nothing the app sends you may reveal that it was bought, by
-whom, when, or that anyone is looking at it. This module is an **allow-list**: what an owner
-may receive about their own gifts is named here — the gift fields, the change events and
-their fields — and anything not named (a new field, a new event type) never reaches them.
-Every door — pages, frames, API, long poll, WebSocket, exports, mail, stats — turns gifts
-into what a person sees through :func:`present_gift`, filters change events through
-:func:`visible_event`, counts purchases only over :func:`purchases_visible_to`, and mails
-about a gift only whom :func:`may_mail_about` allows.
+For a gift on a list you are a *recipient* of (your own member list, the shared list you keep
+with your partner), nothing the app sends you may reveal that it was bought, by whom, when, or
+that anyone is looking at it; and of an *idea* someone else added to such a list (SPEC 10.2) you
+receive nothing at all. This module is an **allow-list**: what a recipient may receive about
+their list's gifts is named here — the gift fields, the change events and their fields — and
+anything not named (a new field, a new event type) never reaches them. A manager who is not a
+recipient (a parent keeping a child's list) is a giver like any other. Every door — pages,
+frames, API, long poll, WebSocket, exports, mail, stats — asks :func:`is_recipient`, turns gifts
+into what a person sees through :func:`present_gift` (after :func:`may_see`), filters change
+events through :func:`visible_event`, counts purchases only over :func:`purchases_visible_to`,
+and mails about a gift only whom :func:`may_mail_about` allows.
 """
 
 from __future__ import annotations
@@ -16,9 +19,9 @@ from collections.abc import Hashable, Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
-from ..models import Gift, User
+from ..models import Gift, Piglist, User
 
-# The gift fields an owner may receive about their own gifts: what they typed (how many, how
+# The gift fields a recipient may receive about their list's wishes: what they typed (how many, how
 # much they want it), what the scraper found (the shop's regular price too: shop data, not
 # purchase data), and when they changed it. Nothing about purchases (not even how many of a
 # quantity are bought) or viewers.
@@ -26,6 +29,7 @@ OWNER_GIFT_FIELDS = frozenset(
     {
         "id",
         "group_id",
+        "list_id",
         "owner",
         "category_id",
         "url",
@@ -46,11 +50,12 @@ OWNER_GIFT_FIELDS = frozenset(
     }
 )
 
-# The change events an owner may receive about their own gifts, and the fields they may carry.
-# A purchase, an undo, a viewer or a group gift's change (piglist.gifts.group_gifts:
-# "group_gift_changed") is never among them, not even as a bare "gift_updated".
+# The change events a recipient may receive about their list's wishes, and the fields they may
+# carry. A purchase, an undo, a viewer or a group gift's change (piglist.gifts.group_gifts:
+# "group_gift_changed") is never among them, not even as a bare "gift_updated"; nothing about an
+# idea is either.
 OWNER_EVENT_TYPES = frozenset({"gift_created", "gift_updated", "gift_deleted"})
-OWNER_EVENT_FIELDS = frozenset({"type", "group_id", "gift_id", "owner_id", "at"})
+OWNER_EVENT_FIELDS = frozenset({"type", "group_id", "gift_id", "owner_id", "list_id", "at"})
 
 # Events meant for one person (a new Secret Santa message): they reach their addressee only, cut to
 # these fields. No time: when a Santa wrote could be matched with who was online then.
@@ -65,29 +70,64 @@ def person(user: User | None) -> dict[str, Any] | None:
     return None if user is None else {"id": user.id, "display_name": user.display_name}
 
 
+def recipient_ids(piglist: Piglist) -> frozenset[int]:
+    """The people ``piglist`` is for: everything this module keeps from a recipient it keeps from
+    each of them. Every question "is this person a recipient?" comes here. A member list is its
+    member's by definition (read off the row, so the lists that most pages show cost no query);
+    a shared list's are both partners; a dependant has no account, so theirs has nobody."""
+    if piglist.kind == "member":
+        return frozenset() if piglist.user_id is None else frozenset({piglist.user_id})
+    return frozenset(user.id for user in piglist.recipients)
+
+
+def is_recipient(user: User, piglist: Piglist) -> bool:
+    return user.id in recipient_ids(piglist)
+
+
 def is_owner(gift: Gift, viewer: User) -> bool:
-    return gift.piglist.user_id == viewer.id
+    """Whether ``viewer`` is one of the people ``gift``'s list is for."""
+    return is_recipient(viewer, gift.piglist)
 
 
 def may_see(gift: Gift, viewer: User) -> bool:
-    """A gift the owner deleted stays visible to those who had bought some of it, and to nobody else.
-    A received gift (moved off the list by a reveal) is seen only through :func:`present_received`."""
+    """An idea is never there for its list's recipients. A gift removed from its list stays
+    visible to those who had bought some of it, and to nobody else. A received gift (moved off the
+    list by a reveal) is seen only through :func:`present_received`."""
     if gift.reveal_id is not None:
+        return False
+    if gift.is_idea and is_owner(gift, viewer):
         return False
     if gift.deleted_at is None:
         return True
     return gift.bought_by(viewer.id) and not is_owner(gift, viewer)
 
 
+def event_subject(gift: Gift) -> dict[str, Any]:
+    """What every change or presence event carries about its gift, so that :func:`visible_event`
+    can decide who receives it without reading the database."""
+    return {
+        "gift_id": gift.id,
+        "owner_id": gift.piglist.user_id,
+        "list_id": gift.piglist_id,
+        "recipients": sorted(recipient_ids(gift.piglist)),
+        "idea": gift.is_idea,
+    }
+
+
+def _event_recipients(event: Mapping[str, Any]) -> Iterable[int]:
+    # Events published before lists had recipients name only their owner.
+    return event.get("recipients", [event["owner_id"]])
+
+
 def present_gift(gift: Gift, viewer: User, viewers: Mapping[int, User] | None = None) -> dict[str, Any]:
     """What ``viewer`` may know of ``gift``: the SPEC's ``gift`` object. ``viewers`` maps the user
     ids looking at it right now to users (the caller fetches them for many gifts at once). The
     owner's view is cut to the allow-list before purchase or presence fields are ever read."""
-    owner = gift.piglist.owner
     view: dict[str, Any] = {
         "id": gift.id,
         "group_id": gift.piglist.group_id,
-        "owner": person(owner),
+        "list_id": gift.piglist_id,
+        "owner": person(gift.piglist.owner),
         "category_id": gift.category_id,
         "url": gift.url,
         "title": gift.title,
@@ -105,7 +145,7 @@ def present_gift(gift: Gift, viewer: User, viewers: Mapping[int, User] | None = 
         "created_at": gift.created_at,
         "updated_at": gift.updated_at,
     }
-    if owner.id == viewer.id:
+    if is_owner(gift, viewer):
         return {name: value for name, value in view.items() if name in OWNER_GIFT_FIELDS}
     others = [person(user) for user_id, user in sorted((viewers or {}).items()) if user_id != viewer.id]
     purchases = [
@@ -122,6 +162,8 @@ def present_gift(gift: Gift, viewer: User, viewers: Mapping[int, User] | None = 
         purchases=purchases,
         viewers=others,
         removed=gift.deleted_at is not None,
+        idea=gift.is_idea,
+        added_by=person(gift.added_by),
         group_gift=_group_gift(gift),
     )
     return view
@@ -153,15 +195,16 @@ def tile_state(view: Mapping[str, Any]) -> str | None:
 
 
 def visible_event(event: Mapping[str, Any], viewer_id: int) -> dict[str, Any] | None:
-    """The event as ``viewer_id`` may receive it, or None. An owner receives only the allowed
-    event types about their own gifts, cut to the allowed fields; nobody is told that they
-    themselves are looking. A personal event (``to_user_id``) reaches its addressee alone."""
+    """The event as ``viewer_id`` may receive it, or None. A recipient receives only the allowed
+    event types about their list's wishes, cut to the allowed fields, and nothing about an idea;
+    nobody is told that they themselves are looking. A personal event (``to_user_id``) reaches
+    its addressee alone."""
     if "to_user_id" in event:
         if event["to_user_id"] != viewer_id:
             return None
         return {name: value for name, value in event.items() if name in PERSONAL_EVENT_FIELDS}
-    if event["owner_id"] == viewer_id:
-        if event["type"] not in OWNER_EVENT_TYPES:
+    if viewer_id in _event_recipients(event):
+        if event["type"] not in OWNER_EVENT_TYPES or event.get("idea"):
             return None
         return {name: value for name, value in event.items() if name in OWNER_EVENT_FIELDS}
     visible = dict(event)
@@ -173,32 +216,34 @@ def visible_event(event: Mapping[str, Any], viewer_id: int) -> dict[str, Any] | 
 def audience(event: Mapping[str, Any], viewer_id: int) -> Hashable:
     """Which of the event's audiences ``viewer_id`` is in: everyone in one audience receives the
     same :func:`visible_event`, so a process serving many sockets shapes it once per audience.
-    The owner; a person the presence event names (they are left out of it); everyone else; and
-    a personal event's addressee (anyone else receives nothing of it)."""
+    The recipients; a person the presence event names (they are left out of it); everyone else;
+    and a personal event's addressee (anyone else receives nothing of it)."""
     if "to_user_id" in event:
         return ("to", viewer_id)
-    if event["owner_id"] == viewer_id:
-        return "owner"
+    if viewer_id in _event_recipients(event):
+        return "recipient"
     if event["type"] == "presence" and any(v["id"] == viewer_id for v in event.get("viewers", [])):
         return ("named", viewer_id)
     return "others"
 
 
 def purchases_visible_to(gifts: Iterable[Gift], viewer: User) -> list[Gift]:
-    """The gifts whose purchases ``viewer`` may count or be told about: never their own. Stats,
-    exports and purchaser mail count and report purchases over these only."""
+    """The gifts whose purchases ``viewer`` may count or be told about: never on a list they are a
+    recipient of. Stats, exports and purchaser mail count and report purchases over these only."""
     return [gift for gift in gifts if not is_owner(gift, viewer)]
 
 
 def may_mail_about(gift: Gift, user: User, kind: str) -> bool:
-    """Whether ``user`` may get a mail of ``kind`` about ``gift``: anyone but its owner, and the
-    owner only for the kinds in OWNER_GIFT_MAILS."""
+    """Whether ``user`` may get a mail of ``kind`` about ``gift``: anyone but its list's
+    recipients, and they only for the kinds in OWNER_GIFT_MAILS (never about an idea)."""
+    if gift.is_idea and is_owner(gift, user):
+        return False
     return kind in OWNER_GIFT_MAILS if is_owner(gift, user) else True
 
 
 def purchase_alert_recipients(gift: Gift) -> list[User]:
-    """Who is told when the owner changes or removes ``gift``: whoever bought any of it, and whoever
-    pledged toward it while it is being bought together — never its owner."""
+    """Who is told when a manager changes or removes ``gift``: whoever bought any of it, and whoever
+    pledged toward it while it is being bought together — never its list's recipients."""
     buyers = [p.user for p in gift.purchases if p.user is not None]  # partly bought too
     group_gift = gift.group_gift
     if group_gift is not None and group_gift.status == "open":

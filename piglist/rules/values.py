@@ -11,7 +11,7 @@ import re
 import unicodedata
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Literal, overload
 from urllib.parse import urlsplit
 
 from babel.core import get_global
@@ -19,6 +19,7 @@ from babel.numbers import get_territory_currencies
 from email_validator import EmailNotValidError, validate_email
 
 from ..errors import ValidationFailed
+from ..models import MAX_ID
 
 MAX_MONEY = Decimal("999999.99")
 CENTS = Decimal("0.01")
@@ -61,6 +62,14 @@ def the(field: str) -> str:
     return SAID_AS.get(field, "the " + field.replace("_", " "))
 
 
+@overload
+def clean_text(
+    value: Any, field: str, *, max_length: int, required: Literal[True] = True, min_length: int = 1
+) -> str: ...
+@overload
+def clean_text(
+    value: Any, field: str, *, max_length: int, required: bool, min_length: int = 1
+) -> str | None: ...
 def clean_text(
     value: Any, field: str, *, max_length: int, required: bool = True, min_length: int = 1
 ) -> str | None:
@@ -119,6 +128,10 @@ def join_words(words: list[str]) -> str:
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
+@overload
+def parse_money(value: Any, field: str, *, required: Literal[True]) -> Decimal: ...
+@overload
+def parse_money(value: Any, field: str, *, required: bool = False) -> Decimal | None: ...
 def parse_money(value: Any, field: str, *, required: bool = False) -> Decimal | None:
     """A non-negative amount with at most two decimals: 12, 12.5, "12.50". A JSON number is read
     through its shortest text form, so 45.99 stays 45.99 and never becomes 45.98999…"""
@@ -218,6 +231,6 @@ def parse_int(value: Any, field: str, *, required: bool = False, minimum: int | 
             raise ValidationFailed(f"{the(field).capitalize()} must be a whole number.", field)
     if minimum is not None and value < minimum:
         raise ValidationFailed(f"{the(field).capitalize()} must be at least {minimum}.", field)
-    if abs(value) > 2**31 - 1:
+    if abs(value) > MAX_ID:  # PostgreSQL's integer, for whole-number fields as for ids
         raise ValidationFailed(f"{the(field).capitalize()} is too large.", field)
     return value

@@ -59,7 +59,7 @@ def send_message_mail(message_id: int, base_url: str) -> None:
     writer = db.session.get(User, line.santa_id if line.from_santa else line.recipient_id)
     if reader is None or writer is None:
         return
-    exchange = db.session.get(Exchange, line.exchange_id)
+    exchange = db.session.get_one(Exchange, line.exchange_id)  # its lines go with it
     if line.from_santa:
         subject = f"Secret Santa: your Santa asks you something ({exchange.name})"
     else:

@@ -57,14 +57,14 @@ def send(exchange: Exchange, user: User, data: Mapping[str, Any]) -> dict[str, A
             raise ValidationFailed("The person you drew has left Piglist; there is nobody to ask.", "to")
         santa_id, recipient_id = user.id, mine.recipient_id
     else:
-        santa_id = db.session.scalar(
+        my_santa = db.session.scalar(
             select(ExchangeParticipant.user_id).where(
                 ExchangeParticipant.exchange_id == exchange.id, ExchangeParticipant.recipient_id == user.id
             )
         )
-        if santa_id is None:
+        if my_santa is None:
             raise ValidationFailed("Your Secret Santa has left Piglist; there is nobody to answer.", "to")
-        recipient_id = user.id
+        santa_id, recipient_id = my_santa, user.id
     message = ExchangeMessage(
         exchange_id=exchange.id,
         santa_id=santa_id,

@@ -38,7 +38,7 @@ def _list_ids(group_id: int, user_ids: Iterable[int]) -> dict[int, int]:
     rows = db.session.execute(
         select(Piglist.user_id, Piglist.id).where(Piglist.group_id == group_id, Piglist.user_id.in_(ids))
     ).all()
-    return dict(rows)
+    return {user_id: list_id for user_id, list_id in rows if user_id is not None}
 
 
 def my_recipient(exchange: Exchange, viewer: User) -> dict[str, Any] | None:
@@ -47,10 +47,10 @@ def my_recipient(exchange: Exchange, viewer: User) -> dict[str, Any] | None:
     if exchange.status != "drawn":
         return None
     mine = next((p for p in exchange.participants if p.user_id == viewer.id), None)
-    if mine is None or mine.recipient is None:
+    if mine is None or mine.recipient is None or mine.recipient_id is None:
         return None
     list_id = _list_ids(exchange.group_id, [mine.recipient_id]).get(mine.recipient_id)
-    return {**person(mine.recipient), "list_id": list_id}
+    return {**(person(mine.recipient) or {}), "list_id": list_id}
 
 
 def present_exchange(exchange: Exchange, viewer: User, *, is_admin: bool) -> dict[str, Any]:

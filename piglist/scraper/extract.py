@@ -19,7 +19,7 @@ from .product import DESCRIPTION_LIMIT, TITLE_LIMIT, Product
 from .sources import heuristics, html_price, jsonld, meta, microdata, platforms
 from .sources.html_price import Shown
 from .sources.layout import Layout
-from .text import clean_text
+from .text import plain_text
 
 STRUCTURED: dict[str, Callable[[Page], Product]] = {
     "json-ld": jsonld.extract,
@@ -186,6 +186,6 @@ def _merge_currency(product: Product, found: dict[str, Product], price_source: s
 
 def _trimmed(product: Product) -> Product:
     """Texts cut to what a gift can hold, whichever source they came from."""
-    product.title = clean_text(product.title, TITLE_LIMIT)
-    product.description = clean_text(product.description, DESCRIPTION_LIMIT)
+    product.title = plain_text(product.title, TITLE_LIMIT)
+    product.description = plain_text(product.description, DESCRIPTION_LIMIT)
     return product

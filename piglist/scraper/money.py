@@ -28,6 +28,32 @@ WHOLE_UNITS = frozenset(
     }
 )
 
+# The currency of countries that price in whole units: a structured amount with no currency of
+# its own ("24.990" in og:price:amount) on a Chilean page is read as a Chilean price would be.
+WHOLE_UNIT_COUNTRIES = {
+    "CL": "CLP",
+    "JP": "JPY",
+    "KR": "KRW",
+    "HU": "HUF",
+    "CO": "COP",
+    "AR": "ARS",
+    "ID": "IDR",
+    "VN": "VND",
+    "PY": "PYG",
+    "IS": "ISK",
+    "CR": "CRC",
+    "KZ": "KZT",
+    "UZ": "UZS",
+    "UG": "UGX",
+    "RW": "RWF",
+}
+
+
+def reading_currency(currency: str | None, country: str | None) -> str | None:
+    """The currency to read a structured amount by: its own, else a whole-unit country's."""
+    return currency or WHOLE_UNIT_COUNTRIES.get((country or "").upper())
+
+
 # Codes the table still lists but that no shop prices in any more.
 _WITHDRAWN = frozenset(
     {"CYP", "EEK", "FRF", "IEP", "ITL", "LUF", "MTL", "NLG", "PTE", "VAL", "ZMK", "USN", "NTD", "RMB"}
@@ -200,11 +226,11 @@ def parse_amount(value: object, currency: str | None = None) -> Decimal | None:
             return quantize(Decimal(text))
         except InvalidOperation:
             return None
-    money = parse_money(text)
+    money = money_in(text)
     return money.amount if money else None
 
 
-def parse_money(text: str, *, country: str | None = None) -> Money | None:
+def money_in(text: str, *, country: str | None = None) -> Money | None:
     """The first price in ``text`` ("1.299,00 €", "US$ 12.99", "12,50 zł") with its currency, if any.
 
     price-parser reads a lone "." or "," before three digits as a thousands mark ("24.990",

@@ -14,7 +14,7 @@ import socket
 import threading
 import time
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
@@ -130,7 +130,7 @@ class Guard:
         except socket.gaierror as error:
             transient = error.errno in (socket.EAI_AGAIN, getattr(socket, "EAI_SYSTEM", None))
             raise HostNotFound(transient=transient) from error
-        addresses = list(dict.fromkeys(ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos))
+        addresses = list(dict.fromkeys(ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos))
         if host_key(host, port) in self.allow_hosts:
             return addresses
         # Refuse if any answer is private: connecting to "the public one" would let a hostile
@@ -156,6 +156,12 @@ class Guard:
 
 
 class _GuardedConnectionMixin:
+    # Set by urllib3's HTTPConnection, which every class using this mixin also derives from.
+    _dns_host: str
+    port: int
+    timeout: float | None
+    socket_options: Any
+
     def __init__(self, *args: Any, guard: Guard, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._guard = guard
@@ -191,9 +197,10 @@ class GuardedAdapter(HTTPAdapter):
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         super().init_poolmanager(*args, **kwargs)
         # Pools pass unknown keyword arguments on to their connections: that carries the guard.
+        # urllib3 only calls what this maps to, so a partial serves as a pool class.
         self.poolmanager.pool_classes_by_scheme = {
-            "http": partial(_GuardedHTTPPool, guard=self._guard),
-            "https": partial(_GuardedHTTPSPool, guard=self._guard),
+            "http": cast(type, partial(_GuardedHTTPPool, guard=self._guard)),
+            "https": cast(type, partial(_GuardedHTTPSPool, guard=self._guard)),
         }
 
     def proxy_manager_for(self, *args: Any, **kwargs: Any) -> Any:

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 import lxml.html
 from lxml import etree
 
-from .text import absolute_url, clean_text, host_labels
+from .text import absolute_url, host_labels, plain_text
 
 # lxml refuses str input that still carries an XML encoding declaration.
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
@@ -76,7 +76,7 @@ class Page:
         """The first non-empty meta content among ``keys``, cleaned."""
         for key in keys:
             for content in self.meta.get(key, []):
-                text = clean_text(content)
+                text = plain_text(content)
                 if text:
                     return text
         return None

@@ -14,7 +14,7 @@ from .errors import CaptchaPage, ConsentWall, MissingProductPage, NotAProductPag
 from .page import Page
 from .product import Product
 from .sources.layout import Layout
-from .text import clean_text
+from .text import plain_text
 
 # Only pages with little text are judged by their body; a long page is judged by its headings.
 SHORT_PAGE = 2000
@@ -50,7 +50,7 @@ def not_a_product(
     if _has_product_evidence(page, product, found):
         return None
     headings = " ".join(filter(None, [_title_text(page), _heading_text(layout)]))
-    body = clean_text(layout.body.text_content()) or ""
+    body = plain_text(layout.body.text_content()) or ""
     short = body if len(body) <= SHORT_PAGE else ""
     if _CAPTCHA.search(headings) or (short and (_CAPTCHA.search(short) or page.root.xpath(_CAPTCHA_WIDGETS))):
         return CaptchaPage()
@@ -69,8 +69,8 @@ def _has_product_evidence(page: Page, product: Product, found: dict[str, Product
 
 def _title_text(page: Page) -> str | None:
     titles = page.root.xpath("//title")
-    return clean_text(titles[0].text_content()) if titles else None
+    return plain_text(titles[0].text_content()) if titles else None
 
 
 def _heading_text(layout: Layout) -> str | None:
-    return clean_text(layout.anchor.text_content()) if layout.anchor is not None else None
+    return plain_text(layout.anchor.text_content()) if layout.anchor is not None else None

@@ -17,6 +17,7 @@ the render's processes may write.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
@@ -27,12 +28,17 @@ import signal
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import BlockedAddress, FetchError, InvalidUrl
 from .page import Page
-from .text import clean_text
+from .text import plain_text
+
+if TYPE_CHECKING:  # Playwright is imported where a page is rendered, in the child process
+    from playwright.sync_api import ProxySettings
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +84,7 @@ CHROMIUM_ARGS = (
 )
 # Requests that slip past interception go to a port nothing listens on; "<-loopback>" removes
 # Chromium's implicit exemption of loopback addresses from the proxy.
-DEAD_PROXY = {"server": "http://127.0.0.1:9", "bypass": "<-loopback>"}
+DEAD_PROXY: ProxySettings = {"server": "http://127.0.0.1:9", "bypass": "<-loopback>"}
 
 
 class RenderFailed(FetchError):
@@ -115,7 +121,7 @@ def looks_script_rendered(html: str, url: str) -> bool:
     ):
         return True
     body = page.root.find("body")
-    text = clean_text(body.text_content()) if body is not None else None
+    text = plain_text(body.text_content()) if body is not None else None
     if text and len(text) >= SHELL_TEXT:
         return False
     if any(_APP_ROOTS.match(element.get("id", "")) for element in page.root.xpath("//body//*[@id]")):
@@ -192,14 +198,22 @@ def _kill(process: subprocess.Popen) -> None:
 # --- inside the child process ------------------------------------------------------------
 
 
-def _render_here(
+# Resources fetched at once for one page, as a browser would (it opens six per host).
+PARALLEL_FETCHES = 6
+
+
+async def _render_here(
     url: str, html: str, allow_hosts: frozenset[str], budget: float, chromium: str, network: bool = True
 ) -> dict:
-    from playwright.sync_api import Error as PlaywrightError
-    from playwright.sync_api import sync_playwright
+    """Chromium's requests are answered concurrently: each fetch runs on a thread, and the page
+    goes on while they wait."""
+    from playwright.async_api import Error as PlaywrightError
+    from playwright.async_api import async_playwright
 
-    from .fetch import fetch_resource
+    from .fetch import HEADERS, FetchedResource, fetch_resource
 
+    loop = asyncio.get_running_loop()
+    fetchers = ThreadPoolExecutor(max_workers=PARALLEL_FETCHES)
     deadline = time.monotonic() + budget
     state = {"requests": 0, "bytes": 0, "document_served": False}
     blocked: list[str] = []
@@ -207,62 +221,74 @@ def _render_here(
     def remaining() -> float:
         return deadline - time.monotonic()
 
-    def handle(route) -> None:
+    def fetch(request) -> FetchedResource:
+        return fetch_resource(
+            request.url,
+            method=request.method,
+            headers=request.headers,
+            body=request.post_data_buffer,
+            allow_hosts=allow_hosts,
+            timeout=min(10.0, remaining()),
+            budget=remaining(),
+            max_bytes=MAX_RESOURCE_BYTES,
+        )
+
+    async def handle(route) -> None:
         request = route.request
         if not state["document_served"] and request.url == url and request.resource_type == "document":
             state["document_served"] = True
-            route.fulfill(status=200, content_type="text/html; charset=utf-8", body=html)
+            await route.fulfill(status=200, content_type="text/html; charset=utf-8", body=html)
             return
         if not network or request.resource_type in SKIPPED_RESOURCES or remaining() <= 0.5:
-            route.abort("blockedbyclient")
+            await route.abort("blockedbyclient")
             return
         state["requests"] += 1
         if state["requests"] > MAX_REQUESTS or state["bytes"] > MAX_TOTAL_BYTES:
-            route.abort("blockedbyclient")
+            await route.abort("blockedbyclient")
             return
         try:
-            resource = fetch_resource(
-                request.url,
-                method=request.method,
-                headers=request.headers,
-                body=request.post_data_buffer,
-                allow_hosts=allow_hosts,
-                timeout=min(10.0, remaining()),
-                budget=remaining(),
-                max_bytes=MAX_RESOURCE_BYTES,
-            )
+            resource = await loop.run_in_executor(fetchers, fetch, request)
         except (BlockedAddress, InvalidUrl) as error:
             blocked.append(f"{request.url} ({error.reason})")
-            route.abort("blockedbyclient")
+            await route.abort("blockedbyclient")
             return
         except FetchError:
-            route.abort("failed")
+            await route.abort("failed")
             return
         state["bytes"] += len(resource.body)
-        route.fulfill(status=resource.status, headers=resource.headers, body=resource.body)
+        await route.fulfill(status=resource.status, headers=resource.headers, body=resource.body)
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=chromium, args=list(CHROMIUM_ARGS), proxy=DEAD_PROXY
-        )
-        try:
-            context = browser.new_context(
-                service_workers="block", accept_downloads=False, java_script_enabled=True
+    async def close_socket(socket) -> None:
+        await socket.close()
+
+    try:
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.launch(
+                executable_path=chromium, args=list(CHROMIUM_ARGS), proxy=DEAD_PROXY
             )
-            context.route("**/*", handle)
-            context.route_web_socket("**/*", lambda socket: socket.close())
-            page = context.new_page()
-            page.set_default_timeout(max(1.0, remaining()) * 1000)
             try:
-                page.goto(url, wait_until="load", timeout=max(1.0, remaining() - 1) * 1000)
-                # Scripts often fetch the product after "load": wait for the network to settle.
-                page.wait_for_load_state("networkidle", timeout=max(0.5, remaining() - 1) * 1000)
-            except PlaywrightError:
-                pass  # whatever the page shows by the deadline is read
-            content = page.content()
-            final_url = page.url
-        finally:
-            browser.close()
+                context = await browser.new_context(
+                    service_workers="block",
+                    accept_downloads=False,
+                    user_agent=HEADERS["User-Agent"],
+                    locale="en-GB",
+                )
+                await context.route("**/*", handle)
+                await context.route_web_socket("**/*", close_socket)
+                page = await context.new_page()
+                page.set_default_timeout(max(1.0, remaining()) * 1000)
+                try:
+                    await page.goto(url, wait_until="load", timeout=max(1.0, remaining() - 1) * 1000)
+                    # Scripts often fetch the product after "load": wait for the network to settle.
+                    await page.wait_for_load_state("networkidle", timeout=max(0.5, remaining() - 1) * 1000)
+                except PlaywrightError:
+                    pass  # whatever the page shows by the deadline is read
+                content = await page.content()
+                final_url = page.url
+            finally:
+                await browser.close()
+    finally:
+        fetchers.shutdown(wait=False, cancel_futures=True)
     return {"html": content, "url": final_url or url, "requests": state["requests"], "blocked": blocked}
 
 
@@ -270,13 +296,15 @@ def main() -> int:
     limit = PROCESS_MEMORY_MB * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
     job = json.loads(sys.stdin.read())
-    result = _render_here(
-        job["url"],
-        job["html"],
-        frozenset(job["allow_hosts"]),
-        float(job["budget"]),
-        job["chromium"],
-        bool(job.get("network", True)),
+    result = asyncio.run(
+        _render_here(
+            job["url"],
+            job["html"],
+            frozenset(job["allow_hosts"]),
+            float(job["budget"]),
+            job["chromium"],
+            bool(job.get("network", True)),
+        )
     )
     sys.stdout.write(json.dumps(result))
     return 0

@@ -16,7 +16,7 @@ _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060\ufeff\u00ad]")
 _SPACE = re.compile(r"\s+")
 
 
-def clean_text(value: object, max_length: int | None = None) -> str | None:
+def plain_text(value: object, max_length: int | None = None) -> str | None:
     """Plain text from a scraped value: tags stripped, entities decoded, whitespace collapsed.
 
     Shops often double-encode entities ("&amp;quot;"), so decoding repeats while entities remain.

@@ -49,7 +49,7 @@ OWNER_FIELDS = ("title", "description", "image_url", "price", "currency")
 SCRAPE_LOCK_SECONDS = 60
 
 
-def enqueue_gift_scrape(gift_id: int, owner_id: int) -> str:
+def enqueue_gift_scrape(gift_id: int, owner_id: int | None) -> str:
     return jobs.enqueue(scrape_gift, gift_id, retries=SCRAPE_RETRIES, person_id=owner_id)
 
 
@@ -68,7 +68,11 @@ def scrape_gift(gift_id: int, render: bool = False) -> str:
         if not mine:
             log.info("scrape of gift %s is already running; this one steps aside", gift_id)
             return "skipped"
-        return _scrape_gift(gift_id, render)
+        outcome = _scrape_gift(gift_id, render)
+    if outcome == "rendering":
+        # Queued once the lock is let go: the render job takes it too, and may start at once.
+        enqueue_gift_render(gift_id)
+    return outcome
 
 
 def _scrape_gift(gift_id: int, render: bool = False) -> str:
@@ -80,7 +84,6 @@ def _scrape_gift(gift_id: int, render: bool = False) -> str:
     try:
         found = scrape_url(url, render=render)
     except RenderNeeded:
-        enqueue_gift_render(gift_id)
         return "rendering"
     except FetchError as exc:
         if exc.transient and jobs.retries_left() > 0:
@@ -156,7 +159,7 @@ def rescrape_gift(gift_id: int) -> bool:
         return False
     owner_id = gift.piglist.user_id
     gift.scrape_status, gift.scrape_error, gift.updated_at = "pending", None, utcnow()
-    feed.emit(gift.piglist.group_id, "gift_updated", gift_id=gift.id, owner_id=owner_id)
+    feed.emit("gift_updated", gift)
     db.session.commit()
     enqueue_gift_scrape(gift_id, owner_id)
     return True
@@ -183,9 +186,9 @@ def apply_scrape(gift_id: int, found: Mapping[str, Any] | None, error: str | Non
         _fill_empty_fields(gift, found)
         price, currency = _scraped_money(found)
         if gift.price is None and price is not None:
-            candidate = {"price": price, "currency": currency or group.currency}
+            candidate: dict[str, Any] = {"price": price, "currency": currency or group.currency}
             try:
-                limits.check_gift(group, piglist, category, candidate, gift.id)
+                limits.check_gift(group, piglist, category, candidate, gift.id, idea=gift.is_idea)
             except (MaxItemPriceExceeded, SpendingLimitExceeded) as exc:
                 gift.scrape_error = f"The shop's price ({format_money(price, candidate['currency'])}) wasn't filled in: {exc.message}"[
                     :255
@@ -196,7 +199,7 @@ def apply_scrape(gift_id: int, found: Mapping[str, Any] | None, error: str | Non
     if any(getattr(gift, name) != value for name, value in before.items()):
         # Only a change to what the owner edits moves it (an open edit form then says so).
         gift.updated_at = utcnow()
-    feed.emit(group.id, "gift_updated", gift_id=gift.id, owner_id=piglist.user_id)
+    feed.emit("gift_updated", gift)
     db.session.commit()
     if gift.image_source:
         enqueue_picture_fetch(gift.id)

@@ -80,14 +80,19 @@ def install(engine: Engine, config: dict[str, Any]) -> None:
 
     @event.listens_for(engine, "checkout")
     def ping(dbapi_connection, record, proxy):
+        # In autocommit for the ping, as SQLAlchemy's own does: one round trip, no transaction
+        # left open (a later change of isolation level would be refused inside one).
         dbapi_connection.deadline = ping_deadline
+        autocommit = dbapi_connection.autocommit
+        dbapi_connection.autocommit = True
         try:
             dbapi_connection.execute("SELECT 1")
-            dbapi_connection.rollback()
         except psycopg.Error as exc:
             raise DisconnectionError(f"pooled connection failed its ping: {exc}") from exc
         finally:
             dbapi_connection.deadline = statement_deadline
+            if not dbapi_connection.closed:
+                dbapi_connection.autocommit = autocommit
 
 
 @contextmanager

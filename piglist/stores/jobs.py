@@ -214,7 +214,7 @@ def enqueue(
     runner = current_app.extensions.get("piglist_jobs")
     if runner is not None:
         return runner.submit(func, args, job_id, delays, queue)
-    retry = RQRetry(max=retries, interval=delays) if retries else None
+    retry = RQRetry(max=retries, interval=delays) if retries else None  # type: ignore[arg-type]  # RQ waits fractions too
     Queue(queue or queue_for(person_id), connection=rq_connection()).enqueue(
         func,
         *args,

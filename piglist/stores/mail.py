@@ -130,7 +130,8 @@ def deliver(message: EmailMessage) -> None:
     """Send ``message`` now; called inside a mail job. A transient failure raises jobs.Retry while
     retries are left; a permanent one, or the last, is logged with its reason and dropped."""
     if current_app.config["MAIL_BACKEND"] == "log" or not current_app.config["SMTP_URL"]:
-        text = message.get_body(("plain",)).get_content()
+        body = message.get_body(("plain",))
+        text = body.get_content() if body is not None else ""
         log.info("mail not sent (SMTP_URL is unset) to %s: %s\n%s", message["To"], message["Subject"], text)
         metrics.MAILS.labels("logged").inc()
         return
@@ -153,6 +154,7 @@ def _send(message: EmailMessage, transport: Transport) -> None:
     timeout = current_app.config["SMTP_TIMEOUT"]
     # Our own name for EHLO: asking the system for its fully qualified name can hang on DNS.
     # The TLS context only when TLS is spoken: loading the system's CAs costs ~20 ms of CPU a mail.
+    client: smtplib.SMTP
     if transport.scheme == "smtps":
         client = smtplib.SMTP_SSL(
             transport.host, transport.port, local_hostname=_domain(), timeout=timeout, context=tls_context()

@@ -119,6 +119,10 @@ LONG_POLLS = Gauge(
     "Long polls waiting now, across the web processes.",
     multiprocess_mode="livesum",
 )
+LIVE_REFUSED = Counter(
+    "piglist_live_refused",
+    "Sockets and long polls refused because the process held LIVE_CONNECTIONS already.",
+)
 DB_CONNECTIONS_IN_USE = Gauge(
     "piglist_db_pool_connections_in_use",
     "Database connections checked out of the pools now, across every process.",

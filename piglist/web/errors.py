@@ -16,7 +16,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from werkzeug.exceptions import HTTPException
 
-from piglist.errors import PiglistError, RateLimited, Unavailable
+from piglist.errors import PiglistError, Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +81,7 @@ def retry_after_of(exc: HTTPException) -> int | None:
 def init_app(app: Flask) -> None:
     @app.errorhandler(PiglistError)
     def handle_domain_error(exc: PiglistError):
-        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
+        headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
         if wants_json():
             return json_error(exc.status, exc.code, exc.message, exc.field, headers)
         return render_error_page(exc.status, exc.message, headers)
@@ -103,8 +103,9 @@ def init_app(app: Flask) -> None:
             message = f"Too many attempts. Please wait {retry_after} seconds and try again."
         else:
             message = FRIENDLY_MESSAGES.get(status, exc.description or "Request failed.")
-        if status == 405 and exc.valid_methods:
-            headers = {"Allow": ", ".join(exc.valid_methods)}
+        allowed = getattr(exc, "valid_methods", None)  # MethodNotAllowed's
+        if status == 405 and allowed:
+            headers = {"Allow": ", ".join(allowed)}
         if wants_json():
             return json_error(status, HTTP_CODES.get(status, "error"), message, headers=headers)
         return render_error_page(status, message, headers)

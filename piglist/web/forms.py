@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from babel.numbers import get_currency_name
 from wtforms import Field
@@ -11,8 +11,6 @@ from wtforms.validators import ValidationError
 
 from piglist.errors import PiglistError
 from piglist.rules.values import ISO_CURRENCIES
-
-T = TypeVar("T")
 
 # The currencies a family most likely uses, offered first; any ISO 4217 code is still accepted.
 COMMON_CURRENCIES = (
@@ -50,10 +48,11 @@ def apply_error(form: Any, exc: PiglistError) -> None:
         form.form_errors.append(exc.message)
 
 
-def save_form(form: Any, action: Callable[[], T]) -> tuple[bool, T | None]:
+def save_form(form: Any, action: Callable[[], Any]) -> tuple[bool, Any]:
     """The form-post skeleton every page shares: when ``form`` is posted and valid, run the
     service call ``action``; a service error lands on the form (under its field). Returns
-    (True, the action's result) when it was saved, (False, None) otherwise — the caller then
+    (True, the action's result) when it was saved, (False, None) otherwise (so the result is
+    typed Any: a checker can't tie it to the flag once the pair is unpacked) — the caller then
     flashes and redirects, or renders the form again with :func:`form_status`."""
     if not form.validate_on_submit():
         return False, None

@@ -32,11 +32,11 @@ import secrets
 import time
 from datetime import timedelta
 from functools import wraps
-from typing import Any
+from typing import Any, cast
 
 from flask import Flask, current_app, g, request
 from flask_login import current_user
-from sqlalchemy import delete
+from sqlalchemy import CursorResult, delete
 from sqlalchemy.exc import IntegrityError
 
 from ..errors import BadRequest, PiglistError
@@ -138,7 +138,7 @@ def _earlier(scope: str, fingerprint: str):
             db.session.rollback()
     deadline = time.monotonic() + ANSWER_WAIT_SECONDS
     while True:
-        row = db.session.get(IdempotentRequest, scope, populate_existing=True)
+        row = db.session.get_one(IdempotentRequest, scope, populate_existing=True)
         if row.fingerprint != fingerprint:
             raise KeyReused(f"That {HEADER} was already used for a different request.")
         if row.status is not None:
@@ -203,8 +203,9 @@ def idempotent(view):
 
 def forget_expired() -> int:
     """Housekeeping: drop keys older than 24 hours."""
-    removed = db.session.execute(
-        delete(IdempotentRequest).where(IdempotentRequest.created_at < utcnow() - KEEP)
+    removed = cast(
+        CursorResult,
+        db.session.execute(delete(IdempotentRequest).where(IdempotentRequest.created_at < utcnow() - KEEP)),
     )
     db.session.commit()
     return removed.rowcount

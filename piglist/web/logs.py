@@ -55,7 +55,10 @@ class TextLineFormatter(logging.Formatter):
 
     def formatMessage(self, record: logging.LogRecord) -> str:
         if hasattr(record, "duration_ms"):
-            record.message = f"{record.method} {record.path} {record.status} {record.duration_ms} ms"
+            fields = record.__dict__  # the request's line carries these as extra fields
+            record.message = (
+                f"{fields['method']} {fields['path']} {fields['status']} {fields['duration_ms']} ms"
+            )
         return super().formatMessage(record)
 
 

@@ -60,7 +60,7 @@ def is_safe_next(target: str | None) -> bool:
 def safe_next(default: str) -> str:
     """Where to go after a form: the request's ``next`` when it stays on this site, else ``default``."""
     target = request.values.get("next")
-    return target if is_safe_next(target) else default
+    return target if target is not None and is_safe_next(target) else default
 
 
 # The session key for the invite link a logged-out visitor opened (groups.join): logging in or

@@ -25,9 +25,9 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 from piglist.extensions import db
+from scripts.procfile_site import ROOT
 
 from .. import factories
-from ..conftest import ROOT
 
 CHROMIUM = Path("/usr/bin/chromium-headless-shell")
 AXE = (Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js").read_text()

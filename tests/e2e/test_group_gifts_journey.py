@@ -46,6 +46,7 @@ def test_three_relatives_chip_in_and_each_sees_the_bar_fill_live(people, family,
     for person in (dad, gran, mum):
         expect(bar(person.page)).to_have_attribute("value", "15.00")
     expect(mum.page.get_by_text("$15 of $19.99 pledged · $4.99 to go")).to_be_visible()
+    audit("gift-chipping-in", kite, person=mum, screenshot=True)
 
     pledge(mum.page, "9.99")  # more than remains: refused, nothing changes
     expect(mum.page.get_by_text("Only $4.99 is still needed.")).to_be_visible()

@@ -12,7 +12,7 @@ from piglist.extensions import db
 from piglist.models import User
 
 from .. import factories
-from ..conftest import ProcfileSite
+from ..support.sites import ProcfileSite
 from .conftest import PASSWORD, Person
 from .test_journeys import KITE_PAGE, tile
 

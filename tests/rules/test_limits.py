@@ -10,7 +10,8 @@ from piglist.extensions import db
 from piglist.models import Gift
 
 from .. import factories
-from ..conftest import error, run_together
+from ..support.clients import error
+from ..support.concurrency import run_together
 
 
 def test_max_item_price(api, family):

@@ -9,7 +9,7 @@ from piglist.models import today
 from piglist.rules.lock import is_frozen
 
 from .. import factories
-from ..conftest import error
+from ..support.clients import error
 
 
 def test_locked_group_refuses_owner_changes_but_allows_buying(api, family):

@@ -11,7 +11,8 @@ import pytest
 from piglist.extensions import db
 
 from .. import factories
-from ..conftest import both_backends, member_client, post_form
+from ..support.apps import both_backends
+from ..support.clients import member_client, post_form
 
 VOLATILE = [
     (re.compile(r'(name="csrf_token" type="hidden" value=")[^"]*'), r"\1…"),

@@ -24,7 +24,7 @@ from piglist.scraper.fetch import (
     fetch,
 )
 
-from ..conftest import self_signed_certificate
+from ..support.mailbox import self_signed_certificate
 from .servers import LocalServer
 
 HTML = b"<!doctype html><html><head><title>Chair</title></head><body><h1>Chair</h1></body></html>"

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from piglist.scraper.money import Money, currency_code, find_currency, parse_amount, parse_money, quantize
+from piglist.scraper.money import Money, currency_code, find_currency, money_in, parse_amount, quantize
 
 
 @pytest.mark.parametrize(
@@ -24,13 +24,13 @@ from piglist.scraper.money import Money, currency_code, find_currency, parse_amo
         ("Brez DDV: 36.53", "36.53", None),  # "Br" inside a word is no currency
     ],
 )
-def test_parse_money(text: str, amount: str, currency: str | None) -> None:
-    assert parse_money(text) == Money(Decimal(amount), currency)
+def test_money_in(text: str, amount: str, currency: str | None) -> None:
+    assert money_in(text) == Money(Decimal(amount), currency)
 
 
 @pytest.mark.parametrize("text", ["", "Free", "no price", "0,00 €", "123456789012 €"])
-def test_parse_money_rejects_non_prices(text: str) -> None:
-    assert parse_money(text) is None
+def test_money_in_rejects_non_prices(text: str) -> None:
+    assert money_in(text) is None
 
 
 @pytest.mark.parametrize(
@@ -89,12 +89,12 @@ def test_parse_amount_for_structured_values(value: object, amount: str | None) -
 
 @pytest.mark.parametrize("text", ["-5", "−5", "-5.00 €", "€ -5", "US$ -12.99", "-€5"])
 def test_negative_amounts_are_no_price(text: str) -> None:
-    assert parse_money(text) is None
+    assert money_in(text) is None
     assert parse_amount(text) is None
 
 
 def test_a_dash_before_a_spaced_price_is_punctuation_not_a_sign() -> None:
-    assert parse_money("Now - £12.99") == Money(Decimal("12.99"), "GBP")
+    assert money_in("Now - £12.99") == Money(Decimal("12.99"), "GBP")
 
 
 @pytest.mark.parametrize(
@@ -126,7 +126,7 @@ def test_structured_amounts_in_whole_unit_currencies_read_dots_as_thousands(
     ],
 )
 def test_shown_prices_read_by_their_currency(text: str, amount: str, currency: str | None) -> None:
-    money = parse_money(text)
+    money = money_in(text)
     assert money is not None and money.amount == Decimal(amount)
     if currency:
         assert money.currency == currency
@@ -140,7 +140,7 @@ def test_the_price_parser_examples_corpus(price_strings: list[dict]) -> None:
     for row in price_strings:
         if row["xfail_upstream"] or row["decimal_separator"] is not None:
             continue
-        money = parse_money(row["input"])
+        money = money_in(row["input"])
         expected = quantize(Decimal(row["expected_amount"])) if row["expected_amount"] else None
         if (money.amount if money else None) != expected:
             wrong.append((row["input"], expected, money))

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from piglist.scraper.extract import extract
-from piglist.scraper.money import parse_amount, parse_money
+from piglist.scraper.money import money_in, parse_amount
 
 PAGES = Path(__file__).parent / "pages"
 
@@ -136,7 +136,7 @@ def test_scientific_notation_in_structured_data_is_read_as_written(value, amount
 
 @pytest.mark.parametrize("text", ["1e3 €", "€1E3", "$2e5"])
 def test_scientific_notation_in_shown_text_is_no_price(text: str) -> None:
-    assert parse_money(text) is None
+    assert money_in(text) is None
 
 
 def test_a_product_price_tag_of_1e3_is_stored_as_1000_never_1() -> None:
@@ -166,7 +166,7 @@ def test_a_product_price_tag_of_1e3_is_stored_as_1000_never_1() -> None:
     ],
 )
 def test_thousands_separators_per_currency(text, country, amount, currency) -> None:
-    money = parse_money(text, country=country)
+    money = money_in(text, country=country)
     assert (money.amount, money.currency) == (Decimal(amount), currency)
 
 
@@ -217,3 +217,21 @@ def test_the_heading_and_cart_block_outrank_other_products_blocks(elsewhere: str
         f"<html lang='en-GB'><body>{main}{elsewhere}</body></html>",
     ):
         assert extract(html, "https://shop.example.co.uk/oak-chair").price == Decimal("89.00")
+
+
+@pytest.mark.parametrize(
+    ("head", "url"),
+    [
+        # og:price:amount with no currency tag, on a Chilean page (by its domain).
+        ("<meta property='og:price:amount' content='24.990'>", "https://www.tiendaandes.cl/p/1"),
+        # JSON-LD with no priceCurrency, on a page whose locale is Chilean.
+        (
+            '<meta property="og:locale" content="es_CL"><script type="application/ld+json">'
+            '{"@type": "Product", "name": "Silla", "offers": {"price": "24.990"}}</script>',
+            "https://tienda.example.com/p/1",
+        ),
+    ],
+)
+def test_a_structured_amount_without_a_currency_is_read_by_a_whole_unit_countrys_rules(head, url) -> None:
+    html = f"<html><head>{head}</head><body><h1>Silla</h1><div class='price'>$24.990</div></body></html>"
+    assert extract(html, url).price == Decimal("24990.00")

@@ -2,28 +2,28 @@ from __future__ import annotations
 
 import pytest
 
-from piglist.scraper.text import absolute_url, clean_text, host_labels, strip_site_name
+from piglist.scraper.text import absolute_url, host_labels, plain_text, strip_site_name
 
 
-def test_clean_text_strips_tags_entities_and_whitespace() -> None:
-    assert clean_text("  <p>Black &amp;amp; <b>Silver</b></p>\n\t 11&quot; ") == 'Black & Silver 11"'
+def test_plain_text_strips_tags_entities_and_whitespace() -> None:
+    assert plain_text("  <p>Black &amp;amp; <b>Silver</b></p>\n\t 11&quot; ") == 'Black & Silver 11"'
 
 
-def test_clean_text_keeps_angle_brackets_that_are_not_tags() -> None:
-    assert clean_text("for ages < 5 and > 3") == "for ages < 5 and > 3"
+def test_plain_text_keeps_angle_brackets_that_are_not_tags() -> None:
+    assert plain_text("for ages < 5 and > 3") == "for ages < 5 and > 3"
     # Markup, even entity-encoded, is read as markup: a script's body is code, never text.
-    assert clean_text("&lt;script&gt;alert(1)&lt;/script&gt; Chair") == "Chair"
-    assert clean_text("<p>Soft&nbsp;wool</p><ul><li>Warm</li></ul>") == "Soft wool Warm"
+    assert plain_text("&lt;script&gt;alert(1)&lt;/script&gt; Chair") == "Chair"
+    assert plain_text("<p>Soft&nbsp;wool</p><ul><li>Warm</li></ul>") == "Soft wool Warm"
 
 
-def test_clean_text_drops_invisible_characters_and_empty_results() -> None:
-    assert clean_text("\u200bHello\u00ad world\ufeff") == "Hello world"
-    assert clean_text("   <br>  ") is None
-    assert clean_text(None) is None
+def test_plain_text_drops_invisible_characters_and_empty_results() -> None:
+    assert plain_text("\u200bHello\u00ad world\ufeff") == "Hello world"
+    assert plain_text("   <br>  ") is None
+    assert plain_text(None) is None
 
 
-def test_clean_text_shortens_at_a_word_boundary() -> None:
-    assert clean_text("one two three four", max_length=12) == "one two…"
+def test_plain_text_shortens_at_a_word_boundary() -> None:
+    assert plain_text("one two three four", max_length=12) == "one two…"
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..page import Page
 from ..product import Product
-from ..text import clean_text, strip_site_name
+from ..text import plain_text, strip_site_name
 from . import html_image, html_options
 from .layout import Layout
 
@@ -18,18 +18,18 @@ def extract(page: Page, layout: Layout, known: Product) -> Product:
     if known.image_url is None:
         product.image_url = html_image.find(layout) or page.url_for(_link_image(page))
     if known.description is None:
-        product.description = clean_text(page.meta_value("description"))
+        product.description = plain_text(page.meta_value("description"))
     product.options = html_options.find(layout)
     return product
 
 
 def _title(page: Page, layout: Layout) -> str | None:
     if layout.anchor is not None:
-        heading = clean_text(layout.anchor.text_content())
+        heading = plain_text(layout.anchor.text_content())
         if heading:
             return heading
     titles = page.root.xpath("//title")
-    text = clean_text(titles[0].text_content()) if titles else None
+    text = plain_text(titles[0].text_content()) if titles else None
     return strip_site_name(text, page.site_names) if text else None
 
 

@@ -7,7 +7,7 @@ import re
 from lxml.html import HtmlElement
 
 from ..product import option_kind
-from ..text import clean_text
+from ..text import plain_text
 from .layout import Layout
 
 MAX_VALUES = 50
@@ -48,7 +48,7 @@ def _kind(control: HtmlElement, layout: Layout) -> str | None:
 
 
 def _option_text(option: HtmlElement) -> str | None:
-    return clean_text(option.text_content()) or clean_text(option.get("value"))
+    return plain_text(option.text_content()) or plain_text(option.get("value"))
 
 
 def _radio_groups(layout: Layout) -> dict[str, list[str | None]]:
@@ -64,7 +64,7 @@ def _radio_label(radio: HtmlElement, layout: Layout) -> str | None:
     radio_id = radio.get("id")
     if radio_id:
         for label in layout.body.xpath(".//label[@for=$id]", id=radio_id):
-            text = clean_text(label.text_content())
+            text = plain_text(label.text_content())
             if text:
                 return text
-    return clean_text(radio.get("value"))
+    return plain_text(radio.get("value"))

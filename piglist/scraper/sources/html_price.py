@@ -17,8 +17,8 @@ from decimal import Decimal
 
 from lxml.html import HtmlElement
 
-from ..money import Money, find_currency, parse_money
-from ..text import clean_text
+from ..money import Money, find_currency, money_in
+from ..text import plain_text
 from .layout import Layout, attribute_text
 
 # A price's text is short; containers with more text are never one price.
@@ -176,8 +176,8 @@ def _showing(layout: Layout, amount: Decimal) -> Iterator[tuple[HtmlElement, str
         if element is None:
             continue
         text = _text(element, MAX_PRICE_TEXT)
-        money = parse_money(text, country=layout.page.country) if text else None
-        if money is not None and money.amount == amount:
+        money = money_in(text, country=layout.page.country) if text else None
+        if text and money is not None and money.amount == amount:
             yield element, text
 
 
@@ -211,7 +211,7 @@ def _discounted_beside(element: HtmlElement, amount: Decimal, layout: Layout) ->
         for discount in _badges_in(text):
             expected = amount * (100 - discount) / 100
             for number in _NUMBER_RUN.findall(text):
-                money = parse_money(number, country=layout.page.country)
+                money = money_in(number, country=layout.page.country)
                 if (
                     money
                     and money.amount < amount
@@ -232,8 +232,8 @@ def _sale_beside(element: HtmlElement, amount: Decimal, layout: Layout) -> bool:
             if named is element or not _SALE_NAMES.search(attribute_text(named)):
                 continue
             text = _text(named, MAX_PRICE_TEXT)
-            money = parse_money(text, country=layout.page.country) if text else None
-            if money and money.amount < amount and not _SIDE_TEXT.search(text):
+            money = money_in(text, country=layout.page.country) if text else None
+            if text and money and money.amount < amount and not _SIDE_TEXT.search(text):
                 return True
     return False
 
@@ -337,7 +337,7 @@ def _text(element: HtmlElement, limit: int | None = None) -> str | None:
         length += len(piece)
         if limit is not None and length > limit:
             return None
-    return clean_text("".join(parts)) or ""
+    return plain_text("".join(parts)) or ""
 
 
 def _pieces(element: HtmlElement) -> Iterator[tuple[str, HtmlElement]]:
@@ -400,7 +400,7 @@ def _only_price_marks(extra: str, layout: Layout) -> bool:
 def _read(holder: HtmlElement, layout: Layout, text: str) -> Candidate | None:
     if len(_NUMBER_RUN.findall(text)) > 2 or _CODE_LIKE.search(text):
         return None
-    money = parse_money(text, country=layout.page.country)
+    money = money_in(text, country=layout.page.country)
     if money is None:
         return None
     if money.currency is None:

@@ -37,7 +37,7 @@ def _repaired(text: str) -> str:
 
 def _decode_all(text: str) -> list[object]:
     """Some pages put several JSON documents, one after another, in a single script."""
-    documents = []
+    documents: list[object] = []
     position = 0
     while True:
         while position < len(text) and text[position] in " \t\r\n;,":

@@ -8,7 +8,7 @@ from functools import cached_property
 from lxml.html import HtmlElement
 
 from ..page import Page
-from ..text import clean_text
+from ..text import plain_text
 
 # Page chrome and side content, by tag or by the role/class/id names templates give them.
 _CHROME_TAGS = frozenset({"header", "nav", "footer", "aside"})
@@ -32,7 +32,8 @@ _OTHER_PRODUCT_NAMES = re.compile(
 # What shops write above such a block, in the languages they commonly use.
 _OTHER_PRODUCT_TEXT = re.compile(
     r"you (?:may|might|will) (?:also )?(?:like|love|be interested)|also (?:like|bought|viewed)|"
-    r"related (?:products|items)|recommended|recommendations|similar (?:products|items|styles)|"
+    r"related (?:products|items)|recommended (?:for|products|items)|recommendations|"
+    r"similar (?:products|items|styles)|"
     r"recently viewed|frequently bought|bought together|complete the look|shop the look|"
     r"customers (?:also|who)|people also|more from|inspired by your|your (?:cart|basket|bag)|"
     r"das könnte (?:dir|ihnen) auch|ähnliche (?:produkte|artikel)|kunden (?:kauften|haben) auch|"
@@ -90,7 +91,7 @@ def _introduced_as_other_products(element: HtmlElement) -> bool:
         if sibling is None:
             return False
         if isinstance(sibling.tag, str):
-            text = clean_text(_short_text(sibling))
+            text = plain_text(_short_text(sibling))
             if text and _OTHER_PRODUCT_TEXT.search(text):
                 return True
             if text:
@@ -230,7 +231,7 @@ class Layout:
     def _product_heading(self, known_title: str | None) -> HtmlElement | None:
         """The product's heading: the element showing the known title (an <h1> preferred), else
         the first <h1> outside page chrome, else an element templates name as the product title."""
-        headings = [h for h in self.body.iter("h1") if clean_text(h.text_content())]
+        headings = [h for h in self.body.iter("h1") if plain_text(h.text_content())]
         if known_title:
             titled = self._showing_title(known_title, headings)
             if titled is not None:
@@ -239,17 +240,17 @@ class Layout:
         if outside or headings:
             return (outside or headings)[0]
         for element in self.body.iter("*"):
-            if _TITLE_NAMES.search(attribute_text(element)) and clean_text(element.text_content()):
+            if _TITLE_NAMES.search(attribute_text(element)) and plain_text(element.text_content()):
                 return element
         return None
 
     def _showing_title(self, title: str, headings: list[HtmlElement]) -> HtmlElement | None:
         for heading in headings:
-            if _shows_title(title, clean_text(heading.text_content()) or ""):
+            if _shows_title(title, plain_text(heading.text_content()) or ""):
                 return heading
         # Not every shop uses <h1>: look for any element whose own text is the title.
         for element in self.body.iter("*"):
-            own = clean_text(element.text)
+            own = plain_text(element.text)
             if own and _shows_title(title, own) and not self.in_chrome(element):
                 return element
         return None

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 
-from ..money import currency_code, parse_amount, parse_money
+from ..money import currency_code, money_in, parse_amount, reading_currency
 from ..page import Page
 from ..product import Product
-from ..text import clean_text, strip_site_name
+from ..text import plain_text, strip_site_name
 
 # Twitter card labels that introduce a price, in the languages shops commonly use.
 _PRICE_LABEL = re.compile(
@@ -27,10 +27,11 @@ def opengraph(page: Page) -> Product:
         page.meta_value("product:sale_price:currency", "product:price:currency", "og:price:currency"),
         page.country,
     )
-    sale = parse_amount(page.meta_value("product:sale_price:amount"), currency)
-    listed = parse_amount(page.meta_value("product:price:amount", "og:price:amount"), currency)
+    reading = reading_currency(currency, page.country)
+    sale = parse_amount(page.meta_value("product:sale_price:amount"), reading)
+    listed = parse_amount(page.meta_value("product:price:amount", "og:price:amount"), reading)
     original = parse_amount(
-        page.meta_value("product:original_price:amount", "og:original_price:amount"), currency
+        page.meta_value("product:original_price:amount", "og:original_price:amount"), reading
     )
     price = sale or listed
     regular = next((amount for amount in (original, listed) if amount and price and amount > price), None)
@@ -40,7 +41,7 @@ def opengraph(page: Page) -> Product:
         currency=currency,
         regular_price=regular,
         image_url=page.url_for(page.meta_value("og:image:secure_url", "og:image", "og:image:url")),
-        description=clean_text(page.meta_value("og:description")),
+        description=plain_text(page.meta_value("og:description")),
     )
 
 
@@ -48,12 +49,12 @@ def twitter(page: Page) -> Product:
     product = Product(
         title=_title(page, "twitter:title"),
         image_url=page.url_for(page.meta_value("twitter:image", "twitter:image:src")),
-        description=clean_text(page.meta_value("twitter:description")),
+        description=plain_text(page.meta_value("twitter:description")),
     )
     for number in ("1", "2"):
         label = page.meta_value(f"twitter:label{number}") or ""
         data = page.meta_value(f"twitter:data{number}") or ""
-        money = parse_money(data, country=page.country) if _PRICE_LABEL.search(label) else None
+        money = money_in(data, country=page.country) if _PRICE_LABEL.search(label) else None
         if money:
             product.price, product.currency = money.amount, money.currency
             break

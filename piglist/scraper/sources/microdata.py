@@ -6,7 +6,7 @@ from lxml.html import HtmlElement
 
 from ..page import Page
 from ..product import Product
-from ..text import clean_text
+from ..text import plain_text
 from .layout import shows_other_products
 from .schema import main_product
 
@@ -79,7 +79,7 @@ def _property_value(element: HtmlElement) -> str | None:
         return element.get("value")
     if tag == "time":
         return element.get("datetime") or element.text_content()
-    return clean_text(element.text_content())
+    return plain_text(element.text_content())
 
 
 def extract(page: Page) -> Product:

@@ -12,10 +12,10 @@ from decimal import Decimal
 
 from lxml.html import HtmlElement
 
-from ..money import parse_amount, parse_money
+from ..money import money_in, parse_amount
 from ..page import Page
 from ..product import Product, option_kind
-from ..text import clean_text
+from ..text import plain_text
 
 
 def has_class(name: str) -> str:
@@ -26,7 +26,7 @@ def has_class(name: str) -> str:
 def _first_text(page: Page, xpaths: tuple[str, ...]) -> str | None:
     for xpath in xpaths:
         for element in page.root.xpath(xpath):
-            text = clean_text(element.get("content") or element.text_content())
+            text = plain_text(element.get("content") or element.text_content())
             if text:
                 return text
     return None
@@ -56,7 +56,7 @@ def amazon(page: Page) -> Product:
         return Product()
     product = Product(title=_first_text(page, _AMAZON_TITLES), image_url=_amazon_image(page))
     price_text = _first_text(page, _AMAZON_PRICES)
-    money = parse_money(price_text, country=page.country) if price_text else None
+    money = money_in(price_text, country=page.country) if price_text else None
     if money:
         product.price, product.currency = money.amount, money.currency
         listed = _first_money(page.root.xpath(_AMAZON_LIST_PRICE), page)
@@ -117,11 +117,11 @@ def _shopify_product(data: dict, page: Page) -> Product:
     compare_at = _shopify_amount(data.get("compare_at_price"))
     image = data.get("featured_image") or next(iter(data.get("images") or []), None)
     return Product(
-        title=clean_text(data.get("title")),
+        title=plain_text(data.get("title")),
         price=price,
         regular_price=compare_at if compare_at and price and compare_at > price else None,
         image_url=page.url_for(image),
-        description=clean_text(data.get("description")),
+        description=plain_text(data.get("description")),
         options=_shopify_options(data),
     )
 
@@ -141,7 +141,7 @@ def _shopify_options(data: dict) -> dict[str, list[str]]:
         values = option.get("values") if isinstance(option, dict) else None
         if not values:
             values = [variant.get(f"option{position}") for variant in data.get("variants") or []]
-        cleaned = [text for text in (clean_text(value) for value in values) if text]
+        cleaned = [text for text in (plain_text(value) for value in values) if text]
         if cleaned:
             found[option_kind(name) or name.strip().lower()] = list(dict.fromkeys(cleaned))
     return found
@@ -179,7 +179,7 @@ def woocommerce(page: Page) -> Product:
     for block in page.root.xpath(_WOO_SUMMARY)[:1]:
         amounts = block.xpath(f".//ins{_WOO_AMOUNT}") or block.xpath(f".{_WOO_AMOUNT}")
         for amount in amounts[:1]:
-            money = parse_money(clean_text(amount.text_content()) or "", country=page.country)
+            money = money_in(plain_text(amount.text_content()) or "", country=page.country)
             if money:
                 regular = _first_money(block.xpath(f".//del{_WOO_AMOUNT}"), page)
                 return Product(
@@ -192,7 +192,7 @@ def woocommerce(page: Page) -> Product:
 
 def _first_money(elements: list[HtmlElement], page: Page) -> Decimal | None:
     for element in elements[:1]:
-        money = parse_money(clean_text(element.text_content()) or "", country=page.country)
+        money = money_in(plain_text(element.text_content()) or "", country=page.country)
         if money:
             return money.amount
     return None

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 from urllib.parse import urlsplit
 
-from ..money import currency_code, parse_amount, parse_money
+from ..money import currency_code, money_in, parse_amount, reading_currency
 from ..page import Page
 from ..product import Product
-from ..text import clean_text
+from ..text import plain_text
 
 # Product and its subtypes, plus Book, which shops use for the same purpose.
 _PRODUCT_TYPES = frozenset(
@@ -33,7 +34,7 @@ def type_names(node: dict) -> set[str]:
     return {str(name).rstrip("/").rsplit("/", 1)[-1].rsplit(":", 1)[-1].lower() for name in names}
 
 
-def product_nodes(documents: list[object]) -> list[tuple[int, dict]]:
+def product_nodes(documents: Sequence[object]) -> list[tuple[int, dict]]:
     """Product-like nodes with their rank, best first: 0 for typed products with a price, 1 for
     other products, 2 for offers that stand alone.
 
@@ -62,7 +63,7 @@ def product_nodes(documents: list[object]) -> list[tuple[int, dict]]:
     return [(rank, node) for rank, _, node in sorted(ranked, key=lambda entry: entry[:2])]
 
 
-def main_product(documents: list[object], page: Page) -> Product:
+def main_product(documents: Sequence[object], page: Page) -> Product:
     """The page's product. Where the data lists several variants (one per colour, say), the one
     the page shows is taken, and the variants' sizes and colours become its options."""
     nodes = product_nodes(documents)
@@ -113,7 +114,7 @@ def text_value(value: object) -> str | None:
     if isinstance(value, dict):
         value = value.get("@value") or value.get("name")
     if isinstance(value, str | int | float) and not isinstance(value, bool):
-        return clean_text(value)
+        return plain_text(value)
     return None
 
 
@@ -160,7 +161,7 @@ def offers_price(offers: object, page: Page) -> tuple[Decimal | None, str | None
     ``price`` of an offer that also gives a (non-standard, but common) ``salePrice``."""
     fallback_currency = None
     for offer in _offer_list(offers):
-        code = _currency(offer, page)
+        code = reading_currency(_currency(offer, page), page.country)
         amount, currency = _offer_price(offer, code)
         currency = currency_code(currency, page.country) if currency else None
         if amount is not None:
@@ -217,7 +218,7 @@ def _amount_and_currency(value: object, code: str | None) -> tuple[Decimal | Non
     """Structured prices are usually bare numbers, but some shops write "€ 12,99"; ``code`` (the
     offer's currency) tells how to read "24.990"."""
     if isinstance(value, str) and any(not (char.isdigit() or char in ".,") for char in value.strip()):
-        money = parse_money(value)
+        money = money_in(value)
         return (money.amount, money.currency) if money else (None, None)
     return parse_amount(value, code), None
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
-from flask import Flask, current_app
+from flask import current_app
+from flask.sansio.app import App
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
@@ -56,7 +57,7 @@ def register(email: object, password: object, display_name: object) -> User:
     return user
 
 
-def init_dummy_hash(app: Flask) -> None:
+def init_dummy_hash(app: App) -> None:
     """Hash a throw-away password once at start-up, with the method and cost of real hashes.
     It is checked when no account matches, so a wrong e-mail costs as long as a wrong
     password and the answer's timing doesn't tell which addresses have accounts."""
@@ -131,7 +132,7 @@ def user_for_login(login_id: str) -> User | None:
     if not raw_id.isascii() or not raw_id.isdigit() or not key or int(raw_id) > MAX_ID:
         return None
     key_hash = hash_token(key)
-    found = credentials.current().find(
+    found = credentials.credential_cache().find(
         f"login:{key_hash}",
         lambda: (
             select(UserSession)
@@ -178,7 +179,7 @@ def user_for_token(secret: str) -> tuple[User, ApiToken] | None:
     """The token's owner: from this process's cache while nothing about them changed (one Redis
     round trip, piglist.auth.credentials), else read with the token in one query."""
     token_hash = hash_token(secret)
-    found = credentials.current().find(
+    found = credentials.credential_cache().find(
         f"token:{token_hash}",
         lambda: select(ApiToken).where(ApiToken.token_hash == token_hash).options(joinedload(ApiToken.user)),
     )
