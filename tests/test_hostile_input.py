@@ -92,6 +92,7 @@ def test_no_route_answers_500_to_hostile_input(app, client, auth, family):
         "job_id": "no-such-job",
         "token": resets.make_token(family.other),
         "notice_id": 1,
+        "exchange_id": 1,
         "key": "0" * 64,
         "list_id": gift.piglist_id,
     }
