@@ -95,6 +95,7 @@ def test_no_route_answers_500_to_hostile_input(app, client, auth, family):
         "exchange_id": 1,
         "key": "0" * 64,
         "list_id": gift.piglist_id,
+        "occasion_id": 1,
     }
     auth.login_as(family.admin)
     session_csrf = csrf_token(client)

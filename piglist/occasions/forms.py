@@ -45,5 +45,6 @@ class OccasionForm(FlaskForm):
             "date": self.date.data,
             "time_zone": self.time_zone.data or "UTC",
             # Ids as numbers; anything else goes as sent, for the service to refuse in its words.
-            "list_ids": [int(v) if v.isascii() and v.isdigit() else v for v in self.list_ids.data] or None,
+            "list_ids": [int(v) if v.isascii() and v.isdigit() else v for v in self.list_ids.data or []]
+            or None,
         }
