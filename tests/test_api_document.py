@@ -110,7 +110,7 @@ def run_schemathesis(procfile_site: ProcfileSite, tmp_path: Path) -> None:
         "--seed",
         SEED,
         "--request-timeout",
-        "20",
+        "60",  # long polls (the change feed, a scrape's status) may wait 25 s by design
         "--no-color",
     ]
     for operation in SESSION_ENDING:
