@@ -94,6 +94,7 @@ def test_each_figure_moves_with_what_happens(app, client, shop, mailbox):
     assert moved("piglist_cache_lookups_total", cache="lists", result="hit") >= 1
     assert moved("piglist_cache_lookups_total", cache="credentials", result="hit") >= 1
     assert value(after, "piglist_redis_breaker_open") == 0
+    assert value(after, "piglist_live_connection_limit") == app.extensions["piglist_live_capacity"].limit
     assert ("piglist_jobs_queued", (("queue", "piglist"),)) in after
     assert value(after, "piglist_db_pool_connections_in_use") >= 1  # this request's own
 

@@ -57,6 +57,12 @@ class ReadAtScrape(Collector):
         )
         breaker.add_metric([], 1 if get_breaker(self.app).is_open else 0)
         yield breaker
+        limit = GaugeMetricFamily(
+            "piglist_live_connection_limit",
+            "Sockets and long polls one web process holds at most together (LIVE_CONNECTIONS).",
+        )
+        limit.add_metric([], self.app.extensions["piglist_live_capacity"].limit)
+        yield limit
         try:
             sockets.add_metric([], socket_count())
             yield sockets
