@@ -203,7 +203,9 @@ def test_members_page_lists_everyone_with_roles_in_a_frame(client, admin):
     for name in ("Mum", "Tom", "Dad", "Gran"):
         assert name in page
     assert re.search(r"Mum <span class=\"you-marker\">\(you\)</span>", page)
-    assert "Step down as admin" in page
+    # Mum is the only admin: she is told why she can't step down or leave, not offered it.
+    assert "Step down as admin" not in page and ">Leave<" not in page
+    assert "You're the only admin: make someone else admin first to step down or leave." in page
     assert page.count("Make admin") == 3
 
 
