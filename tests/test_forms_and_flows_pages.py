@@ -252,7 +252,7 @@ def test_one_word_for_the_thing_on_a_list(app, family, path):
     )
     assert not re.search(r"\bwish(es)?\b", re.sub(r"<[^>]*>", " ", page), re.I), "a page says wish"
     assert (
-        '<a class="skip-link" href="#lists">' in page
+        '<a class="skip-link" href="#lists" data-turbo="false">' in page
         and '<div id="lists" class="lists" tabindex="-1">' in page
     )
 
