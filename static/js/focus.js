@@ -8,9 +8,13 @@
 
 function focusFirstError(root) {
   const field = root.querySelector?.('form [aria-invalid="true"]');
-  if (!field || field.contains(document.activeElement)) return false;
-  field.focus({ preventScroll: true });
-  field.scrollIntoView({ block: "center" });
+  if (!field) return false;
+  // After Turbo has finished its own render (it focuses [autofocus] as it ends).
+  setTimeout(() => {
+    if (!field.isConnected || field.contains(document.activeElement)) return;
+    field.focus({ preventScroll: true });
+    field.scrollIntoView({ block: "center" });
+  });
   return true;
 }
 
