@@ -32,6 +32,8 @@ function focusTile(frame) {
   if (target && (document.activeElement === document.body || !document.activeElement)) target.focus();
 }
 
+// A form's error page is rendered without a visit (turbo:render, no turbo:load).
+document.addEventListener("turbo:render", () => focusFirstError(document));
 document.addEventListener("turbo:load", () => focusFirstError(document));
 document.addEventListener("turbo:frame-render", (event) => {
   if (!focusFirstError(event.target)) focusTile(event.target);
