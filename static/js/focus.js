@@ -28,7 +28,7 @@ document.addEventListener("turbo:submit-start", (event) => {
 function focusTile(frame) {
   if (frame.id !== submittedFrame) return;
   submittedFrame = null;
-  const target = frame.querySelector(".gift-actions button, .gift-title a");
+  const target = frame.querySelector(".gift-actions button") ?? frame.querySelector(".gift-title a");
   if (target && (document.activeElement === document.body || !document.activeElement)) target.focus();
 }
 
