@@ -275,8 +275,10 @@ def test_a_failed_scrape_tells_the_owner_why(family, owner):
 
 BAD_INPUT = [
     ({"price": "-1"}, "price", "can&#39;t be negative"),
-    ({"price": "abc"}, "price", "must be an amount"),
-    ({"price": "1.005"}, "price", "at most two decimals"),
+    ({"price": "abc"}, "price", "Write the price as an amount such as 1,234.50."),
+    ({"price": "1,234.50 €"}, "price", "Write the price as an amount such as 1,234.50."),
+    ({"price": "1.0051"}, "price", "at most two decimals"),
+    ({"price": "1.005"}, "price", "could be read two ways"),
     ({"price": "1000000000"}, "price", "at most 999,999.99"),
     ({"url": "javascript:alert(1)"}, "url", "must be a web address"),
     ({"url": "file:///etc/passwd"}, "url", "must be a web address"),

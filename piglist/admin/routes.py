@@ -169,6 +169,7 @@ def categories(group: Group):
 @admin_required
 def create_category(group: Group):
     form = CategoryForm()
+    form.written_in = group.currency
     saved, category = save_form(form, lambda: service.create_category(group, form.fields()))
     if saved:
         flash(f"Added {category.name}.", "success")
@@ -181,6 +182,7 @@ def create_category(group: Group):
 def edit_category(group: Group, category_id: int):
     category = service.group_category(group, category_id)
     form = CategoryForm(obj=category)
+    form.written_in = group.currency
     saved, _ = save_form(form, lambda: service.update_category(group, category.id, form.fields()))
     if saved:
         flash(f"Saved {category.name}.", "success")

@@ -1,4 +1,4 @@
-"""How money reads, on the pages, in mail and in the rules' messages.
+"""How money reads and is written, on the pages, in mail and in the rules' messages.
 
 A list page shows hundreds of prices, and Babel's ``format_currency`` parses its pattern and looks
 up the locale's data on every call (a quarter of a 200-gift page's time). So Babel is asked once
@@ -12,8 +12,11 @@ import functools
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import NamedTuple
 
+from babel.core import Locale, UnknownLocaleError, get_global
 from babel.numbers import (
     format_currency,
+    format_decimal,
+    get_territory_currencies,
     get_currency_precision,
     get_currency_symbol,
     get_decimal_symbol,
@@ -59,3 +62,47 @@ def format_money(amount: Decimal | None, currency: str | None) -> str:
         return ""
     layout = money_format(currency or "USD")
     return layout.apply(amount, 0 if amount == amount.to_integral_value() else layout.decimals)
+
+
+# The convention (a Babel locale) in which a group writes amounts of its currency: where the
+# currency is one country's, that country's main language; the euro as Germany writes it (SPEC
+# 10.6: "1.234,50", "100 €"). Others: the first country using the currency, its likeliest language.
+CONVENTIONS = {
+    "USD": "en_US", "EUR": "de_DE", "GBP": "en_GB", "CAD": "en_CA", "AUD": "en_AU", "NZD": "en_NZ",
+    "CHF": "de_CH", "SEK": "sv_SE", "NOK": "nb_NO", "DKK": "da_DK", "PLN": "pl_PL", "CZK": "cs_CZ",
+    "HUF": "hu_HU", "JPY": "ja_JP", "CNY": "zh_CN", "INR": "en_IN", "ZAR": "en_ZA", "MXN": "es_MX",
+    "BRL": "pt_BR",
+}  # fmt: skip
+
+
+@functools.cache
+def convention(code: str) -> str:
+    """The Babel locale whose separators a group using ``code`` writes amounts with."""
+    if code in CONVENTIONS:
+        return CONVENTIONS[code]
+    for territory in sorted(get_global("territory_currencies")):
+        if code in get_territory_currencies(territory, tender=True):
+            try:
+                return str(Locale.parse(f"und_{territory}"))
+            except (UnknownLocaleError, ValueError):
+                break
+    return LOCALE
+
+
+@functools.cache
+def written_symbols(code: str) -> tuple[str, ...]:
+    """What may stand before or after the digits of an amount in ``code``: its code and its
+    symbols as its own convention and as English write them ("€", "EUR"; "$", "US$", "USD")."""
+    symbols = {
+        code,
+        get_currency_symbol(code, locale=convention(code)),
+        get_currency_symbol(code, locale="en"),
+    }
+    return tuple(sorted(symbols, key=len, reverse=True))
+
+
+def example_amount(code: str) -> str:
+    """An amount as the group writes it, for error messages: "1.234,50" (EUR), "1,234.50" (USD)."""
+    decimals = get_currency_precision(code)
+    pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
+    return format_decimal(Decimal("1234.50"), format=pattern, locale=convention(code))
