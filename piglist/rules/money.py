@@ -16,11 +16,11 @@ from babel.core import Locale, UnknownLocaleError, get_global
 from babel.numbers import (
     format_currency,
     format_decimal,
-    get_territory_currencies,
     get_currency_precision,
     get_currency_symbol,
     get_decimal_symbol,
     get_group_symbol,
+    get_territory_currencies,
 )
 
 LOCALE = "en_US"

@@ -29,7 +29,7 @@ def refusal(text: str, currency: str, field: str = "price") -> str:
 
 
 def test_offered_currencies_are_the_common_ones():
-    assert OFFERED == list(COMMON_CURRENCIES)
+    assert list(COMMON_CURRENCIES) == OFFERED
 
 
 @pytest.mark.parametrize(
