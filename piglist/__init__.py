@@ -48,10 +48,11 @@ def create_app(config: type[Config] | None = None, **overrides: Any) -> Flask:
 
     from .gifts import listcache
     from .rules.lock import is_frozen
-    from .rules.money import format_money
+    from .rules.money import about, format_money
 
     app.jinja_env.tests["frozen"] = is_frozen  # {% if group is frozen %}
     app.jinja_env.filters["money"] = format_money  # {{ gift.price | money(gift.currency) }}
+    app.jinja_env.filters["about"] = about  # {{ gift.price | about(gift.currency, group.currency) }}
     errors.init_app(app)
     idempotency.init_app(app)
     listcache.init_app(app)

@@ -32,7 +32,7 @@ from markupsafe import Markup
 
 from ..models import Category, Group, GroupMember, User, detached_copy
 from ..rules.lock import is_frozen
-from ..stores import metrics
+from ..stores import fx, metrics
 from . import csrf_slot
 from .reading import ListVersions, PiglistView, in_list_order, looking_at, piglists_of
 
@@ -156,6 +156,7 @@ def rendered_lists(
         group.version,
         is_frozen(group),
         viewer.id,
+        fx.latest().day,  # foreign prices show "≈ €45.20" at the latest rates
     )
 
     def key(member: GroupMember) -> Hashable:

@@ -23,6 +23,8 @@ from babel.numbers import (
     get_territory_currencies,
 )
 
+from ..stores import fx
+
 LOCALE = "en_US"
 NBSP = "\u00a0"
 _SAMPLE = Decimal(1234567)
@@ -106,3 +108,12 @@ def example_amount(code: str) -> str:
     decimals = get_currency_precision(code)
     pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
     return format_decimal(Decimal("1234.50"), format=pattern, locale=convention(code))
+
+
+def about(amount: Decimal | None, currency: str | None, target: str) -> str:
+    """A price in another currency than the group's, as the group's at the latest exchange rate:
+    "≈ €45.20"; "" when it is in the group's currency, or no rate is known."""
+    if amount is None or not currency or currency == target:
+        return ""
+    converted = fx.latest().convert(amount, currency, target)
+    return "" if converted is None else f"≈ {format_money(converted, target)}"
