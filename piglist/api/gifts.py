@@ -15,7 +15,7 @@ from piglist.web.inputs import check_decoded_json
 from ..errors import BadRequest, ValidationFailed
 from ..gifts import fields, listcache, reading, writes
 from ..gifts.reading import PiglistView
-from ..groups.service import admin_group
+from ..groups.access import admin_group
 from ..live.changes import parse_wait, wait_for_changes
 from ..pictures.uploads import accepts_picture
 from ..rules.values import parse_web_url

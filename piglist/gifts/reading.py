@@ -17,7 +17,7 @@ from sqlalchemy.orm import contains_eager
 
 from ..errors import NotFound
 from ..extensions import db
-from ..groups.service import NO_GROUP, member_group
+from ..groups.access import NO_GROUP, member_group
 from ..live.presence import presence_store
 from ..models import Category, Gift, Group, GroupMember, Piglist, Purchase, User
 from ..rules.limits import gift_counts

@@ -18,7 +18,7 @@ from piglist.web.idempotency import idempotent
 from piglist.web.security import safe_next
 
 from ..errors import NotFound, PiglistError, ValidationFailed
-from ..groups.service import member_group, membership
+from ..groups.access import member_group, membership
 from ..live import PageStart, page_start
 from ..live.viewing import leave_gift, view_gift
 from ..models import Group

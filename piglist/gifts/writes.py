@@ -33,7 +33,7 @@ from ..errors import (
     ValidationFailed,
 )
 from ..extensions import db
-from ..groups.service import member_group
+from ..groups.access import member_group
 from ..live import feed
 from ..models import Gift, Group, GroupMember, Piglist, Purchase, User, utcnow
 from ..occasions.service import check_gift_occasion

@@ -17,7 +17,7 @@ from ..gifts import reading, writes
 from ..gifts.forms import GiftForm
 from ..gifts.loading import NO_LIST, visible_list
 from ..gifts.rendering import page_context
-from ..groups.service import group_members, member_group
+from ..groups.access import group_members, member_group
 from ..live import page_start
 from ..models import Piglist
 from ..rules.surprise import is_recipient
