@@ -76,7 +76,7 @@ def piglists(group_id: int):
             live=live,
             lists=lists_of(group, filters, members, live),
             filters=filters,
-            members=[m.member for m in members],
+            members=members,
         ),
     )
 

@@ -42,7 +42,7 @@ def admin_count(group: Group) -> int:
 
 def set_role(group: Group, user_id: int, role: object) -> GroupMember:
     if role not in ROLES:
-        raise ValidationFailed("The role must be 'admin' or 'member'.", "role")
+        raise ValidationFailed(f"The role must be {ADMIN!r} or {MEMBER!r}.", "role")
     lock_row(Group, group.id)  # two admins demoting each other at once must not leave none
     target = db.session.get(GroupMember, (group.id, user_id))
     if target is None:
@@ -145,7 +145,7 @@ def _hand_over_lists(member: GroupMember) -> None:
             admins = db.session.scalars(
                 select(GroupMember.user_id).where(
                     GroupMember.group_id == member.group_id,
-                    GroupMember.role == "admin",
+                    GroupMember.role == ADMIN,
                     GroupMember.user_id != member.user_id,
                 )
             ).all()
