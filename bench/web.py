@@ -153,7 +153,7 @@ def seed(app, label: str, members: int, gifts_each: int) -> Family:
             categories.create_category(group, {"name": f"Category {n}", "spending_limit": "100000"}).id
             for n in range(3)
         ]
-        # The gifts in one transaction, not through writes.add_gift: 1,400 gifts one commit at a time
+        # The gifts in one transaction, not through edits.add_gift: 1,400 gifts one commit at a time
         # take minutes on a busy machine, and no rule is at stake (every price is within the limits).
         lists = {
             p.user_id: p.id for p in db.session.scalars(select(Piglist).where(Piglist.group_id == group.id))

@@ -6,7 +6,7 @@ from flask_login import current_user
 from piglist.web.forms import form_status, save_form
 
 from ..errors import PiglistError
-from ..gifts import writes
+from ..gifts import releasing
 from ..groups import access, joining, lifecycle
 from ..groups import categories as group_categories
 from ..groups import members as group_members
@@ -92,7 +92,7 @@ def members(group: Group):
         "admin/members.html",
         group=group,
         members=access.group_members(group),
-        former_buyers=writes.former_buyers(group, current_user),
+        former_buyers=releasing.former_buyers(group, current_user),
     )
 
 
@@ -131,7 +131,7 @@ def remove_member(group: Group, user_id: int):
 @admin_required
 def release_purchases(group: Group, user_id: int):
     try:
-        released = writes.release_purchases(group, current_user, user_id)
+        released = releasing.release_purchases(group, current_user, user_id)
     except PiglistError as exc:
         flash(exc.message, "error")
     else:

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from piglist.auth import accounts
 from piglist.extensions import db
-from piglist.gifts import writes as gifts
+from piglist.gifts import buying, edits
 from piglist.groups import categories, joining, lifecycle, members
 from piglist.models import ADMIN, Group, User
 
@@ -88,7 +88,7 @@ def seed_demo() -> DemoResult:
     made = [categories.create_category(group, fields) for fields in CATEGORIES]
 
     for owner, category, title, price, options, bought_by in WISHES:
-        gift = gifts.add_gift(
+        gift = edits.add_gift(
             group.id,
             people[owner],
             {
@@ -102,7 +102,7 @@ def seed_demo() -> DemoResult:
             },
         )
         if bought_by:
-            gifts.purchase(gift.id, people[bought_by])
+            buying.purchase(gift.id, people[bought_by])
     return DemoResult(True, group, logins)
 
 
