@@ -73,14 +73,6 @@ def feed(app):
     served.close()
 
 
-@pytest.fixture
-def euro_family(app):
-    family = factories.make_family()
-    family.group.currency = "EUR"
-    db.session.commit()
-    return family
-
-
 def stored():
     return {row.currency: (row.per_euro, str(row.rates_date)) for row in db.session.scalars(select(FxRate))}
 

@@ -16,14 +16,6 @@ from . import factories
 from .support.clients import member_client, page_text, post_form
 
 
-@pytest.fixture
-def euro_family(app):
-    family = factories.make_family()
-    family.group.currency = "EUR"
-    db.session.commit()
-    return family
-
-
 def gift_form(**fields):
     return {"title": "Socks", "quantity": "1", "priority": "normal", "currency": "EUR", **fields}
 
