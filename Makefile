@@ -11,7 +11,7 @@ export FLASK_APP := wsgi
 # Links in mails (the reset link `make run` prints) point here; never at a request's Host.
 export PUBLIC_URL ?= http://127.0.0.1:$(PORT)
 
-.PHONY: run test test-e2e e2e-deps lint lock install api-docs eval-scraper bench bench-live bench-web vendor-turbo vendor-axe clean
+.PHONY: run static-digest test test-e2e e2e-deps lint lock install api-docs eval-scraper bench bench-live bench-web vendor-turbo vendor-axe clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,7 +34,12 @@ lock: | $(BIN)/python
 	$(LOCK) --output-file=requirements.lock requirements.txt
 	$(LOCK) --output-file=requirements-dev.lock requirements-dev.txt
 
-run: install
+# The static files' fingerprinted, precompressed copies (piglist/web/assets.py), made anew.
+static-digest: install
+	$(BIN)/flask digest clean >/dev/null
+	$(BIN)/flask digest compile >/dev/null
+
+run: install static-digest
 	$(BIN)/flask db upgrade
 	$(BIN)/flask piglist demo --if-empty
 	@echo "Piglist is starting: open http://127.0.0.1:$(PORT)/ in your browser (Ctrl-C stops it)."
