@@ -5,6 +5,7 @@ import "../vendor/turbo/turbo.es2017-esm.js";
 import "./groups.js";
 import "./gift_form.js";
 import "./filters.js";
+import "./list_index.js";
 import "./live.js";
 
 // A frame whose answer no longer holds it (an error page, a gift that was removed, an admin who
