@@ -84,9 +84,13 @@ bench-web: install
 	$(BIN)/python bench/web.py
 
 TURBO_VERSION ?= 8.0.23
+TERSER_VERSION ?= 5.51.4
 vendor-turbo:
 	cd /tmp && npm pack --silent @hotwired/turbo@$(TURBO_VERSION) && tar xzf hotwired-turbo-$(TURBO_VERSION).tgz
 	cp /tmp/package/dist/turbo.es2017-esm.js static/vendor/turbo/
+	# What the pages load: the same module minified (issue 27: 37 KB of brotli before, 22 KB after).
+	cd /tmp && npx --yes terser@$(TERSER_VERSION) /tmp/package/dist/turbo.es2017-esm.js --module --compress --mangle \
+		--comments '/^!|Copyright|license/i' -o $(CURDIR)/static/vendor/turbo/turbo.es2017-esm.min.js
 	sed -i 's/^@hotwired\/turbo [0-9.]*/@hotwired\/turbo $(TURBO_VERSION)/; s/@hotwired\/turbo@[0-9.]*/@hotwired\/turbo@$(TURBO_VERSION)/' static/vendor/turbo/VERSION
 
 AXE_VERSION ?= 4.14.1

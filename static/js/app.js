@@ -1,7 +1,7 @@
 // Piglist's browser code. Pages work without it; with it, Turbo makes forms and
 // links update in place, and the modules below add live updates and small helpers.
 // No inline scripts anywhere: the CSP forbids them.
-import "../vendor/turbo/turbo.es2017-esm.js";
+import "../vendor/turbo/turbo.es2017-esm.min.js";
 import "./groups.js";
 import "./gift_form.js";
 import "./filters.js";

@@ -20,7 +20,7 @@ import {
   morphTurboFrameElements,
   renderStreamMessage,
   visit,
-} from "../vendor/turbo/turbo.es2017-esm.js";
+} from "../vendor/turbo/turbo.es2017-esm.min.js";
 import { csrfToken } from "./csrf.js";
 
 const WAIT_SECONDS = 25; // the long poll's longest wait
