@@ -56,7 +56,7 @@ def lists_of(
     filters: dict[str, Any],
     members: list,
     looking: dict[int, set[int]] | None,
-    page: str | None = None,
+    page: str | None,
     **flags: Any,
 ):
     """The lists a page shows, rendered (or taken from the lists' cache) one frame each. ``page``
@@ -120,7 +120,7 @@ def piglist_frame(group_id: int, user_id: int):
 def one_list(
     group: Group, members: list, user_id: int, filters: dict[str, Any], live: PageStart, **flags: bool
 ):
-    found = lists_of(group, {**filters, "member": user_id}, members, live.looking, **flags)
+    found = lists_of(group, {**filters, "member": user_id}, members, live.looking, None, **flags)
     if not found:
         raise NotFound(reading.NOT_A_MEMBER)
     return found[0]
