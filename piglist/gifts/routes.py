@@ -87,7 +87,7 @@ def piglists(group_id: int):
     live = page_start(group_id, current_user.id, looking=False)
     group, members = reading.group_and_members(group_id, current_user)
     filters = fields.parse_list_filters(request.args)
-    shown = reading.in_index_order([m.member for m in members], current_user)
+    shown = reading.in_index_order(members, current_user)
     if filters.get("member"):
         shown = [m for m in shown if m.user_id == filters["member"]]
     return render_template(
