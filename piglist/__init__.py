@@ -32,6 +32,11 @@ def create_app(config: type[Config] | None = None, **overrides: Any) -> Flask:
 
     app.json = PiglistJSONProvider(app)
 
+    from piglist.web import assets
+
+    # First, so its compression runs after every other after_request (Flask runs them in reverse).
+    assets.init_app(app)
+
     from piglist.web import inputs
 
     from .pictures import uploads

@@ -126,6 +126,11 @@ def in_list_order(members: list[GroupMember], viewer: User) -> list[GroupMember]
     return sorted(members, key=lambda m: (m.user_id != viewer.id, m.user.display_name.lower(), m.user_id))
 
 
+def in_index_order(members: list[GroupMember], viewer: User) -> list[GroupMember]:
+    """The all-lists page's order: everyone's by name, the viewer's own last (they came for the others')."""
+    return sorted(members, key=lambda m: (m.user_id == viewer.id, m.user.display_name.lower(), m.user_id))
+
+
 def piglists_of(
     group: Group,
     viewer: User,
