@@ -51,7 +51,7 @@ def create_app(config: type[Config] | None = None, **overrides: Any) -> Flask:
     from piglist.stores import mail
     from piglist.web import errors, idempotency, security
 
-    from .gifts import listcache
+    from .gifts import listcache, rendering
     from .rules.lock import is_frozen
     from .rules.money import about, format_money
 
@@ -61,6 +61,7 @@ def create_app(config: type[Config] | None = None, **overrides: Any) -> Flask:
     errors.init_app(app)
     idempotency.init_app(app)
     listcache.init_app(app)
+    rendering.init_app(app)
     housekeeping.init_app(app)
     mail.init_app(app)
     security.init_app(app)
