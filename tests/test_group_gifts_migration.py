@@ -2,6 +2,8 @@
 on PostgreSQL: the lists' versions still move with purchases, and now with group gifts and
 pledges; a pledger's 0-quantity purchase is allowed, and goes when downgrading."""
 
+from contextlib import contextmanager
+
 import pytest
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import text
@@ -84,13 +86,13 @@ def check(app) -> None:
         db.engine.dispose()
 
 
-def test_migration_0009_with_data_on_sqlite(tmp_path):
-    check(
-        create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/m.sqlite3", REDIS_URL=None)
-    )
-
-
-def test_migration_0009_with_data_on_postgresql(pg_schema):
+@contextmanager
+def backend_app(backend, tmp_path):
+    if backend == "sqlite":
+        yield create_app(
+            TestingConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/m.sqlite3", REDIS_URL=None
+        )
+        return
     app = create_app(
         TestingConfig,
         SQLALCHEMY_DATABASE_URI=PG_URL,
@@ -101,9 +103,64 @@ def test_migration_0009_with_data_on_postgresql(pg_schema):
         conn.execute(text("DROP SCHEMA IF EXISTS group_gifts_check CASCADE"))
         conn.execute(text("CREATE SCHEMA group_gifts_check"))
     try:
-        check(app)
+        yield app
     finally:
         with app.app_context(), db.engine.begin() as conn:
             conn.execute(text("DROP SCHEMA group_gifts_check CASCADE"))
         with app.app_context():
             db.engine.dispose()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_migration_0009_with_data(backend, tmp_path, pg_schema):
+    with backend_app(backend, tmp_path) as app:
+        check(app)
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_migration_0014_keeps_an_erased_pledgers_pledge_on_a_gift_bought_together(
+    backend, tmp_path, pg_schema
+):
+    with backend_app(backend, tmp_path) as app, app.app_context():
+        upgrade(revision="0009")
+        with db.engine.begin() as conn:
+            seed(conn)
+            conn.execute(
+                text(
+                    "INSERT INTO group_gifts (id, gift_id, organiser_id, status, holder_id, created_at) "
+                    "VALUES (1, 1, 2, 'bought', 2, :now)"
+                ),
+                {"now": NOW},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO pledges (id, group_gift_id, user_id, amount, created_at, updated_at) "
+                    "VALUES (1, 1, 2, 150, :now, :now), (2, 1, 3, 50, :now, :now)"
+                ),
+                {"now": NOW},
+            )
+        upgrade(revision="0014")
+        with db.engine.begin() as conn:
+            conn.execute(text("DELETE FROM users WHERE id = 3"))  # Gran erases her account
+        with db.engine.begin() as conn:
+            assert conn.execute(text("SELECT user_id, amount FROM pledges ORDER BY id")).all() == [
+                (2, 150),
+                (None, 50),
+            ]
+            before = purchase_version(conn)
+            conn.execute(text("UPDATE pledges SET amount = 55 WHERE id = 2"))
+        with db.engine.connect() as conn:
+            assert purchase_version(conn) > before  # 0009's triggers survived the rebuild
+        downgrade(revision="0013")
+        with db.engine.begin() as conn:
+            assert conn.execute(text("SELECT user_id FROM pledges")).all() == [(2,)]
+        with pytest.raises(IntegrityError), db.engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO pledges (group_gift_id, user_id, amount, created_at, updated_at) "
+                    "VALUES (1, NULL, 5, :now, :now)"
+                ),
+                {"now": NOW},
+            )
+        upgrade()
+        db.engine.dispose()
