@@ -14,7 +14,18 @@ class RegisterForm(FlaskForm):
         validators=[domain_check(clean_display_name)],
         description="How your family will see you, e.g. “Mum” or “Uncle Joe”.",
     )
-    email = EmailField("Email", validators=[domain_check(clean_email)])
+    email = EmailField(
+        "Email",
+        validators=[domain_check(clean_email)],
+        description="We mail you a link to finish signing up.",
+    )
+    submit = SubmitField("Sign up")
+
+
+class FinishSignupForm(FlaskForm):
+    """The sign-up link's page (piglist.auth.signups): the name again, and the password."""
+
+    display_name = StringField("Your name", validators=[domain_check(clean_display_name)])
     password = PasswordField(
         "Password",
         validators=[domain_check(check_password)],

@@ -18,6 +18,9 @@ LOGIN_LIMIT = "5 per minute"  # per address and e-mail, every attempt
 FAILED_LOGIN_LIMIT = "20 per hour"
 FAILED_LOGIN_STATUSES = frozenset({401, 422})
 REGISTER_LIMIT = "20 per hour"
+# The API's registration answers 409 for a taken address (the pages never tell): counted per
+# address on those answers only, so testing addresses costs an hour per handful.
+TAKEN_ADDRESS_LIMIT = "5 per hour"
 # Reset links: a few per inbox (nobody's mailbox gets flooded), more per address (a family
 # behind one router).
 RESET_LIMIT_PER_EMAIL = "3 per hour"
@@ -81,6 +84,20 @@ def invitation_limit():
 def register_limit(on_breach: Callable | None = None):
     return limiter.shared_limit(
         REGISTER_LIMIT, scope="register", key_func=client_address, methods=["POST"], on_breach=on_breach
+    )
+
+
+def taken_address_answer(response: Response) -> bool:
+    return response.status_code == 409
+
+
+def taken_address_limit():
+    return limiter.shared_limit(
+        TAKEN_ADDRESS_LIMIT,
+        scope="register-taken",
+        key_func=client_address,
+        methods=["POST"],
+        deduct_when=taken_address_answer,
     )
 
 
