@@ -47,7 +47,7 @@ from config import ProductionConfig, database_url
 from piglist import create_app
 from piglist.auth import accounts
 from piglist.extensions import db
-from piglist.groups import service as groups
+from piglist.groups import categories, joining, lifecycle
 from piglist.models import Gift, Piglist, utcnow
 from scripts.procfile_site import ROOT, ProcfileSite, free_port
 
@@ -146,14 +146,14 @@ def seed(app, label: str, members: int, gifts_each: int) -> Family:
         people = [
             accounts.register(f"m{n}@{slug}.bench.example", PASSWORD, f"Member {n}") for n in range(members)
         ]
-        group = groups.create_group(people[0], {"name": f"Family {label}", "currency": "USD"})
+        group = lifecycle.create_group(people[0], {"name": f"Family {label}", "currency": "USD"})
         for person in people[1:]:
-            groups.join_group(person, group.invite_code)
-        categories = [
-            groups.create_category(group, {"name": f"Category {n}", "spending_limit": "100000"}).id
+            joining.join_group(person, group.invite_code)
+        category_ids = [
+            categories.create_category(group, {"name": f"Category {n}", "spending_limit": "100000"}).id
             for n in range(3)
         ]
-        # The gifts in one transaction, not through writes.add_gift: 1,400 gifts one commit at a time
+        # The gifts in one transaction, not through edits.add_gift: 1,400 gifts one commit at a time
         # take minutes on a busy machine, and no rule is at stake (every price is within the limits).
         lists = {
             p.user_id: p.id for p in db.session.scalars(select(Piglist).where(Piglist.group_id == group.id))
@@ -168,7 +168,7 @@ def seed(app, label: str, members: int, gifts_each: int) -> Family:
                     price=Decimal(f"{n + 1}.{n % 100:02d}"),
                     currency="USD",
                     options={"size": "M", "colour": "green"} if n % 2 else {},
-                    category_id=categories[n % 4] if n % 4 < 3 else None,
+                    category_id=category_ids[n % 4] if n % 4 < 3 else None,
                     url=f"https://shop.example/{slug}/{number}/{n}",
                     image_url=f"https://shop.example/img/{number}-{n}.jpg",
                     description=f"{person.display_name} would love this.",

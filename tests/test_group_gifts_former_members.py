@@ -6,7 +6,7 @@ twice."""
 
 from piglist.auth.erase import erase_user
 from piglist.extensions import db
-from piglist.gifts import writes
+from piglist.gifts import releasing as writes
 from piglist.models import Gift
 
 from . import factories

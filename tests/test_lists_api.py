@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from piglist.extensions import db
-from piglist.models import Gift, Piglist
+from piglist.models import MAX_ID, Gift, Piglist
 
 from . import factories
 from .support.apps import both_backends
@@ -238,7 +238,7 @@ def test_the_last_keeper_leaving_hands_a_dependants_list_to_the_admins(api, fami
 
 def test_wrong_ids_in_paths_are_not_found(api, family):
     client = api(family.owner)
-    for path in ("/lists/0", f"/lists/{2**31 - 1}", "/lists/999999"):
+    for path in ("/lists/0", f"/lists/{MAX_ID}", "/lists/999999"):
         assert client.get(path).status_code == 404
 
 

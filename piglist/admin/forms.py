@@ -9,7 +9,7 @@ from wtforms import StringField, SubmitField
 
 from piglist.web.forms import domain_check
 
-from ..groups import service
+from ..groups import categories
 from ..groups.forms import GroupForm
 
 MONEY_INPUT = {"inputmode": "decimal", "autocomplete": "off", "placeholder": "No limit"}
@@ -21,7 +21,7 @@ class SettingsForm(GroupForm):
 
 def category_rule(key: str):
     """A validator running the service's rule for one category field."""
-    return domain_check(lambda value: service.parse_category({key: value}, creating=False)[key])
+    return domain_check(lambda value: categories.parse_category({key: value}, creating=False)[key])
 
 
 class CategoryForm(FlaskForm):

@@ -206,7 +206,7 @@ def cancel(gift_id: int, user: User, group_id: int | None = None) -> Gift:
     return _change(gift_id, user, group_id, work)
 
 
-# --- buying: called by piglist.gifts.writes under the gift's lock ---------------------------------
+# --- buying: called by piglist.gifts.buying under the gift's lock ---------------------------------
 
 
 def check_purchase(gift: Gift, buyer: User, wanted: int) -> bool:

@@ -18,14 +18,14 @@ from piglist.web.idempotency import idempotent
 from piglist.web.security import safe_next
 
 from ..errors import NotFound, PiglistError, ValidationFailed
-from ..groups.service import member_group, membership
+from ..groups.access import member_group, membership
 from ..live import PageStart, page_start
 from ..live.viewing import leave_gift, view_gift
 from ..models import Group
 from ..occasions.service import occasion_choices
 from ..pictures.uploads import accepts_picture
 from ..rules.surprise import may_see, present_gift
-from . import fields, group_gifts, listcache, loading, reading, writes
+from . import buying, edits, fields, group_gifts, listcache, loading, reading
 from .forms import GiftForm
 from .rendering import gift_name, hostname, list_title, list_url, owner_list_url, page_context, tile_url
 
@@ -76,7 +76,7 @@ def piglists(group_id: int):
             live=live,
             lists=lists_of(group, filters, members, live),
             filters=filters,
-            members=[m.member for m in members],
+            members=members,
         ),
     )
 
@@ -192,7 +192,7 @@ def add(group_id: int):
     )
     form.offer_choices(group.categories, group.currency, occasion_choices(group, current_user))
     saved, gift = save_form(
-        form, lambda: writes.add_gift(group_id, current_user, form.gift_data(), form.picture())
+        form, lambda: edits.add_gift(group_id, current_user, form.gift_data(), form.picture())
     )
     if saved:
         if gift.scrape_status == "pending":
@@ -219,7 +219,7 @@ def edit(group_id: int, gift_id: int):
     next_url = safe_next(_after_change(group_id, view))
     saved, _ = save_form(
         form,
-        lambda: writes.update_gift(
+        lambda: edits.update_gift(
             gift_id,
             current_user,
             form.gift_data(),
@@ -238,7 +238,7 @@ def edit(group_id: int, gift_id: int):
 def delete(group_id: int, gift_id: int):
     view = gift_in_group(group_id, gift_id)
     try:
-        writes.delete_gift(gift_id, current_user)
+        edits.delete_gift(gift_id, current_user)
     except PiglistError as exc:
         flash(exc.message, "error")
         return redirect(safe_next(url_for("gifts.detail", group_id=group_id, gift_id=gift_id)), 303)
@@ -302,7 +302,7 @@ def purchase(group_id: int, gift_id: int):
     return gift_action(
         group_id,
         gift_id,
-        lambda gift_id, buyer, group_id: writes.purchase(gift_id, buyer, quantity, group_id),
+        lambda gift_id, buyer, group_id: buying.purchase(gift_id, buyer, quantity, group_id),
         lambda view: f"You bought “{gift_name(view)}”. {list_title(view)} won't see that.",
     )
 
@@ -315,7 +315,7 @@ def unpurchase(group_id: int, gift_id: int):
             return f"Undone. {list_title(view)} had removed “{gift_name(view)}”, so it's gone now."
         return f"Undone: “{gift_name(view)}” is available again."
 
-    return gift_action(group_id, gift_id, writes.unpurchase, done)
+    return gift_action(group_id, gift_id, buying.unpurchase, done)
 
 
 # --- chipping in (SPEC §10.3) -------------------------------------------------------------------

@@ -20,7 +20,7 @@ from ..errors import BadRequest, Duplicate, Forbidden, ValidationFailed
 from ..extensions import db
 from ..gifts import alerts
 from ..gifts.loading import visible_list
-from ..groups.service import member_group
+from ..groups.access import member_group
 from ..live import feed
 from ..models import LIST_KINDS, Gift, Group, GroupMember, ListManager, ListRecipient, Piglist, User, utcnow
 from ..rules.lock import ensure_unlocked

@@ -148,8 +148,9 @@ class Person:
         expect(page.get_by_role("button", name="Log out")).to_be_visible()
         return self
 
-    def signup_link(self, email: str, seconds: float = 20) -> str:
-        """The sign-up link the site's worker logged for ``email`` (no SMTP on the test site)."""
+    def signup_link(self, email: str, seconds: float = 90) -> str:
+        """The sign-up link the site's worker logged for ``email`` (no SMTP on the test site). A
+        deadline for a broken test: the worker may still be starting when the first person signs up."""
         assert self.mails is not None, "this person's site keeps no mail log"
         line = re.compile(rf"to finish signing up as {re.escape(email)}, open (\S+)")
         deadline = time.monotonic() + seconds
