@@ -7,6 +7,8 @@ from piglist.web.forms import domain_check
 from ..rules.values import check_password, clean_email
 from .accounts import clean_display_name
 
+STRONG_ENOUGH = "At least 8 characters, with an upper-case letter, a lower-case letter and a digit."
+
 
 class RegisterForm(FlaskForm):
     display_name = StringField(
@@ -29,7 +31,7 @@ class FinishSignupForm(FlaskForm):
     password = PasswordField(
         "Password",
         validators=[domain_check(check_password)],
-        description="At least 8 characters, with an upper-case letter, a lower-case letter and a digit.",
+        description=STRONG_ENOUGH,
     )
     submit = SubmitField("Create my account")
 
@@ -53,7 +55,7 @@ class PasswordForm(FlaskForm):
     new_password = PasswordField(
         "New password",
         validators=[domain_check(lambda value: check_password(value, "new_password"))],
-        description="At least 8 characters, with an upper-case letter, a lower-case letter and a digit.",
+        description=STRONG_ENOUGH,
     )
     submit = SubmitField("Change password")
 
@@ -72,7 +74,7 @@ class ResetPasswordForm(FlaskForm):
     password = PasswordField(
         "New password",
         validators=[domain_check(check_password)],
-        description="At least 8 characters, with an upper-case letter, a lower-case letter and a digit.",
+        description=STRONG_ENOUGH,
     )
     submit = SubmitField("Save my new password")
 
