@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import func, select
 
 from piglist.auth import signups
-from piglist.auth.ratelimits import TAKEN_ADDRESS_LIMIT
+from piglist.auth.ratelimits import REGISTER_LIMIT_PER_EMAIL, TAKEN_ADDRESS_LIMIT
 from piglist.extensions import db
 from piglist.models import User, utcnow
 
@@ -158,17 +158,28 @@ def test_the_api_registers_a_new_address_at_once(api):
 
 
 def test_the_api_tells_a_taken_address_its_owner_by_mail_and_limits_how_often(app, api, mailbox):
-    owner = factories.make_user(email="carol@example.org")
-    body = {"email": "carol@example.org", "password": PASSWORD, "display_name": "Eve"}
     limit = int(TAKEN_ADDRESS_LIMIT.split()[0])
-    for _ in range(limit):
-        taken = api().post("/auth/register", json=body)
+    owners = [factories.make_user(email=f"owner{n}@example.org") for n in range(limit)]
+    body = {"password": PASSWORD, "display_name": "Eve"}
+    for owner in owners:
+        taken = api().post("/auth/register", json={**body, "email": owner.email})
         assert taken.status_code == 409 and error(taken)["code"] == "duplicate"
     run_jobs(app)
-    assert len(mailbox.to(owner.email)) == limit
-    assert all(m["Subject"].startswith("Someone tried to sign up") for m in mailbox.to(owner.email))
+    for owner in owners:
+        [told] = mailbox.to(owner.email)
+        assert told["Subject"] == "Someone tried to sign up to Piglist with your address"
     # The limit reached, a new address gets 429 too: the answer tells nothing more.
-    for email in ("carol@example.org", "fresh@example.org"):
+    for email in ("owner0@example.org", "fresh@example.org"):
         held = api().post("/auth/register", json={**body, "email": email})
         assert held.status_code == 429
-    assert user_count() == 1
+    assert user_count() == limit
+
+
+def test_one_inbox_gets_a_few_sign_up_mails_an_hour_whoever_asks(app, client, mailbox):
+    factories.make_user(email="carol@example.org")
+    limit = int(REGISTER_LIMIT_PER_EMAIL.split()[0])
+    for email in ("carol@example.org", "dave@example.org"):
+        answers = [ask(app.test_client(), email).status_code for _ in range(limit + 1)]
+        assert answers == [302] * limit + [429], email  # the same for a taken and a new address
+    run_jobs(app)
+    assert len(mailbox.to("carol@example.org")) == limit and len(mailbox.to("dave@example.org")) == limit
