@@ -45,6 +45,10 @@ def owner_pages(app, family, gift, category) -> list[str]:
         f"/groups/{gid}/piglists?sort=-created",
         f"/groups/{gid}/piglists/{uid}",
         f"/groups/{gid}/piglists/{uid}?sort=-price",
+        # The all-lists page's lazy frame of the owner's list (issue 27), with and without filters.
+        f"/groups/{gid}/piglists/{uid}/frame",
+        f"/groups/{gid}/piglists/{uid}/frame?sort=price",
+        f"/groups/{gid}/piglists/{uid}/frame?category={category.id}",
         f"/groups/{gid}/my-piglist",
         f"/groups/{gid}/gifts/add",
         f"/groups/{gid}/gifts/{gift.id}",

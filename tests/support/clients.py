@@ -41,6 +41,32 @@ def page_text(response) -> str:
     return html.unescape(response.get_data(as_text=True))
 
 
+LAZY_FRAME = re.compile(
+    r'(<turbo-frame id="([^"]+)" class="list-frame" loading="lazy" src="([^"]+)"[^>]*>).*?(</turbo-frame>)',
+    re.S,
+)
+
+
+def all_lists(client, path: str) -> str:
+    """The all-lists page as a browser shows it once every list's lazy frame has loaded: each frame's
+    placeholder replaced by what its ``src`` answers inside the frame of that id (as Turbo does)."""
+    page = client.get(path)
+    assert page.status_code == 200, page.status_code
+
+    def loaded(found: re.Match) -> str:
+        answer = client.get(found.group(3).replace("&amp;", "&"))
+        assert answer.status_code == 200, (found.group(3), answer.status_code)
+        inner = re.search(
+            rf'<turbo-frame id="{found.group(2)}"[^>]*>(.*)</turbo-frame>',
+            answer.get_data(as_text=True),
+            re.S,
+        )
+        assert inner, found.group(3)
+        return found.group(1) + inner.group(1) + found.group(4)
+
+    return LAZY_FRAME.sub(loaded, page.get_data(as_text=True))
+
+
 def member_client(app, user):
     """A browser of its own, logged in as ``user``."""
     client = app.test_client()
