@@ -68,7 +68,7 @@ def test_migration_0009_with_data(backend, tmp_path, pg_schema):
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
-def test_migration_0014_keeps_an_erased_pledgers_pledge_on_a_gift_bought_together(
+def test_migration_0015_keeps_an_erased_pledgers_pledge_on_a_gift_bought_together(
     backend, tmp_path, pg_schema
 ):
     with migration_app(backend, tmp_path, "group_gifts_check") as app, app.app_context():
@@ -89,7 +89,7 @@ def test_migration_0014_keeps_an_erased_pledgers_pledge_on_a_gift_bought_togethe
                 ),
                 {"now": NOW},
             )
-        upgrade(revision="0014")
+        upgrade(revision="0015")
         with db.engine.begin() as conn:
             conn.execute(text("DELETE FROM users WHERE id = 3"))  # Gran erases her account
         with db.engine.begin() as conn:
@@ -101,7 +101,7 @@ def test_migration_0014_keeps_an_erased_pledgers_pledge_on_a_gift_bought_togethe
             conn.execute(text("UPDATE pledges SET amount = 55 WHERE id = 2"))
         with db.engine.connect() as conn:
             assert purchase_version(conn) > before  # 0009's triggers survived the rebuild
-        downgrade(revision="0013")
+        downgrade(revision="0014")
         with db.engine.begin() as conn:
             assert conn.execute(text("SELECT user_id FROM pledges")).all() == [(2,)]
         with pytest.raises(IntegrityError), db.engine.begin() as conn:

@@ -155,7 +155,7 @@ def test_on_sqlite_the_rebuild_keeps_every_row_trigger_and_key_up_and_down(tmp_p
         db.engine.dispose()
 
 
-def test_on_sqlite_a_database_migrated_by_the_earlier_0008_is_rebuilt_by_0013(tmp_path):
+def test_on_sqlite_a_database_migrated_by_the_earlier_0008_is_rebuilt_by_0014(tmp_path):
     """Sites on SQLite that ran 0008 before it rebuilt piglists still have user_id NOT NULL."""
     from importlib.util import module_from_spec, spec_from_file_location
     from pathlib import Path
@@ -185,7 +185,7 @@ def test_on_sqlite_a_database_migrated_by_the_earlier_0008_is_rebuilt_by_0013(tm
             conn.exec_driver_sql("PRAGMA foreign_keys=ON")
             before = sqlite_schema(conn)
         assert before["user_id_notnull"] == 1
-        upgrade(revision="0013")
+        upgrade(revision="0014")
         with db.engine.connect() as conn:
             assert sqlite_schema(conn) == {**before, "user_id_notnull": 0}
             assert rows(conn, "SELECT id, title FROM gifts ORDER BY id") == [(1, "Kite"), (2, "Ball")]

@@ -1,7 +1,7 @@
 """A pledge toward a gift bought together outlives its pledger's account, as their purchase does
 
-Revision ID: 0014
-Revises: 0013
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-12-07 12:40:00
 
 Erasing an account keeps its purchases without a name ("a former member", issue 22). A gift
@@ -17,8 +17,8 @@ import sqlalchemy as sa
 
 from piglist.stores import sqlite_tables
 
-revision = '0014'
-down_revision = '0013'
+revision = '0015'
+down_revision = '0014'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """SQLite databases migrated before 0008 rebuilt piglists: let them hold every kind of list
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-12-07 12:50:00
 
 Migration 0008 first left `piglists.user_id` NOT NULL on SQLite (altering it there rebuilds the
@@ -16,8 +16,8 @@ from alembic import op
 
 from piglist.stores import sqlite_tables
 
-revision = '0013'
-down_revision = '0012'
+revision = '0014'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 
