@@ -803,3 +803,18 @@ class IdempotentRequest(Model):
     location: Mapped[str | None] = mapped_column(Text)
     body: Mapped[bytes | None] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+# --- Exchange rates (SPEC §10.6, issue 28): piglist.stores.fx -------------------------------
+
+
+class FxRate(Model):
+    """The European Central Bank's latest reference rate of one currency: how many units of it one
+    euro buys (the euro itself is 1 and not stored). Every process reads the same rates."""
+
+    __tablename__ = "fx_rates"
+
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    per_euro: Mapped[Decimal] = mapped_column(Numeric(18, 6))
+    rates_date: Mapped[date] = mapped_column(Date)  # the ECB's day the rate is for
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -66,7 +66,7 @@ def test_the_tile_shows_the_bar_and_sends_to_the_gift_page(app, family, bike):
     ("amount", "message"),
     [
         ("", "Please fill in the amount."),
-        ("lots", "The amount must be an amount such as 12.50."),
+        ("lots", "Write an amount such as 1,234.50."),
         ("-3", "can't be negative"),
         ("0", "Pledge an amount above zero"),
         ("250", "Only $200 is still needed."),

@@ -11,6 +11,7 @@ from sqlalchemy import event, select
 
 from piglist.extensions import db
 from piglist.models import Gift, Piglist, Purchase
+from piglist.stores import fx
 
 from . import factories
 from .support.clients import csrf_token, member_client, post_form
@@ -82,6 +83,7 @@ def queries_for(app, gifts_each: int) -> dict[str, int]:
         "my piglist": f"/groups/{group.id}/my-piglist",
     }
     counts = {}
+    fx.latest()  # the exchange rates: read once a minute per process, not per page
     for name, path in paths.items():
         # The lists' cache emptied: the count of a page whose lists are all rendered afresh.
         app.extensions["piglist_listcache"].clear()

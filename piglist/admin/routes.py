@@ -171,6 +171,7 @@ def categories(group: Group):
 @admin_required
 def create_category(group: Group):
     form = CategoryForm()
+    form.written_in = group.currency
     saved, category = save_form(form, lambda: group_categories.create_category(group, form.fields()))
     if saved:
         flash(f"Added {category.name}.", "success")
@@ -183,6 +184,7 @@ def create_category(group: Group):
 def edit_category(group: Group, category_id: int):
     category = group_categories.group_category(group, category_id)
     form = CategoryForm(obj=category)
+    form.written_in = group.currency
     saved, _ = save_form(form, lambda: group_categories.update_category(group, category.id, form.fields()))
     if saved:
         flash(f"Saved {category.name}.", "success")

@@ -34,7 +34,7 @@ from sqlalchemy import bindparam, select
 from ..extensions import db
 from ..models import Category, Group, GroupMember, Piglist, User
 from ..rules.lock import is_frozen
-from ..stores import metrics
+from ..stores import fx, metrics
 from ..stores.detached import detached_copy
 from . import csrf_slot
 from .reading import PiglistView, in_list_order, looking_at, piglists_of
@@ -171,6 +171,7 @@ def rendered_lists(
         group.version,
         is_frozen(group),
         viewer.id,
+        fx.latest().day,  # foreign prices show "≈ €45.20" at the latest rates
     )
 
     versions = list_versions(group.id)

@@ -20,7 +20,7 @@ from ..extensions import db
 from ..groups.access import NO_GROUP, member_group
 from ..live.presence import presence_store
 from ..models import Category, Gift, Group, GroupMember, Piglist, Purchase, User
-from ..rules.limits import gift_counts
+from ..rules.limits import counted, gift_counts
 from ..rules.surprise import is_owner, may_see, present_gift, purchases_visible_to
 from .loading import get_gift, gift_query
 
@@ -90,8 +90,9 @@ def category_totals(group: Group, categories: list[Category], gifts: list[Gift])
     the owner's totals never move when someone buys."""
     sums: dict[int, Decimal] = defaultdict(Decimal)
     for gift in gifts:
-        if gift.category_id and gift_counts(group, gift):
-            sums[gift.category_id] += gift.price or Decimal(0)  # counted gifts have a price
+        amount = counted(group, gift)
+        if gift.category_id and amount is not None:
+            sums[gift.category_id] += amount
     return [
         {"category_id": c.id, "total": sums.get(c.id, Decimal("0.00")), "spending_limit": c.spending_limit}
         for c in categories

@@ -25,6 +25,7 @@ from ..models import Group
 from ..occasions.service import occasion_choices
 from ..pictures.uploads import accepts_picture
 from ..rules.surprise import may_see, present_gift
+from ..rules.values import parse_money
 from . import buying, edits, fields, group_gifts, listcache, loading, reading
 from .forms import GiftForm
 from .rendering import gift_name, hostname, list_title, list_url, owner_list_url, page_context, tile_url
@@ -383,11 +384,18 @@ def cancel_group_gift(group_id: int, gift_id: int):
 @login_required
 @idempotent
 def pledge(group_id: int, gift_id: int):
-    amount = request.form.get("amount")
+    written = request.form.get("amount")
+
+    def pledge_written(gift_id: int, pledger: Any, group_id: int):
+        # Read as the group writes amounts ("12,50" in EUR); the API takes "12.50" only.
+        currency = membership(group_id, current_user).group.currency
+        amount = parse_money(written, "amount", required=True, written_in=currency)
+        return group_gifts.pledge(gift_id, pledger, amount, group_id)
+
     return gift_action(
         group_id,
         gift_id,
-        lambda gift_id, pledger, group_id: group_gifts.pledge(gift_id, pledger, amount, group_id),
+        pledge_written,
         lambda view: (
             f"Your pledge toward “{gift_name(view)}” is saved. {view['owner']['display_name']} won't see it."
         ),

@@ -19,7 +19,7 @@ from piglist.stores.rowlocks import lock_row
 from ..errors import ValidationFailed
 from ..extensions import db
 from ..models import ADMIN, Category, Group, GroupMember, Piglist, User, today
-from ..rules.limits import first_breach
+from ..rules.limits import check_convertible, first_breach
 from ..rules.values import clean_text, parse_bool, parse_currency, parse_date
 
 
@@ -72,13 +72,14 @@ def update_group(group: Group, data: Mapping[str, Any]) -> Group:
 
 
 def _change_currency(group: Group, currency: str) -> None:
-    """Which prices count toward the limits depends on the currency, so the limits must still hold
-    once it has changed (prices are never converted)."""
+    """Prices in another currency count at the latest exchange rate, so the limits must still
+    hold once it has changed, and every price in a limited category must still be convertible."""
     group.currency = currency
     for category in group.categories:
         if category.spending_limit is None and category.max_item_price is None:
             continue
         lock_row(Category, category.id)
+        check_convertible(group, category)
         breach = first_breach(group, category, category.spending_limit, category.max_item_price)
         if breach is not None:
             raise ValidationFailed(

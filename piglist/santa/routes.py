@@ -33,6 +33,7 @@ def _in_group(exchange_id: int, group_id: int):
 def exchanges_page(group_id: int):
     me = access.membership(group_id, current_user)
     form = ExchangeForm()
+    form.written_in = me.group.currency
     form.offer(access.group_members(me.group))
     if form.is_submitted():
         group = access.admin_group(group_id, current_user)
