@@ -11,7 +11,7 @@ export FLASK_APP := wsgi
 # Links in mails (the reset link `make run` prints) point here; never at a request's Host.
 export PUBLIC_URL ?= http://127.0.0.1:$(PORT)
 
-.PHONY: run test test-e2e e2e-deps lint lock install api-docs eval-scraper bench bench-live bench-web vendor-turbo vendor-axe clean
+.PHONY: run static-digest test test-e2e e2e-deps lint lock install api-docs eval-scraper bench bench-live bench-web vendor-turbo vendor-axe clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,7 +34,11 @@ lock: | $(BIN)/python
 	$(LOCK) --output-file=requirements.lock requirements.txt
 	$(LOCK) --output-file=requirements-dev.lock requirements-dev.txt
 
-run: install
+# The static files' fingerprinted, precompressed copies (piglist/web/assets.py), made anew.
+static-digest: install
+	$(BIN)/python -c "from piglist.web.assets import build_static_files; build_static_files()"
+
+run: install static-digest
 	$(BIN)/flask db upgrade
 	$(BIN)/flask piglist demo --if-empty
 	@echo "Piglist is starting: open http://127.0.0.1:$(PORT)/ in your browser (Ctrl-C stops it)."
@@ -79,9 +83,13 @@ bench-web: install
 	$(BIN)/python bench/web.py
 
 TURBO_VERSION ?= 8.0.23
+TERSER_VERSION ?= 5.51.4
 vendor-turbo:
 	cd /tmp && npm pack --silent @hotwired/turbo@$(TURBO_VERSION) && tar xzf hotwired-turbo-$(TURBO_VERSION).tgz
 	cp /tmp/package/dist/turbo.es2017-esm.js static/vendor/turbo/
+	# What the pages load: the same module minified (issue 27: 37 KB of brotli before, 22 KB after).
+	cd /tmp && npx --yes terser@$(TERSER_VERSION) /tmp/package/dist/turbo.es2017-esm.js --module --compress --mangle \
+		--comments '/^!|Copyright|license/i' -o $(CURDIR)/static/vendor/turbo/turbo.es2017-esm.min.js
 	sed -i 's/^@hotwired\/turbo [0-9.]*/@hotwired\/turbo $(TURBO_VERSION)/; s/@hotwired\/turbo@[0-9.]*/@hotwired\/turbo@$(TURBO_VERSION)/' static/vendor/turbo/VERSION
 
 AXE_VERSION ?= 4.14.1

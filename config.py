@@ -261,6 +261,10 @@ class Config:
     SCRAPER_ALLOW_HOSTS = allow_hosts(os.environ.get("SCRAPER_ALLOW_HOSTS"))
     JOB_RETRY_DELAYS = (2, 4, 8)  # seconds; exponential backoff between a job's attempts
     SCRAPER_TIMEOUT = 10.0  # seconds to connect, and between bytes read
+    # The ECB's daily reference rates (SPEC 10.6), fetched by the worker once a day; "" never.
+    FX_RATES_URL = os.environ.get(
+        "FX_RATES_URL", "https://www.ecb.europa.eu/stats/eurofxref/eurofxref-daily.xml"
+    )
     # Pages that build their product with JavaScript are rendered in headless Chromium by the
     # worker (piglist.scraping.rendering): "auto" when Chromium is installed, or "off".
     SCRAPER_RENDER = os.environ.get("SCRAPER_RENDER") or "auto"
@@ -324,6 +328,8 @@ class TestingConfig(Config):
     MAIL_RETRY_DELAYS = (0, 0, 0, 0)
     # A render starts a Chromium; the tests that render turn it on.
     SCRAPER_RENDER = "off"
+    # Tests serve their own feed (tests/test_fx_rates.py); none reaches the ECB.
+    FX_RATES_URL = ""
     SMTP_URL = None
     MAIL_BACKEND = None
     SMTP_CA_FILE = None

@@ -1,24 +1,33 @@
 """The live layer under load (a script, not a test: ``make bench-live``).
 
-Starts the site the Procfile's way (gunicorn, gevent, two worker processes, PostgreSQL and Redis)
-and measures:
+Starts the site the Procfile's way (gunicorn, gevent, two worker processes, production settings,
+``WEB_CONNECTIONS`` sized for the sockets: 80 % of SOCKETS a process by default, so the 5,000 fit
+however the kernel spreads them) on a PostgreSQL database and a ``redis-server`` of its own, seeds
+SOCKETS / 8 families of 8 x 25 in bulk SQL (bench/many.py), and measures:
 
-1. fan-out: N open sockets (``?format=json``, spread over both processes by the kernel), one
-   purchase, and the delay from sending the purchase to each socket's receiving it (p50/p99/max);
-   the same with the default Turbo Stream HTML;
-2. memory per idle socket: the web processes' resident memory before and after opening them;
-3. 1,000 idle long polls held open while ``GET /api/v1/me`` is timed, against its idle figure.
+1. SOCKETS sockets in groups of 8 (each family's 8 members, ``?format=json``): the web processes'
+   memory per idle socket; ``GET /api/v1/me`` beside them against its idle figure; then one
+   purchase (and its undo) in each of 20 families, and the delay from sending it to each of the 7
+   sockets told (the list's owner is told nothing: the surprise rule);
+2. SOCKETS sockets on one group: the delay of one purchase (and its undo) to all of them;
+3. more sockets until the processes hold LIVE_CONNECTIONS and refuse: the time from connecting
+   to each of the first REFUSALS (20) 503 answers;
+4. POLLS (1,000) long polls held while ``/api/v1/me`` is timed, against its idle figure.
 
 The clients run on the same machine as the server (2 cores, shared). A socket's delivery time is
 the kernel's receive stamp of the message (SO_TIMESTAMPNS), so the client's own time reading
-hundreds of sockets in turn is not counted; the CPU it takes from the server still is. Environment: TEST_DATABASE_URL / TEST_REDIS_URL as for the tests; SOCKETS (default
-"500,1000"), POLLS (1000).
+thousands of sockets in turn is not counted; the CPU it takes from the server still is. The
+open-files limit is raised to what the sockets need (the server inherits it). Environment:
+SOCKETS (5000), POLLS (1000), REFUSALS (20), WEB_CONNECTIONS, BENCH_DATABASE_URL (as bench/web.py).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import random
+import resource
 import selectors
 import socket
 import statistics
@@ -37,7 +46,12 @@ from wsproto.events import AcceptConnection, CloseConnection, Ping, Request, Tex
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.conftest import ProcfileSite, site_family
+from sqlalchemy import make_url
+from werkzeug.security import generate_password_hash
+
+from bench import many
+from bench.web import SECRET_KEY, own_database, own_redis
+from scripts.procfile_site import ProcfileSite
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -128,11 +142,9 @@ def _timespec(value: bytes) -> float:
 
 
 class Sockets:
-    """``count`` open sockets on the group, read by one thread with a selector."""
+    """Open sockets, one per path, read by one thread with a selector."""
 
-    def __init__(self, site, family, count: int, format: str) -> None:
-        tokens = [family.tokens["giver"], family.tokens["admin"]]
-        paths = [f"/ws/groups/{family.group_id}?token={tokens[n % 2]}&format={format}" for n in range(count)]
+    def __init__(self, site, paths: list[str]) -> None:
         # One at a time, as tabs open; all at once would only measure the backlog.
         self.listeners = [Listener.connect(site, path) for path in paths]
         self.selector = selectors.DefaultSelector()
@@ -150,16 +162,19 @@ class Sockets:
                 if listener.closed:
                     self.selector.unregister(listener.sock)
 
-    def arrivals_after(self, started: float, timeout: float = 30) -> list[float]:
+    def arrivals_after(
+        self, started: float, listeners: list[Listener] | None = None, timeout: float = 30
+    ) -> list[float]:
         """Each socket's first message stamped after ``started`` (time.time()), waiting for all."""
+        listeners = self.listeners if listeners is None else listeners
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            firsts = [next((t for t in each.arrivals if t >= started), None) for each in self.listeners]
+            firsts = [next((t for t in each.arrivals if t >= started), None) for each in listeners]
             if all(t is not None for t in firsts):
                 return firsts
-            time.sleep(0.02)
+            time.sleep(0.01)
         missing = sum(1 for t in firsts if t is None)
-        raise TimeoutError(f"{missing} of {len(self.listeners)} sockets got nothing")
+        raise TimeoutError(f"{missing} of {len(listeners)} sockets got nothing")
 
     def close(self) -> None:
         self.running = False
@@ -168,19 +183,18 @@ class Sockets:
             listener.close()
 
 
-def fan_out(site, family, sockets: Sockets, buy: bool) -> list[float]:
+def fan_out(site, gift_id: int, token: str, sockets: Sockets, buy: bool, listeners=None) -> list[float]:
     """Milliseconds from sending one purchase (or undo) to each socket's receiving it."""
-    time.sleep(0.5)
+    time.sleep(0.3)
     started = time.time()
-    method = "POST" if buy else "DELETE"
     answer = requests.request(
-        method,
-        f"{site.url}/api/v1/gifts/{family.gift_id}/purchase",
-        headers={"Authorization": f"Bearer {family.tokens['other']}"},
+        "POST" if buy else "DELETE",
+        f"{site.url}/api/v1/gifts/{gift_id}/purchase",
+        headers={"Authorization": f"Bearer {token}"},
         timeout=30,
     )
     assert answer.ok, answer.text
-    return [(t - started) * 1000 for t in sockets.arrivals_after(started, 35)]
+    return [(t - started) * 1000 for t in sockets.arrivals_after(started, listeners, 35)]
 
 
 def time_me(site, token: str, count: int = 200) -> list[float]:
@@ -195,17 +209,17 @@ def time_me(site, token: str, count: int = 200) -> list[float]:
     return times
 
 
-async def hold_polls(site, family, count: int, stop: asyncio.Event) -> Counter[str]:
+async def hold_polls(site, group_id: int, token: str, count: int, stop: asyncio.Event) -> Counter[str]:
     """``count`` long polls kept waiting (each asks again when its 25 s run out); how many answered
     anything but 200."""
     cursor = requests.get(
-        f"{site.url}/api/v1/groups/{family.group_id}/changes",
-        headers={"Authorization": f"Bearer {family.tokens['giver']}"},
+        f"{site.url}/api/v1/groups/{group_id}/changes",
+        headers={"Authorization": f"Bearer {token}"},
         timeout=10,
     ).json()["cursor"]
     request = (
-        f"GET /api/v1/groups/{family.group_id}/changes?since={cursor}&wait=25 HTTP/1.1\r\n"
-        f"Host: 127.0.0.1:{site.port}\r\nAuthorization: Bearer {family.tokens['giver']}\r\n\r\n"
+        f"GET /api/v1/groups/{group_id}/changes?since={cursor}&wait=25 HTTP/1.1\r\n"
+        f"Host: 127.0.0.1:{site.port}\r\nAuthorization: Bearer {token}\r\n\r\n"
     ).encode()
     failures: Counter[str] = Counter()
 
@@ -237,19 +251,19 @@ async def hold_polls(site, family, count: int, stop: asyncio.Event) -> Counter[s
     return failures
 
 
-def polls_and_me(site, family, count: int) -> None:
-    idle = time_me(site, family.tokens["other"])
+def polls_and_me(site, group_id: int, poll_token: str, me_token: str, count: int) -> None:
+    idle = time_me(site, me_token)
     stop = asyncio.Event()
     loop = asyncio.new_event_loop()
     result: dict[str, Counter[str]] = {}
 
     def run() -> None:
-        result["failures"] = loop.run_until_complete(hold_polls(site, family, count, stop))
+        result["failures"] = loop.run_until_complete(hold_polls(site, group_id, poll_token, count, stop))
 
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
     time.sleep(30)  # every poll connected and waiting (admitting 1,000 at once takes a while here)
-    busy = time_me(site, family.tokens["other"])
+    busy = time_me(site, me_token)
     loop.call_soon_threadsafe(stop.set)
     thread.join(60)
     print(
@@ -260,39 +274,143 @@ def polls_and_me(site, family, count: int) -> None:
     )
 
 
-def main() -> None:
-    counts = [int(n) for n in os.environ.get("SOCKETS", "500,1000").split(",")]
-    polls = int(os.environ.get("POLLS", "1000"))
-    site = ProcfileSite(Path(tempfile.mkdtemp(prefix="bench-live-"))).start(worker=False)
+def try_socket(site, path: str) -> tuple[Listener | None, float]:
+    """A socket opened, or refused (503): which, and the milliseconds from connecting to the answer."""
+    started = time.perf_counter()
     try:
-        family = site_family(site)
-        for count in counts:
-            before = sum(rss_kib(pid) for pid in web_workers(site))
-            sockets = Sockets(site, family, count, "json")
-            time.sleep(3)
-            after = sum(rss_kib(pid) for pid in web_workers(site))
-            for buy, format in ((True, "json"), (False, "json")):
-                delays = fan_out(site, family, sockets, buy)
-                print(
-                    f"{count} sockets ({format}): {len(delays)} received; delivery p50 "
-                    f"{statistics.median(delays):.0f} ms, p99 {percentile(delays, 0.99):.0f} ms, "
-                    f"max {max(delays):.0f} ms"
-                )
-            print(f"{count} idle sockets: {(after - before) / count:.1f} KiB each (web processes' RSS)")
-            sockets.close()
-            time.sleep(2)
-        sockets = Sockets(site, family, counts[0], "turbo")
-        time.sleep(3)
-        delays = fan_out(site, family, sockets, True)
+        listener = Listener.connect(site, path)
+    except RuntimeError:
+        return None, (time.perf_counter() - started) * 1000
+    return listener, (time.perf_counter() - started) * 1000
+
+
+def summary(delays: list[float]) -> str:
+    return (
+        f"{len(delays)} received; delivery p50 {statistics.median(delays):.0f} ms, "
+        f"p99 {percentile(delays, 0.99):.0f} ms, max {max(delays):.0f} ms"
+    )
+
+
+def me_figures(times: list[float]) -> tuple[float, float]:
+    return statistics.median(times), percentile(times, 0.99)
+
+
+def raise_open_files(wanted: int) -> None:
+    """Every socket is a file here and in the server (which inherits the limit): soft up to hard."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = hard if hard == resource.RLIM_INFINITY else min(hard, max(soft, wanted))
+    if target > soft:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    if resource.getrlimit(resource.RLIMIT_NOFILE)[0] < wanted:
+        raise SystemExit(f"{wanted} open files are needed; the hard limit is {hard} (ulimit -Hn).")
+
+
+def main() -> None:
+    total = int(os.environ.get("SOCKETS", "5000"))
+    polls = int(os.environ.get("POLLS", "1000"))
+    refusals = int(os.environ.get("REFUSALS", "20"))
+    # Two processes of WEB_CONNECTIONS each; sockets and polls may take 80 % of it (LIVE_CONNECTIONS):
+    # room for the 5,000 sockets however unevenly the kernel hands them to the two processes.
+    web_connections = int(os.environ.get("WEB_CONNECTIONS", str(max(1000, total * 4 // 5))))
+    raise_open_files(2 * (int(web_connections * 1.6) + 2000))
+    load_before = os.getloadavg()
+    workdir = Path(tempfile.mkdtemp(prefix="bench-live-"))
+    with contextlib.ExitStack() as stack:
+        redis_url = stack.enter_context(own_redis(workdir))
+        db_url = stack.enter_context(own_database())
+        env = {
+            "PIGLIST_CONFIG": "production",
+            "SECRET_KEY": SECRET_KEY,
+            "MAIL_BACKEND": "log",
+            "WEB_CONNECTIONS": str(web_connections),
+        }
+        site = ProcfileSite(workdir / "site", db_url, redis_url, env=env)
+        site.run("release")
+        plain = make_url(db_url).set(drivername="postgresql").render_as_string(hide_password=False)
+        # Nobody logs in here (sockets and the API use tokens): any valid hash will do.
+        password_hash = generate_password_hash("Bench-Password-1", "pbkdf2:sha256:1000")
+        groups = max(1, total // many.MEMBERS)
+        families = many.seed(plain, groups, password_hash)
+        stack.callback(site.stop)
+        site.start(worker=False, release=False)
         print(
-            f"{counts[0]} sockets (turbo HTML): {len(delays)} received; delivery p50 "
-            f"{statistics.median(delays):.0f} ms, p99 {percentile(delays, 0.99):.0f} ms, max {max(delays):.0f} ms"
+            f"Machine: {os.cpu_count()} cores; load average before {load_before[0]:.2f}. "
+            f"WEB_CONNECTIONS={web_connections} x 2 processes (LIVE_CONNECTIONS 80 %: "
+            f"{int(web_connections * 0.8)} each)."
         )
-        fan_out(site, family, sockets, False)
+
+        def token(f: int, m: int) -> str:
+            return families.token(families.user_ids[f][m])
+
+        me_token = token(0, 2)
+        idle = time_me(site, me_token)
+
+        # 1. Groups of 8: each member of each family one socket; a purchase in a few of them.
+        paths = [
+            f"/ws/groups/{families.group_ids[f]}?token={token(f, m)}&format=json"
+            for f in range(groups)
+            for m in range(many.MEMBERS)
+        ]
+        opening = time.monotonic()
+        before = sum(rss_kib(pid) for pid in web_workers(site))
+        sockets = Sockets(site, paths)
+        print(f"{len(paths)} sockets in groups of 8 opened in {time.monotonic() - opening:.0f} s")
+        time.sleep(3)
+        after = sum(rss_kib(pid) for pid in web_workers(site))
+        busy = time_me(site, me_token)
+        (idle50, idle99), (busy50, busy99) = me_figures(idle), me_figures(busy)
+        print(
+            f"/api/v1/me p50/p99: idle {idle50:.1f}/{idle99:.1f} ms, beside {len(paths)} sockets "
+            f"{busy50:.1f}/{busy99:.1f} ms (p99 {busy99 / idle99:.2f}x idle)"
+        )
+        print(f"memory per idle socket: {(after - before) / len(paths):.1f} KiB (web processes' RSS)")
+        delays: list[float] = []
+        sampled = random.sample(range(groups), min(groups, 20))
+        for f in sampled:
+            # Member 0 buys a gift of member 1's list; member 1's socket is told nothing (the surprise).
+            told = [sockets.listeners[f * many.MEMBERS + m] for m in range(many.MEMBERS) if m != 1]
+            gift = families.gift(f, 1, 1)
+            delays += fan_out(site, gift, token(f, 0), sockets, True, told)
+            fan_out(site, gift, token(f, 0), sockets, False, told)
+        print(f"groups of 8, one purchase in each of {len(sampled)} (7 sockets told each): {summary(delays)}")
         sockets.close()
-        polls_and_me(site, family, polls)
-    finally:
-        site.stop()
+        time.sleep(3)
+
+        # 2. One group of 5,000: every socket on family 0, as everyone but member 1.
+        watchers = [m for m in range(many.MEMBERS) if m != 1]
+        group = families.group_ids[0]
+        paths = [
+            f"/ws/groups/{group}?token={token(0, watchers[n % len(watchers)])}&format=json"
+            for n in range(total)
+        ]
+        sockets = Sockets(site, paths)
+        time.sleep(3)
+        for buy in (True, False):
+            delays = fan_out(site, families.gift(0, 1, 1), token(0, 0), sockets, buy)
+            print(f"one group of {total} sockets, {'purchase' if buy else 'undo'}: {summary(delays)}")
+
+        # 3. Past LIVE_CONNECTIONS: sockets opened until the processes refuse; the time to each 503.
+        refused: list[float] = []
+        extra: list[Listener] = []
+        while len(refused) < refusals and len(extra) < 2 * web_connections:
+            listener, ms = try_socket(site, paths[0])
+            if listener is None:
+                refused.append(ms)
+            else:
+                extra.append(listener)
+        print(
+            f"past the limit ({total + len(extra)} sockets held): {len(refused)} refused with 503, "
+            f"p50 {statistics.median(refused):.1f} ms, max {max(refused):.1f} ms from connecting to the answer"
+            if refused
+            else f"no refusal after {len(extra)} more sockets"
+        )
+        for listener in extra:
+            listener.close()
+        sockets.close()
+        time.sleep(2)
+
+        if polls:
+            polls_and_me(site, group, token(0, 2), me_token, polls)
 
 
 if __name__ == "__main__":

@@ -66,10 +66,13 @@ def money(value: Decimal | None) -> str | None:
 GIFTS = """
 SELECT g.id, p.user_id, g.category_id, g.url, g.title, g.description, g.price, g.regular_price,
        g.currency, g.image_url, g.options, g.quantity, g.priority, g.scrape_status, g.scrape_error,
-       g.created_at, g.updated_at, g.status, g.deleted_at
+       g.created_at, g.updated_at, g.status, g.deleted_at, g.piglist_id, g.occasion_id, g.is_idea,
+       g.added_by_id, a.display_name
 FROM gifts g JOIN piglists p ON p.id = g.piglist_id
 LEFT JOIN categories c ON c.id = g.category_id
-WHERE p.group_id = %(group)s
+LEFT JOIN users a ON a.id = g.added_by_id
+WHERE p.group_id = %(group)s AND p.kind = 'member' AND g.reveal_id IS NULL
+  AND NOT (g.is_idea AND p.user_id = %(viewer)s)
   AND (g.deleted_at IS NULL OR (p.user_id <> %(viewer)s AND EXISTS (
         SELECT 1 FROM purchases x WHERE x.gift_id = g.id AND x.user_id = %(viewer)s)))
 ORDER BY CASE g.priority WHEN 'high' THEN 0 WHEN 'normal' THEN 1 ELSE 2 END,
@@ -82,6 +85,15 @@ FROM purchases x JOIN users u ON u.id = x.user_id JOIN gifts g ON g.id = x.gift_
 JOIN piglists p ON p.id = g.piglist_id
 WHERE p.group_id = %s AND p.user_id <> %s
 ORDER BY x.purchased_at, x.id
+"""
+
+GROUP_GIFTS = """
+SELECT gg.gift_id, gg.status, gg.organiser_id, o.display_name, pl.user_id, u.display_name, pl.amount
+FROM group_gifts gg JOIN gifts g ON g.id = gg.gift_id JOIN piglists p ON p.id = g.piglist_id
+LEFT JOIN users o ON o.id = gg.organiser_id
+LEFT JOIN pledges pl ON pl.group_gift_id = gg.id LEFT JOIN users u ON u.id = pl.user_id
+WHERE p.group_id = %s AND p.user_id <> %s AND gg.status <> 'cancelled'
+ORDER BY pl.created_at, pl.id
 """
 
 
@@ -114,6 +126,7 @@ def piglists(group_id: int):
         ).fetchall()
         rows = conn.execute(GIFTS, {"group": group_id, "viewer": viewer}).fetchall()
         bought = conn.execute(PURCHASES, (group_id, viewer)).fetchall()
+        chipped = conn.execute(GROUP_GIFTS, (group_id, viewer)).fetchall()
 
     purchases: dict[int, list[dict]] = {}
     for gift_id, buyer, buyer_name, quantity, at in bought:
@@ -121,15 +134,29 @@ def piglists(group_id: int):
             {"user": {"id": buyer, "display_name": buyer_name}, "quantity": quantity, "purchased_at": iso(at)}
         )
 
+    together: dict[int, dict] = {}
+    for gift_id, status, organiser, organiser_name, pledger, pledger_name, amount in chipped:
+        entry = together.setdefault(
+            gift_id,
+            {
+                "status": status,
+                "organiser": None if organiser is None else {"id": organiser, "display_name": organiser_name},
+                "pledges": [],
+            },
+        )
+        if pledger is not None:
+            entry["pledges"].append({"user": {"id": pledger, "display_name": pledger_name}, "amount": amount})
+
     names = dict(members)
     gifts: dict[int, list[dict]] = {user_id: [] for user_id, _ in members}
     sums: dict[int, dict[int, Decimal]] = {user_id: {} for user_id, _ in members}
     for (gift_id, owner, category, url, title, description, price, regular, gift_currency, image, options,
          quantity, priority, scrape_status, scrape_error, created, updated, status,
-         deleted) in rows:  # fmt: skip
+         deleted, list_id, occasion, idea, added_by, added_by_name) in rows:  # fmt: skip
         view = {
             "id": gift_id,
             "group_id": group_id,
+            "list_id": list_id,
             "owner": {"id": owner, "display_name": names[owner]},
             "category_id": category,
             "url": url,
@@ -142,6 +169,7 @@ def piglists(group_id: int):
             "options": options or {},
             "quantity": quantity,
             "priority": priority,
+            "occasion_id": occasion,
             "scrape_status": scrape_status,
             "scrape_error": scrape_error,
             "created_at": iso(created),
@@ -157,9 +185,18 @@ def piglists(group_id: int):
                 purchases=its,
                 viewers=[],
                 removed=deleted is not None,
+                idea=idea,
+                added_by=None if added_by is None else {"id": added_by, "display_name": added_by_name},
+                group_gift=group_gift(together.get(gift_id), price),
             )
         gifts[owner].append(view)
-        if category and deleted is None and price is not None and (gift_currency or currency) == currency:
+        if (
+            category
+            and not idea
+            and deleted is None
+            and price is not None
+            and (gift_currency or currency) == currency
+        ):
             sums[owner][category] = sums[owner].get(category, Decimal("0.00")) + price
     body = [
         {
@@ -177,6 +214,18 @@ def piglists(group_id: int):
         for user_id, name in members
     ]
     return Response(json.dumps(body), mimetype="application/json")
+
+
+def group_gift(entry: dict | None, price: Decimal | None) -> dict | None:
+    if entry is None:
+        return None
+    pledged = sum((p["amount"] for p in entry["pledges"]), Decimal("0.00"))
+    return {
+        **entry,
+        "pledges": [{**p, "amount": money(p["amount"])} for p in entry["pledges"]],
+        "pledged": money(pledged),
+        "remaining": money(max((price or Decimal("0.00")) - pledged, Decimal("0.00"))),
+    }
 
 
 @app.get("/health")

@@ -32,6 +32,11 @@ def create_app(config: type[Config] | None = None, **overrides: Any) -> Flask:
 
     app.json = PiglistJSONProvider(app)
 
+    from piglist.web import assets
+
+    # First, so its compression runs after every other after_request (Flask runs them in reverse).
+    assets.init_app(app)
+
     from piglist.web import inputs
 
     from .pictures import uploads
@@ -46,15 +51,17 @@ def create_app(config: type[Config] | None = None, **overrides: Any) -> Flask:
     from piglist.stores import mail
     from piglist.web import errors, idempotency, security
 
-    from .gifts import listcache
+    from .gifts import listcache, rendering
     from .rules.lock import is_frozen
-    from .rules.money import format_money
+    from .rules.money import about, format_money
 
     app.jinja_env.tests["frozen"] = is_frozen  # {% if group is frozen %}
     app.jinja_env.filters["money"] = format_money  # {{ gift.price | money(gift.currency) }}
+    app.jinja_env.filters["about"] = about  # {{ gift.price | about(gift.currency, group.currency) }}
     errors.init_app(app)
     idempotency.init_app(app)
     listcache.init_app(app)
+    rendering.init_app(app)
     housekeeping.init_app(app)
     mail.init_app(app)
     security.init_app(app)

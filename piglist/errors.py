@@ -88,6 +88,13 @@ class MaxItemPriceExceeded(PiglistError):
     code, status = "max_item_price_exceeded", 422
 
 
+class CurrencyUnconvertible(PiglistError):
+    """A price in another currency than the group's, in a category with a limit, while no
+    exchange rate between them is known (SPEC 10.6)."""
+
+    code, status = "currency_unconvertible", 422
+
+
 class Unavailable(PiglistError):
     code, status = "unavailable", 503
 

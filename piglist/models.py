@@ -30,9 +30,8 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import Mapped, backref, make_transient_to_detached, mapped_column, relationship
+from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -49,25 +48,9 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def column_values(row: Any) -> dict[str, Any]:
-    """A row's columns by attribute name, as loaded."""
-    return {attr.key: getattr(row, attr.key) for attr in sa_inspect(row).mapper.column_attrs}
-
-
-def detached_row(model: type, columns: dict[str, Any]) -> Any:
-    """A ``model`` row made from ``columns`` (all of them, as :func:`column_values` gives) in no
-    session, as if loaded: made the way the ORM's loading makes rows, without ``__init__``, whose
-    attribute events cost more than the rest."""
-    row: Any = sa_inspect(model).class_manager.new_instance()
-    row.__dict__.update(columns)
-    make_transient_to_detached(row)
-    return row
-
-
-def detached_copy(row: Any) -> Any:
-    """A copy of ``row``'s columns in no session: safe to keep and read from any request (its
-    relationships can't be loaded), never to change or to add to a session."""
-    return detached_row(type(row), column_values(row))
+def one_of(column: str, values: tuple[str, ...]) -> str:
+    """A CHECK constraint's text: ``column`` holds one of ``values`` (the constants below)."""
+    return f"{column} IN ({', '.join(repr(value) for value in values)})"
 
 
 def today() -> date:
@@ -263,7 +246,7 @@ class Group(Model):
 
 class GroupMember(Model):
     __tablename__ = "group_members"
-    __table_args__ = (CheckConstraint("role IN ('admin', 'member')", name="role"),)
+    __table_args__ = (CheckConstraint(one_of("role", ROLES), name="role"),)
 
     group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True)
     user_id: Mapped[int] = mapped_column(
@@ -326,8 +309,8 @@ class Piglist(Model):
     __table_args__ = (
         # A member list per member and group; the other kinds have no user_id (NULLs never clash).
         UniqueConstraint("group_id", "user_id"),
-        CheckConstraint("kind IN ('member', 'shared', 'dependant')", name="kind"),
-        CheckConstraint("status IN ('active', 'pending', 'deleted')", name="status"),
+        CheckConstraint(one_of("kind", LIST_KINDS), name="kind"),
+        CheckConstraint(one_of("status", LIST_STATUSES), name="status"),
         CheckConstraint("(kind = 'member') = (user_id IS NOT NULL)", name="member_has_user"),
     )
 
@@ -393,10 +376,10 @@ class Gift(Model):
     __table_args__ = (
         CheckConstraint("price >= 0", name="price_not_negative"),
         CheckConstraint("regular_price >= 0", name="regular_price_not_negative"),
-        CheckConstraint("status IN ('available', 'purchased')", name="status"),
-        CheckConstraint("scrape_status IN ('pending', 'success', 'failed', 'manual')", name="scrape_status"),
-        CheckConstraint("quantity BETWEEN 1 AND 99", name="quantity"),
-        CheckConstraint("priority IN ('high', 'normal', 'low')", name="priority"),
+        CheckConstraint(one_of("status", GIFT_STATUSES), name="status"),
+        CheckConstraint(one_of("scrape_status", SCRAPE_STATUSES), name="scrape_status"),
+        CheckConstraint(f"quantity BETWEEN 1 AND {MAX_QUANTITY}", name="quantity"),
+        CheckConstraint(one_of("priority", PRIORITIES), name="priority"),
         # The same URL twice among one list's wishes is a duplicate, unless the first was deleted.
         # Ideas are left out: a recipient's wish must never clash with an idea they can't see.
         Index(
@@ -525,7 +508,7 @@ class Purchase(Model):
         UniqueConstraint("gift_id", "user_id"),
         # 0 for a pledger of a gift bought together whose part is money, not one of the gift
         # (the group gift's holder has the 1): migration 0009.
-        CheckConstraint("quantity BETWEEN 0 AND 99", name="quantity"),
+        CheckConstraint(f"quantity BETWEEN 0 AND {MAX_QUANTITY}", name="quantity"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -594,7 +577,7 @@ class GroupGift(Model):
     from the pledges, under the gift's row lock (piglist.gifts.group_gifts)."""
 
     __tablename__ = "group_gifts"
-    __table_args__ = (CheckConstraint("status IN ('open', 'bought', 'cancelled')", name="status"),)
+    __table_args__ = (CheckConstraint(one_of("status", GROUP_GIFT_STATUSES), name="status"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     gift_id: Mapped[int] = mapped_column(ForeignKey("gifts.id", ondelete="CASCADE"), unique=True)
@@ -632,13 +615,15 @@ class Pledge(Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     group_gift_id: Mapped[int] = mapped_column(ForeignKey("group_gifts.id", ondelete="CASCADE"))
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # None once the pledger erased their account: kept on a gift bought together, as their
+    # purchase is ("a former member"); an open group gift loses it when they leave (migration 0015).
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     amount: Mapped[Decimal] = mapped_column(Money)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     group_gift: Mapped[GroupGift] = relationship(back_populates="pledges")
-    user: Mapped[User] = relationship()
+    user: Mapped[User | None] = relationship()
 
 
 # --- Occasions: dates, reminders, calendar feeds and reveals (piglist.occasions) -----------------
@@ -727,7 +712,7 @@ class Exchange(Model):
 
     __tablename__ = "exchanges"
     __table_args__ = (
-        CheckConstraint("status IN ('open', 'drawn')", name="status"),
+        CheckConstraint(one_of("status", EXCHANGE_STATUSES), name="status"),
         CheckConstraint("budget >= 0", name="budget_not_negative"),
     )
 
@@ -820,3 +805,18 @@ class IdempotentRequest(Model):
     location: Mapped[str | None] = mapped_column(Text)
     body: Mapped[bytes | None] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+# --- Exchange rates (SPEC §10.6, issue 28): piglist.stores.fx -------------------------------
+
+
+class FxRate(Model):
+    """The European Central Bank's latest reference rate of one currency: how many units of it one
+    euro buys (the euro itself is 1 and not stored). Every process reads the same rates."""
+
+    __tablename__ = "fx_rates"
+
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    per_euro: Mapped[Decimal] = mapped_column(Numeric(18, 6))
+    rates_date: Mapped[date] = mapped_column(Date)  # the ECB's day the rate is for
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

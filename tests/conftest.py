@@ -148,6 +148,15 @@ def family(app):
 
 
 @pytest.fixture
+def euro_family(app):
+    """The same family, keeping euros (SPEC 10.6: amounts as they write them, exchange rates)."""
+    family = factories.make_family()
+    family.group.currency = "EUR"
+    db.session.commit()
+    return family
+
+
+@pytest.fixture
 def shop(app):
     """A local shop the app's fetcher is allowed to reach."""
     shop = Shop()

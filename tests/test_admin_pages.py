@@ -327,10 +327,14 @@ BAD_CATEGORIES = [
     ({"name": ""}, "Please fill in the name."),
     ({"name": "x" * 300}, "The name can be at most 100 characters long."),
     ({"spending_limit": "-1"}, "The spending limit can't be negative."),
-    ({"spending_limit": "10.999"}, "The spending limit can have at most two decimals."),
-    ({"spending_limit": "lots"}, "The spending limit must be an amount such as 12.50."),
+    ({"spending_limit": "10.9999"}, "The spending limit can have at most two decimals."),
+    (
+        {"spending_limit": "10.999"},
+        "“10.999” could be read two ways. Write the spending limit as an amount such as 1,234.50.",
+    ),
+    ({"spending_limit": "lots"}, "Write the spending limit as an amount such as 1,234.50."),
     ({"max_item_price": "-0.01"}, "The max item price can't be negative."),
-    ({"max_item_price": "1.005"}, "The max item price can have at most two decimals."),
+    ({"max_item_price": "1.0051"}, "The max item price can have at most two decimals."),
     ({"max_item_price": "1000000"}, "The max item price can be at most 999,999.99."),
 ]
 

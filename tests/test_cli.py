@@ -216,7 +216,7 @@ def test_rescrape_bad_input_is_a_clear_error_and_queues_nothing(app, runner, scr
 
 
 def test_stats_prints_the_sites_figures(app, runner, scraped):
-    from piglist.live.hub import SOCKETS_KEY
+    from piglist.live.socketcount import SOCKETS_KEY
     from piglist.stores.redis_store import get_redis
 
     # Two web processes' counts as the live hub keeps them, each with its heartbeat key.

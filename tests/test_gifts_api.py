@@ -361,14 +361,14 @@ def test_an_edit_based_on_an_old_copy_is_refused(app, family):
     from datetime import timedelta
 
     from piglist.errors import EditConflict
-    from piglist.gifts import writes
+    from piglist.gifts import edits
 
     gift = factories.make_gift(family.owner, family.group, title="Kite")
     seen = gift.updated_at
     with pytest.raises(EditConflict):
-        writes.update_gift(
+        edits.update_gift(
             gift.id, family.owner, {"title": "Kite!"}, expected_updated_at=seen - timedelta(seconds=1)
         )
     db.session.rollback()
-    updated = writes.update_gift(gift.id, family.owner, {"title": "Kite!"}, expected_updated_at=seen)
+    updated = edits.update_gift(gift.id, family.owner, {"title": "Kite!"}, expected_updated_at=seen)
     assert updated.title == "Kite!"

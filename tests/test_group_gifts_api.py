@@ -4,7 +4,7 @@ bought, undo — and every refusal changes nothing."""
 import pytest
 
 from piglist.extensions import db
-from piglist.models import GroupGift, Pledge, Purchase
+from piglist.models import MAX_ID, GroupGift, Pledge, Purchase
 
 from . import factories
 from .support.clients import error
@@ -135,7 +135,7 @@ def test_outsiders_get_404_everywhere(api, family, big):
         api(stranger).post(f"/gifts/{big.id}/purchase"),
     ):
         assert response.status_code == 404
-    assert start(api, family.giver, type("G", (), {"id": 2**31 - 1})).status_code == 404
+    assert start(api, family.giver, type("G", (), {"id": MAX_ID})).status_code == 404
 
 
 def test_a_gift_without_a_price_cannot_be_bought_together(api, family):

@@ -7,40 +7,17 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
-from config import TestingConfig
-from piglist import create_app
 from piglist.extensions import db
 
-from .support.databases import PG_URL
+from .support.migrations import gift_row, insert, migration_app, seed_family
 
 NOW = "2026-12-01 10:00:00+00:00"
 
 
 def seed(conn) -> None:
-    conn.execute(
-        text(
-            "INSERT INTO users (id, email, display_name, password_hash, created_at) VALUES "
-            "(1, 'a@x.org', 'Tom', 'h', :now), (2, 'b@x.org', 'Dad', 'h', :now), (3, 'c@x.org', 'Gran', 'h', :now)"
-        ),
-        {"now": NOW},
-    )
-    conn.execute(
-        text(
-            "INSERT INTO groups (id, name, invite_code, is_locked, currency, created_at) "
-            "VALUES (1, 'F', 'code', false, 'USD', :now)"
-        ),
-        {"now": NOW},
-    )
-    conn.execute(
-        text("INSERT INTO piglists (id, group_id, user_id, created_at) VALUES (1, 1, 1, :now)"), {"now": NOW}
-    )
-    conn.execute(
-        text(
-            "INSERT INTO gifts (id, piglist_id, title, price, options, scrape_status, status, created_at, updated_at) "
-            "VALUES (1, 1, 'Bike', 200, '{}', 'manual', 'available', :now, :now)"
-        ),
-        {"now": NOW},
-    )
+    seed_family(conn, ("Tom", "Dad", "Gran"), now=NOW)
+    insert(conn, "piglists", {"id": 1, "group_id": 1, "user_id": 1, "created_at": NOW})
+    insert(conn, "gifts", gift_row(1, 1, "Bike", price=200, now=NOW))
 
 
 def purchase_version(conn) -> int:
@@ -84,26 +61,56 @@ def check(app) -> None:
         db.engine.dispose()
 
 
-def test_migration_0009_with_data_on_sqlite(tmp_path):
-    check(
-        create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/m.sqlite3", REDIS_URL=None)
-    )
-
-
-def test_migration_0009_with_data_on_postgresql(pg_schema):
-    app = create_app(
-        TestingConfig,
-        SQLALCHEMY_DATABASE_URI=PG_URL,
-        SQLALCHEMY_ENGINE_OPTIONS={"connect_args": {"options": "-csearch_path=group_gifts_check"}},
-        REDIS_URL=None,
-    )
-    with app.app_context(), db.engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA IF EXISTS group_gifts_check CASCADE"))
-        conn.execute(text("CREATE SCHEMA group_gifts_check"))
-    try:
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_migration_0009_with_data(backend, tmp_path, pg_schema):
+    with migration_app(backend, tmp_path, "group_gifts_check") as app:
         check(app)
-    finally:
-        with app.app_context(), db.engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA group_gifts_check CASCADE"))
-        with app.app_context():
-            db.engine.dispose()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_migration_0015_keeps_an_erased_pledgers_pledge_on_a_gift_bought_together(
+    backend, tmp_path, pg_schema
+):
+    with migration_app(backend, tmp_path, "group_gifts_check") as app, app.app_context():
+        upgrade(revision="0009")
+        with db.engine.begin() as conn:
+            seed(conn)
+            conn.execute(
+                text(
+                    "INSERT INTO group_gifts (id, gift_id, organiser_id, status, holder_id, created_at) "
+                    "VALUES (1, 1, 2, 'bought', 2, :now)"
+                ),
+                {"now": NOW},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO pledges (id, group_gift_id, user_id, amount, created_at, updated_at) "
+                    "VALUES (1, 1, 2, 150, :now, :now), (2, 1, 3, 50, :now, :now)"
+                ),
+                {"now": NOW},
+            )
+        upgrade(revision="0015")
+        with db.engine.begin() as conn:
+            conn.execute(text("DELETE FROM users WHERE id = 3"))  # Gran erases her account
+        with db.engine.begin() as conn:
+            assert conn.execute(text("SELECT user_id, amount FROM pledges ORDER BY id")).all() == [
+                (2, 150),
+                (None, 50),
+            ]
+            before = purchase_version(conn)
+            conn.execute(text("UPDATE pledges SET amount = 55 WHERE id = 2"))
+        with db.engine.connect() as conn:
+            assert purchase_version(conn) > before  # 0009's triggers survived the rebuild
+        downgrade(revision="0014")
+        with db.engine.begin() as conn:
+            assert conn.execute(text("SELECT user_id FROM pledges")).all() == [(2,)]
+        with pytest.raises(IntegrityError), db.engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO pledges (group_gift_id, user_id, amount, created_at, updated_at) "
+                    "VALUES (1, NULL, 5, :now, :now)"
+                ),
+                {"now": NOW},
+            )
+        upgrade()
+        db.engine.dispose()

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from piglist.auth import resets
 from piglist.extensions import db
-from piglist.models import ApiToken, Gift, Group, User
+from piglist.models import MAX_ID, ApiToken, Gift, Group, User
 
 from . import factories
 from .support.clients import csrf_token
@@ -47,7 +47,7 @@ FIELDS = [
     "status",
 ]
 HOSTILE_VALUES = ["a\x00b", "\ud800", 2**64, -(2**63), 1e308, [], {"a": {"b": ["\x00"]}}, True, "１２", "٣"]
-HOSTILE_IDS = [0, 2**31 - 1, 2**31, 2**63, 10**30]
+HOSTILE_IDS = [0, MAX_ID, MAX_ID + 1, 2**63, 10**30]
 HOSTILE_QUERY = "?status=%00&category=2147483648&q=%ED%A0%80&sort=%00&page=99999999999999999999"
 # Last, so that the requests before them still have a session, a token and a group.
 DESTRUCTIVE = ("logout", "revoke", "leave", "remove", "delete", "password")

@@ -197,7 +197,7 @@ def test_copies_of_one_purchase_sent_at_once_buy_once(app, family, kite):
 
 def test_the_buy_form_carries_a_one_time_key_and_a_double_submit_buys_once(app, family, kite):
     browser = member_client(app, family.giver)
-    page = browser.get(f"/groups/{family.group.id}/piglists").get_data(as_text=True)
+    page = browser.get(f"/groups/{family.group.id}/piglists/{family.owner.id}/frame").get_data(as_text=True)
     keys = KEY_FIELD.findall(page)
     assert keys, "no one-time key in the buy form"
     form = {"csrf_token": csrf_token(browser), "idempotency_key": keys[0], "quantity": "1"}
@@ -208,7 +208,9 @@ def test_the_buy_form_carries_a_one_time_key_and_a_double_submit_buys_once(app, 
     assert again.headers["Location"] == first.headers["Location"]
     assert bought(kite.id) == 1
     # The page comes back with a new key: buying again is a new purchase.
-    fresh = KEY_FIELD.findall(browser.get(f"/groups/{family.group.id}/piglists").get_data(as_text=True))
+    fresh = KEY_FIELD.findall(
+        browser.get(f"/groups/{family.group.id}/piglists/{family.owner.id}/frame").get_data(as_text=True)
+    )
     assert fresh and fresh[0] != keys[0]
     assert browser.post(path, data={**form, "idempotency_key": fresh[0]}).status_code == 303
     assert bought(kite.id) == 2
@@ -225,7 +227,7 @@ def test_the_same_form_key_with_another_quantity_is_refused(app, family, kite):
 
 def test_the_one_time_key_is_new_on_every_page_even_from_the_lists_cache(app, family, kite):
     browser = member_client(app, family.giver)
-    path = f"/groups/{family.group.id}/piglists"
+    path = f"/groups/{family.group.id}/piglists/{family.owner.id}/frame"  # a list of the all-lists page
     first = KEY_FIELD.findall(browser.get(path).get_data(as_text=True))
     second = KEY_FIELD.findall(browser.get(path).get_data(as_text=True))
     assert first and second and set(first).isdisjoint(second)

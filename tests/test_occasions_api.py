@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from piglist.extensions import db
-from piglist.models import Occasion, today
+from piglist.models import MAX_ID, Occasion, today
 
 from . import factories
 from .support.apps import both_backends
@@ -104,7 +104,7 @@ def test_another_groups_occasions_are_not_found(api, family):
         admin.get(f"/groups/{elsewhere.id}/occasions"),
         admin.post(f"/groups/{elsewhere.id}/occasions", json={"name": "X", "date": in_days(3)}),
         api(stranger).get(f"/groups/{elsewhere.id}/occasions/{ours.id}"),
-        admin.get(f"/occasions/{2**31 - 1}"),
+        admin.get(f"/occasions/{MAX_ID}"),
     ):
         assert response.status_code == 404, response.get_json()
         assert error(response)["code"] == "not_found"
@@ -192,7 +192,7 @@ def test_a_gift_is_tagged_for_one_of_its_lists_occasions(api, family):
     assert made.status_code == 201, made.get_json()
     assert made.get_json()["occasion_id"] == birthday.id
     gift_id = made.get_json()["id"]
-    for bad in (someone_else.id, 2**31 - 1, "soon", -1):
+    for bad in (someone_else.id, MAX_ID, "soon", -1):
         refused = owner.patch(f"/gifts/{gift_id}", json={"occasion_id": bad})
         assert refused.status_code == 422, bad
         assert error(refused)["field"] == "occasion_id"

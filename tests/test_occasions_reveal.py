@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from piglist.extensions import db
-from piglist.models import Gift, Reveal
+from piglist.models import MAX_ID, Gift, Reveal
 from piglist.occasions import service
 
 from . import factories
@@ -170,7 +170,7 @@ def test_hostile_reveals_are_refused_and_change_nothing(api, family, tom_list):
         (api(stranger).post(f"/lists/{tom.id}/reveal", json={"occasion_id": their_christmas.id}), 404),
         (api(stranger).get(f"/occasions/{gran_birthday.id}/received"), 404),
         (api(stranger).get(f"/groups/{family.group.id}/received"), 404),
-        (owner.post(f"/lists/{2**31 - 1}/reveal", json={"occasion_id": 1}), 404),
+        (owner.post(f"/lists/{MAX_ID}/reveal", json={"occasion_id": 1}), 404),
         (api(None).post(f"/lists/{tom.id}/reveal", json={"occasion_id": 1}), 401),
     ]
     for response, status in cases:

@@ -13,7 +13,7 @@ from piglist.models import Gift, Purchase
 
 from . import factories
 from .support.apps import both_backends
-from .support.clients import member_client, post_form
+from .support.clients import error, member_client, post_form
 
 
 def buy(api, user, gift, quantity=None):
@@ -153,15 +153,18 @@ def test_a_removed_gift_stays_for_each_member_who_bought_part_of_it(api, family)
     assert api(family.other).get(f"/gifts/{gift.id}").status_code == 200
 
 
-def test_limits_and_totals_count_a_gift_once_whatever_its_quantity(api, family):
+def test_limits_and_totals_count_price_times_quantity(api, family):
+    # SPEC 10.6: the category totals and limits count price × quantity; the stats count a gift once.
     category = factories.make_category(family.group, spending_limit="100", max_item_price="50")
     owner = api(family.owner)
     path = f"/groups/{family.group.id}/gifts"
-    made = owner.post(path, json={"title": "Socks", "price": "40", "quantity": 5, "category_id": category.id})
+    over = owner.post(path, json={"title": "Socks", "price": "40", "quantity": 3, "category_id": category.id})
+    assert over.status_code == 422 and error(over)["code"] == "spending_limit_exceeded"
+    made = owner.post(path, json={"title": "Socks", "price": "40", "quantity": 2, "category_id": category.id})
     assert made.status_code == 201
     totals = owner.get(f"/groups/{family.group.id}/piglists/{family.owner.id}").get_json()["totals"]
-    assert [t["total"] for t in totals] == ["40.00"]
-    buy(api, family.giver, db.session.get(Gift, made.get_json()["id"]), 2)
+    assert [t["total"] for t in totals] == ["80.00"]
+    buy(api, family.giver, db.session.get(Gift, made.get_json()["id"]), 1)
     stats = api(family.giver).get(f"/groups/{family.group.id}/stats").get_json()
     assert (stats["others_gifts"], stats["others_purchased"], stats["bought_by_me"]) == (1, 0, 1)
     assert stats["total_value"] == "40.00"

@@ -49,10 +49,14 @@ def test_the_admin_sets_up_the_exchange_with_a_couple_kept_apart(app, family, pe
 def test_a_bad_setup_shows_the_reason_on_the_form_and_makes_nothing(app, family, people):
     mum = member_client(app, family.admin)
     response = post(
-        mum, f"/groups/{family.group.id}/exchanges", **setup_form(family, people[:2], budget="lots")
+        mum, f"/groups/{family.group.id}/exchanges", **setup_form(family, people[:2], budget="20")
     )
     assert response.status_code == 422
     assert "A draw needs at least 3 people" in text(response)
+    # The budget is read as the group writes amounts: a bad one is told under its field.
+    response = post(mum, f"/groups/{family.group.id}/exchanges", **setup_form(family, people, budget="lots"))
+    assert response.status_code == 422
+    assert "Write the budget as an amount such as 1,234.50." in text(response)
     assert db.session.query(Exchange).count() == 0
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextvars
 import threading
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -19,7 +19,7 @@ from piglist.extensions import db
 from piglist.models import Gift
 from piglist.scraping.gifts import apply_scrape, requeue_stale_scrapes, scrape_gift
 from piglist.scraping.service import exclusive, normalise_url, preview_scrape
-from piglist.stores import jobs
+from piglist.stores import fx, jobs
 from piglist.stores.jobs import PiglistWorker
 
 from . import factories
@@ -185,6 +185,32 @@ def test_a_shop_price_over_the_category_limit_is_left_for_the_owner(app, api, fa
     assert gift.scrape_status == "success" and gift.title == "Rainbow Kite"
     assert gift.price is None
     assert "wasn't filled in" in gift.scrape_error
+
+
+def test_a_shop_price_in_another_currency_counts_at_the_rate_or_is_left(app, api, family, shop):
+    # The product is $19.99; the group keeps euros, with a €30 limit on the category.
+    family.group.currency = "EUR"
+    db.session.commit()
+    category = factories.make_category(family.group, spending_limit=Decimal("30"))
+    url = shop.page("/kite", (200, "text/html", PRODUCT_PAGE))
+    created = add(api, family, url, category_id=category.id)
+    run_jobs(app)
+    gift = fresh(created["id"])
+    assert gift.price is None and "no exchange rate from USD is known yet" in gift.scrape_error
+    # With a rate ($1.25 a euro: $19.99 is €15.99), two kites fit (€31.98 doesn't): quantity counts.
+    fx.store(fx.Rates(date(2026, 12, 4), {"USD": Decimal("1.25")}))
+    for quantity, filled in ((2, False), (1, True)):
+        made = add(
+            api,
+            family,
+            shop.page(f"/kite{quantity}", (200, "text/html", PRODUCT_PAGE)),
+            category_id=category.id,
+            quantity=quantity,
+        )
+        run_jobs(app)
+        gift = fresh(made["id"])
+        assert (gift.price == Decimal("19.99")) is filled, gift.scrape_error
+        assert gift.currency == "USD" if filled else "wasn't filled in" in gift.scrape_error
 
 
 def test_ten_scrapes_a_minute_per_person(app, api, family, shop):

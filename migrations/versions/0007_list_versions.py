@@ -31,16 +31,25 @@ CONTENT_COLUMNS = (
     'scrape_error', 'deleted_at', 'created_at', 'updated_at',
 )
 
-POSTGRESQL = """
+# The purchase columns as PostgreSQL's trigger names them: left out of the row the owner sees, and
+# compared on their own.
+PURCHASE_ARRAY = 'ARRAY[' + ', '.join(f"'{c}'" for c in PURCHASE_COLUMNS) + ']'
+
+
+def _row(alias):
+    return '(' + ', '.join(f'{alias}.{c}' for c in PURCHASE_COLUMNS) + ')'
+
+
+POSTGRESQL = f"""
 CREATE FUNCTION piglist_gift_versions() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'UPDATE' THEN
-        IF (to_jsonb(NEW) - ARRAY['status', 'purchased_by_id', 'purchased_at'])
-                IS DISTINCT FROM (to_jsonb(OLD) - ARRAY['status', 'purchased_by_id', 'purchased_at']) THEN
+        IF (to_jsonb(NEW) - {PURCHASE_ARRAY})
+                IS DISTINCT FROM (to_jsonb(OLD) - {PURCHASE_ARRAY}) THEN
             UPDATE piglists SET version = version + 1 WHERE id IN (OLD.piglist_id, NEW.piglist_id);
         END IF;
-        IF (NEW.status, NEW.purchased_by_id, NEW.purchased_at)
-                IS DISTINCT FROM (OLD.status, OLD.purchased_by_id, OLD.purchased_at) THEN
+        IF {_row('NEW')}
+                IS DISTINCT FROM {_row('OLD')} THEN
             UPDATE piglists SET purchase_version = purchase_version + 1
             WHERE id IN (OLD.piglist_id, NEW.piglist_id);
         END IF;

@@ -7,9 +7,9 @@ from typing import Any
 from flask_wtf import FlaskForm
 from wtforms import StringField, SubmitField
 
-from piglist.web.forms import domain_check
+from piglist.web.forms import domain_check, written_amount
 
-from ..groups import service
+from ..groups import categories
 from ..groups.forms import GroupForm
 
 MONEY_INPUT = {"inputmode": "decimal", "autocomplete": "off", "placeholder": "No limit"}
@@ -21,24 +21,26 @@ class SettingsForm(GroupForm):
 
 def category_rule(key: str):
     """A validator running the service's rule for one category field."""
-    return domain_check(lambda value: service.parse_category({key: value}, creating=False)[key])
+    return domain_check(lambda value: categories.parse_category({key: value}, creating=False)[key])
 
 
 class CategoryForm(FlaskForm):
     name = StringField("Name", validators=[category_rule("name")], render_kw={"autocomplete": "off"})
     spending_limit = StringField(
         "Spending limit per list",
-        validators=[category_rule("spending_limit")],
+        validators=[written_amount("spending_limit")],
         description="What one person's gifts in this category may add up to.",
         render_kw=MONEY_INPUT,
     )
     max_item_price = StringField(
         "Highest price per gift",
-        validators=[category_rule("max_item_price")],
+        validators=[written_amount("max_item_price")],
         description="No single gift in this category may cost more.",
         render_kw=MONEY_INPUT,
     )
     submit = SubmitField("Add category")
+    # The group's currency, set by the page: limits are read as the group writes amounts.
+    written_in: str | None = None
 
     def fields(self) -> dict[str, Any]:
         return {

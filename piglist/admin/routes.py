@@ -6,8 +6,10 @@ from flask_login import current_user
 from piglist.web.forms import form_status, save_form
 
 from ..errors import PiglistError
-from ..gifts import writes
-from ..groups import service
+from ..gifts import releasing
+from ..groups import access, joining, lifecycle
+from ..groups import categories as group_categories
+from ..groups import members as group_members
 from ..groups.guards import admin_required
 from ..models import Category, Group
 from .forms import CategoryForm, DeleteGroupForm, SettingsForm
@@ -22,7 +24,7 @@ bp = Blueprint("admin", __name__)
 @admin_required
 def settings(group: Group):
     form = SettingsForm(obj=group)
-    saved, _ = save_form(form, lambda: service.update_group(group, form.settings()))
+    saved, _ = save_form(form, lambda: lifecycle.update_group(group, form.settings()))
     if saved:
         flash("Settings saved.", "success")
         return redirect(url_for("admin.settings", group_id=group.id))
@@ -42,7 +44,7 @@ def delete_group(group: Group):
     form = DeleteGroupForm()
     name = group.name
     deleted, _ = save_form(
-        form, lambda: service.delete_group(group, current_user, form.confirm_name.data or "")
+        form, lambda: lifecycle.delete_group(group, current_user, form.confirm_name.data or "")
     )
     if deleted:
         flash(f"{name} is deleted, with every piglist in it. Its members will see a note.", "info")
@@ -55,10 +57,10 @@ def delete_group(group: Group):
 def set_lock(group: Group):
     action = request.form.get("action")
     if action == "lock":
-        service.update_group(group, {"is_locked": True})
+        lifecycle.update_group(group, {"is_locked": True})
         flash("Locked. Lists and categories stay as they are until you unlock them.", "success")
     elif action == "unlock":
-        passed = service.unlock_now(group)
+        passed = lifecycle.unlock_now(group)
         if passed is not None:
             flash(
                 f"Unlocked. The lock date ({passed.day} {passed:%b %Y}) had passed, so it is cleared; "
@@ -75,7 +77,7 @@ def set_lock(group: Group):
 @bp.post("/groups/<int:group_id>/invite")
 @admin_required
 def regenerate_invite(group: Group):
-    service.regenerate_invite(group)
+    joining.regenerate_invite(group)
     flash("Here is a new invite link. The old one no longer works.", "success")
     return redirect(url_for("admin.settings", group_id=group.id, _anchor="invite"))
 
@@ -89,8 +91,8 @@ def members(group: Group):
     return render_template(
         "admin/members.html",
         group=group,
-        members=service.group_members(group),
-        former_buyers=writes.former_buyers(group, current_user),
+        members=access.group_members(group),
+        former_buyers=releasing.former_buyers(group, current_user),
     )
 
 
@@ -98,7 +100,7 @@ def members(group: Group):
 @admin_required
 def set_role(group: Group, user_id: int):
     try:
-        member = service.set_role(group, user_id, request.form.get("role"))
+        member = group_members.set_role(group, user_id, request.form.get("role"))
     except PiglistError as exc:
         flash(exc.message, "error")
         return redirect(url_for("admin.members", group_id=group.id))
@@ -114,7 +116,7 @@ def set_role(group: Group, user_id: int):
 @admin_required
 def remove_member(group: Group, user_id: int):
     try:
-        removed = service.remove_member(group, current_user, user_id)
+        removed = group_members.remove_member(group, current_user, user_id)
     except PiglistError as exc:
         flash(exc.message, "error")
         return redirect(url_for("admin.members", group_id=group.id))
@@ -129,7 +131,7 @@ def remove_member(group: Group, user_id: int):
 @admin_required
 def release_purchases(group: Group, user_id: int):
     try:
-        released = writes.release_purchases(group, current_user, user_id)
+        released = releasing.release_purchases(group, current_user, user_id)
     except PiglistError as exc:
         flash(exc.message, "error")
     else:
@@ -169,7 +171,8 @@ def categories(group: Group):
 @admin_required
 def create_category(group: Group):
     form = CategoryForm()
-    saved, category = save_form(form, lambda: service.create_category(group, form.fields()))
+    form.written_in = group.currency
+    saved, category = save_form(form, lambda: group_categories.create_category(group, form.fields()))
     if saved:
         flash(f"Added {category.name}.", "success")
         return redirect(url_for("admin.categories", group_id=group.id))
@@ -179,9 +182,10 @@ def create_category(group: Group):
 @bp.route("/groups/<int:group_id>/categories/<int:category_id>/edit", methods=["GET", "POST"])
 @admin_required
 def edit_category(group: Group, category_id: int):
-    category = service.group_category(group, category_id)
+    category = group_categories.group_category(group, category_id)
     form = CategoryForm(obj=category)
-    saved, _ = save_form(form, lambda: service.update_category(group, category.id, form.fields()))
+    form.written_in = group.currency
+    saved, _ = save_form(form, lambda: group_categories.update_category(group, category.id, form.fields()))
     if saved:
         flash(f"Saved {category.name}.", "success")
         return redirect(url_for("admin.categories", group_id=group.id))
@@ -192,7 +196,7 @@ def edit_category(group: Group, category_id: int):
 @admin_required
 def move_category(group: Group, category_id: int):
     try:
-        service.move_category(group, category_id, request.form.get("direction", ""))
+        group_categories.move_category(group, category_id, request.form.get("direction", ""))
     except PiglistError as exc:
         flash(exc.message, "error")
     return redirect(url_for("admin.categories", group_id=group.id))
@@ -202,8 +206,8 @@ def move_category(group: Group, category_id: int):
 @admin_required
 def delete_category(group: Group, category_id: int):
     try:
-        name = service.group_category(group, category_id).name
-        service.delete_category(group, category_id)
+        name = group_categories.group_category(group, category_id).name
+        group_categories.delete_category(group, category_id)
     except PiglistError as exc:
         flash(exc.message, "error")
     else:

@@ -8,7 +8,7 @@ reading one exchange does, for the caller's own.
 from __future__ import annotations
 
 from ..errors import Forbidden
-from ..groups import service as groups
+from ..groups import access
 from ..rules.values import parse_bool
 from ..santa import exchanges, messages, secrecy
 from .access import api_user, json_body, optional_json_body, token_or_session_required
@@ -19,7 +19,7 @@ from .blueprint import bp
 @token_or_session_required
 def list_exchanges(group_id: int):
     user = api_user()
-    member = groups.membership(group_id, user)
+    member = access.membership(group_id, user)
     found = []
     for exchange in exchanges.group_exchanges(member.group):
         view = secrecy.present_exchange(exchange, user, is_admin=member.is_admin)
@@ -32,7 +32,7 @@ def list_exchanges(group_id: int):
 @token_or_session_required
 def create_exchange(group_id: int):
     user = api_user()
-    group = groups.admin_group(group_id, user)
+    group = access.admin_group(group_id, user)
     exchange = exchanges.create_exchange(group, user, json_body())
     return secrecy.present_exchange(exchange, user, is_admin=True), 201
 

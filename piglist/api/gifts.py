@@ -13,9 +13,9 @@ from piglist.web.idempotency import idempotent
 from piglist.web.inputs import check_decoded_json
 
 from ..errors import BadRequest, ValidationFailed
-from ..gifts import fields, listcache, reading, writes
+from ..gifts import buying, edits, fields, listcache, reading, releasing
 from ..gifts.reading import PiglistView
-from ..groups.service import admin_group
+from ..groups.access import admin_group
 from ..live.changes import parse_wait, wait_for_changes
 from ..pictures.uploads import accepts_picture
 from ..rules.values import parse_web_url
@@ -74,7 +74,7 @@ def gift_body() -> tuple[dict[str, Any], bytes | None]:
 @idempotent
 def add_gift(group_id: int):
     data, picture = gift_body()
-    gift = writes.add_gift(group_id, api_user(), data, picture)
+    gift = edits.add_gift(group_id, api_user(), data, picture)
     return reading.gift_view(gift.id, api_user()), 201
 
 
@@ -89,14 +89,14 @@ def get_gift(gift_id: int):
 @token_or_session_required
 def update_gift(gift_id: int):
     data, picture = gift_body()
-    writes.update_gift(gift_id, api_user(), data, picture=picture)
+    edits.update_gift(gift_id, api_user(), data, picture=picture)
     return reading.gift_view(gift_id, api_user())
 
 
 @bp.delete("/gifts/<int:gift_id>")
 @token_or_session_required
 def delete_gift(gift_id: int):
-    writes.delete_gift(gift_id, api_user())
+    edits.delete_gift(gift_id, api_user())
     return "", 204
 
 
@@ -105,14 +105,14 @@ def delete_gift(gift_id: int):
 @idempotent
 def purchase(gift_id: int):
     quantity = optional_json_body().get("quantity")
-    return reading.view_of(writes.purchase(gift_id, api_user(), quantity), api_user())
+    return reading.view_of(buying.purchase(gift_id, api_user(), quantity), api_user())
 
 
 @bp.delete("/gifts/<int:gift_id>/purchase")
 @token_or_session_required
 def unpurchase(gift_id: int):
     # The gift as it is now, even when undoing made a removed gift vanish from the buyer's lists.
-    return reading.view_of(writes.unpurchase(gift_id, api_user()), api_user())
+    return reading.view_of(buying.unpurchase(gift_id, api_user()), api_user())
 
 
 @bp.get("/groups/<int:group_id>/changes")
@@ -153,4 +153,4 @@ def release_purchases(group_id: int, user_id: int):
     """An admin makes the gifts a departed member bought available again (SPEC §9)."""
     admin = api_user()
     group = admin_group(group_id, admin)
-    return {"released": writes.release_purchases(group, admin, user_id)}
+    return {"released": releasing.release_purchases(group, admin, user_id)}

@@ -5,7 +5,7 @@ page's, counted per person whichever door they use."""
 from __future__ import annotations
 
 from ..auth.ratelimits import invitation_limit
-from ..groups import invitations, service
+from ..groups import access, invitations
 from .access import api_user, json_body, token_or_session_required
 from .blueprint import bp
 
@@ -16,7 +16,7 @@ from .blueprint import bp
 def invite_by_email(group_id: int):
     """``{"emails": "a@example.org, b@example.org"}`` (or a list of addresses) → who was invited
     and who is a member already."""
-    group = service.admin_group(group_id, api_user())
+    group = access.admin_group(group_id, api_user())
     emails = json_body().get("emails")
     if isinstance(emails, list) and all(isinstance(e, str) for e in emails):
         emails = ", ".join(emails)

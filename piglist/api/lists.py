@@ -8,7 +8,7 @@ from flask import request
 
 from piglist.web.idempotency import idempotent
 
-from ..gifts import fields, reading, writes
+from ..gifts import edits, fields, reading
 from ..gifts.loading import visible_list
 from ..lists import service
 from ..pictures.uploads import accepts_picture
@@ -77,5 +77,5 @@ def remove_list_manager(list_id: int, user_id: int):
 @idempotent
 def add_to_list(list_id: int):
     data, picture = gift_body()
-    gift = writes.add_to_list(list_id, api_user(), data, picture)
+    gift = edits.add_to_list(list_id, api_user(), data, picture)
     return reading.gift_view(gift.id, api_user()), 201

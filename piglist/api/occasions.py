@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from ..groups.service import admin_group, member_group
+from ..groups.access import admin_group, member_group
 from ..occasions import calendar, reveal, service
 from ..rules.surprise import present_received
 from ..rules.values import parse_bool

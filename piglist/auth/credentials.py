@@ -36,8 +36,9 @@ from sqlalchemy import Executable, Select, event, inspect
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from ..extensions import db
-from ..models import ApiToken, User, UserSession, column_values, detached_row
+from ..models import ApiToken, User, UserSession
 from ..stores import metrics
+from ..stores.detached import column_values, detached_row
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 
 from ..extensions import db
-from ..groups.service import leave_every_group
+from ..groups.erasure import leave_every_group
 from ..models import Purchase, User
 from .accounts import confirm_password
 

@@ -13,7 +13,7 @@ from flask_wtf.file import FileField
 from wtforms import HiddenField, SelectField, StringField, SubmitField, TextAreaField, URLField
 from wtforms.validators import ValidationError
 
-from piglist.web.forms import currency_choices, domain_check
+from piglist.web.forms import currency_choices, domain_check, written_amount
 
 from ..errors import PiglistError
 from ..models import Category
@@ -54,7 +54,7 @@ class GiftForm(FlaskForm):
         description="Paste the shop's page: we fetch the title, price and picture for you.",
     )
     title = StringField("Title", validators=[domain_check(PARSERS["title"])])
-    price = StringField("Price", validators=[domain_check(PARSERS["price"])])
+    price = StringField("Price", validators=[written_amount("price", "currency")])
     # A select of common codes (validate_choice off: any code the API takes is still accepted).
     currency = SelectField("Currency", validators=[domain_check(PARSERS["currency"])], validate_choice=False)
     category_id = SelectField("Category", choices=[], validate_choice=False)
@@ -82,11 +82,14 @@ class GiftForm(FlaskForm):
     )
     description = TextAreaField("Description", validators=[domain_check(PARSERS["description"])])
     submit = SubmitField("Save gift")
+    # The group's currency: the price is read as the group writes amounts (offer_choices sets it).
+    written_in: str | None = None
 
     def offer_choices(
         self, categories: Iterable[Category], group_currency: str, occasions: Iterable[tuple[int, str]] = ()
     ) -> None:
         """``occasions``: (id, label) of the occasions the list's gifts may be tagged for."""
+        self.written_in = group_currency
         self.category_id.choices = [("", "No category")] + [(str(c.id), c.name) for c in categories]
         self.occasion_id.choices = [("", "Any occasion")] + [(str(oid), label) for oid, label in occasions]
         current = (self.currency.data or "").strip().upper() or None

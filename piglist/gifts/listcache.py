@@ -29,14 +29,29 @@ from typing import Any, TypeVar, cast
 from cachetools import LRUCache, TTLCache
 from flask import Flask, current_app
 from markupsafe import Markup
+from sqlalchemy import bindparam, select
 
-from ..models import Category, Group, GroupMember, User, detached_copy
+from ..extensions import db
+from ..models import Category, Group, GroupMember, Piglist, User
 from ..rules.lock import is_frozen
-from ..stores import metrics
+from ..stores import fx, metrics
+from ..stores.detached import detached_copy
 from . import csrf_slot
-from .reading import ListVersions, PiglistView, in_list_order, looking_at, piglists_of
+from .reading import PiglistView, in_list_order, looking_at, piglists_of
 
 Looking = tuple[tuple[int, frozenset[int]], ...]
+
+# The versions the database keeps of the group's member lists (migration 0007): built once, as
+# every list page and API list runs it (SQLAlchemy computes a statement's cache key once per object).
+MEMBER_LIST_VERSIONS = select(Piglist.user_id, Piglist.version, Piglist.purchase_version).where(
+    Piglist.group_id == bindparam("group_id"), Piglist.user_id.is_not(None)
+)
+
+
+def list_versions(group_id: int) -> dict[int | None, tuple[int | None, int | None]]:
+    """Each member list's version and purchase version, by its owner."""
+    rows = db.session.execute(MEMBER_LIST_VERSIONS, {"group_id": group_id})
+    return {user_id: (version, purchases) for user_id, version, purchases in rows}
 
 
 # A stored list: JSON text, or HTML cut at its CSRF placeholders (joined with each reader's token
@@ -132,18 +147,18 @@ def rendered_lists(
     filters: Mapping[str, Any],
     form: Hashable,
     render: Callable[[PiglistView], B],
-    members: list[ListVersions],
+    members: list[GroupMember],
     looking: Mapping[int, set[int]] | None = None,
 ) -> list[tuple[User, B]]:
     """Every member's list (or the one ``filters["member"]`` names) as ``viewer`` sees it, rendered
     by ``render`` in ``form`` (a name for the form and its address), from the cache where it holds
-    it. ``members`` are the group's, with their lists' versions (reading.group_and_members).
+    it. ``members`` are the group's, with their users (reading.group_and_members); their lists'
+    versions are read here, before any gift.
     ``looking`` is who looks at the group's gifts, as the page read it (piglist.live.page_start);
     when not given it is read here, when another's list is shown. The gifts are read only for the
     lists the cache lacks."""
     cache = list_cache()
-    versions = {m.member.user_id: (m.version, m.purchase_version) for m in members}
-    ordered = in_list_order([m.member for m in members], viewer)
+    ordered = in_list_order(members, viewer)
     if filters.get("member"):
         ordered = [m for m in ordered if m.user_id == filters["member"]]
     # One's own list shows nobody looking (my piglist reads no presence).
@@ -156,10 +171,13 @@ def rendered_lists(
         group.version,
         is_frozen(group),
         viewer.id,
+        fx.latest().day,  # foreign prices show "≈ €45.20" at the latest rates
     )
 
+    versions = list_versions(group.id)
+
     def key(member: GroupMember) -> Hashable:
-        version, purchases = versions[member.user_id]
+        version, purchases = versions.get(member.user_id, (None, None))
         return (*common, member.user_id, version, None if member.user_id == viewer.id else purchases)
 
     # What a key stores is what ``render`` makes: the form is part of the key.
@@ -180,7 +198,7 @@ def lists_html(
     filters: Mapping[str, Any],
     form: Hashable,
     render: Callable[[PiglistView], str],
-    members: list[ListVersions],
+    members: list[GroupMember],
     looking: Mapping[int, set[int]] | None = None,
 ) -> list[tuple[User, Markup]]:
     """The lists as HTML, each ``render``-ed (a template's output) with its forms' CSRF token
@@ -201,7 +219,7 @@ def lists_json(
     filters: Mapping[str, Any],
     form: Hashable,
     as_dict: Callable[[PiglistView], dict[str, Any]],
-    members: list[ListVersions],
+    members: list[GroupMember],
 ) -> str:
     """The lists as one JSON array, what ``jsonify`` would write for ``as_dict`` of each, from the
     lists' JSON as stored. As :func:`rendered_lists`."""

@@ -9,7 +9,7 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import Any
 
 from redis.exceptions import RedisError
 from sqlalchemy import bindparam, func, or_, select
@@ -17,10 +17,10 @@ from sqlalchemy.orm import contains_eager
 
 from ..errors import NotFound
 from ..extensions import db
-from ..groups.service import NO_GROUP, member_group
+from ..groups.access import NO_GROUP, member_group
 from ..live.presence import presence_store
 from ..models import Category, Gift, Group, GroupMember, Piglist, Purchase, User
-from ..rules.limits import gift_counts
+from ..rules.limits import counted, gift_counts
 from ..rules.surprise import is_owner, may_see, present_gift, purchases_visible_to
 from .loading import get_gift, gift_query
 
@@ -90,48 +90,45 @@ def category_totals(group: Group, categories: list[Category], gifts: list[Gift])
     the owner's totals never move when someone buys."""
     sums: dict[int, Decimal] = defaultdict(Decimal)
     for gift in gifts:
-        if gift.category_id and gift_counts(group, gift):
-            sums[gift.category_id] += gift.price or Decimal(0)  # counted gifts have a price
+        amount = counted(group, gift)
+        if gift.category_id and amount is not None:
+            sums[gift.category_id] += amount
     return [
         {"category_id": c.id, "total": sums.get(c.id, Decimal("0.00")), "spending_limit": c.spending_limit}
         for c in categories
     ]
 
 
-class ListVersions(NamedTuple):
-    """A member, with the versions the database keeps of their list (migration 0007)."""
-
-    member: GroupMember
-    version: int | None
-    purchase_version: int | None
-
-
 # Built once: every list page and API list runs it. Statements are immutable, so they are shared
 # safely, and SQLAlchemy computes a statement's cache key once per object: for these joins and
 # loader options that was a sixth of a cached page's CPU.
-MEMBERS_WITH_VERSIONS = (
-    select(GroupMember, Piglist.version, Piglist.purchase_version)
+GROUP_MEMBERS = (
+    select(GroupMember)
     .join(GroupMember.user)
     .join(GroupMember.group)
-    .outerjoin(Piglist, (Piglist.group_id == GroupMember.group_id) & (Piglist.user_id == GroupMember.user_id))
     .where(GroupMember.group_id == bindparam("group_id"))
     .options(contains_eager(GroupMember.user), contains_eager(GroupMember.group))
     .order_by(func.lower(User.display_name), User.id)
 )
 
 
-def group_and_members(group_id: int, viewer: User) -> tuple[Group, list[ListVersions]]:
-    """The group, if ``viewer`` belongs to it, with its members (their users and their lists'
-    versions, by name): the membership check and the lists' first reads in one query."""
-    listed = [ListVersions(*row) for row in db.session.execute(MEMBERS_WITH_VERSIONS, {"group_id": group_id})]
-    if not any(m.member.user_id == viewer.id for m in listed):
+def group_and_members(group_id: int, viewer: User) -> tuple[Group, list[GroupMember]]:
+    """The group, if ``viewer`` belongs to it, with its members and their users (by name): the
+    membership check and the lists' first read in one query."""
+    members = list(db.session.scalars(GROUP_MEMBERS, {"group_id": group_id}))
+    if not any(m.user_id == viewer.id for m in members):
         raise NotFound(NO_GROUP)
-    return listed[0].member.group, listed
+    return members[0].group, members
 
 
 def in_list_order(members: list[GroupMember], viewer: User) -> list[GroupMember]:
     """The viewer's own list first, then everyone's by name."""
     return sorted(members, key=lambda m: (m.user_id != viewer.id, m.user.display_name.lower(), m.user_id))
+
+
+def in_index_order(members: list[GroupMember], viewer: User) -> list[GroupMember]:
+    """The all-lists page's order: everyone's by name, the viewer's own last (they came for the others')."""
+    return sorted(members, key=lambda m: (m.user_id == viewer.id, m.user.display_name.lower(), m.user_id))
 
 
 def piglists_of(
@@ -184,7 +181,7 @@ def one_piglist(
 ) -> PiglistView:
     """One member's list as ``viewer`` may see it (the group's lists: piglist.gifts.listcache)."""
     group, listed = group_and_members(group_id, viewer)
-    members = [m.member for m in listed if m.member.user_id == user_id]
+    members = [m for m in listed if m.user_id == user_id]
     if not members:
         raise NotFound(NOT_A_MEMBER)
     return piglists_of(group, viewer, members, filters or {})[0]

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 from urllib.parse import urlencode, urlsplit
 
-from flask import g, request, url_for
+from flask import Flask, g, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -21,6 +21,14 @@ from ..models import Category, Group, ListManager, Piglist
 from ..rules.surprise import tile_state
 from .listcache import categories_of
 from .reading import PiglistView
+
+
+def init_app(app: Flask) -> None:
+    """What the gift macros (templates/gifts/_macros.html) read besides their arguments, as the
+    templates' globals: the macros are then imported without the page's context, and Jinja keeps
+    the imported module, instead of running the import again for each of a page's 200 tiles
+    (an eighth of an uncached page's CPU)."""
+    app.jinja_env.globals.update(gift_name=gift_name, list_url=list_url, current_user=current_user)
 
 
 def hostname(url: str | None) -> str:

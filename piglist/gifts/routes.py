@@ -18,14 +18,15 @@ from piglist.web.idempotency import idempotent
 from piglist.web.security import safe_next
 
 from ..errors import NotFound, PiglistError, ValidationFailed
-from ..groups.service import member_group, membership
+from ..groups.access import member_group, membership
 from ..live import PageStart, page_start
 from ..live.viewing import leave_gift, view_gift
 from ..models import Group
 from ..occasions.service import occasion_choices
 from ..pictures.uploads import accepts_picture
 from ..rules.surprise import may_see, present_gift
-from . import fields, group_gifts, listcache, loading, reading, writes
+from ..rules.values import parse_money
+from . import buying, edits, fields, group_gifts, listcache, loading, reading
 from .forms import GiftForm
 from .rendering import gift_name, hostname, list_title, list_url, owner_list_url, page_context, tile_url
 
@@ -51,40 +52,76 @@ def gift_in_group(group_id: int, gift_id: int) -> dict[str, Any]:
 # --- lists -------------------------------------------------------------------------------------
 
 
-def lists_of(group: Group, filters: dict[str, Any], members: list, live: PageStart, **flags: Any):
-    """The lists the page shows, rendered (or taken from the lists' cache) one frame each."""
+def lists_of(
+    group: Group,
+    filters: dict[str, Any],
+    members: list,
+    looking: dict[int, set[int]] | None,
+    page: str | None,
+    **flags: Any,
+):
+    """The lists a page shows, rendered (or taken from the lists' cache) one frame each. ``page``
+    is the endpoint whose lists these are (this request's by default): a list frame
+    (:func:`piglist_frame`) is stored as the part of the all-lists page it is."""
     context = page_context(group, filters=filters, **flags)
 
     def render(view: reading.PiglistView) -> str:
         return render_template("gifts/_piglist.html", **context, piglist=view)
 
     return listcache.lists_html(
-        group, current_user, filters, (request.endpoint, context["back"]), render, members, live.looking
+        group, current_user, filters, (page or request.endpoint, context["back"]), render, members, looking
     )
+
+
+def all_lists_query() -> str:
+    """The all-lists page's filters as its address carries them, passed on to each list's frame."""
+    query = request.query_string.decode()
+    return "?" + query if query else ""
 
 
 @bp.route("/groups/<int:group_id>/piglists")
 @login_required
 def piglists(group_id: int):
-    live = page_start(group_id, current_user.id, looking=True)
+    """An index of whose lists there are, then each list in a frame of its own that loads when it
+    comes into view (issue 27: the 8 x 25 family's page was 263 KB and 55,000 px tall on a phone).
+    The page reads no gift: the frames do (:func:`piglist_frame`)."""
+    live = page_start(group_id, current_user.id, looking=False)
     group, members = reading.group_and_members(group_id, current_user)
     filters = fields.parse_list_filters(request.args)
+    shown = reading.in_index_order(members, current_user)
+    if filters.get("member"):
+        shown = [m for m in shown if m.user_id == filters["member"]]
     return render_template(
         "gifts/piglists.html",
         **page_context(
             group,
             live=live,
-            lists=lists_of(group, filters, members, live),
+            shown=shown,
+            query=all_lists_query(),
             filters=filters,
-            members=[m.member for m in members],
+            members=members,
         ),
     )
+
+
+@bp.route("/groups/<int:group_id>/piglists/<int:user_id>/frame")
+@login_required
+def piglist_frame(group_id: int, user_id: int):
+    """One list of the all-lists page, as that page would hold it, for its lazy <turbo-frame>: the
+    same filters, the same buttons coming back to the page, the same stored copy."""
+    group, members = reading.group_and_members(group_id, current_user)
+    filters = fields.parse_list_filters(request.args)
+    back = url_for("gifts.piglists", group_id=group_id) + all_lists_query()
+    found = lists_of(group, {**filters, "member": user_id}, members, None, "gifts.piglists", back=back)
+    if not found:
+        raise NotFound(reading.NOT_A_MEMBER)
+    return found[0][1]
 
 
 def one_list(
     group: Group, members: list, user_id: int, filters: dict[str, Any], live: PageStart, **flags: bool
 ):
-    found = lists_of(group, {**filters, "member": user_id}, members, live, **flags)
+    found = lists_of(group, {**filters, "member": user_id}, members, live.looking, None, **flags)
     if not found:
         raise NotFound(reading.NOT_A_MEMBER)
     return found[0]
@@ -192,7 +229,7 @@ def add(group_id: int):
     )
     form.offer_choices(group.categories, group.currency, occasion_choices(group, current_user))
     saved, gift = save_form(
-        form, lambda: writes.add_gift(group_id, current_user, form.gift_data(), form.picture())
+        form, lambda: edits.add_gift(group_id, current_user, form.gift_data(), form.picture())
     )
     if saved:
         if gift.scrape_status == "pending":
@@ -219,7 +256,7 @@ def edit(group_id: int, gift_id: int):
     next_url = safe_next(_after_change(group_id, view))
     saved, _ = save_form(
         form,
-        lambda: writes.update_gift(
+        lambda: edits.update_gift(
             gift_id,
             current_user,
             form.gift_data(),
@@ -238,7 +275,7 @@ def edit(group_id: int, gift_id: int):
 def delete(group_id: int, gift_id: int):
     view = gift_in_group(group_id, gift_id)
     try:
-        writes.delete_gift(gift_id, current_user)
+        edits.delete_gift(gift_id, current_user)
     except PiglistError as exc:
         flash(exc.message, "error")
         return redirect(safe_next(url_for("gifts.detail", group_id=group_id, gift_id=gift_id)), 303)
@@ -302,7 +339,7 @@ def purchase(group_id: int, gift_id: int):
     return gift_action(
         group_id,
         gift_id,
-        lambda gift_id, buyer, group_id: writes.purchase(gift_id, buyer, quantity, group_id),
+        lambda gift_id, buyer, group_id: buying.purchase(gift_id, buyer, quantity, group_id),
         lambda view: f"You bought “{gift_name(view)}”. {list_title(view)} won't see that.",
     )
 
@@ -315,7 +352,7 @@ def unpurchase(group_id: int, gift_id: int):
             return f"Undone. {list_title(view)} had removed “{gift_name(view)}”, so it's gone now."
         return f"Undone: “{gift_name(view)}” is available again."
 
-    return gift_action(group_id, gift_id, writes.unpurchase, done)
+    return gift_action(group_id, gift_id, buying.unpurchase, done)
 
 
 # --- chipping in (SPEC §10.3) -------------------------------------------------------------------
@@ -347,11 +384,18 @@ def cancel_group_gift(group_id: int, gift_id: int):
 @login_required
 @idempotent
 def pledge(group_id: int, gift_id: int):
-    amount = request.form.get("amount")
+    written = request.form.get("amount")
+
+    def pledge_written(gift_id: int, pledger: Any, group_id: int):
+        # Read as the group writes amounts ("12,50" in EUR); the API takes "12.50" only.
+        currency = membership(group_id, current_user).group.currency
+        amount = parse_money(written, "amount", required=True, written_in=currency)
+        return group_gifts.pledge(gift_id, pledger, amount, group_id)
+
     return gift_action(
         group_id,
         gift_id,
-        lambda gift_id, pledger, group_id: group_gifts.pledge(gift_id, pledger, amount, group_id),
+        pledge_written,
         lambda view: (
             f"Your pledge toward “{gift_name(view)}” is saved. {view['owner']['display_name']} won't see it."
         ),

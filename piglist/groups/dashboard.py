@@ -8,14 +8,13 @@ from flask_login import current_user
 
 from ..lists.service import managed_lists
 from ..santa.exchanges import user_exchanges
-from . import notices
-from . import service as groups_service
+from . import access, notices
 from .forms import JoinForm
 
 
 def render_dashboard(join_form: JoinForm, status: int = 200):
     """The dashboard, also when the join box was refused (with its form errors)."""
-    groups = groups_service.user_groups(current_user)
+    groups = access.user_groups(current_user)
     return render_template(
         "main/dashboard.html",
         groups=groups,

@@ -13,13 +13,13 @@ from wtforms.widgets import DateInput
 
 from piglist.web.forms import currency_choices, domain_check
 
-from . import invitations, service
+from . import invitations, lifecycle
 
 
 def group_setting(key: str):
     """A validator running the service's rule for one group setting."""
     return domain_check(
-        lambda value: getattr(service.parse_group_settings({key: value}, creating=False), key)
+        lambda value: getattr(lifecycle.parse_group_settings({key: value}, creating=False), key)
     )
 
 

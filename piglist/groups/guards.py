@@ -8,7 +8,7 @@ from functools import wraps
 
 from flask_login import current_user, login_required
 
-from . import service
+from . import access
 
 
 def admin_required(view: Callable) -> Callable:
@@ -18,6 +18,6 @@ def admin_required(view: Callable) -> Callable:
     @wraps(view)
     @login_required
     def checked(group_id: int, **kwargs):
-        return view(service.admin_group(group_id, current_user), **kwargs)
+        return view(access.admin_group(group_id, current_user), **kwargs)
 
     return checked

@@ -10,7 +10,7 @@ from ..auth.ratelimits import invitation_limit
 from ..errors import NotFound, PiglistError
 from ..lists.service import group_lists
 from ..models import Group
-from . import invitations, service
+from . import access, invitations, joining, lifecycle, members
 from .dashboard import render_dashboard
 from .forms import GroupForm, InviteForm, JoinForm
 
@@ -21,7 +21,7 @@ bp = Blueprint("groups", __name__)
 @login_required
 def create():
     form = GroupForm()
-    saved, group = save_form(form, lambda: service.create_group(current_user, form.settings()))
+    saved, group = save_form(form, lambda: lifecycle.create_group(current_user, form.settings()))
     if saved:
         flash(f"{group.name} is ready. Send your family the invite link below.", "success")
         return redirect(url_for("groups.overview", group_id=group.id))
@@ -35,12 +35,12 @@ def overview(group_id: int):
 
 
 def render_overview(group_id: int, invite_form: InviteForm | None = None, status: int = 200):
-    me = service.membership(group_id, current_user)
+    me = access.membership(group_id, current_user)
     return render_template(
         "groups/overview.html",
         group=me.group,
         me=me,
-        members=service.group_members(me.group),
+        members=access.group_members(me.group),
         lists=[p for p in group_lists(group_id, current_user) if p.kind != "member"],
         invite_form=invite_form or InviteForm(formdata=None),
     ), status
@@ -50,7 +50,7 @@ def render_overview(group_id: int, invite_form: InviteForm | None = None, status
 @login_required
 @invitation_limit()
 def invite_by_email(group_id: int):
-    group = service.admin_group(group_id, current_user)
+    group = access.admin_group(group_id, current_user)
     form = InviteForm()
     saved, result = save_form(
         form, lambda: invitations.invite_by_email(group, current_user, form.addresses.data)
@@ -72,14 +72,14 @@ def join(code: str):
     code, remembered in the session, must still be this group's). Anyone else is asked first:
     joining changes something, so it takes a POST after a one-button question."""
     try:
-        group = service.group_by_invite(code)
+        group = joining.group_by_invite(code)
     except NotFound:
         return render_template("groups/invite_dead.html"), 404
-    count = len(service.group_members(group))
+    count = len(access.group_members(group))
     if not current_user.is_authenticated:
         if request.method == "POST":
             return redirect(url_for("groups.join", code=code))
-        inviter = service.inviter(group, request.args.get("from"))
+        inviter = joining.inviter(group, request.args.get("from"))
         session[FOLLOWING_INVITE] = code
         return render_template(
             "groups/invite.html",
@@ -90,11 +90,11 @@ def join(code: str):
             email=request.args.get("email") if inviter else None,
         )
     if request.method == "POST":
-        return joined(*service.join_group(current_user, code))
+        return joined(*joining.join_group(current_user, code))
     if session.pop(FOLLOWING_INVITE, None) == code:
-        return joined(*service.join_group(current_user, code), after_signing_in=True)
+        return joined(*joining.join_group(current_user, code), after_signing_in=True)
     try:
-        service.membership(group.id, current_user)
+        access.membership(group.id, current_user)
     except NotFound:
         return render_template("groups/join.html", group=group, code=code, member_count=count)
     return joined(group, False)
@@ -104,18 +104,18 @@ def join(code: str):
 @login_required
 def join_by_code():
     form = JoinForm()
-    saved, joining = save_form(form, lambda: service.join_group(current_user, form.code.data))
+    saved, outcome = save_form(form, lambda: joining.join_group(current_user, form.code.data))
     if saved:
-        return joined(*joining)
+        return joined(*outcome)
     return render_dashboard(form, 422)
 
 
 @bp.route("/groups/<int:group_id>/leave", methods=["POST"])
 @login_required
 def leave(group_id: int):
-    group = service.member_group(group_id, current_user)
+    group = access.member_group(group_id, current_user)
     try:
-        service.remove_member(group, current_user, current_user.id)
+        members.remove_member(group, current_user, current_user.id)
     except PiglistError as exc:
         flash(exc.message, "error")
         return redirect(url_for("groups.overview", group_id=group_id))

@@ -13,11 +13,11 @@ from piglist.web.forms import save_form
 
 from ..errors import NotFound, PiglistError
 from ..extensions import db
-from ..gifts import reading, writes
+from ..gifts import edits, reading
 from ..gifts.forms import GiftForm
 from ..gifts.loading import NO_LIST, visible_list
 from ..gifts.rendering import page_context
-from ..groups.service import group_members, member_group
+from ..groups.access import group_members, member_group
 from ..live import page_start
 from ..models import Piglist
 from ..rules.surprise import is_recipient
@@ -116,7 +116,7 @@ def add(group_id: int, list_id: int):
     form.offer_choices(group.categories, group.currency)
     back = url_for("lists.page", group_id=group_id, list_id=list_id)
     saved, gift = save_form(
-        form, lambda: writes.add_to_list(list_id, current_user, form.gift_data(), form.picture())
+        form, lambda: edits.add_to_list(list_id, current_user, form.gift_data(), form.picture())
     )
     if saved:
         what = "idea" if gift.is_idea else "wish"

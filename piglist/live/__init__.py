@@ -4,6 +4,7 @@
 - ``cursors``: the opaque positions the long poll hands out;
 - ``presence``: who looks at which gift (the store); ``viewing``: recording and announcing it;
 - ``hub``: one Redis subscriber per web process, fanning events out to local waiters;
+  ``socketcount``: open sockets counted across web processes (published by the hub's loop);
 - ``changes``: the long poll; ``streams``: Turbo Stream rendering; ``routes``: ``/ws/groups/<gid>``.
 
 The backend — Redis, or this process's memory when ``REDIS_URL`` is unset — is chosen once, here,

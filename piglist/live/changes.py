@@ -16,7 +16,7 @@ from redis.exceptions import RedisError
 
 from ..errors import Unavailable, ValidationFailed
 from ..extensions import db
-from ..groups.service import member_group
+from ..groups.access import member_group
 from ..models import User
 from ..rules.values import parse_int
 from ..stores import metrics

@@ -17,27 +17,25 @@ is tripped so pages stop asking Redis for a few seconds; the hub retries with ba
 
 Without Redis there is no thread: the in-memory feed calls :meth:`Hub.dispatch` directly.
 
-The hub also keeps this process's count of open sockets in Redis (``piglist:live:sockets``,
-field ``<host>:<pid>``, with a heartbeat key per process that expires when the process dies), so
-:func:`piglist.live.socket_count` adds up every live process.
+The hub's loop also publishes this process's count of open sockets (piglist.live.socketcount),
+and an open socket keeps the thread alive.
 """
 
 from __future__ import annotations
 
 import json
-import logging
 import os
 import queue
-import socket
 import threading
 import time
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
 from flask import current_app
 from redis import Redis
 from redis.backoff import NoBackoff
+from redis.client import PubSub
 from redis.exceptions import RedisError
 from redis.retry import Retry
 
@@ -45,8 +43,7 @@ from piglist.stores import metrics
 from piglist.stores.redis_store import QUICK_TIMEOUT, Breaker
 
 from .feed import FeedEntry, id_key
-
-log = logging.getLogger(__name__)
+from .socketcount import SocketCount
 
 RESYNC = "resync"  # the subscription was (re)made: catch up from the stream
 DOWN = "down"  # Redis is unreachable: give up waiting
@@ -56,12 +53,6 @@ PING_SECONDS = 5.0  # a silent subscription is pinged this often ...
 # thousand sockets may not run this greenlet for seconds, and a false alarm closes every socket.
 DEAD_SECONDS = 10.0
 IDLE_SECONDS = 30.0  # nobody listening this long: the thread and its connection go
-HEARTBEAT_SECONDS = 10.0
-SOCKETS_KEY = "piglist:live:sockets"
-
-
-def process_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 @dataclass(eq=False)
@@ -129,7 +120,7 @@ class Hub:
         self.pid = os.getpid()
         self.up = url is None  # without Redis, always up
         self.idle_since = time.monotonic()
-        self.sockets = 0
+        self.sockets = SocketCount(quick)
 
     # --- waiters --------------------------------------------------------------------------------
 
@@ -164,7 +155,7 @@ class Hub:
             self.pid = os.getpid()
             self.waiting.clear()
             self.thread = None
-            self.sockets = 0
+            self.sockets.reset()
             self.up = self.url is None
 
     def dispatch(self, group_id: int, entry: FeedEntry) -> None:
@@ -213,11 +204,11 @@ class Hub:
         finally:
             self.up = False
             client.close()
-            self._publish_socket_count(stopping=True)
+            self.sockets.publish(stopping=True)
 
     def _idle(self) -> bool:
         with self.lock:
-            if self.waiting or self.sockets or time.monotonic() - self.idle_since < IDLE_SECONDS:
+            if self.waiting or self.sockets.open or time.monotonic() - self.idle_since < IDLE_SECONDS:
                 return False
             self.thread = None
             return True
@@ -227,31 +218,34 @@ class Hub:
         pubsub = client.pubsub()
         try:
             pubsub.psubscribe(f"{self.prefix}*")
-            heard = started = time.monotonic()
-            pinged = False
-            heartbeat = 0.0
-            published = None
-            while True:
-                message = pubsub.get_message(timeout=1.0)
-                now = time.monotonic()
-                if message is not None:
-                    heard, pinged = now, False
-                    self._handle(message)
-                elif not self.up and now - started > DEAD_SECONDS:
-                    raise TimeoutError("no answer to the subscription")
-                elif now - heard > PING_SECONDS + DEAD_SECONDS:
-                    raise TimeoutError("no answer to a ping")
-                elif now - heard > PING_SECONDS and not pinged:
-                    pubsub.ping()
-                    pinged = True
-                # The count goes out when it changed (at most once a tick) and with every heartbeat.
-                if self.up and (now - heartbeat > HEARTBEAT_SECONDS or self.sockets != published):
-                    heartbeat, published = now, self.sockets
-                    self._publish_socket_count()
-                if self._idle():
-                    return
+            self.sockets.publish_soon()  # Redis may have lost the count while it was away
+            watch = _Watch(time.monotonic())
+            while not self._idle():
+                self._tick(pubsub, watch)
         finally:
             pubsub.close()
+
+    def _tick(self, pubsub: PubSub, watch: _Watch) -> None:
+        """One second of the subscription: a message handed out, or silence checked."""
+        message = pubsub.get_message(timeout=1.0)
+        now = time.monotonic()
+        if message is not None:
+            watch.heard, watch.pinged = now, False
+            self._handle(message)
+        else:
+            self._check_silence(pubsub, watch, now)
+        if self.up:
+            self.sockets.publish_if_due(now)
+
+    def _check_silence(self, pubsub: PubSub, watch: _Watch, now: float) -> None:
+        """A silent subscription is pinged; one that stays silent raises."""
+        if not self.up and now - watch.started > DEAD_SECONDS:
+            raise TimeoutError("no answer to the subscription")
+        if now - watch.heard > PING_SECONDS + DEAD_SECONDS:
+            raise TimeoutError("no answer to a ping")
+        if now - watch.heard > PING_SECONDS and not watch.pinged:
+            pubsub.ping()
+            watch.pinged = True
 
     def _handle(self, message: dict[str, Any]) -> None:
         kind = message["type"]
@@ -267,47 +261,31 @@ class Hub:
 
     def socket_opened(self) -> None:
         """Counted here; the hub's loop publishes the count within a second of a change (and with
-        its 10 s heartbeat), so opening a socket costs no Redis call of its own."""
+        its heartbeat), and keeps running while a socket is open."""
         with self.lock:
             self._forget_parent()
-            self.sockets += 1
+            self.sockets.opened()
 
     def socket_closed(self) -> None:
         with self.lock:
-            self.sockets -= 1
-            if not self.sockets and not self.waiting:
+            if not self.sockets.closed() and not self.waiting:
                 self.idle_since = time.monotonic()
-
-    def _publish_socket_count(self, stopping: bool = False) -> None:
-        if self.quick is None:
-            return
-        name = process_name()
-        try:
-            pipe = self.quick.pipeline(transaction=False)
-            if stopping and not self.sockets:
-                pipe.hdel(SOCKETS_KEY, name)
-                pipe.delete(f"{SOCKETS_KEY}:alive:{name}")
-            else:
-                pipe.hset(SOCKETS_KEY, name, self.sockets)
-                pipe.set(f"{SOCKETS_KEY}:alive:{name}", 1, ex=int(HEARTBEAT_SECONDS * 3))
-            pipe.execute()
-        except RedisError as exc:
-            log.info("socket count not published: %s", exc)
 
     def socket_count(self) -> int:
         """Open sockets across every live web process (this one only, without Redis)."""
-        if self.quick is None:
-            return self.sockets
-        counts = cast(dict[str, str], self.quick.hgetall(SOCKETS_KEY))  # the client decodes replies
-        names = list(counts)
-        pipe = self.quick.pipeline(transaction=False)
-        for name in names:
-            pipe.exists(f"{SOCKETS_KEY}:alive:{name}")
-        alive = pipe.execute() if names else []
-        dead = [name for name, up in zip(names, alive, strict=True) if not up]
-        if dead:
-            self.quick.hdel(SOCKETS_KEY, *dead)  # processes that died without saying goodbye
-        return sum(int(counts[name]) for name, up in zip(names, alive, strict=True) if up)
+        return self.sockets.total()
+
+
+@dataclass
+class _Watch:
+    """When the subscription was made and last heard from, and whether it was pinged since."""
+
+    started: float
+    heard: float = field(init=False)
+    pinged: bool = False
+
+    def __post_init__(self) -> None:
+        self.heard = self.started
 
 
 def process_hub() -> Hub:

@@ -15,7 +15,7 @@ from flask_login import current_user
 from ..auth import accounts
 from ..errors import BadRequest, Forbidden, Unauthenticated, Unavailable, ValidationFailed
 from ..extensions import sock
-from ..groups.service import member_group
+from ..groups.access import member_group
 from . import capacity, cursors
 from .hub import process_hub
 from .socket import LiveSocket

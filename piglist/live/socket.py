@@ -28,7 +28,7 @@ from simple_websocket import ConnectionClosed
 
 from ..errors import NotFound, PiglistError, ValidationFailed
 from ..extensions import db
-from ..groups.service import member_group
+from ..groups.access import member_group
 from ..models import User
 from ..rules.surprise import audience, visible_event
 from . import streams

@@ -20,7 +20,7 @@ from piglist.stores.rowlocks import lock_row
 from ..errors import Forbidden, NotFound, PiglistError, ValidationFailed
 from ..extensions import db
 from ..gifts.loading import gift_query
-from ..groups.service import member_group
+from ..groups.access import member_group
 from ..live import feed
 from ..models import Gift, Occasion, Piglist, Purchase, Reveal, User, utcnow
 from ..rules.surprise import present_received

@@ -13,8 +13,8 @@ from piglist.web.forms import form_status, save_form
 
 from ..errors import PiglistError
 from ..extensions import db
+from ..groups.access import member_group
 from ..groups.guards import admin_required
-from ..groups.service import member_group
 from ..models import Group, Piglist, Reveal
 from ..rules.surprise import present_received
 from . import calendar, reveal, service

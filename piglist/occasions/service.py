@@ -17,7 +17,7 @@ from sqlalchemy import exists, func, select
 
 from ..errors import NotFound, PiglistError, ValidationFailed
 from ..extensions import db
-from ..groups.service import admin_group, member_group
+from ..groups.access import admin_group, member_group
 from ..models import (
     MAX_ID,
     Group,

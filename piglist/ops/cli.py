@@ -97,6 +97,22 @@ def remind(today) -> None:
     click.echo(f"Queued {queued} reminder mail{'' if queued == 1 else 's'}.")
 
 
+@piglist_cli.command("fx-rates")
+@click.option("--url", help="Fetch from this address rather than FX_RATES_URL.")
+def fx_rates(url) -> None:
+    """Fetch the ECB's reference exchange rates now and store them; print their date."""
+    from piglist.stores import fx
+
+    source = url or current_app.config["FX_RATES_URL"]
+    if not source:
+        fail("FX_RATES_URL is empty: set it (or pass --url) to fetch exchange rates.")
+    try:
+        rates = fx.refresh(source)
+    except fx.RatesUnavailable as exc:
+        fail(f"No exchange rates stored: {exc}")
+    click.echo(f"Stored {len(rates.per_euro)} exchange rates of {rates.day} (per euro).")
+
+
 @piglist_cli.command("export-user")
 @click.argument("email")
 def export_user(email: str) -> None:

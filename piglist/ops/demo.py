@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from piglist.auth import accounts
 from piglist.extensions import db
-from piglist.gifts import writes as gifts
-from piglist.groups import service as groups
+from piglist.gifts import buying, edits
+from piglist.groups import categories, joining, lifecycle, members
 from piglist.models import ADMIN, Group, User
 
 PASSWORD = "Piglist-Demo-1"  # noqa: S105 - the demo logins are printed for anyone to use
@@ -79,30 +79,30 @@ def seed_demo() -> DemoResult:
     logins = [(demo_email(handle), PASSWORD) for handle, _ in PEOPLE]
 
     people = {handle: accounts.register(demo_email(handle), PASSWORD, name) for handle, name in PEOPLE}
-    group = groups.create_group(
+    group = lifecycle.create_group(
         people["mum"], {"name": GROUP_NAME, "currency": "USD", "lock_date": _lock_date()}
     )
     for handle in ("dad", "tom", "lily"):
-        groups.join_group(people[handle], group.invite_code)
-    groups.set_role(group, people["dad"].id, ADMIN)
-    categories = [groups.create_category(group, fields) for fields in CATEGORIES]
+        joining.join_group(people[handle], group.invite_code)
+    members.set_role(group, people["dad"].id, ADMIN)
+    made = [categories.create_category(group, fields) for fields in CATEGORIES]
 
     for owner, category, title, price, options, bought_by in WISHES:
-        gift = gifts.add_gift(
+        gift = edits.add_gift(
             group.id,
             people[owner],
             {
                 "title": title,
                 "price": price,
                 "options": options,
-                "category_id": categories[category].id if category is not None else None,
+                "category_id": made[category].id if category is not None else None,
                 "url": f"https://shop.example/{title.lower().replace(' ', '-').replace(':', '')}",
                 "description": f"{people[owner].display_name} would love this.",
                 **EXTRAS.get(title, {}),
             },
         )
         if bought_by:
-            gifts.purchase(gift.id, people[bought_by])
+            buying.purchase(gift.id, people[bought_by])
     return DemoResult(True, group, logins)
 
 

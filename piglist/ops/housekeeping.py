@@ -17,7 +17,7 @@ import time
 
 from flask import Flask, current_app
 
-from piglist.stores import jobs
+from piglist.stores import fx, jobs
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +47,9 @@ def run_once(requeue: bool = True, remind: bool = False) -> None:
         reminded = queue_due_reminders()
         if reminded:
             log.info("queued %s occasion reminders", reminded)
+        rates = fx.refresh_if_due()  # daily, from FX_RATES_URL
+        if rates is not None:
+            log.info("exchange rates of %s stored", rates.day)
 
 
 def _loop(app: Flask, stop: threading.Event) -> None:

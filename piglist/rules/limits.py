@@ -1,68 +1,92 @@
 """A category's limits, in one place: ``max_item_price`` (no gift may cost more) and
 ``spending_limit`` (the gifts of one list in the category may not add up to more).
 
-Every door that writes a price goes through here: adding, editing, moving a gift to another
-category, a scrape filling a price in (:func:`check_gift`), and an admin changing a
-category's limits or the group's currency (:func:`check_limits_hold`). The owner's totals
-count what :func:`gift_counts` says counts.
+Every door that writes a price goes through here: adding, editing, changing a quantity, moving a
+gift to another category, a scrape filling a price in (:func:`check_gift`), and an admin changing
+a category's limits or the group's currency (:func:`check_limits_hold`). The owner's totals
+count what :func:`counted` says counts.
 
 A gift counts when it is a wish (ideas others add don't: limits bound what a list's recipients ask
-for, SPEC 10.2), is on the list (not deleted), has a price, and is priced in the group's currency: a price in another currency can't be compared with the limits, so it is accepted,
-flagged on the page, and left out. Purchases play no part. Callers hold the list's and the
-category's row locks (piglist.stores.rowlocks) so that concurrent writes each see final sums.
+for, SPEC 10.2), is on the list (not deleted) and has a price: its price times its quantity toward the
+spending limit, its price toward the highest price per gift (SPEC 10.6). A price in another
+currency than the group's counts at the latest ECB reference rate (piglist.stores.fx); with no
+rate known it can't be compared, so a new such price in a category with a limit is refused
+(``currency_unconvertible``), and one stored before is left out of the sums. Purchases play no
+part. Callers hold the list's and the category's row locks (piglist.stores.rowlocks) so that
+concurrent writes each see final sums.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from piglist.rules.money import format_money
 
-from ..errors import MaxItemPriceExceeded, SpendingLimitExceeded, ValidationFailed
+from ..errors import CurrencyUnconvertible, MaxItemPriceExceeded, SpendingLimitExceeded, ValidationFailed
 from ..extensions import db
 from ..models import Category, Gift, Group, Piglist
+from ..stores import fx
+
+ZERO = Decimal("0.00")
 
 
-def counts_toward_limits(group: Group, price: Decimal | None, currency: str | None) -> bool:
-    return price is not None and (currency or group.currency) == group.currency
+def in_group_currency(group: Group, price: Decimal | None, currency: str | None) -> Decimal | None:
+    """``price`` in the group's currency (at the latest rate when it is in another), or None when
+    there is no price or no rate."""
+    if price is None:
+        return None
+    return fx.latest().convert(price, currency or group.currency, group.currency)
 
 
 def gift_counts(group: Group, gift: Gift) -> bool:
+    """The group's stats add up the wishes priced in its own currency (unconverted, one each)."""
     return (
         not gift.is_idea
         and gift.deleted_at is None
-        and counts_toward_limits(group, gift.price, gift.currency)
+        and gift.price is not None
+        and ((gift.currency or group.currency) == group.currency)
     )
+
+
+def counted(group: Group, gift: Gift) -> Decimal | None:
+    """What ``gift`` adds to its category's total, in the group's currency: price times quantity; None
+    when it counts for nothing (an idea, removed, no price, no rate)."""
+    if gift.is_idea or gift.deleted_at is not None:
+        return None
+    unit = in_group_currency(group, gift.price, gift.currency)
+    return None if unit is None else unit * (gift.quantity or 1)
 
 
 def category_usage(
     group: Group, category_id: int, *, piglist_id: int | None = None, exclude_gift_id: int | None = None
 ) -> list[tuple[int, Decimal, Decimal | None]]:
-    """Per list (by its id): the total and the highest price of the gifts that count in the
-    category."""
-    query = (
-        select(Piglist.id, func.coalesce(func.sum(Gift.price), 0), func.max(Gift.price))
-        .join(Gift, Gift.piglist_id == Piglist.id)
-        .where(
-            Gift.category_id == category_id,
-            Gift.is_idea.is_(False),
-            Gift.deleted_at.is_(None),
-            Gift.price.is_not(None),
-            Gift.currency == group.currency,
-        )
-        .group_by(Piglist.id)
+    """Per list (by its id): the total (price times quantity) and the highest price of the gifts that
+    count in the category, in the group's currency."""
+    query = select(Gift.piglist_id, Gift.price, Gift.currency, Gift.quantity).where(
+        Gift.category_id == category_id,
+        Gift.is_idea.is_(False),
+        Gift.deleted_at.is_(None),
+        Gift.price.is_not(None),
     )
     if piglist_id is not None:
-        query = query.where(Piglist.id == piglist_id)
+        query = query.where(Gift.piglist_id == piglist_id)
     if exclude_gift_id is not None:
         query = query.where(Gift.id != exclude_gift_id)
+    totals: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    highest: dict[int, Decimal] = {}
+    for list_id, price, currency, quantity in db.session.execute(query.order_by(Gift.piglist_id)):
+        unit = in_group_currency(group, price, currency)
+        if unit is None:
+            continue
+        totals[list_id] += unit * (quantity or 1)
+        highest[list_id] = max(highest.get(list_id, unit), unit)
     return [
-        (list_id, Decimal(total or 0).quantize(Decimal("0.01")), highest)
-        for list_id, total, highest in db.session.execute(query)
+        (list_id, total.quantize(Decimal("0.01")), highest.get(list_id)) for list_id, total in totals.items()
     ]
 
 
@@ -88,24 +112,34 @@ def check_gift(
     *,
     idea: bool = False,
 ) -> None:
-    """Would the gift (``fields``' price and currency, in ``category``) keep the list within the
-    category's limits? Raises MaxItemPriceExceeded or SpendingLimitExceeded; ``gift_id`` is the
-    gift being changed, whose old price no longer counts. An idea is never held to them."""
-    price, currency = fields.get("price"), fields.get("currency")
-    if idea or category is None or not counts_toward_limits(group, price, currency):
+    """Would the gift (``fields``' price, currency and quantity, in ``category``) keep the list
+    within the category's limits? Raises MaxItemPriceExceeded or SpendingLimitExceeded, or
+    CurrencyUnconvertible for a foreign price no rate converts; ``gift_id`` is the gift being
+    changed, whose old price no longer counts. An idea is never held to them."""
+    price, currency = fields.get("price"), fields.get("currency") or group.currency
+    if idea or category is None or price is None:
         return
     if category.max_item_price is None and category.spending_limit is None:
         return
-    assert price is not None  # counts_toward_limits said so
-    total: Decimal = price
+    unit = in_group_currency(group, price, currency)
+    if unit is None:
+        raise CurrencyUnconvertible(
+            f"{category.name} has a limit in {group.currency}, and no exchange rate from {currency} "
+            f"is known yet: give the price in {group.currency}, or choose another category.",
+            "price",
+        )
+    quantity = fields.get("quantity") or 1
+    total: Decimal = unit * quantity
     if category.spending_limit is not None:
         usage = category_usage(group, category.id, piglist_id=piglist.id, exclude_gift_id=gift_id)
-        total += usage[0][1] if usage else Decimal("0.00")
-    broken = breaches(category.spending_limit, category.max_item_price, total, price)
+        total += usage[0][1] if usage else ZERO
+    broken = breaches(category.spending_limit, category.max_item_price, total, unit)
+    about = "" if currency == group.currency else f" (≈ {_money(group, unit)})"
     # One gift too dear is the plainer message, so it is told first.
     if "max_item_price" in broken:
         raise MaxItemPriceExceeded(
-            f"Gifts in {category.name} can cost at most {_money(group, category.max_item_price)}.", "price"
+            f"Gifts in {category.name} can cost at most {_money(group, category.max_item_price)}{about}.",
+            "price",
         )
     if "spending_limit" in broken:
         raise SpendingLimitExceeded(
@@ -113,6 +147,27 @@ def check_gift(
             f"over its {_money(group, category.spending_limit)} limit.",
             "price",
         )
+
+
+def check_convertible(group: Group, category: Category, field: str = "currency") -> None:
+    """Every priced wish in ``category`` can be counted in the group's currency (one that can't
+    would slip past its limits): else CurrencyUnconvertible on ``field``, naming one."""
+    rows = db.session.execute(
+        select(Gift.title, Gift.currency).where(
+            Gift.category_id == category.id,
+            Gift.is_idea.is_(False),
+            Gift.deleted_at.is_(None),
+            Gift.price.is_not(None),
+            Gift.currency != group.currency,
+        )
+    )
+    for title, currency in rows:
+        if in_group_currency(group, Decimal(1), currency) is None:
+            raise CurrencyUnconvertible(
+                f"“{title or 'A gift'}” in {category.name} is priced in {currency}, and no exchange rate "
+                f"to {group.currency} is known yet.",
+                field,
+            )
 
 
 def first_breach(
@@ -133,7 +188,12 @@ def first_breach(
 def check_limits_hold(
     group: Group, category: Category, spending_limit: Decimal | None, max_item_price: Decimal | None
 ) -> None:
-    """Lowering a limit below what lists already hold would break the rule for them; say whose."""
+    """Lowering a limit below what lists already hold would break the rule for them; say whose.
+    Setting one where a gift's price can't be converted would let it slip past: refused too."""
+    if spending_limit is not None or max_item_price is not None:
+        check_convertible(
+            group, category, "spending_limit" if spending_limit is not None else "max_item_price"
+        )
     found = first_breach(group, category, spending_limit, max_item_price)
     if found is not None:
         field, holding = found

@@ -15,11 +15,18 @@ from typing import Any, Literal, overload
 from urllib.parse import urlsplit
 
 from babel.core import get_global
-from babel.numbers import get_territory_currencies
+from babel.numbers import (
+    NumberFormatError,
+    get_decimal_symbol,
+    get_group_symbol,
+    get_territory_currencies,
+    parse_decimal,
+)
 from email_validator import EmailNotValidError, validate_email
 
 from ..errors import ValidationFailed
 from ..models import MAX_ID
+from .money import convention, example_amount, written_symbols
 
 MAX_MONEY = Decimal("999999.99")
 CENTS = Decimal("0.01")
@@ -129,16 +136,42 @@ def join_words(words: list[str]) -> str:
 
 
 @overload
-def parse_money(value: Any, field: str, *, required: Literal[True]) -> Decimal: ...
+def parse_money(
+    value: Any,
+    field: str,
+    *,
+    required: Literal[True],
+    written_in: str | None = None,
+    symbols_of: str | None = None,
+) -> Decimal: ...
 @overload
-def parse_money(value: Any, field: str, *, required: bool = False) -> Decimal | None: ...
-def parse_money(value: Any, field: str, *, required: bool = False) -> Decimal | None:
+def parse_money(
+    value: Any,
+    field: str,
+    *,
+    required: bool = False,
+    written_in: str | None = None,
+    symbols_of: str | None = None,
+) -> Decimal | None: ...
+def parse_money(
+    value: Any,
+    field: str,
+    *,
+    required: bool = False,
+    written_in: str | None = None,
+    symbols_of: str | None = None,
+) -> Decimal | None:
     """A non-negative amount with at most two decimals: 12, 12.5, "12.50". A JSON number is read
-    through its shortest text form, so 45.99 stays 45.99 and never becomes 45.98999…"""
+    through its shortest text form, so 45.99 stays 45.99 and never becomes 45.98999…
+
+    ``written_in`` (a currency code) is for what a person typed into a page: the text is read as
+    a group using that currency writes amounts (:func:`read_written`), "1.234,50 €" in EUR."""
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
             raise ValidationFailed(f"Please fill in {the(field)}.", field)
         return None
+    if written_in is not None and isinstance(value, str):
+        value = read_written(value, field, written_in, symbols_of or written_in)
     if isinstance(value, bool) or not isinstance(value, (str, int, float, Decimal)):
         raise ValidationFailed(f'{the(field).capitalize()} must be an amount such as "12.50".', field)
     if isinstance(value, str) and not AMOUNT.fullmatch(value.strip()):
@@ -159,6 +192,59 @@ def parse_money(value: Any, field: str, *, required: bool = False) -> Decimal | 
     if amount != amount.quantize(CENTS, rounding=ROUND_HALF_UP):
         raise ValidationFailed(f"{the(field).capitalize()} can have at most two decimals.", field)
     return amount.quantize(CENTS)
+
+
+def read_written(text: str, field: str, code: str, symbols_of: str) -> Decimal:
+    """``text`` as a group using ``code`` writes amounts, with Babel's parser for its convention
+    (piglist.rules.money.convention): "49,99", "1.234,50", "€100", "100 €" in EUR; "1,234.50",
+    "$100" in USD. The symbols of ``symbols_of`` (the amount's currency) may stand before or after.
+
+    Two readings people also type are taken: the other mark as the decimal point when it is the
+    only mark and one or two digits follow ("49.99" in EUR, "12,50" in USD). A lone decimal mark
+    followed by exactly three digits ("1,234" in EUR, "1.234" in USD) could be either reading and
+    is refused, as is anything else Babel's strict parser refuses; the message shows the form."""
+    locale = convention(code)
+    decimal, group = get_decimal_symbol(locale), get_group_symbol(locale)
+    what = "" if field == "amount" else f" {the(field)} as"
+    expected = f"Write{what} an amount such as {example_amount(code)}."
+    written = text.strip()
+    for symbol in written_symbols(symbols_of):
+        if written.upper().startswith(symbol.upper()):
+            written = written[len(symbol) :].strip()
+            break
+        if written.upper().endswith(symbol.upper()):
+            written = written[: -len(symbol)].strip()
+            break
+    if any(ch.isdigit() and not ch.isascii() for ch in written):
+        raise ValidationFailed(
+            f"Please write {the(field)} with the digits 0-9, such as {example_amount(code)}.", field
+        )
+    # Spaces and apostrophes as people type them, for conventions grouping with a (narrow,
+    # no-break) space or with "’" (Swiss).
+    if group.isspace():
+        written = re.sub(r"(?<=[0-9])\s(?=[0-9]{3})", group, written)
+    elif group == "’":
+        written = written.replace("'", group)
+    other = "." if decimal == "," else ","
+    marks = re.escape("".join({decimal, group, other}))
+    if not re.fullmatch(rf"-?[0-9{marks}]+", written) or not re.search("[0-9]", written):
+        raise ValidationFailed(expected, field)
+    if (
+        decimal not in written
+        and written.count(other) == 1
+        and re.search(rf"{re.escape(other)}[0-9]{{1,2}}$", written)
+    ):
+        written = written.replace(other, decimal)
+    elif (
+        group not in written
+        and written.count(decimal) == 1
+        and re.search(rf"{re.escape(decimal)}[0-9]{{3}}$", written)
+    ):
+        raise ValidationFailed(f"“{written}” could be read two ways. {expected}", field)
+    try:
+        return parse_decimal(written, locale=locale, strict=True)
+    except NumberFormatError:
+        raise ValidationFailed(expected, field) from None
 
 
 def parse_currency(value: Any, field: str = "currency", *, required: bool = False) -> str | None:

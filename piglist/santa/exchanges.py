@@ -22,7 +22,7 @@ from piglist.stores.rowlocks import lock_row
 
 from ..errors import NotFound, ValidationFailed
 from ..extensions import db
-from ..groups import service as groups
+from ..groups import access
 from ..models import (
     Exchange,
     ExchangeExclusion,
@@ -62,7 +62,7 @@ def member_exchange(exchange_id: int, user: User) -> tuple[Exchange, GroupMember
 
 def admin_exchange(exchange_id: int, user: User) -> Exchange:
     exchange, _ = member_exchange(exchange_id, user)
-    groups.admin_group(exchange.group_id, user)
+    access.admin_group(exchange.group_id, user)
     return exchange
 
 

@@ -10,6 +10,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, SelectMultipleField, StringField, SubmitField, TextAreaField
 from wtforms.widgets import CheckboxInput, DateInput, ListWidget
 
+from piglist.web.forms import written_amount
+
 from ..models import GroupMember
 
 
@@ -30,13 +32,19 @@ class ExchangeForm(FlaskForm):
         description="Couples, usually: they give each other presents anyway.",
     )
     avoid_previous = BooleanField("Nobody draws the person they had in the last draw", default=True)
-    budget = StringField("Budget (optional)", description="Shown beside the name each Santa draws.")
+    budget = StringField(
+        "Budget (optional)",
+        validators=[written_amount("budget")],
+        description="Shown beside the name each Santa draws.",
+    )
     reveal_date = StringField(
         "Reveal date (optional)",
         widget=DateInput(),
         description="From this day everyone sees who gave to whom. Leave it empty to keep it secret.",
     )
     submit = SubmitField("Set up the exchange")
+    # The group's currency: the budget is read as the group writes amounts (the page sets it).
+    written_in: str | None = None
 
     def offer(self, members: list[GroupMember]) -> None:
         self.participant_ids.choices = [(str(m.user_id), m.user.display_name) for m in members]

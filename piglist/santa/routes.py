@@ -13,7 +13,7 @@ from flask_login import current_user, login_required
 from piglist.web.forms import apply_error, form_status, save_form
 
 from ..errors import NotFound, PiglistError
-from ..groups import service as groups
+from ..groups import access
 from ..live import page_start
 from . import exchanges, messages, secrecy
 from .forms import DrawForm, ExchangeForm, MessageForm, OpenForm
@@ -31,11 +31,12 @@ def _in_group(exchange_id: int, group_id: int):
 @bp.route("/groups/<int:group_id>/exchanges", methods=["GET", "POST"])
 @login_required
 def exchanges_page(group_id: int):
-    me = groups.membership(group_id, current_user)
+    me = access.membership(group_id, current_user)
     form = ExchangeForm()
-    form.offer(groups.group_members(me.group))
+    form.written_in = me.group.currency
+    form.offer(access.group_members(me.group))
     if form.is_submitted():
-        group = groups.admin_group(group_id, current_user)
+        group = access.admin_group(group_id, current_user)
         saved, exchange = save_form(
             form, lambda: exchanges.create_exchange(group, current_user, form.setup())
         )

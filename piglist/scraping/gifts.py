@@ -16,7 +16,12 @@ from typing import Any
 
 from sqlalchemy import select
 
-from piglist.errors import MaxItemPriceExceeded, SpendingLimitExceeded, ValidationFailed
+from piglist.errors import (
+    CurrencyUnconvertible,
+    MaxItemPriceExceeded,
+    SpendingLimitExceeded,
+    ValidationFailed,
+)
 from piglist.extensions import db
 from piglist.gifts.fields import MAX_DESCRIPTION, clean_description
 from piglist.gifts.loading import lock_category, lock_list
@@ -186,10 +191,14 @@ def apply_scrape(gift_id: int, found: Mapping[str, Any] | None, error: str | Non
         _fill_empty_fields(gift, found)
         price, currency = _scraped_money(found)
         if gift.price is None and price is not None:
-            candidate: dict[str, Any] = {"price": price, "currency": currency or group.currency}
+            candidate: dict[str, Any] = {
+                "price": price,
+                "currency": currency or group.currency,
+                "quantity": gift.quantity,
+            }
             try:
                 limits.check_gift(group, piglist, category, candidate, gift.id, idea=gift.is_idea)
-            except (MaxItemPriceExceeded, SpendingLimitExceeded) as exc:
+            except (MaxItemPriceExceeded, SpendingLimitExceeded, CurrencyUnconvertible) as exc:
                 gift.scrape_error = f"The shop's price ({format_money(price, candidate['currency'])}) wasn't filled in: {exc.message}"[
                     :255
                 ]

@@ -1,3 +1,3 @@
 """Where state lives outside the ORM's models: Redis clients (fail-fast, behind a breaker), row
-locks that hold on both backends, the job queue and outgoing mail. The domain calls these; these
+locks that hold on both backends, the job queue, outgoing mail, and rows the process caches keep outside a session. The domain calls these; these
 call nothing of the domain."""

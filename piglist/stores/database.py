@@ -30,6 +30,7 @@ from psycopg import errors as pg_errors
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.orm import Session
 
 # A server that answers hears its statement_timeout first and cancels cleanly (the connection
 # lives on); the client gives up this much later.
@@ -128,3 +129,17 @@ def init_app(app: Flask, db) -> None:
     """Called by create_app around ``db.init_app`` for PostgreSQL."""
     with app.app_context():
         install(db.engine, app.config)
+
+
+def commit_keeping_loaded(session: Session) -> None:
+    """Commit without expiring what ``session`` holds, for this one commit only: a caller that
+    answers with the rows it read under a lock and what it just wrote reads nothing again after
+    the commit. Ending a transaction that changed nothing this way lets its locks go at once and
+    keeps what was read (a rollback would expire it all). The caller must hold no unsaved work it
+    means to throw away."""
+    expiring = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expiring

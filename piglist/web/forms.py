@@ -10,7 +10,7 @@ from wtforms import Field
 from wtforms.validators import ValidationError
 
 from piglist.errors import PiglistError
-from piglist.rules.values import ISO_CURRENCIES
+from piglist.rules.values import ISO_CURRENCIES, parse_money
 
 # The currencies a family most likely uses, offered first; any ISO 4217 code is still accepted.
 COMMON_CURRENCIES = (
@@ -33,6 +33,23 @@ def domain_check(parse: Callable[[Any], Any]) -> Callable[[Any, Field], None]:
     def validate(form: Any, field: Field) -> None:
         try:
             field.data = parse(field.data)
+        except PiglistError as exc:
+            raise ValidationError(exc.message) from None
+
+    return validate
+
+
+def written_amount(name: str, symbols_field: str | None = None) -> Callable[[Any, Field], None]:
+    """A money field as the group writes amounts (SPEC 10.6): the form's ``written_in`` (the
+    group's currency, set by the page before validating) says the convention, "49,99" in EUR; the
+    currency chosen in ``symbols_field``, when the form has one, whose symbol may be typed."""
+
+    def validate(form: Any, field: Field) -> None:
+        written_in = getattr(form, "written_in", None)
+        chosen = getattr(form, symbols_field).data if symbols_field else None
+        symbols_of = chosen.strip().upper() if isinstance(chosen, str) and chosen.strip() else None
+        try:
+            field.data = parse_money(field.data, name, written_in=written_in, symbols_of=symbols_of)
         except PiglistError as exc:
             raise ValidationError(exc.message) from None
 

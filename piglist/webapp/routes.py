@@ -10,8 +10,12 @@ nothing personal: no name, no CSRF token, no group.
 
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, current_app, redirect, render_template, request, send_from_directory, url_for
 from flask_login import current_user, login_required
+
+from piglist.web.assets import static_digest
 
 from ..errors import ValidationFailed
 from . import share
@@ -24,7 +28,7 @@ BACKGROUND = "#fffaf5"  # --cream, the pages' background
 
 @bp.route("/manifest.webmanifest")
 def manifest():
-    icon = lambda name: url_for("static", filename=f"img/{name}")  # noqa: E731
+    icon = lambda name: static_digest.static_url_for("static", filename=f"img/{name}")  # noqa: E731
     body = {
         "id": "/",
         "name": "Piglist",
@@ -57,9 +61,21 @@ def manifest():
     return response
 
 
+# The static files the worker keeps, named in its script by their plain addresses.
+PRECACHED = re.compile(r'"/static/([^"]+)"')
+
+
 @bp.route("/service-worker.js")
 def service_worker():
+    """The worker's script with the fingerprinted addresses of the files it keeps (the offline page
+    names those): a new fingerprint is a new script, which the browser installs in the old one's place."""
     response = send_from_directory(current_app.static_folder, "js/service-worker.js", max_age=0)
+    response.direct_passthrough = False
+    script = PRECACHED.sub(
+        lambda found: '"' + static_digest.static_url_for("static", filename=found.group(1)) + '"',
+        response.get_data(as_text=True),
+    )
+    response.set_data(script)
     # A worker's policy comes from its script's answer: it may fetch this site and nothing else.
     response.headers["Content-Security-Policy"] = "default-src 'self'"
     response.headers["Cache-Control"] = "no-cache"

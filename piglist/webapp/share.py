@@ -20,7 +20,7 @@ from piglist.stores.mail import link as absolute_link
 from piglist.stores.mail import site_url
 
 from ..errors import ValidationFailed
-from ..groups import service as groups_service
+from ..groups import access
 from ..models import User
 from ..rules.lock import is_frozen
 from ..rules.values import parse_web_url
@@ -64,7 +64,7 @@ def destinations(user: User, link: str) -> list[Destination]:
             add_url=url_for("gifts.add", group_id=group.id, url=link, fetch=1),
             frozen=is_frozen(group),
         )
-        for group, _membership, _count in groups_service.user_groups(user)
+        for group, _membership, _count in access.user_groups(user)
     ]
 
 

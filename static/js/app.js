@@ -1,10 +1,11 @@
 // Piglist's browser code. Pages work without it; with it, Turbo makes forms and
 // links update in place, and the modules below add live updates and small helpers.
 // No inline scripts anywhere: the CSP forbids them.
-import "../vendor/turbo/turbo.es2017-esm.js";
+import "../vendor/turbo/turbo.es2017-esm.min.js";
 import "./groups.js";
 import "./gift_form.js";
 import "./filters.js";
+import "./list_index.js";
 import "./live.js";
 
 // A frame whose answer no longer holds it (an error page, a gift that was removed, an admin who

@@ -20,7 +20,7 @@ import {
   morphTurboFrameElements,
   renderStreamMessage,
   visit,
-} from "../vendor/turbo/turbo.es2017-esm.js";
+} from "../vendor/turbo/turbo.es2017-esm.min.js";
 import { csrfToken } from "./csrf.js";
 
 const WAIT_SECONDS = 25; // the long poll's longest wait
@@ -110,7 +110,11 @@ export function applyChange(event) {
 }
 
 function refresh(frameId) {
-  if (!document.getElementById(frameId)) return false;
+  const found = document.getElementById(frameId);
+  if (!found) return false;
+  // A lazy frame not loaded yet (the all-lists page) shows nothing to bring up to date: it loads
+  // fresh when it comes into view.
+  if (found.localName === "turbo-frame" && found.hasAttribute("src") && !found.hasAttribute("complete")) return true;
   if (!queued.has(frameId)) {
     queued.add(frameId);
     setTimeout(async () => {

@@ -4,12 +4,15 @@
 // surprise rule) and go stale by the minute (an old "available" could have someone buy twice).
 //
 // Static files whose name carries a fingerprint never change, so they are served from the cache
-// first; the others are fetched first and kept for when the network is gone.
+// first; the others are fetched first and kept for when the network is gone. The site serves this
+// script with the fingerprinted addresses in PRECACHE (piglist/webapp/routes.py), the ones the
+// offline page names.
 
 const CACHE = "piglist-static-v1";
 const OFFLINE = "/offline";
 const PRECACHE = [OFFLINE, "/static/css/app.css", "/static/img/piglist.svg"];
-const FINGERPRINTED = /\.[0-9a-f]{8,}\.[a-z0-9]+$|[?&]v=/i;
+// Flask-Static-Digest's names (piglist/web/assets.py): app-<32 hex digits of md5>.css.
+const FINGERPRINTED = /-[0-9a-f]{32}\.[a-z0-9]+$/i;
 
 self.addEventListener("install", (event) => {
   event.waitUntil(

@@ -73,7 +73,7 @@ def test_chipping_in_works_with_javascript_off_on_a_phone(people, family):
     page = dad.goto(kite)
     page.get_by_role("button", name="Chip in together").click()
     pledge(page, "abc")
-    expect(page.get_by_text("The amount must be an amount such as 12.50.")).to_be_visible()
+    expect(page.get_by_text("Write an amount such as 1,234.50.")).to_be_visible()
     pledge(page, "12.50")
     expect(page.get_by_text("$12.50 of $19.99 pledged")).to_be_visible()
     page.get_by_role("button", name="Withdraw my pledge").click()

@@ -64,6 +64,9 @@ def test_with_the_network_gone_a_visited_page_shows_the_offline_page(browser, tm
         site.stop()
     page.goto(f"/groups/{group_id}/piglists")
     expect(page.get_by_role("heading", name="You're offline")).to_be_visible()
+    # Styled: the worker kept the fingerprinted stylesheet the offline page names (its script is
+    # served with those addresses, piglist/webapp/routes.py).
+    assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(255, 250, 245)"
     assert name not in page.content() and email not in page.content()
     tom.close()
 

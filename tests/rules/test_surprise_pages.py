@@ -19,6 +19,8 @@ VOLATILE = [
     (re.compile(r'(name="csrf_token" value=")[^"]*'), r"\1…"),
     (re.compile(r'(<meta name="csrf-token" content=")[^"]*'), r"\1…"),
     (re.compile(r'(<meta name="csp-nonce" content=")[^"]*'), r"\1…"),
+    # The import map (piglist.web.assets, once the static files are built) carries the same nonce.
+    (re.compile(r'(<script type="importmap" nonce=")[^"]*'), r"\1…"),
     # The forms' one-time key (piglist.web.idempotency): new with every page, like the token.
     (re.compile(r'(name="idempotency_key" value=")[^"]*'), r"\1…"),
 ]
@@ -45,6 +47,10 @@ def owner_pages(app, family, gift, category) -> list[str]:
         f"/groups/{gid}/piglists?sort=-created",
         f"/groups/{gid}/piglists/{uid}",
         f"/groups/{gid}/piglists/{uid}?sort=-price",
+        # The all-lists page's lazy frame of the owner's list (issue 27), with and without filters.
+        f"/groups/{gid}/piglists/{uid}/frame",
+        f"/groups/{gid}/piglists/{uid}/frame?sort=price",
+        f"/groups/{gid}/piglists/{uid}/frame?category={category.id}",
         f"/groups/{gid}/my-piglist",
         f"/groups/{gid}/gifts/add",
         f"/groups/{gid}/gifts/{gift.id}",

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 import re
+from urllib.parse import urlsplit
 
 from piglist.models import User
 
@@ -38,6 +39,32 @@ def post(client, path: str, **fields):
 def page_text(response) -> str:
     """A page's text with HTML entities read, for checking what a person reads."""
     return html.unescape(response.get_data(as_text=True))
+
+
+LAZY_FRAME = re.compile(
+    r'(<turbo-frame id="([^"]+)" class="list-frame" loading="lazy" src="([^"]+)"[^>]*>).*?(</turbo-frame>)',
+    re.S,
+)
+
+
+def all_lists(client, path: str) -> str:
+    """The all-lists page as a browser shows it once every list's lazy frame has loaded: each frame's
+    placeholder replaced by what its ``src`` answers inside the frame of that id (as Turbo does)."""
+    page = client.get(path)
+    assert page.status_code == 200, page.status_code
+
+    def loaded(found: re.Match) -> str:
+        answer = client.get(found.group(3).replace("&amp;", "&"))
+        assert answer.status_code == 200, (found.group(3), answer.status_code)
+        inner = re.search(
+            rf'<turbo-frame id="{found.group(2)}"[^>]*>(.*)</turbo-frame>',
+            answer.get_data(as_text=True),
+            re.S,
+        )
+        assert inner, found.group(3)
+        return found.group(1) + inner.group(1) + found.group(4)
+
+    return LAZY_FRAME.sub(loaded, page.get_data(as_text=True))
 
 
 def member_client(app, user):
@@ -106,3 +133,41 @@ def changes(client, gid, **query):
     response = client.get(f"/groups/{gid}/changes", query_string=query)
     assert response.status_code == 200, response.get_json()
     return response.get_json()
+
+
+SIGNUP_LINK = re.compile(r"https?://\S+?/register/finish/[A-Za-z0-9._-]+")
+
+
+def signup_link(mailbox, address: str) -> str:
+    """The path of the newest sign-up link mailed to ``address``."""
+    texts = [mailbox.text(message) for message in mailbox.to(address)]
+    found = [match.group(0) for text in texts if (match := SIGNUP_LINK.search(text))]
+    assert found, f"no sign-up link mailed to {address}"
+    return urlsplit(found[-1]).path
+
+
+def sign_up(
+    app, client, name: str, email: str, next_path: str | None = None, password: str = PASSWORD, mailbox=None
+):
+    """Sign up through the pages as a person does (piglist.auth.signups): the form, which answers
+    "Check your inbox"; the mailed link, read from a real SMTP server (the test's ``mailbox``, or
+    one for the occasion); the password. Returns the answer to the last form (a redirect to where
+    they were going)."""
+    from .jobs import run_jobs
+    from .mailbox import Mailbox
+
+    query = f"?next={next_path}" if next_path else ""
+    box = mailbox or Mailbox()
+    before = app.config.get("SMTP_URL")
+    app.config["SMTP_URL"] = box.url  # before the form: without Redis the job starts at once
+    try:
+        asked = post(client, f"/register{query}", display_name=name, email=email)
+        assert asked.status_code == 302 and asked.headers["Location"] == "/register/sent", asked.status_code
+        run_jobs(app)
+        path = signup_link(box, email)
+    finally:
+        if mailbox is None:
+            app.config["SMTP_URL"] = before
+            box.close()
+    assert client.get(path).status_code == 200
+    return post(client, path, display_name=name, password=password)

@@ -60,6 +60,8 @@ class ProcfileSite(procfile_site.ProcfileSite):
         database = create_database(f"{make_url(BASE_PG_URL).database}_{RUN}_site{uuid.uuid4().hex[:6]}")
         redis_db = claim_redis_database()
         redis.Redis.from_url(redis_db).flushdb()
+        # The worker would fetch the ECB's rates: tests serve their own feed (tests/test_fx_rates.py).
+        env = {"FX_RATES_URL": "", **(env or {})}
         super().__init__(workdir, database, redis_db, env=env, root=root)
 
     def app(self):

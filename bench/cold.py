@@ -1,0 +1,96 @@
+"""The cold path's CPU, for A/B comparisons of a change (``python bench/cold.py [--profile]``).
+
+Seeds the 8 x 25 family of bench/web.py and, in this process under Flask's test client with
+production settings and ``LIST_CACHE_BYTES=0 CREDENTIAL_CACHE_ENTRIES=0`` (every list rendered,
+every credential read afresh), asks for the API list and the all-lists page over and over. Prints
+the CPU time (``time.process_time``: this process, the app's work and its client's, not the
+database's) per request, the median of five rounds, and with ``--profile`` the functions
+cProfile finds most time in. CPU time, not wall time: other load on the machine barely moves it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import contextvars
+import cProfile
+import logging
+import pstats
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from flask_migrate import upgrade
+
+from bench.web import SECRET_KEY, own_database, own_redis, seed
+from config import ProductionConfig
+from piglist import create_app
+
+
+def per_request(client, path: str, headers: dict[str, str], count: int) -> float:
+    """Milliseconds of this process's CPU per request, each in a fresh context as on a server."""
+    started = time.process_time()
+    for _ in range(count):
+        answer = contextvars.Context().run(client.get, path, headers=headers, base_url="https://localhost")
+        assert answer.status_code == 200, (path, answer.status_code)
+    return 1000 * (time.process_time() - started) / count
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=40, help="requests per round")
+    parser.add_argument("--profile", action="store_true", help="print cProfile's top functions")
+    args = parser.parse_args()
+    workdir = Path(tempfile.mkdtemp(prefix="piglist-bench-cold-"))
+    with contextlib.ExitStack() as stack:
+        redis_url = stack.enter_context(own_redis(workdir))
+        db_url = stack.enter_context(own_database())
+        app = create_app(
+            ProductionConfig,
+            SQLALCHEMY_DATABASE_URI=db_url,
+            REDIS_URL=redis_url,
+            SECRET_KEY=SECRET_KEY,
+            PUBLIC_URL="https://localhost",
+            MAIL_BACKEND="log",
+            PASSWORD_HASH_METHOD="pbkdf2:sha256:1000",
+            LIST_CACHE_BYTES=0,
+            CREDENTIAL_CACHE_ENTRIES=0,
+        )
+        with app.app_context():
+            upgrade()
+        logging.getLogger().setLevel(logging.WARNING)
+        family = seed(app, "8 x 25", 8, 25)
+        client = app.test_client()
+        name, _, value = family.cookie.partition("=")
+        client.set_cookie(name, value, domain="localhost")
+        asks = {
+            "API list": (
+                f"/api/v1/groups/{family.group_id}/piglists",
+                {"Authorization": f"Bearer {family.token}"},
+            ),
+            "all piglists page": (f"/groups/{family.group_id}/piglists", {}),
+            "API /me": ("/api/v1/me", {"Authorization": f"Bearer {family.token}"}),
+        }
+        for label, (path, headers) in asks.items():
+            per_request(client, path, headers, 5)  # first-use work
+            rounds = [per_request(client, path, headers, args.requests) for _ in range(5)]
+            print(
+                f"{label}: {statistics.median(rounds):.2f} ms CPU per request (rounds: "
+                + ", ".join(f"{r:.2f}" for r in rounds)
+                + ")"
+            )
+            if args.profile:
+                profile = cProfile.Profile()
+                profile.enable()
+                per_request(client, path, headers, args.requests)
+                profile.disable()
+                pstats.Stats(profile).sort_stats("cumulative").print_stats(45)
+                pstats.Stats(profile).sort_stats("tottime").print_stats(30)
+
+
+if __name__ == "__main__":
+    main()

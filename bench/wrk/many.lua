@@ -1,0 +1,48 @@
+-- Many families (bench/many.py): each request a random member's all-lists page, with their session
+-- cookie; a share of them (the second argument, 0.05) instead a purchase through the API of a gift
+-- on the next member's list, or its undo when this thread bought it last. The first argument is
+-- the file of members: "<page path>\t<cookie>\t<API token>\t<gift id>" a line.
+local members, bought = {}, {}
+local share = 0.05
+issued, pages = 0, 0
+
+local threads = {}
+function setup(thread)
+  threads[#threads + 1] = thread
+end
+
+function init(args)
+  for line in io.lines(args[1]) do
+    local path, cookie, token, gift = string.match(line, "^([^\t]+)\t([^\t]+)\t([^\t]+)\t(%d+)$")
+    members[#members + 1] = {path = path, cookie = cookie, token = token, gift = gift}
+  end
+  share = tonumber(args[2])
+  math.randomseed(os.time() + #threads)
+end
+
+function request()
+  local member = members[math.random(#members)]
+  issued = issued + 1
+  if math.random() < share then
+    local method = bought[member.gift] and "DELETE" or "POST"
+    bought[member.gift] = not bought[member.gift]
+    return wrk.format(method, "/api/v1/gifts/" .. member.gift .. "/purchase",
+      {["Authorization"] = "Bearer " .. member.token})
+  end
+  pages = pages + 1
+  return wrk.format("GET", member.path, {["Cookie"] = member.cookie})
+end
+
+function done(summary, latency, requests)
+  local all, page = 0, 0
+  for _, thread in ipairs(threads) do
+    all = all + thread:get("issued")
+    page = page + thread:get("pages")
+  end
+  local e = summary.errors
+  io.write(string.format(
+    'BENCH {"requests": %d, "pages": %.1f, "seconds": %.3f, "errors": %d, "p50": %.2f, "p95": %.2f, "p99": %.2f}\n',
+    summary.requests, all > 0 and summary.requests * page / all or 0, summary.duration / 1e6,
+    e.connect + e.read + e.write + e.status + e.timeout,
+    latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000))
+end
