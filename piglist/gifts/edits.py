@@ -8,7 +8,6 @@ writes, and emits its change event inside the transaction (published on commit).
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -42,9 +41,6 @@ from .loading import (
     with_currency,
 )
 from .pictures import encode_upload, enqueue_picture_fetch, picture_fields
-
-log = logging.getLogger(__name__)
-
 
 DUPLICATE_LINK = "That link is already on your list."
 
