@@ -544,10 +544,10 @@ def test_a_link_added_while_a_busy_process_paused_redis_is_still_queued_within_s
     """A reply later than the 0.1 s a web process waits on Redis (a loaded machine, not a down
     Redis) opens its breaker for a few seconds; a gift added then used to stay pending until the
     housekeeping re-queued it two minutes later. Its jobs are queued once the breaker closes."""
+    from redis import Redis
     from redis.exceptions import TimeoutError as RedisTimeout
 
     from piglist.stores.redis_store import get_breaker
-    from tests.support.jobs import queued_jobs
 
     url = shop.page("/kite", (200, "text/html", PRODUCT_PAGE))
     breaker = get_breaker(app)
@@ -557,8 +557,11 @@ def test_a_link_added_while_a_busy_process_paused_redis_is_still_queued_within_s
     assert created["scrape_status"] == "pending"
     # The request itself could not queue it (the breaker was open)...
     assert f"jobs for gift {created['id']} not queued yet" in caplog.text
+    # Watched on a client of the test's own: the app's pauses Redis while its breaker is open.
+    watcher = Redis.from_url(app.config["REDIS_URL"])
+    queues = [Queue(name, connection=watcher) for name in jobs.QUEUE_NAMES]
     deadline = time.monotonic() + 30  # a deadline, not a measurement
-    while queued_jobs(app) == 0:
+    while sum(queue.count for queue in queues) == 0:
         assert time.monotonic() < deadline, "the scrape was never queued"
         time.sleep(0.05)
     run_jobs(app)  # ...the background did, once the breaker closed
