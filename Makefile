@@ -36,8 +36,7 @@ lock: | $(BIN)/python
 
 # The static files' fingerprinted, precompressed copies (piglist/web/assets.py), made anew.
 static-digest: install
-	$(BIN)/flask digest clean >/dev/null
-	$(BIN)/flask digest compile >/dev/null
+	$(BIN)/python -c "from piglist.web.assets import build_static_files; build_static_files()"
 
 run: install static-digest
 	$(BIN)/flask db upgrade

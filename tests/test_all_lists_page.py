@@ -145,3 +145,14 @@ def test_json_is_compressed_and_pictures_and_small_answers_are_not(app, family, 
     assert "Content-Encoding" not in small.headers
     icon = app.test_client().get("/static/img/icon-512.png", headers={"Accept-Encoding": "br, gzip"})
     assert icon.status_code == 200 and "Content-Encoding" not in icon.headers
+
+
+def test_static_files_keep_their_conditional_answers_and_precompressed_copies(client):
+    first = client.get("/static/css/app.css", headers={"Accept-Encoding": "br, gzip"})
+    assert first.status_code == 200 and first.headers["ETag"]
+    again = client.get(
+        "/static/css/app.css", headers={"Accept-Encoding": "br, gzip", "If-None-Match": first.headers["ETag"]}
+    )
+    assert again.status_code == 304
+    assert "Accept-Encoding" in first.headers.get("Vary", "") or "Content-Encoding" not in first.headers
+    assert first.headers["X-Content-Type-Options"] == "nosniff"

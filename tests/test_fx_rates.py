@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from datetime import date
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -271,3 +272,27 @@ def test_simultaneous_quantity_changes_cannot_push_a_list_over_its_limit(app, ap
         g.price * g.quantity for g in db.session.scalars(select(Gift).where(Gift.category_id == category.id))
     )
     assert total == Decimal("90.00")
+
+
+def test_a_limit_is_refused_where_a_price_no_rate_converts(app, api, euro_family):
+    category = factories.make_category(euro_family.group, "Toys")
+    factories.make_gift(
+        euro_family.owner,
+        euro_family.group,
+        title="Lego",
+        price="50",
+        currency="USD",
+        category_id=category.id,
+    )
+    admin = api(euro_family.admin)
+    path = f"/groups/{euro_family.group.id}/categories/{category.id}"
+    answer = admin.patch(path, json={"spending_limit": "100"})
+    assert answer.status_code == 422
+    assert error(answer)["code"] == "currency_unconvertible" and error(answer)["field"] == "spending_limit"
+    assert "“Lego” in Toys is priced in USD" in error(answer)["message"]
+    db.session.refresh(category)
+    assert category.spending_limit is None
+    # With the rate known, it counts: $50 is €40.
+    fx.store(fx.Rates(date(2026, 12, 4), {"USD": Decimal("1.25")}))
+    assert error(admin.patch(path, json={"spending_limit": "39.99"}))["code"] == "validation_failed"
+    assert admin.patch(path, json={"spending_limit": "40"}).status_code == 200

@@ -149,11 +149,9 @@ def check_gift(
         )
 
 
-def check_convertible(group: Group, category: Category) -> None:
+def check_convertible(group: Group, category: Category, field: str = "currency") -> None:
     """Every priced wish in ``category`` can be counted in the group's currency (one that can't
-    would slip past its limits): else CurrencyUnconvertible, naming one."""
-    if category.spending_limit is None and category.max_item_price is None:
-        return
+    would slip past its limits): else CurrencyUnconvertible on ``field``, naming one."""
     rows = db.session.execute(
         select(Gift.title, Gift.currency).where(
             Gift.category_id == category.id,
@@ -168,7 +166,7 @@ def check_convertible(group: Group, category: Category) -> None:
             raise CurrencyUnconvertible(
                 f"“{title or 'A gift'}” in {category.name} is priced in {currency}, and no exchange rate "
                 f"to {group.currency} is known yet.",
-                "currency",
+                field,
             )
 
 
@@ -190,7 +188,12 @@ def first_breach(
 def check_limits_hold(
     group: Group, category: Category, spending_limit: Decimal | None, max_item_price: Decimal | None
 ) -> None:
-    """Lowering a limit below what lists already hold would break the rule for them; say whose."""
+    """Lowering a limit below what lists already hold would break the rule for them; say whose.
+    Setting one where a gift's price can't be converted would let it slip past: refused too."""
+    if spending_limit is not None or max_item_price is not None:
+        check_convertible(
+            group, category, "spending_limit" if spending_limit is not None else "max_item_price"
+        )
     found = first_breach(group, category, spending_limit, max_item_price)
     if found is not None:
         field, holding = found

@@ -9,8 +9,8 @@ every stylesheet and script (``Cache-Control: no-cache``): a phone's first load 
   upgrade (no body). Pictures are already compressed: their types are not in the list.
 - Static files are fingerprinted and precompressed by Flask-Static-Digest (``flask digest compile``:
   ``css/app-<md5>.css`` with ``.br`` and ``.gz`` beside it, listed in ``static/cache_manifest.json``),
-  which the release step, gunicorn's start and ``make run`` run; the generated files are not
-  committed. Templates name static files with ``static_url_for``, which reads that manifest.
+  which gunicorn's start and ``make run`` run (:func:`build_static_files`); the generated files
+  are not committed. Pictures get no compressed copy. Templates name static files with ``static_url_for``, which reads that manifest.
 - WhiteNoise answers ``/static/`` before Flask: the precompressed copy the browser accepts, and for a
   fingerprinted name ``Cache-Control: public, max-age=31536000, immutable``: a new version is a new
   name, so a browser never asks again. Unfingerprinted names (without a manifest, as in the tests)
@@ -40,6 +40,7 @@ static_digest = FlaskStaticDigest()
 # What Flask-Static-Digest names a file: ``name-<32 hex digits of md5>.ext``.
 FINGERPRINTED = re.compile(r"-[0-9a-f]{32}\.[A-Za-z0-9]+$")
 YEAR = 365 * 24 * 60 * 60
+ALREADY_COMPRESSED = {".png", ".jpg", ".jpeg", ".webp", ".gif", ".ico", ".woff", ".woff2"}
 
 COMPRESSED_TYPES = [
     "text/html",
@@ -124,7 +125,12 @@ def build_static_files(static: Path | None = None) -> None:
     copies of files changed since the last build go, the manifest is written anew."""
     from flask_static_digest import digester
 
-    folder = str(static or Path(__file__).resolve().parents[2] / "static") + "/"
+    folder = static or Path(__file__).resolve().parents[2] / "static"
     with contextlib.redirect_stdout(io.StringIO()):  # its "Check your files at …" lines
-        digester.clean(folder, [], gzip_files=True, brotli_files=True)
-        digester.compile(folder, folder, [], gzip_files=True, brotli_files=True)
+        digester.clean(f"{folder}/", [], gzip_files=True, brotli_files=True)
+        digester.compile(f"{folder}/", f"{folder}/", [], gzip_files=True, brotli_files=True)
+    # It compresses every file; a picture is compressed already (a .br of a PNG saves 5 % and costs
+    # the browser a decompression), so WhiteNoise must find none to serve.
+    for packed in [*folder.rglob("*.br"), *folder.rglob("*.gz")]:
+        if packed.with_suffix("").suffix.lower() in ALREADY_COMPRESSED:
+            packed.unlink()

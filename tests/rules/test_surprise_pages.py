@@ -19,6 +19,8 @@ VOLATILE = [
     (re.compile(r'(name="csrf_token" value=")[^"]*'), r"\1…"),
     (re.compile(r'(<meta name="csrf-token" content=")[^"]*'), r"\1…"),
     (re.compile(r'(<meta name="csp-nonce" content=")[^"]*'), r"\1…"),
+    # The import map (piglist.web.assets, once the static files are built) carries the same nonce.
+    (re.compile(r'(<script type="importmap" nonce=")[^"]*'), r"\1…"),
     # The forms' one-time key (piglist.web.idempotency): new with every page, like the token.
     (re.compile(r'(name="idempotency_key" value=")[^"]*'), r"\1…"),
 ]
