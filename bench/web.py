@@ -272,7 +272,8 @@ class Request:
 
 def requests_for(family: Family, full: bool) -> list[Request]:
     gid = family.group_id
-    bearer = {"Authorization": f"Bearer {family.token}", "Accept-Encoding": ACCEPT_ENCODING}
+    plain_bearer = {"Authorization": f"Bearer {family.token}"}
+    bearer = {**plain_bearer, "Accept-Encoding": ACCEPT_ENCODING}
     cookie = {"Cookie": family.cookie, "Accept-Encoding": ACCEPT_ENCODING}
     api_list, page = f"/api/v1/groups/{gid}/piglists", f"/groups/{gid}/piglists"
     # The all-lists page is an index; each list comes in a lazy frame of its own (issue 27).
@@ -297,7 +298,8 @@ def requests_for(family: Family, full: bool) -> list[Request]:
         Request("one member's page", f"/groups/{gid}/piglists/{family.other_id}", cookie),
         Request("gift page", f"/groups/{gid}/gifts/{family.other_gift_id}", cookie),
         Request("API /me", "/api/v1/me", bearer),
-        Request("API purchase + undo (per request)", "", bearer, pair=family.pair_gifts),
+        # Uncompressed: bench/wrk/pair.lua reads which gift each answer is about.
+        Request("API purchase + undo (per request)", "", plain_bearer, pair=family.pair_gifts),
         Request("API list", api_list, bearer, CEILING),
         Request(PAGE, page, cookie, CEILING),
         Request(FRAME, frame, cookie, CEILING),
@@ -401,7 +403,12 @@ def run_wrk(app, url: str, request: Request, seconds: int, cpu: WorkerCPU | None
     if request.pair is not None:
         command += ["--", ",".join(map(str, request.pair))]
     with cpu() if cpu else contextlib.nullcontext():
-        output = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True).stdout
+        done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    if done.returncode:
+        raise SystemExit(
+            f"wrk failed on {request.site} {request.name}: {done.stderr[-1000:] or done.stdout[-1000:]}"
+        )
+    output = done.stdout
     line = next(line for line in output.splitlines() if line.startswith("BENCH "))
     return json.loads(line.removeprefix("BENCH "))
 
