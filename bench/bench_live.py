@@ -147,6 +147,7 @@ class Sockets:
     def __init__(self, site, paths: list[str]) -> None:
         # One at a time, as tabs open; all at once would only measure the backlog.
         self.retried = 0
+        self.failures: Counter[str] = Counter()
         self.listeners = [self._open(site, path) for path in paths]
         self.selector = selectors.DefaultSelector()
         for listener in self.listeners:
@@ -172,7 +173,11 @@ class Sockets:
         while self.running:
             for key, _ in self.selector.select(0.1):
                 listener = key.data
-                listener.readable()
+                try:
+                    listener.readable()
+                except Exception as exc:  # one socket's trouble must not stop the reading of all
+                    self.failures[type(exc).__name__] += 1
+                    listener.closed = True
                 if listener.closed:
                     self.selector.unregister(listener.sock)
 
@@ -381,6 +386,10 @@ def main() -> None:
             f"{busy50:.1f}/{busy99:.1f} ms (p99 {busy99 / idle99:.2f}x idle)"
         )
         print(f"memory per idle socket: {(after - before) / len(paths):.1f} KiB (web processes' RSS)")
+        closed = sum(1 for each in sockets.listeners if each.closed)
+        print(
+            f"before the purchases: {closed} sockets closed; client errors {dict(sockets.failures) or 'none'}"
+        )
         delays: list[float] = []
         sampled = random.sample(range(groups), min(groups, 20))
         for f in sampled:
