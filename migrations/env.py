@@ -1,4 +1,5 @@
 import logging
+from contextlib import contextmanager
 from logging.config import fileConfig
 
 from alembic import context
@@ -88,11 +89,29 @@ def run_migrations_online():
 
     with connectable.connect() as connection:
         limits = database.without_limits if connection.dialect.name == "postgresql" else database.as_is
-        with limits(connection):
+        with limits(connection), sqlite_foreign_keys_off(connection):
             context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
 
             with context.begin_transaction():
                 context.run_migrations()
+
+
+@contextmanager
+def sqlite_foreign_keys_off(connection):
+    """SQLite rebuilds a table to alter a column (piglist.stores.sqlite_tables), and dropping the
+    old copy with foreign keys on would cascade to every row pointing at it. SQLite only switches
+    them outside a transaction, so here; the rebuild checks the keys it could have broken."""
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+    connection.commit()
+    try:
+        yield
+    finally:
+        connection.rollback()
+        connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+        connection.commit()
 
 
 if context.is_offline_mode():

@@ -615,13 +615,15 @@ class Pledge(Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     group_gift_id: Mapped[int] = mapped_column(ForeignKey("group_gifts.id", ondelete="CASCADE"))
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # None once the pledger erased their account: kept on a gift bought together, as their
+    # purchase is ("a former member"); an open group gift loses it when they leave (migration 0015).
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     amount: Mapped[Decimal] = mapped_column(Money)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     group_gift: Mapped[GroupGift] = relationship(back_populates="pledges")
-    user: Mapped[User] = relationship()
+    user: Mapped[User | None] = relationship()
 
 
 # --- Occasions: dates, reminders, calendar feeds and reveals (piglist.occasions) -----------------

@@ -61,11 +61,56 @@ def check(app) -> None:
         db.engine.dispose()
 
 
-def test_migration_0009_with_data_on_sqlite(tmp_path):
-    with migration_app("sqlite", tmp_path, "group_gifts_check") as app:
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_migration_0009_with_data(backend, tmp_path, pg_schema):
+    with migration_app(backend, tmp_path, "group_gifts_check") as app:
         check(app)
 
 
-def test_migration_0009_with_data_on_postgresql(tmp_path, pg_schema):
-    with migration_app("postgresql", tmp_path, "group_gifts_check") as app:
-        check(app)
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_migration_0015_keeps_an_erased_pledgers_pledge_on_a_gift_bought_together(
+    backend, tmp_path, pg_schema
+):
+    with migration_app(backend, tmp_path, "group_gifts_check") as app, app.app_context():
+        upgrade(revision="0009")
+        with db.engine.begin() as conn:
+            seed(conn)
+            conn.execute(
+                text(
+                    "INSERT INTO group_gifts (id, gift_id, organiser_id, status, holder_id, created_at) "
+                    "VALUES (1, 1, 2, 'bought', 2, :now)"
+                ),
+                {"now": NOW},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO pledges (id, group_gift_id, user_id, amount, created_at, updated_at) "
+                    "VALUES (1, 1, 2, 150, :now, :now), (2, 1, 3, 50, :now, :now)"
+                ),
+                {"now": NOW},
+            )
+        upgrade(revision="0015")
+        with db.engine.begin() as conn:
+            conn.execute(text("DELETE FROM users WHERE id = 3"))  # Gran erases her account
+        with db.engine.begin() as conn:
+            assert conn.execute(text("SELECT user_id, amount FROM pledges ORDER BY id")).all() == [
+                (2, 150),
+                (None, 50),
+            ]
+            before = purchase_version(conn)
+            conn.execute(text("UPDATE pledges SET amount = 55 WHERE id = 2"))
+        with db.engine.connect() as conn:
+            assert purchase_version(conn) > before  # 0009's triggers survived the rebuild
+        downgrade(revision="0014")
+        with db.engine.begin() as conn:
+            assert conn.execute(text("SELECT user_id FROM pledges")).all() == [(2,)]
+        with pytest.raises(IntegrityError), db.engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO pledges (group_gift_id, user_id, amount, created_at, updated_at) "
+                    "VALUES (1, NULL, 5, :now, :now)"
+                ),
+                {"now": NOW},
+            )
+        upgrade()
+        db.engine.dispose()

@@ -9,6 +9,7 @@ from decimal import Decimal
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from flask import current_app
 from sqlalchemy import select
 
 from piglist.extensions import db
@@ -19,6 +20,7 @@ from . import factories
 from .support.apps import both_backends
 from .support.clients import PASSWORD, csrf_token, post
 from .support.clients import page_text as text
+from .support.clients import sign_up as sign_up_by_mail
 from .support.rows import count, is_member
 
 INVITE_INPUT = re.compile(r'id="invite-url"[^>]*value="([^"]+)"')
@@ -176,15 +178,7 @@ def test_a_logged_out_invitee_sees_the_group_and_who_invited_them_and_signs_up_f
     assert page.index("Create an account") < page.index("Log in</a> and you")
     register = f"/register?next={path}"
     assert register in page
-    signed_up = client.post(
-        register,
-        data={
-            "display_name": "Gran",
-            "email": "gran@example.org",
-            "password": PASSWORD,
-            "csrf_token": csrf_token(client),
-        },
-    )
+    signed_up = sign_up(client, path)
     assert signed_up.headers["Location"] == path
     joined = client.get(path)
     assert joined.headers["Location"] == f"/groups/{family.group.id}"
@@ -206,8 +200,8 @@ def log_in(client, user, next_page: str | None = None):
 
 
 def sign_up(client, next_page: str, email: str = "gran@example.org"):
-    data = {"display_name": "Gran", "email": email, "password": PASSWORD, "csrf_token": csrf_token(client)}
-    return client.post(f"/register?next={next_page}", data=data)
+    """Gran signs up from the link's page: the form, the mailed link, her password."""
+    return sign_up_by_mail(current_app._get_current_object(), client, "Gran", email, next_path=next_page)
 
 
 def signed_up_user(email: str) -> User:
@@ -426,11 +420,7 @@ def test_leaving_asks_first_when_javascript_is_on(client, auth, family):
 
 
 def register(client, name: str, email: str, next_path: str | None = None):
-    query = f"?next={next_path}" if next_path else ""
-    return client.post(
-        f"/register{query}",
-        data={"display_name": name, "email": email, "password": PASSWORD, "csrf_token": csrf_token(client)},
-    )
+    return sign_up_by_mail(current_app._get_current_object(), client, name, email, next_path=next_path)
 
 
 @both_backends

@@ -10,6 +10,7 @@ from piglist.extensions import db
 from piglist.models import Gift, Piglist
 
 from . import factories
+from .support.apps import both_backends
 from .support.clients import member_client, page_text, post_form
 
 
@@ -20,6 +21,7 @@ def lily_list(app, family):
     return mum, response.headers["Location"]
 
 
+@both_backends  # SQLite too: `make run`'s database, migrated by flask db upgrade
 def test_a_parent_keeps_a_childs_list_like_their_own(app, family):
     mum, page = lily_list(app, family)
     assert "Lily's list" in page_text(mum.get(page))
@@ -76,6 +78,7 @@ def test_a_recipient_never_gets_an_idea_form_for_their_own_list(app, family):
     assert "Add an idea" not in page_text(tom.get(f"/groups/{family.group.id}/piglists/{family.owner.id}"))
 
 
+@both_backends  # SQLite too: `make run`'s database, migrated by flask db upgrade
 def test_a_shared_list_invitation_is_accepted_or_declined_on_the_page(app, family):
     gid = family.group.id
     tom, dad = member_client(app, family.owner), member_client(app, family.giver)

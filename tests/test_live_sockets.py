@@ -338,3 +338,107 @@ def test_socket_count_adds_up_the_open_sockets_of_every_web_process(live_site):
         for ws in sockets:
             ws.close()
         wait_for(lambda: socket_count() == before)
+
+
+def shared_list_on_site(site, family) -> dict[str, int]:
+    """Tom's and Dad's shared list, accepted, with Tom's wishes on it: a marker, the wine (bought
+    and put back), the vase (bought together)."""
+    made = api(
+        site,
+        family,
+        "owner",
+        "POST",
+        f"/groups/{family.group_id}/lists",
+        json={"kind": "shared", "with_user_id": family.ids["giver"]},
+    )
+    assert made.status_code == 201, made.text
+    list_id = made.json()["id"]
+    assert api(site, family, "giver", "POST", f"/lists/{list_id}/accept").status_code == 200
+    gifts = {}
+    for title, price in (("Glasses", None), ("Wine", "30.00"), ("Vase", "80.00")):
+        added = api(
+            site, family, "owner", "POST", f"/lists/{list_id}/gifts", json={"title": title, "price": price}
+        )
+        assert added.status_code == 201, added.text
+        gifts[title] = added.json()["id"]
+    return {"list": list_id, **gifts}
+
+
+@pytest.mark.parametrize("format", ["turbo", "json"])
+def test_both_partners_of_a_shared_list_receive_the_same_frames_whatever_happens_on_it(live_site, format):
+    """A purchase, a pledge, an idea (added and bought) and a viewer on Tom's and Dad's shared list:
+    neither partner's socket, nor long poll, gets a byte of it (issue 24)."""
+    family = site_family(live_site)
+    shared = shared_list_on_site(live_site, family)
+    family.marker = shared["Glasses"]
+    tom = live_socket(live_site, family.group_id, family.tokens["owner"], format=format)
+    dad = live_socket(live_site, family.group_id, family.tokens["giver"], format=format)
+    gran = live_socket(live_site, family.group_id, family.tokens["other"], format="json")
+    changes = f"/groups/{family.group_id}/changes"
+
+    def everything_hidden():
+        wine, vase = f"/gifts/{shared['Wine']}", f"/gifts/{shared['Vase']}"
+        gran.send(json.dumps({"type": "view", "gift_id": shared["Wine"]}))
+        gran.send(json.dumps({"type": "leave", "gift_id": shared["Wine"]}))
+        assert api(live_site, family, "other", "POST", f"{wine}/purchase").status_code == 200
+        assert api(live_site, family, "other", "DELETE", f"{wine}/purchase").status_code == 200
+        assert api(live_site, family, "other", "POST", f"{wine}/purchase").status_code == 200
+        assert api(live_site, family, "other", "POST", f"{vase}/group-gift").status_code in (200, 201)
+        assert (
+            api(live_site, family, "other", "PUT", f"{vase}/pledge", json={"amount": "20.00"}).status_code
+            == 200
+        )
+        idea = api(
+            live_site,
+            family,
+            "admin",
+            "POST",
+            f"/lists/{shared['list']}/gifts",
+            json={"title": "Cheese board"},
+        )
+        assert idea.status_code == 201 and idea.json()["idea"] is True, idea.text
+        assert (
+            api(live_site, family, "other", "POST", f"/gifts/{idea.json()['id']}/purchase").status_code == 200
+        )
+        # Gran heard the last of it, so the partners' silence is the surprise rule's doing.
+        receive_until(gran, lambda m: '"gift_purchased"' in m and f'"gift_id":{idea.json()["id"]}' in m)
+
+    partners = {"owner": tom, "giver": dad}
+
+    def window(hidden_actions):
+        """What each partner's socket and long poll get from just after one edit of the marker
+        until just after the next, with ``hidden_actions`` (or nothing) in between."""
+        api(live_site, family, "owner", "PATCH", f"/gifts/{family.marker}", json={"title": "Glasses"})
+        for ws in partners.values():
+            receive_until(ws, about(family.marker))
+        cursors = {who: api(live_site, family, who, "GET", changes).json()["cursor"] for who in partners}
+        hidden_actions()
+        api(live_site, family, "owner", "PATCH", f"/gifts/{family.marker}", json={"title": "Glasses"})
+        frames = {who: receive_until(ws, about(family.marker)) for who, ws in partners.items()}
+        polls = {
+            who: api(live_site, family, who, "GET", changes, params={"since": cursors[who], "wait": 0}).json()
+            for who in partners
+        }
+        return frames, polls
+
+    def timeless(events):
+        return [{k: v for k, v in event.items() if k not in ("at", "cursor", "id")} for event in events]
+
+    quiet_frames, quiet_polls = window(lambda: None)
+    busy_frames, busy_polls = window(everything_hidden)
+    for who in partners:
+        if format == "turbo":
+            assert busy_frames[who] == quiet_frames[who], who  # byte for byte
+        else:  # the same events; only the edit's own time differs
+            assert [json.loads(m) | {"at": None} for m in busy_frames[who]] == [
+                json.loads(m) | {"at": None} for m in quiet_frames[who]
+            ], who
+        assert len(busy_frames[who]) == 1, who
+        assert timeless(busy_polls[who]["events"]) == timeless(quiet_polls[who]["events"]), who
+        assert len(busy_polls[who]["events"]) == 1, who  # the marker's edit: no hidden event moved it
+    for message in [*busy_frames["owner"], *busy_frames["giver"]]:
+        for gift_id in (shared["Wine"], shared["Vase"]):
+            assert not re.search(rf'\bgift_{gift_id}\b|/gifts/{gift_id}\b|"gift_id":{gift_id}\b', message)
+        assert "Cheese board" not in message and "pledge" not in message
+    for ws in (tom, dad, gran):
+        ws.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import re
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from sqlalchemy import func, select
@@ -14,8 +15,8 @@ from piglist.models import Group, GroupMember, User
 
 from . import factories
 from .support.apps import both_backends
-from .support.clients import PASSWORD, post
 from .support.clients import page_text as text
+from .support.clients import post, sign_up
 from .support.jobs import queued_jobs, run_jobs
 
 JOIN_LINK = re.compile(r"http://localhost/join/[A-Za-z0-9_-]+\?from=[0-9]+&email=[^\s\"<]+")
@@ -79,7 +80,8 @@ def test_the_mailed_link_says_who_invited_signs_up_with_the_address_filled_in_an
     register_link = re.search(r'href="(/register\?[^"]+)"', landing).group(1)
     assert 'value="gran@example.org"' in text(visitor.get(register_link))
     path = f"/join/{family.group.invite_code}"
-    signed_up = post(visitor, register_link, display_name="Gran", email="gran@example.org", password=PASSWORD)
+    next_path = parse_qs(urlsplit(html.unescape(register_link)).query)["next"][0]
+    signed_up = sign_up(app, visitor, "Gran", "gran@example.org", next_path=next_path, mailbox=mailbox)
     assert signed_up.headers["Location"] == path
     joined = visitor.get(path)  # joined right after signing up, no question asked
     assert joined.headers["Location"] == f"/groups/{family.group.id}"

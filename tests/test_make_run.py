@@ -46,7 +46,7 @@ def stop(process: subprocess.Popen) -> None:
     process.wait(timeout=30)
 
 
-def test_make_run_says_where_to_go_logs_requests_and_shows_the_reset_link(tmp_path):
+def test_make_run_says_where_to_go_logs_requests_and_shows_the_reset_and_sign_up_links(tmp_path):
     port = free_port()
     log = tmp_path / "run.log"
     env = {
@@ -86,6 +86,27 @@ def test_make_run_says_where_to_go_logs_requests_and_shows_the_reset_link(tmp_pa
             assert "Choose a new password" in reset_page.read().decode()
         request_line = re.compile(r"piglist: POST /password/forgot [0-9]{3} [0-9.]+ ms$", re.M)
         assert request_line.search(log.read_text()), log.read_text()[-3000:]
+        # Signing up without a mail server: the link is on a line of its own, and works.
+        with browser.open(f"{base}/register", timeout=10) as page:
+            token = CSRF_META.search(page.read().decode()).group(1)
+        form = urllib.parse.urlencode(
+            {"display_name": "Nan", "email": "nan@demo.piglist.example", "csrf_token": token}
+        ).encode()
+        with browser.open(f"{base}/register", data=form, timeout=10) as answer:
+            assert "Check your inbox" in answer.read().decode()
+        signup = re.compile(
+            rf"No mail server: to finish signing up as nan@demo\.piglist\.example, "
+            rf"open (http://127\.0\.0\.1:{port}/register/finish/[A-Za-z0-9._-]+)"
+        )
+        wait_for(lambda: signup.search(log.read_text()), "no sign-up link in the log", log)
+        finish = signup.search(log.read_text()).group(1)
+        with browser.open(finish, timeout=10) as page:
+            token = CSRF_META.search(page.read().decode()).group(1)
+        form = urllib.parse.urlencode(
+            {"display_name": "Nan", "password": "Piglist-Nan-1", "csrf_token": token}
+        ).encode()
+        with browser.open(finish, data=form, timeout=10) as answer:
+            assert "Welcome to Piglist, Nan!" in answer.read().decode()
     finally:
         stop(process)
 

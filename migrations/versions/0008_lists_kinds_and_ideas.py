@@ -18,6 +18,8 @@ gifts, and so do ideas (the old schema would show them to the very people they a
 from alembic import op
 import sqlalchemy as sa
 
+from piglist.stores import sqlite_tables
+
 # revision identifiers, used by Alembic.
 revision = '0008'
 down_revision = '0007'
@@ -69,6 +71,21 @@ def _sqlite_content_trigger(columns):
     )
 
 
+def _lists_of_every_kind(alter):
+    """A shared or a dependant's list has no user_id; the checks keep a member list's."""
+    alter.alter_column('user_id', existing_type=sa.Integer(), nullable=True)
+    alter.create_check_constraint(op.f('ck_piglists_kind'), "kind IN ('member', 'shared', 'dependant')")
+    alter.create_check_constraint(op.f('ck_piglists_status'), "status IN ('active', 'pending', 'deleted')")
+    alter.create_check_constraint(op.f('ck_piglists_member_has_user'), "(kind = 'member') = (user_id IS NOT NULL)")
+
+
+def _member_lists_only(alter):
+    alter.drop_constraint(op.f('ck_piglists_member_has_user'), type_='check')
+    alter.drop_constraint(op.f('ck_piglists_status'), type_='check')
+    alter.drop_constraint(op.f('ck_piglists_kind'), type_='check')
+    alter.alter_column('user_id', existing_type=sa.Integer(), nullable=False)
+
+
 def _triggers_now():
     """0007's version triggers are deferred to the commit; PostgreSQL won't change an index of a
     table with trigger events pending, so this migration's row changes fire them at once."""
@@ -84,12 +101,11 @@ def upgrade():
     op.add_column('piglists', sa.Column('status', sa.String(length=10), server_default='active', nullable=False))
     op.add_column('piglists', sa.Column('name', sa.String(length=100), nullable=True))
     if op.get_bind().dialect.name == 'postgresql':
-        op.alter_column('piglists', 'user_id', existing_type=sa.Integer(), nullable=True)
-        op.create_check_constraint(op.f('ck_piglists_kind'), 'piglists', "kind IN ('member', 'shared', 'dependant')")
-        op.create_check_constraint(op.f('ck_piglists_status'), 'piglists', "status IN ('active', 'pending', 'deleted')")
-        op.create_check_constraint(
-            op.f('ck_piglists_member_has_user'), 'piglists', "(kind = 'member') = (user_id IS NOT NULL)"
-        )
+        with op.batch_alter_table('piglists') as alter:  # on PostgreSQL, plain ALTER TABLEs
+            _lists_of_every_kind(alter)
+    else:
+        # SQLite alters a column only by rebuilding the table (see sqlite_tables for the care it takes).
+        sqlite_tables.rebuild(op, 'piglists', _lists_of_every_kind)
     _link_table('list_recipients')
     _link_table('list_managers')
 
@@ -125,10 +141,10 @@ def downgrade():
     op.drop_table('list_managers')
     op.drop_table('list_recipients')
     if op.get_bind().dialect.name == 'postgresql':
-        op.drop_constraint(op.f('ck_piglists_member_has_user'), 'piglists', type_='check')
-        op.drop_constraint(op.f('ck_piglists_status'), 'piglists', type_='check')
-        op.drop_constraint(op.f('ck_piglists_kind'), 'piglists', type_='check')
-        op.alter_column('piglists', 'user_id', existing_type=sa.Integer(), nullable=False)
+        with op.batch_alter_table('piglists') as alter:  # on PostgreSQL, plain ALTER TABLEs
+            _member_lists_only(alter)
+    else:
+        sqlite_tables.rebuild(op, 'piglists', _member_lists_only)
     op.execute('ALTER TABLE piglists DROP COLUMN name')
     op.execute('ALTER TABLE piglists DROP COLUMN status')
     op.execute('ALTER TABLE piglists DROP COLUMN kind')

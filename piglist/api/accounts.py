@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from flask import Response, g
 
-from ..auth import accounts
+from ..auth import accounts, signups
 from ..auth.erase import erase_own_account
 from ..auth.export import export_json
-from ..auth.ratelimits import login_limit, register_limit
-from ..errors import Unauthenticated
+from ..auth.ratelimits import login_limit, register_limit, taken_address_limit
+from ..errors import Duplicate, Unauthenticated
 from .access import api_user, json_body, token_or_session_required
 from .blueprint import bp
 from .profile import me_json
@@ -16,9 +16,17 @@ from .profile import me_json
 
 @bp.post("/auth/register")
 @register_limit()
+@taken_address_limit()
 def register():
+    """201 {user, token} as SPEC §5 says; a taken address is 409 ``duplicate`` (an app has no inbox
+    to wait on), told to the address's owner by mail and held to TAKEN_ADDRESS_LIMIT (README,
+    Security). The pages answer the same either way (piglist.auth.signups)."""
     body = json_body()
-    user = accounts.register(body.get("email"), body.get("password"), body.get("display_name"))
+    try:
+        user = accounts.register(body.get("email"), body.get("password"), body.get("display_name"))
+    except Duplicate:
+        signups.tell_owner(body.get("email"))
+        raise
     _, secret = accounts.issue_token(user, "Created at registration")
     return {"user": user.to_dict(), "token": secret}, 201
 

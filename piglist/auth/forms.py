@@ -7,6 +7,8 @@ from piglist.web.forms import domain_check
 from ..rules.values import check_password, clean_email
 from .accounts import clean_display_name
 
+STRONG_ENOUGH = "At least 8 characters, with an upper-case letter, a lower-case letter and a digit."
+
 
 class RegisterForm(FlaskForm):
     display_name = StringField(
@@ -14,11 +16,22 @@ class RegisterForm(FlaskForm):
         validators=[domain_check(clean_display_name)],
         description="How your family will see you, e.g. “Mum” or “Uncle Joe”.",
     )
-    email = EmailField("Email", validators=[domain_check(clean_email)])
+    email = EmailField(
+        "Email",
+        validators=[domain_check(clean_email)],
+        description="We mail you a link to finish signing up.",
+    )
+    submit = SubmitField("Sign up")
+
+
+class FinishSignupForm(FlaskForm):
+    """The sign-up link's page (piglist.auth.signups): the name again, and the password."""
+
+    display_name = StringField("Your name", validators=[domain_check(clean_display_name)])
     password = PasswordField(
         "Password",
         validators=[domain_check(check_password)],
-        description="At least 8 characters, with an upper-case letter, a lower-case letter and a digit.",
+        description=STRONG_ENOUGH,
     )
     submit = SubmitField("Create my account")
 
@@ -42,7 +55,7 @@ class PasswordForm(FlaskForm):
     new_password = PasswordField(
         "New password",
         validators=[domain_check(lambda value: check_password(value, "new_password"))],
-        description="At least 8 characters, with an upper-case letter, a lower-case letter and a digit.",
+        description=STRONG_ENOUGH,
     )
     submit = SubmitField("Change password")
 
@@ -61,7 +74,7 @@ class ResetPasswordForm(FlaskForm):
     password = PasswordField(
         "New password",
         validators=[domain_check(check_password)],
-        description="At least 8 characters, with an upper-case letter, a lower-case letter and a digit.",
+        description=STRONG_ENOUGH,
     )
     submit = SubmitField("Save my new password")
 

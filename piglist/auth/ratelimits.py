@@ -18,6 +18,10 @@ LOGIN_LIMIT = "5 per minute"  # per address and e-mail, every attempt
 FAILED_LOGIN_LIMIT = "20 per hour"
 FAILED_LOGIN_STATUSES = frozenset({401, 422})
 REGISTER_LIMIT = "20 per hour"
+REGISTER_LIMIT_PER_EMAIL = "3 per hour"  # sign-up mails to one inbox, page and API together
+# The API's registration answers 409 for a taken address (the pages never tell): counted per
+# address on those answers only, so testing addresses costs an hour per handful.
+TAKEN_ADDRESS_LIMIT = "5 per hour"
 # Reset links: a few per inbox (nobody's mailbox gets flooded), more per address (a family
 # behind one router).
 RESET_LIMIT_PER_EMAIL = "3 per hour"
@@ -79,8 +83,37 @@ def invitation_limit():
 
 
 def register_limit(on_breach: Callable | None = None):
-    return limiter.shared_limit(
+    """20 an hour per client address; and, since every sign-up mails the address given, a few an
+    hour per inbox (the same for an address with an account or without: the limit tells nothing)."""
+    per_address = limiter.shared_limit(
         REGISTER_LIMIT, scope="register", key_func=client_address, methods=["POST"], on_breach=on_breach
+    )
+    per_email = limiter.shared_limit(
+        REGISTER_LIMIT_PER_EMAIL,
+        scope="register-email",
+        key_func=inbox_key,
+        methods=["POST"],
+        on_breach=on_breach,
+    )
+    return lambda view: per_address(per_email(view))
+
+
+def inbox_key() -> str:
+    """The submitted address; without one (a form error), the client's: never one shared key."""
+    return submitted_email() or f"no-email|{client_address()}"
+
+
+def taken_address_answer(response: Response) -> bool:
+    return response.status_code == 409
+
+
+def taken_address_limit():
+    return limiter.shared_limit(
+        TAKEN_ADDRESS_LIMIT,
+        scope="register-taken",
+        key_func=client_address,
+        methods=["POST"],
+        deduct_when=taken_address_answer,
     )
 
 

@@ -6,17 +6,18 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_login import current_user, login_required, login_user, logout_user
 
 from piglist.web.forms import form_status, save_form
-from piglist.web.security import FOLLOWING_INVITE, safe_next
+from piglist.web.security import FOLLOWING_INVITE, is_safe_next, safe_next
 
 from ..extensions import login_manager
 from ..models import User
 from ..webapp import share
-from . import accounts, resets
+from . import accounts, resets, signups
 from .erase import erase_own_account
 from .export import export_json
 from .forms import (
     EmailSettingsForm,
     EraseForm,
+    FinishSignupForm,
     ForgotPasswordForm,
     LoginForm,
     PasswordForm,
@@ -41,16 +42,22 @@ def next_page(default: str = "main.dashboard") -> str:
     return safe_next(url_for(default))
 
 
-def start_session(user, remember: bool = False) -> None:
+def local_next() -> str | None:
+    """The request's ``next`` when it is a path on this site, else None."""
+    target = request.values.get("next")
+    return target if is_safe_next(target) else None
+
+
+def start_session(user, remember: bool = False, going_to: str | None = None) -> None:
     """A fresh session at every login: nothing from before (including the CSRF secret) survives,
     so a planted cookie can't ride into the account. The one exception is the invite link the
-    visitor was following, and only when they are going back to that very link (``next``), which
-    then joins them (groups.join checks the code again)."""
+    visitor was following, and only when they are going back to that very link (``next``, or
+    ``going_to``: a sign-up link's), which then joins them (groups.join checks the code again)."""
     accounts.start_login(user)
     following = session.get(FOLLOWING_INVITE)
     session.clear()
     login_user(user, remember=remember)
-    if isinstance(following, str) and next_page() == url_for("groups.join", code=following):
+    if isinstance(following, str) and (going_to or next_page()) == url_for("groups.join", code=following):
         session[FOLLOWING_INVITE] = following
 
 
@@ -83,14 +90,43 @@ def register():
     if not form.is_submitted():
         # An invitation by e-mail brings the address it was sent to.
         form.email.data = request.args.get("email", "")[:254]
-    saved, user = save_form(
-        form, lambda: accounts.register(form.email.data, form.password.data, form.display_name.data)
+    # The same answer whether or not the address has an account: only its inbox is told which.
+    saved, _ = save_form(
+        form,
+        lambda: signups.request_signup(form.email.data, form.display_name.data, local_next()),
     )
     if saved:
-        start_session(user)
-        flash(f"Welcome to Piglist, {user.display_name}!", "success")
-        return redirect(next_page())
+        return redirect(url_for("auth.signup_sent"))
     return render_template("auth/register.html", form=form), form_status(form)
+
+
+@bp.get("/register/sent")
+def signup_sent():
+    return render_template(
+        "auth/signup_sent.html", valid_hours=int(signups.VALID_FOR.total_seconds() // 3600)
+    )
+
+
+@bp.route("/register/finish/<token>", methods=["GET", "POST"])
+def finish_signup(token: str):
+    """Opening the link changes nothing (mail scanners open links too); saving the form does."""
+    found = signups.signup_for_token(token)
+    if found is None:
+        flash(signups.DEAD_LINK, "error")
+        return redirect(url_for("auth.register"))
+    form = FinishSignupForm()
+    if not form.is_submitted():
+        form.display_name.data = found.display_name
+    saved, made = save_form(
+        form, lambda: signups.finish_signup(token, form.password.data, form.display_name.data)
+    )
+    if saved:
+        user, landing = made
+        landing = landing if is_safe_next(landing) else None  # signed by us, checked again all the same
+        start_session(user, going_to=landing)
+        flash(f"Welcome to Piglist, {user.display_name}!", "success")
+        return redirect(landing or url_for("main.dashboard"))
+    return render_template("auth/finish_signup.html", form=form, email=found.email), form_status(form)
 
 
 @bp.route("/login", methods=["GET", "POST"])

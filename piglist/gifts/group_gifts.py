@@ -39,6 +39,9 @@ from .loading import lock_gift_for_buying
 ZERO = Decimal("0.00")
 NOT_FOR_RECIPIENTS = "This is on your own list: chipping in is for the others."
 NO_GROUP_GIFT = "Nobody has started chipping in for this gift yet."
+FORMER_MEMBER_CHIPPED_IN = (
+    "Someone who chipped in has since left Piglist: what was bought together stays bought."
+)
 
 
 def _is_recipient(gift: Gift, user: User) -> bool:
@@ -247,16 +250,32 @@ def mark_bought(gift: Gift) -> None:
 def check_undo(gift: Gift, user: User) -> bool:
     """Whether ``user``'s undo on ``gift`` (locked) is the organiser taking back the purchase made
     together. A pledger's own undo is refused (their purchase is everyone's); anyone else undoes
-    what they bought of the gift alone, as usual."""
+    what they bought of the gift alone, as usual. Once a pledger (or the one who holds the gift)
+    has erased their account, it stays bought, as every erased account's purchase does: their
+    share can't be taken back, and the gift can't be open again with money already spent."""
     group_gift = gift.group_gift
     if group_gift is None or group_gift.status != "bought":
         return False
     pledges = load_pledges(group_gift)
     if _decides(group_gift, user):
+        if group_gift.holder_id is None or any(p.user_id is None for p in pledges):
+            raise GroupGiftConflict(FORMER_MEMBER_CHIPPED_IN)
         return True
     if any(p.user_id == user.id for p in pledges):
         raise Forbidden("Only the organiser can undo a gift bought together.")
     return False
+
+
+def shares_bought_together(user_id: Any) -> Any:
+    """SQL: the purchases row is ``user_id``'s share of a gift bought together (they pledged toward
+    it and it was marked bought). Such a share belongs to all its pledgers: only the organiser's
+    undo takes it back, never an admin's release of a departed member's purchases."""
+    return (
+        select(Pledge.id)
+        .join(GroupGift, GroupGift.id == Pledge.group_gift_id)
+        .where(GroupGift.gift_id == Purchase.gift_id, GroupGift.status == "bought", Pledge.user_id == user_id)
+        .exists()
+    )
 
 
 def undo_bought(gift: Gift) -> None:

@@ -18,7 +18,7 @@ from ..extensions import db
 from ..live import feed
 from ..models import Gift, Group, GroupMember, Piglist, Purchase, User
 from ..rules.surprise import purchases_visible_to
-from . import buying
+from . import buying, group_gifts
 from .loading import purchases_of
 
 
@@ -26,13 +26,19 @@ def former_buyers(group: Group, viewer: User) -> list[tuple[User, int]]:
     """People who no longer belong to ``group`` but still hold purchases on its lists, with how
     many: their purchases can only be released by an admin (release_purchases). Counted over the
     gifts whose purchases ``viewer`` may know of (the surprise rule): an admin who keeps a list
-    in the group must not learn, from a name or a number, that a gift on it was bought."""
+    in the group must not learn, from a name or a number, that a gift on it was bought. Their
+    shares of gifts bought together are left out: those are the pledgers' together, and only the
+    organiser takes them back (group_gifts.shares_bought_together)."""
     members = select(GroupMember.user_id).where(GroupMember.group_id == group.id)
     purchases = db.session.scalars(
         select(Purchase)
         .join(Gift, Gift.id == Purchase.gift_id)
         .join(Piglist, Piglist.id == Gift.piglist_id)
-        .where(Piglist.group_id == group.id, Purchase.user_id.not_in(members))
+        .where(
+            Piglist.group_id == group.id,
+            Purchase.user_id.not_in(members),
+            ~group_gifts.shares_bought_together(Purchase.user_id),
+        )
         .options(joinedload(Purchase.user), contains_eager(Purchase.gift).contains_eager(Gift.piglist))
     ).all()
     visible = {gift.id for gift in purchases_visible_to({p.gift for p in purchases}, viewer)}
@@ -49,7 +55,8 @@ def release_purchases(group: Group, admin: User, user_id: int) -> int:
     purchases ``admin`` may know of: what they bought on the admin's own list stays bought (a
     release counted or undone there would tell the admin it was bought; another admin can release
     it). The others see each gift change live; owners see nothing, as with any undo. A current
-    member's purchases are theirs to undo."""
+    member's purchases are theirs to undo. A share of a gift bought together stays: releasing the
+    one who held it would leave a "bought" group gift with nothing bought, open to a second buyer."""
     lock_row(Group, group.id)  # nobody joins or leaves while we decide who has left
     if db.session.get(GroupMember, (group.id, user_id)) is not None:
         raise BadRequest("That person is still in the group: only they can undo their purchases.", "user_id")
@@ -70,7 +77,7 @@ def _take_back_purchases(user_id: int, *where: Any, visible_to: User) -> list[Gi
         select(Purchase.gift_id)
         .join(Gift, Gift.id == Purchase.gift_id)
         .join(Piglist, Piglist.id == Gift.piglist_id)
-        .where(Purchase.user_id == user_id, *where)
+        .where(Purchase.user_id == user_id, ~group_gifts.shares_bought_together(user_id), *where)
     ).all()
     locked = locked_all(select(Gift).options(joinedload(Gift.piglist)), Gift, list(gift_ids))
     gifts = purchases_visible_to(locked, visible_to)

@@ -13,7 +13,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 
 from piglist.stores.rowlocks import lock_row
 
@@ -137,15 +136,7 @@ def create_list(group_id: int, creator: User, data: Mapping[str, Any]) -> Piglis
             manager_links=[ListManager(user_id=creator.id)],
         )
     db.session.add(piglist)
-    try:
-        db.session.commit()
-    except IntegrityError:
-        # SQLite databases migrated from before 0008 keep piglists.user_id NOT NULL (altering it
-        # there would rebuild the table, and the rebuild would cascade to every gift).
-        db.session.rollback()
-        raise BadRequest(
-            "This site's database can't hold shared or children's lists yet (it needs PostgreSQL)."
-        ) from None
+    db.session.commit()
     return piglist
 
 

@@ -247,7 +247,7 @@ def purchase_alert_recipients(gift: Gift) -> list[User]:
     buyers = [p.user for p in gift.purchases if p.user is not None]  # partly bought too
     group_gift = gift.group_gift
     if group_gift is not None and group_gift.status == "open":
-        buyers += [p.user for p in group_gift.pledges]
+        buyers += [p.user for p in group_gift.pledges if p.user is not None]
     unique = list({buyer.id: buyer for buyer in buyers}.values())
     return [buyer for buyer in unique if may_mail_about(gift, buyer, "purchase_alert")]
 

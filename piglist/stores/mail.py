@@ -126,10 +126,15 @@ def queue(job: Callable, *args: Any) -> bool:
     return True
 
 
+def logs_only() -> bool:
+    """Whether mails are written to the log instead of sent (``MAIL_BACKEND=log``, or no SMTP_URL)."""
+    return current_app.config["MAIL_BACKEND"] == "log" or not current_app.config["SMTP_URL"]
+
+
 def deliver(message: EmailMessage) -> None:
     """Send ``message`` now; called inside a mail job. A transient failure raises jobs.Retry while
     retries are left; a permanent one, or the last, is logged with its reason and dropped."""
-    if current_app.config["MAIL_BACKEND"] == "log" or not current_app.config["SMTP_URL"]:
+    if logs_only():
         body = message.get_body(("plain",))
         text = body.get_content() if body is not None else ""
         log.info("mail not sent (SMTP_URL is unset) to %s: %s\n%s", message["To"], message["Subject"], text)

@@ -42,6 +42,7 @@ def test_pages_for_visitors_pass_axe_at_both_widths(audit, demo):
     audit("home", "/", screenshot=True)
     audit("login", "/login", screenshot=True)
     audit("register", "/register")
+    audit("signup-sent", "/register/sent")
     audit("invite", f"/join/{demo['code']}")
     audit("invite-dead", "/join/not-a-real-code")
     audit("not-found", "/no-such-page")

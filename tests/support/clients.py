@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 import re
+from urllib.parse import urlsplit
 
 from piglist.models import User
 
@@ -132,3 +133,41 @@ def changes(client, gid, **query):
     response = client.get(f"/groups/{gid}/changes", query_string=query)
     assert response.status_code == 200, response.get_json()
     return response.get_json()
+
+
+SIGNUP_LINK = re.compile(r"https?://\S+?/register/finish/[A-Za-z0-9._-]+")
+
+
+def signup_link(mailbox, address: str) -> str:
+    """The path of the newest sign-up link mailed to ``address``."""
+    texts = [mailbox.text(message) for message in mailbox.to(address)]
+    found = [match.group(0) for text in texts if (match := SIGNUP_LINK.search(text))]
+    assert found, f"no sign-up link mailed to {address}"
+    return urlsplit(found[-1]).path
+
+
+def sign_up(
+    app, client, name: str, email: str, next_path: str | None = None, password: str = PASSWORD, mailbox=None
+):
+    """Sign up through the pages as a person does (piglist.auth.signups): the form, which answers
+    "Check your inbox"; the mailed link, read from a real SMTP server (the test's ``mailbox``, or
+    one for the occasion); the password. Returns the answer to the last form (a redirect to where
+    they were going)."""
+    from .jobs import run_jobs
+    from .mailbox import Mailbox
+
+    query = f"?next={next_path}" if next_path else ""
+    box = mailbox or Mailbox()
+    before = app.config.get("SMTP_URL")
+    app.config["SMTP_URL"] = box.url  # before the form: without Redis the job starts at once
+    try:
+        asked = post(client, f"/register{query}", display_name=name, email=email)
+        assert asked.status_code == 302 and asked.headers["Location"] == "/register/sent", asked.status_code
+        run_jobs(app)
+        path = signup_link(box, email)
+    finally:
+        if mailbox is None:
+            app.config["SMTP_URL"] = before
+            box.close()
+    assert client.get(path).status_code == 200
+    return post(client, path, display_name=name, password=password)
