@@ -146,7 +146,10 @@ class Sockets:
 
     def __init__(self, site, paths: list[str]) -> None:
         # One at a time, as tabs open; all at once would only measure the backlog.
-        self.listeners = [Listener.connect(site, path) for path in paths]
+        self.retried = 0
+        self.failures: Counter[str] = Counter()
+        self.paths = paths
+        self.listeners = [self._open(site, path) for path in paths]
         self.selector = selectors.DefaultSelector()
         for listener in self.listeners:
             self.selector.register(listener.sock, selectors.EVENT_READ, listener)
@@ -154,11 +157,42 @@ class Sockets:
         self.thread = threading.Thread(target=self._read, daemon=True)
         self.thread.start()
 
+    def _open(self, site, path: str) -> Listener:
+        """A socket, asked again after a pause when refused (503), as the page's live script does:
+        on a busy machine a slow Redis answer opens the breaker for a few seconds. Counted."""
+        for attempt in range(6):
+            try:
+                return Listener.connect(site, path)
+            except RuntimeError:
+                if attempt == 5:
+                    raise
+                self.retried += 1
+                time.sleep(1 + attempt)
+        raise AssertionError("unreachable")
+
+    def reopen_closed(self, site) -> int:
+        """Every socket the server closed opened again, as the page's live script does (it
+        reconnects with backoff and catches up): how many. On a busy machine a slow Redis answer
+        makes the hub give up its subscription, and every socket of the process closes."""
+        reopened = 0
+        for n, listener in enumerate(self.listeners):
+            if listener.closed:
+                fresh = self._open(site, self.paths[n])
+                self.listeners[n] = fresh
+                self.selector.register(fresh.sock, selectors.EVENT_READ, fresh)
+                listener.close()
+                reopened += 1
+        return reopened
+
     def _read(self) -> None:
         while self.running:
             for key, _ in self.selector.select(0.1):
                 listener = key.data
-                listener.readable()
+                try:
+                    listener.readable()
+                except Exception as exc:  # one socket's trouble must not stop the reading of all
+                    self.failures[type(exc).__name__] += 1
+                    listener.closed = True
                 if listener.closed:
                     self.selector.unregister(listener.sock)
 
@@ -354,7 +388,10 @@ def main() -> None:
         opening = time.monotonic()
         before = sum(rss_kib(pid) for pid in web_workers(site))
         sockets = Sockets(site, paths)
-        print(f"{len(paths)} sockets in groups of 8 opened in {time.monotonic() - opening:.0f} s")
+        print(
+            f"{len(paths)} sockets in groups of 8 opened in {time.monotonic() - opening:.0f} s "
+            f"({sockets.retried} refusals asked again)"
+        )
         time.sleep(3)
         after = sum(rss_kib(pid) for pid in web_workers(site))
         busy = time_me(site, me_token)
@@ -364,6 +401,11 @@ def main() -> None:
             f"{busy50:.1f}/{busy99:.1f} ms (p99 {busy99 / idle99:.2f}x idle)"
         )
         print(f"memory per idle socket: {(after - before) / len(paths):.1f} KiB (web processes' RSS)")
+        closed = sockets.reopen_closed(site)
+        print(
+            f"before the purchases: {closed} sockets closed by the server and opened again; "
+            f"client errors {dict(sockets.failures) or 'none'}"
+        )
         delays: list[float] = []
         sampled = random.sample(range(groups), min(groups, 20))
         for f in sampled:
@@ -385,6 +427,7 @@ def main() -> None:
         ]
         sockets = Sockets(site, paths)
         time.sleep(3)
+        print(f"one group: {sockets.reopen_closed(site)} sockets closed by the server and opened again")
         for buy in (True, False):
             delays = fan_out(site, families.gift(0, 1, 1), token(0, 0), sockets, buy)
             print(f"one group of {total} sockets, {'purchase' if buy else 'undo'}: {summary(delays)}")
