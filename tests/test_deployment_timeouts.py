@@ -178,3 +178,38 @@ def test_a_pooled_connection_is_pinged_once_however_many_apps_share_its_engine(a
     assert db.session.execute(text("SELECT 2")).scalar() == 2
     db.session.commit()
     assert pings == ["SELECT 1"]
+
+
+def test_a_slow_ping_on_a_loaded_machine_gets_a_fresh_connection_and_the_request_is_served(
+    app, family, monkeypatch
+):
+    """The hostile-input fuzz once got a 500 on ``DELETE /api/v1/groups/1/purchases/2`` on a machine
+    at load ~15: the pooled connection's checkout ping outlasted its second, and so did the ping
+    of the fresh connection SQLAlchemy made in its place; its last try spent, the pool raised
+    "This connection is closed" (an ``InvalidRequestError``, not a 503). A connection that has
+    just answered its handshake is not pinged again. Here every ping stalls past its deadline
+    (injected in the driver, as ``DeadlineConnection.wait`` ends a stalled one)."""
+    import psycopg
+
+    from piglist.stores.database import DeadlineConnection
+
+    bearer = {"Authorization": f"Bearer {factories.token_for(family.admin)}"}
+    api = app.test_client()
+    departed = f"/api/v1/groups/{family.group.id}/purchases/{family.other.id}"
+    assert api.get("/api/v1/me", headers=bearer).status_code == 200  # a pooled connection to ping
+    pings = []
+    execute = DeadlineConnection.execute
+
+    def stalling(self, query, *args, **kwargs):
+        if query == "SELECT 1":
+            pings.append(query)
+            self.pgconn.finish()
+            raise psycopg.OperationalError("the database did not answer within 1 s")
+        return execute(self, query, *args, **kwargs)
+
+    monkeypatch.setattr(DeadlineConnection, "execute", stalling)
+    db.session.remove()
+    answer = api.delete(departed, headers=bearer, json={"user_id": 2**64})
+    assert answer.status_code == 400, answer.get_data(as_text=True)  # still a member: refused, not a 500
+    assert answer.get_json()["error"]["field"] == "user_id"
+    assert pings == ["SELECT 1"]  # the pooled one's; the fresh one was not pinged

@@ -10,7 +10,10 @@ and a purchase whose client had long given up was committed when it came back. F
   also bounds a wait for a row lock), and the same plus half a second on the client: every wait on
   the connection's socket (a statement, a commit, a rollback) gives up then, and the connection is
   closed, since the server may be too hung to cancel anything;
-- taking a pooled connection: a ping answered within a second, else a fresh connection;
+- taking a pooled connection: a ping answered within a second, else a fresh connection, not
+  pinged again (its handshake has just answered within the connect timeout; pinging it too meant
+  that two slow pings in a row on a loaded machine, the pool's last try, ended in SQLAlchemy's
+  "This connection is closed" and a 500 instead of a request served or a 503);
 - waiting for a free connection: ``DATABASE_POOL_TIMEOUT`` seconds.
 
 Each failure is an ``OperationalError`` (or the pool's ``TimeoutError``): the error handlers answer
@@ -32,6 +35,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session
 
+# Set on a connection just made, until its first checkout: that one skips the ping.
+JUST_CONNECTED = "piglist_just_connected"
 # A server that answers hears its statement_timeout first and cancels cleanly (the connection
 # lives on); the client gives up this much later.
 GRACE_SECONDS = 0.5
@@ -87,10 +92,13 @@ def install(engine: Engine, config: dict[str, Any]) -> None:
     def connect(dialect, record, cargs, cparams):
         connection = DeadlineConnection.connect(*cargs, **cparams)
         connection.deadline = statement_deadline
+        record.info[JUST_CONNECTED] = True
         return connection
 
     @event.listens_for(engine, "checkout")
     def ping(dbapi_connection, record, proxy):
+        if record.info.pop(JUST_CONNECTED, False):
+            return  # it has just answered its handshake (SQLAlchemy's own pre-ping skips it too)
         # In autocommit for the ping, as SQLAlchemy's own does: one round trip, no transaction
         # left open (a later change of isolation level would be refused inside one).
         dbapi_connection.deadline = ping_deadline
