@@ -232,6 +232,9 @@ class Config:
 
     # A viewer silent this long is gone (SPEC: 60 s); shorter only for tests of the silence.
     PRESENCE_TTL_SECONDS = float(os.environ.get("PRESENCE_TTL_SECONDS") or 60)
+    # The longest a long poll (the change feed, a scrape's status) holds its answer (the API's
+    # "at most 25"); shorter only for a test site whose fuzzing would otherwise sit out each poll.
+    LONG_POLL_SECONDS = whole_number("LONG_POLL_SECONDS", 25, minimum=1)
     # Server pings keep sockets alive through proxies and find dead peers; frames stay small.
     SOCK_SERVER_OPTIONS = {"ping_interval": 25, "max_message_size": 4096}
 

@@ -3,10 +3,15 @@ on Piglist's queues, so one slow shop holds up one process, not every scrape; an
 render fallback is on (SCRAPER_RENDER), one more on the render queue, so at most one headless
 Chromium runs per worker.
 
+RQ's worker pool (``rq.worker_pool.WorkerPool``) forks the workers, starts a new one when one
+dies, and on SIGTERM or SIGINT lets each finish its current job. Beside its workers it keeps two
+more processes alive, started and stopped with them: the render queue's own pool of one, and the
+housekeeping (presence sweeps, stale-scrape re-queues, due retries), run once for all.
+
 Jobs receive ids, never ORM objects, and push their own app context (piglist.stores.jobs.job).
-This process supervises: it restarts a worker that dies, and runs the housekeeping (presence
-sweeps, stale-scrape re-queues, due retries) once for all. Without REDIS_URL there is nothing
-to run: the web process runs jobs in a thread.
+Every process makes its own app after the fork, as a fresh ``python worker.py`` would: nothing
+but imported code is shared. Without REDIS_URL there is nothing to run: the web process runs jobs
+in a thread.
 """
 
 from __future__ import annotations
@@ -15,7 +20,12 @@ import multiprocessing
 import os
 import signal
 import sys
-import time
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from redis import Redis
+from rq.worker_pool import WorkerPool
 
 from config import ConfigError, refuse_to_start
 from piglist import create_app
@@ -24,16 +34,78 @@ from piglist.scraping import rendering
 from piglist.stores import jobs
 
 
-def worker_main(queues: list[str] = jobs.QUEUE_NAMES) -> None:
+def process_app():
+    """This process's app, its errors reported, serving the jobs it runs."""
     app = create_app()
     errortracking.init_app(app, "worker")
     jobs.serve_jobs_with(app)
-    jobs.work(app.config["REDIS_URL"], queues)
+    return app
 
 
-def render_worker_main() -> None:
-    """The render queue's one process: one headless Chromium at a time per worker."""
-    worker_main([jobs.RENDER_QUEUE])
+class Worker(jobs.PiglistWorker):
+    """A pool's worker: its app made in its own process, and taking the queues in turn (the
+    pool starts ``work()`` without a dequeue strategy)."""
+
+    def work(self, *args: Any, **kwargs: Any) -> bool:
+        process_app()
+        kwargs.setdefault("dequeue_strategy", jobs.DEQUEUE_STRATEGY)
+        return super().work(*args, **kwargs)
+
+
+def render_pool_main() -> None:
+    """The render queue's one worker, in a pool of its own: one headless Chromium at a time."""
+    url = create_app().config["REDIS_URL"]  # the worker makes its own: this process forks it
+    WorkerPool(
+        [jobs.RENDER_QUEUE], connection=Redis.from_url(url), num_workers=1, worker_class=Worker
+    ).start()
+
+
+def housekeeping_main() -> None:
+    """The chores, until SIGTERM or SIGINT."""
+    stop = housekeeping.start(process_app())
+
+    def finish(_signum: int, _frame: object) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, finish)
+    signal.signal(signal.SIGINT, finish)
+    while not stop.wait(1):  # a plain wait() would not wake for the signal handler
+        pass
+
+
+class Pool(WorkerPool):
+    """RQ's pool, keeping ``companions`` (name → function) alive beside its workers: each in a
+    process forked before the pool has anything but its main thread, started again if it dies,
+    and told to stop (SIGINT) with the workers."""
+
+    def __init__(self, *args: Any, companions: dict[str, Callable[[], None]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.companions = companions
+        self.companion_processes: dict[str, Any] = {}
+
+    def check_workers(self, respawn: bool = True) -> None:
+        super().check_workers(respawn)
+        if not respawn or self.status == self.Status.STOPPED:
+            return
+        for name, target in self.companions.items():
+            process = self.companion_processes.get(name)
+            if process is None or not process.is_alive():
+                if process is not None:
+                    self.log.info("%s (pid %s) is dead: starting it again", name, process.pid)
+                    process.join()
+                process = multiprocessing.get_context("fork").Process(target=target, name=name)
+                process.start()
+                self.companion_processes[name] = process
+
+    def stop_workers(self) -> None:
+        super().stop_workers()
+        for process in self.companion_processes.values():
+            if process.is_alive():
+                os.kill(process.pid, signal.SIGINT)
+
+    def all_workers_have_stopped(self) -> bool:
+        companions_alive = any(process.is_alive() for process in self.companion_processes.values())
+        return super().all_workers_have_stopped() and not companions_alive
 
 
 def worker_count() -> int:
@@ -48,37 +120,25 @@ def main() -> int:
         app = create_app()
     except ConfigError as problem:
         refuse_to_start(problem)
-    errortracking.init_app(app, "worker")
     if not app.config["REDIS_URL"]:
         print("REDIS_URL is not set: jobs run inside the web process, no worker is needed.", file=sys.stderr)
         return 2
     count = worker_count()
-    housekeeping.start(app)
-    context = multiprocessing.get_context("spawn")  # a fresh interpreter: no inherited threads or sockets
-    targets = {f"piglist-worker-{n}": worker_main for n in range(count)}
+    companions: dict[str, Callable[[], None]] = {"piglist-housekeeping": housekeeping_main}
     with app.app_context():
         if rendering.enabled():
-            targets["piglist-render"] = render_worker_main
-    processes = [context.Process(target=target, name=name) for name, target in targets.items()]
-    for process in processes:
-        process.start()
-
-    def stop(signum: int, _frame: object) -> None:
-        for process in processes:
-            if process.is_alive():
-                os.kill(process.pid, signal.SIGTERM)  # RQ's warm shutdown: the current job finishes
-        for process in processes:
-            process.join(timeout=30)
-        sys.exit(0)
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    while True:
-        for n, process in enumerate(processes):
-            if not process.is_alive():
-                processes[n] = context.Process(target=targets[process.name], name=process.name)
-                processes[n].start()
-        time.sleep(1)
+            companions["piglist-render"] = render_pool_main
+    if threading.active_count() != 1:  # a fork copies no thread but may copy a lock one held
+        raise RuntimeError("worker.py forks its processes, and must have no thread of its own")
+    pool = Pool(
+        jobs.QUEUE_NAMES,
+        connection=Redis.from_url(app.config["REDIS_URL"]),
+        num_workers=count,
+        worker_class=Worker,
+        companions=companions,
+    )
+    pool.start()
+    return 0
 
 
 if __name__ == "__main__":

@@ -85,8 +85,11 @@ def test_the_api_reference_in_docs_is_written_from_the_document():
 
 def test_schemathesis_finds_no_server_error_nor_undocumented_answer(tmp_path):
     """On a site of its own, served the Procfile's way: the fuzz registers and logs in hundreds of
-    times, which would spend the shared site's per-address limits for the tests after it."""
-    site = ProcfileSite(tmp_path / "site").migrate().start(worker=False, release=False)
+    times, which would spend the shared site's per-address limits for the tests after it. Its long
+    polls hold at most 1 s (LONG_POLL_SECONDS): every example of the two long-poll operations
+    otherwise sat out its ``wait`` (up to 25 s) with nothing to wait for."""
+    site = ProcfileSite(tmp_path / "site", env={"LONG_POLL_SECONDS": "1"})
+    site.migrate().start(worker=False, release=False)
     try:
         run_schemathesis(site, tmp_path)
     finally:
@@ -110,7 +113,7 @@ def run_schemathesis(procfile_site: ProcfileSite, tmp_path: Path) -> None:
         "--seed",
         SEED,
         "--request-timeout",
-        "60",  # long polls (the change feed, a scrape's status) may wait 25 s by design
+        "60",  # a deadline: a long poll on a production site may wait 25 s by design
         "--no-color",
     ]
     for operation in SESSION_ENDING:

@@ -56,6 +56,27 @@ def test_long_poll_returns_empty_when_the_wait_runs_out(api, family):
     assert body == {"cursor": cursor, "events": []}
 
 
+def test_a_wait_longer_than_the_sites_longest_long_poll_is_cut_to_it(app, api, family):
+    """LONG_POLL_SECONDS (25 s unless set) bounds every ``wait``: 25 asked, 1 held."""
+    app.config["LONG_POLL_SECONDS"] = 1
+    giver = api(family.giver)
+    cursor = changes(giver, family.group.id)["cursor"]
+    started = time.monotonic()
+    assert changes(giver, family.group.id, since=cursor, wait=25) == {"cursor": cursor, "events": []}
+    assert time.monotonic() - started < 15  # a deadline far below the 25 s asked, not a measurement
+
+
+@pytest.mark.parametrize("value", ["soon", "0", "-3", "2.5"])
+def test_a_long_poll_setting_that_is_no_whole_number_stops_the_app(monkeypatch, value):
+    import config
+
+    monkeypatch.setenv("LONG_POLL_SECONDS", value)
+    monkeypatch.setattr(config, "_PROBLEMS", {})
+    assert config.whole_number("LONG_POLL_SECONDS", 25, minimum=1) == 25
+    with pytest.raises(config.ConfigError, match="LONG_POLL_SECONDS must be a whole number"):
+        config.check({})
+
+
 def test_owner_never_gets_purchase_events_and_their_cursor_does_not_move(api, family):
     gift = factories.make_gift(family.owner, family.group)
     owner = api(family.owner)

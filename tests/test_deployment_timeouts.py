@@ -152,3 +152,29 @@ def test_a_pool_with_every_connection_busy_answers_503_after_the_pool_timeout(ap
             db.engine.dispose()
     assert response.status_code == 503
     assert 1 <= took < 3, took
+
+
+def test_a_pooled_connection_is_pinged_once_however_many_apps_share_its_engine(app, elsewhere, monkeypatch):
+    """The test processes share one engine across their apps (tests/support/speedups.py); each app
+    used to add its checkout ping to it, so late in a run every checkout made a thousand round
+    trips. The limits are given to an engine once."""
+    from sqlalchemy import text
+
+    from piglist.stores.database import DeadlineConnection
+
+    with elsewhere.app_context():
+        shared = db.engine
+    assert db.engine is shared  # the premise: two apps, one engine
+    pings = []
+    execute = DeadlineConnection.execute
+
+    def counting(self, query, *args, **kwargs):
+        if query == "SELECT 1":
+            pings.append(query)
+        return execute(self, query, *args, **kwargs)
+
+    monkeypatch.setattr(DeadlineConnection, "execute", counting)
+    db.session.remove()
+    assert db.session.execute(text("SELECT 2")).scalar() == 2
+    db.session.commit()
+    assert pings == ["SELECT 1"]

@@ -495,6 +495,38 @@ def test_changing_the_price_drops_the_shops_regular_price(app, api, family, shop
     assert fresh(created["id"]).regular_price is None
 
 
+def preview(app, api, family, url):
+    """ "Fetch details" as the form's script asks for it: the job runs, its answer is cached."""
+    started = api(family.owner).post("/scrape", json={"url": url})
+    assert started.status_code == 202
+    run_jobs(app)
+    return api(family.owner).get(f"/scrape/{started.get_json()['job_id']}", query_string={"wait": 5})
+
+
+def test_a_gift_saved_from_the_preview_keeps_the_shops_regular_price(app, api, family, shop):
+    """Issue 28: the form filled in by "Fetch details" is saved with a title, so it isn't scraped
+    again; the shop's regular price comes from the preview's cached answer, as it would from a scrape."""
+    url = shop.page("/kite", (200, "text/html", SALE_PAGE))
+    assert preview(app, api, family, url).get_json()["result"]["product"]["regular_price"] == "19.99"
+    created = add(api, family, url, title="Rainbow Kite", price="14.99", currency="USD")
+    assert fresh(created["id"]).regular_price == Decimal("19.99")
+    assert created["regular_price"] == "19.99" and created["scrape_status"] == "manual"
+    tile = member_client(app, family.giver).get(f"/groups/{family.group.id}/gifts/{created['id']}/tile")
+    assert '<del class="gift-regular-price"' in tile.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [{"price": "12.00", "currency": "USD"}, {"price": "14.99", "currency": "EUR"}, {"price": ""}],
+)
+def test_a_preview_never_puts_a_regular_price_beside_what_the_owner_typed(app, api, family, shop, typed):
+    """Another price, the same figure in another currency, or no price: no discount is announced."""
+    url = shop.page("/kite", (200, "text/html", SALE_PAGE))
+    preview(app, api, family, url)
+    created = add(api, family, url, title="Rainbow Kite", **typed)
+    assert created["regular_price"] is None and fresh(created["id"]).regular_price is None
+
+
 @pytest.mark.parametrize(
     ("body", "reason"),
     [
@@ -536,3 +568,46 @@ def test_enqueueing_reuses_one_redis_connection(app, api, family, shop):
         add(api, family, shop.page(f"/kite-{n}", (200, "text/html", PRODUCT_PAGE)))
     assert jobs.rq_connection(app) is connection
     assert Queue(jobs.queue_for(family.owner.id), connection=connection).count == 5
+
+
+def test_a_link_added_while_a_busy_process_paused_redis_is_still_queued_within_seconds(
+    app, api, family, shop, caplog
+):
+    """A reply later than the 0.1 s a web process waits on Redis (a loaded machine, not a down
+    Redis) opens its breaker for a few seconds; a gift added then used to stay pending until the
+    housekeeping re-queued it two minutes later. Its jobs are queued once the breaker closes."""
+    from redis import Redis
+    from redis.exceptions import TimeoutError as RedisTimeout
+
+    from piglist.stores.redis_store import get_breaker
+
+    url = shop.page("/kite", (200, "text/html", PRODUCT_PAGE))
+    breaker = get_breaker(app)
+    breaker.seconds = 1  # the default pause (5 s) works the same, slower
+    breaker.trip(RedisTimeout("Timeout reading from socket"))
+    created = add(api, family, url)
+    assert created["scrape_status"] == "pending"
+    # The request itself could not queue it (the breaker was open)...
+    assert f"jobs for gift {created['id']} not queued yet" in caplog.text
+    # Watched on a client of the test's own: the app's pauses Redis while its breaker is open.
+    watcher = Redis.from_url(app.config["REDIS_URL"])
+    queues = [Queue(name, connection=watcher) for name in jobs.QUEUE_NAMES]
+    deadline = time.monotonic() + 30  # a deadline, not a measurement
+    while sum(queue.count for queue in queues) == 0:
+        assert time.monotonic() < deadline, "the scrape was never queued"
+        time.sleep(0.05)
+    run_jobs(app)  # ...the background did, once the breaker closed
+    assert fresh(created["id"]).scrape_status == "success"
+    assert shop.hits["/kite"] == 1
+
+
+def test_a_job_queued_twice_by_a_late_reply_fills_the_gift_in_once(app, api, family, shop):
+    """Redis may take an enqueue whose reply came too late; the second try then queues it again.
+    The second job finds the gift no longer pending and steps aside."""
+    url = shop.page("/kite", (200, "text/html", PRODUCT_PAGE))
+    created = add(api, family, url)
+    jobs.enqueue(scrape_gift, created["id"], person_id=family.owner.id)
+    run_jobs(app)
+    gift = fresh(created["id"])
+    assert (gift.scrape_status, gift.title) == ("success", "Rainbow Kite")
+    assert shop.hits["/kite"] == 1

@@ -8,17 +8,16 @@ writes, and emits its change event inside the transaction (published on commit).
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from redis.exceptions import RedisError
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from piglist.scraping.gifts import enqueue_gift_scrape
+from piglist.scraping.gifts import enqueue_gift_scrape, regular_price_from_preview
 from piglist.scraping.service import spend_scrape_budget
+from piglist.stores import jobs
 from piglist.stores.rowlocks import lock_row
 
 from ..errors import Duplicate, EditConflict, Forbidden, NotFound, ValidationFailed
@@ -42,9 +41,6 @@ from .loading import (
     with_currency,
 )
 from .pictures import encode_upload, enqueue_picture_fetch, picture_fields
-
-log = logging.getLogger(__name__)
-
 
 DUPLICATE_LINK = "That link is already on your list."
 
@@ -79,14 +75,19 @@ def _check_duplicate(
 
 
 def _queue_after_commit(gift: Gift, owner_id: int, scrape: bool) -> None:
-    """Jobs start once the gift is saved; with Redis down, housekeeping or `rescrape` re-queue."""
-    try:
+    """Jobs start once the gift is saved; when Redis doesn't take them, they are queued again
+    in the background (a busy moment), and with Redis down housekeeping or `rescrape` re-queue.
+    Twice is harmless: a scrape finding the gift no longer pending, and a picture fetch finding
+    it fetched, step aside."""
+    gift_id, picture = gift.id, bool(gift.image_source)
+
+    def queue() -> None:
         if scrape:
-            enqueue_gift_scrape(gift.id, owner_id)
-        if gift.image_source:
-            enqueue_picture_fetch(gift.id)
-    except RedisError as exc:
-        log.warning("jobs for gift %s not queued: %s", gift.id, exc)
+            enqueue_gift_scrape(gift_id, owner_id)
+        if picture:
+            enqueue_picture_fetch(gift_id)
+
+    jobs.queue_when_redis_answers(queue, f"jobs for gift {gift_id}")
 
 
 def add_gift(group_id: int, owner: User, data: Mapping[str, Any], picture: bytes | None = None) -> Gift:
@@ -109,7 +110,7 @@ def _add(
 ) -> Gift:
     idea = author.id not in piglist.manager_ids
     if idea and is_recipient(author, piglist):
-        raise Forbidden("This list is kept by someone else: ask them to add your wish.")
+        raise Forbidden("This list is kept by someone else: ask them to add your gift.")
     fields = parse_gift_fields(data)
     if not fields.get("url") and not fields.get("title"):
         raise ValidationFailed("Give the gift a title, or paste a link to fetch it from.", "title")
@@ -132,6 +133,8 @@ def _add(
         scrape_status="pending" if scrape else "manual",
         **fields,
     )
+    if not scrape:
+        regular_price_from_preview(gift)
     db.session.add(gift)
     _flush_unless_duplicate()
     feed.emit("gift_created", gift)

@@ -24,13 +24,13 @@ from . import capacity, cursors
 from .feed import change_feed
 from .hub import DOWN, RESYNC, Broadcast, process_hub
 
-MAX_WAIT = 25
 UNAVAILABLE = "Live updates are unavailable for a moment; the page still works."
 
 
 def parse_wait(value: Any) -> int:
+    """The seconds a long poll may hold its answer: as asked, at most ``LONG_POLL_SECONDS`` (25)."""
     wait = parse_int(value, "wait", minimum=0) if value not in (None, "") else None
-    return min(wait or 0, MAX_WAIT)
+    return min(wait or 0, current_app.config["LONG_POLL_SECONDS"])
 
 
 def wait_for_changes(group_id: int, viewer: User, since: str | None, wait: int) -> dict[str, Any]:

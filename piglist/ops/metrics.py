@@ -115,10 +115,21 @@ def _answered(response: Response) -> Response:
 
 
 def _count_pool(app: Flask) -> None:
+    """Connections in use, counted once per engine, however many apps share it."""
     with app.app_context():
         engine = db.engine
-    event.listen(engine, "checkout", lambda *_: metrics.DB_CONNECTIONS_IN_USE.inc())
-    event.listen(engine, "checkin", lambda *_: metrics.DB_CONNECTIONS_IN_USE.dec())
+    if event.contains(engine, "checkout", _checked_out):
+        return
+    event.listen(engine, "checkout", _checked_out)
+    event.listen(engine, "checkin", _checked_in)
+
+
+def _checked_out(*_: object) -> None:
+    metrics.DB_CONNECTIONS_IN_USE.inc()
+
+
+def _checked_in(*_: object) -> None:
+    metrics.DB_CONNECTIONS_IN_USE.dec()
 
 
 def init_app(app: Flask) -> None:

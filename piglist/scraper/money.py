@@ -9,8 +9,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from price_parser import Price
 
-# price-parser's own currency table; importing it keeps our symbol map in step with its parser.
-from price_parser._currencies import CURRENCIES
+from piglist.scraper.currencies import CURRENCY_SYMBOLS
 
 CENT = Decimal("0.01")
 # Anything above this is a parsing accident (a phone number, an EAN), not a gift price.
@@ -135,10 +134,10 @@ _USUAL: dict[str, str] = {
 
 def _symbol_table() -> dict[str, tuple[str, ...]]:
     table: defaultdict[str, list[str]] = defaultdict(list)
-    for code, info in CURRENCIES.items():
+    for code, symbols in CURRENCY_SYMBOLS.items():
         if code in _WITHDRAWN:
             continue
-        for symbol in (info["s"], info["sn"], *info.get("sn2", [])):
+        for symbol in symbols:
             if symbol and symbol != "-" and code not in table[symbol]:
                 table[symbol].append(code)
     for symbol, codes in _EXTRA_SYMBOLS.items():
@@ -147,7 +146,7 @@ def _symbol_table() -> dict[str, tuple[str, ...]]:
 
 
 _SYMBOLS = _symbol_table()
-_CODES = frozenset(code for code in CURRENCIES if code not in _WITHDRAWN)
+_CODES = frozenset(code for code in CURRENCY_SYMBOLS if code not in _WITHDRAWN)
 
 
 @dataclass(frozen=True)

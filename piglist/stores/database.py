@@ -19,6 +19,7 @@ Each failure is an ``OperationalError`` (or the pool's ``TimeoutError``): the er
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from typing import Any
@@ -67,8 +68,17 @@ def engine_options(config: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+# Engines given their limits: once each. Apps that share an engine (the test processes share one
+# per database across their apps, tests/support/speedups.py) would otherwise stack a ping per app
+# on every checkout: thousands of round trips each, late in a test run.
+_INSTALLED: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
 def install(engine: Engine, config: dict[str, Any]) -> None:
     """Give ``engine``'s connections their deadlines, and ping each one taken from the pool."""
+    if engine in _INSTALLED:
+        return
+    _INSTALLED.add(engine)
     statement_ms = config["DATABASE_STATEMENT_TIMEOUT_MS"]
     statement_deadline = statement_ms / 1000 + GRACE_SECONDS if statement_ms else None
     ping_deadline = min(PING_SECONDS, float(config["DATABASE_CONNECT_TIMEOUT"]))

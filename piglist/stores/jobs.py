@@ -21,6 +21,7 @@ from typing import Any
 
 from flask import Flask, current_app, has_app_context
 from redis import Redis
+from redis.exceptions import RedisError
 from rq import Queue, Worker
 from rq import Retry as RQRetry
 from rq.exceptions import NoSuchJobError
@@ -225,6 +226,47 @@ def enqueue(
         failure_ttl=RESULT_TTL,
     )
     return job_id
+
+
+# Queueing again in the background (queue_when_redis_answers): how many tries, and the pause
+# after the breaker closes before each, so a busy process's hiccup costs seconds, not the
+# housekeeping's two-minute re-queue; a Redis that stays down is left to that re-queue.
+LATER_TRIES = 8
+LATER_PAUSE = 0.5
+
+
+def queue_when_redis_answers(queue: Callable[[], object], what: str) -> None:
+    """Run ``queue`` (some :func:`enqueue` calls) now, or, when Redis didn't take them, again in
+    the background once this process's Redis breaker lets calls through.
+
+    The web process's Redis calls give up after 0.1 s and then pause Redis for a few seconds
+    (piglist.stores.redis_store): that keeps pages quick when Redis hangs, but a process merely busy
+    for a moment (a loaded machine) trips it too, and a job queued then was lost until the
+    housekeeping re-queued the gift two minutes later. ``queue`` must be safe to run twice (a
+    reply that came too late may still have queued it): the jobs queued this way step aside when
+    there is nothing left to do."""
+    try:
+        queue()
+    except RedisError as exc:
+        log.warning("%s not queued yet (%s): trying again in the background", what, exc)
+        app = current_app._get_current_object()  # type: ignore[attr-defined]  # the real app, for the thread
+        threading.Thread(
+            target=_queue_later, args=(app, queue, what), daemon=True, name="piglist-queue-later"
+        ).start()
+
+
+def _queue_later(app: Flask, queue: Callable[[], object], what: str) -> None:
+    breaker = get_breaker(app)
+    for _ in range(LATER_TRIES):
+        time.sleep(max(breaker.open_until - time.monotonic(), 0) + LATER_PAUSE)
+        with app.app_context():
+            try:
+                queue()
+            except RedisError:
+                continue
+        log.info("%s queued after all", what)
+        return
+    log.warning("%s still not queued: the housekeeping's re-queue will", what)
 
 
 STATUS_NAMES = {

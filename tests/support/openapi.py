@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 
-from openapi_core import OpenAPI
+from openapi_core import Config, OpenAPI
 from openapi_core.contrib.werkzeug import WerkzeugOpenAPIRequest, WerkzeugOpenAPIResponse
 from openapi_core.templating.paths.exceptions import OperationNotFound, PathNotFound
 
@@ -27,7 +27,9 @@ class _AnsweredRequest(WerkzeugOpenAPIRequest):
 
 @functools.cache
 def _openapi() -> OpenAPI:
-    return OpenAPI.from_dict(openapi_document())
+    """The document, read once per test process without validating it as OpenAPI again (0.7 CPU-s
+    a process): test_api_document's test_the_document_is_valid_openapi_3_1 does that, once."""
+    return OpenAPI.from_dict(openapi_document(), config=Config(spec_validator_cls=None))
 
 
 def check_against_document(response) -> None:
