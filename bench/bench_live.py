@@ -147,18 +147,23 @@ class Sockets:
     """Open sockets, one per path, read by one thread with a selector."""
 
     def __init__(self, site, paths: list[str]) -> None:
-        # One at a time, as tabs open; all at once would only measure the backlog.
+        # The reader runs while the sockets open: the server pings every socket every 25 s and
+        # closes one whose pong is late ("1008 Ping/Pong timeout"), so a socket opened minutes
+        # before the last one must be answering all along, as a browser tab does.
+        self.selector = selectors.DefaultSelector()
+        self.running = True
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
         self.retried = 0
         self.failures: Counter[str] = Counter()
         self.paths = paths
         self.close_reasons: Counter[str] = Counter()
-        self.listeners = [self._open(site, path) for path in paths]
-        self.selector = selectors.DefaultSelector()
-        for listener in self.listeners:
+        # One at a time, as tabs open; all at once would only measure the backlog.
+        self.listeners: list[Listener] = []
+        for path in paths:
+            listener = self._open(site, path)
+            self.listeners.append(listener)
             self.selector.register(listener.sock, selectors.EVENT_READ, listener)
-        self.running = True
-        self.thread = threading.Thread(target=self._read, daemon=True)
-        self.thread.start()
 
     def _open(self, site, path: str) -> Listener:
         """A socket, asked again after a pause when refused (503), as the page's live script does:
