@@ -83,6 +83,7 @@ class Listener:
         self.arrivals: list[float] = []  # kernel time (time.time()'s clock) of each text message
         self._first: float | None = None  # the stamp of the first packet of a message in progress
         self.closed = False
+        self.close_reason = "connection dropped"
 
     @classmethod
     def connect(cls, site, path: str) -> Listener:
@@ -128,6 +129,7 @@ class Listener:
                 self.sock.sendall(self.ws.send(event.response()))
             elif isinstance(event, CloseConnection):
                 self.closed = True
+                self.close_reason = f"{event.code} {event.reason}"
 
     def close(self) -> None:
         self.sock.close()
@@ -145,20 +147,61 @@ class Sockets:
     """Open sockets, one per path, read by one thread with a selector."""
 
     def __init__(self, site, paths: list[str]) -> None:
-        # One at a time, as tabs open; all at once would only measure the backlog.
-        self.listeners = [Listener.connect(site, path) for path in paths]
+        # The reader runs while the sockets open: the server pings every socket every 25 s and
+        # closes one whose pong is late ("1008 Ping/Pong timeout"), so a socket opened minutes
+        # before the last one must be answering all along, as a browser tab does.
         self.selector = selectors.DefaultSelector()
-        for listener in self.listeners:
-            self.selector.register(listener.sock, selectors.EVENT_READ, listener)
         self.running = True
         self.thread = threading.Thread(target=self._read, daemon=True)
         self.thread.start()
+        self.retried = 0
+        self.failures: Counter[str] = Counter()
+        self.paths = paths
+        self.close_reasons: Counter[str] = Counter()
+        # One at a time, as tabs open; all at once would only measure the backlog.
+        self.listeners: list[Listener] = []
+        for path in paths:
+            listener = self._open(site, path)
+            self.listeners.append(listener)
+            self.selector.register(listener.sock, selectors.EVENT_READ, listener)
+
+    def _open(self, site, path: str) -> Listener:
+        """A socket, asked again after a pause when refused (503), as the page's live script does:
+        on a busy machine a slow Redis answer opens the breaker for a few seconds. Counted."""
+        for attempt in range(6):
+            try:
+                return Listener.connect(site, path)
+            except RuntimeError:
+                if attempt == 5:
+                    raise
+                self.retried += 1
+                time.sleep(1 + attempt)
+        raise AssertionError("unreachable")
+
+    def reopen_closed(self, site) -> int:
+        """Every socket the server closed opened again, as the page's live script does (it
+        reconnects with backoff and catches up): how many. On a busy machine a slow Redis answer
+        makes the hub give up its subscription, and every socket of the process closes."""
+        reopened = 0
+        for n, listener in enumerate(self.listeners):
+            if listener.closed:
+                self.close_reasons[listener.close_reason] += 1
+                fresh = self._open(site, self.paths[n])
+                self.listeners[n] = fresh
+                self.selector.register(fresh.sock, selectors.EVENT_READ, fresh)
+                listener.close()
+                reopened += 1
+        return reopened
 
     def _read(self) -> None:
         while self.running:
             for key, _ in self.selector.select(0.1):
                 listener = key.data
-                listener.readable()
+                try:
+                    listener.readable()
+                except Exception as exc:  # one socket's trouble must not stop the reading of all
+                    self.failures[type(exc).__name__] += 1
+                    listener.closed = True
                 if listener.closed:
                     self.selector.unregister(listener.sock)
 
@@ -354,7 +397,10 @@ def main() -> None:
         opening = time.monotonic()
         before = sum(rss_kib(pid) for pid in web_workers(site))
         sockets = Sockets(site, paths)
-        print(f"{len(paths)} sockets in groups of 8 opened in {time.monotonic() - opening:.0f} s")
+        print(
+            f"{len(paths)} sockets in groups of 8 opened in {time.monotonic() - opening:.0f} s "
+            f"({sockets.retried} refusals asked again)"
+        )
         time.sleep(3)
         after = sum(rss_kib(pid) for pid in web_workers(site))
         busy = time_me(site, me_token)
@@ -364,6 +410,11 @@ def main() -> None:
             f"{busy50:.1f}/{busy99:.1f} ms (p99 {busy99 / idle99:.2f}x idle)"
         )
         print(f"memory per idle socket: {(after - before) / len(paths):.1f} KiB (web processes' RSS)")
+        closed = sockets.reopen_closed(site)
+        print(
+            f"before the purchases: {closed} sockets closed by the server and opened again "
+            f"({dict(sockets.close_reasons) or 'none'}); client errors {dict(sockets.failures) or 'none'}"
+        )
         delays: list[float] = []
         sampled = random.sample(range(groups), min(groups, 20))
         for f in sampled:
@@ -385,6 +436,7 @@ def main() -> None:
         ]
         sockets = Sockets(site, paths)
         time.sleep(3)
+        print(f"one group: {sockets.reopen_closed(site)} sockets closed by the server and opened again")
         for buy in (True, False):
             delays = fan_out(site, families.gift(0, 1, 1), token(0, 0), sockets, buy)
             print(f"one group of {total} sockets, {'purchase' if buy else 'undo'}: {summary(delays)}")

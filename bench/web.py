@@ -75,8 +75,8 @@ SECRET_KEY = f"bench-{uuid.uuid4().hex}"
 PAIR_GIFTS = 32  # more than CONNECTIONS: see bench/wrk/pair.lua
 BUDGETS = """\
   cold API list >= 50 % of the floor's req/s        {api_ratio}
-  cold page >= 40 % of the floor's req/s            {page_ratio}
-  warm page >= 20 % of the ceiling's req/s          {ceiling_ratio}
+  cold whole page >= 40 % of the floor's req/s      {page_ratio}
+  warm whole page >= 20 % of the ceiling's req/s    {ceiling_ratio}
   many families >= 150 pages/s at p99 < 100 ms      {many}
   warm API list and page p99 < 100 ms               {warm_p99}
   warm /me >= 1,500 req/s                           {me}
@@ -94,6 +94,7 @@ class Family:
     other_gift_id: int
     token: str
     cookie: str
+    members: int = 8
     pair_gifts: list[int] = field(default_factory=list)
     warmup_pair_gifts: list[int] = field(default_factory=list)
     spare_gift_id: int = 0
@@ -112,6 +113,7 @@ class Row:
     queries: int | None
     cpu_ms: float | None = None
     ratio: str = ""
+    derived: bool = False
 
 
 # --- services of its own ------------------------------------------------------------------------
@@ -209,6 +211,7 @@ def seed(app, label: str, members: int, gifts_each: int) -> Family:
         group_id, reader_id, other_id = group.id, people[0].id, people[2].id
     return Family(
         label=label,
+        members=members,
         group_id=group_id,
         reader_id=reader_id,
         other_id=other_id,
@@ -255,6 +258,7 @@ def session_cookie(app, email: str) -> str:
 # --- measuring --------------------------------------------------------------------------------------
 
 FLOOR, COLD, WARM, CEILING = "floor", "cold", "warm", "ceiling"
+PAGE, FRAME, WHOLE = "all piglists page (index)", "a list's frame", "whole page: index + every frame"
 
 
 @dataclass
@@ -268,15 +272,23 @@ class Request:
 
 def requests_for(family: Family, full: bool) -> list[Request]:
     gid = family.group_id
-    bearer = {"Authorization": f"Bearer {family.token}", "Accept-Encoding": ACCEPT_ENCODING}
+    plain_bearer = {"Authorization": f"Bearer {family.token}"}
+    bearer = {**plain_bearer, "Accept-Encoding": ACCEPT_ENCODING}
     cookie = {"Cookie": family.cookie, "Accept-Encoding": ACCEPT_ENCODING}
     api_list, page = f"/api/v1/groups/{gid}/piglists", f"/groups/{gid}/piglists"
+    # The all-lists page is an index; each list comes in a lazy frame of its own (issue 27).
+    frame = f"/groups/{gid}/piglists/{family.other_id}/frame"
     cold = [
         Request("API list", api_list, bearer, FLOOR),
         Request("API list", api_list, bearer, COLD),
-        Request("all piglists page", page, cookie, COLD),
+        Request(PAGE, page, cookie, COLD),
+        Request(FRAME, frame, cookie, COLD),
     ]
-    warm = [Request("API list", api_list, bearer), Request("all piglists page", page, cookie)]
+    warm = [
+        Request("API list", api_list, bearer),
+        Request(PAGE, page, cookie),
+        Request(FRAME, frame, cookie),
+    ]
     if not full:
         return [*cold, *warm]
     return [
@@ -286,9 +298,11 @@ def requests_for(family: Family, full: bool) -> list[Request]:
         Request("one member's page", f"/groups/{gid}/piglists/{family.other_id}", cookie),
         Request("gift page", f"/groups/{gid}/gifts/{family.other_gift_id}", cookie),
         Request("API /me", "/api/v1/me", bearer),
-        Request("API purchase + undo (per request)", "", bearer, pair=family.pair_gifts),
+        # Uncompressed: bench/wrk/pair.lua reads which gift each answer is about.
+        Request("API purchase + undo (per request)", "", plain_bearer, pair=family.pair_gifts),
         Request("API list", api_list, bearer, CEILING),
-        Request("all piglists page", page, cookie, CEILING),
+        Request(PAGE, page, cookie, CEILING),
+        Request(FRAME, frame, cookie, CEILING),
     ]
 
 
@@ -389,7 +403,12 @@ def run_wrk(app, url: str, request: Request, seconds: int, cpu: WorkerCPU | None
     if request.pair is not None:
         command += ["--", ",".join(map(str, request.pair))]
     with cpu() if cpu else contextlib.nullcontext():
-        output = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True).stdout
+        done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    if done.returncode:
+        raise SystemExit(
+            f"wrk failed on {request.site} {request.name}: {done.stderr[-1000:] or done.stdout[-1000:]}"
+        )
+    output = done.stdout
     line = next(line for line in output.splitlines() if line.startswith("BENCH "))
     return json.loads(line.removeprefix("BENCH "))
 
@@ -543,7 +562,7 @@ def table(rows: list[Row]) -> str:
     ]
     for r in rows:
         # No answer within the run: wrk has no latencies to report, which is not 0 ms.
-        latency = " | ".join(f"{v:.1f}" if r.rps else "–" for v in (r.p50, r.p95, r.p99))
+        latency = " | ".join(f"{v:.1f}" if r.rps and not r.derived else "–" for v in (r.p50, r.p95, r.p99))
         cpu = "" if r.cpu_ms is None else f"{r.cpu_ms:.2f}"
         lines.append(
             f"| {r.label} | {r.site} | {r.request} | {r.rps:,.1f} | {latency} | {r.errors} | {cpu} "
@@ -552,12 +571,35 @@ def table(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
+def add_whole_pages(rows: list[Row], families: list[Family]) -> list[Row]:
+    """What a browser's whole all-lists page costs (the index and every member's frame, as it
+    loads them all scrolling down), derived from the two measured rows: a rate of
+    1 / (1/index + members/frame), so it is comparable with the floor's API list, which answers
+    every list at once."""
+    found = {(r.label, r.site, r.request): r for r in rows}
+    out = list(rows)
+    for family in families:
+        for site in (COLD, WARM, CEILING):
+            index, frame = found.get((family.label, site, PAGE)), found.get((family.label, site, FRAME))
+            if index is None or frame is None or not index.rps or not frame.rps:
+                continue
+            n = family.members
+            queries = None if index.queries is None else index.queries + n * (frame.queries or 0)
+            cpu = None if index.cpu_ms is None or frame.cpu_ms is None else index.cpu_ms + n * frame.cpu_ms
+            whole = Row(family.label, site, WHOLE, 1 / (1 / index.rps + n / frame.rps), 0, 0, 0,
+                        index.errors + frame.errors, queries, cpu, derived=True)  # fmt: skip
+            out.insert(out.index(frame) + 1, whole)
+    return out
+
+
 def add_ratios(rows: list[Row]) -> None:
     """Cold against the floor, warm against the ceiling, for the same family and request."""
     found = {(r.label, r.site, r.request): r for r in rows}
     for r in rows:
         against = {COLD: FLOOR, WARM: CEILING}.get(r.site)
-        base = found.get((r.label, against, r.request))
+        # The floor answers the API list only: the whole page is held to it (the budget's terms).
+        request = "API list" if against == FLOOR and r.request == WHOLE else r.request
+        base = found.get((r.label, against, request))
         if base is not None and base.rps:
             r.ratio = f"{r.rps / base.rps:.0%} of {against}"
 
@@ -569,17 +611,21 @@ def verdict(ok: bool, figure: str) -> str:
 def budgets(rows: list[Row], label: str, many_best: many.Step | None) -> str:
     mine = {(r.site, r.request): r for r in rows if r.label == label}
 
-    def share(site: str, against: str, request: str) -> float:
-        base = mine[(against, request)].rps
-        return mine[(site, request)].rps / base if base else 0.0
+    def rate(site: str, request: str) -> float:
+        found = mine.get((site, request))  # a row is missing when nothing was answered in time
+        return found.rps if found else 0.0
+
+    def share(site: str, against: str, request: str, against_request: str | None = None) -> float:
+        base = rate(against, against_request or request)
+        return rate(site, request) / base if base else 0.0
 
     api = share(COLD, FLOOR, "API list")
-    # The floor is the API list's: the page is held to 40 % of it.
-    page = mine[(COLD, "all piglists page")].rps / (mine[(FLOOR, "API list")].rps or 1)
-    ceiling = share(WARM, CEILING, "all piglists page")
-    warm_p99 = max(mine[(WARM, "API list")].p99, mine[(WARM, "all piglists page")].p99)
-    me = mine[(WARM, "API /me")].rps
-    most = max(r.queries for r in rows if r.queries is not None)
+    # The floor answers every list at once: the whole page (index and every frame) is held to it.
+    page = share(COLD, FLOOR, WHOLE, "API list")
+    ceiling = share(WARM, CEILING, WHOLE)
+    warm_p99 = max(mine[(WARM, r)].p99 if (WARM, r) in mine else 0.0 for r in ("API list", PAGE, FRAME))
+    me = rate(WARM, "API /me")
+    most = max(r.queries for r in rows if r.queries is not None and not r.derived)
     pages = many_best.pages_rps if many_best else 0.0
     return BUDGETS.format(
         api_ratio=verdict(api >= 0.5, f"{api:.0%}"),
@@ -654,6 +700,7 @@ def main() -> None:
             for request in requests_for(family, full):
                 print(f"  {family.label}: {request.site} {request.name} …", file=sys.stderr)
                 rows.append(measure(bench, family, request))
+        rows = add_whole_pages(rows, [f for f, _ in families])
         add_ratios(rows)
         print(f"  {family_count} families: seeding …", file=sys.stderr)
         steps_run = many_families(bench, db_url, workdir, family_count, steps)

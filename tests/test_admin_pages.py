@@ -203,7 +203,9 @@ def test_members_page_lists_everyone_with_roles_in_a_frame(client, admin):
     for name in ("Mum", "Tom", "Dad", "Gran"):
         assert name in page
     assert re.search(r"Mum <span class=\"you-marker\">\(you\)</span>", page)
-    assert "Step down as admin" in page
+    # Mum is the only admin: she is told why she can't step down or leave, not offered it.
+    assert "Step down as admin" not in page and ">Leave<" not in page
+    assert "You're the only admin: make someone else admin first to step down or leave." in page
     assert page.count("Make admin") == 3
 
 
@@ -274,6 +276,7 @@ def test_removing_someone_not_in_the_group_says_so(client, admin):
 
 
 def test_own_row_buttons_leave_the_frame_and_removals_ask_first(client, admin):
+    post(client, admin_url(admin, f"members/{admin.giver.id}/role"), role="admin")  # Mum isn't the only one
     page = text(client.get(admin_url(admin, "members")))
     own_row = page[page.index('id="member-1"') : page.index("</tr>", page.index('id="member-1"'))]
     assert own_row.count('data-turbo-frame="_top"') == 2

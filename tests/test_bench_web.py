@@ -26,6 +26,6 @@ def test_bench_web_quick_runs_and_prints_its_tables():
     assert "| family | site | request | req/s |" in out
     for site in ("floor", "cold", "warm", "ceiling"):
         assert f"| 8 × 25 | {site} | API list |" in out, site
-    assert "| connections | req/s | pages/s |" in out
+    assert "| connections | req/s | whole pages/s |" in out
     assert "Highest rate at p99 < 100 ms:" in out
     assert "cold API list >= 50 % of the floor's req/s" in out

@@ -81,8 +81,8 @@ def test_piglists_page_shows_every_member_grouped_by_category_in_display_order(f
     assert (
         toms.index("<h3>Toys</h3>") < toms.index("Kite") < toms.index("<h3>Books</h3>") < toms.index("Novel")
     )
-    assert toms.index("Novel") < toms.index("<h3>Other wishes</h3>") < toms.index("Socks")
-    assert "Gran hasn't added any wishes yet." in page
+    assert toms.index("Novel") < toms.index("<h3>Other gifts</h3>") < toms.index("Socks")
+    assert "Gran hasn't added any gifts yet." in page
 
 
 def test_piglists_filter_by_member_and_category_and_sort_by_price(family, giver, books):
@@ -638,7 +638,7 @@ def test_opening_a_gift_page_records_nobody(family, giver, gran):
     assert "is looking" not in text(gran.get(path))
 
 
-def test_the_gift_page_reserves_the_presence_line_and_the_owners_has_none(family, owner, giver):
+def test_the_gift_page_has_an_empty_presence_line_and_the_owners_has_none(family, owner, giver):
     gift = factories.make_gift(family.owner, family.group)
     path = f"/groups/{family.group.id}/gifts/{gift.id}"
     page = text(giver.get(path))

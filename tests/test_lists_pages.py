@@ -26,7 +26,7 @@ def test_a_parent_keeps_a_childs_list_like_their_own(app, family):
     mum, page = lily_list(app, family)
     assert "Lily's list" in page_text(mum.get(page))
     add = page + "/add"
-    assert "Add a wish for Lily" in page_text(mum.get(add))
+    assert "Add a gift for Lily" in page_text(mum.get(add))
     saved = post_form(
         mum,
         add,
@@ -74,7 +74,7 @@ def test_a_recipient_never_gets_an_idea_form_for_their_own_list(app, family):
     tom = member_client(app, family.owner)
     response = tom.get(f"/groups/{family.group.id}/piglists/{family.owner.id}/idea")
     form = page_text(tom.get(response.headers["Location"]))
-    assert "Add a wish for Tom" in form and "idea" not in form.lower()
+    assert "Add a gift for Tom" in form and "idea" not in form.lower()
     assert "Add an idea" not in page_text(tom.get(f"/groups/{family.group.id}/piglists/{family.owner.id}"))
 
 

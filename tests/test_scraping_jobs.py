@@ -495,6 +495,38 @@ def test_changing_the_price_drops_the_shops_regular_price(app, api, family, shop
     assert fresh(created["id"]).regular_price is None
 
 
+def preview(app, api, family, url):
+    """ "Fetch details" as the form's script asks for it: the job runs, its answer is cached."""
+    started = api(family.owner).post("/scrape", json={"url": url})
+    assert started.status_code == 202
+    run_jobs(app)
+    return api(family.owner).get(f"/scrape/{started.get_json()['job_id']}", query_string={"wait": 5})
+
+
+def test_a_gift_saved_from_the_preview_keeps_the_shops_regular_price(app, api, family, shop):
+    """Issue 28: the form filled in by "Fetch details" is saved with a title, so it isn't scraped
+    again; the shop's regular price comes from the preview's cached answer, as it would from a scrape."""
+    url = shop.page("/kite", (200, "text/html", SALE_PAGE))
+    assert preview(app, api, family, url).get_json()["result"]["product"]["regular_price"] == "19.99"
+    created = add(api, family, url, title="Rainbow Kite", price="14.99", currency="USD")
+    assert fresh(created["id"]).regular_price == Decimal("19.99")
+    assert created["regular_price"] == "19.99" and created["scrape_status"] == "manual"
+    tile = member_client(app, family.giver).get(f"/groups/{family.group.id}/gifts/{created['id']}/tile")
+    assert '<del class="gift-regular-price"' in tile.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [{"price": "12.00", "currency": "USD"}, {"price": "14.99", "currency": "EUR"}, {"price": ""}],
+)
+def test_a_preview_never_puts_a_regular_price_beside_what_the_owner_typed(app, api, family, shop, typed):
+    """Another price, the same figure in another currency, or no price: no discount is announced."""
+    url = shop.page("/kite", (200, "text/html", SALE_PAGE))
+    preview(app, api, family, url)
+    created = add(api, family, url, title="Rainbow Kite", **typed)
+    assert created["regular_price"] is None and fresh(created["id"]).regular_price is None
+
+
 @pytest.mark.parametrize(
     ("body", "reason"),
     [

@@ -1,7 +1,8 @@
--- Many families (bench/many.py): each request a random member's all-lists page, with their session
--- cookie; a share of them (the second argument, 0.05) instead a purchase through the API of a gift
--- on the next member's list, or its undo when this thread bought it last. The first argument is
--- the file of members: "<page path>\t<cookie>\t<API token>\t<gift id>" a line.
+-- Many families (bench/many.py): each request a random member's all-lists page or one of its list
+-- frames (the index one time in nine, as a browser loads the index and 8 frames), with their
+-- session cookie; a share of them (the second argument, 0.05) instead a purchase through the API
+-- of a gift on the next member's list, or its undo when this thread bought it last. The first
+-- argument is the file of members: "<page>\t<cookie>\t<API token>\t<gift id>\t<frame>,<frame>…".
 local members, bought = {}, {}
 local share = 0.05
 issued, pages = 0, 0
@@ -13,8 +14,12 @@ end
 
 function init(args)
   for line in io.lines(args[1]) do
-    local path, cookie, token, gift = string.match(line, "^([^\t]+)\t([^\t]+)\t([^\t]+)\t(%d+)$")
-    members[#members + 1] = {path = path, cookie = cookie, token = token, gift = gift}
+    local path, cookie, token, gift, list = string.match(line, "^([^\t]+)\t([^\t]+)\t([^\t]+)\t(%d+)\t(.+)$")
+    local frames = {}
+    for frame in string.gmatch(list, "[^,]+") do
+      frames[#frames + 1] = frame
+    end
+    members[#members + 1] = {path = path, cookie = cookie, token = token, gift = gift, frames = frames}
   end
   share = tonumber(args[2])
   math.randomseed(os.time() + #threads)
@@ -30,7 +35,9 @@ function request()
       {["Authorization"] = "Bearer " .. member.token})
   end
   pages = pages + 1
-  return wrk.format("GET", member.path, {["Cookie"] = member.cookie})
+  local pick = math.random(#member.frames + 1)
+  local path = pick > #member.frames and member.path or member.frames[pick]
+  return wrk.format("GET", path, {["Cookie"] = member.cookie})
 end
 
 function done(summary, latency, requests)

@@ -85,7 +85,7 @@ def rate_limited_form(template: str, form_class):
 @register_limit(on_breach=rate_limited_form("auth/register.html", RegisterForm))
 def register():
     if current_user.is_authenticated:
-        return redirect(url_for("main.dashboard"))
+        return redirect(next_page())  # "Start a family group" while logged in: the form it meant
     form = RegisterForm()
     if not form.is_submitted():
         # An invitation by e-mail brings the address it was sent to.

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from piglist.scraping.gifts import enqueue_gift_scrape
+from piglist.scraping.gifts import enqueue_gift_scrape, regular_price_from_preview
 from piglist.scraping.service import spend_scrape_budget
 from piglist.stores import jobs
 from piglist.stores.rowlocks import lock_row
@@ -110,7 +110,7 @@ def _add(
 ) -> Gift:
     idea = author.id not in piglist.manager_ids
     if idea and is_recipient(author, piglist):
-        raise Forbidden("This list is kept by someone else: ask them to add your wish.")
+        raise Forbidden("This list is kept by someone else: ask them to add your gift.")
     fields = parse_gift_fields(data)
     if not fields.get("url") and not fields.get("title"):
         raise ValidationFailed("Give the gift a title, or paste a link to fetch it from.", "title")
@@ -133,6 +133,8 @@ def _add(
         scrape_status="pending" if scrape else "manual",
         **fields,
     )
+    if not scrape:
+        regular_price_from_preview(gift)
     db.session.add(gift)
     _flush_unless_duplicate()
     feed.emit("gift_created", gift)

@@ -125,9 +125,9 @@ def leave(group_id: int):
 
 def joined(group: Group, new: bool, after_signing_in: bool = False):
     if new and after_signing_in:
-        flash(f"You joined {group.name}. Your piglist here is ready for your first wish.", "success")
+        flash(f"You joined {group.name}. Your piglist here is ready for your first gift.", "success")
     elif new:
-        flash(f"Welcome to {group.name}! Your piglist here is ready for your first wish.", "success")
+        flash(f"Welcome to {group.name}! Your piglist here is ready for your first gift.", "success")
     else:
         flash(f"You're already in {group.name}.", "info")
     return redirect(url_for("groups.overview", group_id=group.id))

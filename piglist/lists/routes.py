@@ -71,7 +71,7 @@ def create(group_id: int):
         partner = next(u for u in piglist.recipients if u.id != current_user.id)
         return done(f"We've asked {partner.display_name} to share the list with you.", back)
     return done(
-        f"{piglist.title}'s list is ready: add her or his wishes.",
+        f"{piglist.title}'s list is ready: add her or his gifts.",
         url_for("lists.page", group_id=group_id, list_id=piglist.id),
     )
 
@@ -119,7 +119,7 @@ def add(group_id: int, list_id: int):
         form, lambda: edits.add_to_list(list_id, current_user, form.gift_data(), form.picture())
     )
     if saved:
-        what = "idea" if gift.is_idea else "wish"
+        what = "idea" if gift.is_idea else "gift"
         return done(f"Your {what} is on {piglist.title}'s list.", back)
     return render_template(
         "lists/add.html", **page_context(group, form=form, piglist=piglist, idea=idea, cancel_url=back)

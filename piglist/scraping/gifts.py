@@ -37,6 +37,7 @@ from piglist.scraping.service import (
     SCRAPE_RETRIES,
     UNREADABLE,
     RenderNeeded,
+    cached_product,
     exclusive,
     mark_once,
     scrape_url,
@@ -253,6 +254,19 @@ def _fill_regular_price(
         return
     if regular is not None and regular > price:
         gift.regular_price = regular
+
+
+def regular_price_from_preview(gift: Gift) -> None:
+    """A gift saved with what "Fetch details" filled in is not scraped again, but its link was
+    read moments ago and the shop's answer is in the 24-hour cache: its regular price is set from
+    there under the same rule as a scrape's, so the gift shows the struck-through price just as
+    one saved from the bare link does. Nothing the owner typed counts as a regular price."""
+    if gift.url is None or gift.price is None:
+        return
+    found = cached_product(gift.url)
+    if found is not None:
+        price, currency = _scraped_money(found)
+        _fill_regular_price(gift, found, price, currency)
 
 
 def _scraped_money(found: Mapping[str, Any]) -> tuple[Decimal | None, str | None]:

@@ -72,12 +72,27 @@ def save_form(form: Any, action: Callable[[], Any]) -> tuple[bool, Any]:
     typed Any: a checker can't tie it to the flag once the pair is unpacked) — the caller then
     flashes and redirects, or renders the form again with :func:`form_status`."""
     if not form.validate_on_submit():
+        ask_for_files_again(form)
         return False, None
     try:
         return True, action()
     except PiglistError as exc:
         apply_error(form, exc)
+        ask_for_files_again(form)
         return False, None
+
+
+def ask_for_files_again(form: Any) -> None:
+    """A browser never fills a file input in again, so a form sent back with an error would drop
+    a chosen picture silently: say so under the field, with the file's name, so it is chosen
+    again (a file that was itself the error already has its sentence)."""
+    if not form.is_submitted():
+        return
+    for field in form:
+        chosen = getattr(field.data, "filename", None) if field.type == "FileField" else None
+        if chosen and not field.errors:
+            name = str(chosen).replace("\\", "/").rsplit("/", 1)[-1][:80]
+            field.errors = [f"Choose “{name}” again: a chosen file isn't kept when the form comes back."]
 
 
 def form_status(*forms: Any) -> int:

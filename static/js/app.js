@@ -2,6 +2,7 @@
 // links update in place, and the modules below add live updates and small helpers.
 // No inline scripts anywhere: the CSP forbids them.
 import "../vendor/turbo/turbo.es2017-esm.min.js";
+import "./focus.js";
 import "./groups.js";
 import "./gift_form.js";
 import "./filters.js";

@@ -20,7 +20,7 @@ def test_a_parent_creates_lilys_list_and_adds_wishes(people, family):
     expect(page.get_by_role("heading", name="Lily's list", level=1)).to_be_visible()
     lily = page.url
     for title in ("Rocking horse", "Picture book"):
-        page.get_by_role("link", name="Add a wish").click()
+        page.get_by_role("link", name="Add a gift").click()
         page.get_by_label("Title").fill(title)
         page.get_by_role("button", name="Save gift").click()
         expect(tile(page, title)).to_be_visible()
