@@ -63,6 +63,9 @@ def release_purchases(group: Group, admin: User, user_id: int) -> int:
     released = _take_back_purchases(user_id, Piglist.group_id == group.id, visible_to=admin)
     for gift in released:
         feed.emit("gift_unpurchased", gift)
+    if released:
+        # Every admin's Members page (this one's other tabs too) shows what is left to release.
+        feed.emit_to_admins(group.id, "former_buyers_changed")
     db.session.commit()
     return len(released)
 
