@@ -12,7 +12,7 @@ import json
 import requests
 
 from piglist.extensions import db
-from piglist.models import Gift, GroupMember, User
+from piglist.models import Gift, Group, GroupMember, User
 
 from . import factories
 from .rules.test_surprise_pages import VOLATILE
@@ -79,7 +79,9 @@ def test_a_removal_and_a_release_reach_each_admin_and_no_member(app, api, family
     assert released.status_code == 200 and released.get_json() == {"released": 2}
     for name in ("Mum", "Dad"):
         assert told in events_after(clients[name], gid, cursors[name])
-    assert all(e["type"] != "former_buyers_changed" for e in events_after(clients["Tom"], gid, cursors["Tom"]))
+    assert all(
+        e["type"] != "former_buyers_changed" for e in events_after(clients["Tom"], gid, cursors["Tom"])
+    )
 
 
 @both_backends
@@ -136,7 +138,9 @@ def test_the_stream_is_rendered_for_each_admin_and_for_nobody_else(app, family):
             return streams.former_buyers(gid)
 
     for user in (family.admin, family.giver):
-        frame = member_client(app, user).get(f"/admin/groups/{gid}/members", headers={"Turbo-Frame": "members"})
+        frame = member_client(app, user).get(
+            f"/admin/groups/{gid}/members", headers={"Turbo-Frame": "members"}
+        )
         assert slot_stream(rendered_for(user.id)) == slot_stream(frame.get_data(as_text=True))
     assert "<td>1</td>" in rendered_for(family.admin.id)  # the book; never the scarf on her list
     assert "<td>2</td>" in rendered_for(family.giver.id)
@@ -155,8 +159,9 @@ def test_two_admins_sockets_each_receive_their_own_section_and_a_member_nothing(
     gid = family.group_id
     with site.app().app_context():
         db.session.get(GroupMember, (gid, family.ids["giver"])).role = "admin"
-        scarf = factories.make_gift(db.session.get(User, family.ids["admin"]), db.session.get(GroupMember, (gid, family.ids["admin"])).group, title="Scarf")
-        book = factories.make_gift(db.session.get(User, family.ids["owner"]), scarf.piglist.group, title="Book")
+        group = db.session.get(Group, gid)
+        scarf = factories.make_gift(db.session.get(User, family.ids["admin"]), group, title="Scarf")
+        book = factories.make_gift(db.session.get(User, family.ids["owner"]), group, title="Book")
         gran = db.session.get(User, family.ids["other"])
         factories.make_purchase(scarf, gran)
         factories.make_purchase(book, gran)
@@ -180,10 +185,14 @@ def test_two_admins_sockets_each_receive_their_own_section_and_a_member_nothing(
         message = receive_until(ws, lambda m: SLOT_STREAM in m)[-1]
         # What their page shows after a reload: the same stream the Members frame carries.
         session = site_login(site, family.emails[email])
-        frame = session.get(f"{site.url}/admin/groups/{gid}/members", headers={"Turbo-Frame": "members"}, timeout=30)
+        frame = session.get(
+            f"{site.url}/admin/groups/{gid}/members", headers={"Turbo-Frame": "members"}, timeout=30
+        )
         assert slot_stream(message) == slot_stream(frame.text)
         page = without_volatile(session.get(f"{site.url}/admin/groups/{gid}/members", timeout=30).text)
-        inner = slot_stream(message)[len(SLOT_STREAM) + len("<template>") : -len("</template></turbo-stream>")]
+        inner = slot_stream(message)[
+            len(SLOT_STREAM) + len("<template>") : -len("</template></turbo-stream>")
+        ]
         assert inner in page
         got[who] = message
     assert "<td>1</td>" in got["admin"] and "<td>2</td>" in got["giver"]
@@ -197,4 +206,3 @@ def test_two_admins_sockets_each_receive_their_own_section_and_a_member_nothing(
         assert not any("former-buyers" in m or "former_buyers" in m for m in messages), messages
     for ws in (mum_ws, dad_ws, tom_ws, tom_json):
         ws.close()
-
