@@ -61,7 +61,7 @@ def second_admin_and_purchases(family) -> dict[str, int]:
 
 
 @both_backends
-def test_a_removal_and_a_release_reach_each_admin_and_no_member(app, api, family):
+def test_a_removal_a_release_and_a_return_reach_each_admin_and_no_member(app, api, family):
     second_admin_and_purchases(family)
     gid = family.group.id
     mum, tom, dad = family.admin, family.owner, family.giver
@@ -72,7 +72,9 @@ def test_a_removal_and_a_release_reach_each_admin_and_no_member(app, api, family
     assert clients["Mum"].delete(f"/groups/{gid}/members/{family.other.id}").status_code == 204
     for name in ("Mum", "Dad"):
         assert told in events_after(clients[name], gid, cursors[name])
-    assert told not in events_after(clients["Tom"], gid, cursors["Tom"])
+    # Nothing for Tom, whose feed doesn't even move (Gran's list was empty).
+    answer = clients["Tom"].get(f"/groups/{gid}/changes?since={cursors['Tom']}&wait=0").get_json()
+    assert answer == {"cursor": cursors["Tom"], "events": []}
 
     cursors = {name: cursor_of(client, gid) for name, client in clients.items()}
     released = clients["Dad"].delete(f"/groups/{gid}/purchases/{family.other.id}")
@@ -82,6 +84,14 @@ def test_a_removal_and_a_release_reach_each_admin_and_no_member(app, api, family
     assert all(
         e["type"] != "former_buyers_changed" for e in events_after(clients["Tom"], gid, cursors["Tom"])
     )
+
+    # Gran joins again: her purchases are hers to undo again, and the admins are told.
+    cursors = {name: cursor_of(client, gid) for name, client in clients.items()}
+    joined = api(family.other).post("/groups/join", json={"invite_code": family.group.invite_code})
+    assert joined.status_code in (200, 201)
+    for name in ("Mum", "Dad"):
+        assert told in events_after(clients[name], gid, cursors[name])
+    assert events_after(clients["Tom"], gid, cursors["Tom"]) == []
 
 
 @both_backends
