@@ -25,7 +25,7 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -126,18 +126,18 @@ def emit_personal(group_id: int, type: str, *, to_user_id: int, **data: Any) -> 
     db.session().info.setdefault(_PENDING, []).append(payload)
 
 
-def emit_to_admins(group_id: int, type: str, *, leaving_id: int | None = None) -> None:
+def emit_to_admins(
+    group_id: int, type: str, *, leaving_id: int | None = None, admin_ids: Iterable[int] | None = None
+) -> None:
     """Queue a personal event for each admin of the group (``leaving_id`` left out: they are on
-    their way out in this transaction), published if and when the transaction commits. One event
-    per admin, never one for "the admins": each receives it alone, and a member receives nothing."""
-    admins = db.session.scalars(
-        select(GroupMember.user_id).where(
-            GroupMember.group_id == group_id,
-            GroupMember.role == ADMIN,
-            GroupMember.user_id != (leaving_id if leaving_id is not None else 0),
-        )
-    ).all()
-    for admin_id in sorted(admins):
+    their way out in this transaction; ``admin_ids`` when the caller has read them already),
+    published if and when the transaction commits. One event per admin, never one for "the
+    admins": each receives it alone, and a member receives nothing."""
+    if admin_ids is None:
+        admin_ids = db.session.scalars(
+            select(GroupMember.user_id).where(GroupMember.group_id == group_id, GroupMember.role == ADMIN)
+        ).all()
+    for admin_id in sorted(set(admin_ids) - {leaving_id}):
         emit_personal(group_id, type, to_user_id=admin_id)
 
 
