@@ -83,6 +83,7 @@ class Listener:
         self.arrivals: list[float] = []  # kernel time (time.time()'s clock) of each text message
         self._first: float | None = None  # the stamp of the first packet of a message in progress
         self.closed = False
+        self.close_reason = "connection dropped"
 
     @classmethod
     def connect(cls, site, path: str) -> Listener:
@@ -128,6 +129,7 @@ class Listener:
                 self.sock.sendall(self.ws.send(event.response()))
             elif isinstance(event, CloseConnection):
                 self.closed = True
+                self.close_reason = f"{event.code} {event.reason}"
 
     def close(self) -> None:
         self.sock.close()
@@ -145,17 +147,23 @@ class Sockets:
     """Open sockets, one per path, read by one thread with a selector."""
 
     def __init__(self, site, paths: list[str]) -> None:
-        # One at a time, as tabs open; all at once would only measure the backlog.
-        self.retried = 0
-        self.failures: Counter[str] = Counter()
-        self.paths = paths
-        self.listeners = [self._open(site, path) for path in paths]
+        # The reader runs while the sockets open: the server pings every socket every 25 s and
+        # closes one whose pong is late ("1008 Ping/Pong timeout"), so a socket opened minutes
+        # before the last one must be answering all along, as a browser tab does.
         self.selector = selectors.DefaultSelector()
-        for listener in self.listeners:
-            self.selector.register(listener.sock, selectors.EVENT_READ, listener)
         self.running = True
         self.thread = threading.Thread(target=self._read, daemon=True)
         self.thread.start()
+        self.retried = 0
+        self.failures: Counter[str] = Counter()
+        self.paths = paths
+        self.close_reasons: Counter[str] = Counter()
+        # One at a time, as tabs open; all at once would only measure the backlog.
+        self.listeners: list[Listener] = []
+        for path in paths:
+            listener = self._open(site, path)
+            self.listeners.append(listener)
+            self.selector.register(listener.sock, selectors.EVENT_READ, listener)
 
     def _open(self, site, path: str) -> Listener:
         """A socket, asked again after a pause when refused (503), as the page's live script does:
@@ -177,6 +185,7 @@ class Sockets:
         reopened = 0
         for n, listener in enumerate(self.listeners):
             if listener.closed:
+                self.close_reasons[listener.close_reason] += 1
                 fresh = self._open(site, self.paths[n])
                 self.listeners[n] = fresh
                 self.selector.register(fresh.sock, selectors.EVENT_READ, fresh)
@@ -403,8 +412,8 @@ def main() -> None:
         print(f"memory per idle socket: {(after - before) / len(paths):.1f} KiB (web processes' RSS)")
         closed = sockets.reopen_closed(site)
         print(
-            f"before the purchases: {closed} sockets closed by the server and opened again; "
-            f"client errors {dict(sockets.failures) or 'none'}"
+            f"before the purchases: {closed} sockets closed by the server and opened again "
+            f"({dict(sockets.close_reasons) or 'none'}); client errors {dict(sockets.failures) or 'none'}"
         )
         delays: list[float] = []
         sampled = random.sample(range(groups), min(groups, 20))
