@@ -61,3 +61,33 @@ def test_another_admins_members_page_shows_the_release_section_without_a_reload(
     expect(mum_page.locator("#former-buyers")).to_have_count(0)
     assert not_reloaded(mum_page) and mum_page.evaluate(KEPT)
     assert_axe_clean(mum_page)
+
+
+def test_without_a_socket_the_long_poll_brings_the_release_section(people, family, site):
+    """Dad's browser can't keep a socket (closed as soon as it opens): his page falls back on the
+    long poll, which fetches his own section afresh when he is told."""
+    app = site.app()
+    with app.app_context():
+        db.session.get(GroupMember, (family.group, family.ids["dad"])).role = "admin"
+        kite = db.session.get(Gift, family.gifts["Rainbow kite"])
+        factories.make_purchase(kite, db.session.get(User, family.ids["gran"]))
+        db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
+    members = f"/admin/groups/{family.group}/members"
+    dad = people()
+    dad.context.route_web_socket(re.compile(r"/ws/groups/"), lambda ws: ws.close())
+    dad.login(family.emails["dad"])
+    with dad.page.expect_request(re.compile(r"/api/v1/groups/\d+/changes\?since=")):
+        dad_page = dad.goto(members)
+    dad_page.evaluate(KEEP)
+    mum = people().login(family.emails["mum"])
+    mum_page = mum.goto(members)
+    mum_page.once("dialog", lambda dialog: dialog.accept())
+    mum_page.get_by_role("button", name="Remove Gran").click()
+    expect(mum_page.get_by_text("Gran is no longer in")).to_be_visible()
+
+    section = dad_page.locator("#former-buyers")
+    expect(section.get_by_role("rowheader", name="Gran")).to_be_visible()
+    assert dad_page.evaluate(KEPT)
+    assert_axe_clean(dad_page)
