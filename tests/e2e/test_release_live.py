@@ -21,16 +21,19 @@ KEEP = "document.body.dataset.kept = 'yes'"  # a page Turbo visits again (a relo
 KEPT = "document.body.dataset.kept === 'yes'"
 
 
-@both_widths
-def test_another_admins_members_page_shows_the_release_section_without_a_reload(people, family, site, width):
-    app = site.app()
-    with app.app_context():
+def dad_is_admin_and_gran_bought_the_kite(site, family) -> None:
+    with site.app().app_context():
         db.session.get(GroupMember, (family.group, family.ids["dad"])).role = "admin"
         kite = db.session.get(Gift, family.gifts["Rainbow kite"])
         factories.make_purchase(kite, db.session.get(User, family.ids["gran"]))
         db.session.commit()
         db.session.remove()
         db.engine.dispose()
+
+
+@both_widths
+def test_another_admins_members_page_shows_the_release_section_without_a_reload(people, family, site, width):
+    dad_is_admin_and_gran_bought_the_kite(site, family)
     members = f"/admin/groups/{family.group}/members"
     dad = people(WIDTHS[width]).login(family.emails["dad"])
     dad_page = dad.goto(members)
@@ -66,14 +69,7 @@ def test_another_admins_members_page_shows_the_release_section_without_a_reload(
 def test_without_a_socket_the_long_poll_brings_the_release_section(people, family, site):
     """Dad's browser can't keep a socket (closed as soon as it opens): his page falls back on the
     long poll, which fetches his own section afresh when he is told."""
-    app = site.app()
-    with app.app_context():
-        db.session.get(GroupMember, (family.group, family.ids["dad"])).role = "admin"
-        kite = db.session.get(Gift, family.gifts["Rainbow kite"])
-        factories.make_purchase(kite, db.session.get(User, family.ids["gran"]))
-        db.session.commit()
-        db.session.remove()
-        db.engine.dispose()
+    dad_is_admin_and_gran_bought_the_kite(site, family)
     members = f"/admin/groups/{family.group}/members"
     dad = people()
     dad.context.route_web_socket(re.compile(r"/ws/groups/"), lambda ws: ws.close())
