@@ -11,6 +11,7 @@ from ..groups import access, joining, lifecycle
 from ..groups import categories as group_categories
 from ..groups import members as group_members
 from ..groups.guards import admin_required
+from ..live import page_start
 from ..models import Category, Group
 from .forms import CategoryForm, DeleteGroupForm, SettingsForm
 
@@ -88,9 +89,12 @@ def regenerate_invite(group: Group):
 @bp.get("/groups/<int:group_id>/members")
 @admin_required
 def members(group: Group):
+    # Read first, like every live page's: a removal or release meanwhile comes over the socket.
+    live = page_start(group.id, current_user.id, looking=False)
     return render_template(
         "admin/members.html",
         group=group,
+        live=live,
         members=access.group_members(group),
         former_buyers=releasing.former_buyers(group, current_user),
     )

@@ -16,7 +16,7 @@ from piglist.stores.rowlocks import lock_row, locked_all
 from ..errors import BadRequest
 from ..extensions import db
 from ..live import feed
-from ..models import Gift, Group, GroupMember, Piglist, Purchase, User
+from ..models import ADMIN, Gift, Group, GroupMember, Piglist, Purchase, User
 from ..rules.surprise import purchases_visible_to
 from . import buying, group_gifts
 from .loading import purchases_of
@@ -58,11 +58,22 @@ def release_purchases(group: Group, admin: User, user_id: int) -> int:
     member's purchases are theirs to undo. A share of a gift bought together stays: releasing the
     one who held it would leave a "bought" group gift with nothing bought, open to a second buyer."""
     lock_row(Group, group.id)  # nobody joins or leaves while we decide who has left
-    if db.session.get(GroupMember, (group.id, user_id)) is not None:
+    # Whether they are still in the group, and who the admins are to tell: one statement.
+    found = db.session.execute(
+        select(GroupMember.user_id, GroupMember.role).where(
+            GroupMember.group_id == group.id, (GroupMember.user_id == user_id) | (GroupMember.role == ADMIN)
+        )
+    ).all()
+    if any(member_id == user_id for member_id, _ in found):
         raise BadRequest("That person is still in the group: only they can undo their purchases.", "user_id")
     released = _take_back_purchases(user_id, Piglist.group_id == group.id, visible_to=admin)
     for gift in released:
         feed.emit("gift_unpurchased", gift)
+    if released:
+        # Every admin's Members page (this one's other tabs too) shows what is left to release.
+        feed.emit_to_admins(
+            group.id, "former_buyers_changed", admin_ids=[member_id for member_id, _ in found]
+        )
     db.session.commit()
     return len(released)
 

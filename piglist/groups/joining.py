@@ -8,6 +8,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..errors import NotFound, ValidationFailed
 from ..extensions import db
+from ..live import feed
 from ..models import MAX_ID, MEMBER, Group, GroupMember, Piglist, User
 from ..rules.values import parse_int
 
@@ -48,6 +49,9 @@ def join_group(user: User, code: object) -> tuple[Group, bool]:
         return group, False
     db.session.add(GroupMember(group=group, user=user, role=MEMBER))
     db.session.add(Piglist.for_member(group, user))
+    # Someone back in the group undoes their own purchases again: the admins' Members pages drop
+    # them from "Purchases by people who have left" live.
+    feed.emit_to_admins(group.id, "former_buyers_changed")
     try:
         db.session.commit()
     except IntegrityError:

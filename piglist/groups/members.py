@@ -74,7 +74,8 @@ def remove_member(group: Group, actor: User, user_id: int) -> User:
 
 def drop_membership(member: GroupMember) -> None:
     """The member's piglist and its gifts go with them; other people's open pages drop the gifts
-    live. Gifts they bought on other lists are not touched here."""
+    live. Gifts they bought on other lists are not touched here; the admins' Members pages are
+    told live that they may now be released."""
     piglist = db.session.scalar(
         select(Piglist).where(Piglist.group_id == member.group_id, Piglist.user_id == member.user_id)
     )
@@ -87,6 +88,9 @@ def drop_membership(member: GroupMember) -> None:
         db.session.delete(piglist)
     _drop_promises(member)
     _hand_over_lists(member)
+    # What they bought stays bought: the admins' Members pages show it under "Purchases by people
+    # who have left" live, each counted for that admin (piglist.live.streams).
+    feed.emit_to_admins(member.group_id, "former_buyers_changed", leaving_id=member.user_id)
     db.session.delete(member)
 
 

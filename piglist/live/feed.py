@@ -25,17 +25,17 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
 from redis.exceptions import RedisError
-from sqlalchemy import event
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from ..extensions import db
-from ..models import Gift, utcnow
+from ..models import ADMIN, Gift, GroupMember, utcnow
 from ..rules.surprise import event_subject, visible_event
 
 log = logging.getLogger(__name__)
@@ -51,7 +51,9 @@ EVENT_TYPES = frozenset(
         "group_gift_changed",
     }
 )
-PERSONAL_EVENT_TYPES = frozenset({"exchange_message"})
+# A personal event: a Secret Santa message for its reader; the Members page's "Purchases by people
+# who have left" changed, for each admin (each re-renders it as the surprise rule counts it for them).
+PERSONAL_EVENT_TYPES = frozenset({"exchange_message", "former_buyers_changed"})
 # A tab away for an afternoon (a phone in a pocket, a laptop closed over lunch) catches up without
 # reloading; one away longer than a day reloads its page (cursors.Stale). A family group writes a few
 # hundred events a day, so a day of them costs Redis kilobytes per group.
@@ -122,6 +124,21 @@ def emit_personal(group_id: int, type: str, *, to_user_id: int, **data: Any) -> 
         raise ValueError(f"unknown personal event type {type!r}")
     payload = {"type": type, "group_id": group_id, "to_user_id": to_user_id, "at": utcnow(), **data}
     db.session().info.setdefault(_PENDING, []).append(payload)
+
+
+def emit_to_admins(
+    group_id: int, type: str, *, leaving_id: int | None = None, admin_ids: Iterable[int] | None = None
+) -> None:
+    """Queue a personal event for each admin of the group (``leaving_id`` left out: they are on
+    their way out in this transaction; ``admin_ids`` when the caller has read them already),
+    published if and when the transaction commits. One event per admin, never one for "the
+    admins": each receives it alone, and a member receives nothing."""
+    if admin_ids is None:
+        admin_ids = db.session.scalars(
+            select(GroupMember.user_id).where(GroupMember.group_id == group_id, GroupMember.role == ADMIN)
+        ).all()
+    for admin_id in sorted(set(admin_ids) - {leaving_id}):
+        emit_personal(group_id, type, to_user_id=admin_id)
 
 
 def publish_now(group_id: int, payload: dict[str, Any]) -> None:

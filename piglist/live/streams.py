@@ -22,11 +22,11 @@ from flask_login import current_user
 from markupsafe import escape
 
 from ..extensions import db
-from ..gifts import csrf_slot
+from ..gifts import csrf_slot, releasing
 from ..gifts.loading import gift_query
 from ..gifts.reading import viewers_by_gift
 from ..gifts.rendering import GiftRoles, gift_roles, owner_list_url, page_context
-from ..models import Gift, Group
+from ..models import Gift, Group, GroupMember
 from ..rules.surprise import may_see, present_gift, recipient_ids
 from .hub import Broadcast
 
@@ -39,9 +39,12 @@ def stream(action: str, target: str, html: str = "", morph: bool = False) -> str
 def render(broadcast: Broadcast, event: dict[str, Any]) -> str:
     """The Turbo Stream message for the current user about ``event`` (already let through for
     them by the surprise rule), with their CSRF token in it. A personal event (a Secret Santa
-    message) reloads its thread on the exchange's page, where there is one."""
+    message) reloads its thread on the exchange's page, where there is one; an admin's
+    ``former_buyers_changed`` brings their Members page's release section up to date."""
     if event["type"] == "exchange_message":
         return stream("reload", f"santa_thread_{event['exchange_id']}")
+    if event["type"] == "former_buyers_changed":
+        return former_buyers(event["group_id"])
     gift_id = event["gift_id"]
     # A member's list is known by its member, the others by their own id (as the pages name them).
     owner_id = event["owner_id"] if event["owner_id"] is not None else f"list_{event['list_id']}"
@@ -52,6 +55,22 @@ def render(broadcast: Broadcast, event: dict[str, Any]) -> str:
         gift = _gift_markup(broadcast) or stream("reload", f"gift_detail_{gift_id}")
         return stream("reload", f"piglist_{owner_id}") + gift
     return _gift_markup(broadcast)
+
+
+def former_buyers(group_id: int) -> str:
+    """The Members page's "Purchases by people who have left" for the current user, as the page
+    would show it to them: only while they are an admin, and counted for them alone (an admin who
+    keeps a list never learns, from a name or a number, that a gift on it was bought), so it is
+    rendered per reader, never shared. The page's own frame answer carries the same stream
+    (admin/_member_table.html)."""
+    member = db.session.get(GroupMember, (group_id, current_user.id))
+    if member is None or not member.is_admin:
+        return ""
+    group = member.group
+    html = render_template(
+        "admin/_former_buyers.html", group=group, former_buyers=releasing.former_buyers(group, current_user)
+    )
+    return stream("update", "former-buyers-slot", html)
 
 
 def _gift_markup(broadcast: Broadcast) -> str:

@@ -1,4 +1,4 @@
-// Live updates on the list and gift pages.
+// Live updates on the list and gift pages, and on an admin's Members page.
 //
 // A page that carries data-live-group opens its group's WebSocket (data-socket-url), which
 // pushes Turbo Streams rendered for this person: tiles and the gift card are morphed in place,
@@ -100,6 +100,10 @@ const queued = new Set();
 export function applyChange(event) {
   if (event.type === "exchange_message") {
     refresh(`santa_thread_${event.exchange_id}`);
+    return;
+  }
+  if (event.type === "former_buyers_changed") {
+    refresh("former-buyers-slot"); // an admin's Members page
     return;
   }
   if (event.type === "gift_created" || event.type === "gift_deleted") {
