@@ -15,6 +15,7 @@ from piglist.models import MAX_ID, ApiToken, Gift, Group, User
 
 from . import factories
 from .support.clients import csrf_token
+from .support.routes import fill, routes
 from .support.rows import count
 
 FIELDS = [
@@ -49,8 +50,6 @@ FIELDS = [
 HOSTILE_VALUES = ["a\x00b", "\ud800", 2**64, -(2**63), 1e308, [], {"a": {"b": ["\x00"]}}, True, "１２", "٣"]
 HOSTILE_IDS = [0, MAX_ID, MAX_ID + 1, 2**63, 10**30]
 HOSTILE_QUERY = "?status=%00&category=2147483648&q=%ED%A0%80&sort=%00&page=99999999999999999999"
-# Last, so that the requests before them still have a session, a token and a group.
-DESTRUCTIVE = ("logout", "revoke", "leave", "remove", "delete", "password")
 
 
 def hostile_bodies() -> list[dict]:
@@ -65,16 +64,6 @@ def hostile_bodies() -> list[dict]:
         {"data": {field: "9" * 400 for field in FIELDS}},
     ]
     return bodies
-
-
-def fill(app, rule, method: str, values: dict[str, object]) -> str:
-    adapter = app.url_map.bind("localhost")
-    return adapter.build(rule.endpoint, values, method=method, append_unknown=False)
-
-
-def routes(app):
-    rules = [rule for rule in app.url_map.iter_rules() if rule.endpoint != "static"]
-    return sorted(rules, key=lambda rule: any(word in rule.endpoint for word in DESTRUCTIVE))
 
 
 def test_no_route_answers_500_to_hostile_input(app, client, auth, family):

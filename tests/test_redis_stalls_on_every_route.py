@@ -28,7 +28,7 @@ from piglist.stores.redis_store import get_breaker
 
 from . import factories
 from .support.clients import csrf_token
-from .test_hostile_input import fill, routes
+from .support.routes import fill, routes
 
 # Documented answers while Redis can't be reached (README, "With Redis stopped or hung").
 UNAVAILABLE_BY_DESIGN = {("GET", "/api/v1/groups/<int:group_id>/changes")}
