@@ -174,16 +174,26 @@ def test_deleted_gifts_stop_counting(api, family):
     assert response.status_code == 201
 
 
-def test_gifts_in_another_currency_are_accepted_and_not_counted(api, family):
+def test_a_foreign_price_with_no_known_rate_is_refused_in_a_limited_category_only(api, family):
+    # SPEC 10.6: with no exchange rate known, a limit can't count the price, so the gift is refused
+    # there (tests/test_fx_rates.py counts it at the rate once one is known); elsewhere it is kept.
     category = factories.make_category(
         family.group, spending_limit=Decimal("50"), max_item_price=Decimal("20")
     )
-    response = api(family.owner).post(
+    owner = api(family.owner)
+    response = owner.post(
         f"/groups/{family.group.id}/gifts",
         json={"title": "Swiss watch", "price": "500", "currency": "CHF", "category_id": category.id},
     )
+    assert response.status_code == 422
+    assert error(response)["code"] == "currency_unconvertible"
+    assert gift_count() == 0
+    response = owner.post(
+        f"/groups/{family.group.id}/gifts",
+        json={"title": "Swiss watch", "price": "500", "currency": "CHF"},
+    )
     assert response.status_code == 201
-    lists = api(family.owner).get(f"/groups/{family.group.id}/piglists/{family.owner.id}").get_json()
+    lists = owner.get(f"/groups/{family.group.id}/piglists/{family.owner.id}").get_json()
     assert lists["totals"] == [{"category_id": category.id, "total": "0.00", "spending_limit": "50.00"}]
 
 
