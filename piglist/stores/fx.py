@@ -18,7 +18,7 @@ from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 import requests
-from flask import current_app
+from flask import current_app, g, has_request_context
 from lxml import etree
 from sqlalchemy import delete, func, select
 
@@ -34,7 +34,9 @@ MAX_BYTES = 1_000_000  # the daily file is about 2 kB
 REFRESH_AFTER = timedelta(hours=24)
 CENTS = Decimal("0.01")
 # Each app (process) keeps what it read for a minute: a list page asks for the rates on every
-# request (the lists' cache is keyed on their day), and they change once a day.
+# request (the lists' cache is keyed on their day), and they change once a day. "No rates yet" is
+# kept for the request only: until the first fetch lands each request looks once, so the first
+# rates count at once in every process.
 READ_EVERY = 60.0
 _lock = threading.Lock()
 
@@ -148,13 +150,18 @@ def latest() -> Rates:
     kept = current_app.extensions.get("piglist_fx_rates")
     if kept is not None and time.monotonic() < kept[0]:
         return kept[1]
+    if has_request_context() and "piglist_fx_rates" in g:
+        return g.piglist_fx_rates
     rows = db.session.execute(select(FxRate.currency, FxRate.per_euro, FxRate.rates_date)).all()
     rates = Rates(
         max((row.rates_date for row in rows), default=None),
         {row.currency: Decimal(row.per_euro) for row in rows},
     )
-    with _lock:
-        current_app.extensions["piglist_fx_rates"] = (time.monotonic() + READ_EVERY, rates)
+    if rates.day is not None:
+        with _lock:
+            current_app.extensions["piglist_fx_rates"] = (time.monotonic() + READ_EVERY, rates)
+    elif has_request_context():
+        g.piglist_fx_rates = rates
     return rates
 
 
