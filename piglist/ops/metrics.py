@@ -22,6 +22,7 @@ from rq import Queue
 from rq.job import Job
 from rq.registry import FailedJobRegistry
 from sqlalchemy import event
+from sqlalchemy.pool import ConnectionPoolEntry
 
 from piglist.extensions import db
 from piglist.live import socket_count
@@ -114,6 +115,9 @@ def _answered(response: Response) -> Response:
     return response
 
 
+_COUNTED = "piglist_counted_checkout"
+
+
 def _count_pool(app: Flask) -> None:
     """Connections in use, counted once per engine, however many apps share it."""
     with app.app_context():
@@ -124,12 +128,16 @@ def _count_pool(app: Flask) -> None:
     event.listen(engine, "checkin", _checked_in)
 
 
-def _checked_out(*_: object) -> None:
+def _checked_out(_dbapi_connection: object, record: ConnectionPoolEntry, *_: object) -> None:
     metrics.DB_CONNECTIONS_IN_USE.inc()
+    record.record_info[_COUNTED] = True  # record_info outlives an invalidated connection
 
 
-def _checked_in(*_: object) -> None:
-    metrics.DB_CONNECTIONS_IN_USE.dec()
+def _checked_in(_dbapi_connection: object, record: ConnectionPoolEntry | None) -> None:
+    # Only a checkout this listener counted: a connection taken before the engine got its listeners
+    # (an app made while another held it) would otherwise leave the gauge below zero for good.
+    if record is None or record.record_info.pop(_COUNTED, False):
+        metrics.DB_CONNECTIONS_IN_USE.dec()
 
 
 def init_app(app: Flask) -> None:
