@@ -130,13 +130,16 @@ def _count_pool(app: Flask) -> None:
 
 def _checked_out(_dbapi_connection: object, record: ConnectionPoolEntry, *_: object) -> None:
     metrics.DB_CONNECTIONS_IN_USE.inc()
-    record.record_info[_COUNTED] = True  # record_info outlives an invalidated connection
+    kept = record.record_info  # outlives an invalidated connection, unlike ``info``
+    if kept is not None:
+        kept[_COUNTED] = True
 
 
 def _checked_in(_dbapi_connection: object, record: ConnectionPoolEntry | None) -> None:
     # Only a checkout this listener counted: a connection taken before the engine got its listeners
     # (an app made while another held it) would otherwise leave the gauge below zero for good.
-    if record is None or record.record_info.pop(_COUNTED, False):
+    kept = record.record_info if record is not None else None
+    if kept is None or kept.pop(_COUNTED, False):
         metrics.DB_CONNECTIONS_IN_USE.dec()
 
 
