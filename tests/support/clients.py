@@ -32,6 +32,19 @@ def post_form(client, path, data=None, **kwargs):
     return client.post(path, data={"csrf_token": csrf_token(client), **(data or {})}, **kwargs)
 
 
+# What differs between any two loads of one page: the CSRF token, the CSP nonce and the import
+# map's copy of it (piglist.web.assets, once the static files are built).
+PER_LOAD = re.compile(
+    r'(name="csrf-token" content|name="csp-nonce" content|name="csrf_token" [^>]*value'
+    r'|<script type="importmap" nonce)="[^"]*"'
+)
+
+
+def without_per_load(page: str) -> str:
+    """``page`` with what changes on every load blanked, to compare two answers byte for byte."""
+    return PER_LOAD.sub(r"\1=", page)
+
+
 def post(client, path: str, **fields):
     return post_form(client, path, fields)
 
