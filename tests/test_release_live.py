@@ -95,6 +95,27 @@ def test_a_removal_a_release_and_a_return_reach_each_admin_and_no_member(app, ap
 
 
 @both_backends
+def test_a_release_of_purchases_only_on_an_admins_own_list_tells_that_admin_nothing(app, api, family):
+    """Gran bought only on Mum's list and was removed. Dad releases: Mum, an admin who keeps that
+    list, must learn nothing from her feed — no "what is left to release changed" either, which
+    would tell her something on her own list had been bought (the section she sees stays empty)."""
+    db.session.get(GroupMember, (family.group.id, family.giver.id)).role = "admin"
+    scarf = factories.make_gift(family.admin, family.group, title="Scarf")
+    factories.make_purchase(db.session.get(Gift, scarf.id), db.session.get(User, family.other.id))
+    db.session.commit()
+    gid = family.group.id
+    mum, dad = api(family.admin), api(family.giver)
+    assert dad.delete(f"/groups/{gid}/members/{family.other.id}").status_code == 204
+    cursors = {"Mum": cursor_of(mum, gid), "Dad": cursor_of(dad, gid)}
+    released = dad.delete(f"/groups/{gid}/purchases/{family.other.id}")
+    assert released.status_code == 200 and released.get_json() == {"released": 1}
+    told = {"type": "former_buyers_changed", "group_id": gid}
+    assert told in events_after(dad, gid, cursors["Dad"])
+    answer = mum.get(f"/groups/{gid}/changes?since={cursors['Mum']}&wait=0").get_json()
+    assert answer == {"cursor": cursors["Mum"], "events": []}
+
+
+@both_backends
 def test_a_refused_removal_or_release_tells_nobody(app, api, family):
     """Hostile: Tom (a member) tries to remove Gran and to release purchases; nothing changes and
     no admin's feed moves."""

@@ -17,7 +17,7 @@ from ..errors import BadRequest
 from ..extensions import db
 from ..live import feed
 from ..models import ADMIN, Gift, Group, GroupMember, Piglist, Purchase, User
-from ..rules.surprise import purchases_visible_to
+from ..rules.surprise import purchases_visible_to, told_of_purchases
 from . import buying, group_gifts
 from .loading import purchases_of
 
@@ -69,11 +69,11 @@ def release_purchases(group: Group, admin: User, user_id: int) -> int:
     released = _take_back_purchases(user_id, Piglist.group_id == group.id, visible_to=admin)
     for gift in released:
         feed.emit("gift_unpurchased", gift)
-    if released:
-        # Every admin's Members page (this one's other tabs too) shows what is left to release.
-        feed.emit_to_admins(
-            group.id, "former_buyers_changed", admin_ids=[member_id for member_id, _ in found]
-        )
+    # Every admin's Members page (this one's other tabs too) shows what is left to release; an
+    # admin for whom every released gift is on their own list is told nothing (the surprise rule).
+    told = told_of_purchases(released, [member_id for member_id, _ in found])
+    if told:
+        feed.emit_to_admins(group.id, "former_buyers_changed", admin_ids=told)
     db.session.commit()
     return len(released)
 

@@ -233,6 +233,14 @@ def purchases_visible_to(gifts: Iterable[Gift], viewer: User) -> list[Gift]:
     return [gift for gift in gifts if not is_owner(gift, viewer)]
 
 
+def told_of_purchases(gifts: Iterable[Gift], user_ids: Iterable[int]) -> list[int]:
+    """Of ``user_ids``, those who may be told that a purchase of one of ``gifts`` changed: anyone
+    who isn't a recipient of every one of those gifts' lists. (An admin told "what is left to release
+    changed" when only purchases on their own list were released would learn they were bought.)"""
+    held = [recipient_ids(gift.piglist) for gift in gifts]
+    return [user_id for user_id in user_ids if any(user_id not in ids for ids in held)]
+
+
 def may_mail_about(gift: Gift, user: User, kind: str) -> bool:
     """Whether ``user`` may get a mail of ``kind`` about ``gift``: anyone but its list's
     recipients, and they only for the kinds in OWNER_GIFT_MAILS (never about an idea)."""
