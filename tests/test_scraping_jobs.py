@@ -515,6 +515,20 @@ def test_a_gift_saved_from_the_preview_keeps_the_shops_regular_price(app, api, f
     assert '<del class="gift-regular-price"' in tile.get_data(as_text=True)
 
 
+def test_someone_elses_preview_of_the_link_gives_no_regular_price(app, api, family, shop):
+    """Hostile (review of issue 28): the scrape cache is everyone's. Dad fetched the kite's details
+    (to add it as an idea for Tom, say); Tom saving the same link at the sale price must not get the
+    struck-through price, which would tell him that somebody on the site looked at it."""
+    url = shop.page("/kite", (200, "text/html", SALE_PAGE))
+    started = api(family.giver).post("/scrape", json={"url": url})
+    assert started.status_code == 202
+    run_jobs(app)
+    answer = api(family.giver).get(f"/scrape/{started.get_json()['job_id']}", query_string={"wait": 5})
+    assert answer.get_json()["result"]["product"]["regular_price"] == "19.99"
+    created = add(api, family, url, title="Rainbow Kite", price="14.99", currency="USD")
+    assert created["regular_price"] is None and fresh(created["id"]).regular_price is None
+
+
 @pytest.mark.parametrize(
     "typed",
     [{"price": "12.00", "currency": "USD"}, {"price": "14.99", "currency": "EUR"}, {"price": ""}],

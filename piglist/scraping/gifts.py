@@ -37,9 +37,9 @@ from piglist.scraping.service import (
     SCRAPE_RETRIES,
     UNREADABLE,
     RenderNeeded,
-    cached_product,
     exclusive,
     mark_once,
+    previewed_product,
     scrape_url,
 )
 from piglist.stores import jobs, metrics
@@ -260,10 +260,11 @@ def regular_price_from_preview(gift: Gift) -> None:
     """A gift saved with what "Fetch details" filled in is not scraped again, but its link was
     read moments ago and the shop's answer is in the 24-hour cache: its regular price is set from
     there under the same rule as a scrape's, so the gift shows the struck-through price just as
-    one saved from the bare link does. Nothing the owner typed counts as a regular price."""
-    if gift.url is None or gift.price is None:
+    one saved from the bare link does. Nothing the owner typed counts as a regular price, and only a
+    preview the person saving it asked for counts (service.previewed_product)."""
+    if gift.url is None or gift.price is None or gift.added_by_id is None:
         return
-    found = cached_product(gift.url)
+    found = previewed_product(gift.added_by_id, gift.url)
     if found is not None:
         price, currency = _scraped_money(found)
         _fill_regular_price(gift, found, price, currency)

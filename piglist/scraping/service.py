@@ -198,6 +198,23 @@ def mark_once(name: str, seconds: int) -> bool:
         return True
 
 
+def _previewed_key(user_id: int, url: str) -> str:
+    return f"piglist:scrape:previewed:{user_id}:" + hashlib.sha256(normalise_url(url).encode()).hexdigest()
+
+
+def previewed_product(user_id: int, url: str) -> dict[str, Any] | None:
+    """The shop's answer for ``url`` from the shared cache, only when ``user_id`` asked for its
+    preview themselves: the cache is everyone's, and reading it for a link someone else fetched
+    would tell whoever saves that link that somebody on the site looked at it (a relative
+    adding it as an idea, say)."""
+    try:
+        if not _store().get(_previewed_key(user_id, url)):
+            return None
+    except RedisError:
+        return None
+    return cached_product(url)
+
+
 def cached_product(url: str) -> dict[str, Any] | None:
     try:
         raw = _store().get(_cache_key(url))
@@ -256,6 +273,7 @@ def start_preview(user: User, url: str) -> str:
         job_id = jobs.enqueue(preview_scrape, url, retries=SCRAPE_RETRIES, person_id=user.id)
         # Only the person who asked may read the answer.
         _store().set(_owner_key(job_id), user.id, ex=jobs.RESULT_TTL)
+        _store().set(_previewed_key(user.id, url), 1, ex=jobs.RESULT_TTL)
     except RedisError as exc:
         log.warning("scrape preview not queued: %s", exc)
         raise Unavailable(
