@@ -7,15 +7,13 @@ The fuzz test walks ``app.url_map``, so a route added later is fuzzed without an
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
 
-from piglist.auth import resets
 from piglist.extensions import db
-from piglist.models import MAX_ID, ApiToken, Gift, Group, User
+from piglist.models import MAX_ID, Gift, Group, User
 
 from . import factories
 from .support.clients import csrf_token
-from .support.routes import fill, routes
+from .support.routes import fill, real_values, routes
 from .support.rows import count
 
 FIELDS = [
@@ -70,22 +68,7 @@ def test_no_route_answers_500_to_hostile_input(app, client, auth, family):
     category = factories.make_category(family.group, spending_limit=100)
     gift = factories.make_gift(family.owner, family.group, price=20, category=category)
     token = factories.token_for(family.admin)
-    token_id = db.session.scalar(select(ApiToken.id).where(ApiToken.user_id == family.admin.id))
-    real = {
-        "group_id": family.group.id,
-        "user_id": family.owner.id,
-        "gift_id": gift.id,
-        "category_id": category.id,
-        "token_id": token_id,
-        "code": family.group.invite_code,
-        "job_id": "no-such-job",
-        "token": resets.make_token(family.other),
-        "notice_id": 1,
-        "exchange_id": 1,
-        "key": "0" * 64,
-        "list_id": gift.piglist_id,
-        "occasion_id": 1,
-    }
+    real = real_values(family, gift, category, family.owner.id)
     auth.login_as(family.admin)
     session_csrf = csrf_token(client)
     anonymous = app.test_client()

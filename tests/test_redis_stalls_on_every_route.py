@@ -19,16 +19,13 @@ from functools import partial
 import pytest
 from redis.connection import AbstractConnection
 from redis.exceptions import TimeoutError as RedisTimeout
-from sqlalchemy import select
 
-from piglist.auth import resets
 from piglist.extensions import db
-from piglist.models import ApiToken
 from piglist.stores.redis_store import get_breaker
 
 from . import factories
 from .support.clients import csrf_token
-from .support.routes import fill, routes
+from .support.routes import fill, real_values, routes
 
 # Documented answers while Redis can't be reached (README, "With Redis stopped or hung").
 UNAVAILABLE_BY_DESIGN = {("GET", "/api/v1/groups/<int:group_id>/changes")}
@@ -68,21 +65,7 @@ def walk(app, client, auth, family) -> Iterator:
     category = factories.make_category(family.group)
     gift = factories.make_gift(family.owner, family.group, price=20, category=category)
     token = factories.token_for(family.admin)
-    real = {
-        "group_id": family.group.id,
-        "user_id": family.other.id,
-        "gift_id": gift.id,
-        "category_id": category.id,
-        "token_id": db.session.scalar(select(ApiToken.id).where(ApiToken.user_id == family.admin.id)),
-        "code": family.group.invite_code,
-        "job_id": "no-such-job",
-        "token": resets.make_token(family.other),
-        "notice_id": 1,
-        "exchange_id": 1,
-        "key": "0" * 64,
-        "list_id": gift.piglist_id,
-        "occasion_id": 1,
-    }
+    real = real_values(family, gift, category, family.other.id)
     auth.login_as(family.admin)
     session_csrf = csrf_token(client)
     anonymous = app.test_client()
