@@ -22,8 +22,14 @@ every stylesheet and script (``Cache-Control: no-cache``): a phone's first load 
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import hashlib
 import io
+import json
+import os
 import re
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from flask import Flask, current_app
@@ -122,15 +128,56 @@ def import_map(nonce: str) -> Markup:
 
 def build_static_files(static: Path | None = None) -> None:
     """``flask digest clean`` then ``compile``, without an app (gunicorn's arbiter has none): the
-    copies of files changed since the last build go, the manifest is written anew."""
+    copies of files changed since the last build go, the manifest is written anew.
+
+    Several starts may share one checkout (``make run`` beside a gunicorn, the tests' sites): the
+    build holds a lock, and a build that is already current is left alone, since cleaning it would
+    pull files from under a site that is serving them (CI saw one start's clean delete the ``.br``
+    another start's compile was copying)."""
     from flask_static_digest import digester
 
     folder = static or Path(__file__).resolve().parents[2] / "static"
-    with contextlib.redirect_stdout(io.StringIO()):  # its "Check your files at …" lines
-        digester.clean(f"{folder}/", [], gzip_files=True, brotli_files=True)
-        digester.compile(f"{folder}/", f"{folder}/", [], gzip_files=True, brotli_files=True)
-    # It compresses every file; a picture is compressed already (a .br of a PNG saves 5 % and costs
-    # the browser a decompression), so WhiteNoise must find none to serve.
-    for packed in [*folder.rglob("*.br"), *folder.rglob("*.gz")]:
-        if packed.with_suffix("").suffix.lower() in ALREADY_COMPRESSED:
-            packed.unlink()
+    with _build_lock(folder):
+        if _built(folder):
+            return
+        with contextlib.redirect_stdout(io.StringIO()):  # its "Check your files at …" lines
+            digester.clean(f"{folder}/", [], gzip_files=True, brotli_files=True)
+            digester.compile(f"{folder}/", f"{folder}/", [], gzip_files=True, brotli_files=True)
+        # It compresses every file; a picture is compressed already (a .br of a PNG saves 5 % and
+        # costs the browser a decompression), so WhiteNoise must find none to serve.
+        for packed in [*folder.rglob("*.br"), *folder.rglob("*.gz")]:
+            if packed.with_suffix("").suffix.lower() in ALREADY_COMPRESSED:
+                packed.unlink()
+
+
+@contextlib.contextmanager
+def _build_lock(folder: Path) -> Iterator[None]:
+    """An exclusive lock on a file outside the folder (WhiteNoise would serve one inside it)."""
+    key = hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:16]
+    with open(Path(tempfile.gettempdir()) / f"piglist-static-{key}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _built(folder: Path) -> bool:
+    """Whether the manifest names every source file as it is now, and each copy is there."""
+    from flask_static_digest import digester
+
+    try:
+        listed = json.loads((folder / "cache_manifest.json").read_text())
+    except (OSError, ValueError):
+        return False
+    sources = set(digester._filter_files(f"{folder}/", []))  # its idea of a source (listed twice, some)
+    if len(sources) != len(listed):
+        return False
+    for source in map(Path, sources):
+        plain = source.relative_to(folder).as_posix()
+        digest = hashlib.md5(source.read_bytes()).hexdigest()  # noqa: S324 - its naming, not a secret
+        stem, extension = os.path.splitext(plain)
+        expected = f"{stem}-{digest}{extension}"
+        if listed.get(plain) != expected or not (folder / expected).is_file():
+            return False
+    return True
