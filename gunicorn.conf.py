@@ -25,5 +25,7 @@ def post_worker_init(worker) -> None:
     otherwise it would wait out graceful_timeout (30 s) for connections that never end."""
     from piglist.live import leave_when
 
-    if hasattr(worker.wsgi, "extensions"):  # not gunicorn's stand-in for an app that failed to load
+    # Only Piglist has a live layer: not gunicorn's stand-in for an app that failed to load, nor
+    # the bare Flask apps bench/web.py serves with this file (its floor and ceiling).
+    if "piglist_live" in getattr(worker.wsgi, "extensions", {}):
         leave_when(worker.wsgi, lambda: not worker.alive)
