@@ -14,8 +14,8 @@ from piglist.extensions import db
 from piglist.models import Gift, GroupMember
 
 from . import factories
-from .rules.test_surprise_pages import normalised
 from .support.clients import PASSWORD, csrf_token, member_client, page_text, post_form, sign_up
+from .support.pages import normalised
 from .support.pictures import jpeg_bytes
 
 

@@ -15,9 +15,9 @@ from piglist.extensions import db
 from piglist.models import Gift, Group, GroupMember, User
 
 from . import factories
-from .rules.test_surprise_pages import VOLATILE
 from .support.apps import both_backends
 from .support.clients import member_client, post_form
+from .support.pages import VOLATILE
 from .support.sites import live_socket, receive_until, site_family, site_login
 
 SLOT_STREAM = '<turbo-stream action="update" target="former-buyers-slot">'
