@@ -148,6 +148,12 @@ def family(app):
 
 
 @pytest.fixture
+def people(family):
+    """The family's four, for the Secret Santa tests (pages and API) that draw among them."""
+    return [family.admin, family.owner, family.giver, family.other]
+
+
+@pytest.fixture
 def world(app, family):
     """Tom's list with a gift in a limited category, and other lists around it (the surprise
     tests of pages and of group gifts read the owner's pages around it)."""

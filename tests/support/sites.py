@@ -1,7 +1,8 @@
 """The real site run the Procfile's way for the tests that need real processes: a fresh clone as
 an operator gets it, and the live layer's real servers (a Redis that can be stopped, a proxy that
 hangs), sockets and logins against them, and a person adding a gift by its link there over HTTP
-(the scrape done by the site's own worker process), as the Procfile and metrics tests both do.
+(the scrape done by the site's own worker process), as the Procfile and metrics tests both do,
+and a family member calling its API. One copy of each keeps every site test driving it one way.
 """
 
 from __future__ import annotations
@@ -316,3 +317,16 @@ def when_scraped(site, headers: dict, gift_id: int) -> dict:
         if gift["scrape_status"] != "pending" or time.monotonic() > deadline:
             return gift
         time.sleep(0.2)
+
+
+def api(site, family, who, method, path, **kwargs):
+    """``who`` of a SiteFamily calls the site's API over HTTP with their token."""
+    import requests
+
+    headers = {"Authorization": f"Bearer {family.tokens[who]}"}
+    return requests.request(method, f"{site.url}/api/v1{path}", headers=headers, timeout=30, **kwargs)
+
+
+def about(gift_id: int):
+    """A test for ``receive_until``: a socket message (JSON event or Turbo stream) about the gift."""
+    return lambda message: f'"gift_id":{gift_id}' in message or f'target="gift_{gift_id}"' in message
