@@ -17,7 +17,6 @@ as the full browser without the desktop browser around them, which cost the suit
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -27,39 +26,10 @@ from piglist.extensions import db
 from scripts.procfile_site import ROOT
 
 from .. import factories
-from .support import AXE, DESKTOP, WIDTHS, Person, format_violations
+from .support import AXE, DESKTOP, WIDTHS, E2EFamily, Person, focus_problems, format_violations
 
 CHROMIUM = Path("/usr/bin/chromium-headless-shell")
 SCREENSHOTS = ROOT / "build" / "screenshots"
-# The focus ring of the element focused now: is there one, is it thick enough, and does it stand out
-# (3:1, WCAG 1.4.11) from the background behind it?
-FOCUS_RING = """
-() => {
-  const el = document.activeElement;
-  if (!el || el === document.body || el.dataset.focusSeen) return null;
-  el.dataset.focusSeen = "1";
-  const style = getComputedStyle(el);
-  const rgb = (text) => (text.match(/[\\d.]+/g) || []).slice(0, 4).map(Number);
-  const lum = ([r, g, b]) => {
-    const c = [r, g, b].map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
-    return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2];
-  };
-  let node = el.parentElement, behind = [255, 255, 255];
-  while (node) {
-    const bg = rgb(getComputedStyle(node).backgroundColor);
-    if (bg.length === 3 || (bg.length === 4 && bg[3] > 0.5)) { behind = bg; break; }
-    node = node.parentElement;
-  }
-  const ring = rgb(style.outlineColor);
-  const [a, b] = [lum(ring), lum(behind)].sort((x, y) => y - x);
-  return {
-    what: `${el.tagName.toLowerCase()}${el.id ? "#" + el.id : ""} "${(el.innerText || el.value || el.name || "").trim().slice(0, 30)}"`,
-    style: style.outlineStyle,
-    width: parseFloat(style.outlineWidth),
-    contrast: (a + 0.05) / (b + 0.05),
-  };
-}
-"""
 
 
 def pytest_terminal_summary(terminalreporter):
@@ -97,23 +67,6 @@ def people(browser, site) -> Iterator:
     for p in made:
         p.close()
     assert not problems, "the browser reported:\n" + "\n".join(problems)
-
-
-@dataclass
-class E2EFamily:
-    """A family made straight in the site's database: ids and e-mail addresses, no ORM objects."""
-
-    group: int
-    code: str
-    emails: dict[str, str]
-    ids: dict[str, int]
-    gifts: dict[str, int]
-
-    def list_of(self, who: str) -> str:
-        return f"/groups/{self.group}/piglists/{self.ids[who]}"
-
-    def gift(self, title: str) -> str:
-        return f"/groups/{self.group}/gifts/{self.gifts[title]}"
 
 
 @pytest.fixture
@@ -187,18 +140,3 @@ def audit(browser, site) -> Iterator:
     for page in pages.values():
         page.context.close()
     assert not failures, "\n\n".join(failures)
-
-
-def focus_problems(page: Page, tab_stops: int) -> list[str]:
-    problems = []
-    for _ in range(tab_stops):
-        page.keyboard.press("Tab")
-        ring = page.evaluate(FOCUS_RING)
-        if ring is None:  # back at the start
-            break
-        if ring["style"] == "none" or ring["width"] < 2 or ring["contrast"] < 3:
-            problems.append(
-                f"focus on {ring['what']} is hard to see "
-                f"({ring['style']} {ring['width']}px, {ring['contrast']:.1f}:1)"
-            )
-    return problems

@@ -1,6 +1,6 @@
 """What the browser tests share besides their fixtures: the two screen widths, a person at their own
-browser, axe-core run on a page as it is now, a page's marker that a reload would wipe, and finding
-a gift's tile.
+browser, the family made in the site's database, axe-core and the focus-ring check run on a page as
+it is now, a page's marker that a reload would wipe, and finding a gift's tile.
 
 The fixtures that start the browser and the site stay in conftest.py and build on these; the test
 modules import them from here rather than from conftest.py or from one another, so that a journey
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -31,6 +32,36 @@ REPORT_CSP = """
 document.addEventListener("securitypolicyviolation", (event) => {
   console.error(`CSP violation: ${event.violatedDirective} blocked ${event.blockedURI || "inline"}`);
 });
+"""
+
+# The focus ring of the element focused now: is there one, is it thick enough, and does it stand out
+# (3:1, WCAG 1.4.11) from the background behind it?
+FOCUS_RING = """
+() => {
+  const el = document.activeElement;
+  if (!el || el === document.body || el.dataset.focusSeen) return null;
+  el.dataset.focusSeen = "1";
+  const style = getComputedStyle(el);
+  const rgb = (text) => (text.match(/[\\d.]+/g) || []).slice(0, 4).map(Number);
+  const lum = ([r, g, b]) => {
+    const c = [r, g, b].map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
+    return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2];
+  };
+  let node = el.parentElement, behind = [255, 255, 255];
+  while (node) {
+    const bg = rgb(getComputedStyle(node).backgroundColor);
+    if (bg.length === 3 || (bg.length === 4 && bg[3] > 0.5)) { behind = bg; break; }
+    node = node.parentElement;
+  }
+  const ring = rgb(style.outlineColor);
+  const [a, b] = [lum(ring), lum(behind)].sort((x, y) => y - x);
+  return {
+    what: `${el.tagName.toLowerCase()}${el.id ? "#" + el.id : ""} "${(el.innerText || el.value || el.name || "").trim().slice(0, 30)}"`,
+    style: style.outlineStyle,
+    width: parseFloat(style.outlineWidth),
+    contrast: (a + 0.05) / (b + 0.05),
+  };
+}
 """
 
 both_widths = pytest.mark.parametrize("width", list(WIDTHS))
@@ -121,6 +152,23 @@ class Person:
         self.context.close()
 
 
+@dataclass
+class E2EFamily:
+    """A family made straight in the site's database: ids and e-mail addresses, no ORM objects."""
+
+    group: int
+    code: str
+    emails: dict[str, str]
+    ids: dict[str, int]
+    gifts: dict[str, int]
+
+    def list_of(self, who: str) -> str:
+        return f"/groups/{self.group}/piglists/{self.ids[who]}"
+
+    def gift(self, title: str) -> str:
+        return f"/groups/{self.group}/gifts/{self.gifts[title]}"
+
+
 def tile(page: Page, title: str):
     return page.locator("article.gift-tile").filter(has=page.get_by_role("link", name=title))
 
@@ -153,3 +201,18 @@ def stays_on_the_page(page: Page) -> None:
 
 def not_reloaded(page: Page) -> bool:
     return page.evaluate("window.__noReload === true")
+
+
+def focus_problems(page: Page, tab_stops: int) -> list[str]:
+    problems = []
+    for _ in range(tab_stops):
+        page.keyboard.press("Tab")
+        ring = page.evaluate(FOCUS_RING)
+        if ring is None:  # back at the start
+            break
+        if ring["style"] == "none" or ring["width"] < 2 or ring["contrast"] < 3:
+            problems.append(
+                f"focus on {ring['what']} is hard to see "
+                f"({ring['style']} {ring['width']}px, {ring['contrast']:.1f}:1)"
+            )
+    return problems
