@@ -11,11 +11,10 @@ import brotli
 import pytest
 
 from . import factories
-from .rules.test_surprise_pages import normalised
 from .support.apps import both_backends
 from .support.clients import all_lists, member_client, post_form
-from .test_list_cache import gift_queries
-from .test_query_counts import counting_queries
+from .support.pages import normalised
+from .support.queries import counting_queries, gift_queries
 
 INDEX = re.compile(r'<nav class="list-index".*?</nav>', re.S)
 FRAME = re.compile(r'<turbo-frame id="piglist_(\d+)" class="list-frame" loading="lazy" src="([^"]+)"')

@@ -24,6 +24,8 @@ from .support.sites import (
     HangingProxy,
     ProcfileSite,
     RedisServer,
+    about,
+    api,
     handshake_status,
     live_socket,
     receive_until,
@@ -45,11 +47,6 @@ def live_site(tmp_path_factory):
     site.stop()
 
 
-def api(site, family, who, method, path, **kwargs):
-    headers = {"Authorization": f"Bearer {family.tokens[who]}"}
-    return requests.request(method, f"{site.url}/api/v1{path}", headers=headers, timeout=30, **kwargs)
-
-
 def presence_of(message: str, gift_id: int) -> list[str] | None:
     event = json.loads(message)
     if event["type"] == "presence" and event["gift_id"] == gift_id:
@@ -59,10 +56,6 @@ def presence_of(message: str, gift_id: int) -> list[str] | None:
 
 def is_presence(gift_id: int, names: list[str]):
     return lambda message: presence_of(message, gift_id) == names
-
-
-def about(gift_id: int):
-    return lambda message: f'"gift_id":{gift_id}' in message or f'target="gift_{gift_id}"' in message
 
 
 def test_arrival_and_departure_reach_another_member_when_a_socket_closes(live_site):
