@@ -5,7 +5,8 @@
 - ``presence``: who looks at which gift (the store); ``viewing``: recording and announcing it;
 - ``hub``: one Redis subscriber per web process, fanning events out to local waiters;
   ``socketcount``: open sockets counted across web processes (published by the hub's loop);
-- ``changes``: the long poll; ``streams``: Turbo Stream rendering; ``routes``: ``/ws/groups/<gid>``.
+- ``changes``: the long poll; ``streams``: Turbo Stream rendering; ``routes``: ``/ws/groups/<gid>``;
+  ``listeners``: who may still hear a group, read once a minute per process for its open sockets.
 
 The backend — Redis, or this process's memory when ``REDIS_URL`` is unset — is chosen once, here,
 when the app starts; every other module asks ``app.extensions["piglist_live"]`` for it.
@@ -17,7 +18,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Flask, current_app
@@ -27,6 +28,7 @@ from . import capacity
 from .cursors import position_from, seal
 from .feed import MemoryFeed, RedisFeed
 from .hub import Hub
+from .listeners import Listeners
 from .presence import MemoryPresence, RedisPresence, users_by_gift
 
 log = logging.getLogger(__name__)
@@ -41,6 +43,7 @@ class Live:
     presence: RedisPresence | MemoryPresence
     hub: Hub
     client: Any = None  # Redis, when the feed and presence live there
+    listeners: Listeners = field(default_factory=Listeners)  # who may still hear each group
 
     def marks_and_viewers(self, group_id: int, viewers: bool) -> tuple[dict[str, str], dict[int, set[int]]]:
         """The feed's marks and, if asked, who looks at the group's gifts: one round trip."""

@@ -28,7 +28,6 @@ from simple_websocket import ConnectionClosed
 
 from ..errors import NotFound, PiglistError, ValidationFailed
 from ..extensions import db
-from ..groups.access import member_group
 from ..models import User
 from ..rules.surprise import audience, visible_event
 from . import streams
@@ -38,7 +37,7 @@ from .viewing import leave_gift, view_gift
 
 log = logging.getLogger(__name__)
 
-CHECK_SECONDS = 60  # membership is checked again at least this often
+CHECK_SECONDS = 60  # an idle socket wakes this often to check it may still listen
 MAX_VIEWING = 20  # gifts one socket may say it looks at
 MAX_MESSAGES = 30  # per RATE_SECONDS from the client; more closes the socket
 RATE_SECONDS = 10
@@ -106,7 +105,6 @@ class LiveSocket:
             subscription.put(CLOSED)
 
     def _serve(self, subscription: Subscription) -> None:
-        checked = time.monotonic()
         while True:
             item = subscription.get(timeout=CHECK_SECONDS)
             if item == CLOSED:
@@ -118,9 +116,9 @@ class LiveSocket:
                 self._close(RESTARTING, "The server is restarting: connect again.")
                 return
             try:
-                if time.monotonic() - checked >= CHECK_SECONDS:
-                    checked = time.monotonic()
-                    member_group(self.group_id, self.user)
+                # Before anything is delivered or answered, and at least every CHECK_SECONDS: still
+                # a member (the group's members as this process read them within the minute).
+                self._check_member()
                 if item == RESYNC:
                     self._catch_up()
                 elif isinstance(item, Broadcast):
@@ -194,7 +192,7 @@ class LiveSocket:
             raise ValidationFailed('Send a JSON object such as {"type": "heartbeat"}.', "type")
         kind = message.get("type")
         if kind == "heartbeat":
-            member_group(self.group_id, self.user)
+            self._check_member()
             for gift_id in list(self.viewing):
                 self._view(gift_id)
             return
@@ -211,6 +209,10 @@ class LiveSocket:
         else:
             self.viewing.discard(gift_id)
             leave_gift(gift_id, self.user, self.connection, self.group_id)
+
+    def _check_member(self) -> None:
+        if not current_app.extensions["piglist_live"].listeners.may_listen(self.group_id, self.user_id):
+            raise NotFound("You are no longer a member of this group.")
 
     def _view(self, gift_id: int) -> None:
         try:
