@@ -1,0 +1,260 @@
+"""The member lists' gifts read as rows, not ORM entities: the lists rendered afresh (a page, a
+frame, the API list) read every gift of a group, and loading 200 gifts with their lists, owners,
+purchases and group gifts as entities was a third of the API list's cold CPU (issue 27).
+
+A row is made to read like the entity it stands for (the same attribute names, and the few
+properties of the model that the rules read), so that it goes through the same rules:
+piglist.rules.surprise decides what a person receives of it exactly as of a Gift, and
+piglist.rules.limits counts it the same. Read-only: nothing here is ever written back.
+Four statements at most, whatever the number of gifts: the gifts (with the list, who added them
+and their group gift's organiser joined in), their purchases with the buyers' names, and the
+pledges of the group gifts a giver is shown; the purchases not for a list the reader is a
+recipient of, as no rule lets them reach that reader anyway.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, cast
+
+from sqlalchemy import bindparam, or_, select
+from sqlalchemy.orm import aliased
+
+from ..extensions import db
+from ..models import Gift, GroupGift, Piglist, Pledge, Purchase, User
+from ..rules.surprise import is_recipient
+
+if TYPE_CHECKING:
+    from ..models import Group
+
+
+class Someone:
+    """A user as the lists show them: their id and name."""
+
+    __slots__ = ("display_name", "id")
+
+    def __init__(self, user_id: int, display_name: str) -> None:
+        self.id = user_id
+        self.display_name = display_name
+
+
+class ListRow:
+    """A member list, as its gifts' ``piglist``: who it is for is its member (recipient_ids)."""
+
+    __slots__ = ("group_id", "id", "kind", "owner", "recipients", "user_id")
+
+    def __init__(self, list_id: int, group_id: int, kind: str, user_id: int | None, owner: Any) -> None:
+        self.id = list_id
+        self.group_id = group_id
+        self.kind = kind
+        self.user_id = user_id
+        self.owner = owner
+        self.recipients = [] if owner is None else [owner]
+
+
+class PurchaseRow:
+    __slots__ = ("purchased_at", "quantity", "user", "user_id")
+
+    def __init__(self, user_id: int | None, name: str | None, quantity: int, purchased_at: datetime) -> None:
+        self.user_id = user_id
+        self.user = None if user_id is None else Someone(user_id, cast(str, name))
+        self.quantity = quantity
+        self.purchased_at = purchased_at
+
+
+class PledgeRow:
+    __slots__ = ("amount", "user", "user_id")
+
+    def __init__(self, user_id: int | None, name: str | None, amount: Decimal) -> None:
+        self.user_id = user_id
+        self.user = None if user_id is None else Someone(user_id, cast(str, name))
+        self.amount = amount
+
+
+class GroupGiftRow:
+    __slots__ = ("id", "organiser", "pledges", "status")
+
+    def __init__(self, group_gift_id: int, status: str, organiser_id: int | None, name: str | None) -> None:
+        self.id = group_gift_id
+        self.status = status
+        self.organiser = None if organiser_id is None else Someone(organiser_id, cast(str, name))
+        self.pledges: list[PledgeRow] = []
+
+    @property
+    def pledged(self) -> Decimal:  # as GroupGift.pledged
+        return sum((p.amount for p in self.pledges), Decimal("0.00"))
+
+
+# The gift's own columns, in the order GiftRow takes them.
+GIFT_FIELDS = (
+    "id",
+    "piglist_id",
+    "category_id",
+    "url",
+    "title",
+    "description",
+    "price",
+    "regular_price",
+    "currency",
+    "image_url",
+    "options",
+    "quantity",
+    "priority",
+    "occasion_id",
+    "scrape_status",
+    "scrape_error",
+    "created_at",
+    "updated_at",
+    "status",
+    "deleted_at",
+    "reveal_id",
+    "is_idea",
+    "added_by_id",
+)
+
+
+class GiftRow:
+    """A gift as the rules read it (see the module's docstring)."""
+
+    __slots__ = (*GIFT_FIELDS, "added_by", "group_gift", "piglist", "purchases")
+
+    if TYPE_CHECKING:
+        id: int
+        piglist_id: int
+        category_id: int | None
+        price: Decimal | None
+        currency: str | None
+        quantity: int
+        priority: str
+        created_at: datetime
+        status: str
+        deleted_at: datetime | None
+        reveal_id: int | None
+        is_idea: bool
+        added_by_id: int | None
+
+    def __init__(self, values: Sequence[Any], piglist: ListRow, added_by: Someone | None) -> None:
+        for name, value in zip(GIFT_FIELDS, values, strict=False):
+            setattr(self, name, value)
+        self.piglist = piglist
+        self.added_by = added_by
+        self.group_gift: GroupGiftRow | None = None
+        self.purchases: list[PurchaseRow] = []
+
+    # As the model's (piglist.models.Gift).
+    @property
+    def is_purchased(self) -> bool:
+        return self.status == "purchased"
+
+    @property
+    def purchased_quantity(self) -> int:
+        return sum(p.quantity for p in self.purchases)
+
+    def bought_by(self, user_id: int) -> bool:
+        return any(p.user_id == user_id for p in self.purchases)
+
+
+AddedBy = aliased(User)
+Organiser = aliased(User)
+
+# Built once (SQLAlchemy computes a statement's cache key once per statement object).
+GIFT_ROWS = (
+    select(
+        *(getattr(Gift, name) for name in GIFT_FIELDS),
+        Piglist.kind,
+        Piglist.user_id,
+        AddedBy.display_name,
+        GroupGift.id,
+        GroupGift.status,
+        GroupGift.organiser_id,
+        Organiser.display_name,
+    )
+    .join(Piglist, Piglist.id == Gift.piglist_id)
+    .outerjoin(AddedBy, AddedBy.id == Gift.added_by_id)
+    .outerjoin(GroupGift, GroupGift.gift_id == Gift.id)
+    .outerjoin(Organiser, Organiser.id == GroupGift.organiser_id)
+    .where(
+        Piglist.group_id == bindparam("group_id"),
+        Piglist.user_id.in_(bindparam("owners", expanding=True)),
+        # A gift removed from its list stays there for those who had bought some of it.
+        or_(Gift.deleted_at.is_(None), Gift.purchases.any(Purchase.user_id == bindparam("viewer_id"))),
+    )
+)
+
+# In the relationship's order (piglist.models.Gift.purchases).
+PURCHASE_ROWS = (
+    select(Purchase.gift_id, Purchase.user_id, User.display_name, Purchase.quantity, Purchase.purchased_at)
+    .join(Gift, Gift.id == Purchase.gift_id)
+    .join(Piglist, Piglist.id == Gift.piglist_id)
+    .outerjoin(User, User.id == Purchase.user_id)
+    .where(
+        Piglist.group_id == bindparam("group_id"), Piglist.user_id.in_(bindparam("owners", expanding=True))
+    )
+    .order_by(Purchase.purchased_at, Purchase.id)
+)
+
+# In the relationship's order (piglist.models.GroupGift.pledges).
+PLEDGE_ROWS = (
+    select(Pledge.group_gift_id, Pledge.user_id, User.display_name, Pledge.amount)
+    .outerjoin(User, User.id == Pledge.user_id)
+    .where(Pledge.group_gift_id.in_(bindparam("group_gift_ids", expanding=True)))
+    .order_by(Pledge.created_at, Pledge.id)
+)
+
+
+def member_list_gifts(group: Group, viewer: User, owners: Mapping[int, Any]) -> list[GiftRow]:
+    """The gifts of the member lists of ``owners`` (their users by id, already read) in ``group``
+    that are on their lists, or that ``viewer`` bought some of, with what the rules read of them.
+    Their purchases and pledges are read only where ``viewer`` is not a recipient of the list."""
+    if not owners:
+        return []
+    lists: dict[int, ListRow] = {}
+    people: dict[int, Someone] = {}
+    gifts: list[GiftRow] = []
+    fields = len(GIFT_FIELDS)
+    for row in db.session.execute(
+        GIFT_ROWS, {"group_id": group.id, "owners": list(owners), "viewer_id": viewer.id}
+    ):
+        piglist = lists.get(row[1])
+        if piglist is None:
+            kind, user_id = row[fields], row[fields + 1]
+            piglist = lists[row[1]] = ListRow(row[1], group.id, kind, user_id, owners.get(user_id))
+        added_by_id = row[fields - 1]
+        added_by = None
+        if added_by_id is not None:
+            added_by = people.get(added_by_id)
+            if added_by is None:
+                added_by = people[added_by_id] = Someone(added_by_id, row[fields + 2])
+        gift = GiftRow(row, piglist, added_by)
+        if row[fields + 3] is not None:
+            gift.group_gift = GroupGiftRow(row[fields + 3], row[fields + 4], row[fields + 5], row[fields + 6])
+        gifts.append(gift)
+    givers_of = [user_id for user_id in owners if user_id != viewer.id]
+    shown = {g.id: g for g in gifts if not is_recipient(viewer, cast(Piglist, g.piglist))}
+    if givers_of and shown:
+        _add_purchases(group, givers_of, shown)
+        _add_pledges(
+            [g.group_gift for g in shown.values() if g.group_gift and g.group_gift.status != "cancelled"]
+        )
+    return gifts
+
+
+def _add_purchases(group: Group, owners: list[int], gifts: Mapping[int, GiftRow]) -> None:
+    for gift_id, user_id, name, quantity, purchased_at in db.session.execute(
+        PURCHASE_ROWS, {"group_id": group.id, "owners": owners}
+    ):
+        gift = gifts.get(gift_id)
+        if gift is not None:
+            gift.purchases.append(PurchaseRow(user_id, name, quantity, purchased_at))
+
+
+def _add_pledges(group_gifts: Iterable[GroupGiftRow]) -> None:
+    by_id = {g.id: g for g in group_gifts}
+    if not by_id:
+        return
+    for group_gift_id, user_id, name, amount in db.session.execute(
+        PLEDGE_ROWS, {"group_gift_ids": list(by_id)}
+    ):
+        by_id[group_gift_id].pledges.append(PledgeRow(user_id, name, amount))
