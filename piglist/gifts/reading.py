@@ -22,6 +22,7 @@ from ..live.presence import presence_store
 from ..models import Category, Gift, Group, GroupMember, Piglist, Purchase, User
 from ..rules.limits import counted, gift_counts
 from ..rules.surprise import is_owner, may_see, present_gift, purchases_visible_to
+from ..stores import fx
 from .loading import get_gift, gift_query
 from .rows import member_list_gifts
 
@@ -90,8 +91,9 @@ def category_totals(group: Group, categories: list[Category], gifts: list[Gift])
     """Per category, what a list holds in the group's currency. Purchases play no part in it, so
     the owner's totals never move when someone buys."""
     sums: dict[int, Decimal] = defaultdict(Decimal)
+    rates = fx.latest()  # once, not per gift
     for gift in gifts:
-        amount = counted(group, gift)
+        amount = counted(group, gift, rates)
         if gift.category_id and amount is not None:
             sums[gift.category_id] += amount
     return [
