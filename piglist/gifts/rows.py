@@ -19,8 +19,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import bindparam, or_, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import bindparam, exists, or_, select
 
 from ..extensions import db
 from ..models import Gift, GroupGift, Piglist, Pledge, Purchase, User
@@ -180,51 +179,67 @@ class GiftRow:
         return any(p.user_id == user_id for p in self.purchases)
 
 
-AddedBy = aliased(User)
-Organiser = aliased(User)
+# Core statements of the tables, built once (SQLAlchemy computes a statement's cache key once per
+# statement object), run on the session's connection: the rows come straight from the cursor,
+# without the ORM's loading machinery that selecting ORM attributes would still go through.
+GIFTS, LISTS, USERS = Gift.__table__, Piglist.__table__, User.__table__
+GROUP_GIFTS, PURCHASES, PLEDGES = GroupGift.__table__, Purchase.__table__, Pledge.__table__
+ADDED_BY, ORGANISER = USERS.alias("added_by"), USERS.alias("organiser")
 
-# Built once (SQLAlchemy computes a statement's cache key once per statement object).
 GIFT_ROWS = (
     select(
-        *(getattr(Gift, name) for name in GIFT_FIELDS),
-        Piglist.kind,
-        Piglist.user_id,
-        AddedBy.display_name,
-        GroupGift.id,
-        GroupGift.status,
-        GroupGift.organiser_id,
-        Organiser.display_name,
+        *(GIFTS.c[name] for name in GIFT_FIELDS),
+        LISTS.c.kind,
+        LISTS.c.user_id,
+        ADDED_BY.c.display_name,
+        GROUP_GIFTS.c.id,
+        GROUP_GIFTS.c.status,
+        GROUP_GIFTS.c.organiser_id,
+        ORGANISER.c.display_name,
     )
-    .join(Piglist, Piglist.id == Gift.piglist_id)
-    .outerjoin(AddedBy, AddedBy.id == Gift.added_by_id)
-    .outerjoin(GroupGift, GroupGift.gift_id == Gift.id)
-    .outerjoin(Organiser, Organiser.id == GroupGift.organiser_id)
+    .select_from(
+        GIFTS.join(LISTS, LISTS.c.id == GIFTS.c.piglist_id)
+        .outerjoin(ADDED_BY, ADDED_BY.c.id == GIFTS.c.added_by_id)
+        .outerjoin(GROUP_GIFTS, GROUP_GIFTS.c.gift_id == GIFTS.c.id)
+        .outerjoin(ORGANISER, ORGANISER.c.id == GROUP_GIFTS.c.organiser_id)
+    )
     .where(
-        Piglist.group_id == bindparam("group_id"),
-        Piglist.user_id.in_(bindparam("owners", expanding=True)),
+        LISTS.c.group_id == bindparam("group_id"),
+        LISTS.c.user_id.in_(bindparam("owners", expanding=True)),
         # A gift removed from its list stays there for those who had bought some of it.
-        or_(Gift.deleted_at.is_(None), Gift.purchases.any(Purchase.user_id == bindparam("viewer_id"))),
+        or_(
+            GIFTS.c.deleted_at.is_(None),
+            exists().where(PURCHASES.c.gift_id == GIFTS.c.id, PURCHASES.c.user_id == bindparam("viewer_id")),
+        ),
     )
 )
 
 # In the relationship's order (piglist.models.Gift.purchases).
 PURCHASE_ROWS = (
-    select(Purchase.gift_id, Purchase.user_id, User.display_name, Purchase.quantity, Purchase.purchased_at)
-    .join(Gift, Gift.id == Purchase.gift_id)
-    .join(Piglist, Piglist.id == Gift.piglist_id)
-    .outerjoin(User, User.id == Purchase.user_id)
-    .where(
-        Piglist.group_id == bindparam("group_id"), Piglist.user_id.in_(bindparam("owners", expanding=True))
+    select(
+        PURCHASES.c.gift_id,
+        PURCHASES.c.user_id,
+        USERS.c.display_name,
+        PURCHASES.c.quantity,
+        PURCHASES.c.purchased_at,
     )
-    .order_by(Purchase.purchased_at, Purchase.id)
+    .select_from(
+        PURCHASES.join(GIFTS, GIFTS.c.id == PURCHASES.c.gift_id)
+        .join(LISTS, LISTS.c.id == GIFTS.c.piglist_id)
+        .outerjoin(USERS, USERS.c.id == PURCHASES.c.user_id)
+    )
+    .where(
+        LISTS.c.group_id == bindparam("group_id"), LISTS.c.user_id.in_(bindparam("owners", expanding=True))
+    )
+    .order_by(PURCHASES.c.purchased_at, PURCHASES.c.id)
 )
 
 # In the relationship's order (piglist.models.GroupGift.pledges).
 PLEDGE_ROWS = (
-    select(Pledge.group_gift_id, Pledge.user_id, User.display_name, Pledge.amount)
-    .outerjoin(User, User.id == Pledge.user_id)
-    .where(Pledge.group_gift_id.in_(bindparam("group_gift_ids", expanding=True)))
-    .order_by(Pledge.created_at, Pledge.id)
+    select(PLEDGES.c.group_gift_id, PLEDGES.c.user_id, USERS.c.display_name, PLEDGES.c.amount)
+    .select_from(PLEDGES.outerjoin(USERS, USERS.c.id == PLEDGES.c.user_id))
+    .where(PLEDGES.c.group_gift_id.in_(bindparam("group_gift_ids", expanding=True)))
+    .order_by(PLEDGES.c.created_at, PLEDGES.c.id)
 )
 
 
@@ -238,7 +253,10 @@ def member_list_gifts(group: Group, viewer: User, owners: Mapping[int, Any]) -> 
     people: dict[int, Someone] = {}
     gifts: list[GiftRow] = []
     fields = len(GIFT_FIELDS)
-    for row in db.session.execute(
+    session = db.session()
+    if session.autoflush:  # as the session's own execute would: pending changes are read too
+        session.flush()
+    for row in db.session.connection().execute(
         GIFT_ROWS, {"group_id": group.id, "owners": list(owners), "viewer_id": viewer.id}
     ):
         piglist = lists.get(row[1])
@@ -266,7 +284,7 @@ def member_list_gifts(group: Group, viewer: User, owners: Mapping[int, Any]) -> 
 
 
 def _add_purchases(group: Group, owners: list[int], gifts: Mapping[int, GiftRow]) -> None:
-    for gift_id, user_id, name, quantity, purchased_at in db.session.execute(
+    for gift_id, user_id, name, quantity, purchased_at in db.session.connection().execute(
         PURCHASE_ROWS, {"group_id": group.id, "owners": owners}
     ):
         gift = gifts.get(gift_id)
@@ -278,7 +296,7 @@ def _add_pledges(group_gifts: Iterable[GroupGiftRow]) -> None:
     by_id = {g.id: g for g in group_gifts}
     if not by_id:
         return
-    for group_gift_id, user_id, name, amount in db.session.execute(
+    for group_gift_id, user_id, name, amount in db.session.connection().execute(
         PLEDGE_ROWS, {"group_gift_ids": list(by_id)}
     ):
         by_id[group_gift_id].pledges.append(PledgeRow(user_id, name, amount))
