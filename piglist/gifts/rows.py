@@ -6,10 +6,10 @@ A row is made to read like the entity it stands for (the same attribute names, a
 properties of the model that the rules read), so that it goes through the same rules:
 piglist.rules.surprise decides what a person receives of it exactly as of a Gift, and
 piglist.rules.limits counts it the same. Read-only: nothing here is ever written back.
-Four statements at most, whatever the number of gifts: the gifts (with the list, who added them
-and their group gift's organiser joined in), their purchases with the buyers' names, and the
-pledges of the group gifts a giver is shown; the purchases not for a list the reader is a
-recipient of, as no rule lets them reach that reader anyway.
+Two statements at most, whatever the number of gifts: the gifts (with the list, who added them,
+their group gift's organiser and their purchases with the buyers' names joined in), and the
+pledges of the group gifts a giver is shown; nothing of purchases or pledges is given for a list
+the reader is a recipient of.
 """
 
 from __future__ import annotations
@@ -45,6 +45,8 @@ class ListRow:
     __slots__ = ("group_id", "id", "kind", "owner", "recipients", "user_id")
 
     def __init__(self, list_id: int, group_id: int, kind: str, user_id: int | None, owner: Any) -> None:
+        if kind != "member":  # a shared or a dependant's list's recipients are not its owner
+            raise ValueError(f"list {list_id} is not a member list")
         self.id = list_id
         self.group_id = group_id
         self.kind = kind
@@ -186,6 +188,12 @@ GIFTS, LISTS, USERS = Gift.__table__, Piglist.__table__, User.__table__
 GROUP_GIFTS, PURCHASES, PLEDGES = GroupGift.__table__, Purchase.__table__, Pledge.__table__
 ADDED_BY, ORGANISER = USERS.alias("added_by"), USERS.alias("organiser")
 
+BUYERS, BOUGHT = USERS.alias("buyer"), PURCHASES.alias("bought")
+
+# The gifts, each with its purchases in the relationship's order (piglist.models.Gift.purchases):
+# a gift without any is one row, with n of them n rows, in one round trip. Purchases are not even
+# read on the reader's own list (a member list is for its member, piglist.rules.surprise); which
+# gifts' purchases a reader is given is is_recipient's decision, in member_list_gifts.
 GIFT_ROWS = (
     select(
         *(GIFTS.c[name] for name in GIFT_FIELDS),
@@ -196,12 +204,22 @@ GIFT_ROWS = (
         GROUP_GIFTS.c.status,
         GROUP_GIFTS.c.organiser_id,
         ORGANISER.c.display_name,
+        PURCHASES.c.id,
+        PURCHASES.c.user_id,
+        BUYERS.c.display_name,
+        PURCHASES.c.quantity,
+        PURCHASES.c.purchased_at,
     )
     .select_from(
         GIFTS.join(LISTS, LISTS.c.id == GIFTS.c.piglist_id)
         .outerjoin(ADDED_BY, ADDED_BY.c.id == GIFTS.c.added_by_id)
         .outerjoin(GROUP_GIFTS, GROUP_GIFTS.c.gift_id == GIFTS.c.id)
         .outerjoin(ORGANISER, ORGANISER.c.id == GROUP_GIFTS.c.organiser_id)
+        .outerjoin(
+            PURCHASES,
+            (PURCHASES.c.gift_id == GIFTS.c.id) & (LISTS.c.user_id != bindparam("viewer_id")),
+        )
+        .outerjoin(BUYERS, BUYERS.c.id == PURCHASES.c.user_id)
     )
     .where(
         LISTS.c.group_id == bindparam("group_id"),
@@ -209,29 +227,10 @@ GIFT_ROWS = (
         # A gift removed from its list stays there for those who had bought some of it.
         or_(
             GIFTS.c.deleted_at.is_(None),
-            exists().where(PURCHASES.c.gift_id == GIFTS.c.id, PURCHASES.c.user_id == bindparam("viewer_id")),
+            exists().where(BOUGHT.c.gift_id == GIFTS.c.id, BOUGHT.c.user_id == bindparam("viewer_id")),
         ),
     )
-)
-
-# In the relationship's order (piglist.models.Gift.purchases).
-PURCHASE_ROWS = (
-    select(
-        PURCHASES.c.gift_id,
-        PURCHASES.c.user_id,
-        USERS.c.display_name,
-        PURCHASES.c.quantity,
-        PURCHASES.c.purchased_at,
-    )
-    .select_from(
-        PURCHASES.join(GIFTS, GIFTS.c.id == PURCHASES.c.gift_id)
-        .join(LISTS, LISTS.c.id == GIFTS.c.piglist_id)
-        .outerjoin(USERS, USERS.c.id == PURCHASES.c.user_id)
-    )
-    .where(
-        LISTS.c.group_id == bindparam("group_id"), LISTS.c.user_id.in_(bindparam("owners", expanding=True))
-    )
-    .order_by(PURCHASES.c.purchased_at, PURCHASES.c.id)
+    .order_by(GIFTS.c.id, PURCHASES.c.purchased_at, PURCHASES.c.id)
 )
 
 # In the relationship's order (piglist.models.GroupGift.pledges).
@@ -246,7 +245,7 @@ PLEDGE_ROWS = (
 def member_list_gifts(group: Group, viewer: User, owners: Mapping[int, Any]) -> list[GiftRow]:
     """The gifts of the member lists of ``owners`` (their users by id, already read) in ``group``
     that are on their lists, or that ``viewer`` bought some of, with what the rules read of them.
-    Their purchases and pledges are read only where ``viewer`` is not a recipient of the list."""
+    Their purchases and pledges are given only where ``viewer`` is not a recipient of the list."""
     if not owners:
         return []
     lists: dict[int, ListRow] = {}
@@ -256,40 +255,39 @@ def member_list_gifts(group: Group, viewer: User, owners: Mapping[int, Any]) -> 
     session = db.session()
     if session.autoflush:  # as the session's own execute would: pending changes are read too
         session.flush()
-    for row in db.session.connection().execute(
+    gift: GiftRow | None = None
+    given = False  # whether the viewer may be given the current gift's purchases
+    for row in session.connection().execute(
         GIFT_ROWS, {"group_id": group.id, "owners": list(owners), "viewer_id": viewer.id}
     ):
-        piglist = lists.get(row[1])
-        if piglist is None:
-            kind, user_id = row[fields], row[fields + 1]
-            piglist = lists[row[1]] = ListRow(row[1], group.id, kind, user_id, owners.get(user_id))
-        added_by_id = row[fields - 1]
-        added_by = None
-        if added_by_id is not None:
-            added_by = people.get(added_by_id)
-            if added_by is None:
-                added_by = people[added_by_id] = Someone(added_by_id, row[fields + 2])
-        gift = GiftRow(row, piglist, added_by)
-        if row[fields + 3] is not None:
-            gift.group_gift = GroupGiftRow(row[fields + 3], row[fields + 4], row[fields + 5], row[fields + 6])
-        gifts.append(gift)
-    givers_of = [user_id for user_id in owners if user_id != viewer.id]
-    shown = {g.id: g for g in gifts if not is_recipient(viewer, cast(Piglist, g.piglist))}
-    if givers_of and shown:
-        _add_purchases(group, givers_of, shown)
-        _add_pledges(
-            [g.group_gift for g in shown.values() if g.group_gift and g.group_gift.status != "cancelled"]
-        )
+        if gift is None or row[0] != gift.id:
+            piglist = lists.get(row[1])
+            if piglist is None:
+                kind, user_id = row[fields], row[fields + 1]
+                piglist = lists[row[1]] = ListRow(row[1], group.id, kind, user_id, owners.get(user_id))
+            added_by_id = row[fields - 1]
+            added_by = None
+            if added_by_id is not None:
+                added_by = people.get(added_by_id)
+                if added_by is None:
+                    added_by = people[added_by_id] = Someone(added_by_id, row[fields + 2])
+            gift = GiftRow(row, piglist, added_by)
+            if row[fields + 3] is not None:
+                gift.group_gift = GroupGiftRow(
+                    row[fields + 3], row[fields + 4], row[fields + 5], row[fields + 6]
+                )
+            gifts.append(gift)
+            given = not is_recipient(viewer, cast(Piglist, piglist))
+        if given and row[fields + 7] is not None:
+            gift.purchases.append(PurchaseRow(*row[fields + 8 : fields + 12]))
+    _add_pledges(
+        g.group_gift
+        for g in gifts
+        if g.group_gift
+        and g.group_gift.status != "cancelled"
+        and not is_recipient(viewer, cast(Piglist, g.piglist))
+    )
     return gifts
-
-
-def _add_purchases(group: Group, owners: list[int], gifts: Mapping[int, GiftRow]) -> None:
-    for gift_id, user_id, name, quantity, purchased_at in db.session.connection().execute(
-        PURCHASE_ROWS, {"group_id": group.id, "owners": owners}
-    ):
-        gift = gifts.get(gift_id)
-        if gift is not None:
-            gift.purchases.append(PurchaseRow(user_id, name, quantity, purchased_at))
 
 
 def _add_pledges(group_gifts: Iterable[GroupGiftRow]) -> None:
