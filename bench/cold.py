@@ -25,10 +25,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from flask_migrate import upgrade
+from sqlalchemy import event
 
 from bench.web import SECRET_KEY, own_database, own_redis, seed
 from config import ProductionConfig
 from piglist import create_app
+from piglist.extensions import db
 
 
 def per_request(client, path: str, headers: dict[str, str], count: int) -> float:
@@ -38,6 +40,24 @@ def per_request(client, path: str, headers: dict[str, str], count: int) -> float
         answer = contextvars.Context().run(client.get, path, headers=headers, base_url="https://localhost")
         assert answer.status_code == 200, (path, answer.status_code)
     return 1000 * (time.process_time() - started) / count
+
+
+def statements(app, client, path: str, headers: dict[str, str]) -> int:
+    """SQL statements one request runs (as bench/web.py counts them)."""
+    count = 0
+
+    def counted(*_args) -> None:
+        nonlocal count
+        count += 1
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", counted)
+    try:
+        per_request(client, path, headers, 1)
+    finally:
+        event.remove(engine, "before_cursor_execute", counted)
+    return count
 
 
 def main() -> None:
@@ -85,7 +105,7 @@ def main() -> None:
             print(
                 f"{label}: {statistics.median(rounds):.2f} ms CPU per request (rounds: "
                 + ", ".join(f"{r:.2f}" for r in rounds)
-                + ")"
+                + f"), {statements(app, client, path, headers)} SQL statements"
             )
             if args.profile:
                 profile = cProfile.Profile(time.process_time)  # CPU, not waiting on the database

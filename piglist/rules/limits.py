@@ -35,12 +35,15 @@ from ..stores import fx
 ZERO = Decimal("0.00")
 
 
-def in_group_currency(group: Group, price: Decimal | None, currency: str | None) -> Decimal | None:
-    """``price`` in the group's currency (at the latest rate when it is in another), or None when
-    there is no price or no rate."""
+def in_group_currency(
+    group: Group, price: Decimal | None, currency: str | None, rates: fx.Rates | None = None
+) -> Decimal | None:
+    """``price`` in the group's currency (at the latest rate when it is in another, or at
+    ``rates`` when the caller has read them), or None when there is no price or no rate."""
     if price is None:
         return None
-    return fx.latest().convert(price, currency or group.currency, group.currency)
+    rates = fx.latest() if rates is None else rates
+    return rates.convert(price, currency or group.currency, group.currency)
 
 
 def gift_counts(group: Group, gift: Gift) -> bool:
@@ -53,12 +56,13 @@ def gift_counts(group: Group, gift: Gift) -> bool:
     )
 
 
-def counted(group: Group, gift: Gift) -> Decimal | None:
+def counted(group: Group, gift: Gift, rates: fx.Rates | None = None) -> Decimal | None:
     """What ``gift`` adds to its category's total, in the group's currency: price times quantity; None
-    when it counts for nothing (an idea, removed, no price, no rate)."""
+    when it counts for nothing (an idea, removed, no price, no rate). ``rates``: the latest, when
+    the caller counts many gifts."""
     if gift.is_idea or gift.deleted_at is not None:
         return None
-    unit = in_group_currency(group, gift.price, gift.currency)
+    unit = in_group_currency(group, gift.price, gift.currency, rates)
     return None if unit is None else unit * (gift.quantity or 1)
 
 

@@ -11,7 +11,17 @@ from flask.json.provider import DefaultJSONProvider
 
 
 def iso_utc(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    """``2026-12-07T15:03:02Z``: what ``isoformat(timespec="seconds")`` writes of the UTC time,
+    with a Z for its offset, written directly (a list's JSON writes 400 of them)."""
+    utc = value.astimezone(UTC)
+    return "%04d-%02d-%02dT%02d:%02d:%02dZ" % (  # noqa: UP031  (a quarter faster than an f-string)
+        utc.year,
+        utc.month,
+        utc.day,
+        utc.hour,
+        utc.minute,
+        utc.second,
+    )
 
 
 class PiglistJSONProvider(DefaultJSONProvider):
@@ -19,6 +29,12 @@ class PiglistJSONProvider(DefaultJSONProvider):
 
     @staticmethod
     def default(o: Any) -> Any:
+        # The two types every gift holds first, by their exact type (their subclasses below).
+        kind = type(o)
+        if kind is Decimal:
+            return f"{o:.2f}"
+        if kind is datetime:
+            return iso_utc(o)
         if isinstance(o, datetime):
             return iso_utc(o)
         if isinstance(o, date):
