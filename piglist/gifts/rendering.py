@@ -28,7 +28,13 @@ def init_app(app: Flask) -> None:
     templates' globals: the macros are then imported without the page's context, and Jinja keeps
     the imported module, instead of running the import again for each of a page's 200 tiles
     (an eighth of an uncached page's CPU)."""
-    app.jinja_env.globals.update(gift_name=gift_name, list_url=list_url, current_user=current_user)
+    app.jinja_env.globals.update(
+        gift_name=gift_name,
+        gift_roles=gift_roles,
+        list_url=list_url,
+        tile_url=tile_url,
+        current_user=current_user,
+    )
 
 
 def hostname(url: str | None) -> str:
