@@ -121,6 +121,15 @@ def group_and_members(group_id: int, viewer: User) -> tuple[Group, list[GroupMem
     return members[0].group, members
 
 
+# The members' gifts, built once like GROUP_MEMBERS: every list frame and API list not in the
+# lists' cache runs it. A gift its owner removed is still read for the one who bought it.
+MEMBERS_GIFTS = gift_query().where(
+    Piglist.group_id == bindparam("group_id"),
+    Piglist.user_id.in_(bindparam("owners", expanding=True)),
+    or_(Gift.deleted_at.is_(None), Gift.purchases.any(Purchase.user_id == bindparam("viewer_id"))),
+)
+
+
 def in_list_order(members: list[GroupMember], viewer: User) -> list[GroupMember]:
     """The viewer's own list first, then everyone's by name."""
     return sorted(members, key=lambda m: (m.user_id != viewer.id, m.user.display_name.lower(), m.user_id))
@@ -145,11 +154,7 @@ def piglists_of(
     owners = [m.user_id for m in members]
     gifts = (
         db.session.scalars(
-            gift_query().where(
-                Piglist.group_id == group.id,
-                Piglist.user_id.in_(owners),
-                or_(Gift.deleted_at.is_(None), Gift.purchases.any(Purchase.user_id == viewer.id)),
-            )
+            MEMBERS_GIFTS, {"group_id": group.id, "owners": owners, "viewer_id": viewer.id}
         ).all()
         if owners
         else []
