@@ -14,7 +14,8 @@
 // pressed stays the same element), and not at all while a pointer is down in it or a form in it
 // is being sent (from its submit until Turbo's turbo:submit-end). A change that arrives meanwhile
 // is not rendered late from what it carried then (that would put back the state from before the
-// click); the frame is fetched afresh once the submission has ended. Without JavaScript none of this runs; pages still work.
+// click); the frame is fetched afresh once the submission has ended. A field being typed in keeps
+// what was typed. Without JavaScript none of this runs; pages still work.
 import {
   StreamActions,
   morphTurboFrameElements,
@@ -76,6 +77,24 @@ function whenIdle(element) {
     check();
   });
 }
+
+// --- what someone is typing ------------------------------------------------------------------------
+
+// A field someone typed in keeps what they typed when a change is morphed in around it: the pledge
+// box is filled with what is still needed, and a relative's pledge arriving between typing "10"
+// and pressing Pledge would otherwise put the new remainder back and pledge that. Idiomorph asks
+// before it sets a value; the field being typed in, or typed in and not yet sent, says no.
+const typedIn = new WeakSet();
+
+document.addEventListener("input", (event) => typedIn.add(event.target), true);
+document.addEventListener("turbo:submit-end", (event) => {
+  for (const field of event.target.elements ?? []) typedIn.delete(field);
+});
+document.addEventListener("turbo:before-morph-attribute", (event) => {
+  const field = event.target;
+  if (event.detail.attributeName !== "value") return;
+  if (field === document.activeElement || typedIn.has(field)) event.preventDefault();
+});
 
 // A change for a frame that is busy: what it carries may be older than the click's answer, so the
 // frame is fetched afresh when it is idle again.

@@ -67,6 +67,26 @@ def test_three_relatives_chip_in_and_each_sees_the_bar_fill_live(people, family,
     expect(tom_page.locator("progress")).to_have_count(0)
 
 
+def test_a_pledge_being_typed_keeps_its_amount_when_another_pledge_arrives(people, family):
+    """The pledge box holds what is still needed; a relative's pledge arriving live moves that, and
+    must not overwrite the amount someone is typing (CI once pledged $19.99 for a typed 10)."""
+    kite = family.gift("Rainbow kite")  # $19.99
+    dad = people().login(family.emails["dad"])
+    gran = people(PHONE).login(family.emails["gran"])
+    dad.goto(kite)
+    dad.page.get_by_role("button", name="Chip in together").click()
+    expect(dad.page.get_by_text("Organised by you")).to_be_visible()
+    gran.goto(kite)
+    box = dad.page.get_by_role("region", name="Chipping in").get_by_role("textbox")
+    box.fill("10")
+    pledge(gran.page, "5")
+    expect(bar(dad.page)).to_have_attribute("value", "5.00")  # the change reached Dad's page
+    expect(box).to_have_value("10")
+    dad.page.get_by_role("region", name="Chipping in").get_by_role("button", name="Pledge").click()
+    for person in (dad, gran):
+        expect(bar(person.page)).to_have_attribute("value", "15.00")
+
+
 def test_chipping_in_works_with_javascript_off_on_a_phone(people, family):
     kite = family.gift("Rainbow kite")
     dad = people(PHONE, javascript=False).login(family.emails["dad"])
