@@ -148,6 +148,30 @@ def family(app):
 
 
 @pytest.fixture
+def people(family):
+    """The family's four, for the Secret Santa tests (pages and API) that draw among them."""
+    return [family.admin, family.owner, family.giver, family.other]
+
+
+@pytest.fixture
+def world(app, family):
+    """Tom's list with a gift in a limited category, and other lists around it (the surprise
+    tests of pages and of group gifts read the owner's pages around it)."""
+    category = factories.make_category(family.group, name="Books", spending_limit="200")
+    gift = factories.make_gift(
+        family.owner,
+        family.group,
+        title="Kite",
+        price="40",
+        category_id=category.id,
+        options={"colour": "red"},
+    )
+    factories.make_gift(family.owner, family.group, title="Socks", price="5")
+    factories.make_gift(family.giver, family.group, title="Drill", price="80", category_id=category.id)
+    return gift, category
+
+
+@pytest.fixture
 def euro_family(app):
     """The same family, keeping euros (SPEC 10.6: amounts as they write them, exchange rates)."""
     family = factories.make_family()

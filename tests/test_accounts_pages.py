@@ -1,7 +1,7 @@
 """Accounts through the website: registration rules, login, logout, sessions, redirects."""
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
 from config import TestingConfig
@@ -14,6 +14,7 @@ from piglist.models import User
 from .support.apps import both_backends
 from .support.clients import PASSWORD, csrf_token, sign_up
 from .support.jobs import queued_jobs
+from .support.rows import user_count
 
 FAILED_LOGIN_LIMIT_COUNT = int(FAILED_LOGIN_LIMIT.split()[0])
 
@@ -22,10 +23,6 @@ def register(client, **fields):
     data = {"display_name": "Carol", "email": "carol@example.org"}
     data.update(fields)
     return client.post("/register", data={**data, "csrf_token": csrf_token(client)})
-
-
-def user_count() -> int:
-    return db.session.scalar(select(func.count(User.id)))
 
 
 @both_backends

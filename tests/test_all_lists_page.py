@@ -11,11 +11,10 @@ import brotli
 import pytest
 
 from . import factories
-from .rules.test_surprise_pages import normalised
 from .support.apps import both_backends
 from .support.clients import all_lists, member_client, post_form
-from .test_list_cache import gift_queries
-from .test_query_counts import counting_queries
+from .support.pages import normalised
+from .support.queries import counting_queries, gift_queries
 
 INDEX = re.compile(r'<nav class="list-index".*?</nav>', re.S)
 FRAME = re.compile(r'<turbo-frame id="piglist_(\d+)" class="list-frame" loading="lazy" src="([^"]+)"')
@@ -131,6 +130,27 @@ def test_pages_and_frames_are_compressed_to_the_same_bytes(app, family, wishes, 
         unpacked = packed.get_data()
         packed.set_data(decompress(unpacked))
         assert normalised(packed)[2] == normalised(plain)[2]
+
+
+def test_a_page_asked_for_from_another_site_is_not_compressed(app, family, wishes):
+    """BREACH (piglist.web.assets.Compression): a page holding the CSRF token and echoing the
+    request (the log-in page's next) is never compressed for a cross-site request, so its length
+    tells an attacker's page nothing about the token."""
+    dad = member_client(app, family.giver)
+    visitor = app.test_client()
+    for client, path in (
+        (visitor, "/login?next=/groups/1/piglists%3Fcsrf_token%3DIj"),
+        (dad, f"/groups/{family.group.id}/piglists"),
+    ):
+        same = client.get(path, headers={"Accept-Encoding": "br, gzip", "Sec-Fetch-Site": "same-origin"})
+        cross = client.get(path, headers={"Accept-Encoding": "br, gzip", "Sec-Fetch-Site": "cross-site"})
+        assert same.status_code == cross.status_code == 200, path
+        assert cross.headers.get("Content-Encoding") is None, path
+        assert "csrf-token" in cross.get_data(as_text=True), path  # the secret is there, uncompressed
+        assert {"Sec-Fetch-Site", "Accept-Encoding"} <= {v.strip() for v in cross.headers["Vary"].split(",")}
+        if int(same.headers.get("Content-Length", 0)) >= 500 or same.headers.get("Content-Encoding"):
+            assert same.headers["Content-Encoding"] == "br", path
+        assert "Sec-Fetch-Site" in same.headers["Vary"]
 
 
 def test_json_is_compressed_and_pictures_and_small_answers_are_not(app, family, wishes):

@@ -13,19 +13,10 @@ from piglist.models import User
 from piglist.stores.redis_store import get_breaker
 
 from . import factories
-from .support.clients import ApiClient, AuthActions, post_form
+from .support.clients import AuthActions, post_form
+from .support.credentials import calls, statements_of, warm
 from .support.databases import redis_url
-from .test_query_counts import counting_queries
-
-
-def calls(app, token: str) -> ApiClient:
-    return ApiClient(app.test_client(), token)
-
-
-def statements_of(client: ApiClient, path: str = "/me") -> tuple[int, int]:
-    with counting_queries() as statements:
-        status = client.get(path).status_code
-    return status, len(statements)
+from .support.queries import counting_queries
 
 
 def test_a_known_token_costs_no_query(app, user):
@@ -34,14 +25,6 @@ def test_a_known_token_costs_no_query(app, user):
     assert statements_of(client)[0] == 200  # reads it, vouched for by the counters
     assert statements_of(client) == (200, 0)
     assert client.get("/me").get_json()["display_name"] == "Alice"
-
-
-def warm(app, token: str) -> ApiClient:
-    client = calls(app, token)
-    for _ in range(3):
-        assert client.get("/me").status_code == 200
-    assert statements_of(client) == (200, 0)
-    return client
 
 
 def test_a_token_revoked_in_one_process_is_refused_by_the_other_at_once(app, user, elsewhere):

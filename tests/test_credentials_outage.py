@@ -14,7 +14,7 @@ from piglist.stores.redis_store import get_breaker
 
 from . import factories
 from .support.clients import AuthActions, post_form
-from .test_credentials_cache import calls, statements_of, warm
+from .support.credentials import calls, statements_of, warm
 
 
 def eventually_refused(client, seconds: float = 3.0) -> float:

@@ -11,9 +11,9 @@ import pytest
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import factories
+from .support.alerts import time_passes
 from .support.clients import CSRF_META, member_client
 from .support.jobs import run_jobs
-from .test_mail_alerts import time_passes
 
 PUBLIC = "https://piglist.example/family"
 HOSTILE = {"Host": "attacker.example", "X-Forwarded-Host": "gift-was-bought.tracker.example"}

@@ -4,20 +4,19 @@ Idempotency-Key after the hang is never made twice (SPEC §10.8, issue 22 findin
 
 from __future__ import annotations
 
-import time
-
 import pytest
-from sqlalchemy import func, make_url, select
+from sqlalchemy import make_url
 
 from config import TestingConfig
 from piglist import create_app
 from piglist.extensions import db
-from piglist.models import Purchase
 
 from . import factories
 from .support.clients import AuthActions
 from .support.databases import PG_URL, redis_url
+from .support.rows import bought
 from .support.tcprelay import Relay
+from .support.timing import timed
 
 STATEMENT_MS = 4000  # the longest a request may take on a hung database, with the settings below
 SETTINGS = {
@@ -43,19 +42,6 @@ def site(app, relay):
     relay.resume()
     with site.app_context():
         db.engine.dispose()
-
-
-def timed(call):
-    started = time.monotonic()
-    response = call()
-    return response, time.monotonic() - started
-
-
-def bought(gift_id: int) -> int:
-    db.session.expire_all()
-    return db.session.scalar(
-        select(func.coalesce(func.sum(Purchase.quantity), 0)).where(Purchase.gift_id == gift_id)
-    )
 
 
 def test_a_hung_database_gets_503_in_seconds_on_health_pages_and_the_api(site, relay, family):

@@ -8,19 +8,15 @@ import io
 import re
 
 import pytest
-from sqlalchemy import func, select
 
 from piglist.extensions import db
 from piglist.models import Gift, GroupMember
 
 from . import factories
-from .rules.test_surprise_pages import normalised
 from .support.clients import PASSWORD, csrf_token, member_client, page_text, post_form, sign_up
+from .support.pages import normalised
 from .support.pictures import jpeg_bytes
-
-
-def gift_count() -> int:
-    return db.session.scalar(select(func.count(Gift.id))) or 0
+from .support.rows import gift_count
 
 
 def field_tag(page: str, name: str) -> str:

@@ -12,6 +12,7 @@ from piglist.models import Gift
 from . import factories
 from .support.apps import both_backends
 from .support.clients import error
+from .support.rows import gift_count
 
 OWNER_KEYS = {
     "id",
@@ -47,10 +48,6 @@ GIVER_KEYS = OWNER_KEYS | {
     "added_by",
     "group_gift",  # SPEC §10.3: null unless members chip in
 }
-
-
-def gift_count() -> int:
-    return db.session.scalar(select(func.count(Gift.id)))
 
 
 @both_backends

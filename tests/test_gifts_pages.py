@@ -6,7 +6,7 @@ import re
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from piglist.extensions import db
 from piglist.models import Gift
@@ -14,14 +14,11 @@ from piglist.models import Gift
 from . import factories
 from .support.apps import both_backends
 from .support.clients import all_lists, member_client, post_form
+from .support.rows import gift_count
 
 
 def text(response) -> str:
     return response.get_data(as_text=True)
-
-
-def gift_count() -> int:
-    return db.session.scalar(select(func.count(Gift.id)))
 
 
 def field_error(page: str, field: str) -> str | None:

@@ -4,10 +4,11 @@ bought, undo — and every refusal changes nothing."""
 import pytest
 
 from piglist.extensions import db
-from piglist.models import MAX_ID, GroupGift, Pledge, Purchase
+from piglist.models import MAX_ID, Purchase
 
 from . import factories
 from .support.clients import error
+from .support.rows import pledges as pledges_in_db
 
 
 @pytest.fixture
@@ -21,14 +22,6 @@ def start(api, person, gift):
 
 def pledge(api, person, gift, amount):
     return api(person).call("PUT", f"/gifts/{gift.id}/pledge", json={"amount": amount})
-
-
-def pledges_in_db(gift):
-    db.session.expire_all()
-    return sorted(
-        (p.user_id, str(p.amount))
-        for p in db.session.scalars(db.select(Pledge).join(GroupGift).where(GroupGift.gift_id == gift.id))
-    )
 
 
 def test_a_giver_starts_a_group_gift_and_becomes_its_organiser(api, family, big):

@@ -8,18 +8,8 @@ import json
 import re
 
 import pytest
-import requests
 
-from .support.sites import live_socket, receive_until, site_family
-
-
-def api(site, family, who, method, path, **kwargs):
-    headers = {"Authorization": f"Bearer {family.tokens[who]}"}
-    return requests.request(method, f"{site.url}/api/v1{path}", headers=headers, timeout=30, **kwargs)
-
-
-def about(gift_id: int):
-    return lambda message: f'"gift_id":{gift_id}' in message or f'target="gift_{gift_id}"' in message
+from .support.sites import about, api, live_socket, receive_until, site_family
 
 
 @pytest.fixture

@@ -3,11 +3,9 @@ and redirect), the progress bar on the tile, and clear messages for bad input.""
 
 import pytest
 
-from piglist.extensions import db
-from piglist.models import GroupGift, Pledge
-
 from . import factories
 from .support.clients import member_client, page_text, post_form
+from .support.rows import pledges
 
 
 @pytest.fixture
@@ -26,14 +24,6 @@ def paths(family, gift):
         "withdraw": base + "/pledge/withdraw",
         "purchase": base + "/purchase",
     }
-
-
-def pledges(gift):
-    db.session.expire_all()
-    return sorted(
-        (p.user_id, str(p.amount))
-        for p in db.session.scalars(db.select(Pledge).join(GroupGift).where(GroupGift.gift_id == gift.id))
-    )
 
 
 def test_a_giver_starts_and_pledges_without_javascript(app, family, bike):

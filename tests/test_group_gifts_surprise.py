@@ -14,11 +14,11 @@ from piglist.auth.export import export_json
 from piglist.rules.surprise import OWNER_EVENT_TYPES, OWNER_GIFT_FIELDS, present_gift, visible_event
 
 from . import factories
-from .rules.test_surprise import owner_answers
-from .rules.test_surprise_pages import owner_pages, snapshot, world  # noqa: F401  (a fixture)
+from .support.alerts import time_passes
 from .support.clients import member_client, post_form
 from .support.jobs import run_jobs
-from .test_mail_alerts import time_passes
+from .support.owner_view import owner_answers, owner_pages
+from .support.pages import snapshot
 
 # Everything the others can do about a group gift on the recipient's list, in order.
 SCENARIOS = {
@@ -78,7 +78,7 @@ def test_the_recipients_api_answers_are_identical_byte_for_byte(api, family, rec
 
 
 @pytest.mark.parametrize("scenario", ["pledge", "bought_together", "called_off"])
-def test_the_recipients_pages_are_identical_byte_for_byte(app, api, family, world, scenario):  # noqa: F811
+def test_the_recipients_pages_are_identical_byte_for_byte(app, api, family, world, scenario):
     gift, category = world
     tom = member_client(app, family.owner)
     paths = owner_pages(app, family, gift, category)

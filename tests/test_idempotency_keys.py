@@ -11,12 +11,13 @@ import pytest
 from sqlalchemy import func, select, update
 
 from piglist.extensions import db
-from piglist.models import Gift, IdempotentRequest, Purchase, utcnow
+from piglist.models import Gift, IdempotentRequest, utcnow
 from piglist.web import idempotency
 
 from . import factories
 from .support.clients import csrf_token, member_client
 from .support.concurrency import run_together
+from .support.rows import bought
 
 KEY_FIELD = re.compile(r'name="idempotency_key" value="([^"]+)"')
 
@@ -24,13 +25,6 @@ KEY_FIELD = re.compile(r'name="idempotency_key" value="([^"]+)"')
 @pytest.fixture
 def kite(app, family):
     return factories.make_gift(family.owner, family.group, title="Kite", price="5", quantity=5)
-
-
-def bought(gift_id: int) -> int:
-    db.session.expire_all()
-    return db.session.scalar(
-        select(func.coalesce(func.sum(Purchase.quantity), 0)).where(Purchase.gift_id == gift_id)
-    )
 
 
 def gifts_titled(title: str) -> int:

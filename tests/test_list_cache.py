@@ -14,12 +14,12 @@ from piglist.extensions import db
 from piglist.models import Category, Gift, Group, Piglist, Reveal, User, utcnow
 
 from . import factories
-from .rules.test_surprise_pages import normalised
 from .support.apps import both_backends
 from .support.clients import member_client, post_form
 from .support.occasions import make_occasion
+from .support.pages import normalised
+from .support.queries import counting_queries, gift_queries
 from .support.rows import fresh
-from .test_query_counts import counting_queries
 
 # What a purchase changes on the gift row; every other column is what the owner sees.
 PURCHASE_COLUMNS = {"status", "purchased_by_id", "purchased_at"}
@@ -131,10 +131,6 @@ def test_the_versions_move_when_the_transaction_commits(app, family):
     assert inside == before[1]
     db.session.commit()
     assert versions(family.group, family.owner)[1] == before[1] + 1
-
-
-def gift_queries(statements: list[str]) -> int:
-    return sum(1 for s in statements if "FROM gifts" in s)
 
 
 @both_backends

@@ -4,9 +4,13 @@ Deadlines below end a broken test; none is a measurement (those are in bench/ben
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import re
+import signal
 import statistics
+import threading
 import time
 
 import pytest
@@ -20,6 +24,8 @@ from .support.sites import (
     HangingProxy,
     ProcfileSite,
     RedisServer,
+    about,
+    api,
     handshake_status,
     live_socket,
     receive_until,
@@ -41,11 +47,6 @@ def live_site(tmp_path_factory):
     site.stop()
 
 
-def api(site, family, who, method, path, **kwargs):
-    headers = {"Authorization": f"Bearer {family.tokens[who]}"}
-    return requests.request(method, f"{site.url}/api/v1{path}", headers=headers, timeout=30, **kwargs)
-
-
 def presence_of(message: str, gift_id: int) -> list[str] | None:
     event = json.loads(message)
     if event["type"] == "presence" and event["gift_id"] == gift_id:
@@ -55,10 +56,6 @@ def presence_of(message: str, gift_id: int) -> list[str] | None:
 
 def is_presence(gift_id: int, names: list[str]):
     return lambda message: presence_of(message, gift_id) == names
-
-
-def about(gift_id: int):
-    return lambda message: f'"gift_id":{gift_id}' in message or f'target="gift_{gift_id}"' in message
 
 
 def test_arrival_and_departure_reach_another_member_when_a_socket_closes(live_site):
@@ -442,3 +439,39 @@ def test_both_partners_of_a_shared_list_receive_the_same_frames_whatever_happens
         assert "Cheese board" not in message and "pledge" not in message
     for ws in (tom, dad, gran):
         ws.close()
+
+
+def test_a_stopping_web_process_ends_its_sockets_and_long_polls_at_once(tmp_path):
+    """A deploy's SIGTERM: the socket is closed with 1012 (service restart) and the waiting long poll
+    answers with what there is, so gunicorn stops in a moment rather than after its 30 s graceful
+    timeout; the page's script reconnects (poll first) to the process that replaces it."""
+    site = (
+        ProcfileSite(tmp_path / "site", env={"WEB_CONCURRENCY": "1"})
+        .migrate()
+        .start(worker=False, release=False)
+    )
+    try:
+        family = site_family(site)
+        ws = live_socket(site, family.group_id, family.tokens["other"], format="json")
+        cursor = api(site, family, "other", "GET", f"/groups/{family.group_id}/changes").json()["cursor"]
+        answers = []
+        poll = threading.Thread(
+            target=lambda: answers.append(
+                api(site, family, "other", "GET", f"/groups/{family.group_id}/changes?since={cursor}&wait=25")
+            )
+        )
+        poll.start()
+        time.sleep(1)  # the poll is waiting in the process by now; if not, it is answered all the same
+        web = site.processes["web"]
+        asked = time.monotonic()
+        os.killpg(web.pid, signal.SIGTERM)
+        web.wait(timeout=20)
+        stopped_in = time.monotonic() - asked
+        poll.join(timeout=20)
+        with contextlib.suppress(ConnectionClosed):
+            receive_until(ws, lambda m: False, timeout=5)
+        assert ws.close_reason == 1012
+        assert answers and answers[0].status_code == 200 and answers[0].json()["events"] == []
+        assert stopped_in < 10, f"gunicorn waited {stopped_in:.1f} s for its live connections"
+    finally:
+        site.stop()

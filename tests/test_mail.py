@@ -13,13 +13,9 @@ from piglist import create_app
 from piglist.stores import mail
 
 from .support.apps import both_backends
-from .support.clients import post
+from .support.clients import ask_for_link
 from .support.jobs import run_jobs
 from .support.mailbox import Mailbox, self_signed_certificate
-
-
-def ask_for_link(client, email: str):
-    return post(client, "/password/forgot", email=email)
 
 
 def mail_log(caplog, level: int) -> list[str]:

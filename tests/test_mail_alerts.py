@@ -15,6 +15,7 @@ from piglist.models import PurchaseAlert, utcnow
 from piglist.rules import surprise
 
 from . import factories
+from .support.alerts import time_passes
 from .support.apps import both_backends
 from .support.clients import member_client, page_text, post_form
 from .support.jobs import run_jobs
@@ -34,14 +35,6 @@ def buy(api, user, gift):
 def edit(api, owner, gift, **fields):
     response = api(owner).patch(f"/gifts/{gift.id}", json=fields)
     assert response.status_code == 200, response.get_json()
-
-
-def time_passes(app) -> None:
-    """The batching window ends (its rows fall due), housekeeping queues them, the worker sends."""
-    db.session.execute(update(PurchaseAlert).values(due_at=utcnow()))
-    db.session.commit()
-    queue_due_alerts()
-    run_jobs(app)
 
 
 def pending() -> int:

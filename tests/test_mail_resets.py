@@ -15,15 +15,11 @@ from piglist.models import ApiToken, utcnow
 
 from . import factories
 from .support.apps import both_backends
-from .support.clients import PASSWORD, csrf_token, post, without_per_load
+from .support.clients import PASSWORD, ask_for_link, csrf_token, post, without_per_load
 from .support.jobs import queued_jobs, run_jobs
 
 NEW_PASSWORD = "Brand-New-Pass-7"
 LINK = re.compile(r"http://localhost/password/reset/[A-Za-z0-9._-]+")
-
-
-def ask_for_link(client, email: str):
-    return post(client, "/password/forgot", email=email)
 
 
 def reset_link(mailbox, address: str) -> str:

@@ -16,11 +16,11 @@ from piglist.models import MAX_ID, Gift, Reveal
 from piglist.occasions import service
 
 from . import factories
-from .rules.test_surprise_pages import normalised
 from .support.apps import both_backends
 from .support.clients import error, member_client, page_text, post_form
 from .support.concurrency import run_together
 from .support.occasions import list_of, make_occasion
+from .support.pages import normalised
 
 
 @pytest.fixture

@@ -13,8 +13,14 @@ from prometheus_client.parser import text_string_to_metric_families
 from . import factories
 from .support.clients import post
 from .support.jobs import run_jobs
-from .support.sites import SITE_METRICS_TOKEN, live_socket, receive_until, site_family
-from .test_procfile_site import add_by_link, when_scraped
+from .support.sites import (
+    SITE_METRICS_TOKEN,
+    add_by_link,
+    live_socket,
+    receive_until,
+    site_family,
+    when_scraped,
+)
 
 TOKEN = SITE_METRICS_TOKEN
 PRODUCT = """<html><head><title>Kite</title><script type="application/ld+json">

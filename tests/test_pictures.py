@@ -7,7 +7,6 @@ from __future__ import annotations
 import io
 
 import pytest
-from PIL import Image
 from sqlalchemy import func, select
 
 from piglist.extensions import db
@@ -18,14 +17,9 @@ from . import factories
 from .support.apps import both_backends
 from .support.clients import member_client, post_form
 from .support.jobs import run_jobs
-from .support.pictures import animated_gif_bytes, bomb_png_bytes, jpeg_bytes, picture_bytes
+from .support.pictures import animated_gif_bytes, bomb_png_bytes, jpeg_bytes, opened, picture_bytes, upload
 from .support.rows import fresh
 from .support.shop import Shop
-
-
-def opened(data: bytes) -> Image.Image:
-    return Image.open(io.BytesIO(data))
-
 
 # --- re-encoding -------------------------------------------------------------------------------
 
@@ -91,11 +85,6 @@ def test_what_is_not_a_usable_picture_is_refused_plainly(data, reason):
 
 
 # --- uploads -----------------------------------------------------------------------------------
-
-
-def upload(api, user, path, method="post", picture=None, filename="photo.jpg", **fields):
-    data = {**fields, "image": (io.BytesIO(picture), filename)} if picture is not None else fields
-    return api(user).call(method.upper(), path, data=data, content_type="multipart/form-data")
 
 
 @both_backends

@@ -10,10 +10,9 @@ import pytest
 from piglist.pictures.encoding import reencode
 
 from . import factories
-from .rules.test_surprise_pages import normalised
 from .support.clients import member_client
-from .support.pictures import jpeg_bytes
-from .test_pictures import upload
+from .support.pages import normalised
+from .support.pictures import jpeg_bytes, upload
 
 PHOTO = jpeg_bytes((300, 200))
 NEVER_STORED = "/images/" + "ab" * 32

@@ -19,8 +19,7 @@ from piglist.pictures.encoding import MAX_FULL_DECODE_PIXELS, PictureRefused, re
 
 from . import factories
 from .support.clients import member_client, post_form
-from .support.pictures import bomb_png_bytes, picture_bytes
-from .test_pictures import opened, upload
+from .support.pictures import bomb_png_bytes, opened, picture_bytes, upload
 
 PNG_7060 = picture_bytes("PNG", (7060, 7060))
 

@@ -11,49 +11,13 @@ import time
 import pytest
 import requests
 
-KITE_PAGE = """<!doctype html><html lang="en"><head><title>Kite – Toy Shop</title>
-<script type="application/ld+json">
-{"@context": "https://schema.org", "@type": "Product", "name": "Rainbow Kite",
- "offers": {"@type": "Offer", "price": "19.99", "priceCurrency": "USD"}}
-</script></head><body><h1>Rainbow Kite</h1></body></html>"""
+from .support.sites import KITE_PAGE, add_by_link, when_scraped
 
 
 def test_the_web_line_serves_health_on_postgresql_and_redis(procfile_site):
     response = requests.get(f"{procfile_site.url}/health", timeout=10)
     assert response.status_code == 200
     assert response.json() == {"database": "ok", "redis": "ok"}
-
-
-def add_by_link(site, shop, email: str, path: str, page: str = KITE_PAGE) -> tuple[dict, dict]:
-    """A new person registers, starts a group and adds a gift by its link; their auth headers and
-    the gift as the API answered."""
-    api = f"{site.url}/api/v1"
-    registered = requests.post(
-        f"{api}/auth/register",
-        json={"email": email, "password": "Correct-Horse-9", "display_name": "Pat"},
-        timeout=10,
-    )
-    assert registered.status_code == 201, registered.text
-    headers = {"Authorization": f"Bearer {registered.json()['token']}"}
-    group = requests.post(f"{api}/groups", json={"name": "Procfile Family"}, headers=headers, timeout=10)
-    assert group.status_code == 201, group.text
-    link = shop.page(path, (200, "text/html", page))
-    added = requests.post(
-        f"{api}/groups/{group.json()['id']}/gifts", json={"url": link}, headers=headers, timeout=10
-    )
-    assert added.status_code == 201, added.text
-    return headers, added.json()
-
-
-def when_scraped(site, headers: dict, gift_id: int) -> dict:
-    """The gift once it is no longer pending. Only the worker process runs jobs; a deadline, not a
-    timing claim."""
-    deadline = time.monotonic() + 120  # generous: the machine may be busy
-    while True:
-        gift = requests.get(f"{site.url}/api/v1/gifts/{gift_id}", headers=headers, timeout=10).json()
-        if gift["scrape_status"] != "pending" or time.monotonic() > deadline:
-            return gift
-        time.sleep(0.2)
 
 
 def test_a_gift_added_by_link_is_filled_in_by_the_worker_process(procfile_site, site_shop):

@@ -4,10 +4,8 @@ read nothing again after they write."""
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 from flask import current_app
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from piglist.extensions import db
 from piglist.models import Gift, Piglist, Purchase
@@ -15,23 +13,9 @@ from piglist.stores import fx
 
 from . import factories
 from .support.clients import csrf_token, member_client, post_form
+from .support.queries import BUDGET, counting_queries
 
 MEMBERS = 8
-BUDGET = 8  # README, Performance
-
-
-@contextmanager
-def counting_queries():
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
 
 
 def build_group(gifts_each: int):

@@ -4,8 +4,6 @@ breaker tripped waited a full second)."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from sqlalchemy import make_url
 
@@ -16,6 +14,7 @@ from . import factories
 from .support.clients import AuthActions
 from .support.databases import PG_URL, redis_url
 from .support.tcprelay import Relay
+from .support.timing import timed
 
 BUDGET = 0.1  # seconds a page may wait on Redis (the issue's ~100 ms)
 # The budget plus a margin for a shared, busy test machine; the hang used to cost a full second.
@@ -33,12 +32,6 @@ def relay(app):
 
 def site(relay: Relay):
     return create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=PG_URL, REDIS_URL=relay.url)
-
-
-def timed(call):
-    started = time.monotonic()
-    response = call()
-    return response, time.monotonic() - started
 
 
 def test_the_first_page_after_redis_hangs_waits_at_most_the_budget(relay, family):

@@ -15,16 +15,12 @@ from piglist.extensions import db
 from piglist.models import Gift, Group, GroupMember, User
 
 from . import factories
-from .rules.test_surprise_pages import VOLATILE
 from .support.apps import both_backends
-from .support.clients import member_client, post_form
+from .support.clients import cursor_of, member_client, post_form
+from .support.pages import VOLATILE
 from .support.sites import live_socket, receive_until, site_family, site_login
 
 SLOT_STREAM = '<turbo-stream action="update" target="former-buyers-slot">'
-
-
-def cursor_of(client, group_id: int) -> str:
-    return client.get(f"/groups/{group_id}/changes").get_json()["cursor"]
 
 
 def events_after(client, group_id: int, cursor: str) -> list[dict]:

@@ -13,8 +13,8 @@ from piglist.extensions import db
 from piglist.models import Gift, GroupMember
 
 from . import factories
-from .rules.test_surprise_pages import normalised
 from .support.clients import member_client, post_form
+from .support.pages import normalised
 
 
 @pytest.fixture

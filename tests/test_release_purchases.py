@@ -11,6 +11,7 @@ from piglist.models import Gift
 from . import factories
 from .support.apps import both_backends
 from .support.clients import changes, csrf_token
+from .support.queries import BUDGET, counting_queries
 
 
 @pytest.fixture
@@ -157,8 +158,6 @@ def _departed_buyer_of(api, family, count: int) -> list[int]:
 def test_a_release_runs_the_same_statements_for_2_or_9_gifts(api, family, count):
     """The admin check, the group's lock, the departed member's membership, their gifts, all of
     those locked in one statement, their purchases, one delete and one (executemany) update."""
-    from .test_query_counts import BUDGET, counting_queries
-
     gift_ids = _departed_buyer_of(api, family, count)
     admin = api(family.admin)
     for _ in range(2):

@@ -18,11 +18,6 @@ from .support.santa import new_exchange, pairs_of, set_pairs
 
 
 @pytest.fixture
-def people(family):
-    return [family.admin, family.owner, family.giver, family.other]
-
-
-@pytest.fixture
 def admin(api, family):
     return api(family.admin)
 

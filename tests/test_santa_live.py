@@ -5,11 +5,8 @@ the admin; their feeds don't even move."""
 from __future__ import annotations
 
 from .support.apps import both_backends
+from .support.clients import cursor_of
 from .support.santa import new_exchange, set_pairs
-
-
-def cursor_of(client, group_id: int) -> str:
-    return client.get(f"/groups/{group_id}/changes").get_json()["cursor"]
 
 
 def changes(client, group_id: int, cursor: str) -> dict:

@@ -4,8 +4,6 @@ no more than the pages."""
 
 from __future__ import annotations
 
-import pytest
-
 from piglist.extensions import db
 from piglist.models import Exchange, ExchangeParticipant
 
@@ -14,11 +12,6 @@ from .support.clients import member_client, post
 from .support.clients import page_text as text
 from .support.jobs import run_jobs
 from .support.santa import new_exchange, pairs_of
-
-
-@pytest.fixture
-def people(family):
-    return [family.admin, family.owner, family.giver, family.other]
 
 
 def setup_form(family, people, **fields):

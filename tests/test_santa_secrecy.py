@@ -12,9 +12,9 @@ import pytest
 from piglist.extensions import db
 from piglist.models import Exchange, today
 
-from .rules.test_surprise_pages import CURSOR, normalised
 from .support.clients import member_client, post_form
 from .support.jobs import run_jobs
+from .support.pages import CURSOR, normalised
 from .support.santa import new_exchange, set_pairs
 
 

@@ -10,7 +10,7 @@ from datetime import timedelta
 from unittest import mock
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from piglist.auth import signups
 from piglist.auth.ratelimits import REGISTER_LIMIT_PER_EMAIL, TAKEN_ADDRESS_LIMIT
@@ -20,15 +20,12 @@ from piglist.models import User, utcnow
 from . import factories
 from .support.clients import PASSWORD, error, post, sign_up, signup_link, without_per_load
 from .support.jobs import queued_jobs, run_jobs
+from .support.rows import user_count
 
 
 def ask(client, email: str, name: str = "Carol", next_path: str | None = None):
     query = f"?next={next_path}" if next_path else ""
     return post(client, f"/register{query}", display_name=name, email=email)
-
-
-def user_count() -> int:
-    return db.session.scalar(select(func.count(User.id)))
 
 
 def test_the_form_answers_the_same_for_a_taken_and_a_new_address_and_only_the_inbox_learns(

@@ -14,6 +14,9 @@ when the app starts; every other module asks ``app.extensions["piglist_live"]`` 
 from __future__ import annotations
 
 import logging
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +32,7 @@ from .presence import MemoryPresence, RedisPresence, users_by_gift
 log = logging.getLogger(__name__)
 
 PRESENCE_TTL_SECONDS = 60
+LEAVE_CHECK_SECONDS = 0.5  # how often a worker's "told to stop" is looked at
 
 
 @dataclass
@@ -93,3 +97,18 @@ def page_start(group_id: int, viewer_id: int, *, looking: bool) -> PageStart:
 def socket_count() -> int:
     """Open live sockets across every web process (``flask piglist stats`` shows it)."""
     return current_app.extensions["piglist_live"].hub.socket_count()
+
+
+def leave_when(app: Flask, stopping: Callable[[], bool]) -> None:
+    """Watch ``stopping`` (gunicorn's worker: told to stop) and then end this process's sockets and
+    long polls at once (piglist.live.hub, :meth:`Hub.leave`). A thread (a greenlet under gevent)
+    that looks twice a second, not a signal handler: the hub's lock may be held by whatever the
+    signal interrupts."""
+    hub = app.extensions["piglist_live"].hub
+
+    def watch() -> None:
+        while not stopping():
+            time.sleep(LEAVE_CHECK_SECONDS)
+        hub.leave()
+
+    threading.Thread(target=watch, name="piglist-live-leave", daemon=True).start()

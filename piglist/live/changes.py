@@ -22,7 +22,7 @@ from ..rules.values import parse_int
 from ..stores import metrics
 from . import capacity, cursors
 from .feed import change_feed
-from .hub import DOWN, RESYNC, Broadcast, process_hub
+from .hub import DOWN, LEAVING, RESYNC, Broadcast, process_hub
 
 UNAVAILABLE = "Live updates are unavailable for a moment; the page still works."
 
@@ -88,6 +88,8 @@ def _wait(feed, hub, group_id: int, viewer_id: int, position: str, wait: int) ->
             item = subscription.get(timeout=remaining)
             if item == DOWN:
                 raise Unavailable(UNAVAILABLE)
+            if item == LEAVING:
+                break  # answered now, with what there is: the next poll reaches a process that stays
             if item == RESYNC:
                 found, position = cursors.catch_up(feed, group_id, viewer_id, position)
             elif isinstance(item, Broadcast):

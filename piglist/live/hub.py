@@ -17,6 +17,12 @@ is tripped so pages stop asking Redis for a few seconds; the hub retries with ba
 
 Without Redis there is no thread: the in-memory feed calls :meth:`Hub.dispatch` directly.
 
+When the process is told to stop (a deploy, a restart), :meth:`Hub.leave` sends :data:`LEAVING`
+to every waiter: sockets close with 1012 "service restart" and long polls answer at once, so the
+process stops in a moment instead of waiting gunicorn's graceful timeout out for connections that
+never end by themselves; the pages reconnect (poll first, socket after its backoff) to a process
+that stays.
+
 The hub's loop also publishes this process's count of open sockets (piglist.live.socketcount),
 and an open socket keeps the thread alive.
 """
@@ -47,6 +53,7 @@ from .socketcount import SocketCount
 
 RESYNC = "resync"  # the subscription was (re)made: catch up from the stream
 DOWN = "down"  # Redis is unreachable: give up waiting
+LEAVING = "leaving"  # this process is stopping: end now, and come back (to another process)
 
 PING_SECONDS = 5.0  # a silent subscription is pinged this often ...
 # ... and dropped when even the ping gets no answer this long. Generous: a process busy with a
@@ -121,6 +128,7 @@ class Hub:
         self.up = url is None  # without Redis, always up
         self.idle_since = time.monotonic()
         self.sockets = SocketCount(quick)
+        self.leaving = False
 
     # --- waiters --------------------------------------------------------------------------------
 
@@ -134,6 +142,8 @@ class Hub:
         with self.lock:
             self._forget_parent()
             self.waiting.setdefault(group_id, set()).add(subscription)
+            if self.leaving:
+                subscription.put(LEAVING)
             if self.url is not None and (self.thread is None or not self.thread.is_alive()):
                 self.up = False
                 self.thread = threading.Thread(target=self._run, name="piglist-live-hub", daemon=True)
@@ -167,6 +177,12 @@ class Hub:
         if receivers:
             published_ms, _ = id_key(entry.id)
             metrics.LIVE_DELIVERY_SECONDS.observe(max(time.time() - published_ms / 1000, 0.0))
+
+    def leave(self) -> None:
+        """This process is stopping: every waiter ends now, and any that comes later at once."""
+        with self.lock:
+            self.leaving = True
+        self._tell_everyone(LEAVING)
 
     def _tell_everyone(self, item: str) -> None:
         with self.lock:

@@ -33,7 +33,7 @@ from ..models import User
 from ..rules.surprise import audience, visible_event
 from . import streams
 from .feed import change_feed, id_key
-from .hub import DOWN, RESYNC, Broadcast, Subscription, process_hub
+from .hub import DOWN, LEAVING, RESYNC, Broadcast, Subscription, process_hub
 from .viewing import leave_gift, view_gift
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ CHECK_SECONDS = 60  # membership is checked again at least this often
 MAX_VIEWING = 20  # gifts one socket may say it looks at
 MAX_MESSAGES = 30  # per RATE_SECONDS from the client; more closes the socket
 RATE_SECONDS = 10
-GOING_AWAY, POLICY, SERVER_ERROR, TRY_AGAIN = 1001, 1008, 1011, 1013
+GOING_AWAY, POLICY, SERVER_ERROR, RESTARTING, TRY_AGAIN = 1001, 1008, 1011, 1012, 1013
 CLOSED = "closed"  # the reader thread's last word
 UNAVAILABLE = "Live updates are unavailable for a moment."
 
@@ -113,6 +113,9 @@ class LiveSocket:
                 return
             if item == DOWN:
                 self._close(TRY_AGAIN, UNAVAILABLE)
+                return
+            if item == LEAVING:
+                self._close(RESTARTING, "The server is restarting: connect again.")
                 return
             try:
                 if time.monotonic() - checked >= CHECK_SECONDS:

@@ -3,7 +3,8 @@
 Issue 27: the all-lists page went out as 263 KB of uncompressed HTML, and every view re-checked
 every stylesheet and script (``Cache-Control: no-cache``): a phone's first load was 520 KB.
 
-- Pages, JSON, scripts and styles are compressed with Flask-Compress when the browser accepts it:
+- Pages, JSON, scripts and styles are compressed with Flask-Compress when the browser accepts it
+  (a page asked for from another site excepted: :class:`Compression`, BREACH):
   brotli at quality 4, else gzip at level 6 (the figures are in the commit that chose them). Never a
   stream (a long poll's or an export's bytes would wait in the compressor) and never a WebSocket
   upgrade (no body). Pictures are already compressed: their types are not in the list.
@@ -32,7 +33,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from flask import Flask, current_app
+from flask import Flask, current_app, request
 from flask_compress import Compress
 from flask_static_digest import FlaskStaticDigest
 from markupsafe import Markup
@@ -40,7 +41,28 @@ from whitenoise import WhiteNoise
 
 from .security import NOTHING_POLICY
 
-compress = Compress()
+
+class Compression(Compress):
+    """Flask-Compress, but a page asked for from another site goes out uncompressed.
+
+    BREACH: a page that holds a secret (the session's CSRF token) and echoes something of the
+    request (the share page's ``url``, the log-in page's ``next``) leaks the secret a few bits at a
+    time through its compressed length, to someone who can make the victim's browser ask for it
+    thousands of times and watch the encrypted traffic's sizes. Those requests come from another
+    site, and browsers say so (``Sec-Fetch-Site: cross-site``); the session cookie (SameSite=Lax)
+    still rides on top-level navigations. So no page is compressed for a cross-site request: a
+    link followed from a mail or another site costs some kilobytes more, once."""
+
+    def after_request(self, response):
+        if response.mimetype == "text/html":
+            response.vary.add("Sec-Fetch-Site")
+            if request.headers.get("Sec-Fetch-Site") == "cross-site":
+                response.vary.add("Accept-Encoding")
+                return response
+        return super().after_request(response)
+
+
+compress = Compression()
 static_digest = FlaskStaticDigest()
 
 # What Flask-Static-Digest names a file: ``name-<32 hex digits of md5>.ext``.

@@ -16,66 +16,20 @@ as the full browser without the desktop browser around them, which cost the suit
 
 from __future__ import annotations
 
-import re
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, sync_playwright
 
 from piglist.extensions import db
 from scripts.procfile_site import ROOT
 
 from .. import factories
+from .support import AXE, DESKTOP, WIDTHS, E2EFamily, Person, focus_problems, format_violations
 
 CHROMIUM = Path("/usr/bin/chromium-headless-shell")
-AXE = (Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js").read_text()
 SCREENSHOTS = ROOT / "build" / "screenshots"
-DESKTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 390, "height": 844}
-WIDTHS = {"desktop": DESKTOP, "phone": PHONE}
-PASSWORD = factories.PASSWORD
-
-# Added before any page script runs (Playwright's init scripts are not subject to the CSP), so a
-# violation the page would only report is a console error the test sees.
-REPORT_CSP = """
-document.addEventListener("securitypolicyviolation", (event) => {
-  console.error(`CSP violation: ${event.violatedDirective} blocked ${event.blockedURI || "inline"}`);
-});
-"""
-
-# The focus ring of the element focused now: is there one, is it thick enough, and does it stand out
-# (3:1, WCAG 1.4.11) from the background behind it?
-FOCUS_RING = """
-() => {
-  const el = document.activeElement;
-  if (!el || el === document.body || el.dataset.focusSeen) return null;
-  el.dataset.focusSeen = "1";
-  const style = getComputedStyle(el);
-  const rgb = (text) => (text.match(/[\\d.]+/g) || []).slice(0, 4).map(Number);
-  const lum = ([r, g, b]) => {
-    const c = [r, g, b].map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
-    return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2];
-  };
-  let node = el.parentElement, behind = [255, 255, 255];
-  while (node) {
-    const bg = rgb(getComputedStyle(node).backgroundColor);
-    if (bg.length === 3 || (bg.length === 4 && bg[3] > 0.5)) { behind = bg; break; }
-    node = node.parentElement;
-  }
-  const ring = rgb(style.outlineColor);
-  const [a, b] = [lum(ring), lum(behind)].sort((x, y) => y - x);
-  return {
-    what: `${el.tagName.toLowerCase()}${el.id ? "#" + el.id : ""} "${(el.innerText || el.value || el.name || "").trim().slice(0, 30)}"`,
-    style: style.outlineStyle,
-    width: parseFloat(style.outlineWidth),
-    contrast: (a + 0.05) / (b + 0.05),
-  };
-}
-"""
 
 
 def pytest_terminal_summary(terminalreporter):
@@ -99,84 +53,6 @@ def site(procfile_site):
     return procfile_site
 
 
-class Person:
-    """Someone at their own browser: a context with its own cookies, and the problems its pages had."""
-
-    def __init__(
-        self,
-        browser: Browser,
-        base_url: str,
-        viewport: dict,
-        javascript: bool = True,
-        mails: Path | None = None,
-    ) -> None:
-        self.mails = mails  # the site worker's log, where a site without SMTP writes its mails
-        self.context: BrowserContext = browser.new_context(
-            base_url=base_url, viewport=viewport, java_script_enabled=javascript
-        )
-        self.context.add_init_script(REPORT_CSP)
-        self.problems: list[str] = []
-        self.context.on("page", self.watch)
-        self.page: Page = self.context.new_page()
-        self.name = ""
-
-    def watch(self, page: Page) -> None:
-        page.on("console", lambda m: self.console(page, m))
-        page.on("pageerror", lambda error: self.problems.append(f"{page.url}: {error}"))
-
-    def console(self, page: Page, message) -> None:
-        # Chromium notes every page that answers 4xx (a form sent back with its messages is a 422, a
-        # dead invite link a 404): the page itself is what the test checks. Anything else it loads
-        # failing (a stylesheet, a script, a picture of ours) is a problem.
-        own_page = "Failed to load resource" in message.text and message.location.get("url") == page.url
-        if message.type == "error" and not own_page:
-            self.problems.append(f"{page.url}: {message.text}")
-
-    def register(self, name: str, email: str) -> Person:
-        self.name = name
-        page = self.page
-        if not page.url.endswith("/register") and "/register?" not in page.url:
-            page.goto("/register")
-        page.get_by_label("Your name").fill(name)
-        page.get_by_label("Email").fill(email)
-        page.get_by_role("button", name=re.compile("sign up|create", re.I)).click()
-        # The same answer for any address; the link comes by mail (piglist.auth.signups).
-        expect(page.get_by_role("heading", name="Check your inbox")).to_be_visible()
-        page.goto(self.signup_link(email))
-        page.get_by_label("Password", exact=True).fill(PASSWORD)
-        page.get_by_role("button", name=re.compile("create", re.I)).click()
-        expect(page.get_by_role("button", name="Log out")).to_be_visible()
-        return self
-
-    def signup_link(self, email: str, seconds: float = 90) -> str:
-        """The sign-up link the site's worker logged for ``email`` (no SMTP on the test site). A
-        deadline for a broken test: the worker may still be starting when the first person signs up."""
-        assert self.mails is not None, "this person's site keeps no mail log"
-        line = re.compile(rf"to finish signing up as {re.escape(email)}, open (\S+)")
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            found = line.findall(self.mails.read_text(errors="replace")) if self.mails.exists() else []
-            if found:
-                return urlsplit(found[-1]).path
-            time.sleep(0.1)
-        raise AssertionError(f"no sign-up link logged for {email}")
-
-    def goto(self, path: str) -> Page:
-        self.page.goto(path)
-        return self.page
-
-    def login(self, email: str, password: str = PASSWORD) -> Person:
-        self.page.goto("/login")
-        self.page.get_by_label("Email").fill(email)
-        self.page.get_by_label("Password").fill(password)
-        self.page.get_by_role("button", name="Log in").click()
-        expect(self.page.get_by_role("button", name="Log out")).to_be_visible()
-        return self
-
-    def close(self) -> None:
-        self.context.close()
-
-
 @pytest.fixture
 def people(browser, site) -> Iterator:
     """``people()`` opens a new person's browser; any console error or CSP violation fails the test."""
@@ -191,23 +67,6 @@ def people(browser, site) -> Iterator:
     for p in made:
         p.close()
     assert not problems, "the browser reported:\n" + "\n".join(problems)
-
-
-@dataclass
-class E2EFamily:
-    """A family made straight in the site's database: ids and e-mail addresses, no ORM objects."""
-
-    group: int
-    code: str
-    emails: dict[str, str]
-    ids: dict[str, int]
-    gifts: dict[str, int]
-
-    def list_of(self, who: str) -> str:
-        return f"/groups/{self.group}/piglists/{self.ids[who]}"
-
-    def gift(self, title: str) -> str:
-        return f"/groups/{self.group}/gifts/{self.gifts[title]}"
 
 
 @pytest.fixture
@@ -231,16 +90,6 @@ def family(site) -> E2EFamily:
         db.session.remove()
         db.engine.dispose()
     return result
-
-
-def format_violations(violations: list[dict]) -> str:
-    lines = []
-    for violation in violations:
-        lines.append(f"{violation['id']} ({violation['impact']}): {violation['help']}")
-        lines.extend(
-            f"    {' '.join(node['target'])}: {node['failureSummary']}" for node in violation["nodes"][:5]
-        )
-    return "\n".join(lines)
 
 
 @pytest.fixture
@@ -291,18 +140,3 @@ def audit(browser, site) -> Iterator:
     for page in pages.values():
         page.context.close()
     assert not failures, "\n\n".join(failures)
-
-
-def focus_problems(page: Page, tab_stops: int) -> list[str]:
-    problems = []
-    for _ in range(tab_stops):
-        page.keyboard.press("Tab")
-        ring = page.evaluate(FOCUS_RING)
-        if ring is None:  # back at the start
-            break
-        if ring["style"] == "none" or ring["width"] < 2 or ring["contrast"] < 3:
-            problems.append(
-                f"focus on {ring['what']} is hard to see "
-                f"({ring['style']} {ring['width']}px, {ring['contrast']:.1f}:1)"
-            )
-    return problems

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from piglist.extensions import db
 from piglist.models import Category, Gift, Group, User
 
-from .conftest import DESKTOP
+from .support import DESKTOP
 
 
 @pytest.fixture(scope="module")

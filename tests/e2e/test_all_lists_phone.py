@@ -14,8 +14,7 @@ from playwright.sync_api import expect
 from piglist.extensions import db
 
 from .. import factories
-from .conftest import DESKTOP, PHONE
-from .test_journeys import tile
+from .support import DESKTOP, PHONE, tile
 
 FIRST_VIEW_BUDGET = 60 * 1024
 

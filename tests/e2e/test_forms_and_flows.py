@@ -7,15 +7,21 @@ from __future__ import annotations
 
 import re
 
-import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from piglist.extensions import db
 from piglist.models import Gift, User
 
 from .. import factories
 from ..support.pictures import jpeg_bytes
-from .conftest import AXE, WIDTHS, format_violations
+from .support import (
+    WIDTHS,
+    assert_axe_clean,
+    both_widths,
+    not_reloaded,
+    stays_on_the_page,
+    tile,
+)
 
 SALE_PAGE = """<!doctype html><html lang="en"><head><title>Kite – Toy Shop</title>
 <script type="application/ld+json">
@@ -23,33 +29,6 @@ SALE_PAGE = """<!doctype html><html lang="en"><head><title>Kite – Toy Shop</ti
  "offers": {"@type": "Offer", "price": "14.99", "priceCurrency": "USD", "priceSpecification":
  {"@type": "UnitPriceSpecification", "priceType": "https://schema.org/StrikethroughPrice", "price": "19.99"}}}
 </script></head><body><h1>Sale Kite</h1><p><s>$19.99</s> <b>$14.99</b></p></body></html>"""
-
-both_widths = pytest.mark.parametrize("width", list(WIDTHS))
-
-
-def tile(page: Page, title: str):
-    return page.locator("article.gift-tile").filter(has=page.get_by_role("link", name=title))
-
-
-def assert_axe_clean(page: Page) -> None:
-    """axe-core on the page as it is now (after a form came back, a stream landed): evaluated
-    through the browser's own channel, so the page's CSP stays as it is."""
-    if not page.evaluate("typeof window.axe !== 'undefined'"):
-        page.evaluate(AXE)
-    violations = page.evaluate(
-        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
-    )
-    assert not violations, format_violations(violations)
-
-
-def stays_on_the_page(page: Page) -> None:
-    """A marker that a full page load (a reload) would wipe."""
-    page.evaluate("window.__noReload = true")
-
-
-def not_reloaded(page: Page) -> bool:
-    return page.evaluate("window.__noReload === true")
-
 
 # --- forms keep your work ----------------------------------------------------------------------
 

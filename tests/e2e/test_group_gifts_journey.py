@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from .conftest import DESKTOP, PHONE
-from .test_journeys import tile
+from .support import DESKTOP, PHONE, tile
 
 
 def pledge(page, amount: str) -> None:

@@ -8,17 +8,7 @@ import re
 
 from playwright.sync_api import expect
 
-from .conftest import DESKTOP, PHONE
-
-KITE_PAGE = """<!doctype html><html lang="en"><head><title>Stunt kite – Toy Shop</title>
-<script type="application/ld+json">
-{"@context": "https://schema.org", "@type": "Product", "name": "Stunt Kite",
- "offers": {"@type": "Offer", "price": "34.50", "priceCurrency": "USD"}}
-</script></head><body><h1>Stunt Kite</h1></body></html>"""
-
-
-def tile(page, title: str):
-    return page.locator("article.gift-tile").filter(has=page.get_by_role("link", name=title))
+from .support import DESKTOP, KITE_PAGE, PHONE, tile
 
 
 def test_a_family_starts_a_group_and_the_invited_person_joins_from_the_link(people, audit):

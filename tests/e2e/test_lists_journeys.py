@@ -7,8 +7,7 @@ import re
 
 from playwright.sync_api import expect
 
-from .conftest import PHONE
-from .test_journeys import tile
+from .support import PHONE, tile
 
 
 def test_a_parent_creates_lilys_list_and_adds_wishes(people, family):

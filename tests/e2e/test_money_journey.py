@@ -15,7 +15,7 @@ from piglist.models import Group, User
 from piglist.stores import fx
 
 from .. import factories
-from .conftest import DESKTOP, PHONE
+from .support import DESKTOP, PHONE
 
 
 @pytest.fixture

@@ -18,8 +18,8 @@ from piglist.extensions import db
 from piglist.models import Occasion, today
 from piglist.occasions.reminders import queue_due_reminders
 
-from ..conftest import Mailbox
-from .conftest import PHONE
+from ..support.mailbox import Mailbox
+from .support import PHONE
 
 
 def reminders_through(site, on) -> Mailbox:

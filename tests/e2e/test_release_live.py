@@ -14,8 +14,7 @@ from piglist.extensions import db
 from piglist.models import Gift, GroupMember, User
 
 from .. import factories
-from .conftest import WIDTHS
-from .test_forms_and_flows import assert_axe_clean, both_widths, not_reloaded, stays_on_the_page
+from .support import WIDTHS, assert_axe_clean, both_widths, not_reloaded, stays_on_the_page
 
 KEEP = "document.body.dataset.kept = 'yes'"  # a page Turbo visits again (a reload in place) loses it
 KEPT = "document.body.dataset.kept === 'yes'"

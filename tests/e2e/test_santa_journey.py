@@ -8,7 +8,7 @@ import re
 
 from playwright.sync_api import expect
 
-from .conftest import PHONE
+from .support import PHONE
 
 RECIPIENT = re.compile(r"You're Secret Santa for (\w+)")
 

@@ -13,8 +13,7 @@ from piglist.models import User
 
 from .. import factories
 from ..support.sites import ProcfileSite
-from .conftest import PASSWORD, Person
-from .test_journeys import KITE_PAGE, tile
+from .support import KITE_PAGE, PASSWORD, Person, tile
 
 WORKER_READY = "navigator.serviceWorker.ready.then((r) => r.active && r.active.state)"
 # What the service worker has kept: every cached request's path.

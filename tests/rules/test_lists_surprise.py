@@ -14,10 +14,10 @@ from piglist.models import Piglist
 from piglist.rules.surprise import visible_event
 
 from .. import factories
-from ..conftest import ApiClient
-from ..support.clients import member_client, post_form
+from ..support.clients import ApiClient, member_client, post_form
 from ..support.jobs import run_jobs
-from .test_surprise_pages import normalised, owner_pages, snapshot
+from ..support.owner_view import owner_pages
+from ..support.pages import normalised, snapshot
 
 
 def api_paths(family, list_ids, gift_ids):

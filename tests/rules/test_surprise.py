@@ -7,23 +7,7 @@ from piglist.live import viewing
 from piglist.rules.surprise import visible_event
 
 from .. import factories
-
-
-def owner_answers(api, family, gift_id):
-    """Everything the owner can ask the API about their list, as raw bytes."""
-    owner = api(family.owner)
-    gid = family.group.id
-    paths = [
-        f"/gifts/{gift_id}",
-        f"/groups/{gid}/piglists",
-        f"/groups/{gid}/piglists/{family.owner.id}",
-        f"/groups/{gid}/piglists?sort=price",
-        f"/groups/{gid}/stats",
-        f"/groups/{gid}/changes",
-        f"/groups/{gid}",
-        "/groups",
-    ]
-    return {path: (owner.get(path).status_code, owner.get(path).get_data()) for path in paths}
+from ..support.owner_view import owner_answers
 
 
 @pytest.mark.parametrize("action", ["buy", "buy_and_undo", "view"])

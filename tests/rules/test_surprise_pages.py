@@ -13,79 +13,10 @@ from piglist.extensions import db
 from .. import factories
 from ..support.apps import both_backends
 from ..support.clients import member_client, post_form
+from ..support.owner_view import owner_pages
+from ..support.pages import CURSOR, normalised, snapshot
 
-VOLATILE = [
-    (re.compile(r'(name="csrf_token" type="hidden" value=")[^"]*'), r"\1…"),
-    (re.compile(r'(name="csrf_token" value=")[^"]*'), r"\1…"),
-    (re.compile(r'(<meta name="csrf-token" content=")[^"]*'), r"\1…"),
-    (re.compile(r'(<meta name="csp-nonce" content=")[^"]*'), r"\1…"),
-    # The import map (piglist.web.assets, once the static files are built) carries the same nonce.
-    (re.compile(r'(<script type="importmap" nonce=")[^"]*'), r"\1…"),
-    # The forms' one-time key (piglist.web.idempotency): new with every page, like the token.
-    (re.compile(r'(name="idempotency_key" value=")[^"]*'), r"\1…"),
-]
-# Where the page's live updates start: it moves with every change the owner may see (their own
-# additions and removals), never with a purchase or a viewer (the other tests here keep it).
-CURSOR = re.compile(r'(data-cursor=")[^"]*')
 FLASHES = re.compile(r'<div class="flashes".*?</div>', re.S)
-
-
-def normalised(response) -> tuple[int, str, str]:
-    body = response.get_data(as_text=True)
-    for pattern, blank in VOLATILE:
-        body = pattern.sub(blank, body)
-    return response.status_code, response.headers.get("Content-Type", ""), body
-
-
-def owner_pages(app, family, gift, category) -> list[str]:
-    gid, uid = family.group.id, family.owner.id
-    paths = [
-        f"/groups/{gid}/piglists",
-        f"/groups/{gid}/piglists?member={uid}",
-        f"/groups/{gid}/piglists?category={category.id}",
-        f"/groups/{gid}/piglists?sort=price",
-        f"/groups/{gid}/piglists?sort=-created",
-        f"/groups/{gid}/piglists/{uid}",
-        f"/groups/{gid}/piglists/{uid}?sort=-price",
-        # The all-lists page's lazy frame of the owner's list (issue 27), with and without filters.
-        f"/groups/{gid}/piglists/{uid}/frame",
-        f"/groups/{gid}/piglists/{uid}/frame?sort=price",
-        f"/groups/{gid}/piglists/{uid}/frame?category={category.id}",
-        f"/groups/{gid}/my-piglist",
-        f"/groups/{gid}/gifts/add",
-        f"/groups/{gid}/gifts/{gift.id}",
-        f"/groups/{gid}/gifts/{gift.id}/tile",
-        f"/groups/{gid}/gifts/{gift.id}/tile?next=/groups/{gid}/my-piglist",
-        f"/groups/{gid}/gifts/{gift.id}/edit",
-        f"/groups/{gid}/stats",
-        "/dashboard",
-        "/profile",
-        "/profile/export",
-    ]
-    if "groups.overview" in app.view_functions:
-        paths.append(f"/groups/{gid}")
-    return paths
-
-
-def snapshot(client, paths) -> dict[str, tuple[int, str, str]]:
-    return {path: normalised(client.get(path)) for path in paths}
-
-
-@pytest.fixture
-def world(app, family):
-    """Tom's list with a gift in a limited category, and other lists around it."""
-    category = factories.make_category(family.group, name="Books", spending_limit="200")
-    gift = factories.make_gift(
-        family.owner,
-        family.group,
-        title="Kite",
-        price="40",
-        category_id=category.id,
-        options={"colour": "red"},
-    )
-    factories.make_gift(family.owner, family.group, title="Socks", price="5")
-    factories.make_gift(family.giver, family.group, title="Drill", price="80", category_id=category.id)
-    return gift, category
 
 
 @both_backends

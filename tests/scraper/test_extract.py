@@ -5,6 +5,8 @@ from decimal import Decimal
 
 from piglist.scraper.extract import extract
 
+from .markup import og
+
 URL = "https://www.example-shop.com/p/oak-chair"
 
 
@@ -16,10 +18,6 @@ def json_ld(data: dict) -> str:
     # Escaping "</" keeps markup inside JSON strings from closing the script, as serializers do.
     text = json.dumps(data).replace("</", "<\\/")
     return f'<script type="application/ld+json">{text}</script>'
-
-
-def og(key: str, value: str) -> str:
-    return f'<meta property="{key}" content="{value}">'
 
 
 def test_structured_data_then_the_page_fills_the_gaps() -> None:

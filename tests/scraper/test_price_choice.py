@@ -10,6 +10,8 @@ import pytest
 
 from piglist.scraper.extract import extract
 
+from .markup import og
+
 URL = "https://www.example-shop.com/p/oak-chair"
 
 
@@ -21,10 +23,6 @@ def page(head: str = "", body: str = "", lang: str = "en-GB", body_class: str = 
 
 def json_ld(data: dict) -> str:
     return f'<script type="application/ld+json">{json.dumps(data)}</script>'
-
-
-def og(key: str, value: str) -> str:
-    return f'<meta property="{key}" content="{value}">'
 
 
 def offer(**fields: object) -> str:

@@ -49,6 +49,11 @@ def post(client, path: str, **fields):
     return post_form(client, path, fields)
 
 
+def ask_for_link(client, email: str):
+    """Asks for a password-reset link for ``email`` (the forgotten-password form)."""
+    return post(client, "/password/forgot", email=email)
+
+
 def page_text(response) -> str:
     """A page's text with HTML entities read, for checking what a person reads."""
     return html.unescape(response.get_data(as_text=True))
@@ -139,6 +144,11 @@ class ApiClient:
 
     def delete(self, path, json=None, **kw):
         return self.call("DELETE", path, json=json, **kw)
+
+
+def cursor_of(client, group_id: int) -> str:
+    """Where the group's change feed is now (``/groups/<gid>/changes``)."""
+    return client.get(f"/groups/{group_id}/changes").get_json()["cursor"]
 
 
 def changes(client, gid, **query):

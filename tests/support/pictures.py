@@ -1,8 +1,18 @@
-"""Pictures made with Pillow for the tests that upload or serve them (and a decompression bomb)."""
+"""Pictures made with Pillow for the tests that upload or serve them (and a decompression bomb),
+sent to the API as a multipart upload, and read back.
+
+The picture tests, the access tests and the budget tests all upload a picture the same way and
+open what the site serves to check its size and metadata; one ``upload`` and one ``opened`` keep
+them sending the same form and reading the same bytes.
+"""
 
 from __future__ import annotations
 
 import io
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 
 def picture_bytes(fmt: str = "PNG", size: tuple[int, int] = (64, 48), mode: str = "RGB", **save) -> bytes:
@@ -49,3 +59,14 @@ def bomb_png_bytes(width: int = 100_000, height: int = 100_000) -> bytes:
     data[16:24] = struct.pack(">II", width, height)
     data[29:33] = struct.pack(">I", zlib.crc32(bytes(data[12:29])))
     return bytes(data)
+
+
+def opened(data: bytes) -> Image.Image:
+    from PIL import Image
+
+    return Image.open(io.BytesIO(data))
+
+
+def upload(api, user, path, method="post", picture=None, filename="photo.jpg", **fields):
+    data = {**fields, "image": (io.BytesIO(picture), filename)} if picture is not None else fields
+    return api(user).call(method.upper(), path, data=data, content_type="multipart/form-data")

@@ -1,6 +1,8 @@
 """The real site run the Procfile's way for the tests that need real processes: a fresh clone as
 an operator gets it, and the live layer's real servers (a Redis that can be stopped, a proxy that
-hangs), sockets and logins against them.
+hangs), sockets and logins against them, and a person adding a gift by its link there over HTTP
+(the scrape done by the site's own worker process), as the Procfile and metrics tests both do,
+and a family member calling its API. One copy of each keeps every site test driving it one way.
 """
 
 from __future__ import annotations
@@ -271,3 +273,60 @@ def site_login(site: ProcfileSite, email: str):
     )
     assert answer.status_code == 302, answer.text
     return session
+
+
+# A shop's product page that the site's scraper fills a gift in from.
+KITE_PAGE = """<!doctype html><html lang="en"><head><title>Kite – Toy Shop</title>
+<script type="application/ld+json">
+{"@context": "https://schema.org", "@type": "Product", "name": "Rainbow Kite",
+ "offers": {"@type": "Offer", "price": "19.99", "priceCurrency": "USD"}}
+</script></head><body><h1>Rainbow Kite</h1></body></html>"""
+
+
+def add_by_link(site, shop, email: str, path: str, page: str = KITE_PAGE) -> tuple[dict, dict]:
+    """A new person registers, starts a group and adds a gift by its link; their auth headers and
+    the gift as the API answered."""
+    import requests
+
+    api = f"{site.url}/api/v1"
+    registered = requests.post(
+        f"{api}/auth/register",
+        json={"email": email, "password": "Correct-Horse-9", "display_name": "Pat"},
+        timeout=10,
+    )
+    assert registered.status_code == 201, registered.text
+    headers = {"Authorization": f"Bearer {registered.json()['token']}"}
+    group = requests.post(f"{api}/groups", json={"name": "Procfile Family"}, headers=headers, timeout=10)
+    assert group.status_code == 201, group.text
+    link = shop.page(path, (200, "text/html", page))
+    added = requests.post(
+        f"{api}/groups/{group.json()['id']}/gifts", json={"url": link}, headers=headers, timeout=10
+    )
+    assert added.status_code == 201, added.text
+    return headers, added.json()
+
+
+def when_scraped(site, headers: dict, gift_id: int) -> dict:
+    """The gift once it is no longer pending. Only the worker process runs jobs; a deadline, not a
+    timing claim."""
+    import requests
+
+    deadline = time.monotonic() + 120  # generous: the machine may be busy
+    while True:
+        gift = requests.get(f"{site.url}/api/v1/gifts/{gift_id}", headers=headers, timeout=10).json()
+        if gift["scrape_status"] != "pending" or time.monotonic() > deadline:
+            return gift
+        time.sleep(0.2)
+
+
+def api(site, family, who, method, path, **kwargs):
+    """``who`` of a SiteFamily calls the site's API over HTTP with their token."""
+    import requests
+
+    headers = {"Authorization": f"Bearer {family.tokens[who]}"}
+    return requests.request(method, f"{site.url}/api/v1{path}", headers=headers, timeout=30, **kwargs)
+
+
+def about(gift_id: int):
+    """A test for ``receive_until``: a socket message (JSON event or Turbo stream) about the gift."""
+    return lambda message: f'"gift_id":{gift_id}' in message or f'target="gift_{gift_id}"' in message
