@@ -16,7 +16,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def create_app(config: type[Config] | None = None, **overrides: Any) -> Flask:
     """Build the app. ``overrides`` win over the config class (tests use them)."""
-    app = Flask(
+    from piglist.web.templating import PiglistFlask
+
+    app = PiglistFlask(
         __name__,
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),

@@ -184,7 +184,9 @@ def rendered_lists(
     bodies = {m.user_id: cast("B | None", cache.get(key(m), looking)) for m in ordered}
     missing = [m for m in ordered if bodies[m.user_id] is None]
     if missing:
-        for member, view in zip(missing, piglists_of(group, viewer, missing, filters, looking), strict=True):
+        # The categories as the page around the lists has them: kept per group version, not read again.
+        views = piglists_of(group, viewer, missing, filters, looking, cache.categories(group))
+        for member, view in zip(missing, views, strict=True):
             body = render(view)
             watched = () if member.user_id == viewer.id else tuple(g["id"] for g in view.gifts)
             cache.put(key(member), body, watched, looking)

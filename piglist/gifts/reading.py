@@ -140,11 +140,12 @@ def piglists_of(
     members: list[GroupMember],
     filters: Mapping[str, Any],
     looking: Mapping[int, set[int]] | None = None,
+    categories: list[Category] | None = None,
 ) -> list[PiglistView]:
     """The lists of ``members`` (already read, in the order wanted) as ``viewer`` may see them,
-    with who is looking as ``looking`` says (read here when not given)."""
-    # The relationship, not a query of its own: the page around the lists reads it too.
-    categories = list(group.categories)
+    with who is looking as ``looking`` says (read here when not given), in the group's
+    ``categories`` (the relationship when not given: the lists' cache passes those it keeps)."""
+    categories = list(group.categories) if categories is None else categories
     # Rows, not entities (piglist.gifts.rows), made to read like gifts: the rules take them as
     # such (a field a rule reads that a row lacks fails loudly, never silently).
     gifts = cast("list[Gift]", member_list_gifts(group, viewer, {m.user_id: m.user for m in members}))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, NamedTuple
 from urllib.parse import urlencode, urlsplit
 
@@ -28,7 +29,14 @@ def init_app(app: Flask) -> None:
     templates' globals: the macros are then imported without the page's context, and Jinja keeps
     the imported module, instead of running the import again for each of a page's 200 tiles
     (an eighth of an uncached page's CPU)."""
-    app.jinja_env.globals.update(gift_name=gift_name, list_url=list_url, current_user=current_user)
+    app.jinja_env.globals.update(
+        gift_name=gift_name,
+        gift_roles=gift_roles,
+        gift_url=gift_url,
+        list_url=list_url,
+        tile_url=tile_url,
+        current_user=current_user,
+    )
 
 
 def hostname(url: str | None) -> str:
@@ -152,8 +160,33 @@ def page_context(group: Group, categories: list[Category] | None = None, **conte
     }
 
 
+# A gift id no group's page holds, where a gift's id goes in an address built once per request.
+_PLACEHOLDER = 2**62 + 7
+
+
+def gift_url(endpoint: str, group_id: int, gift_id: int, **values: Any) -> str:
+    """``url_for(endpoint, group_id=group_id, gift_id=gift_id, **values)`` of a gift's address,
+    built by ``url_for`` once per request, endpoint, group and ``values`` and then only joined
+    with each gift's id: a list's tiles ask for three addresses each (5 µs a ``url_for``)."""
+    built: dict[tuple, tuple[str, str] | None] = g.setdefault("gift_urls", {})
+    key = (endpoint, group_id, *values.items())
+    parts = built.get(key)
+    if parts is None and key not in built:
+        whole = url_for(endpoint, group_id=group_id, gift_id=_PLACEHOLDER, **values)
+        before, found, after = whole.partition(str(_PLACEHOLDER))
+        parts = built[key] = (before, after) if found and str(_PLACEHOLDER) not in after else None
+    if parts is None:
+        return url_for(endpoint, group_id=group_id, gift_id=gift_id, **values)
+    return parts[0] + str(gift_id) + parts[1]
+
+
 def tile_url(group_id: int, gift_id: int, back: str) -> str:
-    return url_for("gifts.tile", group_id=group_id, gift_id=gift_id) + "?" + urlencode({"next": back})
+    return gift_url("gifts.tile", group_id, gift_id) + _next_query(back)
+
+
+@lru_cache(maxsize=256)
+def _next_query(back: str) -> str:
+    return "?" + urlencode({"next": back})
 
 
 def owner_list_url(group_id: int, view: Mapping[str, Any]) -> str:
