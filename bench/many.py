@@ -187,7 +187,8 @@ class Step:
     pages_rps: float  # whole all-lists pages: index + 8 frames
     p50: float
     p99: float
-    errors: int
+    errors: int  # no answer, or a 5xx
+    conflicts: int  # 4xx: a purchase of a gift already bought (409), an undo of one refused
     cpu_ms: float | None
 
 
@@ -209,6 +210,7 @@ def run_step(url: str, requests_file: Path, connections: int, seconds: int, root
         figures["p50"],
         figures["p99"],
         figures["errors"],
+        figures["conflicts"],
         used.ms_per(figures["requests"]),
     )
 
@@ -232,13 +234,13 @@ def best(steps: list[Step]) -> Step | None:
 
 def steps_table(steps: list[Step]) -> str:
     lines = [
-        "| connections | req/s | whole pages/s | p50 ms | p99 ms | errors | worker CPU ms/req |",
-        "|---:|---:|---:|---:|---:|---:|---:|",
+        "| connections | req/s | whole pages/s | p50 ms | p99 ms | errors | refused (4xx) | worker CPU ms/req |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for s in steps:
         cpu = "" if s.cpu_ms is None else f"{s.cpu_ms:.1f}"
         lines.append(
             f"| {s.connections} | {s.rps:,.1f} | {s.pages_rps:,.1f} | {s.p50:.1f} | {s.p99:.1f} "
-            f"| {s.errors} | {cpu} |"
+            f"| {s.errors} | {s.conflicts} | {cpu} |"
         )
     return "\n".join(lines)
