@@ -187,8 +187,8 @@ class Step:
     pages_rps: float  # whole all-lists pages: index + 8 frames
     p50: float
     p99: float
-    errors: int  # no answer, or a 5xx
-    conflicts: int  # 4xx: a purchase of a gift already bought (409), an undo of one refused
+    errors: int  # no answer, or a 4xx other than 409, or a 5xx
+    conflicts: int  # 409: a purchase of a gift someone finished buying first (the right answer)
     cpu_ms: float | None
 
 
@@ -234,7 +234,7 @@ def best(steps: list[Step]) -> Step | None:
 
 def steps_table(steps: list[Step]) -> str:
     lines = [
-        "| connections | req/s | whole pages/s | p50 ms | p99 ms | errors | refused (4xx) | worker CPU ms/req |",
+        "| connections | req/s | whole pages/s | p50 ms | p99 ms | errors | 409 (already bought) | worker CPU ms/req |",
         "|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for s in steps:

@@ -443,8 +443,9 @@ def test_both_partners_of_a_shared_list_receive_the_same_frames_whatever_happens
 
 def test_a_stopping_web_process_ends_its_sockets_and_long_polls_at_once(tmp_path):
     """A deploy's SIGTERM: the socket is closed with 1012 (service restart) and the waiting long poll
-    answers with what there is, so gunicorn stops in a moment rather than after its 30 s graceful
-    timeout; the page's script reconnects (poll first) to the process that replaces it."""
+    answers 503 "ask again in a second" at once, so gunicorn stops in a moment rather than after
+    its 30 s graceful timeout; the page's script reconnects (poll first, after its backoff) to a
+    process that stays, and its cursor means nothing is missed."""
     site = (
         ProcfileSite(tmp_path / "site", env={"WEB_CONCURRENCY": "1"})
         .migrate()
@@ -471,7 +472,9 @@ def test_a_stopping_web_process_ends_its_sockets_and_long_polls_at_once(tmp_path
         with contextlib.suppress(ConnectionClosed):
             receive_until(ws, lambda m: False, timeout=5)
         assert ws.close_reason == 1012
-        assert answers and answers[0].status_code == 200 and answers[0].json()["events"] == []
+        assert answers and answers[0].status_code == 503, answers and answers[0].text
+        assert answers[0].headers["Retry-After"] == "1"
+        assert answers[0].json()["error"]["code"] == "unavailable"
         assert stopped_in < 10, f"gunicorn waited {stopped_in:.1f} s for its live connections"
     finally:
         site.stop()

@@ -25,6 +25,7 @@ from .feed import change_feed
 from .hub import DOWN, LEAVING, RESYNC, Broadcast, process_hub
 
 UNAVAILABLE = "Live updates are unavailable for a moment; the page still works."
+RESTARTING = "The server is restarting: ask again in a moment."
 
 
 def parse_wait(value: Any) -> int:
@@ -89,7 +90,9 @@ def _wait(feed, hub, group_id: int, viewer_id: int, position: str, wait: int) ->
             if item == DOWN:
                 raise Unavailable(UNAVAILABLE)
             if item == LEAVING:
-                break  # answered now, with what there is: the next poll reaches a process that stays
+                # Answered at once, as "ask again in a second" (the page's poll backs off rather
+                # than asking this process again); gunicorn closes a stopping worker's connections.
+                raise Unavailable(RESTARTING, retry_after=1)
             if item == RESYNC:
                 found, position = cursors.catch_up(feed, group_id, viewer_id, position)
             elif isinstance(item, Broadcast):

@@ -18,7 +18,8 @@ is tripped so pages stop asking Redis for a few seconds; the hub retries with ba
 Without Redis there is no thread: the in-memory feed calls :meth:`Hub.dispatch` directly.
 
 When the process is told to stop (a deploy, a restart), :meth:`Hub.leave` sends :data:`LEAVING`
-to every waiter: sockets close with 1012 "service restart" and long polls answer at once, so the
+to every waiter: sockets close with 1012 "service restart" and long polls answer 503 with
+``Retry-After: 1`` at once (the page's poll backs off a moment rather than asking again), so the
 process stops in a moment instead of waiting gunicorn's graceful timeout out for connections that
 never end by themselves; the pages reconnect (poll first, socket after its backoff) to a process
 that stays.

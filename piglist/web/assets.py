@@ -29,7 +29,6 @@ import io
 import json
 import os
 import re
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -174,9 +173,10 @@ def build_static_files(static: Path | None = None) -> None:
 
 @contextlib.contextmanager
 def _build_lock(folder: Path) -> Iterator[None]:
-    """An exclusive lock on a file outside the folder (WhiteNoise would serve one inside it)."""
-    key = hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:16]
-    with open(Path(tempfile.gettempdir()) / f"piglist-static-{key}.lock", "w") as lock:
+    """An exclusive lock on a file beside the folder (WhiteNoise would serve one inside it; one in
+    a shared temp folder could belong to another user), ``.static-build.lock`` for the site's."""
+    path = folder.resolve().parent / f".{folder.name}-build.lock"
+    with open(path, "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             yield
