@@ -371,7 +371,27 @@ class Piglist(Model):
     )
 
 
-class Gift(Model):
+class Bought:
+    """What a gift's status and purchases say, for the model and for the lists' rows
+    (piglist.gifts.rows) alike: the rules read both the same way."""
+
+    __slots__ = ()
+    status: str
+    purchases: Any
+
+    @property
+    def is_purchased(self) -> bool:
+        return self.status == "purchased"
+
+    @property
+    def purchased_quantity(self) -> int:
+        return sum(p.quantity for p in self.purchases)
+
+    def bought_by(self, user_id: int) -> bool:
+        return any(p.user_id == user_id for p in self.purchases)
+
+
+class Gift(Bought, Model):
     __tablename__ = "gifts"
     __table_args__ = (
         CheckConstraint("price >= 0", name="price_not_negative"),
@@ -452,17 +472,6 @@ class Gift(Model):
         passive_deletes=True,
         order_by="(Purchase.purchased_at, Purchase.id)",
     )
-
-    @property
-    def is_purchased(self) -> bool:
-        return self.status == "purchased"
-
-    @property
-    def purchased_quantity(self) -> int:
-        return sum(p.quantity for p in self.purchases)
-
-    def bought_by(self, user_id: int) -> bool:
-        return any(p.user_id == user_id for p in self.purchases)
 
     def __repr__(self) -> str:
         return f"<Gift {self.id} {self.title!r}>"

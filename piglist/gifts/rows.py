@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, cast
 from sqlalchemy import bindparam, exists, or_, select
 
 from ..extensions import db
-from ..models import Gift, GroupGift, Piglist, Pledge, Purchase, User
+from ..models import Bought, Gift, GroupGift, Piglist, Pledge, Purchase, User
 from ..rules.surprise import is_recipient
 
 if TYPE_CHECKING:
@@ -116,7 +116,7 @@ GIFT_FIELDS = (
 )
 
 
-class GiftRow:
+class GiftRow(Bought):
     """A gift as the rules read it (see the module's docstring)."""
 
     __slots__ = (*GIFT_FIELDS, "added_by", "group_gift", "piglist", "purchases")
@@ -167,18 +167,6 @@ class GiftRow:
         self.added_by = added_by
         self.group_gift: GroupGiftRow | None = None
         self.purchases: list[PurchaseRow] = []
-
-    # As the model's (piglist.models.Gift).
-    @property
-    def is_purchased(self) -> bool:
-        return self.status == "purchased"
-
-    @property
-    def purchased_quantity(self) -> int:
-        return sum(p.quantity for p in self.purchases)
-
-    def bought_by(self, user_id: int) -> bool:
-        return any(p.user_id == user_id for p in self.purchases)
 
 
 # Core statements of the tables, built once (SQLAlchemy computes a statement's cache key once per
