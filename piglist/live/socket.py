@@ -117,7 +117,7 @@ class LiveSocket:
                 return
             try:
                 # Before anything is delivered or answered, and at least every CHECK_SECONDS: still
-                # a member (the group's members as this process read them within the minute).
+                # a member (the group's members as this process read them: piglist.live.listeners).
                 self._check_member()
                 if item == RESYNC:
                     self._catch_up()
