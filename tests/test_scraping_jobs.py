@@ -28,7 +28,7 @@ from .support.clients import member_client
 from .support.jobs import run_jobs
 from .support.pictures import jpeg_bytes
 from .support.rows import fresh
-from .support.shop import Shop
+from .support.shop import Shop, sale_page
 
 PRODUCT_PAGE = """<!doctype html><html lang="en"><head><title>Kite – Toy Shop</title>
 <meta property="og:title" content="Rainbow Kite">
@@ -455,12 +455,7 @@ def test_the_gift_side_refuses_a_scraped_price_the_form_would_refuse(app, family
     assert stored.price is None and stored.currency is None
 
 
-SALE_PAGE = """<!doctype html><html lang="en"><head><title>Kite – Toy Shop</title>
-<script type="application/ld+json">
-{"@context": "https://schema.org", "@type": "Product", "name": "Rainbow Kite",
- "offers": {"@type": "Offer", "price": "14.99", "priceCurrency": "USD", "priceSpecification":
- {"@type": "UnitPriceSpecification", "priceType": "https://schema.org/StrikethroughPrice", "price": "19.99"}}}
-</script></head><body><h1>Rainbow Kite</h1><p><s>$19.99</s> <b>$14.99</b></p></body></html>"""
+SALE_PAGE = sale_page("Rainbow Kite")
 
 
 def test_a_discounted_shop_price_keeps_its_regular_price_for_everyone(app, api, family, shop):

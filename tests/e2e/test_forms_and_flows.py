@@ -14,6 +14,7 @@ from piglist.models import Gift, User
 
 from .. import factories
 from ..support.pictures import jpeg_bytes
+from ..support.shop import sale_page
 from .support import (
     WIDTHS,
     assert_axe_clean,
@@ -23,12 +24,7 @@ from .support import (
     tile,
 )
 
-SALE_PAGE = """<!doctype html><html lang="en"><head><title>Kite – Toy Shop</title>
-<script type="application/ld+json">
-{"@context": "https://schema.org", "@type": "Product", "name": "Sale Kite",
- "offers": {"@type": "Offer", "price": "14.99", "priceCurrency": "USD", "priceSpecification":
- {"@type": "UnitPriceSpecification", "priceType": "https://schema.org/StrikethroughPrice", "price": "19.99"}}}
-</script></head><body><h1>Sale Kite</h1><p><s>$19.99</s> <b>$14.99</b></p></body></html>"""
+SALE_PAGE = sale_page("Sale Kite")
 
 # --- forms keep your work ----------------------------------------------------------------------
 

@@ -44,3 +44,14 @@ class Shop:
 
     def close(self) -> None:
         self.server.shutdown()
+
+
+def sale_page(name: str) -> str:
+    """A product on sale, as a shop writes it: $14.99, struck through from $19.99 (a
+    StrikethroughPrice in its JSON-LD), named ``name``."""
+    return f"""<!doctype html><html lang="en"><head><title>Kite – Toy Shop</title>
+<script type="application/ld+json">
+{{"@context": "https://schema.org", "@type": "Product", "name": "{name}",
+ "offers": {{"@type": "Offer", "price": "14.99", "priceCurrency": "USD", "priceSpecification":
+ {{"@type": "UnitPriceSpecification", "priceType": "https://schema.org/StrikethroughPrice", "price": "19.99"}}}}}}
+</script></head><body><h1>{name}</h1><p><s>$19.99</s> <b>$14.99</b></p></body></html>"""
