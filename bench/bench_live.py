@@ -43,6 +43,7 @@ from pathlib import Path
 import requests
 from wsproto import ConnectionType, WSConnection
 from wsproto.events import AcceptConnection, CloseConnection, Ping, Request, TextMessage
+from wsproto.extensions import PerMessageDeflate
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -50,7 +51,7 @@ from sqlalchemy import make_url
 from werkzeug.security import generate_password_hash
 
 from bench import many
-from bench.web import SECRET_KEY, own_database, own_redis
+from bench.web import SECRET_KEY, WorkerCPU, own_database, own_redis
 from piglist.live.socketcount import SocketCount
 from scripts.procfile_site import ProcfileSite
 
@@ -91,7 +92,9 @@ class Listener:
         sock = socket.create_connection(("127.0.0.1", site.port), timeout=30)
         sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
         ws = WSConnection(ConnectionType.CLIENT)
-        sock.sendall(ws.send(Request(host=f"127.0.0.1:{site.port}", target=path)))
+        # Offered as every browser offers it (the server declines it: piglist/live/routes.py).
+        offer = [PerMessageDeflate()]
+        sock.sendall(ws.send(Request(host=f"127.0.0.1:{site.port}", target=path, extensions=offer)))
         while True:
             ws.receive_data(sock.recv(65536) or None)
             for event in ws.events():
@@ -451,9 +454,20 @@ def main() -> None:
         sockets = Sockets(site, paths)
         time.sleep(3)
         print(f"one group: {sockets.reopen_closed(site)} sockets closed by the server and opened again")
+        opened = sum(rss_kib(pid) for pid in web_workers(site))
+        cpu = WorkerCPU(site)
         for buy in (True, False):
-            delays = fan_out(site, families.gift(0, 1, 1), token(0, 0), sockets, buy)
-            print(f"one group of {total} sockets, {'purchase' if buy else 'undo'}: {summary(delays)}")
+            with cpu():  # the web processes' CPU from the request until the last socket has it
+                delays = fan_out(site, families.gift(0, 1, 1), token(0, 0), sockets, buy)
+            print(
+                f"one group of {total} sockets, {'purchase' if buy else 'undo'}: {summary(delays)}; "
+                f"web processes' CPU {cpu.ms_per(1):.0f} ms ({cpu.ms_per(total) * 1000:.0f} µs a socket)"
+            )
+        # A socket that has sent a message may keep state for the next (a compressor, were one taken).
+        told = sum(rss_kib(pid) for pid in web_workers(site))
+        print(
+            f"memory the two events added per socket: {(told - opened) / total:.1f} KiB (web processes' RSS)"
+        )
 
         # 3. Past LIVE_CONNECTIONS: sockets opened until the processes refuse; the time to each 503.
         refused: list[float] = []

@@ -9,6 +9,7 @@ import json
 import os
 import re
 import signal
+import socket
 import statistics
 import threading
 import time
@@ -188,6 +189,45 @@ def test_outsiders_are_refused_before_any_message(live_site):
     status, _ = handshake_status(live_site, path, {"Cookie": cookie, "Origin": live_site.url})
     assert status == 101
     assert handshake_status(live_site, f"{path}?token={family.tokens['other']}")[0] == 101
+
+
+def test_a_browsers_offer_of_compression_is_declined(live_site):
+    """Every browser offers permessage-deflate; taken, each socket would compress each event for
+    itself and keep a zlib state of its own (piglist/live/routes.py). The answer takes no extension,
+    and events still arrive, plain."""
+    family = site_family(live_site)
+    path = f"/ws/groups/{family.group_id}?token={family.tokens['other']}&format=json"
+    offer = {"Sec-WebSocket-Extensions": "permessage-deflate; client_max_window_bits"}
+    status, answer = handshake_status(live_site, path, offer)
+    assert status == 101
+    assert b"sec-websocket-extensions" not in answer.lower()
+    # The same offer through a client that would inflate compressed frames: none are.
+    from wsproto import ConnectionType, WSConnection
+    from wsproto.events import AcceptConnection, Request, TextMessage
+    from wsproto.extensions import PerMessageDeflate
+
+    gran = WSConnection(ConnectionType.CLIENT)
+    deflate = PerMessageDeflate()
+
+    def until(conn, kind) -> list:
+        events: list = []
+        deadline = time.monotonic() + 15
+        while not any(isinstance(event, kind) for event in events):
+            assert time.monotonic() < deadline, events
+            gran.receive_data(conn.recv(65536) or None)
+            events += list(gran.events())
+        return events
+
+    with socket.create_connection(("127.0.0.1", live_site.port), timeout=10) as conn:
+        conn.sendall(gran.send(Request(host="127.0.0.1", target=path, extensions=[deflate])))
+        accepted = until(conn, AcceptConnection)[0]
+        dad = live_socket(live_site, family.group_id, family.tokens["giver"], format="json")
+        dad.send(json.dumps({"type": "view", "gift_id": family.gift_id}))
+        messages = [event for event in until(conn, TextMessage) if isinstance(event, TextMessage)]
+        dad.close()
+    assert accepted.extensions == []
+    assert json.loads(messages[0].data)["type"]  # a frame read as sent: not compressed
+    assert not deflate.enabled()
 
 
 def test_a_bad_message_gets_a_clear_error_and_changes_nothing(live_site):
