@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
 from sqlalchemy import text
 
 from piglist.extensions import db
@@ -237,3 +238,24 @@ def test_a_refused_removal_tells_no_hub(app, api, family):
         )
         heard = items_until(subscription, lambda item: isinstance(item, Broadcast))
         assert MEMBERS not in heard
+
+
+@pytest.mark.parametrize("door", ["erase", "delete group"])
+def test_an_erased_account_or_a_deleted_group_is_heard_too(app, elsewhere, api, family, door):
+    """Gran erasing her account (she leaves each group), or Mum deleting the group (nobody is in it
+    any more): the other process forgets the members and nobody of Gran's may listen."""
+    gid, gran = family.group.id, family.other.id
+    hub = elsewhere.extensions["piglist_live"].hub
+    with hub.subscribe(gid) as subscription:
+        items_until(subscription, lambda item: item == RESYNC)
+        with elsewhere.app_context():
+            assert hub.listeners.may_listen(gid, gran)
+        if door == "erase":
+            answer = api(family.other).delete("/me", json={"password": factories.PASSWORD})
+        else:
+            answer = api(family.admin).delete(f"/groups/{gid}")
+        assert answer.status_code == 204, answer.get_json()
+        items_until(subscription, lambda item: item == MEMBERS, timeout=PROMPTLY)
+        with elsewhere.app_context():
+            assert not hub.listeners.may_listen(gid, gran)
+            assert hub.listeners.may_listen(gid, family.giver.id) is (door == "erase")
