@@ -1,18 +1,28 @@
 """Who may still hear a group (piglist.live.listeners): the members a socket checks before each
-event and heartbeat, read once per group and minute per process instead of once per socket and
-check (5,000 open tabs made ~200 queries a second, and the first event after a quiet minute made
-every socket of its group query at once, inside the fan-out)."""
+event and heartbeat, read once per group per process instead of once per socket and check (5,000
+open tabs made ~200 queries a second, and the first event after a quiet spell made every socket of
+its group query at once, inside the fan-out), and forgotten by every process's hub as soon as the
+group's members change, before anything more of the group is handed on."""
 
 from __future__ import annotations
 
+import threading
 import time
+
+import pytest
+from sqlalchemy import text
 
 from piglist.extensions import db
 from piglist.groups.members import remove_member
+from piglist.live.hub import MEMBERS, RESYNC, Broadcast, Subscription
 from piglist.live.listeners import Listeners
 
 from . import factories
+from .support.apps import both_backends
+from .support.clients import changes
 from .support.queries import counting_queries
+
+PROMPTLY = 2.0  # seconds: "at once", with room for a busy machine (it takes milliseconds)
 
 
 def test_a_groups_members_are_read_once_for_all_its_sockets(app, family):
@@ -60,3 +70,192 @@ def test_someone_never_a_member_costs_at_most_one_read_per_recheck(app, family):
     with counting_queries() as statements:
         assert not any(listeners.may_listen(gid, 999_999) for _ in range(50))
     assert len(statements) == 1
+
+
+def test_a_forgotten_group_is_read_again_at_its_next_check(app, family):
+    listeners = Listeners()  # kept 20 s: only forgetting makes it read again
+    gid, other, giver = family.group.id, family.other.id, family.giver.id
+    assert listeners.may_listen(gid, other)
+    remove_member(family.group, family.admin, other)
+    assert listeners.may_listen(gid, other)  # as read
+    listeners.forget(gid)
+    with counting_queries() as statements:
+        assert not listeners.may_listen(gid, other)
+        assert listeners.may_listen(gid, giver)
+    assert len(statements) == 1
+    listeners.forget(gid + 1)  # another group: this one's members stay as read
+    listeners.forget_all()
+    with counting_queries() as statements:
+        assert not listeners.may_listen(gid, other)
+    assert len(statements) == 1
+
+
+def test_members_read_while_the_group_is_forgotten_are_answered_but_not_kept(app, family):
+    """A read under way when a change is forgotten may have been made before the change's commit:
+    it answers the socket that asked, and the next check reads again. The read is held up for real,
+    behind a lock on the members' table, while the hub forgets."""
+    listeners = Listeners()
+    gid, other = family.group.id, family.other.id
+    db.session.commit()
+    answers = []
+
+    def check() -> None:
+        with app.app_context():
+            answers.append(listeners.may_listen(gid, other))
+            db.session.remove()
+
+    with db.engine.connect() as blocker:
+        blocker.execute(text("LOCK TABLE group_members IN ACCESS EXCLUSIVE MODE"))
+        reading = threading.Thread(target=check)
+        reading.start()
+        waiting = text(
+            "SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = 'group_members'::regclass"
+        )
+        deadline = time.monotonic() + 10
+        with db.engine.connect() as look:
+            while not look.execute(waiting).scalar():
+                assert time.monotonic() < deadline, "the read never started"
+                time.sleep(0.01)
+        listeners.forget(gid)
+        blocker.rollback()
+    reading.join(timeout=10)
+    assert answers == [True]
+    with counting_queries() as statements:
+        assert listeners.may_listen(gid, other)
+    assert len(statements) == 1  # read again: what was read meanwhile was not kept
+
+
+def items_until(subscription: Subscription, wanted, timeout: float = 10) -> list:
+    """What ``subscription`` receives until ``wanted(item)`` (included); a deadline, not a measurement."""
+    items = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        item = subscription.get(timeout=max(deadline - time.monotonic(), 0.01))
+        if item is not None:
+            items.append(item)
+            if wanted(item):
+                return items
+    raise AssertionError(f"nothing expected arrived; got {items!r}")
+
+
+def is_deleted(gift_id: int):
+    return lambda item: isinstance(item, Broadcast) and item.event.get("gift_id") == gift_id
+
+
+def test_a_removal_makes_every_process_forget_the_group_before_its_next_event(app, elsewhere, api, family):
+    """Two web processes (each its own app, hub and Redis subscription): the admin removes Gran
+    through the API of one; each hub hears the change before the removal's own events (Gran's
+    gift deleted) and has forgotten the members she was in, within moments, not 20 s."""
+    gid, gran = family.group.id, family.other.id
+    scarf = factories.make_gift(family.other, family.group, title="Scarf").id
+    processes = [app, elsewhere]
+    subscriptions = [each.extensions["piglist_live"].hub.subscribe(gid) for each in processes]
+    for subscription in subscriptions:
+        items_until(subscription, lambda item: item == RESYNC)  # subscribed
+
+    def listening(each, user_id: int) -> bool:
+        with each.app_context():
+            return each.extensions["piglist_live"].listeners.may_listen(gid, user_id)
+
+    assert all(listening(each, gran) for each in processes)  # each has read the members, Gran in them
+    started = time.monotonic()
+    assert api(family.admin).delete(f"/groups/{gid}/members/{gran}").status_code == 204
+    for each, subscription in zip(processes, subscriptions, strict=True):
+        heard = items_until(subscription, is_deleted(scarf))
+        assert heard[0] == MEMBERS, heard  # before anything of the removal itself
+        assert not listening(each, gran)
+        assert listening(each, family.giver.id)
+        assert time.monotonic() - started < PROMPTLY
+        subscription.close()
+
+
+def test_joining_is_heard_too(app, elsewhere, api, family):
+    """A newcomer's socket, opened within RECHECK of the members being read without them, is not
+    taken for someone removed: the join made every process forget the group."""
+    gid = family.group.id
+    subscription = elsewhere.extensions["piglist_live"].hub.subscribe(gid)
+    items_until(subscription, lambda item: item == RESYNC)
+    with elsewhere.app_context():
+        assert elsewhere.extensions["piglist_live"].listeners.may_listen(gid, family.giver.id)
+    newcomer = factories.make_user(display_name="Aunt May")
+    newcomer_id = newcomer.id
+    joined = api(newcomer).post("/groups/join", json={"invite_code": family.group.invite_code})
+    assert joined.status_code in (200, 201), joined.get_json()
+    items_until(subscription, lambda item: item == MEMBERS)
+    with elsewhere.app_context():
+        assert elsewhere.extensions["piglist_live"].listeners.may_listen(gid, newcomer_id)
+    subscription.close()
+
+
+@both_backends
+def test_in_one_process_the_hub_forgets_before_it_hands_on_the_removal(app, api, family):
+    """With Redis or without it (the in-memory feed calls the hub at the commit)."""
+    gid, gran = family.group.id, family.other.id
+    scarf = factories.make_gift(family.other, family.group, title="Scarf").id
+    hub = app.extensions["piglist_live"].hub
+    with hub.subscribe(gid) as subscription:
+        if app.config["TEST_BACKEND"] == "postgresql":
+            items_until(subscription, lambda item: item == RESYNC)
+        assert hub.listeners.may_listen(gid, gran)
+        db.session.commit()
+        assert api(family.admin).delete(f"/groups/{gid}/members/{gran}").status_code == 204
+        heard = items_until(subscription, is_deleted(scarf), timeout=PROMPTLY)
+        assert heard[0] == MEMBERS, heard
+        assert not hub.listeners.may_listen(gid, gran)
+
+
+@both_backends
+def test_a_removed_members_waiting_long_poll_answers_404_at_once(app, api, family):
+    gid = family.group.id
+    gran = api(family.other)
+    cursor = changes(gran, gid)["cursor"]
+    answers = []
+    poll = threading.Thread(
+        target=lambda: answers.append(
+            gran.get(f"/groups/{gid}/changes", query_string={"since": cursor, "wait": 20})
+        )
+    )
+    poll.start()
+    time.sleep(0.5)  # waiting by now (if not, its own check answers 404 all the same)
+    started = time.monotonic()
+    assert api(family.admin).delete(f"/groups/{gid}/members/{family.other.id}").status_code == 204
+    poll.join(timeout=10)
+    assert time.monotonic() - started < PROMPTLY
+    assert answers[0].status_code == 404
+    assert answers[0].get_json()["error"]["code"] == "not_found"
+
+
+def test_a_refused_removal_tells_no_hub(app, api, family):
+    """Nothing committed, nothing forgotten: a member may not remove another."""
+    gid = family.group.id
+    hub = app.extensions["piglist_live"].hub
+    with hub.subscribe(gid) as subscription:
+        items_until(subscription, lambda item: item == RESYNC)
+        refused = api(family.giver).delete(f"/groups/{gid}/members/{family.other.id}")
+        assert refused.status_code == 403
+        api(family.owner).patch(
+            f"/gifts/{factories.make_gift(family.owner, family.group).id}", json={"title": "X"}
+        )
+        heard = items_until(subscription, lambda item: isinstance(item, Broadcast))
+        assert MEMBERS not in heard
+
+
+@pytest.mark.parametrize("door", ["erase", "delete group"])
+def test_an_erased_account_or_a_deleted_group_is_heard_too(app, elsewhere, api, family, door):
+    """Gran erasing her account (she leaves each group), or Mum deleting the group (nobody is in it
+    any more): the other process forgets the members and nobody of Gran's may listen."""
+    gid, gran = family.group.id, family.other.id
+    hub = elsewhere.extensions["piglist_live"].hub
+    with hub.subscribe(gid) as subscription:
+        items_until(subscription, lambda item: item == RESYNC)
+        with elsewhere.app_context():
+            assert hub.listeners.may_listen(gid, gran)
+        if door == "erase":
+            answer = api(family.other).delete("/me", json={"password": factories.PASSWORD})
+        else:
+            answer = api(family.admin).delete(f"/groups/{gid}")
+        assert answer.status_code == 204, answer.get_json()
+        items_until(subscription, lambda item: item == MEMBERS, timeout=PROMPTLY)
+        with elsewhere.app_context():
+            assert not hub.listeners.may_listen(gid, gran)
+            assert hub.listeners.may_listen(gid, family.giver.id) is (door == "erase")

@@ -1,5 +1,6 @@
-"""The live layer with real sockets: gunicorn started the Procfile's way (two gevent worker processes)
-on PostgreSQL and Redis, WebSocket clients on /ws/groups/<gid>, and the worker sweeping presence.
+"""The live layer with real sockets: gunicorn started the Procfile's way (two gevent worker processes;
+or the web line twice, one process each, where a test must know which process serves what) on
+PostgreSQL and Redis, WebSocket clients on /ws/groups/<gid>, and the worker sweeping presence.
 Deadlines below end a broken test; none is a measurement (those are in bench/bench_live.py)."""
 
 from __future__ import annotations
@@ -21,11 +22,13 @@ from simple_websocket import ConnectionError as SocketError
 
 from piglist.live import feed
 
+from .support.clients import CSRF_META
 from .support.sites import (
     HangingProxy,
     ProcfileSite,
     RedisServer,
     about,
+    another_web_process,
     api,
     handshake_status,
     live_socket,
@@ -518,3 +521,122 @@ def test_a_stopping_web_process_ends_its_sockets_and_long_polls_at_once(tmp_path
         assert stopped_in < 10, f"gunicorn waited {stopped_in:.1f} s for its live connections"
     finally:
         site.stop()
+
+
+@pytest.fixture(scope="module")
+def two_web_processes(tmp_path_factory):
+    """Two web processes of one site (the Procfile's web line twice, one gevent process each, on one
+    database and one Redis), so a test knows which process serves each socket and request."""
+    first = ProcfileSite(tmp_path_factory.mktemp("first-web"), env={"WEB_CONCURRENCY": "1"}).migrate()
+    second = another_web_process(first, tmp_path_factory.mktemp("second-web"))
+    first.start(worker=False, release=False)
+    try:
+        second.start(worker=False, release=False)
+    except Exception:
+        first.stop()
+        raise
+    yield first, second
+    second.stop()
+    first.stop()
+
+
+PROMPTLY = 2.0  # seconds: "at once", with room for a busy machine (it takes milliseconds)
+
+
+def until_closed(ws, timeout: float = 10) -> list[str]:
+    """What ``ws`` receives until the server closes it; fails if it stays open ``timeout`` seconds
+    (a deadline for a broken test: the caller times the closing)."""
+    received = []
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            message = ws.receive(timeout=max(deadline - time.monotonic(), 0.01))
+            if message is not None:
+                received.append(message)
+    except ConnectionClosed:
+        return received
+    raise AssertionError(f"the socket stayed open; it got {received!r}")
+
+
+def everyone_hears_a_change(site, family, sockets) -> None:
+    """Tom edits his kite and every socket hears it: each process has checked its sockets' people
+    against the group's members, read and kept (for 20 s) with everyone in them."""
+    assert api(site, family, "owner", "PATCH", f"/gifts/{family.gift_id}", json={"title": "Kite"}).ok
+    for ws in sockets:
+        receive_until(ws, about(family.gift_id))
+
+
+def gone_from_every_process(
+    sites, family, removed: dict, witnesses: list, started: float, gift_id: int
+) -> None:
+    """``removed``'s sockets (one per process) were closed as no longer a member within PROMPTLY of
+    ``started``, having received nothing more; they can't open again; the ``witnesses`` in each
+    process still hear the group: the removed person's gift deleted, then Tom's next edit."""
+    for where, ws in removed.items():
+        assert until_closed(ws) == [], where
+        assert time.monotonic() - started < PROMPTLY, where
+        assert (ws.close_reason, ws.close_message) == (1008, "You are no longer a member of this group."), (
+            where
+        )
+    for ws in witnesses:
+        receive_until(ws, about(gift_id))
+    everyone_hears_a_change(sites[0], family, witnesses)
+    for site in sites:
+        path = f"/ws/groups/{family.group_id}?token={family.tokens['other']}&format=json"
+        assert handshake_status(site, path)[0] == 404
+
+
+@pytest.mark.xdist_group("live-site")  # with the other sites' tests, on one worker
+def test_a_removed_members_sockets_close_at_once_in_every_process_and_hear_nothing_more(two_web_processes):
+    """The admin removes Gran through the API of the first process. Her socket there and her socket on
+    the second process are closed (1008 "no longer a member") within moments — not within the 20 s
+    a process keeps a group's members — and neither receives a byte of the group after the removal
+    (not even her own gift's deletion, published in the same commit); Dad's go on hearing it."""
+    sites = two_web_processes
+    family = site_family(sites[0])
+    gid = family.group_id
+    scarf = api(sites[0], family, "other", "POST", f"/groups/{gid}/gifts", json={"title": "Scarf"}).json()[
+        "id"
+    ]
+    gran = {
+        "same process": live_socket(sites[0], gid, family.tokens["other"], format="json"),
+        "other process": live_socket(sites[1], gid, family.tokens["other"]),  # Turbo Streams
+    }
+    dad = [live_socket(site, gid, family.tokens["giver"], format="json") for site in sites]
+    everyone_hears_a_change(sites[0], family, [*gran.values(), *dad])
+    started = time.monotonic()
+    removed = api(sites[0], family, "admin", "DELETE", f"/groups/{gid}/members/{family.ids['other']}")
+    assert removed.status_code == 204, removed.text
+    gone_from_every_process(sites, family, gran, dad, started, scarf)
+    for ws in dad:
+        ws.close()
+
+
+@pytest.mark.xdist_group("live-site")
+def test_someone_leaving_through_the_page_has_their_sockets_closed_at_once_in_every_process(
+    two_web_processes,
+):
+    """Gran leaves through the group page's button, served by the second process."""
+    sites = two_web_processes
+    family = site_family(sites[0])
+    gid = family.group_id
+    scarf = api(sites[1], family, "other", "POST", f"/groups/{gid}/gifts", json={"title": "Scarf"}).json()[
+        "id"
+    ]
+    browser = site_login(sites[1], family.emails["other"])
+    page = browser.get(f"{sites[1].url}/groups/{gid}", timeout=10)
+    token = CSRF_META.search(page.text).group(1)
+    gran = {
+        "other process": live_socket(sites[0], gid, family.tokens["other"]),
+        "same process": live_socket(sites[1], gid, family.tokens["other"], format="json"),
+    }
+    dad = [live_socket(site, gid, family.tokens["giver"], format="json") for site in sites]
+    everyone_hears_a_change(sites[0], family, [*gran.values(), *dad])
+    started = time.monotonic()
+    left = browser.post(
+        f"{sites[1].url}/groups/{gid}/leave", data={"csrf_token": token}, allow_redirects=False, timeout=10
+    )
+    assert left.status_code == 302 and left.headers["Location"].endswith("/dashboard"), left.text
+    gone_from_every_process(sites, family, gran, dad, started, scarf)
+    for ws in dad:
+        ws.close()

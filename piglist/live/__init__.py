@@ -6,7 +6,8 @@
 - ``hub``: one Redis subscriber per web process, fanning events out to local waiters;
   ``socketcount``: open sockets counted across web processes (published by the hub's loop);
 - ``changes``: the long poll; ``streams``: Turbo Stream rendering; ``routes``: ``/ws/groups/<gid>``;
-  ``listeners``: who may still hear a group, read once a minute per process for its open sockets.
+  ``listeners``: who may still hear a group, read once per process for its open sockets and kept
+  until the group's members change (the hub forgets them then) or for 20 s.
 
 The backend — Redis, or this process's memory when ``REDIS_URL`` is unset — is chosen once, here,
 when the app starts; every other module asks ``app.extensions["piglist_live"]`` for it.
@@ -18,7 +19,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, current_app
@@ -43,7 +44,11 @@ class Live:
     presence: RedisPresence | MemoryPresence
     hub: Hub
     client: Any = None  # Redis, when the feed and presence live there
-    listeners: Listeners = field(default_factory=Listeners)  # who may still hear each group
+
+    @property
+    def listeners(self) -> Listeners:
+        """Who may still hear each group: the hub's, which forgets a group when its members change."""
+        return self.hub.listeners
 
     def marks_and_viewers(self, group_id: int, viewers: bool) -> tuple[dict[str, str], dict[int, set[int]]]:
         """The feed's marks and, if asked, who looks at the group's gifts: one round trip."""
@@ -76,7 +81,7 @@ def init_app(app: Flask) -> None:
     ttl = float(app.config.get("PRESENCE_TTL_SECONDS") or PRESENCE_TTL_SECONDS)
     if client is None:
         hub = Hub()
-        live = Live(MemoryFeed(hub.dispatch), MemoryPresence(ttl), hub)
+        live = Live(MemoryFeed(hub.dispatch, hub.members_changed), MemoryPresence(ttl), hub)
     else:
         # Pub/sub channels are shared by every database of a server: name the database in them.
         prefix = f"piglist:db{client.connection_pool.connection_kwargs.get('db', 0)}:changes:"

@@ -3,7 +3,9 @@
 A poll first catches up from the stream (piglist.live.cursors); with nothing new it waits on
 this process's hub (piglist.live.hub) holding no Redis and no database connection, and answers
 as soon as an event the reader may see arrives, or with none when ``wait`` runs out. Every
-event passes the surprise rule for the reader; the cursor moves only for those.
+event passes the surprise rule for the reader; the cursor moves only for those. When the group's
+members change meanwhile (the hub's MEMBERS), the reader is checked again at once: someone
+removed gets the 404 a non-member gets, rather than the group's events until the wait ends.
 """
 
 from __future__ import annotations
@@ -14,15 +16,15 @@ from typing import Any
 from flask import current_app
 from redis.exceptions import RedisError
 
-from ..errors import Unavailable, ValidationFailed
+from ..errors import NotFound, Unavailable, ValidationFailed
 from ..extensions import db
-from ..groups.access import member_group
+from ..groups.access import NO_GROUP, member_group
 from ..models import User
 from ..rules.values import parse_int
 from ..stores import metrics
 from . import capacity, cursors
 from .feed import change_feed
-from .hub import DOWN, LEAVING, RESYNC, Broadcast, process_hub
+from .hub import DOWN, LEAVING, MEMBERS, RESYNC, Broadcast, process_hub
 
 UNAVAILABLE = "Live updates are unavailable for a moment; the page still works."
 RESTARTING = "The server is restarting: ask again in a moment."
@@ -93,8 +95,20 @@ def _wait(feed, hub, group_id: int, viewer_id: int, position: str, wait: int) ->
                 # Answered at once, as "ask again in a second" (the page's poll backs off rather
                 # than asking this process again); gunicorn closes a stopping worker's connections.
                 raise Unavailable(RESTARTING, retry_after=1)
-            if item == RESYNC:
+            if item == MEMBERS:
+                _check_member(hub, group_id, viewer_id)
+            elif item == RESYNC:
                 found, position = cursors.catch_up(feed, group_id, viewer_id, position)
             elif isinstance(item, Broadcast):
                 found, position = cursors.visible_in([item], viewer_id, position)
     return found, position
+
+
+def _check_member(hub, group_id: int, viewer_id: int) -> None:
+    """Still a member, as the group's members read again after a change (piglist.live.listeners)."""
+    try:
+        still = hub.listeners.may_listen(group_id, viewer_id)
+    finally:
+        db.session.close()  # the wait goes on without a database connection
+    if not still:
+        raise NotFound(NO_GROUP)

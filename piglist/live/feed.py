@@ -16,6 +16,14 @@ chosen once when the app starts (piglist.live.init_app). Readers get raw events 
 each through the surprise rule (:func:`piglist.rules.surprise.visible_event`) before sending.
 This module imports only models, extensions and stores, so the gifts code can emit without
 importing the rest of the live layer.
+
+A commit that adds or removes a group's members (a join, a removal, someone leaving, an erased
+account, a deleted group: whatever code writes it, the session's flushes are watched) also wakes
+every web process's hub with :data:`MEMBERS_CHANGED` on the group's channel, before the commit's
+events: the hubs forget who may listen to that group (piglist.live.listeners) before they hand on
+anything more of it. That message is no event: it names nothing and no person, is never kept in
+the stream, and no reader receives it (the hub tells the group's sockets and polls to check their
+person again).
 """
 
 from __future__ import annotations
@@ -35,7 +43,7 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from ..extensions import db
-from ..models import ADMIN, Gift, GroupMember, utcnow
+from ..models import ADMIN, Gift, Group, GroupMember, utcnow
 from ..rules.surprise import event_subject, visible_event
 
 log = logging.getLogger(__name__)
@@ -62,6 +70,10 @@ MARKS_SECONDS = 30 * 24 * 3600  # how long a quiet group's newest ids are kept
 START = "0-0"
 EVERYONE = "everyone"
 _PENDING = "piglist_pending_events"
+_MEMBERSHIPS = "piglist_membership_changes"  # the groups whose members this transaction changed
+# What wakes the hubs when a group's members changed: a message alone on the group's channel, where
+# an event is "<stream id> <json>" (never a bare word).
+MEMBERS_CHANGED = "members"
 
 
 @dataclass(frozen=True)
@@ -146,8 +158,26 @@ def publish_now(group_id: int, payload: dict[str, Any]) -> None:
     change_feed().publish(group_id, json.loads(current_app.json.dumps(payload)))
 
 
+@event.listens_for(Session, "after_flush")
+def _note_membership_changes(session: Session, _context: object) -> None:
+    """The groups whose members a flush added or removed (or that it deleted), whatever code wrote
+    them; their hubs are told when the transaction commits."""
+    changed = {item.group_id for item in (*session.new, *session.deleted) if isinstance(item, GroupMember)}
+    changed.update(item.id for item in session.deleted if isinstance(item, Group))
+    if changed:
+        session.info.setdefault(_MEMBERSHIPS, set()).update(changed)
+
+
 @event.listens_for(Session, "after_commit")
 def _publish_pending(session: Session) -> None:
+    # Membership first: every hub forgets the group's listeners before this commit's events reach
+    # any socket (the removed member's own gifts' "gift_deleted" among them).
+    for group_id in sorted(session.info.pop(_MEMBERSHIPS, ())):
+        try:
+            change_feed().members_changed(group_id)
+        except RedisError as exc:
+            # Each hub notices within listeners.MAX_AGE, or forgets everything when it resubscribes.
+            log.warning("membership change not published: %s", exc)
     pending = session.info.pop(_PENDING, [])
     for payload in pending:
         try:
@@ -160,6 +190,7 @@ def _publish_pending(session: Session) -> None:
 @event.listens_for(Session, "after_rollback")
 def _drop_pending(session: Session) -> None:
     session.info.pop(_PENDING, None)
+    session.info.pop(_MEMBERSHIPS, None)
 
 
 # One round trip, atomic: append (trimming by age), note the receivers' newest and first ids,
@@ -197,6 +228,10 @@ class RedisFeed:
             args=[min_id, json.dumps(payload), receivers(payload), RETENTION_SECONDS * 2000, MARKS_SECONDS],
         )
 
+    def members_changed(self, group_id: int) -> None:
+        """Wake every process's hub: the group's members changed (no stream entry, no marks)."""
+        self.client.publish(f"{self.channel_prefix}{group_id}", MEMBERS_CHANGED)
+
     def marks(self, group_id: int) -> dict[str, str]:
         return self.client.hgetall(f"{self.stream_key(group_id)}:marks")
 
@@ -211,10 +246,14 @@ class RedisFeed:
 
 class MemoryFeed:
     """The same feed for the single-process mode: same ids, same marks, same trimming by age;
-    ``deliver`` is the hub's, called for each new entry (there is no other process to wake)."""
+    ``deliver`` is the hub's, called for each new entry, and ``members_changed`` too, for each
+    change of a group's members (there is no other process to wake)."""
 
-    def __init__(self, deliver: Callable[[int, FeedEntry], None]) -> None:
+    def __init__(
+        self, deliver: Callable[[int, FeedEntry], None], members_changed: Callable[[int], None]
+    ) -> None:
         self.deliver = deliver
+        self.members_changed = members_changed
         self.streams: dict[int, deque[FeedEntry]] = {}
         self.group_marks: dict[int, dict[str, str]] = {}
         self.lock = threading.Lock()

@@ -15,7 +15,15 @@ When Redis stops answering — refused, or hung: the subscription is pinged and 
 dropped — waiters get :data:`DOWN` (long polls answer 503, sockets close) and the shared breaker
 is tripped so pages stop asking Redis for a few seconds; the hub retries with backoff.
 
-Without Redis there is no thread: the in-memory feed calls :meth:`Hub.dispatch` directly.
+A change of a group's members (piglist.live.feed, ``MEMBERS_CHANGED``) is handled before
+anything that follows it on the channel: the hub makes the process forget who may listen to the
+group (:meth:`Listeners.forget <piglist.live.listeners.Listeners.forget>`), then sends
+:data:`MEMBERS` to the group's waiters, which check their person again at once: a removed member's
+socket closes, their long poll answers 404, within moments in every process. Every
+(re)subscription forgets every group's members too (a change may have gone unheard meanwhile).
+
+Without Redis there is no thread: the in-memory feed calls :meth:`Hub.dispatch` and
+:meth:`Hub.members_changed` directly.
 
 When the process is told to stop (a deploy, a restart), :meth:`Hub.leave` sends :data:`LEAVING`
 to every waiter: sockets close with 1012 "service restart" and long polls answer 503 with
@@ -49,12 +57,14 @@ from redis.retry import Retry
 from piglist.stores import metrics
 from piglist.stores.redis_store import QUICK_TIMEOUT, Breaker
 
-from .feed import FeedEntry, id_key
+from .feed import MEMBERS_CHANGED, FeedEntry, id_key
+from .listeners import Listeners
 from .socketcount import SocketCount
 
 RESYNC = "resync"  # the subscription was (re)made: catch up from the stream
 DOWN = "down"  # Redis is unreachable: give up waiting
 LEAVING = "leaving"  # this process is stopping: end now, and come back (to another process)
+MEMBERS = "members"  # the group's members changed: check your person may still listen
 
 PING_SECONDS = 5.0  # a silent subscription is pinged this often ...
 # ... and dropped when even the ping gets no answer this long. Generous: a process busy with a
@@ -83,7 +93,8 @@ class Broadcast:
 
 
 class Subscription:
-    """A waiter's inbox: Broadcasts of its group, RESYNC, DOWN, and whatever its owner puts in."""
+    """A waiter's inbox: Broadcasts of its group, RESYNC, DOWN, LEAVING, MEMBERS, and whatever its
+    owner puts in."""
 
     def __init__(self, hub: Hub, group_id: int) -> None:
         self.hub = hub
@@ -117,6 +128,7 @@ class Hub:
         quick: Redis | None = None,
         breaker: Breaker | None = None,
         prefix: str = "",
+        listeners: Listeners | None = None,
     ) -> None:
         self.url = url
         self.quick = quick
@@ -130,6 +142,8 @@ class Hub:
         self.idle_since = time.monotonic()
         self.sockets = SocketCount(quick)
         self.leaving = False
+        # Who may still hear each group, as this process read them (its sockets and polls ask).
+        self.listeners = listeners if listeners is not None else Listeners()
 
     # --- waiters --------------------------------------------------------------------------------
 
@@ -178,6 +192,15 @@ class Hub:
         if receivers:
             published_ms, _ = id_key(entry.id)
             metrics.LIVE_DELIVERY_SECONDS.observe(max(time.time() - published_ms / 1000, 0.0))
+
+    def members_changed(self, group_id: int) -> None:
+        """The group's members changed (committed): forgotten here before anything more of the group
+        is handed on, then its waiters check their person again."""
+        self.listeners.forget(group_id)
+        with self.lock:
+            receivers = list(self.waiting.get(group_id, ()))
+        for subscription in receivers:
+            subscription.put(MEMBERS)
 
     def leave(self) -> None:
         """This process is stopping: every waiter ends now, and any that comes later at once."""
@@ -268,9 +291,13 @@ class Hub:
         kind = message["type"]
         if kind == "psubscribe":
             self.up = True
+            self.listeners.forget_all()  # changes of members may have gone unheard meanwhile
             self._tell_everyone(RESYNC)
         elif kind == "pmessage":
             group_id = int(message["channel"][len(self.prefix) :])
+            if message["data"] == MEMBERS_CHANGED:
+                self.members_changed(group_id)
+                return
             entry_id, _, data = message["data"].partition(" ")
             self.dispatch(group_id, FeedEntry(entry_id, json.loads(data)))
 

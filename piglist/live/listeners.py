@@ -5,11 +5,23 @@ it delivers and on each heartbeat (every 25 s per open tab), so someone removed 
 stops hearing it. One query per socket per check made that about 200 queries a second for 5,000
 open tabs, and after a quiet minute every socket of a group queried at once, inside the fan-out
 of the next purchase, queueing for the pool's connections (issue 27). A group's members are read
-here once per process and :data:`MAX_AGE` instead, and every socket of the group answers from
-that; so a removal reaches the group's sockets within :data:`MAX_AGE` (each socket's heartbeat
-did it within 25 s before). Someone not in the members as read is looked for again at once,
-unless the group was read within :data:`RECHECK`: a person who has just joined (their socket's
-handshake checked the database) is never taken for a person removed.
+here once per process and kept for :data:`MAX_AGE` instead, and every socket of the group answers
+from that.
+
+What is kept is forgotten as soon as the group's members change: every commit that adds or
+removes a member (someone joins, is removed, leaves, is erased, or the group is deleted) wakes
+each web process's hub (piglist.live.feed, ``members_changed``), which calls :meth:`forget` before
+it hands on anything more of that group, then tells the group's sockets to ask again. So a
+removal reaches the group's sockets at once, in every process (the removed person's socket
+closes), not within :data:`MAX_AGE`; a hub that (re)subscribes forgets every group
+(:meth:`forget_all`), since it may have missed a change while it was away. :data:`MAX_AGE` is what
+is left for a change the hubs never heard (Redis lost the message): it is then noticed within it.
+Someone not in the members as read is looked for again at once, unless the group was read within
+:data:`RECHECK`: a person who has just joined (their socket's handshake checked the database) is
+never taken for a person removed.
+
+A read that overlaps a :meth:`forget` answers its caller but is not kept: it may have been made
+before the change was committed.
 """
 
 from __future__ import annotations
@@ -34,13 +46,16 @@ _NEVER = (float("-inf"), frozenset[int]())
 class Listeners:
     """Each group's member ids and when they were read. A hit reads a dict (atomic under the GIL
     and between greenlets) and takes no lock; reads take one lock, so while a group is read the
-    sockets that need it wait for that one query rather than each making their own."""
+    sockets that need it wait for that one query rather than each making their own. Forgetting
+    takes a second, brief lock (never held across a query), so the hub never waits on a read."""
 
     def __init__(self, max_age: float = MAX_AGE, recheck: float = RECHECK) -> None:
         self.max_age = max_age
         self.recheck = recheck
         self._members: dict[int, tuple[float, frozenset[int]]] = {}
         self._reading = threading.Lock()
+        self._keeping = threading.Lock()  # storing a read, or forgetting: no query under it
+        self._forgets = 0  # how many forgets so far: a read that saw one happen is not kept
 
     def may_listen(self, group_id: int, user_id: int) -> bool:
         read_at, members = self._members.get(group_id, _NEVER)
@@ -49,13 +64,29 @@ class Listeners:
             return user_id in members
         return user_id in self._read(group_id, read_at)
 
+    def forget(self, group_id: int) -> None:
+        """The group's members changed (a commit has them): its next check reads them again."""
+        with self._keeping:
+            self._forgets += 1
+            self._members.pop(group_id, None)
+
+    def forget_all(self) -> None:
+        """Changes may have gone unheard (the hub was away): every group is read again."""
+        with self._keeping:
+            self._forgets += 1
+            self._members.clear()
+
     def _read(self, group_id: int, seen: float) -> frozenset[int]:
         with self._reading:
             read_at, members = self._members.get(group_id, _NEVER)
             if read_at > seen:  # read by another socket while this one waited
                 return members
+            forgets = self._forgets
             members = frozenset(db.session.scalars(MEMBERS_OF, {"group_id": group_id}))
-            if len(self._members) >= GROUPS_KEPT:
-                self._members.clear()  # a crude bound: they are read again as they are needed
-            self._members[group_id] = (time.monotonic(), members)
+            with self._keeping:
+                if self._forgets != forgets:
+                    return members  # a change came while reading: the next check reads again
+                if len(self._members) >= GROUPS_KEPT:
+                    self._members.clear()  # a crude bound: they are read again as they are needed
+                self._members[group_id] = (time.monotonic(), members)
             return members

@@ -3,13 +3,17 @@
 The socket's greenlet (a thread without gevent) waits on its hub subscription, where three
 things arrive: the group's events (sent on if the surprise rule lets them through for this
 person, as JSON or as Turbo Stream HTML), the client's messages (a small reader thread puts
-them there), and the hub's RESYNC/DOWN. It holds no Redis or database connection while it waits.
+them there), and the hub's RESYNC/DOWN/LEAVING/MEMBERS. It holds no Redis or database connection
+while it waits.
 
 Client → server: ``{"type": "view", "gift_id": N}``, ``{"type": "leave", "gift_id": N}``,
 ``{"type": "heartbeat"}`` (every ≤ 30 s; it refreshes what the socket is viewing). Anything else
 is answered ``{"type": "error", "error": {code, message, field?}}`` and changes nothing. Closing the
-socket ends its presence at once. Membership is checked again at least every minute, so a
-person removed from the group stops receiving soon after.
+socket ends its presence at once. Before anything is delivered or answered, and at least every
+minute, the socket checks its person is still a member (piglist.live.listeners); when the group's
+members change the hub sends MEMBERS and the check is made at once, against members read again, so
+a person removed from the group (or leaving it, or erased) has their sockets closed with 1008 "You
+are no longer a member of this group." before the group's next event, in every process.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ from ..models import User
 from ..rules.surprise import audience, visible_event
 from . import streams
 from .feed import change_feed, id_key
-from .hub import DOWN, LEAVING, RESYNC, Broadcast, Subscription, process_hub
+from .hub import DOWN, LEAVING, MEMBERS, RESYNC, Broadcast, Subscription, process_hub
 from .viewing import leave_gift, view_gift
 
 log = logging.getLogger(__name__)
@@ -116,9 +120,12 @@ class LiveSocket:
                 self._close(RESTARTING, "The server is restarting: connect again.")
                 return
             try:
-                # Before anything is delivered or answered, and at least every CHECK_SECONDS: still
-                # a member (the group's members as this process read them: piglist.live.listeners).
+                # Before anything is delivered or answered, at least every CHECK_SECONDS, and at
+                # once on MEMBERS (the hub forgot the group's members first): still a member (the
+                # group's members as this process read them: piglist.live.listeners).
                 self._check_member()
+                if item == MEMBERS:
+                    continue  # the check above was all it asked for
                 if item == RESYNC:
                     self._catch_up()
                 elif isinstance(item, Broadcast):
@@ -211,7 +218,7 @@ class LiveSocket:
             leave_gift(gift_id, self.user, self.connection, self.group_id)
 
     def _check_member(self) -> None:
-        if not current_app.extensions["piglist_live"].listeners.may_listen(self.group_id, self.user_id):
+        if not process_hub().listeners.may_listen(self.group_id, self.user_id):
             raise NotFound("You are no longer a member of this group.")
 
     def _view(self, gift_id: int) -> None:

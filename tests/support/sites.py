@@ -82,6 +82,15 @@ class ProcfileSite(procfile_site.ProcfileSite):
         return self
 
 
+def another_web_process(site: ProcfileSite, workdir: Path) -> procfile_site.ProcfileSite:
+    """The web line of ``site`` started once more, on the same database, Redis and secret key but a
+    port of its own, with one gevent process: beside a ``site`` of ``WEB_CONCURRENCY=1``, a test
+    knows which process serves each socket and request. Not started; stopped by its caller (the
+    database and Redis stay ``site``'s)."""
+    env = {"WEB_CONCURRENCY": "1", "SECRET_KEY": site.env["SECRET_KEY"], "FX_RATES_URL": ""}
+    return procfile_site.ProcfileSite(workdir, site.database_url, site.redis_url, env=env, root=site.root)
+
+
 class RedisServer:
     """A redis-server of a test's own on a free port, so it can be stopped and started again without
     touching the shared one."""
