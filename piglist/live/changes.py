@@ -3,9 +3,12 @@
 A poll first catches up from the stream (piglist.live.cursors); with nothing new it waits on
 this process's hub (piglist.live.hub) holding no Redis and no database connection, and answers
 as soon as an event the reader may see arrives, or with none when ``wait`` runs out. Every
-event passes the surprise rule for the reader; the cursor moves only for those. When the group's
-members change meanwhile (the hub's MEMBERS), the reader is checked again at once: someone
-removed gets the 404 a non-member gets, rather than the group's events until the wait ends.
+event passes the surprise rule for the reader; the cursor moves only for those. The reader is
+checked again once the poll has subscribed (from the database: a removal committed between the
+first check and the subscription was told before the poll could hear it), and before anything it
+hears is handed on, against the members as this process read them (piglist.live.listeners),
+which the hub forgets first when they change (its MEMBERS): someone removed gets the 404 a
+non-member gets, at once, rather than the group's events until the wait ends.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from ..rules.values import parse_int
 from ..stores import metrics
 from . import capacity, cursors
 from .feed import change_feed
-from .hub import DOWN, LEAVING, MEMBERS, RESYNC, Broadcast, process_hub
+from .hub import DOWN, LEAVING, RESYNC, Broadcast, process_hub
 
 UNAVAILABLE = "Live updates are unavailable for a moment; the page still works."
 RESTARTING = "The server is restarting: ask again in a moment."
@@ -83,6 +86,9 @@ def _wait(feed, hub, group_id: int, viewer_id: int, position: str, wait: int) ->
     deadline = time.monotonic() + wait
     # Subscribed before catching up, so nothing published in between is missed.
     with hub.subscribe(group_id) as subscription:
+        # Checked again now it hears the group: a removal between the first check and the
+        # subscription told nobody this poll could hear.
+        _check_member(hub, group_id, viewer_id, fresh=True)
         found, position = cursors.catch_up(feed, group_id, viewer_id, position)
         while not found:
             remaining = deadline - time.monotonic()
@@ -95,19 +101,20 @@ def _wait(feed, hub, group_id: int, viewer_id: int, position: str, wait: int) ->
                 # Answered at once, as "ask again in a second" (the page's poll backs off rather
                 # than asking this process again); gunicorn closes a stopping worker's connections.
                 raise Unavailable(RESTARTING, retry_after=1)
-            if item == MEMBERS:
-                _check_member(hub, group_id, viewer_id)
-            elif item == RESYNC:
+            # Before anything is handed on, as a socket does (the members as this process read
+            # them; at once on MEMBERS, the hub having forgotten them first).
+            _check_member(hub, group_id, viewer_id)
+            if item == RESYNC:
                 found, position = cursors.catch_up(feed, group_id, viewer_id, position)
             elif isinstance(item, Broadcast):
                 found, position = cursors.visible_in([item], viewer_id, position)
     return found, position
 
 
-def _check_member(hub, group_id: int, viewer_id: int) -> None:
-    """Still a member, as the group's members read again after a change (piglist.live.listeners)."""
+def _check_member(hub, group_id: int, viewer_id: int, fresh: bool = False) -> None:
+    """Still a member, as this process read the group's members (piglist.live.listeners)."""
     try:
-        still = hub.listeners.may_listen(group_id, viewer_id)
+        still = hub.listeners.may_listen(group_id, viewer_id, fresh)
     finally:
         db.session.close()  # the wait goes on without a database connection
     if not still:

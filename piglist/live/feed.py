@@ -170,6 +170,8 @@ def _note_membership_changes(session: Session, _context: object) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _publish_pending(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint released: nothing is committed until the transaction around it is
     # Membership first: every hub forgets the group's listeners before this commit's events reach
     # any socket (the removed member's own gifts' "gift_deleted" among them).
     for group_id in sorted(session.info.pop(_MEMBERSHIPS, ())):
@@ -189,6 +191,10 @@ def _publish_pending(session: Session) -> None:
 
 @event.listens_for(Session, "after_rollback")
 def _drop_pending(session: Session) -> None:
+    if session.in_nested_transaction():
+        # A savepoint rolled back (an insert a simultaneous request made first): the transaction
+        # around it goes on, and its changes are still to be told when it commits.
+        return
     session.info.pop(_PENDING, None)
     session.info.pop(_MEMBERSHIPS, None)
 

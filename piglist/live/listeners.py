@@ -57,10 +57,13 @@ class Listeners:
         self._keeping = threading.Lock()  # storing a read, or forgetting: no query under it
         self._forgets = 0  # how many forgets so far: a read that saw one happen is not kept
 
-    def may_listen(self, group_id: int, user_id: int) -> bool:
+    def may_listen(self, group_id: int, user_id: int, fresh: bool = False) -> bool:
+        """``fresh``: read from the database now (the group's members kept as read), for a socket
+        or poll that has just subscribed: a removal committed between its own check and its
+        subscription was told to nobody it could hear."""
         read_at, members = self._members.get(group_id, _NEVER)
         age = time.monotonic() - read_at
-        if age < (self.max_age if user_id in members else self.recheck):
+        if not fresh and age < (self.max_age if user_id in members else self.recheck):
             return user_id in members
         return user_id in self._read(group_id, read_at)
 

@@ -8,8 +8,9 @@ starts from there, so nothing published while the page loaded is missed), and th
 
 The socket never takes permessage-deflate, though every browser offers it: compression is per
 socket, so one event to a group of 5,000 would be compressed 5,000 times (50 to 130 µs each against
-~15 µs to frame it plain), and each socket would keep a zlib compressor and decompressor (~100 KiB
-more a socket once it has sent and received). The frames are small turbo-stream or JSON events.
+~15 µs to frame it plain), and each socket would keep a zlib compressor of its own once it has
+sent a message (bench-live: 87.5 KiB more a socket after two events; 4.6 KiB declined). The
+frames are small turbo-stream or JSON events.
 """
 
 from __future__ import annotations

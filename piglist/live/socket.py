@@ -48,6 +48,7 @@ RATE_SECONDS = 10
 GOING_AWAY, POLICY, SERVER_ERROR, RESTARTING, TRY_AGAIN = 1001, 1008, 1011, 1012, 1013
 CLOSED = "closed"  # the reader thread's last word
 UNAVAILABLE = "Live updates are unavailable for a moment."
+NO_LONGER_A_MEMBER = "You are no longer a member of this group."
 
 
 class ClientMessage:
@@ -73,6 +74,11 @@ class LiveSocket:
         hub.socket_opened()
         subscription = hub.subscribe(self.group_id)
         try:
+            # Checked again now it hears the group: a removal between the handshake's check and
+            # the subscription told nobody this socket could hear.
+            if not hub.listeners.may_listen(self.group_id, self.user_id, fresh=True):
+                self._close(POLICY, NO_LONGER_A_MEMBER)
+                return
             if since is None:
                 self.position = self._stream_end()
             else:
@@ -136,7 +142,7 @@ class LiveSocket:
                         return
                     self._answer(item.data)
             except NotFound:
-                self._close(POLICY, "You are no longer a member of this group.")
+                self._close(POLICY, NO_LONGER_A_MEMBER)
                 return
             except ConnectionClosed:
                 return
@@ -219,7 +225,7 @@ class LiveSocket:
 
     def _check_member(self) -> None:
         if not process_hub().listeners.may_listen(self.group_id, self.user_id):
-            raise NotFound("You are no longer a member of this group.")
+            raise NotFound(NO_LONGER_A_MEMBER)
 
     def _view(self, gift_id: int) -> None:
         try:
