@@ -25,6 +25,11 @@ DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 WIDTHS = {"desktop": DESKTOP, "phone": PHONE}
 PASSWORD = factories.PASSWORD
+# What waits on the site's worker (a scrape, then its live update) gets a deadline for a broken run
+# rather than Playwright's 5 s default, which is a measurement of a job on a shared 2-core box: a
+# run at four test processes saw a scraped tile arrive after it (tests/e2e/test_journeys.py). Scrapes
+# and previews are both jobs.
+WORKER_DEADLINE_MS = 30_000
 
 # Added before any page script runs (Playwright's init scripts are not subject to the CSP), so a
 # violation the page would only report is a console error the test sees.

@@ -17,6 +17,7 @@ from ..support.pictures import jpeg_bytes
 from ..support.shop import sale_page
 from .support import (
     WIDTHS,
+    WORKER_DEADLINE_MS,
     assert_axe_clean,
     both_widths,
     not_reloaded,
@@ -69,7 +70,7 @@ def test_a_gift_saved_from_the_preview_shows_the_regular_price(people, family, s
     page = tom.goto(f"/groups/{family.group}/gifts/add")
     page.get_by_label("Link", exact=True).fill(link)
     page.get_by_role("button", name="Fetch details").click()
-    expect(page.locator("[data-fetch-status]")).to_contain_text("Found it", timeout=30_000)
+    expect(page.locator("[data-fetch-status]")).to_contain_text("Found it", timeout=WORKER_DEADLINE_MS)
     expect(page.get_by_label("Title")).to_have_value("Sale Kite")
     expect(page.get_by_label("Price")).to_have_value("14.99")
     page.get_by_role("button", name="Save gift").click()

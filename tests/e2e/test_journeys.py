@@ -8,7 +8,7 @@ import re
 
 from playwright.sync_api import expect
 
-from .support import DESKTOP, KITE_PAGE, PHONE, tile
+from .support import DESKTOP, KITE_PAGE, PHONE, WORKER_DEADLINE_MS, tile
 
 
 def test_a_family_starts_a_group_and_the_invited_person_joins_from_the_link(people, audit):
@@ -52,15 +52,15 @@ def test_gifts_are_added_by_link_with_a_preview_and_by_hand(people, family, site
     page = tom.goto(f"/groups/{family.group}/gifts/add")
     page.get_by_label("Link", exact=True).fill(link)
     page.get_by_role("button", name="Fetch details").click()
-    expect(page.locator("[data-preview-title]")).to_have_text("Stunt Kite")
+    expect(page.locator("[data-preview-title]")).to_have_text("Stunt Kite", timeout=WORKER_DEADLINE_MS)
     expect(page.get_by_label("Title")).to_have_value("Stunt Kite")
 
     page.get_by_label("Title").fill("")
     page.get_by_label("Price").fill("")
     page.get_by_role("button", name="Save gift").click()
     # Saved as a link alone: pending, then filled in by the worker, on both pages without a reload.
-    expect(tile(page, "Stunt Kite")).to_be_visible()
-    expect(tile(dad.page, "Stunt Kite")).to_contain_text("$34.50")
+    expect(tile(page, "Stunt Kite")).to_be_visible(timeout=WORKER_DEADLINE_MS)
+    expect(tile(dad.page, "Stunt Kite")).to_contain_text("$34.50", timeout=WORKER_DEADLINE_MS)
 
     page = tom.goto(f"/groups/{family.group}/gifts/add")
     page.get_by_label("Title").fill("Jigsaw puzzle")

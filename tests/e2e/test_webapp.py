@@ -13,7 +13,7 @@ from piglist.models import User
 
 from .. import factories
 from ..support.sites import ProcfileSite
-from .support import KITE_PAGE, PASSWORD, Person, tile
+from .support import KITE_PAGE, PASSWORD, WORKER_DEADLINE_MS, Person, tile
 
 WORKER_READY = "navigator.serviceWorker.ready.then((r) => r.active && r.active.state)"
 # What the service worker has kept: every cached request's path.
@@ -91,7 +91,7 @@ def test_a_link_shared_while_logged_out_becomes_a_gift_on_the_chosen_list(people
     page.get_by_role("link", name="My list · Smith Family").click()
 
     expect(page.get_by_label("Link", exact=True)).to_have_value(link)
-    expect(page.locator("[data-preview-title]")).to_have_text("Stunt Kite")
+    expect(page.locator("[data-preview-title]")).to_have_text("Stunt Kite", timeout=WORKER_DEADLINE_MS)
     expect(page.get_by_label("Title")).to_have_value("Stunt Kite")
     page.get_by_role("button", name="Save gift").click()
     expect(page).to_have_url(re.compile(rf"/groups/{family.group}/my-piglist"))
