@@ -4,9 +4,9 @@ A poll first catches up from the stream (piglist.live.cursors); with nothing new
 this process's hub (piglist.live.hub) holding no Redis and no database connection, and answers
 as soon as an event the reader may see arrives, or with none when ``wait`` runs out. Every
 event passes the surprise rule for the reader; the cursor moves only for those. The reader is
-checked again once the poll has subscribed (from the database: a removal committed between the
-first check and the subscription was told before the poll could hear it), and before anything it
-hears is handed on, against the members as this process read them (piglist.live.listeners),
+checked again before what the poll caught up with once subscribed is handed on (from the
+database: a removal committed between the first check and the subscription may not have reached
+this process's hub yet), and before anything it hears while waiting is handed on, against the members as this process read them (piglist.live.listeners),
 which the hub forgets first when they change (its MEMBERS): someone removed gets the 404 a
 non-member gets, at once, rather than the group's events until the wait ends.
 """
@@ -86,10 +86,12 @@ def _wait(feed, hub, group_id: int, viewer_id: int, position: str, wait: int) ->
     deadline = time.monotonic() + wait
     # Subscribed before catching up, so nothing published in between is missed.
     with hub.subscribe(group_id) as subscription:
-        # Checked again now it hears the group: a removal between the first check and the
-        # subscription told nobody this poll could hear.
-        _check_member(hub, group_id, viewer_id, fresh=True)
         found, position = cursors.catch_up(feed, group_id, viewer_id, position)
+        if found:
+            # About to hand on what was caught up: a removal committed between the first check
+            # and the subscription may not have reached this process's hub yet. (Whatever comes
+            # later is checked below, after the hub has heard of any such removal.)
+            _check_member(hub, group_id, viewer_id, fresh=True)
         while not found:
             remaining = deadline - time.monotonic()
             if remaining <= 0:

@@ -58,12 +58,14 @@ class Listeners:
         self._forgets = 0  # how many forgets so far: a read that saw one happen is not kept
 
     def may_listen(self, group_id: int, user_id: int, fresh: bool = False) -> bool:
-        """``fresh``: read from the database now (the group's members kept as read), for a socket
-        or poll that has just subscribed: a removal committed between its own check and its
-        subscription was told to nobody it could hear."""
+        """``fresh``: as read by a query begun after this call (kept for the others), for a socket
+        or poll about to hand on what it caught up with once subscribed: a removal committed
+        between its own check and its subscription may not have reached this process's hub yet."""
+        now = time.monotonic()
         read_at, members = self._members.get(group_id, _NEVER)
-        age = time.monotonic() - read_at
-        if not fresh and age < (self.max_age if user_id in members else self.recheck):
+        if fresh:
+            return user_id in self._read(group_id, now)
+        if now - read_at < (self.max_age if user_id in members else self.recheck):
             return user_id in members
         return user_id in self._read(group_id, read_at)
 
@@ -80,16 +82,19 @@ class Listeners:
             self._members.clear()
 
     def _read(self, group_id: int, seen: float) -> frozenset[int]:
+        """The members as read by a query begun after ``seen``: another socket's, made while this
+        one waited for the lock, or this one's own. A read is kept with the time it began."""
         with self._reading:
             read_at, members = self._members.get(group_id, _NEVER)
             if read_at > seen:  # read by another socket while this one waited
                 return members
             forgets = self._forgets
+            began = time.monotonic()
             members = frozenset(db.session.scalars(MEMBERS_OF, {"group_id": group_id}))
             with self._keeping:
                 if self._forgets != forgets:
                     return members  # a change came while reading: the next check reads again
                 if len(self._members) >= GROUPS_KEPT:
                     self._members.clear()  # a crude bound: they are read again as they are needed
-                self._members[group_id] = (time.monotonic(), members)
+                self._members[group_id] = (began, members)
             return members
