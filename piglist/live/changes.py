@@ -2,13 +2,14 @@
 
 A poll first catches up from the stream (piglist.live.cursors); with nothing new it waits on
 this process's hub (piglist.live.hub) holding no Redis and no database connection, and answers
-as soon as an event the reader may see arrives, or with none when ``wait`` runs out. Every
-event passes the surprise rule for the reader; the cursor moves only for those. The reader is
-checked again before what the poll caught up with once subscribed is handed on (from the
-database: a removal committed between the first check and the subscription may not have reached
-this process's hub yet), and before anything it hears while waiting is handed on, against the members as this process read them (piglist.live.listeners),
-which the hub forgets first when they change (its MEMBERS): someone removed gets the 404 a
-non-member gets, at once, rather than the group's events until the wait ends.
+as soon as an event the reader may see arrives, or with none when ``wait`` runs out. Every event
+passes the surprise rule for the reader; the cursor moves only for those. The reader is checked
+again before what the poll caught up with once subscribed is handed on (from the database: a
+removal committed between the first check and the subscription may not have reached this
+process's hub yet), and before anything it hears while waiting is handed on, against the members
+as this process read them (piglist.live.listeners), which the hub forgets first when they change
+(its MEMBERS): someone removed gets the 404 a non-member gets, at once, rather than the group's
+events until the wait ends.
 """
 
 from __future__ import annotations
