@@ -184,12 +184,7 @@ class Hub:
             self.up = self.url is None
 
     def dispatch(self, group_id: int, entry: FeedEntry) -> None:
-        broadcast = Broadcast(group_id, entry.id, entry.event)
-        with self.lock:
-            receivers = list(self.waiting.get(group_id, ()))
-        for subscription in receivers:
-            subscription.put(broadcast)
-        if receivers:
+        if self._tell_group(group_id, Broadcast(group_id, entry.id, entry.event)):
             published_ms, _ = id_key(entry.id)
             metrics.LIVE_DELIVERY_SECONDS.observe(max(time.time() - published_ms / 1000, 0.0))
 
@@ -197,16 +192,21 @@ class Hub:
         """The group's members changed (committed): forgotten here before anything more of the group
         is handed on, then its waiters check their person again."""
         self.listeners.forget(group_id)
-        with self.lock:
-            receivers = list(self.waiting.get(group_id, ()))
-        for subscription in receivers:
-            subscription.put(MEMBERS)
+        self._tell_group(group_id, MEMBERS)
 
     def leave(self) -> None:
         """This process is stopping: every waiter ends now, and any that comes later at once."""
         with self.lock:
             self.leaving = True
         self._tell_everyone(LEAVING)
+
+    def _tell_group(self, group_id: int, item: Any) -> int:
+        """``item`` to each of the group's waiters; how many there were."""
+        with self.lock:
+            receivers = list(self.waiting.get(group_id, ()))
+        for subscription in receivers:
+            subscription.put(item)
+        return len(receivers)
 
     def _tell_everyone(self, item: str) -> None:
         with self.lock:
