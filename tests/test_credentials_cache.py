@@ -136,3 +136,31 @@ def test_a_live_login_key_under_another_id_is_no_login(app, user, elsewhere):
             assert user_for_login(f"{user.id}.{key}").id == user.id
         assert user_for_login(f"{other.id}.{key}") is None
         assert user_for_login(f"{user.id}.{key}x") is None
+
+
+class Undone(Exception):
+    pass
+
+
+def test_a_change_is_told_when_its_transaction_commits_not_when_a_savepoint_in_it_is_released(
+    app, user, elsewhere
+):
+    """A savepoint released inside the transaction commits nothing: told then, the other process
+    would read the old name before the commit and keep it as current."""
+    there = warm(elsewhere, factories.token_for(user))
+    db.session.get(User, user.id).display_name = "Alicia"
+    with db.session.begin_nested():  # flushes the new name first, as the purchase alerts' do
+        pass
+    assert there.get("/me").get_json()["display_name"] == "Alice"  # not committed yet
+    db.session.commit()
+    assert there.get("/me").get_json()["display_name"] == "Alicia"
+
+
+def test_a_savepoint_rolled_back_keeps_the_transactions_earlier_change_to_be_told(app, user, elsewhere):
+    there = warm(elsewhere, factories.token_for(user))
+    db.session.get(User, user.id).display_name = "Alicia"
+    db.session.flush()
+    with pytest.raises(Undone), db.session.begin_nested():
+        raise Undone
+    db.session.commit()
+    assert there.get("/me").get_json()["display_name"] == "Alicia"

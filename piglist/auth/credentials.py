@@ -33,7 +33,7 @@ from flask import Flask, current_app, has_app_context
 from redis import Redis
 from redis.exceptions import RedisError
 from sqlalchemy import Executable, Select, event, inspect
-from sqlalchemy.orm import ORMExecuteState, Session
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 
 from ..extensions import db
 from ..models import ApiToken, User, UserSession
@@ -267,6 +267,10 @@ def _on_execute(state: ORMExecuteState) -> None:
 
 
 def _after_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        # A savepoint released: its changes are the enclosing transaction's, told when it commits.
+        # Told now, another process would read the old rows and keep them as current.
+        return
     changes = session.info.pop("piglist_auth_changes", None)
     if not changes or not (changes["users"] or changes["everyone"]) or not has_app_context():
         return
@@ -275,7 +279,11 @@ def _after_commit(session: Session) -> None:
         cache.announce(changes["users"], changes["everyone"])
 
 
-def _after_rollback(session: Session) -> None:
+def _after_rollback(session: Session, ended: SessionTransaction) -> None:
+    if ended.nested:
+        # A savepoint rolled back: what the transaction around it changed before is still to be
+        # told when it commits (what the savepoint undid is told too, which costs a re-read only).
+        return
     session.info.pop("piglist_auth_changes", None)
 
 
@@ -293,5 +301,5 @@ def init_app(app: Flask) -> None:
         event.listen(Session, "after_flush", _after_flush)
         event.listen(Session, "do_orm_execute", _on_execute)
         event.listen(Session, "after_commit", _after_commit)
-        event.listen(Session, "after_soft_rollback", lambda session, _tx: _after_rollback(session))
+        event.listen(Session, "after_soft_rollback", _after_rollback)
         _listening = True
