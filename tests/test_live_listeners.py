@@ -6,20 +6,28 @@ group's members change, before anything more of the group is handed on."""
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 
 import pytest
+import redis
+from simple_websocket import ConnectionClosed
 from sqlalchemy import text
 
 from piglist.extensions import db
 from piglist.groups.members import remove_member
+from piglist.live import cursors
 from piglist.live.hub import MEMBERS, RESYNC, Broadcast, Subscription
 from piglist.live.listeners import Listeners
+from piglist.live.socket import NO_LONGER_A_MEMBER, POLICY, LiveSocket
+from piglist.models import GroupMember, User
+from piglist.stores.redis_store import get_breaker
 
 from . import factories
 from .support.apps import both_backends
 from .support.clients import changes
+from .support.databases import redis_url
 from .support.queries import counting_queries
 
 PROMPTLY = 5.0  # seconds: "at once" against the 20 s a change took before (it takes milliseconds)
@@ -334,3 +342,74 @@ def test_a_removal_between_a_polls_check_and_its_subscription_hands_her_nothing(
     assert answer.status_code == 404, answer.get_json()
     assert answer.get_json()["error"]["code"] == "not_found"
     assert time.monotonic() - started < PROMPTLY
+
+
+class RecordingSocket:
+    """A socket's server end as LiveSocket uses it: what it sent, how it was closed; the client
+    closes at once when the socket starts reading it."""
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+        self.closed: tuple[int, str] | None = None
+
+    def send(self, message: str) -> None:
+        self.sent.append(message)
+
+    def receive(self) -> str:
+        raise ConnectionClosed()
+
+    def close(self, code: int, reason: str) -> None:
+        self.closed = (code, reason)
+
+
+def test_a_removal_between_a_sockets_check_and_its_subscription_hands_her_nothing(app, api, family):
+    """The socket's handshake checks membership; a removal committed before its subscription may
+    not have reached the hub. Before catching up from the page's cursor (Tom's gift renamed a moment
+    before), the socket reads the members again, and closes with 1008 instead of sending it."""
+    gid = family.group.id
+    gran, admin = api(family.other), api(family.admin)
+    since = cursors.unseal(gid, changes(gran, gid)["cursor"])
+    kite = factories.make_gift(family.owner, family.group, title="Kite").id
+    assert api(family.owner).patch(f"/gifts/{kite}", json={"title": "Stunt kite"}).status_code == 200
+    hub = app.extensions["piglist_live"].hub
+    assert hub.listeners.may_listen(gid, family.other.id)  # the group's members, as read before
+    subscribe = hub.subscribe
+
+    def removed_first(group_id: int) -> Subscription:
+        hub.members_changed = lambda group_id: None  # the hub has not heard of the removal yet
+        assert admin.delete(f"/groups/{gid}/members/{family.other.id}").status_code == 204
+        return subscribe(group_id)
+
+    hub.subscribe = removed_first
+    ws = RecordingSocket()
+    with app.test_request_context():
+        LiveSocket(ws, gid, db.session.get(User, family.other.id), "json").run(since)
+    assert ws.closed == (POLICY, NO_LONGER_A_MEMBER)
+    assert ws.sent == []
+
+
+def test_with_redis_refusing_a_removal_is_saved_and_a_resubscribing_hub_forgets_what_it_missed(
+    app, api, family, caplog
+):
+    """The commit's message to the hubs is lost while Redis is down: the removal stands and the loss
+    is logged, and a hub that subscribes again (as it does when Redis comes back) forgets every
+    group's members, since it may have missed a change meanwhile."""
+    gid, gran = family.group.id, family.other.id
+    hub = app.extensions["piglist_live"].hub
+    with hub.subscribe(gid) as subscription:
+        items_until(subscription, lambda item: item == RESYNC)
+        assert hub.listeners.may_listen(gid, gran)  # the group's members, as read before
+        get_breaker(app).trip(ConnectionError("test: Redis down"))
+        with caplog.at_level(logging.WARNING, logger="piglist.live.feed"):
+            assert api(family.admin).delete(f"/groups/{gid}/members/{gran}").status_code == 204
+        assert "membership change not published" in caplog.text
+        assert db.session.get(GroupMember, (gid, gran)) is None
+        assert hub.listeners.may_listen(gid, gran)  # not heard: still taken as read
+
+        server = redis.Redis.from_url(redis_url())
+        database = str(server.connection_pool.connection_kwargs["db"])  # this test process's own
+        for link in server.client_list(_type="pubsub"):
+            if link["db"] == database:  # the hub's link drops (other processes' hubs keep theirs)
+                server.client_kill_filter(_id=link["id"])
+        items_until(subscription, lambda item: item == RESYNC)
+        assert not hub.listeners.may_listen(gid, gran)
