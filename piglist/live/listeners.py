@@ -20,8 +20,8 @@ Someone not in the members as read is looked for again at once, unless the group
 :data:`RECHECK`: a person who has just joined (their socket's handshake checked the database) is
 never taken for a person removed.
 
-A read that overlaps a :meth:`forget` answers its caller but is not kept: it may have been made
-before the change was committed.
+A read that overlaps a :meth:`forget` of its group (or a :meth:`forget_all`) answers its caller
+but is not kept: it may have been made before the change was committed.
 """
 
 from __future__ import annotations
@@ -55,7 +55,11 @@ class Listeners:
         self._members: dict[int, tuple[float, frozenset[int]]] = {}
         self._reading = threading.Lock()
         self._keeping = threading.Lock()  # storing a read, or forgetting: no query under it
-        self._forgets = 0  # how many forgets so far: a read that saw one happen is not kept
+        # Forgets are numbered: a read begun before its group's last forget (or the last
+        # forget_all) is not kept. A forget of one group leaves the reads of the others alone.
+        self._forgets = 0
+        self._forgotten: dict[int, int] = {}  # group id -> the number of its last forget
+        self._all_forgotten = 0
 
     def may_listen(self, group_id: int, user_id: int, fresh: bool = False) -> bool:
         """``fresh``: as read by a query begun after this call (kept for the others), for a socket
@@ -74,12 +78,18 @@ class Listeners:
         with self._keeping:
             self._forgets += 1
             self._members.pop(group_id, None)
+            if len(self._forgotten) >= GROUPS_KEPT:
+                self._forgotten.clear()
+                self._all_forgotten = self._forgets  # as good as forgetting every group's reads
+            self._forgotten[group_id] = self._forgets
 
     def forget_all(self) -> None:
         """Changes may have gone unheard (the hub was away): every group is read again."""
         with self._keeping:
             self._forgets += 1
             self._members.clear()
+            self._forgotten.clear()
+            self._all_forgotten = self._forgets
 
     def _read(self, group_id: int, seen: float) -> frozenset[int]:
         """The members as read by a query begun after ``seen``: another socket's, made while this
@@ -92,7 +102,7 @@ class Listeners:
             began = time.monotonic()
             members = frozenset(db.session.scalars(MEMBERS_OF, {"group_id": group_id}))
             with self._keeping:
-                if self._forgets != forgets:
+                if max(self._forgotten.get(group_id, 0), self._all_forgotten) > forgets:
                     return members  # a change came while reading: the next check reads again
                 if len(self._members) >= GROUPS_KEPT:
                     self._members.clear()  # a crude bound: they are read again as they are needed
