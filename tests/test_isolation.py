@@ -1,11 +1,13 @@
 """Proof of the isolation recipe: rows written by one test are gone in the next."""
 
+import redis
 from sqlalchemy import func, select
 
 from piglist.extensions import db
 from piglist.models import User
 
 from . import factories
+from .support.databases import claim_redis_database, claims_database, release_redis_database
 
 
 def test_first_writes_a_row(app):
@@ -26,3 +28,23 @@ def test_redis_is_flushed_between_tests(app):
     client = get_redis()
     assert client.dbsize() == 0
     client.set("piglist:test:leftover", "1")
+
+
+def test_a_stopped_sites_redis_database_is_flushed_and_given_back_once_and_only_if_still_ours():
+    """A run starts more sites than the server has databases: a stopped site gives its database
+    back at once. A claim that has passed to another process meanwhile is left alone."""
+    url = claim_redis_database()
+    number = int(url.rsplit("/", 1)[1])
+    key = f"piglist:test-claim:{number}"
+    claims = claims_database()
+    redis.Redis.from_url(url).set("piglist:test:left-by-the-site", "1")
+    release_redis_database(url)
+    assert claims.get(key) is None
+    assert redis.Redis.from_url(url).dbsize() == 0
+
+    claims.set(key, "another-host:1:another-run")  # claimed by someone else since
+    try:
+        release_redis_database(url)
+        assert claims.get(key) == b"another-host:1:another-run"
+    finally:
+        claims.delete(key)

@@ -6,6 +6,7 @@ pytest-xdist worker): created beside ``TEST_DATABASE_URL``'s and dropped at the 
 from __future__ import annotations
 
 import atexit
+import contextlib
 import functools
 import os
 import socket
@@ -101,15 +102,15 @@ def claim_redis_database() -> str:
     base = urlsplit(BASE_REDIS_URL)
     first = int(base.path.strip("/") or 0)
     try:
-        # Claims live in database 0, which no test flushes (a URL's own database wins over db=).
-        admin = redis.Redis.from_url(urlunsplit(base._replace(path="/0")), socket_connect_timeout=3)
+        admin = claims_database()
         count = int(admin.config_get("databases").get("databases", 16))
-        owner = f"{socket.gethostname()}:{os.getpid()}:{RUN}"
+        owner = _owner()
         for number in range(max(first, 1), count):
-            key = f"piglist:test-claim:{number}"
+            key = _claim_key(number)
             if admin.set(key, owner, nx=True, ex=CLAIM_SECONDS) or _take_over_if_abandoned(admin, key, owner):
-                atexit.register(admin.delete, key)
-                return urlunsplit(base._replace(path=f"/{number}"))
+                url = urlunsplit(base._replace(path=f"/{number}"))
+                atexit.register(release_redis_database, url)
+                return url
     except redis.RedisError as exc:
         pytest.exit(
             f"Redis is not reachable at {BASE_REDIS_URL} ({exc}). Start it (make test does) or set "
@@ -117,6 +118,38 @@ def claim_redis_database() -> str:
             returncode=3,
         )
     pytest.exit(f"Every Redis database at {BASE_REDIS_URL} is held by another test run.", returncode=3)
+
+
+def release_redis_database(url: str) -> None:
+    """A database :func:`claim_redis_database` handed out, flushed and given back before the
+    process ends (a stopped site's: a run starts more sites than the server has databases). Only a
+    claim still this process's is dropped: one given back may have been claimed by another."""
+    number = int(urlsplit(url).path.strip("/"))
+    with contextlib.suppress(redis.RedisError):
+        admin = claims_database()
+        if (admin.get(_claim_key(number)) or b"").decode() == _owner():
+            redis.Redis.from_url(url, socket_connect_timeout=3).flushdb()
+            admin.eval(_DELETE_IF_OWNED, 1, _claim_key(number), _owner())
+
+
+_DELETE_IF_OWNED = (
+    "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0"
+)
+
+
+def claims_database() -> redis.Redis:
+    """Database 0, where claims live: no test flushes it (a URL's own database wins over db=)."""
+    return redis.Redis.from_url(
+        urlunsplit(urlsplit(BASE_REDIS_URL)._replace(path="/0")), socket_connect_timeout=3
+    )
+
+
+def _claim_key(number: int) -> str:
+    return f"piglist:test-claim:{number}"
+
+
+def _owner() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{RUN}"
 
 
 @functools.cache

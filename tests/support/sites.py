@@ -30,7 +30,7 @@ from scripts.procfile_site import ROOT, free_port
 
 from .. import factories
 from .clients import CSRF_META, PASSWORD
-from .databases import BASE_PG_URL, RUN, claim_redis_database, create_database
+from .databases import BASE_PG_URL, RUN, claim_redis_database, create_database, release_redis_database
 
 
 def fresh_clone(dest: Path) -> Path:
@@ -65,6 +65,20 @@ class ProcfileSite(procfile_site.ProcfileSite):
         # The worker would fetch the ECB's rates: tests serve their own feed (tests/test_fx_rates.py).
         env = {"FX_RATES_URL": "", **(env or {})}
         super().__init__(workdir, database, redis_db, env=env, root=root)
+        self.stopped = False
+
+    def start(self, *args, **kwargs) -> ProcfileSite:
+        if self.stopped:
+            raise RuntimeError("a stopped test site has given back its Redis database: make another")
+        return super().start(*args, **kwargs)
+
+    def stop(self) -> None:
+        """Stopped for good: its Redis database is flushed and given back at once (the PostgreSQL
+        database is dropped when the process ends)."""
+        super().stop()
+        if not self.stopped:
+            self.stopped = True
+            release_redis_database(self.redis_url)
 
     def app(self):
         """An app on the site's database and Redis, for a test's own factories and checks."""
