@@ -371,6 +371,8 @@ def main() -> None:
     polls = int(os.environ.get("POLLS", "1000"))
     refusals = int(os.environ.get("REFUSALS", "20"))
     events = int(os.environ.get("EVENTS", "3"))  # purchase-and-undo pairs to the one group of them all
+    if events < 1:
+        sys.exit("EVENTS must be 1 or more.")
     # Two processes of WEB_CONNECTIONS each; sockets and polls may take 80 % of it (LIVE_CONNECTIONS):
     # room for the 5,000 sockets however unevenly the kernel hands them to the two processes.
     web_connections = int(os.environ.get("WEB_CONNECTIONS", str(max(1000, total * 4 // 5))))

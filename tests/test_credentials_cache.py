@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 import redis
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 
 from piglist.extensions import db
 from piglist.models import User
@@ -156,11 +157,23 @@ def test_a_change_is_told_when_its_transaction_commits_not_when_a_savepoint_in_i
     assert there.get("/me").get_json()["display_name"] == "Alicia"
 
 
-def test_a_savepoint_rolled_back_keeps_the_transactions_earlier_change_to_be_told(app, user, elsewhere):
+@pytest.mark.parametrize("undone_by", ["an exception", "a failed insert"])
+def test_a_savepoint_rolled_back_keeps_the_transactions_earlier_change_to_be_told(
+    app, user, elsewhere, undone_by
+):
+    """A savepoint undone by the code's own exception, or by its insert losing to someone else's
+    (the purchase alerts' and pictures' case: the savepoint's flush fails, which SQLAlchemy
+    reports as the rollback of a transaction of the flush's own before the savepoint's)."""
     there = warm(elsewhere, factories.token_for(user))
     db.session.get(User, user.id).display_name = "Alicia"
     db.session.flush()
-    with pytest.raises(Undone), db.session.begin_nested():
-        raise Undone
+    if undone_by == "an exception":
+        with pytest.raises(Undone), db.session.begin_nested():
+            raise Undone
+    else:
+        with pytest.raises(IntegrityError), db.session.begin_nested():
+            taken = User(email="ALICE@example.org", display_name="Another Alice")  # the address is taken
+            taken.set_password(factories.PASSWORD)
+            db.session.add(taken)
     db.session.commit()
     assert there.get("/me").get_json()["display_name"] == "Alicia"

@@ -30,21 +30,22 @@ def test_redis_is_flushed_between_tests(app):
     client.set("piglist:test:leftover", "1")
 
 
-def test_a_stopped_sites_redis_database_is_flushed_and_given_back_once_and_only_if_still_ours():
+def test_a_stopped_sites_redis_database_is_flushed_and_given_back_only_while_still_ours():
     """A run starts more sites than the server has databases: a stopped site gives its database
-    back at once. A claim that has passed to another process meanwhile is left alone."""
+    back at once. A claim that has passed to another process meanwhile is left alone (checked
+    while this test still holds the claim, so no other process's claim is touched)."""
     url = claim_redis_database()
-    number = int(url.rsplit("/", 1)[1])
-    key = f"piglist:test-claim:{number}"
-    claims = claims_database()
-    redis.Redis.from_url(url).set("piglist:test:left-by-the-site", "1")
-    release_redis_database(url)
-    assert claims.get(key) is None
-    assert redis.Redis.from_url(url).dbsize() == 0
+    key = f"piglist:test-claim:{int(url.rsplit('/', 1)[1])}"
+    claims, data = claims_database(), redis.Redis.from_url(url)
+    ours = claims.get(key)
+    data.set("piglist:test:left-by-the-site", "1")
 
-    claims.set(key, "another-host:1:another-run")  # claimed by someone else since
-    try:
-        release_redis_database(url)
-        assert claims.get(key) == b"another-host:1:another-run"
-    finally:
-        claims.delete(key)
+    assert claims.set(key, "another-host:1:another-run", xx=True)  # as if it had passed on
+    release_redis_database(url)
+    assert claims.get(key) == b"another-host:1:another-run"
+    assert data.exists("piglist:test:left-by-the-site")  # not flushed: not ours
+
+    assert claims.set(key, ours, xx=True)
+    release_redis_database(url)
+    assert claims.get(key) != ours  # given back (and perhaps claimed by another process since)
+    assert not data.exists("piglist:test:left-by-the-site")  # flushed first

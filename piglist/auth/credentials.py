@@ -280,9 +280,11 @@ def _after_commit(session: Session) -> None:
 
 
 def _after_rollback(session: Session, ended: SessionTransaction) -> None:
-    if ended.nested:
-        # A savepoint rolled back: what the transaction around it changed before is still to be
-        # told when it commits (what the savepoint undid is told too, which costs a re-read only).
+    if ended.parent is not None:
+        # A savepoint rolled back, or the inner transaction a flush opens (a savepoint's insert
+        # losing to someone else's is reported as that first, not nested): what the transaction
+        # around it changed before is still to be told when it commits (what was undone is told
+        # too, which costs a re-read only).
         return
     session.info.pop("piglist_auth_changes", None)
 

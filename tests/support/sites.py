@@ -56,7 +56,8 @@ SITE_METRICS_TOKEN = "metrics-token-for-tests-0123456789"
 
 class ProcfileSite(procfile_site.ProcfileSite):
     """The real site run the Procfile's way (scripts/procfile_site.py), on a PostgreSQL database and a
-    Redis database of its own, dropped and freed when the test process ends."""
+    Redis database of its own: the Redis database flushed and given back when the site stops, the
+    PostgreSQL database dropped when the test process ends."""
 
     def __init__(self, workdir: Path, env: dict[str, str] | None = None, root: Path = ROOT):
         database = create_database(f"{make_url(BASE_PG_URL).database}_{RUN}_site{uuid.uuid4().hex[:6]}")
