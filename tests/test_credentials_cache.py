@@ -177,3 +177,15 @@ def test_a_savepoint_rolled_back_keeps_the_transactions_earlier_change_to_be_tol
             db.session.add(taken)
     db.session.commit()
     assert there.get("/me").get_json()["display_name"] == "Alicia"
+
+
+def test_a_change_discarded_by_closing_the_session_is_not_told_at_a_later_commit(app, user, elsewhere):
+    """Closing the session ends its transaction without a rollback event: what it had noted goes
+    with it, so the next commit (of something else) doubts nobody's credentials."""
+    there = warm(elsewhere, factories.token_for(user))
+    db.session.get(User, user.id).display_name = "Alicia"
+    db.session.flush()
+    db.session.close()  # discarded, as the pages' mid-request closes do
+    factories.make_category(factories.make_family().group, name="Books")
+    assert statements_of(there) == (200, 0)  # still trusted: nothing of Alice's changed
+    assert there.get("/me").get_json()["display_name"] == "Alice"

@@ -289,6 +289,13 @@ def _after_rollback(session: Session, ended: SessionTransaction) -> None:
     session.info.pop("piglist_auth_changes", None)
 
 
+def _after_transaction_end(session: Session, ended: SessionTransaction) -> None:
+    if ended.parent is None:
+        # The outermost transaction is over, however it ended: a commit has told its changes
+        # already, and a close() without one (which fires no rollback event) discards them.
+        session.info.pop("piglist_auth_changes", None)
+
+
 _listening = False
 
 
@@ -304,4 +311,5 @@ def init_app(app: Flask) -> None:
         event.listen(Session, "do_orm_execute", _on_execute)
         event.listen(Session, "after_commit", _after_commit)
         event.listen(Session, "after_soft_rollback", _after_rollback)
+        event.listen(Session, "after_transaction_end", _after_transaction_end)
         _listening = True
