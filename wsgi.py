@@ -22,7 +22,8 @@ gc.freeze()
 # full collections came every few seconds while tabs opened, each walking every socket: 33 ms at
 # first, 300 ms at 2,500 sockets a process, now and then in the middle of an event's
 # fan-out (every greenlet of the process stops meanwhile). At 20,000 young objects are given time
-# to die young, no full collection came while 5,000 sockets opened or events went out (bench:
-# 37 pauses over 20 ms, 4.3 s in all -> 8, 1.1 s, most of them once the sockets had closed; one
-# group of 5,000, six events pooled, p99 606 -> 294 ms).
+# to die young: in a one-group harness (bench-live's sockets with a gc.callbacks hook), no full
+# collection came while 5,000 sockets opened or events went out; pauses over 20 ms 37 (4.3 s in
+# all) -> 8 (1.1 s: full collections once the sockets had closed, and collections of the middle
+# generation while they opened); six events to the 5,000 pooled, p99 606 -> 294 ms.
 gc.set_threshold(20_000, 10, 10)
