@@ -6,6 +6,7 @@ group's members change, before anything more of the group is handed on."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -21,7 +22,7 @@ from piglist.live import cursors
 from piglist.live.hub import MEMBERS, RESYNC, Broadcast, Subscription
 from piglist.live.listeners import Listeners
 from piglist.live.socket import NO_LONGER_A_MEMBER, POLICY, LiveSocket
-from piglist.models import GroupMember, User
+from piglist.models import Group, GroupMember, User
 from piglist.stores.redis_store import get_breaker
 
 from . import factories
@@ -301,20 +302,8 @@ def test_a_savepoint_tells_nothing_before_the_transaction_around_it_commits(app,
     and a savepoint rolled back (a simultaneous insert won) drops nothing of that transaction."""
     from sqlalchemy.exc import IntegrityError
 
-    from piglist.live import feed
-    from piglist.models import GroupMember, Piglist
-
     gid = family.group.id
-    hub = app.extensions["piglist_live"].hub
-    newcomer = factories.make_user(display_name="Aunt May")
-    kite = factories.make_gift(family.owner, family.group, title="Kite")
-    with hub.subscribe(gid) as subscription:
-        items_until(subscription, lambda item: item == RESYNC)
-        db.session.add(GroupMember(group=family.group, user=newcomer, role="member"))
-        db.session.add(Piglist.for_member(family.group, newcomer))
-        kite.title = "Stunt kite"
-        feed.emit("gift_updated", kite)
-        db.session.flush()
+    with a_join_and_a_rename_noted(app, family) as (subscription, kite):
         try:
             with db.session.begin_nested():
                 if savepoint == "rolled back":
@@ -328,6 +317,35 @@ def test_a_savepoint_tells_nothing_before_the_transaction_around_it_commits(app,
         heard = items_until(subscription, lambda item: isinstance(item, Broadcast))
         assert heard[0] == MEMBERS, heard
         assert heard[-1].event["type"] == "gift_updated"
+
+
+def test_what_a_closed_session_had_noted_is_never_told(app, family):
+    """Closing a session ends its transaction with no rollback hook: the events and membership
+    changes it had noted go with it, and a later commit of the same context tells none of them."""
+    with a_join_and_a_rename_noted(app, family) as (subscription, _kite):
+        db.session.close()  # discarded, as a page's mid-request close does
+        factories.make_category(db.session.get(Group, family.group.id), name="Books")  # commits
+        assert subscription.get(timeout=0.5) is None
+
+
+@contextlib.contextmanager
+def a_join_and_a_rename_noted(app, family):
+    """Aunt May joining the family and Tom's kite renamed (its event emitted), flushed in a
+    transaction left open; with a subscription to the group's hub, which would hear both."""
+    from piglist.live import feed
+    from piglist.models import Piglist
+
+    hub = app.extensions["piglist_live"].hub
+    newcomer = factories.make_user(display_name="Aunt May")
+    kite = factories.make_gift(family.owner, family.group, title="Kite")
+    with hub.subscribe(family.group.id) as subscription:
+        items_until(subscription, lambda item: item == RESYNC)
+        db.session.add(GroupMember(group=family.group, user=newcomer, role="member"))
+        db.session.add(Piglist.for_member(family.group, newcomer))
+        kite.title = "Stunt kite"
+        feed.emit("gift_updated", kite)
+        db.session.flush()
+        yield subscription, kite
 
 
 def test_a_removal_between_a_polls_check_and_its_subscription_hands_her_nothing(app, api, family):

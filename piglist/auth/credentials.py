@@ -26,6 +26,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
 from typing import Any
 
 from cachetools import LRUCache, TTLCache
@@ -33,12 +34,13 @@ from flask import Flask, current_app, has_app_context
 from redis import Redis
 from redis.exceptions import RedisError
 from sqlalchemy import Executable, Select, event, inspect
-from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
+from sqlalchemy.orm import ORMExecuteState, Session
 
 from ..extensions import db
 from ..models import ApiToken, User, UserSession
 from ..stores import metrics
 from ..stores.detached import column_values, detached_row
+from ..stores.transactions import CommitNotes
 
 log = logging.getLogger(__name__)
 
@@ -235,12 +237,17 @@ def credential_cache() -> CredentialCache:
 # --- what moves the counters --------------------------------------------------------------------
 
 
-def _changes(session: Session) -> dict[str, Any]:
-    return session.info.setdefault("piglist_auth_changes", {"users": set(), "everyone": False})
+@dataclass
+class _Changes:
+    """Whose credentials a transaction changed (``everyone``: a statement that didn't say whose),
+    announced to every process once it commits."""
+
+    users: set[int] = field(default_factory=set)
+    everyone: bool = False
 
 
 def _after_flush(session: Session, _context: Any) -> None:
-    users = _changes(session)["users"]
+    users = _changes.of(session).users
     for row in (*session.new, *session.dirty, *session.deleted):
         if isinstance(row, User) and row.id is not None:
             users.add(row.id)
@@ -261,39 +268,20 @@ def _on_execute(state: ORMExecuteState) -> None:
     if (state.is_update or state.is_delete) and getattr(table, "name", "") in WATCHED_TABLES:
         owner = state.execution_options.get("piglist_credential_owner")
         if owner is None:
-            _changes(state.session)["everyone"] = True
+            _changes.of(state.session).everyone = True
         else:
-            _changes(state.session)["users"].add(owner)
+            _changes.of(state.session).users.add(owner)
 
 
-def _after_commit(session: Session) -> None:
-    if session.in_nested_transaction():
-        # A savepoint released: its changes are the enclosing transaction's, told when it commits.
-        # Told now, another process would read the old rows and keep them as current.
-        return
-    changes = session.info.pop("piglist_auth_changes", None)
-    if not changes or not (changes["users"] or changes["everyone"]) or not has_app_context():
+def _announce(changes: _Changes) -> None:
+    if not (changes.users or changes.everyone) or not has_app_context():
         return
     cache = current_app.extensions.get("piglist_credentials")
     if cache is not None:
-        cache.announce(changes["users"], changes["everyone"])
+        cache.announce(changes.users, changes.everyone)
 
 
-def _after_rollback(session: Session, ended: SessionTransaction) -> None:
-    if ended.parent is not None:
-        # A savepoint rolled back, or the inner transaction a flush opens (a savepoint's insert
-        # losing to someone else's is reported as that first, not nested): what the transaction
-        # around it changed before is still to be told when it commits (what was undone is told
-        # too, which costs a re-read only).
-        return
-    session.info.pop("piglist_auth_changes", None)
-
-
-def _after_transaction_end(session: Session, ended: SessionTransaction) -> None:
-    if ended.parent is None:
-        # The outermost transaction is over, however it ended: a commit has told its changes
-        # already, and a close() without one (which fires no rollback event) discards them.
-        session.info.pop("piglist_auth_changes", None)
+_changes = CommitNotes("piglist_auth_changes", _Changes, _announce)
 
 
 _listening = False
@@ -309,7 +297,4 @@ def init_app(app: Flask) -> None:
     if not _listening:  # the session class is the process's, whatever the number of apps
         event.listen(Session, "after_flush", _after_flush)
         event.listen(Session, "do_orm_execute", _on_execute)
-        event.listen(Session, "after_commit", _after_commit)
-        event.listen(Session, "after_soft_rollback", _after_rollback)
-        event.listen(Session, "after_transaction_end", _after_transaction_end)
         _listening = True

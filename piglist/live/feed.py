@@ -34,7 +34,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app
@@ -45,6 +45,7 @@ from sqlalchemy.orm import Session
 from ..extensions import db
 from ..models import ADMIN, Gift, Group, GroupMember, utcnow
 from ..rules.surprise import event_subject, visible_event
+from ..stores.transactions import CommitNotes
 
 log = logging.getLogger(__name__)
 
@@ -69,8 +70,6 @@ RETENTION_SECONDS = 24 * 3600
 MARKS_SECONDS = 30 * 24 * 3600  # how long a quiet group's newest ids are kept
 START = "0-0"
 EVERYONE = "everyone"
-_PENDING = "piglist_pending_events"
-_MEMBERSHIPS = "piglist_membership_changes"  # the groups whose members this transaction changed
 # What wakes the hubs when a group's members changed: a message alone on the group's channel, where
 # an event is "<stream id> <json>" (never a bare word).
 MEMBERS_CHANGED = "members"
@@ -126,7 +125,7 @@ def emit(type: str, gift: Gift, **data: Any) -> None:
         **subject,
         **data,
     }
-    db.session().info.setdefault(_PENDING, []).append(payload)
+    _pending.of(db.session()).events.append(payload)
 
 
 def emit_personal(group_id: int, type: str, *, to_user_id: int, **data: Any) -> None:
@@ -135,7 +134,7 @@ def emit_personal(group_id: int, type: str, *, to_user_id: int, **data: Any) -> 
     if type not in PERSONAL_EVENT_TYPES:
         raise ValueError(f"unknown personal event type {type!r}")
     payload = {"type": type, "group_id": group_id, "to_user_id": to_user_id, "at": utcnow(), **data}
-    db.session().info.setdefault(_PENDING, []).append(payload)
+    _pending.of(db.session()).events.append(payload)
 
 
 def emit_to_admins(
@@ -158,30 +157,25 @@ def publish_now(group_id: int, payload: dict[str, Any]) -> None:
     change_feed().publish(group_id, json.loads(current_app.json.dumps(payload)))
 
 
-@event.listens_for(Session, "after_flush")
-def _note_membership_changes(session: Session, _context: object) -> None:
-    """The groups whose members a flush added or removed (or that it deleted), whatever code wrote
-    them; their hubs are told when the transaction commits."""
-    changed = {item.group_id for item in (*session.new, *session.deleted) if isinstance(item, GroupMember)}
-    changed.update(item.id for item in session.deleted if isinstance(item, Group))
-    if changed:
-        session.info.setdefault(_MEMBERSHIPS, set()).update(changed)
+@dataclass
+class _Pending:
+    """What a transaction will publish once it commits: the groups whose members it added or
+    removed (or that it deleted), and its events."""
+
+    memberships: set[int] = field(default_factory=set)
+    events: list[dict[str, Any]] = field(default_factory=list)
 
 
-@event.listens_for(Session, "after_commit")
-def _publish_pending(session: Session) -> None:
-    if session.in_nested_transaction():
-        return  # a savepoint released: nothing is committed until the transaction around it is
+def _publish(pending: _Pending) -> None:
     # Membership first: every hub forgets the group's listeners before this commit's events reach
     # any socket (the removed member's own gifts' "gift_deleted" among them).
-    for group_id in sorted(session.info.pop(_MEMBERSHIPS, ())):
+    for group_id in sorted(pending.memberships):
         try:
             change_feed().members_changed(group_id)
         except RedisError as exc:
             # Each hub notices within listeners.MAX_AGE, or forgets everything when it resubscribes.
             log.warning("membership change not published: %s", exc)
-    pending = session.info.pop(_PENDING, [])
-    for payload in pending:
+    for payload in pending.events:
         try:
             publish_now(payload["group_id"], payload)
         except RedisError as exc:
@@ -189,14 +183,17 @@ def _publish_pending(session: Session) -> None:
             log.warning("change event not published: %s", exc)
 
 
-@event.listens_for(Session, "after_rollback")
-def _drop_pending(session: Session) -> None:
-    if session.in_nested_transaction():
-        # A savepoint rolled back (an insert a simultaneous request made first): the transaction
-        # around it goes on, and its changes are still to be told when it commits.
-        return
-    session.info.pop(_PENDING, None)
-    session.info.pop(_MEMBERSHIPS, None)
+_pending = CommitNotes("piglist_pending_events", _Pending, _publish)
+
+
+@event.listens_for(Session, "after_flush")
+def _note_membership_changes(session: Session, _context: object) -> None:
+    """The groups whose members a flush added or removed (or that it deleted), whatever code wrote
+    them; their hubs are told when the transaction commits."""
+    changed = {item.group_id for item in (*session.new, *session.deleted) if isinstance(item, GroupMember)}
+    changed.update(item.id for item in session.deleted if isinstance(item, Group))
+    if changed:
+        _pending.of(session).memberships.update(changed)
 
 
 # One round trip, atomic: append (trimming by age), note the receivers' newest and first ids,
