@@ -7,7 +7,7 @@ from piglist.extensions import db
 from piglist.models import User
 
 from . import factories
-from .support.databases import claim_redis_database, claims_database, release_redis_database
+from .support.databases import claim_key, claim_redis_database, claims_database, release_redis_database
 
 
 def test_first_writes_a_row(app):
@@ -35,7 +35,7 @@ def test_a_stopped_sites_redis_database_is_flushed_and_given_back_only_while_sti
     back at once. A claim that has passed to another process meanwhile is left alone (checked
     while this test still holds the claim, so no other process's claim is touched)."""
     url = claim_redis_database()
-    key = f"piglist:test-claim:{int(url.rsplit('/', 1)[1])}"
+    key = claim_key(int(url.rsplit("/", 1)[1]))
     claims, data = claims_database(), redis.Redis.from_url(url)
     ours = claims.get(key)
     data.set("piglist:test:left-by-the-site", "1")

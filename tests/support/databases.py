@@ -106,7 +106,7 @@ def claim_redis_database() -> str:
         count = int(admin.config_get("databases").get("databases", 16))
         owner = _owner()
         for number in range(max(first, 1), count):
-            key = _claim_key(number)
+            key = claim_key(number)
             if admin.set(key, owner, nx=True, ex=CLAIM_SECONDS) or _take_over_if_abandoned(admin, key, owner):
                 url = urlunsplit(base._replace(path=f"/{number}"))
                 atexit.register(release_redis_database, url)
@@ -127,9 +127,9 @@ def release_redis_database(url: str) -> None:
     number = int(urlsplit(url).path.strip("/"))
     with contextlib.suppress(redis.RedisError):
         admin = claims_database()
-        if (admin.get(_claim_key(number)) or b"").decode() == _owner():
+        if (admin.get(claim_key(number)) or b"").decode() == _owner():
             redis.Redis.from_url(url, socket_connect_timeout=3).flushdb()
-            admin.eval(_DELETE_IF_OWNED, 1, _claim_key(number), _owner())
+            admin.eval(_DELETE_IF_OWNED, 1, claim_key(number), _owner())
 
 
 _DELETE_IF_OWNED = (
@@ -144,7 +144,7 @@ def claims_database() -> redis.Redis:
     )
 
 
-def _claim_key(number: int) -> str:
+def claim_key(number: int) -> str:
     return f"piglist:test-claim:{number}"
 
 
