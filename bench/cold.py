@@ -1,4 +1,4 @@
-"""The cold path's CPU, for A/B comparisons of a change (``python bench/cold.py [--profile]``).
+"""The cold path's CPU, for A/B comparisons of a change (``python bench/cold.py [--profile] [--warm]``).
 
 Seeds the 8 x 25 family of bench/web.py and, in this process under Flask's test client with
 production settings and ``LIST_CACHE_BYTES=0 CREDENTIAL_CACHE_ENTRIES=0`` (every list rendered,
@@ -6,6 +6,7 @@ every credential read afresh), asks for the API list and the all-lists page over
 the CPU time (``time.process_time``: this process, the app's work and its client's, not the
 database's) per request, the median of five rounds, and with ``--profile`` the functions
 cProfile finds most time in. CPU time, not wall time: other load on the machine barely moves it.
+``--warm`` keeps the caches as configured: the same figures for the warm path.
 
 cProfile charges each Python call a fixed cost, so it inflates code made of many small calls
 (Jinja's compiled templates above all: about 15 times their real share against the database
@@ -34,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from flask_migrate import upgrade
 from sqlalchemy import event
 
-from bench.web import SECRET_KEY, own_database, own_redis, seed
+from bench.web import SECRET_KEY, own_database, own_redis, seed, seed_rates
 from config import ProductionConfig
 from piglist import create_app
 from piglist.extensions import db
@@ -103,8 +104,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=40, help="requests per round")
     parser.add_argument("--profile", action="store_true", help="print cProfile's top functions")
+    parser.add_argument("--top", type=int, default=45, help="how many functions --profile prints")
     parser.add_argument("--only", help="only the requests whose name contains this")
     parser.add_argument("--parts", action="store_true", help="CPU per request of the parts (no profiler)")
+    parser.add_argument(
+        "--warm", action="store_true", help="with the caches on, as configured (the warm path)"
+    )
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="piglist-bench-cold-"))
     with contextlib.ExitStack() as stack:
@@ -118,13 +123,13 @@ def main() -> None:
             PUBLIC_URL="https://localhost",
             MAIL_BACKEND="log",
             PASSWORD_HASH_METHOD="pbkdf2:sha256:1000",
-            LIST_CACHE_BYTES=0,
-            CREDENTIAL_CACHE_ENTRIES=0,
+            **({} if args.warm else {"LIST_CACHE_BYTES": 0, "CREDENTIAL_CACHE_ENTRIES": 0}),
         )
         with app.app_context():
             upgrade()
         logging.getLogger().setLevel(logging.WARNING)
         spent = timing_parts(app) if args.parts else None
+        seed_rates(app)
         family = seed(app, "8 x 25", 8, 25)
         client = app.test_client()
         name, _, value = family.cookie.partition("=")
@@ -161,7 +166,7 @@ def main() -> None:
                 profile.enable()
                 per_request(client, path, headers, args.requests)
                 profile.disable()
-                pstats.Stats(profile).sort_stats("cumulative").print_stats(45)
+                pstats.Stats(profile).sort_stats("cumulative").print_stats(args.top)
                 pstats.Stats(profile).sort_stats("tottime").print_stats(30)
 
 

@@ -48,6 +48,7 @@ import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -66,6 +67,7 @@ from piglist.auth import accounts
 from piglist.extensions import db
 from piglist.groups import categories, joining, lifecycle
 from piglist.models import Gift, Piglist, User, utcnow
+from piglist.stores import fx
 from scripts.procfile_site import ROOT, ProcfileSite, free_port
 
 CONNECTIONS = 16
@@ -160,6 +162,17 @@ def own_database():
 
 
 # --- the data --------------------------------------------------------------------------------------
+
+
+# The ECB's reference rates as the worker's daily fetch stores them on a production box
+# (``FX_RATES_URL`` is set by default): every list page reads them, and a site with none reads
+# the database again on every request until the first fetch (piglist.stores.fx.latest).
+BENCH_RATES = fx.Rates(date(2026, 12, 4), {"USD": Decimal("1.0543"), "GBP": Decimal("0.8312")})
+
+
+def seed_rates(app) -> None:
+    with app.app_context():
+        fx.store(BENCH_RATES)
 
 
 def seed(app, label: str, members: int, gifts_each: int) -> Family:
@@ -680,6 +693,7 @@ def main() -> None:
         logging.getLogger().setLevel(logging.WARNING)  # this process's request log lines are noise here
         print(f"seeding … ({workdir})", file=sys.stderr)
         seeding = time.monotonic()
+        seed_rates(app)
         families = [(seed(app, "8 × 25", 8, 25), True)]
         if not args.quick:
             families.append((seed(app, "30 × 40", 30, 40), False))
