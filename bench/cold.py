@@ -46,8 +46,7 @@ from piglist.gifts import routes as gift_routes
 PARTS = (
     (listcache, "piglists_of", "reading the gifts (piglists_of)"),
     (gift_routes, "render_template", "templates (gifts' pages)"),
-    (reading, "group_and_members", "membership, group and members"),
-    (listcache, "list_versions", "lists' versions"),
+    (reading, "group_and_members", "membership, group, members and their lists' versions"),
     (listcache, "looking_at", "presence"),
 )
 

@@ -31,7 +31,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
+from sqlalchemy.orm import Mapped, backref, mapped_column, query_expression, relationship
 from sqlalchemy.types import TypeDecorator
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -257,6 +257,11 @@ class GroupMember(Model):
 
     group: Mapped[Group] = relationship(back_populates="members")
     user: Mapped[User] = relationship(back_populates="memberships")
+    # The member's own list's ``version`` and ``purchase_version`` (Piglist), read in the same
+    # query as the membership by the queries that ask for them (piglist.gifts.reading.GROUP_MEMBERS,
+    # for the lists' cache's keys); None elsewhere.
+    list_version: Mapped[int | None] = query_expression()
+    list_purchase_version: Mapped[int | None] = query_expression()
 
     @property
     def is_admin(self) -> bool:

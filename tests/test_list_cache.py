@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select, text
 
 from piglist.extensions import db
-from piglist.models import Category, Gift, Group, Piglist, Reveal, User, utcnow
+from piglist.models import Category, Gift, Group, GroupMember, Piglist, Reveal, User, utcnow
 
 from . import factories
 from .support.apps import both_backends
@@ -177,6 +177,42 @@ def test_a_purchase_re_renders_the_list_for_everyone_but_its_owner(app, family, 
     with counting_queries() as statements:
         assert mine.get(f"/groups/{family.group.id}/piglists").get_data() == listed
     assert gift_queries(statements) == 0
+
+
+def test_members_come_with_their_lists_versions_or_are_not_cached(app, family):
+    """The list pages read each member's own list's versions with the membership, in one query,
+    also for members the session already holds; members read without them are rendered afresh,
+    never looked up under a key that could not tell their list changed."""
+    from piglist.gifts import listcache, reading
+
+    kite = factories.make_gift(family.owner, family.group, title="Kite", price="5")
+    db.session.expire_all()
+    plain = list(db.session.scalars(select(GroupMember).where(GroupMember.group_id == family.group.id)))
+    assert {m.list_version for m in plain} == {None}
+    rendered = []
+
+    def render(view):
+        rendered.append(view.user.id)
+        return "body"
+
+    group, viewer = db.session.get(Group, family.group.id), db.session.get(User, family.giver.id)
+    for _ in range(2):
+        listcache.rendered_lists(group, viewer, {}, "test", render, plain, looking={})
+    assert len(rendered) == 2 * len(plain)
+
+    with counting_queries() as statements:
+        _, members = reading.group_and_members(family.group.id, viewer)
+    assert len(statements) == 1
+    assert members[0] in plain  # the very objects the session held, given their versions
+    read = {m.user_id: (m.list_version, m.list_purchase_version) for m in members}
+    # Another process renames the wish; this session reads the members again (a route that
+    # re-renders after a write it committed keeping its objects loaded) and must see the move.
+    with db.engine.begin() as other:
+        other.execute(text("UPDATE gifts SET title = 'Red kite' WHERE id = :id"), {"id": kite.id})
+    _, again = reading.group_and_members(family.group.id, viewer)
+    moved = {m.user_id: (m.list_version, m.list_purchase_version) for m in again}
+    assert moved[family.owner.id][0] > read[family.owner.id][0]
+    assert moved[family.owner.id] == versions(family.group, family.owner)[1:]
 
 
 def test_someone_looking_shows_to_others_at_once_and_never_to_the_owner(app, family):

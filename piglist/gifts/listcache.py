@@ -29,10 +29,8 @@ from typing import Any, TypeVar, cast
 from cachetools import LRUCache, TTLCache
 from flask import Flask, current_app
 from markupsafe import Markup
-from sqlalchemy import bindparam, select
 
-from ..extensions import db
-from ..models import Category, Group, GroupMember, Piglist, User
+from ..models import Category, Group, GroupMember, User
 from ..rules.lock import is_frozen
 from ..stores import fx, metrics
 from ..stores.detached import detached_copy
@@ -40,19 +38,6 @@ from . import csrf_slot
 from .reading import PiglistView, in_list_order, looking_at, piglists_of
 
 Looking = tuple[tuple[int, frozenset[int]], ...]
-
-# The versions the database keeps of the group's member lists (migration 0007): built once, as
-# every list page and API list runs it (SQLAlchemy computes a statement's cache key once per object).
-MEMBER_LIST_VERSIONS = select(Piglist.user_id, Piglist.version, Piglist.purchase_version).where(
-    Piglist.group_id == bindparam("group_id"), Piglist.user_id.is_not(None)
-)
-
-
-def list_versions(group_id: int) -> dict[int | None, tuple[int | None, int | None]]:
-    """Each member list's version and purchase version, by its owner."""
-    rows = db.session.execute(MEMBER_LIST_VERSIONS, {"group_id": group_id})
-    return {user_id: (version, purchases) for user_id, version, purchases in rows}
-
 
 # A stored list: JSON text, or HTML cut at its CSRF placeholders (joined with each reader's token
 # without searching 25 KB per list per request).
@@ -152,8 +137,9 @@ def rendered_lists(
 ) -> list[tuple[User, B]]:
     """Every member's list (or the one ``filters["member"]`` names) as ``viewer`` sees it, rendered
     by ``render`` in ``form`` (a name for the form and its address), from the cache where it holds
-    it. ``members`` are the group's, with their users (reading.group_and_members); their lists'
-    versions are read here, before any gift.
+    it. ``members`` are the group's, with their users and their own lists' versions, read in one
+    query before any gift (reading.group_and_members); a member read without them (or without a
+    list) is rendered afresh, never looked up under a key that can't tell its list changed.
     ``looking`` is who looks at the group's gifts, as the page read it (piglist.live.page_start);
     when not given it is read here, when another's list is shown. The gifts are read only for the
     lists the cache lacks."""
@@ -174,14 +160,17 @@ def rendered_lists(
         fx.latest().day,  # foreign prices show "≈ €45.20" at the latest rates
     )
 
-    versions = list_versions(group.id)
-
-    def key(member: GroupMember) -> Hashable:
-        version, purchases = versions.get(member.user_id, (None, None))
+    def key(member: GroupMember) -> Hashable | None:
+        version, purchases = member.list_version, member.list_purchase_version
+        if version is None or purchases is None:
+            return None
         return (*common, member.user_id, version, None if member.user_id == viewer.id else purchases)
 
     # What a key stores is what ``render`` makes: the form is part of the key.
-    bodies = {m.user_id: cast("B | None", cache.get(key(m), looking)) for m in ordered}
+    keys = {m.user_id: key(m) for m in ordered}
+    bodies = {
+        user_id: None if k is None else cast("B | None", cache.get(k, looking)) for user_id, k in keys.items()
+    }
     missing = [m for m in ordered if bodies[m.user_id] is None]
     if missing:
         # The categories as the page around the lists has them: kept per group version, not read again.
@@ -189,7 +178,8 @@ def rendered_lists(
         for member, view in zip(missing, views, strict=True):
             body = render(view)
             watched = () if member.user_id == viewer.id else tuple(g["id"] for g in view.gifts)
-            cache.put(key(member), body, watched, looking)
+            if (stored_as := keys[member.user_id]) is not None:
+                cache.put(stored_as, body, watched, looking)
             bodies[member.user_id] = body
     return [(m.user, stored) for m in ordered if (stored := bodies[m.user_id]) is not None]
 
