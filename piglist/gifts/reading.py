@@ -107,8 +107,9 @@ def category_totals(group: Group, categories: list[Category], gifts: list[Gift])
 # loader options that was a sixth of a cached page's CPU.
 # Each member's own list's versions come in the same query (the lists' cache keys on them): one
 # round trip fewer for every list page, frame and API list. ``populate_existing``: members the
-# session already holds are read afresh too, so a second read in one session (after a commit that
-# kept its objects loaded) never keys a list on the versions of the first.
+# session already holds are read afresh too, so a second read in one transaction (after another
+# committed a change) never keys a list on the versions of the first. It also overwrites unflushed
+# changes to these rows: fine with autoflush on (the default, flushed first), not under no_autoflush.
 GROUP_MEMBERS = (
     select(GroupMember)
     .join(GroupMember.user)
