@@ -218,7 +218,6 @@ def test_members_come_with_their_lists_versions_or_are_not_cached(app, family):
         db.session.execute(rename, {"id": kite.id})
     _, again = reading.group_and_members(family.group.id, viewer)
     moved = {m.user_id: (m.list_version, m.list_purchase_version) for m in again}
-    print("DBG", read, moved, [m in members for m in again])
     assert moved[family.owner.id][0] > read[family.owner.id][0]
     assert moved[family.owner.id] == versions(family.group, family.owner)[1:]
 

@@ -109,7 +109,8 @@ def category_totals(group: Group, categories: list[Category], gifts: list[Gift])
 # round trip fewer for every list page, frame and API list. ``populate_existing``: members the
 # session already holds are read afresh too, so a second read in one transaction (after another
 # committed a change) never keys a list on the versions of the first. It also overwrites unflushed
-# changes to these rows: fine with autoflush on (the default, flushed first), not under no_autoflush.
+# changes to these rows (fine with autoflush on, the default: flushed first; not under
+# no_autoflush), and relationships already loaded on them are read again when next used.
 GROUP_MEMBERS = (
     select(GroupMember)
     .join(GroupMember.user)
