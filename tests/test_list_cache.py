@@ -4,6 +4,7 @@ changed is served without reading its gifts; and a purchase never re-renders the
 
 from __future__ import annotations
 
+import secrets
 from datetime import timedelta
 from decimal import Decimal
 
@@ -301,12 +302,33 @@ def test_the_cache_can_be_switched_off_and_is_bounded(app, family):
     off.put("k", "body", (), {})
     assert off.get("k", {}) is None
     small = ListCache(1000, 60)
-    small.put("big", "x" * 5000, (), {})
+    small.put("big", secrets.token_hex(2500), (), {})  # kept compressed: random text stays big
     assert small.get("big", {}) is None
+    small.put("compressed", "x" * 5000, (), {})  # 5,000 characters that compress into the bound
+    assert small.get("compressed", {}) == "x" * 5000
     small.put("a", "x", (1,), {1: {7}})
     assert small.get("a", {1: {7}}) == "x"
     assert small.get("a", {1: {7, 8}}) is None  # someone else came to look
     assert small.get("a", {2: {7}}) is None  # the viewer left
+
+
+def test_lists_are_kept_compressed_and_the_bound_counts_what_is_kept(app, family):
+    """The bound is on the bytes the cache keeps (its lists compressed), so it holds several
+    times its bound of HTML, never more bytes than its bound."""
+    import zlib
+
+    from piglist.gifts.listcache import ListCache
+
+    for n in range(20):
+        factories.make_gift(family.owner, family.group, title=f"Wish {n}", price="5", options={"size": "M"})
+    cache = app.extensions["piglist_listcache"] = ListCache(12_000, 60)
+    path = f"/groups/{family.group.id}/piglists/{family.owner.id}/frame"
+    pages = {person.id: member_client(app, person).get(path) for person in (family.giver, family.other)}
+    assert {page.status_code for page in pages.values()} == {200}
+    kept = list(cache._entries.values())
+    html = sum(len(zlib.decompress(entry.body)) for entry in kept)
+    assert len(kept) == 2 and html > 2 * cache._entries.maxsize
+    assert sum(len(entry.body) for entry in kept) <= cache._entries.currsize <= cache._entries.maxsize
 
 
 def test_categories_and_renames_show_at_once(app, family):

@@ -16,15 +16,16 @@ unused:
   own list, which shows nobody.
 Versions are read before the gifts, so an entry can hold newer data than its key, never older.
 Forms in stored HTML carry a slot for the CSRF token, filled in for each request; callers get the
-final Markup (:func:`lists_html`) or JSON (:func:`lists_json`).
+final Markup (:func:`lists_html`) or JSON (:func:`lists_json`). Entries are kept compressed.
 """
 
 from __future__ import annotations
 
 import threading
+import zlib
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar, cast
+from typing import Any
 
 from cachetools import LRUCache, TTLCache
 from flask import Flask, current_app
@@ -39,24 +40,26 @@ from .reading import PiglistView, in_list_order, looking_at, piglists_of
 
 Looking = tuple[tuple[int, frozenset[int]], ...]
 
-# A stored list: JSON text, or HTML cut at its CSRF placeholders (joined with each reader's token
-# without searching 25 KB per list per request).
-Body = str | tuple[str, ...]
-B = TypeVar("B", str, tuple[str, ...])
+# Stored lists are compressed (zlib, its fastest level), and the cache's bound counts the
+# compressed bytes. The 8 x 25 family's 64 lists (every reader's view of every list) are 1.85 MB
+# of HTML and count 240 KB kept: 32 MiB holds 140 such families a process (issue 27: the families
+# a box can't keep get the cold path). Compressing costs ~45 µs when a list is stored and as much
+# to take it out on each hit, against the 3-6 ms a list costs to read and render afresh.
+COMPRESSION_LEVEL = 1
 
 
 @dataclass(frozen=True)
 class StoredList:
-    """A list as the cache keeps it: its body and what the body showed of who was looking."""
+    """A list as the cache keeps it: its text compressed (JSON, or HTML with its CSRF slots) and
+    what it showed of who was looking."""
 
-    body: Body
+    body: bytes
     watched: tuple[int, ...]  # the gifts whose viewers the body shows
     looking: Looking  # who was looking at them when it was made
 
 
 def _size(entry: StoredList) -> int:
-    text = sum(map(len, entry.body)) if isinstance(entry.body, tuple) else len(entry.body)
-    return text + 64 * (len(entry.watched) + 4)
+    return len(entry.body) + 64 * (len(entry.watched) + 4)
 
 
 def _looking(watched: tuple[int, ...], looking: Mapping[int, set[int]]) -> Looking:
@@ -75,20 +78,24 @@ class ListCache:
         # (group, its version) -> its categories, as detached copies: every list page reads them.
         self._categories: LRUCache[Hashable, tuple[Category, ...]] = LRUCache(maxsize=1024)
 
-    def get(self, key: Hashable, looking: Mapping[int, set[int]]) -> Body | None:
+    def get(self, key: Hashable, looking: Mapping[int, set[int]]) -> str | None:
         with self._lock:
             entry = self._entries.get(key)
         if entry is None or entry.looking != _looking(entry.watched, looking):
             metrics.count_cache("lists", hit=False)
             return None
         metrics.count_cache("lists", hit=True)
-        return entry.body
+        return zlib.decompress(entry.body).decode()
 
     def put(
-        self, key: Hashable, body: Body, watched: tuple[int, ...], looking: Mapping[int, set[int]]
+        self, key: Hashable, body: str, watched: tuple[int, ...], looking: Mapping[int, set[int]]
     ) -> None:
-        entry = StoredList(body, watched, _looking(watched, looking))
-        if not self.enabled or self._entries.getsizeof(entry) > self._entries.maxsize:
+        if not self.enabled:
+            return
+        entry = StoredList(
+            zlib.compress(body.encode(), COMPRESSION_LEVEL), watched, _looking(watched, looking)
+        )
+        if self._entries.getsizeof(entry) > self._entries.maxsize:
             return
         with self._lock:
             self._entries[key] = entry
@@ -131,10 +138,10 @@ def rendered_lists(
     viewer: User,
     filters: Mapping[str, Any],
     form: Hashable,
-    render: Callable[[PiglistView], B],
+    render: Callable[[PiglistView], str],
     members: list[GroupMember],
     looking: Mapping[int, set[int]] | None = None,
-) -> list[tuple[User, B]]:
+) -> list[tuple[User, str]]:
     """Every member's list (or the one ``filters["member"]`` names) as ``viewer`` sees it, rendered
     by ``render`` in ``form`` (a name for the form and its address), from the cache where it holds
     it. ``members`` are the group's, with their users and their own lists' versions, read in one
@@ -168,9 +175,7 @@ def rendered_lists(
 
     # What a key stores is what ``render`` makes: the form is part of the key.
     keys = {m.user_id: key(m) for m in ordered}
-    bodies = {
-        user_id: None if k is None else cast("B | None", cache.get(k, looking)) for user_id, k in keys.items()
-    }
+    bodies = {user_id: None if k is None else cache.get(k, looking) for user_id, k in keys.items()}
     missing = [m for m in ordered if bodies[m.user_id] is None]
     if missing:
         # The categories as the page around the lists has them: kept per group version, not read again.
@@ -196,13 +201,13 @@ def lists_html(
     """The lists as HTML, each ``render``-ed (a template's output) with its forms' CSRF token
     slotted (piglist.gifts.csrf_slot) and served with the reader's own. As :func:`rendered_lists`."""
 
-    def stored(view: PiglistView) -> tuple[str, ...]:
+    def stored(view: PiglistView) -> str:
         with csrf_slot.rendering_with_slot():
-            return csrf_slot.cut(render(view))
+            return render(view)
 
     found = rendered_lists(group, viewer, filters, form, stored, members, looking)
     # The parts are the templates' escaped output, and the token is URL-safe base64.
-    return [(owner, Markup(csrf_slot.filled(parts))) for owner, parts in found]  # noqa: S704
+    return [(owner, Markup(csrf_slot.filled(csrf_slot.cut(html)))) for owner, html in found]  # noqa: S704
 
 
 def lists_json(
