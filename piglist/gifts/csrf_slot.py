@@ -45,8 +45,9 @@ def rendering_with_slot() -> Iterator[None]:
 
 
 def cut(markup: str) -> tuple[Any, ...]:
-    """Rendered markup as stored: cut at its CSRF slots, so serving it joins rather than searches;
-    each part cut again at its form-key slots (most have none)."""
+    """Rendered markup cut at its CSRF slots for :func:`filled`; each part cut again at its
+    form-key slots (most have none). The live layer keeps markup cut, so serving it to each socket
+    joins rather than searches; the lists' cache keeps it whole (compressed) and cuts each hit."""
     return tuple(part.split(FORM_KEY_SLOT) if FORM_KEY_SLOT in part else part for part in markup.split(SLOT))
 
 

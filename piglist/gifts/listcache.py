@@ -43,8 +43,9 @@ Looking = tuple[tuple[int, frozenset[int]], ...]
 # Stored lists are compressed (zlib, its fastest level), and the cache's bound counts the
 # compressed bytes. The 8 x 25 family's 64 lists (every reader's view of every list) are 1.85 MB
 # of HTML and count 240 KB kept: 32 MiB holds 140 such families a process (issue 27: the families
-# a box can't keep get the cold path). Compressing costs ~45 µs when a list is stored and as much
-# to take it out on each hit, against the 3-6 ms a list costs to read and render afresh.
+# a box can't keep get the cold path). Compressing costs ~45-60 µs when a list is stored; a hit
+# takes it out (~30-45 µs) and cuts its HTML at the slots (up to ~45 µs for a list of 25 gifts),
+# against the 3-6 ms a list costs to read and render afresh.
 COMPRESSION_LEVEL = 1
 
 
