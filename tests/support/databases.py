@@ -124,12 +124,12 @@ def release_redis_database(url: str) -> None:
     """A database :func:`claim_redis_database` handed out, flushed and given back before the
     process ends (a stopped site's: a run starts more sites than the server has databases). Only a
     claim still this process's is dropped: one given back may have been claimed by another."""
-    number = int(urlsplit(url).path.strip("/"))
+    key, owner = claim_key(int(urlsplit(url).path.strip("/"))), _owner()
     with contextlib.suppress(redis.RedisError):
         admin = claims_database()
-        if (admin.get(claim_key(number)) or b"").decode() == _owner():
+        if (admin.get(key) or b"").decode() == owner:
             redis.Redis.from_url(url, socket_connect_timeout=3).flushdb()
-            admin.eval(_DELETE_IF_OWNED, 1, claim_key(number), _owner())
+            admin.eval(_DELETE_IF_OWNED, 1, key, owner)
 
 
 _DELETE_IF_OWNED = (
