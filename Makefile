@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 # Test processes; each gets its own PostgreSQL and Redis database (tests/conftest.py). Three on two
 # cores: the browser tests' worker mostly waits on the site and the browser, and a third fills it
-# (README, Architecture: 5 min 43–46 s against 6 min 53 s, back to back, for the same CPU).
+# (README, Architecture: 5 min 43–46 s against two's 6 min 19 s – 6 min 53 s, for the same CPU).
 TEST_WORKERS ?= 3
 # COVERAGE=1 measures coverage of piglist/ and fails under pyproject's floor (CI does; it costs the
 # suite about half again its CPU, so a developer's make test leaves it out).
