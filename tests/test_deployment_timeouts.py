@@ -159,8 +159,14 @@ def test_a_pooled_connection_is_pinged_once_however_many_apps_share_its_engine(a
             pings.append(query)
         return execute(self, query, *args, **kwargs)
 
-    monkeypatch.setattr(DeadlineConnection, "execute", counting)
+    # The premise of one pooled connection, used once: whatever earlier tests of this process left
+    # in the shared pool (connections made stale by a pool invalidated on a lost connection are
+    # made afresh at checkout, and a fresh one is rightly not pinged) is closed first.
     db.session.remove()
+    db.engine.dispose()
+    with db.engine.connect() as first:
+        first.execute(text("SELECT 1"))
+    monkeypatch.setattr(DeadlineConnection, "execute", counting)
     assert db.session.execute(text("SELECT 2")).scalar() == 2
     db.session.commit()
     assert pings == ["SELECT 1"]
