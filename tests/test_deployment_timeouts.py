@@ -160,8 +160,9 @@ def test_a_pooled_connection_is_pinged_once_however_many_apps_share_its_engine(a
         return execute(self, query, *args, **kwargs)
 
     # The premise of one pooled connection, used once: whatever earlier tests of this process left
-    # in the shared pool (connections made stale by a pool invalidated on a lost connection are
-    # made afresh at checkout, and a fresh one is rightly not pinged) is closed first.
+    # in the shared pool is closed first. A pooled connection they invalidated (the migrations'
+    # without_limits invalidates the one it lends; a lost connection is invalidated too) is made
+    # afresh at its next checkout, and a fresh one is rightly not pinged.
     db.session.remove()
     db.engine.dispose()
     with db.engine.connect() as first:
